@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tern",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TernSystem", targets: ["TernSystem"]),
+        .library(name: "TernMessage", targets: ["TernMessage"]),
+        .library(name: "TernStorage", targets: ["TernStorage"]),
+        .executable(name: "tern-inspect", targets: ["TernInspect"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // The only module that calls C: mmap'd files, fsync/msync, file locks, LMDB.
+        .target(name: "TernSystem", dependencies: ["CLMDB"]),
+        // RocketMQ's stored-message record layout, properties, message ids, batch bodies, CRC32, tag hash.
+        // Pure Swift, no C: shared by the store, the remoting layer, the broker and the client.
+        .target(name: "TernMessage"),
+        // Commit log, derived indexes (IndexStore), recovery, retention.
+        .target(
+            name: "TernStorage",
+            dependencies: [
+                "TernSystem",
+                "TernMessage",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "TernInspect",
+            dependencies: [
+                "TernStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Child process used by crash tests: appends with sync flush and reports acknowledged offsets.
+        .executableTarget(name: "TernCrashChild", dependencies: ["TernStorage"], path: "Tests/TernCrashChild"),
+        .testTarget(name: "TernSystemTests", dependencies: ["TernSystem"]),
+        .testTarget(name: "TernMessageTests", dependencies: ["TernMessage"]),
+        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild"]),
+    ]
+)
+
+// Compiler settings once, for every non-system target (settings on a system library are a manifest error).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

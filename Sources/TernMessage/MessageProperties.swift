@@ -1,0 +1,47 @@
+/// Properties string: `name 0x01 value 0x02` per entry (trailing 0x02 optional on input). API CONTRACT.
+public enum MessageProperties {
+    public static let nameSeparator: UInt8 = 0x01
+    public static let entrySeparator: UInt8 = 0x02
+    public static let keys = "KEYS", tags = "TAGS", uniqueKey = "UNIQ_KEY", wait = "WAIT", delay = "DELAY"
+    public static let realTopic = "REAL_TOPIC", realQueueId = "REAL_QID", transactionPrepared = "TRAN_MSG"
+    public static let producerGroup = "PGROUP"
+
+    /// Encodes in the given order, each entry followed by 0x02 (what C++ clients send).
+    public static func encode(_ entries: [(String, String)]) -> [UInt8] { fatalError("contract") }
+    /// Parses in order; skips fragments shorter than 3 bytes or without a 0x01 separator.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> [(String, String)] { fatalError("contract") }
+    public static func decode(_ bytes: [UInt8]) -> [(String, String)] { bytes.withUnsafeBytes { decode($0) } }
+    /// The raw value bytes of one property without decoding the others (dispatcher hot path); nil if absent.
+    public static func value(of name: StaticString, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? { fatalError("contract") }
+}
+
+/// Java `String.hashCode` over UTF-16 code units, 32-bit wrap-around, sign-extended to Int64 (consume-queue
+/// tag code). Empty -> 0. "TagA" -> 2598919. API CONTRACT.
+public enum TagHash {
+    public static func javaHashCode(_ s: String) -> Int32 { fatalError("contract") }
+    /// Fast path for UTF-8 bytes (decodes to UTF-16 units on the fly, handles non-ASCII correctly).
+    public static func javaHashCode(utf8 bytes: UnsafeRawBufferPointer) -> Int32 { fatalError("contract") }
+    public static func tagCode(_ tag: String?) -> Int64 { Int64(tag.map(javaHashCode) ?? 0) }
+}
+
+/// CRC32 (IEEE 802.3 / zlib polynomial 0xEDB88320), table-driven slicing-by-8. API CONTRACT.
+public enum CRC32 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 { fatalError("contract") }
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
+    /// RocketMQ's BODYCRC: crc32(body) & 0x7FFFFFFF.
+    public static func rocketmqBodyCRC(_ body: [UInt8]) -> UInt32 { checksum(body) & 0x7FFF_FFFF }
+    public static func rocketmqBodyCRC(_ body: UnsafeRawBufferPointer) -> UInt32 { checksum(body) & 0x7FFF_FFFF }
+}
+
+/// One item of a batch body (SEND_BATCH_MESSAGE / batch=true): see message-format.md §5. API CONTRACT.
+public struct BatchItem: Sendable, Equatable {
+    public var flag: Int32
+    public var body: [UInt8]
+    public var properties: [UInt8]
+    public init(flag: Int32, body: [UInt8], properties: [UInt8]) { self.flag = flag; self.body = body; self.properties = properties }
+}
+public enum BatchCodec {
+    public enum Error: Swift.Error, Equatable { case truncated(at: Int), badItemSize(at: Int) }
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(BatchCodec.Error) -> [BatchItem] { fatalError("contract") }
+    public static func encode(_ items: [BatchItem]) -> [UInt8] { fatalError("contract") }
+}
