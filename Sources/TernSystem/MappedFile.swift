@@ -16,6 +16,7 @@ public final class MappedFile: @unchecked Sendable {
     // whose ordering is the caller's responsibility (see the invariants above).
     public let path: String
     public let size: Int
+    init(path: String, size: Int) { self.path = path; self.size = size }  // contract placeholder
 
     /// Opens (creating when `create` is true) `path`, makes it exactly `size` bytes (posix_fallocate for a new
     /// file so blocks are reserved; an existing file of another size is an error), and maps it

@@ -1,0 +1,2 @@
+import TernSystem
+import TernMessage
