@@ -1,0 +1,312 @@
+import Synchronization
+import TernMessage
+import TernSystem
+
+/// Where an append landed.
+public struct AppendResult: Sendable, Equatable {
+    public var physicalOffset: Int64
+    public var size: Int
+    /// Logical offset in the record's queue (0 for prepared / rolled-back transaction records).
+    public var queueOffset: Int64
+    public var storeTimestamp: Int64
+    public var endOffset: Int64 { physicalOffset + Int64(size) }
+}
+
+/// The append-only log of records over fixed-size mapped segments.
+///
+/// Ownership: the writer state (current segment, write position, per-queue next offsets, last store time)
+/// is touched only under `writer`'s lock. `published` is stored (release) after a record's bytes are complete
+/// and loaded (acquire) by readers, so a reader never sees a partial record below it. `segments` is
+/// append-only except for retention, which removes from the front.
+final class CommitLog: Sendable {
+    let directory: String
+    let segmentSize: Int
+    let maxRecordSize: Int
+    let prefault: Bool
+
+    struct QueueSlotKey: Hashable {
+        var topic: [UInt8]
+        var queueId: Int32
+    }
+
+    struct WriterState {
+        var current: Segment?
+        var position: Int64
+        var lastStoreTimestamp: Int64 = 0
+        var nextQueueOffset: [QueueSlotKey: Int64] = [:]
+        var requestedPrepare = false
+    }
+
+    private let writer: Mutex<WriterState>
+    private let segmentList: Mutex<[Segment]>
+    /// Every byte below is part of a complete record or blank (readable).
+    private let published = Atomic<Int64>(0)
+    /// Next segment made ready (created + prefaulted) ahead of the writer by `prepareNextSegment()`.
+    private let prepared = Mutex<Segment?>(nil)
+
+    /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
+    /// not scan records (recovery does, then calls `resetWriter`).
+    init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, readOnly: Bool = false) throws {
+        precondition(segmentSize >= 4096 && maxRecordSize + 8 <= segmentSize, "segment too small for a record")
+        self.directory = directory
+        self.segmentSize = segmentSize
+        self.maxRecordSize = maxRecordSize
+        self.prefault = prefault
+        if !readOnly { try FileSystem.createDirectory(directory) }
+        var segs: [Segment] = []
+        for name in try FileSystem.listDirectory(directory) {
+            let path = directory + "/" + name
+            guard let base = Segment.base(fromFileName: name) else {
+                if name.hasSuffix(".tmp") { continue }
+                throw StoreError.badSegment(path: path, reason: "name is not a 20-digit offset")
+            }
+            let size = try FileSystem.fileSize(path)
+            guard size == segmentSize else {
+                throw StoreError.badSegment(path: path, reason: "size \(size) != configured segment size \(segmentSize)")
+            }
+            guard base % Int64(segmentSize) == 0 else {
+                throw StoreError.badSegment(path: path, reason: "offset not a multiple of the segment size \(segmentSize)")
+            }
+            if let last = segs.last, last.end != base {
+                throw StoreError.badSegment(path: path, reason: "gap after segment \(Segment.fileName(base: last.base))")
+            }
+            let file = readOnly ? try MappedFile.openReadOnly(path: path) : try MappedFile.open(path: path, size: size, create: false)
+            segs.append(Segment(base: base, file: file))
+        }
+        segmentList = Mutex(segs)
+        writer = Mutex(WriterState(current: segs.last, position: segs.first?.base ?? 0))
+    }
+
+    // MARK: Segments
+
+    var segments: [Segment] { segmentList.withLock { $0 } }
+    var minOffset: Int64 { segmentList.withLock { $0.first?.base ?? 0 } }
+
+    func segment(containing offset: Int64) -> Segment? {
+        segmentList.withLock { segs in
+            guard let first = segs.first, offset >= first.base else { return nil }
+            let i = Int((offset - first.base) / Int64(segmentSize))
+            return i < segs.count ? segs[i] : nil
+        }
+    }
+
+    private func createSegment(base: Int64) throws -> Segment {
+        let path = directory + "/" + Segment.fileName(base: base)
+        let file = try MappedFile.open(path: path, size: segmentSize, create: true)
+        try FileSystem.syncDirectory(directory)
+        return Segment(base: base, file: file)
+    }
+
+    /// Creates and prefaults the segment after the current one so the writer never waits for it. Called by
+    /// the background service when the writer passes half of its segment.
+    func prepareNextSegment() throws {
+        let base: Int64? = writer.withLock { w in
+            guard w.requestedPrepare, let cur = w.current else { return nil }
+            return cur.end
+        }
+        guard let base, prepared.withLock({ $0?.base != base }) else { return }
+        let seg = try createSegment(base: base)
+        if prefault { seg.file.prefault(0..<seg.size) }  // nobody uses it yet: safe
+        prepared.withLock { $0 = seg }
+    }
+
+    var wantsNextSegment: Bool {
+        writer.withLock { w in w.requestedPrepare && prepared.withLock { $0?.base != w.current?.end } }
+    }
+
+    // MARK: Writer
+
+    /// Offset of the next record; every byte below is written.
+    var writePosition: Int64 { published.load(ordering: .acquiring) }
+
+    /// After recovery: the valid end, the per-queue next offsets and the last store time.
+    func resetWriter(position: Int64, nextQueueOffsets: [QueueKey: Int64], lastStoreTimestamp: Int64) throws {
+        try writer.withLock { w in
+            var table: [QueueSlotKey: Int64] = [:]
+            for (q, next) in nextQueueOffsets { table[QueueSlotKey(topic: Array(q.topic.utf8), queueId: q.queueId)] = next }
+            w.nextQueueOffset = table
+            w.lastStoreTimestamp = lastStoreTimestamp
+            w.position = position
+            w.current = segment(containing: position)
+            if w.current == nil {
+                let base = position - position % Int64(segmentSize)
+                let seg = try createSegment(base: base)
+                segmentList.withLock { $0.append(seg) }
+                w.current = seg
+            }
+            published.store(position, ordering: .releasing)
+        }
+    }
+
+    /// Appends records in order under one lock hold (a batch gets consecutive queue offsets).
+    /// Preconditions (checked by the store): each draft fits `maxRecordSize`.
+    func append(_ drafts: [MessageDraft], now: Int64) throws -> [AppendResult] {
+        try writer.withLock { w in
+            var results: [AppendResult] = []
+            results.reserveCapacity(drafts.count)
+            for d in drafts { results.append(try place(d, now: now, &w)) }
+            published.store(w.position, ordering: .releasing)
+            return results
+        }
+    }
+
+    func append(_ draft: MessageDraft, now: Int64) throws -> AppendResult {
+        try writer.withLock { w in
+            let r = try place(draft, now: now, &w)
+            published.store(w.position, ordering: .releasing)
+            return r
+        }
+    }
+
+    private func place(_ d: MessageDraft, now: Int64, _ w: inout WriterState) throws -> AppendResult {
+        let size = d.encodedSize
+        precondition(size <= maxRecordSize, "record larger than maxRecordSize reached the log")
+        let seg = try roomFor(size, &w)
+        let pos = w.position
+        let tt = SysFlag.transactionType(d.sysFlag)
+        var queueOffset: Int64 = 0
+        if tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit {
+            let key = QueueSlotKey(topic: d.topic, queueId: d.queueId)
+            queueOffset = w.nextQueueOffset[key, default: 0]
+            w.nextQueueOffset[key] = queueOffset + 1
+        }
+        let ts = max(now, w.lastStoreTimestamp)  // monotonic in log order
+        w.lastStoreTimestamp = ts
+        d.encode(into: seg.mutableBytes(pos..<(pos + Int64(size))), queueOffset: queueOffset, physicalOffset: pos,
+                 storeTimestamp: ts)
+        w.position = pos + Int64(size)
+        if !w.requestedPrepare, w.position - seg.base > Int64(segmentSize / 2) { w.requestedPrepare = true }
+        return AppendResult(physicalOffset: pos, size: size, queueOffset: queueOffset, storeTimestamp: ts)
+    }
+
+    /// The segment where `size` bytes go at `w.position`, rolling to a new segment (after writing the blank
+    /// filler) when the record plus an 8-byte blank header would not fit.
+    /// Invariant kept: after every record at least 8 bytes remain in its segment, room for a blank.
+    private func roomFor(_ size: Int, _ w: inout WriterState) throws -> Segment {
+        guard let cur = w.current else { preconditionFailure("writer used before resetWriter") }
+        if w.position + Int64(size) + 8 <= cur.end { return cur }
+        let remaining = Int(cur.end - w.position)
+        precondition(remaining >= 8, "blank invariant broken")
+        let blank = cur.mutableBytes(w.position..<cur.end)
+        blank.storeBigEndian(UInt32(remaining), at: 0)
+        blank.storeBigEndian(RecordLayout.blankMagic, at: 4)
+        let next: Segment
+        if let ready = prepared.withLock({ p -> Segment? in defer { p = nil }; return p }), ready.base == cur.end {
+            next = ready
+        } else {
+            next = try createSegment(base: cur.end)
+        }
+        segmentList.withLock { $0.append(next) }
+        w.current = next
+        w.position = next.base
+        w.requestedPrepare = false
+        return next
+    }
+
+    // MARK: Reading
+
+    /// The record starting at `offset` (validated without CRC), or nil when there is none below the
+    /// published position.
+    func record(at offset: Int64) -> StoredMessage? {
+        let limit = writePosition
+        guard offset >= 0, offset < limit, let seg = segment(containing: offset) else { return nil }
+        let end = min(seg.end, limit)
+        let bytes = seg.bytes(offset..<end)
+        guard case let .record(size) = RecordScanner.scan(bytes, at: 0, checkCRC: false, maxRecordSize: maxRecordSize)
+        else { return nil }
+        return StoredMessage(segment: seg, physicalOffset: offset, size: size)
+    }
+
+    /// Why a walk stopped.
+    enum WalkStop: Equatable {
+        case endOfData          // zeros: nothing written here
+        case endOfLog           // ran past the last segment or the limit
+        case invalid(RecordScanError)
+        case stoppedByCaller
+    }
+
+    /// Visits records from `start` (a record boundary) up to `limit`, jumping over blanks to the next segment.
+    /// `visit` returns false to stop after that record. Returns the offset after the last record visited
+    /// (or blank jumped) and why it stopped.
+    func walk(from start: Int64, limit: Int64 = .max, checkCRC: Bool,
+              _ visit: (Int64, RecordView) throws -> Bool) rethrows -> (end: Int64, stop: WalkStop) {
+        var pos = start
+        while pos < limit {
+            guard let seg = segment(containing: pos) else { return (pos, .endOfLog) }
+            let bytes = seg.bytes(pos..<min(seg.end, max(limit, pos)))
+            var local = 0
+            while local < bytes.count {
+                switch RecordScanner.scan(bytes, at: local, checkCRC: checkCRC, maxRecordSize: maxRecordSize) {
+                case let .record(size):
+                    let view = RecordView(UnsafeRawBufferPointer(rebasing: bytes[local..<(local + size)]))
+                    let more = try visit(pos, view)
+                    pos += Int64(size)
+                    local += size
+                    if !more { return (pos, .stoppedByCaller) }
+                case .blank:
+                    pos = seg.end
+                    local = bytes.count
+                case .endOfData:
+                    return (pos, .endOfData)
+                case let .invalid(error):
+                    return (pos, .invalid(error))
+                }
+            }
+        }
+        return (pos, .endOfLog)
+    }
+
+    // MARK: Truncation and retention
+
+    /// Erases everything from `offset` on: the tail of its segment is discarded and later segments deleted.
+    func truncate(from offset: Int64) throws {
+        let doomed: [Segment] = segmentList.withLock { segs in
+            let drop = segs.filter { $0.base > offset }
+            segs.removeAll { $0.base > offset }
+            return drop
+        }
+        if let seg = segment(containing: offset), offset < seg.end {
+            try seg.file.discardTail(from: Int(offset - seg.base))
+        }
+        for s in doomed { try FileSystem.remove(s.file.path) }
+        if !doomed.isEmpty { try FileSystem.syncDirectory(directory) }
+        prepared.withLock { $0 = nil }
+    }
+
+    /// Deletes the oldest segment (never the active one). Returns the new minimum offset, or nil.
+    func deleteOldestSegment(if shouldDelete: (Segment) -> Bool) throws -> Int64? {
+        let active = writer.withLock { $0.current?.base }
+        let victim: Segment? = segmentList.withLock { segs in
+            guard segs.count > 1, let first = segs.first, first.base != active, shouldDelete(first) else { return nil }
+            segs.removeFirst()
+            return first
+        }
+        guard let victim else { return nil }
+        try FileSystem.remove(victim.file.path)  // readers holding it keep the mapping until they drop it
+        return minOffset
+    }
+
+    // MARK: Flushing
+
+    /// msync of every segment overlapping [from, to).
+    func flush(from: Int64, to: Int64) throws {
+        guard to > from else { return }
+        for seg in segmentList.withLock({ $0 }) where seg.end > from && seg.base < to {
+            let lo = Int(max(from, seg.base) - seg.base), hi = Int(min(to, seg.end) - seg.base)
+            try seg.file.sync(lo..<hi)
+        }
+    }
+}
+
+/// A record in the mapped log: a zero-copy view valid as long as this value (which retains its segment).
+public struct StoredMessage: Sendable {
+    public let segment: Segment
+    public let physicalOffset: Int64
+    public let size: Int
+
+    /// The record's bytes, straight from the map.
+    public var bytes: UnsafeRawBufferPointer { segment.bytes(physicalOffset..<(physicalOffset + Int64(size))) }
+    public var record: RecordView { RecordView(bytes) }
+    /// Offset of the record inside its segment file (for sendfile-style transfers).
+    public var fileOffset: Int { Int(physicalOffset - segment.base) }
+}

@@ -1,0 +1,137 @@
+import Synchronization
+
+/// `IndexStore` in process memory, for tests: same semantics as the LMDB backend, no durability.
+public final class InMemoryIndexStore: IndexStore {
+    private struct State {
+        var checkpoint = DispatchCheckpoint.zero
+        /// Per queue: entries in offset order and the min offset (entries below min are gone).
+        var queues: [QueueKey: (min: Int64, entries: [ConsumeQueueEntry])] = [:]
+        /// "topic#key" and UNIQ_KEY → (store time, physical offset), in insertion (= log) order.
+        var keys: [String: [(Int64, Int64)]] = [:]
+        var uniqueKeys: [String: [(Int64, Int64)]] = [:]
+        var transactions: [Int64: TransactionState] = [:]
+        var consumerOffsets: [ConsumerOffsetKey: Int64] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func apply(_ batch: DispatchBatch) throws {
+        state.withLock { s in
+            for r in batch.records {
+                if let q = r.queue {
+                    var slot = s.queues[q] ?? (min: r.entry.queueOffset, entries: [])
+                    let expected = slot.min + Int64(slot.entries.count)
+                    precondition(r.entry.queueOffset == expected,
+                                 "consume queue \(q) gap: got \(r.entry.queueOffset), expected \(expected)")
+                    slot.entries.append(r.entry)
+                    s.queues[q] = slot
+                }
+                let value = (r.entry.storeTimestamp, r.entry.physicalOffset)
+                for k in r.keys { s.keys[r.topic + "#" + k, default: []].append(value) }
+                if let u = r.uniqueKey { s.uniqueKeys[u, default: []].append(value) }
+                if let t = r.transactionState {
+                    s.transactions[t == .half ? r.entry.physicalOffset : r.transactionOffset] = t
+                }
+            }
+            s.checkpoint = batch.checkpoint
+        }
+    }
+
+    public func checkpoint() throws -> DispatchCheckpoint { state.withLock { $0.checkpoint } }
+
+    public func truncate(from physicalOffset: Int64, lastRecord: Int64) throws {
+        state.withLock { s in
+            for (q, slot) in s.queues {
+                let kept = slot.entries.filter { $0.physicalOffset < physicalOffset }
+                s.queues[q] = (min: slot.min, entries: kept)
+            }
+            s.keys = s.keys.compactMapValues { v in let k = v.filter { $0.1 < physicalOffset }; return k.isEmpty ? nil : k }
+            s.uniqueKeys = s.uniqueKeys.compactMapValues { v in let k = v.filter { $0.1 < physicalOffset }; return k.isEmpty ? nil : k }
+            s.transactions = s.transactions.filter { $0.key < physicalOffset }
+            if s.checkpoint.offset > physicalOffset {
+                s.checkpoint = DispatchCheckpoint(offset: physicalOffset, lastRecord: lastRecord)
+            }
+        }
+    }
+
+    public func deleteBelow(_ physicalOffset: Int64) throws {
+        state.withLock { s in
+            for (q, slot) in s.queues {
+                let drop = slot.entries.prefix { $0.physicalOffset < physicalOffset }.count
+                s.queues[q] = (min: slot.min + Int64(drop), entries: Array(slot.entries.dropFirst(drop)))
+            }
+            s.keys = s.keys.compactMapValues { v in let k = v.filter { $0.1 >= physicalOffset }; return k.isEmpty ? nil : k }
+            s.uniqueKeys = s.uniqueKeys.compactMapValues { v in let k = v.filter { $0.1 >= physicalOffset }; return k.isEmpty ? nil : k }
+            s.transactions = s.transactions.filter { $0.key >= physicalOffset }
+        }
+    }
+
+    public func clearDerived() throws {
+        state.withLock { s in
+            let offsets = s.consumerOffsets
+            s = State()
+            s.consumerOffsets = offsets
+        }
+    }
+
+    public func queues() throws -> [QueueKey: QueueRange] {
+        state.withLock { s in s.queues.mapValues { QueueRange(min: $0.min, max: $0.min + Int64($0.entries.count)) } }
+    }
+
+    public func queueRange(_ queue: QueueKey) throws -> QueueRange? {
+        state.withLock { s in s.queues[queue].map { QueueRange(min: $0.min, max: $0.min + Int64($0.entries.count)) } }
+    }
+
+    public func entries(_ queue: QueueKey, from: Int64, maxCount: Int) throws -> [ConsumeQueueEntry] {
+        state.withLock { s in
+            guard let slot = s.queues[queue], maxCount > 0 else { return [] }
+            let start = max(from, slot.min) - slot.min
+            guard start < slot.entries.count else { return [] }
+            let end = min(slot.entries.count, Int(start) + maxCount)
+            return Array(slot.entries[Int(start)..<end])
+        }
+    }
+
+    public func lookupKey(topic: String, key: String, beginTimestamp: Int64, endTimestamp: Int64, limit: Int) throws -> [Int64] {
+        state.withLock { s in
+            let hits = (s.keys[topic + "#" + key] ?? []).filter { $0.0 >= beginTimestamp && $0.0 <= endTimestamp }
+            return hits.reversed().prefix(limit).map { $0.1 }
+        }
+    }
+
+    public func lookupUniqueKey(_ uniqueKey: String, limit: Int) throws -> [Int64] {
+        state.withLock { s in (s.uniqueKeys[uniqueKey] ?? []).reversed().prefix(limit).map { $0.1 } }
+    }
+
+    public func setTransactionState(_ physicalOffset: Int64, _ st: TransactionState) throws {
+        state.withLock { $0.transactions[physicalOffset] = st }
+    }
+
+    public func transactionState(_ physicalOffset: Int64) throws -> TransactionState? {
+        state.withLock { $0.transactions[physicalOffset] }
+    }
+
+    public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {
+        state.withLock { $0.consumerOffsets[ConsumerOffsetKey(group: group, queue: queue)] = offset }
+    }
+
+    public func consumerOffset(group: String, queue: QueueKey) throws -> Int64? {
+        state.withLock { $0.consumerOffsets[ConsumerOffsetKey(group: group, queue: queue)] }
+    }
+
+    public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] { state.withLock { $0.consumerOffsets } }
+
+    public func sync() throws {}
+
+    public func statistics() throws -> IndexStatistics {
+        state.withLock { s in
+            IndexStatistics(queues: s.queues.count, queueEntries: s.queues.values.reduce(0) { $0 + $1.entries.count },
+                            keyEntries: s.keys.values.reduce(0) { $0 + $1.count },
+                            uniqueKeyEntries: s.uniqueKeys.values.reduce(0) { $0 + $1.count },
+                            transactionStates: s.transactions.count, consumerOffsets: s.consumerOffsets.count, bytesUsed: 0)
+        }
+    }
+
+    public func close() {}
+}

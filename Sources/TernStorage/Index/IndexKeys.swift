@@ -1,0 +1,92 @@
+/// Byte layouts of the LMDB index keys and values. Big-endian integers so byte order == numeric order.
+///
+/// | database  | key                                            | value                                   |
+/// |-----------|------------------------------------------------|-----------------------------------------|
+/// | meta      | "checkpoint"                                   | offset(8) lastRecord(8)                 |
+/// |           | "nextQueueId"                                  | id(4)                                   |
+/// |           | "minPhysical"                                  | offset(8): retention point              |
+/// | queues    | topic 0x00 queueId(4)                          | id(4) minOffset(8)                      |
+/// | cq        | id(4) queueOffset(8)                           | phys(8) size(4) tagCode(8) storeTime(8) |
+/// | keys      | hour(4) topic "#" key   (dupsort, dupfixed)    | storeTime(8) phys(8)                    |
+/// | uniq      | hour(4) UNIQ_KEY        (dupsort, dupfixed)    | storeTime(8) phys(8)                    |
+/// | txn       | halfPhys(8)                                    | state(1)                                |
+/// | offsets   | group 0x00 topic 0x00 queueId(4)               | offset(8)                               |
+///
+/// Why: consume-queue keys are a dense per-queue id plus the offset, so a batch inserts at the right edge
+/// of each queue's key range. Key-index keys start with the store hour, so inserts cluster in the newest
+/// hour (near the right edge of the tree), retention deletes whole old hours with one cursor sweep, and a
+/// lookup probes only the hours that exist. Dupsort values sort by (time, phys): newest first = walk back.
+enum IndexKeys {
+    static let checkpoint: [UInt8] = Array("checkpoint".utf8)
+    static let nextQueueId: [UInt8] = Array("nextQueueId".utf8)
+    static let minPhysical: [UInt8] = Array("minPhysical".utf8)
+    /// LMDB's default maximum key size is 511; longer keys are cut (lookups re-check the record's KEYS).
+    static let maxKeyBytes = 500
+    static let hourMillis: Int64 = 3_600_000
+
+    static func hour(_ storeTimestamp: Int64) -> UInt32 {
+        UInt32(clamping: max(0, storeTimestamp) / hourMillis)
+    }
+
+    static func queueKey(_ q: QueueKey) -> [UInt8] {
+        var k = Array(q.topic.utf8)
+        k.append(0)
+        k.appendBigEndian(UInt32(bitPattern: q.queueId))
+        return k
+    }
+
+    static func decodeQueueKey(_ raw: UnsafeRawBufferPointer) -> QueueKey? {
+        guard raw.count >= 6, raw[raw.count - 5] == 0 else { return nil }
+        let topic = String(decoding: raw[0..<(raw.count - 5)], as: UTF8.self)
+        return QueueKey(topic: topic, queueId: Int32(bitPattern: raw.loadBigEndian(UInt32.self, at: raw.count - 4)))
+    }
+
+    static func offsetKey(group: String, queue: QueueKey) -> [UInt8] {
+        var k = Array(group.utf8)
+        k.append(0)
+        k += queueKey(queue)
+        return k
+    }
+
+    static func decodeOffsetKey(_ raw: UnsafeRawBufferPointer) -> ConsumerOffsetKey? {
+        guard let sep = raw.firstIndex(of: 0) else { return nil }
+        let group = String(decoding: raw[0..<sep], as: UTF8.self)
+        guard let q = decodeQueueKey(UnsafeRawBufferPointer(rebasing: raw[(sep + 1)...])) else { return nil }
+        return ConsumerOffsetKey(group: group, queue: q)
+    }
+
+    /// hour(4) + text bytes, cut to maxKeyBytes.
+    static func bucketedKey(hour: UInt32, _ text: String) -> [UInt8] {
+        var k = [UInt8]()
+        k.reserveCapacity(4 + text.utf8.count)
+        k.appendBigEndian(hour)
+        k += text.utf8.prefix(maxKeyBytes - 4)
+        return k
+    }
+
+    static func timeAndOffset(_ time: Int64, _ phys: Int64) -> [UInt8] {
+        var v = [UInt8]()
+        v.reserveCapacity(16)
+        v.appendBigEndian(UInt64(bitPattern: time))
+        v.appendBigEndian(UInt64(bitPattern: phys))
+        return v
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    func loadBigEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
+
+extension UnsafeMutableRawBufferPointer {
+    func storeBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
+    }
+}

@@ -1,0 +1,145 @@
+/// The derived state of a store: everything here can be rebuilt from the commit log, except consumer
+/// offsets (primary state, written by consumers) — `clearDerived()` keeps those.
+///
+/// Event-sourcing rule: `apply(_:)` writes a batch of index entries *and* the dispatch checkpoint in one
+/// atomic step, so after any crash the checkpoint says exactly which log prefix the indexes cover.
+///
+/// Backends: `LMDBIndexStore` (durable) and `InMemoryIndexStore` (tests). Both pass the same test suite.
+/// Implementations are thread-safe; the store calls `apply` from one dispatcher thread only.
+public protocol IndexStore: AnyObject, Sendable {
+    // MARK: Dispatch
+    /// Writes every entry of the batch and sets the checkpoint to `batch.checkpoint`, atomically.
+    func apply(_ batch: DispatchBatch) throws
+    /// The commit-log offset up to which the indexes are complete, and the start offset of the last record
+    /// they cover (-1 when none), used by recovery to check that the log still holds that record.
+    func checkpoint() throws -> DispatchCheckpoint
+    /// Drops every entry that points at or past `physicalOffset` and lowers the checkpoint to it (recovery when
+    /// the index is ahead of the valid log end).
+    func truncate(from physicalOffset: Int64, lastRecord: Int64) throws
+    /// Drops entries that point below `physicalOffset` (retention) and advances each queue's min offset
+    /// to its first entry at or above it.
+    func deleteBelow(_ physicalOffset: Int64) throws
+    /// Drops all derived state (queues, keys, transaction states, checkpoint); keeps consumer offsets.
+    func clearDerived() throws
+
+    // MARK: Consume queues
+    /// Every queue with its [min, max) logical offsets.
+    func queues() throws -> [QueueKey: QueueRange]
+    func queueRange(_ queue: QueueKey) throws -> QueueRange?
+    /// Entries of `queue` from logical offset `from`, at most `maxCount`, in offset order.
+    func entries(_ queue: QueueKey, from: Int64, maxCount: Int) throws -> [ConsumeQueueEntry]
+
+    // MARK: Message keys
+    /// Physical offsets of records of `topic` whose KEYS contain `key`, stored in [begin, end] (ms),
+    /// newest first, at most `limit`.
+    func lookupKey(topic: String, key: String, beginTimestamp: Int64, endTimestamp: Int64, limit: Int) throws -> [Int64]
+    /// Physical offsets of records whose UNIQ_KEY is `uniqueKey`, newest first, at most `limit`.
+    func lookupUniqueKey(_ uniqueKey: String, limit: Int) throws -> [Int64]
+
+    // MARK: Transactions (records arrive with the transaction issue; the table exists now)
+    func setTransactionState(_ physicalOffset: Int64, _ state: TransactionState) throws
+    func transactionState(_ physicalOffset: Int64) throws -> TransactionState?
+
+    // MARK: Consumer offsets (primary state)
+    func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws
+    func consumerOffset(group: String, queue: QueueKey) throws -> Int64?
+    func consumerOffsets() throws -> [ConsumerOffsetKey: Int64]
+
+    // MARK: Durability and statistics
+    /// Makes every applied batch and committed offset durable (fsync).
+    func sync() throws
+    func statistics() throws -> IndexStatistics
+    func close()
+}
+
+public struct QueueKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var topic: String
+    public var queueId: Int32
+    public init(topic: String, queueId: Int32) { self.topic = topic; self.queueId = queueId }
+    public static func < (a: QueueKey, b: QueueKey) -> Bool { (a.topic, a.queueId) < (b.topic, b.queueId) }
+    public var description: String { "\(topic)/\(queueId)" }
+}
+
+/// Logical offsets present in a queue: `min ..< max`; `max` is the next offset to be assigned.
+public struct QueueRange: Hashable, Sendable {
+    public var min: Int64
+    public var max: Int64
+    public init(min: Int64, max: Int64) { self.min = min; self.max = max }
+}
+
+/// One consume-queue unit: Java's 20-byte (offset, size, tag code) plus the store time, which serves
+/// offset-by-timestamp without touching the log.
+public struct ConsumeQueueEntry: Hashable, Sendable {
+    public var queueOffset: Int64
+    public var physicalOffset: Int64
+    public var size: Int32
+    public var tagCode: Int64
+    public var storeTimestamp: Int64
+    public init(queueOffset: Int64, physicalOffset: Int64, size: Int32, tagCode: Int64, storeTimestamp: Int64) {
+        self.queueOffset = queueOffset; self.physicalOffset = physicalOffset; self.size = size
+        self.tagCode = tagCode; self.storeTimestamp = storeTimestamp
+    }
+}
+
+/// What the dispatcher derived from one commit-log record.
+public struct DispatchRecord: Sendable, Equatable {
+    /// nil for records that do not enter a consume queue (prepared / rolled-back transaction types).
+    public var queue: QueueKey?
+    public var entry: ConsumeQueueEntry
+    public var topic: String
+    public var keys: [String]
+    public var uniqueKey: String?
+    /// Transaction state implied by the record (prepared → half of itself; commit / rollback → outcome of
+    /// the half at `transactionOffset`, the record's PREPARED TRANSACTION OFFSET).
+    public var transactionState: TransactionState?
+    public var transactionOffset: Int64 = 0
+    public init(queue: QueueKey?, entry: ConsumeQueueEntry, topic: String, keys: [String], uniqueKey: String?) {
+        self.queue = queue; self.entry = entry; self.topic = topic; self.keys = keys; self.uniqueKey = uniqueKey
+    }
+}
+
+public struct DispatchBatch: Sendable {
+    public var records: [DispatchRecord]
+    /// Commit-log offset the indexes are complete up to after this batch (end of its last record,
+    /// or further when blanks were skipped).
+    public var checkpoint: DispatchCheckpoint
+    public init(records: [DispatchRecord], checkpoint: DispatchCheckpoint) {
+        self.records = records; self.checkpoint = checkpoint
+    }
+}
+
+public struct DispatchCheckpoint: Hashable, Sendable {
+    /// Indexes cover every record that starts below this offset.
+    public var offset: Int64
+    /// Start offset of the last record covered (-1 when none): recovery re-validates it to detect an index
+    /// that is ahead of the log.
+    public var lastRecord: Int64
+    public init(offset: Int64, lastRecord: Int64) { self.offset = offset; self.lastRecord = lastRecord }
+    public static let zero = DispatchCheckpoint(offset: 0, lastRecord: -1)
+}
+
+public enum TransactionState: UInt8, Sendable, Equatable {
+    case half = 1, committed = 2, rolledBack = 3
+}
+
+public struct ConsumerOffsetKey: Hashable, Sendable {
+    public var group: String
+    public var queue: QueueKey
+    public init(group: String, queue: QueueKey) { self.group = group; self.queue = queue }
+}
+
+public struct IndexStatistics: Sendable, Equatable {
+    public var queues: Int
+    public var queueEntries: Int
+    public var keyEntries: Int
+    public var uniqueKeyEntries: Int
+    public var transactionStates: Int
+    public var consumerOffsets: Int
+    public var bytesUsed: Int
+    public init(queues: Int, queueEntries: Int, keyEntries: Int, uniqueKeyEntries: Int, transactionStates: Int,
+                consumerOffsets: Int, bytesUsed: Int) {
+        self.queues = queues; self.queueEntries = queueEntries; self.keyEntries = keyEntries
+        self.uniqueKeyEntries = uniqueKeyEntries; self.transactionStates = transactionStates
+        self.consumerOffsets = consumerOffsets; self.bytesUsed = bytesUsed
+    }
+}

@@ -1,0 +1,416 @@
+import Synchronization
+import TernSystem
+
+/// `IndexStore` in LMDB (layouts in IndexKeys.swift).
+///
+/// Durability: the environment is opened MDB_NOSYNC — commits reach the OS page cache (they survive
+/// `kill -9`) and become durable at `sync()`, which the store calls on every log flush and on close.
+/// After a machine crash the derived tables may lag the log; recovery replays the log past the checkpoint.
+///
+/// Caches: queue ids and [min, max) ranges live in memory (loaded at open, updated after each commit), so
+/// range queries never touch LMDB; `apply` is called by one thread only.
+public final class LMDBIndexStore: IndexStore {
+    private let env: LMDBEnvironment
+    private let meta, queuesDB, cq, keys, uniq, txn, offsets: LMDBDatabase
+
+    private struct QueueSlot { var id: UInt32; var min: Int64; var max: Int64 }
+    private struct Cache {
+        var queues: [QueueKey: QueueSlot] = [:]
+        var nextQueueId: UInt32 = 1
+        /// Hours that hold key-index or unique-key entries, ascending.
+        var hours: [UInt32] = []
+        var minPhysical: Int64 = 0
+    }
+    private let cache = Mutex(Cache())
+
+    public static let defaultMapSize = 1 << 40  // virtual only; LMDB grows the file as it fills
+
+    /// Opens (creating when missing) the index at `path` (a directory). `readOnly` for offline tools.
+    public init(path: String, mapSize: Int = LMDBIndexStore.defaultMapSize, readOnly: Bool = false) throws {
+        env = try LMDBEnvironment(path: path, mapSize: mapSize, maxDatabases: 16,
+                                  flags: readOnly ? [.readOnly] : [.noSync])
+        let create: LMDBDatabase.Flags = readOnly ? [] : [.create]
+        if !readOnly {
+            // Create every table up front so read-only tools can open them all.
+            try env.write { _ in }
+        }
+        meta = try env.openDatabase("meta", create)
+        queuesDB = try env.openDatabase("queues", create)
+        cq = try env.openDatabase("cq", create)
+        keys = try env.openDatabase("keys", create.union([.dupSort, .dupFixed]))
+        uniq = try env.openDatabase("uniq", create.union([.dupSort, .dupFixed]))
+        txn = try env.openDatabase("txn", create)
+        offsets = try env.openDatabase("offsets", create)
+        try loadCache()
+    }
+
+    private func loadCache() throws {
+        var c = Cache()
+        try env.read { t in
+            if let v = try t.get(meta, IndexKeys.nextQueueId), v.count == 4 {
+                c.nextQueueId = v.withUnsafeBytes { $0.loadBigEndian(UInt32.self, at: 0) }
+            }
+            if let v = try t.get(meta, IndexKeys.minPhysical), v.count == 8 {
+                c.minPhysical = v.withUnsafeBytes { Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 0)) }
+            }
+            var found: [(QueueKey, UInt32, Int64)] = []
+            try t.withCursor(queuesDB) { cur in
+                var e = try cur.first()
+                while let (k, v) = e {
+                    if let q = IndexKeys.decodeQueueKey(k), v.count == 12 {
+                        found.append((q, v.loadBigEndian(UInt32.self, at: 0), Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 4))))
+                    }
+                    e = try cur.next()
+                }
+            }
+            try t.withCursor(cq) { cur in
+                for (q, id, min) in found {
+                    c.queues[q] = QueueSlot(id: id, min: min, max: try Self.lastOffset(cur, id: id).map { $0 + 1 } ?? min)
+                }
+            }
+            c.hours = try Self.distinctHours(t, keys).union(Self.distinctHours(t, uniq)).sorted()
+        }
+        cache.withLock { $0 = c }
+    }
+
+    /// Last queue offset stored for queue `id`, by seeking to the first key of id+1 and stepping back.
+    private static func lastOffset(_ cur: LMDBCursor, id: UInt32) throws -> Int64? {
+        var probe = [UInt8](); probe.appendBigEndian(id &+ 1); probe.appendBigEndian(UInt64(0))
+        let e = try cur.seek(probe) != nil ? cur.prev() : cur.last()
+        guard let (k, _) = e, k.count == 12, k.loadBigEndian(UInt32.self, at: 0) == id else { return nil }
+        return Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 4))
+    }
+
+    private static func distinctHours(_ t: LMDBTransaction, _ db: LMDBDatabase) throws -> Set<UInt32> {
+        var hours = Set<UInt32>()
+        try t.withCursor(db) { cur in
+            var e = try cur.first()
+            while let (k, _) = e, k.count >= 4 {
+                let h = k.loadBigEndian(UInt32.self, at: 0)
+                hours.insert(h)
+                guard h < UInt32.max else { break }
+                var next = [UInt8](); next.appendBigEndian(h + 1)
+                e = try cur.seek(next)
+            }
+        }
+        return hours
+    }
+
+    // MARK: Dispatch
+
+    public func apply(_ batch: DispatchBatch) throws {
+        var c = cache.withLock { $0 }  // only this thread mutates the cache between here and the store below
+        try env.write { t in
+            var newQueueIds = false
+            var cqKey = [UInt8](repeating: 0, count: 12)
+            var cqValue = [UInt8](repeating: 0, count: 28)
+            for r in batch.records {
+                if let q = r.queue {
+                    var slot: QueueSlot
+                    if let s = c.queues[q] {
+                        slot = s
+                    } else {
+                        slot = QueueSlot(id: c.nextQueueId, min: r.entry.queueOffset, max: r.entry.queueOffset)
+                        c.nextQueueId += 1
+                        newQueueIds = true
+                        try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
+                    }
+                    precondition(r.entry.queueOffset == slot.max,
+                                 "consume queue \(q) gap: got \(r.entry.queueOffset), expected \(slot.max)")
+                    cqKey.withUnsafeMutableBytes { k in
+                        k.storeBigEndian(slot.id, at: 0)
+                        k.storeBigEndian(UInt64(bitPattern: r.entry.queueOffset), at: 4)
+                    }
+                    cqValue.withUnsafeMutableBytes { Self.encodeEntry(r.entry, into: $0) }
+                    try cqKey.withUnsafeBytes { k in try cqValue.withUnsafeBytes { v in _ = try t.put(cq, k, v) } }
+                    slot.max += 1
+                    c.queues[q] = slot
+                }
+                if !r.keys.isEmpty || r.uniqueKey != nil {
+                    let h = IndexKeys.hour(r.entry.storeTimestamp)
+                    if c.hours.last.map({ $0 < h }) ?? true { c.hours.append(h) }
+                    let value = IndexKeys.timeAndOffset(r.entry.storeTimestamp, r.entry.physicalOffset)
+                    for k in r.keys {
+                        try t.put(keys, IndexKeys.bucketedKey(hour: h, r.topic + "#" + k), value)
+                    }
+                    if let u = r.uniqueKey { try t.put(uniq, IndexKeys.bucketedKey(hour: h, u), value) }
+                }
+                if let s = r.transactionState {
+                    let half = s == .half ? r.entry.physicalOffset : r.transactionOffset
+                    try t.put(txn, Self.u64(half), [s.rawValue])
+                }
+            }
+            if newQueueIds { try t.put(meta, IndexKeys.nextQueueId, Self.u32(c.nextQueueId)) }
+            try t.put(meta, IndexKeys.checkpoint, Self.checkpointValue(batch.checkpoint))
+        }
+        cache.withLock { $0 = c }
+    }
+
+    public func checkpoint() throws -> DispatchCheckpoint {
+        try env.read { t in try Self.readCheckpoint(t, meta) }
+    }
+
+    public func truncate(from physicalOffset: Int64, lastRecord: Int64) throws {
+        var c = cache.withLock { $0 }
+        try env.write { t in
+            try t.withCursor(cq) { cur in
+                for (q, var slot) in c.queues {
+                    while slot.max > slot.min {
+                        var key = [UInt8](); key.appendBigEndian(slot.id); key.appendBigEndian(UInt64(bitPattern: slot.max - 1))
+                        guard let (_, v) = try cur.find(key) else { break }
+                        guard Self.decodeEntry(v, queueOffset: 0).physicalOffset >= physicalOffset else { break }
+                        try cur.deleteCurrent()
+                        slot.max -= 1
+                    }
+                    c.queues[q] = slot
+                }
+            }
+            // Log order == time order, so only the newest hours can hold entries at or past the cut: sweep hours
+            // newest first and stop after the first hour that also holds older entries.
+            // (LMDB: after mdb_cursor_del the cursor already sits on the next entry and MDB_NEXT returns it.)
+            for db in [keys, uniq] {
+                try t.withCursor(db) { cur in
+                    for h in c.hours.reversed() {
+                        var sawOlder = false
+                        var start = [UInt8](); start.appendBigEndian(h)
+                        var e = try cur.seek(start)
+                        while let (k, v) = e, k.loadBigEndian(UInt32.self, at: 0) == h {
+                            if Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 8)) >= physicalOffset {
+                                try cur.deleteCurrent()
+                            } else {
+                                sawOlder = true
+                            }
+                            e = try cur.next()
+                        }
+                        if sawOlder { break }
+                    }
+                }
+            }
+            try t.withCursor(txn) { cur in
+                var e = try cur.seek(Self.u64(physicalOffset))
+                while e != nil { try cur.deleteCurrent(); e = try cur.next() }
+            }
+            let current = try Self.readCheckpoint(t, meta)
+            if current.offset > physicalOffset {
+                try t.put(meta, IndexKeys.checkpoint,
+                          Self.checkpointValue(DispatchCheckpoint(offset: physicalOffset, lastRecord: lastRecord)))
+            }
+        }
+        c.hours = try env.read { t in try Self.distinctHours(t, keys).union(Self.distinctHours(t, uniq)).sorted() }
+        cache.withLock { $0 = c }
+    }
+
+    public func deleteBelow(_ physicalOffset: Int64) throws {
+        var c = cache.withLock { $0 }
+        try env.write { t in
+            try t.withCursor(cq) { cur in
+                for (q, var slot) in c.queues where slot.min < slot.max {
+                    var key = [UInt8](); key.appendBigEndian(slot.id); key.appendBigEndian(UInt64(bitPattern: slot.min))
+                    var e = try cur.seek(key)
+                    while let (k, v) = e, k.loadBigEndian(UInt32.self, at: 0) == slot.id,
+                          Self.decodeEntry(v, queueOffset: 0).physicalOffset < physicalOffset {
+                        try cur.deleteCurrent()
+                        slot.min += 1
+                        e = try cur.next()
+                    }
+                    c.queues[q] = slot
+                    try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
+                }
+            }
+            // Drop whole hours whose newest entry is below the cut; the boundary hour is filtered at lookup.
+            for db in [keys, uniq] {
+                try t.withCursor(db) { cur in
+                    var doomedHour: UInt32? = nil
+                    for h in c.hours {
+                        var next = [UInt8](); next.appendBigEndian(h &+ 1)
+                        let last = try cur.seek(next) != nil ? try cur.prev() : try cur.last()
+                        guard let (k, _) = last, k.loadBigEndian(UInt32.self, at: 0) == h else { continue }
+                        let newest = try cur.lastDuplicate()
+                        guard let (_, v) = newest, Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 8)) < physicalOffset else { break }
+                        doomedHour = h
+                    }
+                    guard let cut = doomedHour else { return }
+                    var e = try cur.first()
+                    while let (k, _) = e, k.loadBigEndian(UInt32.self, at: 0) <= cut {
+                        try cur.deleteCurrent()
+                        e = try cur.next()
+                    }
+                }
+            }
+            try t.withCursor(txn) { cur in
+                var e = try cur.first()
+                while let (k, _) = e, Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 0)) < physicalOffset {
+                    try cur.deleteCurrent()
+                    e = try cur.next()
+                }
+            }
+            c.minPhysical = max(c.minPhysical, physicalOffset)
+            try t.put(meta, IndexKeys.minPhysical, Self.u64(c.minPhysical))
+        }
+        c.hours = try env.read { t in try Self.distinctHours(t, keys).union(Self.distinctHours(t, uniq)).sorted() }
+        cache.withLock { $0 = c }
+    }
+
+    public func clearDerived() throws {
+        try env.write { t in
+            for db in [meta, queuesDB, cq, keys, uniq, txn] { try t.clear(db) }
+        }
+        cache.withLock { $0 = Cache() }
+    }
+
+    // MARK: Consume queues
+
+    public func queues() throws -> [QueueKey: QueueRange] {
+        cache.withLock { c in c.queues.mapValues { QueueRange(min: $0.min, max: $0.max) } }
+    }
+
+    public func queueRange(_ queue: QueueKey) throws -> QueueRange? {
+        cache.withLock { c in c.queues[queue].map { QueueRange(min: $0.min, max: $0.max) } }
+    }
+
+    public func entries(_ queue: QueueKey, from: Int64, maxCount: Int) throws -> [ConsumeQueueEntry] {
+        guard let slot = cache.withLock({ $0.queues[queue] }), maxCount > 0 else { return [] }
+        let start = max(from, slot.min)
+        guard start < slot.max else { return [] }
+        var out: [ConsumeQueueEntry] = []
+        out.reserveCapacity(min(maxCount, Int(slot.max - start)))
+        try env.read { t in
+            try t.withCursor(cq) { cur in
+                var key = [UInt8](); key.appendBigEndian(slot.id); key.appendBigEndian(UInt64(bitPattern: start))
+                var e = try cur.seek(key)
+                while let (k, v) = e, out.count < maxCount, k.loadBigEndian(UInt32.self, at: 0) == slot.id {
+                    let off = Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 4))
+                    guard off < slot.max else { break }
+                    out.append(Self.decodeEntry(v, queueOffset: off))
+                    e = try cur.next()
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: Keys
+
+    public func lookupKey(topic: String, key: String, beginTimestamp: Int64, endTimestamp: Int64, limit: Int) throws -> [Int64] {
+        try lookup(keys, topic + "#" + key, beginTimestamp, endTimestamp, limit)
+    }
+
+    public func lookupUniqueKey(_ uniqueKey: String, limit: Int) throws -> [Int64] {
+        try lookup(uniq, uniqueKey, .min, .max, limit)
+    }
+
+    private func lookup(_ db: LMDBDatabase, _ text: String, _ begin: Int64, _ end: Int64, _ limit: Int) throws -> [Int64] {
+        let (hours, minPhysical) = cache.withLock { ($0.hours, $0.minPhysical) }
+        let lo = IndexKeys.hour(begin), hi = IndexKeys.hour(end)
+        var out: [Int64] = []
+        guard limit > 0 else { return out }
+        try env.read { t in
+            try t.withCursor(db) { cur in
+                for h in hours.reversed() where h >= lo && h <= hi {
+                    guard try cur.find(IndexKeys.bucketedKey(hour: h, text)) != nil else { continue }
+                    var e = try cur.lastDuplicate()
+                    while let (_, v) = e, out.count < limit {
+                        let time = Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 0))
+                        let phys = Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 8))
+                        if time < begin || phys < minPhysical { break }
+                        if time <= end { out.append(phys) }
+                        e = try cur.previousDuplicate()
+                    }
+                    if out.count >= limit { return }
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: Transactions
+
+    public func setTransactionState(_ physicalOffset: Int64, _ state: TransactionState) throws {
+        try env.write { t in _ = try t.put(txn, Self.u64(physicalOffset), [state.rawValue]) }
+    }
+
+    public func transactionState(_ physicalOffset: Int64) throws -> TransactionState? {
+        try env.read { t in try t.get(txn, Self.u64(physicalOffset)).flatMap { $0.first.flatMap(TransactionState.init) } }
+    }
+
+    // MARK: Consumer offsets
+
+    public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {
+        try env.write { t in _ = try t.put(offsets, IndexKeys.offsetKey(group: group, queue: queue), Self.u64(offset)) }
+    }
+
+    public func consumerOffset(group: String, queue: QueueKey) throws -> Int64? {
+        try env.read { t in
+            try t.get(offsets, IndexKeys.offsetKey(group: group, queue: queue)).map { v in
+                v.withUnsafeBytes { Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 0)) }
+            }
+        }
+    }
+
+    public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] {
+        try env.read { t in
+            var out: [ConsumerOffsetKey: Int64] = [:]
+            try t.withCursor(offsets) { cur in
+                var e = try cur.first()
+                while let (k, v) = e {
+                    if let key = IndexKeys.decodeOffsetKey(k), v.count == 8 {
+                        out[key] = Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 0))
+                    }
+                    e = try cur.next()
+                }
+            }
+            return out
+        }
+    }
+
+    // MARK: Durability, statistics
+
+    public func sync() throws { try env.sync() }
+
+    public func statistics() throws -> IndexStatistics {
+        try env.read { t in
+            IndexStatistics(queues: try t.entryCount(queuesDB), queueEntries: try t.entryCount(cq),
+                            keyEntries: try t.entryCount(keys), uniqueKeyEntries: try t.entryCount(uniq),
+                            transactionStates: try t.entryCount(txn), consumerOffsets: try t.entryCount(offsets),
+                            bytesUsed: try env.usedBytes())
+        }
+    }
+
+    public func close() { env.close() }
+
+    // MARK: Encoding helpers
+
+    private static func encodeEntry(_ e: ConsumeQueueEntry, into v: UnsafeMutableRawBufferPointer) {
+        v.storeBigEndian(UInt64(bitPattern: e.physicalOffset), at: 0)
+        v.storeBigEndian(UInt32(bitPattern: e.size), at: 8)
+        v.storeBigEndian(UInt64(bitPattern: e.tagCode), at: 12)
+        v.storeBigEndian(UInt64(bitPattern: e.storeTimestamp), at: 20)
+    }
+
+    private static func decodeEntry(_ v: UnsafeRawBufferPointer, queueOffset: Int64) -> ConsumeQueueEntry {
+        ConsumeQueueEntry(queueOffset: queueOffset,
+                          physicalOffset: Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 0)),
+                          size: Int32(bitPattern: v.loadBigEndian(UInt32.self, at: 8)),
+                          tagCode: Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 12)),
+                          storeTimestamp: Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 20)))
+    }
+
+    private static func queueValue(_ s: QueueSlot) -> [UInt8] {
+        var v = [UInt8](); v.appendBigEndian(s.id); v.appendBigEndian(UInt64(bitPattern: s.min)); return v
+    }
+
+    private static func checkpointValue(_ c: DispatchCheckpoint) -> [UInt8] {
+        var v = [UInt8](); v.appendBigEndian(UInt64(bitPattern: c.offset)); v.appendBigEndian(UInt64(bitPattern: c.lastRecord)); return v
+    }
+
+    private static func readCheckpoint(_ t: LMDBTransaction, _ meta: LMDBDatabase) throws -> DispatchCheckpoint {
+        guard let v = try t.get(meta, IndexKeys.checkpoint), v.count == 16 else { return .zero }
+        return v.withUnsafeBytes {
+            DispatchCheckpoint(offset: Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 0)),
+                               lastRecord: Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 8)))
+        }
+    }
+
+    private static func u64(_ x: Int64) -> [UInt8] { var v = [UInt8](); v.appendBigEndian(UInt64(bitPattern: x)); return v }
+    private static func u32(_ x: UInt32) -> [UInt8] { var v = [UInt8](); v.appendBigEndian(x); return v }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Synchronization
+
+/// A named OS thread running `body` until `stop()`; `wake()` cuts its current sleep short.
+///
+/// Lost wakeups: `sleep` raises the `sleeping` flag, then re-checks the caller's condition (`unless`), then
+/// waits; `wake` signals only when the flag is up. A wake that slips between the body's last check and the
+/// flag is caught by the re-check; any remaining race is bounded by `maxMillis`. A stray permit only causes
+/// one spurious, harmless wakeup.
+final class BackgroundThread: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let running = Atomic<Bool>(true)
+    private let sleeping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(name: String, _ body: @escaping @Sendable (BackgroundThread) -> Void) {
+        let thread = Thread { [self] in
+            body(self)
+            finished.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    var isRunning: Bool { running.load(ordering: .acquiring) }
+
+    /// Sleeps until woken or `maxMillis` elapse, unless `unless()` is already true.
+    func sleep(maxMillis: Int, unless: () -> Bool = { false }) {
+        sleeping.store(true, ordering: .sequentiallyConsistent)
+        if !unless() {
+            _ = semaphore.wait(timeout: .now() + .milliseconds(maxMillis))
+        }
+        sleeping.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// Cheap when the thread is busy: signals only if it is (about to be) asleep.
+    func wake() {
+        if sleeping.load(ordering: .sequentiallyConsistent) { semaphore.signal() }
+    }
+
+    /// Stops the loop and waits for the body to return.
+    func stop() {
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        semaphore.signal()
+        finished.wait()
+    }
+}

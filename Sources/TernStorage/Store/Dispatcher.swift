@@ -1,0 +1,113 @@
+import Synchronization
+import TernMessage
+
+/// Derives index entries from commit-log records and applies them to the `IndexStore` in batches (one
+/// transaction per batch, checkpoint included). Runs on its own thread; wakes on appends.
+final class Dispatcher: Sendable {
+    private let log: CommitLog
+    private let index: any IndexStore
+    private let batchLimit: Int
+    /// Next record offset to dispatch and the start of the last record dispatched.
+    private let progress: Mutex<DispatchCheckpoint>
+    private let dispatchedOffset = Atomic<Int64>(0)
+    private let failure = Mutex<String?>(nil)
+    /// Called after each applied batch with each touched queue's new max offset (long polling hooks in here).
+    let listener = Mutex<(@Sendable ([QueueKey: Int64]) -> Void)?>(nil)
+    private let thread = Mutex<BackgroundThread?>(nil)
+
+    init(log: CommitLog, index: any IndexStore, batchLimit: Int, from checkpoint: DispatchCheckpoint) {
+        self.log = log
+        self.index = index
+        self.batchLimit = batchLimit
+        self.progress = Mutex(checkpoint)
+        dispatchedOffset.store(checkpoint.offset, ordering: .releasing)
+    }
+
+    var dispatched: Int64 { dispatchedOffset.load(ordering: .acquiring) }
+    var failed: String? { failure.withLock { $0 } }
+
+    func start() {
+        let t = BackgroundThread(name: "tern-dispatch") { [self] t in
+            while t.isRunning {
+                do {
+                    if try dispatchAvailable() == 0 {
+                        t.sleep(maxMillis: 10) { log.writePosition > dispatched }
+                    }
+                } catch {
+                    failure.withLock { $0 = String(describing: error) }
+                    t.sleep(maxMillis: 1000)
+                }
+            }
+        }
+        thread.withLock { $0 = t }
+    }
+
+    /// Wakes the thread (cheap when it is busy).
+    func wake() { thread.withLock { $0 }?.wake() }
+
+    func stop() {
+        thread.withLock { t in t?.stop(); t = nil }
+    }
+
+    /// Dispatches everything published so far, batch by batch. Returns the number of records dispatched.
+    /// Called by the thread, and by recovery / close when the thread is not running.
+    @discardableResult
+    func dispatchAvailable(checkCRC: Bool = false) throws -> Int {
+        var total = 0
+        while true {
+            let limit = log.writePosition
+            var cp = progress.withLock { $0 }
+            guard cp.offset < limit else { return total }
+            var records: [DispatchRecord] = []
+            records.reserveCapacity(min(batchLimit, 1024))
+            let (end, stop) = log.walk(from: cp.offset, limit: limit, checkCRC: checkCRC) { offset, view in
+                records.append(Self.derive(offset, view))
+                cp.lastRecord = offset
+                return records.count < batchLimit
+            }
+            if case let .invalid(why) = stop {
+                throw StoreError.io("dispatcher met an invalid record at \(end): \(why)")
+            }
+            cp.offset = end
+            try index.apply(DispatchBatch(records: records, checkpoint: cp))
+            progress.withLock { $0 = cp }
+            dispatchedOffset.store(end, ordering: .releasing)
+            total += records.count
+            if let notify = listener.withLock({ $0 }), !records.isEmpty {
+                var touched: [QueueKey: Int64] = [:]
+                for r in records { if let q = r.queue { touched[q] = r.entry.queueOffset + 1 } }
+                notify(touched)
+            }
+        }
+    }
+
+    /// What the indexes learn from one record.
+    static func derive(_ offset: Int64, _ r: RecordView) -> DispatchRecord {
+        let topic = r.topicString
+        let props = r.properties
+        let tt = SysFlag.transactionType(r.sysFlag)
+        let tagCode: Int64 = MessageProperties.value(of: "TAGS", in: props).map { Int64(TagHash.javaHashCode(utf8: $0)) } ?? 0
+        let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
+                                      tagCode: tagCode, storeTimestamp: r.storeTimestamp)
+        let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit
+        var keys: [String] = []
+        var unique: String? = nil
+        if tt != SysFlag.transactionRollback {
+            if let k = MessageProperties.value(of: "KEYS", in: props), !k.isEmpty {
+                keys = k.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
+            }
+            unique = MessageProperties.value(of: "UNIQ_KEY", in: props).flatMap { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
+        }
+        var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
+                               topic: topic, keys: keys, uniqueKey: unique)
+        switch tt {
+        case SysFlag.transactionPrepared: d.transactionState = .half
+        case SysFlag.transactionCommit where r.preparedTransactionOffset > 0:
+            d.transactionState = .committed; d.transactionOffset = r.preparedTransactionOffset
+        case SysFlag.transactionRollback where r.preparedTransactionOffset > 0:
+            d.transactionState = .rolledBack; d.transactionOffset = r.preparedTransactionOffset
+        default: break
+        }
+        return d
+    }
+}

@@ -1,2 +1,0 @@
-import TernSystem
-import TernMessage

@@ -1,0 +1,51 @@
+/// How a store is laid out and behaves. Defaults mirror RocketMQ 4.9's `MessageStoreConfig`.
+public struct StoreConfig: Sendable {
+    public enum FlushMode: Sendable, Equatable {
+        /// Appends return once the record is in the mapping (page cache: survives `kill -9`, not a power loss).
+        /// A background flush runs every `intervalMillis` when at least `leastPages` pages are dirty, and
+        /// regardless every `thoroughIntervalMillis`.
+        case async(intervalMillis: Int = 500, leastPages: Int = 4, thoroughIntervalMillis: Int = 10_000)
+        /// Group commit: a waiting append is released when the flushed offset passes its record; one msync
+        /// serves every append that arrived meanwhile. After `timeoutMillis` the waiter gets a timeout
+        /// (the record stays stored), like RocketMQ's FLUSH_DISK_TIMEOUT.
+        case sync(timeoutMillis: Int = 5_000)
+
+        public static let defaultAsync = FlushMode.async()
+        public static let defaultSync = FlushMode.sync()
+    }
+
+    public enum IndexBackend: Sendable, Equatable {
+        case lmdb
+        /// For tests: derived state in process memory (rebuilt from the whole log at every open).
+        case inMemory
+    }
+
+    /// Store root; the commit log lives in `<root>/commitlog`, LMDB in `<root>/index`.
+    public var root: String
+    /// Commit-log segment size (RocketMQ: `mappedFileSizeCommitLog`, 1 GiB).
+    public var segmentSize: Int = 1 << 30
+    /// Largest body accepted (`maxMessageSize`, 4 MiB). Records may be up to body + 64 KiB.
+    public var maxMessageSize: Int = 4 << 20
+    public var flushMode: FlushMode = .defaultAsync
+    public var indexBackend: IndexBackend = .lmdb
+    /// Records per index transaction at most (the dispatcher's group commit).
+    public var dispatchBatchLimit: Int = 8_192
+    /// Retention: segments whose last modification is older are deleted (`fileReservedTime`, 72 h).
+    public var retentionMillis: Int64 = 72 * 3_600_000
+    /// Retention: delete oldest segments while the disk is fuller than this (`diskMaxUsedSpaceRatio`).
+    public var diskMaxUsedRatio: Double = 0.75
+    /// Most segments deleted in one retention pass (`deleteCommitLogFilesInterval` batch of 10).
+    public var retentionBatch: Int = 10
+    /// Fault in the next segment's pages ahead of the writer.
+    public var prefaultSegments: Bool = true
+    /// LMDB map size (virtual address space; the file grows as needed).
+    public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
+
+    public init(root: String) { self.root = root }
+
+    public var commitLogPath: String { root + "/commitlog" }
+    public var indexPath: String { root + "/index" }
+    public var lockPath: String { root + "/lock" }
+    /// Largest record the log accepts: body limit + 64 KiB for topic, properties and header.
+    public var maxRecordSize: Int { maxMessageSize + 64 * 1024 }
+}

@@ -1,0 +1,36 @@
+import TernSystem
+
+/// Everything the store reports to callers. Operating errors only: programmer errors trap.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// Body larger than `maxMessageSize` (RocketMQ answers MESSAGE_ILLEGAL).
+    case messageTooLarge(size: Int, limit: Int)
+    /// Topic empty or longer than 127 bytes, or properties longer than 32767 bytes.
+    case messageIllegal(String)
+    /// Another process holds the store's lock file.
+    case storeLocked(path: String)
+    /// The store is closed (or closing).
+    case closed
+    /// A segment file with a bad name or size, or a gap between segments.
+    case badSegment(path: String, reason: String)
+    /// Sync flush did not complete in time; the record is stored (RocketMQ: FLUSH_DISK_TIMEOUT).
+    case flushTimeout
+    /// Underlying I/O or index failure.
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case let .messageTooLarge(size, limit): "message body of \(size) bytes exceeds the limit of \(limit) bytes"
+        case let .messageIllegal(why): "illegal message: \(why)"
+        case let .storeLocked(path): "store is in use by another process (lock held on \(path))"
+        case .closed: "store is closed"
+        case let .badSegment(path, reason): "bad commit-log segment \(path): \(reason)"
+        case .flushTimeout: "flush to disk timed out (the message is stored)"
+        case let .io(what): "I/O error: \(what)"
+        }
+    }
+
+    static func wrap(_ error: any Error) -> StoreError {
+        if let e = error as? StoreError { return e }
+        return .io(String(describing: error))
+    }
+}
