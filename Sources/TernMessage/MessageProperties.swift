@@ -7,26 +7,29 @@ public enum MessageProperties {
     public static let producerGroup = "PGROUP"
 
     /// Encodes in the given order, each entry followed by 0x02 (what C++ clients send).
-    public static func encode(_ entries: [(String, String)]) -> [UInt8] { fatalError("contract") }
+    public static func encode(_ entries: [(String, String)]) -> [UInt8] { PropertiesCodec.encode(entries) }
     /// Parses in order; skips fragments shorter than 3 bytes or without a 0x01 separator.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) -> [(String, String)] { fatalError("contract") }
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> [(String, String)] { PropertiesCodec.decode(bytes) }
     public static func decode(_ bytes: [UInt8]) -> [(String, String)] { bytes.withUnsafeBytes { decode($0) } }
     /// The raw value bytes of one property without decoding the others (dispatcher hot path); nil if absent.
-    public static func value(of name: StaticString, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? { fatalError("contract") }
+    /// Same fragment rules as `decode`; when a name occurs twice the last one wins (as in Java's property map).
+    public static func value(of name: StaticString, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        PropertiesCodec.value(of: name, in: bytes)
+    }
 }
 
 /// Java `String.hashCode` over UTF-16 code units, 32-bit wrap-around, sign-extended to Int64 (consume-queue
 /// tag code). Empty -> 0. "TagA" -> 2598919. API CONTRACT.
 public enum TagHash {
-    public static func javaHashCode(_ s: String) -> Int32 { fatalError("contract") }
+    public static func javaHashCode(_ s: String) -> Int32 { JavaStringHash.hash(s) }
     /// Fast path for UTF-8 bytes (decodes to UTF-16 units on the fly, handles non-ASCII correctly).
-    public static func javaHashCode(utf8 bytes: UnsafeRawBufferPointer) -> Int32 { fatalError("contract") }
+    public static func javaHashCode(utf8 bytes: UnsafeRawBufferPointer) -> Int32 { JavaStringHash.hash(utf8: bytes) }
     public static func tagCode(_ tag: String?) -> Int64 { Int64(tag.map(javaHashCode) ?? 0) }
 }
 
 /// CRC32 (IEEE 802.3 / zlib polynomial 0xEDB88320), table-driven slicing-by-8. API CONTRACT.
 public enum CRC32 {
-    public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 { fatalError("contract") }
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 { CRC32Tables.update(seed, bytes) }
     public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
     /// RocketMQ's BODYCRC: crc32(body) & 0x7FFFFFFF.
     public static func rocketmqBodyCRC(_ body: [UInt8]) -> UInt32 { checksum(body) & 0x7FFF_FFFF }
@@ -42,6 +45,6 @@ public struct BatchItem: Sendable, Equatable {
 }
 public enum BatchCodec {
     public enum Error: Swift.Error, Equatable { case truncated(at: Int), badItemSize(at: Int) }
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(BatchCodec.Error) -> [BatchItem] { fatalError("contract") }
-    public static func encode(_ items: [BatchItem]) -> [UInt8] { fatalError("contract") }
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(BatchCodec.Error) -> [BatchItem] { try BatchItemCodec.decode(bytes) }
+    public static func encode(_ items: [BatchItem]) -> [UInt8] { BatchItemCodec.encode(items) }
 }

@@ -43,7 +43,10 @@ public struct HostAddress: Sendable, Hashable {
     public var port: Int32
     public init(ip: (UInt8, UInt8, UInt8, UInt8), port: Int32) { self.ip = ip; self.port = port }
     /// "a.b.c.d:port"; nil when malformed. API CONTRACT.
-    public init?(_ text: String) { fatalError("contract") }
+    public init?(_ text: String) {
+        guard let parsed = HostAddressParser.parse(text) else { return nil }
+        self = parsed
+    }
     public var description: String { "\(ip.0).\(ip.1).\(ip.2).\(ip.3):\(port)" }
     public static func == (a: HostAddress, b: HostAddress) -> Bool { a.ip == b.ip && a.port == b.port }
     public func hash(into h: inout Hasher) { h.combine(ip.0); h.combine(ip.1); h.combine(ip.2); h.combine(ip.3); h.combine(port) }
@@ -83,7 +86,10 @@ public struct MessageDraft: Sendable {
     /// Writes the whole record into `destination` (precondition: destination.count >= encodedSize).
     /// API CONTRACT.
     public func encode(into destination: UnsafeMutableRawBufferPointer, queueOffset: Int64, physicalOffset: Int64,
-                       storeTimestamp: Int64) { fatalError("contract") }
+                       storeTimestamp: Int64) {
+        writeRecord(into: destination, queueOffset: queueOffset, physicalOffset: physicalOffset,
+                    storeTimestamp: storeTimestamp)
+    }
     /// Convenience for tests and tools.
     public func encoded(queueOffset: Int64, physicalOffset: Int64, storeTimestamp: Int64) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: encodedSize)
@@ -98,24 +104,24 @@ public struct MessageDraft: Sendable {
 public struct RecordView {
     public let bytes: UnsafeRawBufferPointer
     public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-    public var totalSize: Int32 { fatalError("contract") }
-    public var magic: UInt32 { fatalError("contract") }
-    public var bodyCRC: UInt32 { fatalError("contract") }
-    public var queueId: Int32 { fatalError("contract") }
-    public var flag: Int32 { fatalError("contract") }
-    public var queueOffset: Int64 { fatalError("contract") }
-    public var physicalOffset: Int64 { fatalError("contract") }
-    public var sysFlag: Int32 { fatalError("contract") }
-    public var bornTimestamp: Int64 { fatalError("contract") }
-    public var bornHost: HostAddress { fatalError("contract") }
-    public var storeTimestamp: Int64 { fatalError("contract") }
-    public var storeHost: HostAddress { fatalError("contract") }
-    public var reconsumeTimes: Int32 { fatalError("contract") }
-    public var preparedTransactionOffset: Int64 { fatalError("contract") }
-    public var body: UnsafeRawBufferPointer { fatalError("contract") }
-    public var topic: UnsafeRawBufferPointer { fatalError("contract") }
-    public var topicString: String { fatalError("contract") }
-    public var properties: UnsafeRawBufferPointer { fatalError("contract") }
+    public var totalSize: Int32 { bytes.loadBigEndian(at: RecordLayout.totalSizeOffset) }
+    public var magic: UInt32 { bytes.loadBigEndian(at: RecordLayout.magicOffset) }
+    public var bodyCRC: UInt32 { bytes.loadBigEndian(at: RecordLayout.bodyCRCOffset) }
+    public var queueId: Int32 { bytes.loadBigEndian(at: RecordLayout.queueIdOffset) }
+    public var flag: Int32 { bytes.loadBigEndian(at: RecordLayout.flagOffset) }
+    public var queueOffset: Int64 { bytes.loadBigEndian(at: RecordLayout.queueOffsetOffset) }
+    public var physicalOffset: Int64 { bytes.loadBigEndian(at: RecordLayout.physicalOffsetOffset) }
+    public var sysFlag: Int32 { bytes.loadBigEndian(at: RecordLayout.sysFlagOffset) }
+    public var bornTimestamp: Int64 { bytes.loadBigEndian(at: RecordLayout.bornTimestampOffset) }
+    public var bornHost: HostAddress { bytes.loadHost(at: RecordLayout.bornHostOffset) }
+    public var storeTimestamp: Int64 { bytes.loadBigEndian(at: RecordLayout.storeTimestampOffset) }
+    public var storeHost: HostAddress { bytes.loadHost(at: RecordLayout.storeHostOffset) }
+    public var reconsumeTimes: Int32 { bytes.loadBigEndian(at: RecordLayout.reconsumeTimesOffset) }
+    public var preparedTransactionOffset: Int64 { bytes.loadBigEndian(at: RecordLayout.preparedTransactionOffsetOffset) }
+    public var body: UnsafeRawBufferPointer { let v = RecordVariableLayout(bytes); return bytes.slice(v.bodyOffset, v.bodyLength) }
+    public var topic: UnsafeRawBufferPointer { let v = RecordVariableLayout(bytes); return bytes.slice(v.topicOffset, v.topicLength) }
+    public var topicString: String { String(decoding: topic, as: UTF8.self) }
+    public var properties: UnsafeRawBufferPointer { let v = RecordVariableLayout(bytes); return bytes.slice(v.propertiesOffset, v.propertiesLength) }
 }
 
 /// Why a scan stopped (one name per way, after Redpanda's parser_errc).
@@ -140,12 +146,16 @@ public enum RecordScanResult: Equatable, Sendable {
 public enum RecordScanner {
     /// `checkCRC`: recompute the body CRC (recovery and verify do, the hot dispatcher does not).
     /// `maxRecordSize`: upper bound on TOTALSIZE.
-    public static func scan(_ bytes: UnsafeRawBufferPointer, at offset: Int, checkCRC: Bool, maxRecordSize: Int) -> RecordScanResult { fatalError("contract") }
+    public static func scan(_ bytes: UnsafeRawBufferPointer, at offset: Int, checkCRC: Bool, maxRecordSize: Int) -> RecordScanResult {
+        RecordValidator.scan(bytes, at: offset, checkCRC: checkCRC, maxRecordSize: maxRecordSize)
+    }
 }
 
 /// Offset message id: STOREHOST ip(4) + port(4) + commit-log offset(8) as 32 uppercase hex chars. API CONTRACT.
 public enum MessageId {
-    public static func offsetId(storeHost: HostAddress, physicalOffset: Int64) -> String { fatalError("contract") }
+    public static func offsetId(storeHost: HostAddress, physicalOffset: Int64) -> String {
+        OffsetIdCodec.encode(storeHost: storeHost, physicalOffset: physicalOffset)
+    }
     /// nil when `id` is not 32 hex chars.
-    public static func decodeOffsetId(_ id: String) -> (storeHost: HostAddress, physicalOffset: Int64)? { fatalError("contract") }
+    public static func decodeOffsetId(_ id: String) -> (storeHost: HostAddress, physicalOffset: Int64)? { OffsetIdCodec.decode(id) }
 }
