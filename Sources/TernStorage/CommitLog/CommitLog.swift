@@ -217,6 +217,16 @@ final class CommitLog: Sendable {
         return StoredMessage(segment: seg, physicalOffset: offset, size: size)
     }
 
+    /// The record at `offset` validated up to its segment's end, ignoring the published position (recovery
+    /// and offline tools, before or without a writer).
+    func recordAnyPosition(at offset: Int64, checkCRC: Bool = false) -> StoredMessage? {
+        guard offset >= 0, let seg = segment(containing: offset) else { return nil }
+        let bytes = seg.bytes(offset..<seg.end)
+        guard case let .record(size) = RecordScanner.scan(bytes, at: 0, checkCRC: checkCRC, maxRecordSize: maxRecordSize)
+        else { return nil }
+        return StoredMessage(segment: seg, physicalOffset: offset, size: size)
+    }
+
     /// Why a walk stopped.
     enum WalkStop: Equatable {
         case endOfData          // zeros: nothing written here

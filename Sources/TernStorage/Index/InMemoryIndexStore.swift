@@ -17,13 +17,19 @@ public final class InMemoryIndexStore: IndexStore {
     public init() {}
 
     public func apply(_ batch: DispatchBatch) throws {
-        state.withLock { s in
+        try state.withLock { s in
+            var next: [QueueKey: Int64] = [:]
+            for r in batch.records {
+                guard let q = r.queue else { continue }
+                let expected = next[q] ?? s.queues[q].map { $0.min + Int64($0.entries.count) } ?? r.entry.queueOffset
+                guard r.entry.queueOffset == expected else {
+                    throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: expected, physicalOffset: r.entry.physicalOffset)
+                }
+                next[q] = expected + 1
+            }
             for r in batch.records {
                 if let q = r.queue {
                     var slot = s.queues[q] ?? (min: r.entry.queueOffset, entries: [])
-                    let expected = slot.min + Int64(slot.entries.count)
-                    precondition(r.entry.queueOffset == expected,
-                                 "consume queue \(q) gap: got \(r.entry.queueOffset), expected \(expected)")
                     slot.entries.append(r.entry)
                     s.queues[q] = slot
                 }

@@ -115,8 +115,10 @@ public final class LMDBIndexStore: IndexStore {
                         newQueueIds = true
                         try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
                     }
-                    precondition(r.entry.queueOffset == slot.max,
-                                 "consume queue \(q) gap: got \(r.entry.queueOffset), expected \(slot.max)")
+                    guard r.entry.queueOffset == slot.max else {
+                        throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: slot.max,
+                                                  physicalOffset: r.entry.physicalOffset)
+                    }
                     cqKey.withUnsafeMutableBytes { k in
                         k.storeBigEndian(slot.id, at: 0)
                         k.storeBigEndian(UInt64(bitPattern: r.entry.queueOffset), at: 4)

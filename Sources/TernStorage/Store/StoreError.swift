@@ -14,6 +14,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case badSegment(path: String, reason: String)
     /// Sync flush did not complete in time; the record is stored (RocketMQ: FLUSH_DISK_TIMEOUT).
     case flushTimeout
+    /// A record's queue offset does not follow its queue's last indexed offset (corrupt log or index).
+    case queueGap(queue: QueueKey, found: Int64, expected: Int64, physicalOffset: Int64)
     /// Underlying I/O or index failure.
     case io(String)
 
@@ -25,6 +27,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .closed: "store is closed"
         case let .badSegment(path, reason): "bad commit-log segment \(path): \(reason)"
         case .flushTimeout: "flush to disk timed out (the message is stored)"
+        case let .queueGap(q, found, expected, phys):
+            "record at \(phys) has queue offset \(found) in \(q), expected \(expected)"
         case let .io(what): "I/O error: \(what)"
         }
     }

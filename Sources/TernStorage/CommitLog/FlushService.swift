@@ -1,0 +1,128 @@
+import Synchronization
+import TernSystem
+
+/// Makes the log durable: background msync in async mode; group commit in sync mode.
+///
+/// Group commit: an append that must wait registers (end offset, deadline, completion). The flush thread
+/// takes the current write position as its target, msyncs everything dirty up to it once, raises `flushed`,
+/// and completes every waiter whose end is at or below it. Appends that arrive during the msync are served
+/// by the next round, so one msync covers many producers.
+final class FlushService: Sendable {
+    typealias Completion = @Sendable (Bool) -> Void  // true: durable; false: timed out (record still stored)
+
+    private struct Waiter {
+        var end: Int64
+        var deadline: UInt64
+        var completion: Completion
+    }
+
+    private let log: CommitLog
+    private let index: any IndexStore
+    private let mode: StoreConfig.FlushMode
+    private let flushedOffset = Atomic<Int64>(0)
+    private let waiters = Mutex<[Waiter]>([])
+    private let thread = Mutex<BackgroundThread?>(nil)
+    private let failure = Mutex<String?>(nil)
+
+    init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64) {
+        self.log = log
+        self.index = index
+        self.mode = mode
+        flushedOffset.store(flushed, ordering: .releasing)
+    }
+
+    var flushed: Int64 { flushedOffset.load(ordering: .acquiring) }
+    var failed: String? { failure.withLock { $0 } }
+
+    func start() {
+        let t: BackgroundThread
+        switch mode {
+        case let .async(interval, leastPages, thorough):
+            t = BackgroundThread(name: "tern-flush") { [self] t in
+                var lastThorough = Clock.monotonicNanos()
+                while t.isRunning {
+                    t.sleep(maxMillis: interval)
+                    let now = Clock.monotonicNanos()
+                    let dirty = log.writePosition - flushed
+                    let thoroughDue = now - lastThorough >= UInt64(thorough) * 1_000_000
+                    if dirty >= Int64(leastPages * MappedFile.pageSize) || (thoroughDue && dirty > 0) {
+                        flushRound()
+                    }
+                    if thoroughDue {
+                        lastThorough = now
+                        try? index.sync()
+                    }
+                }
+            }
+        case .sync:
+            t = BackgroundThread(name: "tern-flush") { [self] t in
+                var lastIndexSync = Clock.monotonicNanos()
+                while t.isRunning {
+                    t.sleep(maxMillis: 10) { log.writePosition > flushed && waiters.withLock { !$0.isEmpty } }
+                    if log.writePosition > flushed { flushRound() }
+                    expireWaiters()
+                    let now = Clock.monotonicNanos()
+                    if now - lastIndexSync >= 1_000_000_000 {
+                        lastIndexSync = now
+                        try? index.sync()
+                    }
+                }
+            }
+        }
+        thread.withLock { $0 = t }
+    }
+
+    /// One msync up to the current write position, then release satisfied waiters.
+    func flushRound() {
+        let target = log.writePosition
+        let from = flushed
+        guard target > from else { return completeWaiters(upTo: from) }
+        do {
+            try log.flush(from: from, to: target)
+            flushedOffset.store(target, ordering: .releasing)
+            completeWaiters(upTo: target)
+        } catch {
+            failure.withLock { $0 = String(describing: error) }
+        }
+    }
+
+    /// Calls `completion(true)` once the log is durable up to `end` (at once when it is), or `false` when
+    /// the sync-flush timeout passes first.
+    func whenFlushed(_ end: Int64, _ completion: @escaping Completion) {
+        if flushed >= end { return completion(true) }
+        let timeout: Int
+        if case let .sync(ms) = mode { timeout = ms } else { timeout = 5_000 }
+        waiters.withLock { $0.append(Waiter(end: end, deadline: Clock.monotonicNanos() + UInt64(timeout) * 1_000_000, completion: completion)) }
+        thread.withLock { $0 }?.wake()
+        if flushed >= end { completeWaiters(upTo: flushed) }  // raced with a round that just finished
+    }
+
+    private func completeWaiters(upTo offset: Int64) {
+        let done: [Waiter] = waiters.withLock { w in
+            guard !w.isEmpty else { return [] }
+            let ready = w.filter { $0.end <= offset }
+            if !ready.isEmpty { w.removeAll { $0.end <= offset } }
+            return ready
+        }
+        for d in done { d.completion(true) }
+    }
+
+    private func expireWaiters() {
+        let now = Clock.monotonicNanos()
+        let expired: [Waiter] = waiters.withLock { w in
+            let e = w.filter { $0.deadline <= now }
+            if !e.isEmpty { w.removeAll { $0.deadline <= now } }
+            return e
+        }
+        for e in expired { e.completion(false) }
+    }
+
+    /// Stops the thread after a final flush; remaining waiters complete.
+    func stop() {
+        thread.withLock { t in t?.stop(); t = nil }
+        flushRound()
+        expireWaiters()
+        let rest = waiters.withLock { w in defer { w = [] }; return w }
+        for r in rest { r.completion(flushed >= r.end) }
+    }
+}

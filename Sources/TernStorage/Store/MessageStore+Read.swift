@@ -1,0 +1,155 @@
+import TernMessage
+import TernSystem
+
+/// Result of reading a queue, with RocketMQ's statuses (`GetMessageStatus`).
+public struct GetMessageResult: Sendable {
+    public enum Status: String, Sendable, Equatable {
+        case found = "FOUND"
+        case noMatchedMessage = "NO_MATCHED_MESSAGE"
+        case noMessageInQueue = "NO_MESSAGE_IN_QUEUE"
+        case offsetFoundNull = "OFFSET_FOUND_NULL"
+        case offsetOverflowBadly = "OFFSET_OVERFLOW_BADLY"
+        case offsetOverflowOne = "OFFSET_OVERFLOW_ONE"
+        case offsetTooSmall = "OFFSET_TOO_SMALL"
+        case noMatchedLogicQueue = "NO_MATCHED_LOGIC_QUEUE"
+    }
+    public var status: Status
+    /// Where the next read of this queue should start.
+    public var nextBeginOffset: Int64
+    public var minOffset: Int64
+    public var maxOffset: Int64
+    public var messages: [StoredMessage]
+    public var totalBytes: Int
+}
+
+extension MessageStore {
+    /// Most consume-queue units scanned per read (Java: max(16000 bytes / 20, maxCount)).
+    static let maxUnitsScanned = 800
+
+    /// Reads messages of `queue` from logical offset `offset`: at most `maxCount` messages and about `maxBytes`
+    /// (the first message is always taken), skipping entries whose tag code `filter` rejects. The records are
+    /// zero-copy views of the mapped log.
+    public func getMessages(_ queue: QueueKey, from offset: Int64, maxCount: Int, maxBytes: Int = 256 * 1024,
+                            filter: ((Int64) -> Bool)? = nil) throws -> GetMessageResult {
+        guard let range = try index.queueRange(queue) else {
+            return GetMessageResult(status: .noMatchedLogicQueue, nextBeginOffset: 0, minOffset: 0, maxOffset: 0, messages: [], totalBytes: 0)
+        }
+        func result(_ s: GetMessageResult.Status, _ next: Int64) -> GetMessageResult {
+            GetMessageResult(status: s, nextBeginOffset: next, minOffset: range.min, maxOffset: range.max, messages: [], totalBytes: 0)
+        }
+        if range.max == 0 { return result(.noMessageInQueue, 0) }
+        if offset < range.min { return result(.offsetTooSmall, range.min) }
+        if offset == range.max { return result(.offsetOverflowOne, offset) }
+        if offset > range.max { return result(.offsetOverflowBadly, range.max) }
+
+        var out = result(.noMatchedMessage, offset)
+        let scanLimit = max(Self.maxUnitsScanned, maxCount)
+        var next = offset
+        var missing = 0
+        scan: while next < range.max, next - offset < scanLimit {
+            let chunk = try index.entries(queue, from: next, maxCount: min(256, scanLimit - Int(next - offset)))
+            if chunk.isEmpty { break }
+            for e in chunk {
+                if out.messages.count >= maxCount { break scan }
+                if let filter, !filter(e.tagCode) { next = e.queueOffset + 1; continue }
+                guard let m = log.record(at: e.physicalOffset) else { missing += 1; next = e.queueOffset + 1; continue }
+                if !out.messages.isEmpty, out.totalBytes + m.size > maxBytes { break scan }
+                out.messages.append(m)
+                out.totalBytes += m.size
+                next = e.queueOffset + 1
+            }
+        }
+        out.nextBeginOffset = next
+        out.status = !out.messages.isEmpty ? .found : (missing > 0 ? .offsetFoundNull : .noMatchedMessage)
+        return out
+    }
+
+    public func queueRange(_ queue: QueueKey) throws -> QueueRange? { try index.queueRange(queue) }
+    public func queues() throws -> [QueueKey: QueueRange] { try index.queues() }
+
+    /// Store time of the oldest message still in the queue, or -1.
+    public func earliestStoreTime(_ queue: QueueKey) throws -> Int64 {
+        guard let r = try index.queueRange(queue), r.min < r.max,
+              let e = try index.entries(queue, from: r.min, maxCount: 1).first else { return -1 }
+        return e.storeTimestamp
+    }
+
+    /// Logical offset of the message stored at `timestamp` (ms): an exact match, else the neighbour closer in
+    /// time; below the first message its offset, past the last the max offset; 0 for an unknown / empty queue.
+    public func offset(forTimestamp timestamp: Int64, in queue: QueueKey) throws -> Int64 {
+        guard let r = try index.queueRange(queue), r.min < r.max else { return 0 }
+        func time(_ o: Int64) throws -> Int64 { try index.entries(queue, from: o, maxCount: 1).first?.storeTimestamp ?? .max }
+        // Lowest offset with time >= timestamp (store times are monotonic within a queue).
+        var lo = r.min, hi = r.max
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if try time(mid) < timestamp { lo = mid + 1 } else { hi = mid }
+        }
+        if lo == r.max { return r.max }
+        if lo == r.min { return lo }
+        let right = try time(lo)
+        if right == timestamp { return lo }
+        let left = try time(lo - 1)
+        return timestamp - left <= right - timestamp ? lo - 1 : lo
+    }
+
+    /// The record at a physical offset, if it is still in the log.
+    public func message(at physicalOffset: Int64) -> StoredMessage? { log.record(at: physicalOffset) }
+
+    /// Messages of `topic` whose KEYS contain `key`, stored within [begin, end], newest first.
+    public func lookup(topic: String, key: String, beginTimestamp: Int64 = 0, endTimestamp: Int64 = .max,
+                       limit: Int = 32) throws -> [StoredMessage] {
+        try index.lookupKey(topic: topic, key: key, beginTimestamp: beginTimestamp, endTimestamp: endTimestamp, limit: limit)
+            .compactMap { phys in
+                guard let m = log.record(at: phys), m.record.topicString == topic,
+                      let keys = MessageProperties.value(of: "KEYS", in: m.record.properties),
+                      keys.split(separator: 0x20).contains(where: { $0.elementsEqual(key.utf8) }) else { return nil }
+                return m
+            }
+    }
+
+    /// Messages whose client unique id (UNIQ_KEY) is `uniqueKey`, newest first.
+    public func lookup(uniqueKey: String, limit: Int = 32) throws -> [StoredMessage] {
+        try index.lookupUniqueKey(uniqueKey, limit: limit).compactMap { phys in
+            guard let m = log.record(at: phys),
+                  let u = MessageProperties.value(of: "UNIQ_KEY", in: m.record.properties),
+                  u.elementsEqual(uniqueKey.utf8) else { return nil }
+            return m
+        }
+    }
+
+    /// The message named by an offset message id (store host + physical offset).
+    public func lookup(offsetMessageId id: String) -> StoredMessage? {
+        guard let (_, phys) = MessageId.decodeOffsetId(id) else { return nil }
+        return log.record(at: phys)
+    }
+}
+
+extension MessageStore {
+    /// Deletes the oldest segments that are older than the retention time, or while the disk is fuller than
+    /// `diskMaxUsedRatio`; never the active segment, nor one the indexes do not fully cover. Then drops index
+    /// entries below the new log minimum. Returns the number of segments deleted.
+    @discardableResult
+    public func runRetention(now: Int64 = Clock.wallMillis()) throws -> Int {
+        var deleted = 0
+        var newMin: Int64? = nil
+        let dispatched = dispatcher.dispatched
+        while deleted < config.retentionBatch {
+            let diskFull: Bool = {
+                guard let (total, available) = try? FileSystem.diskSpace(config.root), total > 0 else { return false }
+                return Double(total - available) / Double(total) > config.diskMaxUsedRatio
+            }()
+            let m = try log.deleteOldestSegment { seg in
+                guard seg.end <= dispatched else { return false }
+                if diskFull { return true }
+                let mtime = (try? FileSystem.modificationTimeMillis(seg.file.path)) ?? now
+                return now - mtime > config.retentionMillis
+            }
+            guard let m else { break }
+            newMin = m
+            deleted += 1
+        }
+        if let m = newMin { try index.deleteBelow(m) }
+        return deleted
+    }
+}

@@ -1,0 +1,199 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import TernMessage
+import TernSystem
+
+/// The store: one commit log (source of truth) plus derived indexes, with recovery, flushing and retention.
+///
+/// Lifecycle: `open` takes the store's lock file, recovers (see Recovery.swift), then starts three threads:
+/// dispatcher (log → indexes), flusher (durability), housekeeping (next segment, retention). `close` stops
+/// them after dispatching and flushing everything, so a clean restart replays nothing.
+public final class MessageStore: Sendable {
+    public let config: StoreConfig
+    let log: CommitLog
+    public let index: any IndexStore
+    let dispatcher: Dispatcher
+    let flusher: FlushService
+    private let lock: FileLock
+    private let logger: Logger
+    private let housekeeping = Mutex<BackgroundThread?>(nil)
+    private let isClosed = Atomic<Bool>(false)
+    /// What recovery found and did at open.
+    public let recovery: RecoveryReport
+
+    /// Opens (creating when missing) the store at `config.root`.
+    public static func open(_ config: StoreConfig, logger: Logger = Logger(label: "tern.store")) throws -> MessageStore {
+        try FileSystem.createDirectory(config.root)
+        let lock: FileLock
+        do { lock = try FileLock.acquire(path: config.lockPath) } catch {
+            throw StoreError.storeLocked(path: config.lockPath)
+        }
+        do {
+            let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
+                                    maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments)
+            let index: any IndexStore = switch config.indexBackend {
+            case .lmdb: try LMDBIndexStore(path: config.indexPath, mapSize: config.lmdbMapSize)
+            case .inMemory: InMemoryIndexStore()
+            }
+            let (report, checkpoint) = try Recovery.run(log: log, index: index, batchLimit: config.dispatchBatchLimit, logger: logger)
+            return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
+        } catch {
+            lock.release()
+            throw StoreError.wrap(error)
+        }
+    }
+
+    private init(config: StoreConfig, log: CommitLog, index: any IndexStore, lock: FileLock, logger: Logger,
+                 report: RecoveryReport, checkpoint: DispatchCheckpoint) {
+        self.config = config
+        self.log = log
+        self.index = index
+        self.lock = lock
+        self.logger = logger
+        self.recovery = report
+        dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit, from: checkpoint)
+        flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
+        dispatcher.start()
+        flusher.start()
+        let hk = BackgroundThread(name: "tern-housekeeping") { [weak self, log, logger] t in
+            var lastRetention = Clock.monotonicNanos()
+            while t.isRunning {
+                t.sleep(maxMillis: 20)
+                if log.wantsNextSegment {
+                    do { try log.prepareNextSegment() } catch {
+                        logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
+                    }
+                }
+                if Clock.monotonicNanos() - lastRetention > 10_000_000_000 {
+                    lastRetention = Clock.monotonicNanos()
+                    do { _ = try self?.runRetention() } catch {
+                        logger.warning("retention failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+        housekeeping.withLock { $0 = hk }
+    }
+
+    // MARK: Appending
+
+    /// Checks a draft against the store's limits (RocketMQ answers MESSAGE_ILLEGAL / body too large).
+    public func validate(_ d: MessageDraft) throws(StoreError) {
+        if d.body.count > config.maxMessageSize { throw .messageTooLarge(size: d.body.count, limit: config.maxMessageSize) }
+        if d.topic.isEmpty || d.topic.count > RecordLayout.maxTopicLength {
+            throw .messageIllegal("topic length \(d.topic.count) not in 1...\(RecordLayout.maxTopicLength)")
+        }
+        if d.properties.count > RecordLayout.maxPropertiesLength {
+            throw .messageIllegal("properties length \(d.properties.count) > \(RecordLayout.maxPropertiesLength)")
+        }
+        if d.encodedSize > config.maxRecordSize { throw .messageTooLarge(size: d.encodedSize, limit: config.maxRecordSize) }
+    }
+
+    /// Appends one record and returns once it is in the mapping (not yet durable in sync mode; see
+    /// `append(_:completion:)`).
+    public func append(_ draft: MessageDraft) throws(StoreError) -> AppendResult {
+        try validate(draft)
+        guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        do {
+            let r = try log.append(draft, now: Clock.wallMillis())
+            dispatcher.wake()
+            return r
+        } catch { throw StoreError.wrap(error) }
+    }
+
+    /// Appends records in order with consecutive queue offsets (a batch send).
+    public func append(batch drafts: [MessageDraft]) throws(StoreError) -> [AppendResult] {
+        for d in drafts { try validate(d) }
+        guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        do {
+            let r = try log.append(drafts, now: Clock.wallMillis())
+            dispatcher.wake()
+            return r
+        } catch { throw StoreError.wrap(error) }
+    }
+
+    /// Calls `completion(true)` when the log is durable up to `end` per the flush mode: at once in async mode,
+    /// after the group commit in sync mode; `false` after the sync-flush timeout.
+    public func whenDurable(_ end: Int64, _ completion: @escaping @Sendable (Bool) -> Void) {
+        if case .async = config.flushMode { return completion(true) }
+        flusher.whenFlushed(end, completion)
+    }
+
+    /// Appends and, in sync mode, waits for the group commit. Throws `.flushTimeout` when it times out
+    /// (the record is stored).
+    public func appendDurably(_ draft: MessageDraft) async throws(StoreError) -> AppendResult {
+        let r = try append(draft)
+        try await waitDurable(r.endOffset)
+        return r
+    }
+
+    public func appendDurably(batch drafts: [MessageDraft]) async throws(StoreError) -> [AppendResult] {
+        let r = try append(batch: drafts)
+        if let last = r.last { try await waitDurable(last.endOffset) }
+        return r
+    }
+
+    private func waitDurable(_ end: Int64) async throws(StoreError) {
+        let ok = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in whenDurable(end) { c.resume(returning: $0) } }
+        if !ok { throw .flushTimeout }
+    }
+
+    /// Blocking variant for threads that are not in Swift concurrency (crash-test child, tools).
+    public func appendDurablyBlocking(_ draft: MessageDraft) throws(StoreError) -> AppendResult {
+        let r = try append(draft)
+        let done = Mutex<Bool?>(nil)
+        let sem = DispatchSemaphore(value: 0)
+        whenDurable(r.endOffset) { ok in done.withLock { $0 = ok }; sem.signal() }
+        sem.wait()
+        if done.withLock({ $0 }) != true { throw .flushTimeout }
+        return r
+    }
+
+    // MARK: Positions
+
+    /// First byte still in the log (after retention).
+    public var minPhysicalOffset: Int64 { log.minOffset }
+    /// Next append position: every record ends at or below it.
+    public var maxPhysicalOffset: Int64 { log.writePosition }
+    /// The indexes are complete below this offset.
+    public var dispatchedOffset: Int64 { dispatcher.dispatched }
+    /// The log is durable below this offset.
+    public var flushedOffset: Int64 { flusher.flushed }
+    public var segments: [Segment] { log.segments }
+
+    /// Waits (polling, for tests, tools and benchmarks) until the indexes cover `offset`; false on timeout.
+    public func waitUntilDispatched(_ offset: Int64, timeoutMillis: Int = 10_000) -> Bool {
+        let deadline = Clock.monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        while dispatcher.dispatched < offset {
+            if Clock.monotonicNanos() > deadline || dispatcher.failed != nil { return false }
+            dispatcher.wake()
+            Thread.sleep(forTimeInterval: 0.0002)
+        }
+        return true
+    }
+
+    /// Registers the hook called after each index batch with the touched queues' new max offsets.
+    public func onDispatch(_ listener: (@Sendable ([QueueKey: Int64]) -> Void)?) {
+        dispatcher.listener.withLock { $0 = listener }
+    }
+
+    // MARK: Closing
+
+    /// Stops the threads, dispatches and flushes everything, syncs and closes the index, releases the lock.
+    public func close() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        housekeeping.withLock { t in t?.stop(); t = nil }
+        dispatcher.stop()
+        do { try dispatcher.dispatchAvailable() } catch {
+            logger.error("final dispatch failed", metadata: ["error": "\(error)"])
+        }
+        flusher.stop()
+        do { try index.sync() } catch { logger.error("index sync failed", metadata: ["error": "\(error)"]) }
+        index.close()
+        lock.release()
+    }
+
+    deinit { close() }
+}
