@@ -92,6 +92,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// Runs `body` in a read-only transaction (mdb_txn_begin RDONLY … mdb_txn_abort).
+    @discardableResult
     public func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         let txn = try LMDB.begin(handle, readOnly: true)
         let transaction = LMDBTransaction(txn, readOnly: true)
@@ -104,6 +105,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Runs `body` in a write transaction; commits when it returns, aborts when it throws (and rethrows).
     /// A failed commit (e.g. MDB_MAP_FULL) throws LMDBError; the transaction is gone either way.
+    @discardableResult
     public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         let txn = try LMDB.begin(handle, readOnly: false)
         let transaction = LMDBTransaction(txn, readOnly: false)

@@ -136,8 +136,8 @@ public final class LMDBTransaction {
 ///
 /// Invariants: `cursor` is live exactly while `isValid`; it belongs to a transaction that outlives it
 /// (withCursor runs inside the transaction's closure). Entries point into the map (see LMDBTransaction).
-/// Positioning calls that take a key or value re-read the landed entry with MDB_GET_CURRENT, because
-/// LMDB leaves the caller's (temporary) buffers in the output MDB_val for some operations (MDB_GET_BOTH_RANGE).
+/// Some operations do not fill the output key: MDB_GET_BOTH_RANGE leaves the caller's (temporary) buffer in it,
+/// MDB_FIRST_DUP / MDB_LAST_DUP leave it untouched. Those re-read the landed entry with MDB_GET_CURRENT.
 /// API CONTRACT — implemented by TernSystem.
 public final class LMDBCursor {
     public typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
@@ -163,11 +163,12 @@ public final class LMDBCursor {
         return (key.bytes, value.bytes)
     }
 
-    /// A positioning op that takes no input.
-    private func move(_ op: MDB_cursor_op) throws -> Entry? {
+    /// A positioning op that takes no input; `refresh` re-reads the entry for ops that do not set the key.
+    private func move(_ op: MDB_cursor_op, refresh: Bool = false) throws -> Entry? {
         var key = MDB_val()
         var value = MDB_val()
-        return try get(op, &key, &value)
+        guard let entry = try get(op, &key, &value) else { return nil }
+        return refresh ? try move(MDB_GET_CURRENT) : entry
     }
 
     /// A positioning op with a caller's key (and value), then MDB_GET_CURRENT so the entry points into the map.
@@ -195,8 +196,8 @@ public final class LMDBCursor {
     /// (FIRST_DUP / LAST_DUP on an unpositioned cursor throw EINVAL; on a non-dupSort db MDB_INCOMPATIBLE.)
     public func nextDuplicate() throws -> Entry? { try move(MDB_NEXT_DUP) }
     public func previousDuplicate() throws -> Entry? { try move(MDB_PREV_DUP) }
-    public func firstDuplicate() throws -> Entry? { try move(MDB_FIRST_DUP) }
-    public func lastDuplicate() throws -> Entry? { try move(MDB_LAST_DUP) }
+    public func firstDuplicate() throws -> Entry? { try move(MDB_FIRST_DUP, refresh: true) }
+    public func lastDuplicate() throws -> Entry? { try move(MDB_LAST_DUP, refresh: true) }
     public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
     /// MDB_GET_BOTH_RANGE: in a dupSort db, the first duplicate of `key` >= `value`.
     public func seekDuplicate(_ key: [UInt8], _ value: [UInt8]) throws -> Entry? {
