@@ -1,3 +1,5 @@
+import Glibc
+
 /// A file of fixed size mapped shared and read-write into memory.
 ///
 ///     0 ............................................. size
@@ -16,40 +18,169 @@ public final class MappedFile: @unchecked Sendable {
     // whose ordering is the caller's responsibility (see the invariants above).
     public let path: String
     public let size: Int
-    init(path: String, size: Int) { self.path = path; self.size = size }  // contract placeholder
+    /// Start of the mapping: fixed from init to deinit (munmap).
+    private let base: UnsafeMutableRawPointer
+    private let writable: Bool
+
+    private init(path: String, size: Int, base: UnsafeMutableRawPointer, writable: Bool) {
+        self.path = path
+        self.size = size
+        self.base = base
+        self.writable = writable
+    }
+
+    deinit { Sys.munmap(base, size, path) }
 
     /// Opens (creating when `create` is true) `path`, makes it exactly `size` bytes (posix_fallocate for a new
     /// file so blocks are reserved; an existing file of another size is an error), and maps it
     /// PROT_READ|PROT_WRITE, MAP_SHARED.
-    public static func open(path: String, size: Int, create: Bool) throws -> MappedFile { fatalError("contract") }
+    ///
+    /// With `create`, an existing empty file counts as new (a crash between creat and posix_fallocate leaves one).
+    /// A size mismatch throws `SystemError(operation: "open", errno: EINVAL)`. When a file this call created
+    /// cannot be allocated (ENOSPC…), it is unlinked before the error is thrown.
+    public static func open(path: String, size: Int, create: Bool) throws -> MappedFile {
+        precondition(size > 0, "MappedFile size must be positive")
+        var created = false
+        let fd: Int32
+        if create {
+            do {
+                fd = try Sys.open(path, O_RDWR | O_CREAT | O_EXCL)
+                created = true
+            } catch let error as SystemError where error.errno == EEXIST {
+                fd = try Sys.open(path, O_RDWR)
+            }
+        } else {
+            fd = try Sys.open(path, O_RDWR)
+        }
+        // The mapping outlives the descriptor: close it whatever happens.
+        defer { Sys.close(fd, path) }
+        do {
+            let existing = Int(try Sys.fstat(fd, path).st_size)
+            if existing == 0 && create {
+                try allocate(fd, size, path)
+            } else if existing != size {
+                throw Sys.error("open", path, EINVAL, "file is \(existing) bytes, expected \(size)")
+            }
+            let base = try Sys.mmap(size, PROT_READ | PROT_WRITE, fd, path)
+            return MappedFile(path: path, size: size, base: base, writable: true)
+        } catch {
+            if created { try? Sys.unlink(path) }
+            throw error
+        }
+    }
+
+    /// Reserves the blocks of a new file; falls back to ftruncate (sparse) where the file system cannot.
+    private static func allocate(_ fd: Int32, _ size: Int, _ path: String) throws {
+        do {
+            try Sys.posixFallocate(fd, size, path)
+        } catch let error as SystemError where error.errno == EOPNOTSUPP {
+            try Sys.ftruncate(fd, size, path)
+        }
+    }
 
     /// Opens an existing file read-only and maps it PROT_READ, MAP_SHARED (tools that must not modify a store).
-    public static func openReadOnly(path: String) throws -> MappedFile { fatalError("contract") }
+    /// An empty file cannot be mapped: throws `SystemError(operation: "mmap", errno: EINVAL)`.
+    public static func openReadOnly(path: String) throws -> MappedFile {
+        let fd = try Sys.open(path, O_RDONLY)
+        defer { Sys.close(fd, path) }
+        let size = Int(try Sys.fstat(fd, path).st_size)
+        guard size > 0 else { throw Sys.error("mmap", path, EINVAL, "empty file") }
+        let base = try Sys.mmap(size, PROT_READ, fd, path)
+        return MappedFile(path: path, size: size, base: base, writable: false)
+    }
 
-    public var isWritable: Bool { fatalError("contract") }
+    public var isWritable: Bool { writable }
+
+    @inline(__always)
+    private func check(_ range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= size,
+                     "range \(range) outside mapped file \(path) of \(size) bytes")
+    }
 
     /// Read-only view of `range`; valid while `self` is alive.
-    public func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer { fatalError("contract") }
+    public func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        check(range)
+        return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+    }
+
     /// Writable view of `range` (precondition: writable mapping).
-    public func mutableBytes(_ range: Range<Int>) -> UnsafeMutableRawBufferPointer { fatalError("contract") }
+    public func mutableBytes(_ range: Range<Int>) -> UnsafeMutableRawBufferPointer {
+        check(range)
+        precondition(writable, "mutableBytes on read-only mapping \(path)")
+        return UnsafeMutableRawBufferPointer(start: base + range.lowerBound, count: range.count)
+    }
+
+    /// The page-aligned span covering `range`: start rounded down to the page size, end unchanged
+    /// (msync and madvise want a page-aligned address, not a page-multiple length).
+    private func pages(_ range: Range<Int>) -> (address: UnsafeMutableRawPointer, length: Int) {
+        check(range)
+        let start = range.lowerBound & ~(Self.pageSize - 1)
+        return (base + start, range.upperBound - start)
+    }
 
     /// msync(MS_SYNC) of the pages covering `range` (start rounded down to the page size).
-    public func sync(_ range: Range<Int>) throws { fatalError("contract") }
+    public func sync(_ range: Range<Int>) throws {
+        guard !range.isEmpty else { return }
+        let span = pages(range)
+        try Sys.msync(span.address, span.length, MS_SYNC, path)
+    }
+
     /// msync(MS_ASYNC) of the pages covering `range`: schedule write-back, do not wait.
-    public func syncAsync(_ range: Range<Int>) throws { fatalError("contract") }
+    public func syncAsync(_ range: Range<Int>) throws {
+        guard !range.isEmpty else { return }
+        let span = pages(range)
+        try Sys.msync(span.address, span.length, MS_ASYNC, path)
+    }
+
+    /// MADV_POPULATE_WRITE (Linux 5.14); defined here because older Glibc headers lack it.
+    private static let madvPopulateWrite: Int32 = 23
 
     /// Faults in the pages of `range` for writing, so a later append does not pay page faults
     /// (MADV_POPULATE_WRITE where the kernel has it, else touching one byte per page with a volatile read+write of
     /// the existing value). Only for ranges no reader or writer is using yet.
-    public func prefault(_ range: Range<Int>) { fatalError("contract") }
+    public func prefault(_ range: Range<Int>) {
+        precondition(writable, "prefault on read-only mapping \(path)")
+        guard !range.isEmpty else { return }
+        let span = pages(range)
+        // Any failure (EINVAL on kernels without the advice, ENOMEM…) falls back to touching:
+        // prefaulting is an optimisation, and a real I/O problem will surface on the write itself.
+        if Sys.madvise(span.address, span.length, Self.madvPopulateWrite) == 0 { return }
+        var offset = 0
+        while offset < span.length {
+            touchPage(span.address + offset)
+            offset += Self.pageSize
+        }
+    }
 
     public enum Advice: Sendable { case normal, sequential, random, willNeed, dontNeed }
     /// madvise over `range` (page-aligned internally). Errors are ignored (advice only).
-    public func advise(_ advice: Advice, _ range: Range<Int>) { fatalError("contract") }
+    public func advise(_ advice: Advice, _ range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        let span = pages(range)
+        let value: Int32
+        switch advice {
+        case .normal: value = MADV_NORMAL
+        case .sequential: value = MADV_SEQUENTIAL
+        case .random: value = MADV_RANDOM
+        case .willNeed: value = MADV_WILLNEED
+        case .dontNeed: value = MADV_DONTNEED
+        }
+        _ = Sys.madvise(span.address, span.length, value)
+    }
 
     /// Zero-fills `range` in the mapping (erases a torn tail so a later scan sees end-of-data).
-    public func zero(_ range: Range<Int>) { fatalError("contract") }
+    public func zero(_ range: Range<Int>) {
+        mutableBytes(range).initializeMemory(as: UInt8.self, repeating: 0)
+    }
 
     /// The system page size.
-    public static var pageSize: Int { fatalError("contract") }
+    public static var pageSize: Int { Sys.pageSize }
+}
+
+/// Reads one byte and writes it back. Compiled without optimisation and never inlined, so the load and the
+/// store are both emitted (Swift has no `volatile`; an optimiser would delete `*p = *p`).
+@inline(never) @_optimize(none)
+private func touchPage(_ address: UnsafeMutableRawPointer) {
+    let p = address.assumingMemoryBound(to: UInt8.self)
+    p.pointee = p.pointee
 }

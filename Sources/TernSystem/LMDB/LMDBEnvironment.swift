@@ -1,3 +1,6 @@
+import CLMDB
+import Synchronization
+
 /// A safe wrapper over an LMDB environment (one directory with data.mdb + lock.mdb).
 ///
 /// Threading: opened with MDB_NOTLS, so a read transaction may run on any thread; every transaction is
@@ -25,32 +28,157 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     public let path: String
+    /// The MDB_env: fixed from init to close.
+    private let env: OpaquePointer
+    private let readOnly: Bool
+    /// Set once by close(); every method traps afterwards.
+    private let closed = Atomic<Bool>(false)
+    /// mdb_dbi_open must not run in two transactions at once (lmdb.h), so openDatabase is serialised.
+    private let openLock = Mutex(())
 
     /// Creates `path` as a directory when missing, then mdb_env_create / set_mapsize / set_maxdbs /
     /// set_maxreaders(126) / open(path, flags | MDB_NOTLS, 0o644).
-    public init(path: String, mapSize: Int, maxDatabases: Int, flags: Flags) throws { fatalError("contract") }
+    /// With `.readOnly` the directory is not created (a missing one throws LMDBError ENOENT (2)).
+    public init(path: String, mapSize: Int, maxDatabases: Int, flags: Flags) throws {
+        self.path = path
+        self.readOnly = flags.contains(.readOnly)
+        if !readOnly { try FileSystem.createDirectory(path) }
+        var handle: OpaquePointer?
+        try LMDB.check("mdb_env_create", mdb_env_create(&handle))
+        guard let handle else { preconditionFailure("mdb_env_create returned no environment") }
+        do {
+            try LMDB.check("mdb_env_set_mapsize", mdb_env_set_mapsize(handle, mapSize))
+            try LMDB.check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(handle, MDB_dbi(maxDatabases)))
+            try LMDB.check("mdb_env_set_maxreaders", mdb_env_set_maxreaders(handle, 126))
+            try LMDB.check("mdb_env_open", mdb_env_open(handle, path, LMDB.environmentFlags(flags), 0o644))
+        } catch {
+            // mdb_env_close is the only way to free a handle, also after a failed mdb_env_open.
+            mdb_env_close(handle)
+            throw error
+        }
+        self.env = handle
+    }
+
+    deinit { close() }
+
+    /// The environment handle; traps after close().
+    private var handle: OpaquePointer {
+        precondition(!closed.load(ordering: .acquiring), "LMDBEnvironment \(path) used after close()")
+        return env
+    }
 
     /// Opens (creating when `create`) a named database. Must be called before concurrent use; the returned
     /// handle is valid for the life of the environment.
-    public func openDatabase(_ name: String, _ flags: LMDBDatabase.Flags) throws -> LMDBDatabase { fatalError("contract") }
+    /// A missing database without `.create` throws LMDBError MDB_NOTFOUND; in a read-only environment it is
+    /// opened in a read transaction (committed, so the handle is kept in the environment).
+    public func openDatabase(_ name: String, _ flags: LMDBDatabase.Flags) throws -> LMDBDatabase {
+        var dbFlags: UInt32 = 0
+        if flags.contains(.create) { dbFlags |= UInt32(MDB_CREATE) }
+        if flags.contains(.dupSort) { dbFlags |= UInt32(MDB_DUPSORT) }
+        if flags.contains(.dupFixed) { dbFlags |= UInt32(MDB_DUPFIXED) }
+        let useWriteTransaction = flags.contains(.create) && !readOnly
+        return try openLock.withLock { _ in
+            let txn = try LMDB.begin(handle, readOnly: !useWriteTransaction)
+            var dbi: MDB_dbi = 0
+            let rc = mdb_dbi_open(txn, name, dbFlags, &dbi)
+            guard rc == MDB_SUCCESS else {
+                mdb_txn_abort(txn)
+                throw LMDB.error("mdb_dbi_open", rc)
+            }
+            // Commit also for a read transaction: an aborted transaction closes the handles it opened.
+            try LMDB.check("mdb_txn_commit", mdb_txn_commit(txn))
+            return LMDBDatabase(name: name, dbi: dbi)
+        }
+    }
 
     /// Runs `body` in a read-only transaction (mdb_txn_begin RDONLY … mdb_txn_abort).
-    public func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R { fatalError("contract") }
+    @discardableResult
+    public func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        let txn = try LMDB.begin(handle, readOnly: true)
+        let transaction = LMDBTransaction(txn, readOnly: true)
+        defer {
+            transaction.invalidate()
+            mdb_txn_abort(txn)
+        }
+        return try body(transaction)
+    }
 
     /// Runs `body` in a write transaction; commits when it returns, aborts when it throws (and rethrows).
-    public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R { fatalError("contract") }
+    /// A failed commit (e.g. MDB_MAP_FULL) throws LMDBError; the transaction is gone either way.
+    @discardableResult
+    public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        let txn = try LMDB.begin(handle, readOnly: false)
+        let transaction = LMDBTransaction(txn, readOnly: false)
+        let result: R
+        do {
+            result = try body(transaction)
+        } catch {
+            transaction.invalidate()
+            mdb_txn_abort(txn)
+            throw error
+        }
+        transaction.invalidate()
+        // mdb_txn_commit frees the transaction also when it fails.
+        try LMDB.check("mdb_txn_commit", mdb_txn_commit(txn))
+        return result
+    }
 
     /// mdb_env_sync(force: 1)
-    public func sync() throws { fatalError("contract") }
+    public func sync() throws {
+        try LMDB.check("mdb_env_sync", mdb_env_sync(handle, 1))
+    }
 
     /// Number of entries in a database (mdb_stat.ms_entries) in a fresh read transaction.
-    public func entryCount(_ db: LMDBDatabase) throws -> Int { fatalError("contract") }
+    public func entryCount(_ db: LMDBDatabase) throws -> Int {
+        try read { try $0.entryCount(db) }
+    }
 
-    /// Size of data.mdb in use (last page number * page size, from mdb_env_info).
-    public func usedBytes() throws -> Int { fatalError("contract") }
+    /// Size of data.mdb in use: (last used page number + 1) * page size, from mdb_env_info / mdb_env_stat.
+    public func usedBytes() throws -> Int {
+        var info = MDB_envinfo()
+        try LMDB.check("mdb_env_info", mdb_env_info(handle, &info))
+        var stat = MDB_stat()
+        try LMDB.check("mdb_env_stat", mdb_env_stat(handle, &stat))
+        return (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
+    }
 
     /// mdb_env_close; idempotent. Every transaction must have ended.
-    public func close() { fatalError("contract") }
+    public func close() {
+        let (exchanged, _) = closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
+        if exchanged { mdb_env_close(env) }
+    }
+}
+
+/// The LMDB calls shared by the environment, transactions and cursors.
+enum LMDB {
+    static func error(_ function: String, _ code: Int32) -> LMDBError {
+        LMDBError(function: function, code: code, message: String(cString: mdb_strerror(code)))
+    }
+
+    /// Throws unless `code` is MDB_SUCCESS. LMDB returns errors (negative MDB_* codes or positive errno
+    /// values); it does not use errno, so there is nothing to read afterwards.
+    @inline(__always)
+    static func check(_ function: String, _ code: Int32) throws {
+        if code != MDB_SUCCESS { throw error(function, code) }
+    }
+
+    static func begin(_ env: OpaquePointer, readOnly: Bool) throws -> OpaquePointer {
+        var txn: OpaquePointer?
+        try check("mdb_txn_begin", mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn))
+        return txn!
+    }
+
+    /// MDB_NOTLS always: a read transaction is not bound to the thread that began it (Swift tasks hop threads);
+    /// each transaction is still used by one thread at a time, inside its closure.
+    static func environmentFlags(_ flags: LMDBEnvironment.Flags) -> UInt32 {
+        var raw = UInt32(MDB_NOTLS)
+        if flags.contains(.noSync) { raw |= UInt32(MDB_NOSYNC) }
+        if flags.contains(.noMetaSync) { raw |= UInt32(MDB_NOMETASYNC) }
+        if flags.contains(.writeMap) { raw |= UInt32(MDB_WRITEMAP) }
+        if flags.contains(.noReadAhead) { raw |= UInt32(MDB_NORDAHEAD) }
+        if flags.contains(.readOnly) { raw |= UInt32(MDB_RDONLY) }
+        return raw
+    }
 }
 
 /// A named database handle (MDB_dbi). Cheap to copy.
