@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TernMessage
 import TernSystem
 @testable import TernStorage
@@ -25,7 +26,7 @@ func smallConfig(_ dir: TempDir, _ backend: Backend = .lmdb, segmentSize: Int = 
                  flush: StoreConfig.FlushMode = .defaultAsync) -> StoreConfig {
     var c = StoreConfig(root: dir.path)
     c.segmentSize = segmentSize
-    c.maxMessageSize = 64 * 1024
+    c.maxMessageSize = min(64 * 1024, segmentSize / 8)
     c.indexBackend = backend.config
     c.flushMode = flush
     c.prefaultSegments = false

@@ -47,7 +47,10 @@ final class CommitLog: Sendable {
     /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
     /// not scan records (recovery does, then calls `resetWriter`).
     init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, readOnly: Bool = false) throws {
-        precondition(segmentSize >= 4096 && maxRecordSize + 8 <= segmentSize, "segment too small for a record")
+        guard segmentSize >= 4096, maxRecordSize + 8 <= segmentSize else {
+            throw StoreError.invalidConfig("segment size \(segmentSize) cannot hold a record of \(maxRecordSize) bytes "
+                + "(maxMessageSize + 64 KiB) plus an 8-byte end-of-segment marker")
+        }
         self.directory = directory
         self.segmentSize = segmentSize
         self.maxRecordSize = maxRecordSize

@@ -61,7 +61,7 @@ public final class InMemoryIndexStore: IndexStore {
         }
     }
 
-    public func deleteBelow(_ physicalOffset: Int64) throws {
+    public func deleteBelow(_ physicalOffset: Int64, firstStoreTimestamp: Int64) throws {
         state.withLock { s in
             for (q, slot) in s.queues {
                 let drop = slot.entries.prefix { $0.physicalOffset < physicalOffset }.count

@@ -17,8 +17,9 @@ public protocol IndexStore: AnyObject, Sendable {
     /// the index is ahead of the valid log end).
     func truncate(from physicalOffset: Int64, lastRecord: Int64) throws
     /// Drops entries that point below `physicalOffset` (retention) and advances each queue's min offset
-    /// to its first entry at or above it.
-    func deleteBelow(_ physicalOffset: Int64) throws
+    /// to its first entry at or above it. `firstStoreTimestamp` is the store time of the record at
+    /// `physicalOffset` (log order == time order, so every older record was stored at or before it).
+    func deleteBelow(_ physicalOffset: Int64, firstStoreTimestamp: Int64) throws
     /// Drops all derived state (queues, keys, transaction states, checkpoint); keeps consumer offsets.
     func clearDerived() throws
 

@@ -202,7 +202,7 @@ public final class LMDBIndexStore: IndexStore {
         cache.withLock { $0 = c }
     }
 
-    public func deleteBelow(_ physicalOffset: Int64) throws {
+    public func deleteBelow(_ physicalOffset: Int64, firstStoreTimestamp: Int64) throws {
         var c = cache.withLock { $0 }
         try env.write { t in
             try t.withCursor(cq) { cur in
@@ -219,21 +219,13 @@ public final class LMDBIndexStore: IndexStore {
                     try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
                 }
             }
-            // Drop whole hours whose newest entry is below the cut; the boundary hour is filtered at lookup.
+            // Drop whole hours before the first remaining record's hour (all their records are older); entries
+            // of the boundary hour that point below the cut are filtered at lookup (`minPhysical`).
+            let firstKeptHour = IndexKeys.hour(firstStoreTimestamp)
             for db in [keys, uniq] {
                 try t.withCursor(db) { cur in
-                    var doomedHour: UInt32? = nil
-                    for h in c.hours {
-                        var next = [UInt8](); next.appendBigEndian(h &+ 1)
-                        let last = try cur.seek(next) != nil ? try cur.prev() : try cur.last()
-                        guard let (k, _) = last, k.loadBigEndian(UInt32.self, at: 0) == h else { continue }
-                        let newest = try cur.lastDuplicate()
-                        guard let (_, v) = newest, Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 8)) < physicalOffset else { break }
-                        doomedHour = h
-                    }
-                    guard let cut = doomedHour else { return }
                     var e = try cur.first()
-                    while let (k, _) = e, k.loadBigEndian(UInt32.self, at: 0) <= cut {
+                    while let (k, _) = e, k.loadBigEndian(UInt32.self, at: 0) < firstKeptHour {
                         try cur.deleteCurrent()
                         e = try cur.next()
                     }

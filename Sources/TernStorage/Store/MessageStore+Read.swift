@@ -149,7 +149,10 @@ extension MessageStore {
             newMin = m
             deleted += 1
         }
-        if let m = newMin { try index.deleteBelow(m) }
+        if let m = newMin {
+            let firstTime = log.recordAnyPosition(at: m)?.record.storeTimestamp ?? Clock.wallMillis()
+            try index.deleteBelow(m, firstStoreTimestamp: firstTime)
+        }
         return deleted
     }
 }

@@ -1,3 +1,5 @@
+import TernMessage
+
 /// How a store is laid out and behaves. Defaults mirror RocketMQ 4.9's `MessageStoreConfig`.
 public struct StoreConfig: Sendable {
     public enum FlushMode: Sendable, Equatable {
@@ -24,7 +26,7 @@ public struct StoreConfig: Sendable {
     public var root: String
     /// Commit-log segment size (RocketMQ: `mappedFileSizeCommitLog`, 1 GiB).
     public var segmentSize: Int = 1 << 30
-    /// Largest body accepted (`maxMessageSize`, 4 MiB). Records may be up to body + 64 KiB.
+    /// Largest body accepted (`maxMessageSize`, 4 MiB).
     public var maxMessageSize: Int = 4 << 20
     public var flushMode: FlushMode = .defaultAsync
     public var indexBackend: IndexBackend = .lmdb
@@ -46,6 +48,9 @@ public struct StoreConfig: Sendable {
     public var commitLogPath: String { root + "/commitlog" }
     public var indexPath: String { root + "/index" }
     public var lockPath: String { root + "/lock" }
-    /// Largest record the log accepts: body limit + 64 KiB for topic, properties and header.
-    public var maxRecordSize: Int { maxMessageSize + 64 * 1024 }
+    /// Largest record the log accepts: body limit + the largest header, topic and properties.
+    public var maxRecordSize: Int {
+        RecordLayout.recordSize(bodyLength: maxMessageSize, topicLength: RecordLayout.maxTopicLength,
+                                propertiesLength: RecordLayout.maxPropertiesLength)
+    }
 }

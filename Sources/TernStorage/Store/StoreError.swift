@@ -16,6 +16,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case flushTimeout
     /// A record's queue offset does not follow its queue's last indexed offset (corrupt log or index).
     case queueGap(queue: QueueKey, found: Int64, expected: Int64, physicalOffset: Int64)
+    /// A configuration that cannot work (e.g. segments smaller than the largest record).
+    case invalidConfig(String)
     /// Underlying I/O or index failure.
     case io(String)
 
@@ -29,6 +31,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .flushTimeout: "flush to disk timed out (the message is stored)"
         case let .queueGap(q, found, expected, phys):
             "record at \(phys) has queue offset \(found) in \(q), expected \(expected)"
+        case let .invalidConfig(why): "invalid store configuration: \(why)"
         case let .io(what): "I/O error: \(what)"
         }
     }
