@@ -1,1 +1,59 @@
-print("child")
+// Crash-test child: appends messages to a store until it is killed, printing one line per acknowledged
+// append: "ACK <physicalOffset> <size> <bodyCRC> <queueId> <queueOffset>". With sync flush an append is
+// acknowledged only after the group commit made it durable.
+//
+// usage: TernCrashChild <storeDir> <sync|async> <seed> <threads>
+import Foundation
+import Synchronization
+import TernMessage
+import TernStorage
+
+let args = CommandLine.arguments
+guard args.count == 5, let seed = UInt64(args[3]), let threads = Int(args[4]) else {
+    FileHandle.standardError.write("usage: TernCrashChild <storeDir> <sync|async> <seed> <threads>\n".data(using: .utf8)!)
+    exit(2)
+}
+var config = StoreConfig(root: args[1])
+config.segmentSize = 256 * 1024  // many segment rolls
+config.maxMessageSize = 16 * 1024
+config.flushMode = args[2] == "sync" ? .defaultSync : .defaultAsync
+config.prefaultSegments = false
+config.lmdbMapSize = 1 << 30
+let store = try MessageStore.open(config)
+/// Unbuffered write of one line (a buffered line could die with the process after being "acknowledged").
+@Sendable func emit(_ line: String) { FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
+emit("READY \(store.recovery.validEnd)")
+
+let output = Mutex(())
+let host = HostAddress(ip: (127, 0, 0, 1), port: 10911)
+let group = DispatchGroup()
+for t in 0..<threads {
+    group.enter()
+    Thread.detachNewThread {
+        var rng = seed &+ UInt64(t) &* 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {  // SplitMix64
+            rng &+= 0x9E37_79B9_7F4A_7C15
+            var z = rng
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var n = 0
+        while true {
+            let size = Int(next() % 3000) + 1
+            let body = (0..<size).map { _ in UInt8(truncatingIfNeeded: next()) }
+            let queueId = Int32(next() % 4)
+            let props = MessageProperties.encode([("KEYS", "s\(seed)-t\(t)-\(n)"), ("UNIQ_KEY", String(format: "%08X%024X", t, n))])
+            let d = MessageDraft(topic: Array("CrashTopic".utf8), queueId: queueId, bornTimestamp: 0, bornHost: host,
+                                 storeHost: host, body: body, properties: props)
+            do {
+                let r = try store.appendDurablyBlocking(d)
+                output.withLock { _ in emit("ACK \(r.physicalOffset) \(r.size) \(d.bodyCRC) \(queueId) \(r.queueOffset) s\(seed)-t\(t)-\(n)") }
+            } catch {
+                output.withLock { _ in emit("ERR \(error)") }
+            }
+            n += 1
+        }
+    }
+}
+group.wait()
