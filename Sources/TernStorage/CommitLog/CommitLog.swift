@@ -43,6 +43,8 @@ final class CommitLog: Sendable {
     private let published = Atomic<Int64>(0)
     /// Next segment made ready (created + prefaulted) ahead of the writer by `prepareNextSegment()`.
     private let prepared = Mutex<Segment?>(nil)
+    /// Segments below this offset have had their mapped pages released (see `releaseFlushedSegments`).
+    private let releasedBelow = Mutex<Int64>(0)
 
     /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
     /// not scan records (recovery does, then calls `resetWriter`).
@@ -300,6 +302,22 @@ final class CommitLog: Sendable {
     }
 
     // MARK: Flushing
+
+    /// Drops the page-table mappings of full segments that are flushed (MADV_DONTNEED): the pages stay in the
+    /// page cache, so readers only take a minor fault, but the broker's resident set stays bounded by the
+    /// active segment instead of growing with the log. Returns how many segments were released.
+    @discardableResult
+    func releaseFlushedSegments(flushed: Int64) -> Int {
+        let active = writer.withLock { $0.current?.base }
+        let below = releasedBelow.withLock { $0 }
+        var released = 0
+        for seg in segmentList.withLock({ $0 }) where seg.base >= below && seg.end <= flushed && seg.base != active {
+            seg.file.advise(.dontNeed, 0..<seg.size)
+            releasedBelow.withLock { $0 = max($0, seg.end) }
+            released += 1
+        }
+        return released
+    }
 
     /// msync of every segment overlapping [from, to).
     func flush(from: Int64, to: Int64) throws {

@@ -57,10 +57,11 @@ public final class MessageStore: Sendable {
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
         dispatcher.start()
         flusher.start()
-        let hk = BackgroundThread(name: "tern-housekeeping") { [weak self, log, logger] t in
+        let hk = BackgroundThread(name: "tern-housekeeping") { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
             while t.isRunning {
                 t.sleep(maxMillis: 20)
+                log.releaseFlushedSegments(flushed: flusher.flushed)
                 if log.wantsNextSegment {
                     do { try log.prepareNextSegment() } catch {
                         logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
