@@ -273,14 +273,16 @@ final class CommitLog: Sendable {
 
     // MARK: Truncation and retention
 
-    /// Erases everything from `offset` on: the tail of its segment is discarded and later segments deleted.
-    func truncate(from offset: Int64) throws {
+    /// Erases everything from `offset` on: later segments are deleted and, with `discardTail`, the rest of
+    /// its segment is cut (ftruncate + fallocate + fsync). A clean end (zeros at `offset`) needs no cut, which
+    /// keeps a clean or `kill -9` restart free of an fsync.
+    func truncate(from offset: Int64, discardTail: Bool) throws {
         let doomed: [Segment] = segmentList.withLock { segs in
             let drop = segs.filter { $0.base > offset }
             segs.removeAll { $0.base > offset }
             return drop
         }
-        if let seg = segment(containing: offset), offset < seg.end {
+        if discardTail, let seg = segment(containing: offset), offset < seg.end {
             try seg.file.discardTail(from: Int(offset - seg.base))
         }
         for s in doomed { try FileSystem.remove(s.file.path) }

@@ -76,7 +76,9 @@ enum Recovery {
             logger.warning("torn or corrupt tail truncated", metadata: ["offset": "\(position)", "reason": "\(why)"])
         }
         let before = log.segments.count
-        try log.truncate(from: position)
+        var damaged = false
+        if case .invalid = stop { damaged = true }
+        try log.truncate(from: position, discardTail: damaged || report.indexWasAhead)
         report.deletedSegments = before - log.segments.count
         // Entries past the valid end can only exist when the index was ahead; cut them in any case (cheap).
         if cp.offset > position { report.indexWasAhead = true }
