@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "TernSystemTests", dependencies: ["TernSystem"]),
         .testTarget(name: "TernMessageTests", dependencies: ["TernMessage"]),
         .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild"]),
+        // OfflineStore (tern-inspect's engine), plus one smoke test of the built tern-inspect binary.
+        .testTarget(name: "TernInspectTests", dependencies: ["TernStorage", "TernMessage", "TernSystem", "TernInspect"]),
     ]
 )
 

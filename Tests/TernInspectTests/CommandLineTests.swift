@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import TernStorage
+import TernSystem
+
+/// One smoke test of the built binary: argument order, exit statuses, JSON and text output.
+@Suite("tern-inspect executable")
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the tern-inspect built next to the test bundle (the test target depends on it).
+    func run(_ arguments: [String]) throws -> Run {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary = directory.appendingPathComponent("tern-inspect")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "no tern-inspect at \(binary.path)")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func storeFirstUsageExitStatusesAndJSON() throws {
+        let f = try Fixture(count: 200); defer { f.remove() }
+        let stats = try run([f.root, "stats", "--json"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(json?["messageCount"] as? Int == 200)
+        #expect(try run([f.root, "verify"]).stdout.contains("OK: no problems"))
+
+        let victim = f.appended[100]
+        try f.flipBodyByte(of: victim)
+        let verify = try run([f.root, "verify"])
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("offset \(victim.result.physicalOffset) invalidRecord: body CRC mismatch"))
+
+        let held = try FileLock.acquire(path: f.root + "/lock")
+        let locked = try run([f.root, "queues"])
+        held.release()
+        #expect(locked.status == 2)
+        #expect(locked.stderr.contains(f.root + "/lock"))
+
+        let usage = try run([f.root, "find-key", "--key", "k"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("--key needs --topic"))
+        #expect(try run(["/tmp/tern-tests/no-such-store", "stats"]).status == 2)
+    }
+}
