@@ -8,11 +8,13 @@ let package = Package(
         .library(name: "TernSystem", targets: ["TernSystem"]),
         .library(name: "TernMessage", targets: ["TernMessage"]),
         .library(name: "TernStorage", targets: ["TernStorage"]),
+        .library(name: "TernRemoting", targets: ["TernRemoting"]),
         .executable(name: "tern-inspect", targets: ["TernInspect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -35,6 +37,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // RocketMQ RemotingCommand wire codec: framing, JSON and ROCKETMQ binary headers, request/response codes.
+        // NIOCore only (ByteBuffer and the codec protocols); sockets and event loops belong to the servers.
+        .target(
+            name: "TernRemoting",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         .executableTarget(
             name: "TernInspect",
             dependencies: [
@@ -49,6 +57,15 @@ let package = Package(
         .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild"]),
         // OfflineStore (tern-inspect's engine), plus one smoke test of the built tern-inspect binary.
         .testTarget(name: "TernInspectTests", dependencies: ["TernStorage", "TernMessage", "TernSystem", "TernInspect"]),
+        .testTarget(
+            name: "TernRemotingTests",
+            dependencies: [
+                "TernRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
     ]
 )
 

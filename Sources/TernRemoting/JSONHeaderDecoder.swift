@@ -1,0 +1,222 @@
+import NIOCore
+
+/// Decodes a JSON `RemotingCommand` header (serialize type 0) with a lenient, byte-level reader.
+///
+/// Lenient where real clients differ from strict JSON, strict where the bytes make no sense:
+/// - extFields values may be strings, numbers (kept as plain decimal text; integral values never get `.0`),
+///   booleans (`"true"`/`"false"`) or `null` (the field is absent); a nested array or object is kept as its
+///   JSON text, as Java's map conversion would.
+/// - Strings may hold raw control bytes and invalid UTF-8 (replaced by U+FFFD, never trapped on); escapes
+///   include `\uXXXX` with surrogate pairs; a lone surrogate becomes U+FFFD, an unknown escape keeps its byte.
+/// - Integer fields accept numbers or numeric strings; `remark` accepts a string, a scalar or `null`.
+/// - Unknown top-level keys (`serializeTypeCurrentRPC` among them) are skipped, nested values included.
+/// - A UTF-8 byte order mark before, and whitespace or NUL bytes after, the object are ignored.
+/// Anything else (truncation, a missing colon, trailing garbage, nesting beyond
+/// ``RemotingLimits/jsonNestingDepthMax``) throws ``RemotingError/malformedHeader(reason:offset:)``.
+///
+/// Cost: one pass over the header; strings without escapes are decoded straight from the buffer.
+enum JSONHeaderDecoder {
+    static func decode(_ header: ByteBuffer) throws -> RemotingCommand {
+        try header.withUnsafeReadableBytes { bytes in
+            var reader = JSONReader(bytes: bytes)
+            return try reader.readHeader()
+        }
+    }
+}
+
+/// A cursor over the header bytes. Every read checks `position < bytes.count` first, so no input can make it
+/// read outside the buffer. It never escapes the `withUnsafeReadableBytes` closure that created it.
+struct JSONReader {
+    private let bytes: UnsafeRawBufferPointer
+    /// Index of the next byte to read; `0 <= position <= bytes.count`.
+    var position = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    func malformed(_ reason: String) -> RemotingError {
+        .malformedHeader(reason: reason, offset: position)
+    }
+
+    /// The byte at `index`, or nil past the end: the only way the reader looks at the input.
+    func byte(at index: Int) -> UInt8? { index >= 0 && index < bytes.count ? bytes[index] : nil }
+
+    /// The bytes in `start ..< end`. Precondition: both lie within the already-checked range.
+    func slice(_ start: Int, _ end: Int) -> Slice<UnsafeRawBufferPointer> {
+        precondition(0 <= start && start <= end && end <= bytes.count)
+        return bytes[start ..< end]
+    }
+
+    private var current: UInt8? { byte(at: position) }
+
+    private mutating func skipWhitespace() {
+        while let byte = current, byte == .space || byte == .tab || byte == .newline || byte == .carriageReturn {
+            position += 1
+        }
+    }
+
+    mutating func expectByte(_ byte: UInt8, _ what: String) throws {
+        guard current == byte else { throw malformed("expected \(what)") }
+        position += 1
+    }
+
+    // MARK: Header object
+
+    mutating func readHeader() throws -> RemotingCommand {
+        // Java's field defaults for keys that are missing.
+        var command = RemotingCommand(code: 0, language: .java, version: 0, serializeType: .json)
+        if byte(at: 0) == 0xEF, byte(at: 1) == 0xBB, byte(at: 2) == 0xBF { position = 3 }
+        skipWhitespace()
+        try readObject { reader, key in
+            try reader.readTopLevelValue(key: key, into: &command)
+        }
+        while let byte = current, byte == .space || byte == .tab || byte == .newline || byte == .carriageReturn
+            || byte == 0
+        {
+            position += 1
+        }
+        guard current == nil else { throw malformed("trailing bytes after the header object") }
+        return command
+    }
+
+    private mutating func readTopLevelValue(key: String, into command: inout RemotingCommand) throws {
+        switch key {
+        case "code": command.code = Int(try readInt32Field(key))
+        case "version": command.version = Int(try readInt32Field(key))
+        case "opaque": command.opaque = try readInt32Field(key)
+        case "flag": command.flag = RemotingFlags(rawValue: try readInt32Field(key))
+        case "remark": command.remark = try readValueText(depth: 2)
+        case "language":
+            let text = try readValueText(depth: 2) ?? ""
+            command.language =
+                LanguageCode(name: text) ?? UInt8(text).flatMap { LanguageCode(rawValue: $0) } ?? .other
+        case "extFields": command.extFields = try readExtFields()
+        default: try skipValue(depth: 2)
+        }
+    }
+
+    private mutating func readInt32Field(_ key: String) throws -> Int32 {
+        let start = position
+        guard let text = try readValueText(depth: 2), let value = Int64(text), let narrow = Int32(exactly: value)
+        else {
+            position = start
+            throw malformed("\(key) is not a 32-bit integer")
+        }
+        return narrow
+    }
+
+    private mutating func readExtFields() throws -> RemotingExtFields {
+        var fields = RemotingExtFields()
+        if readLiteralIfPresent("null") { return fields }
+        try readObject { reader, key in
+            guard let value = try reader.readValueText(depth: 3) else { return }
+            fields[key] = value
+            guard fields.count <= RemotingLimits.extFieldsCountMax else {
+                throw reader.malformed("more than \(RemotingLimits.extFieldsCountMax) extFields")
+            }
+        }
+        return fields
+    }
+
+    /// Reads `{ "key": value, ... }`, calling `member` with the reader positioned at each value.
+    private mutating func readObject(_ member: (inout JSONReader, String) throws -> Void) throws {
+        try readContainer(open: .openBrace, close: .closeBrace) { reader in
+            let key = try reader.readString()
+            reader.skipWhitespace()
+            try reader.expectByte(.colon, "':' after a key")
+            reader.skipWhitespace()
+            try member(&reader, key)
+        }
+    }
+
+    /// Reads `open element, element, ... close` (possibly empty), calling `element` at the start of each one.
+    private mutating func readContainer(
+        open: UInt8,
+        close: UInt8,
+        _ element: (inout JSONReader) throws -> Void
+    ) throws {
+        try expectByte(open, "'\(Character(Unicode.Scalar(open)))'")
+        skipWhitespace()
+        if current == close {
+            position += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            if current == .comma {
+                position += 1
+            } else if current == close {
+                position += 1
+                return
+            } else {
+                throw malformed("expected ',' or '\(Character(Unicode.Scalar(close)))'")
+            }
+        }
+    }
+
+    // MARK: Values
+
+    /// A scalar as text: strings as decoded, numbers as decimal text, booleans as `true`/`false`, `null` as nil.
+    /// Arrays and objects come back as their JSON text.
+    private mutating func readValueText(depth: Int) throws -> String? {
+        switch current ?? 0 {
+        case .quote: return try readString()
+        case .minus, .digit0 ... .digit9: return try readNumberText()
+        case .openBrace, .openBracket:
+            let start = position
+            try skipValue(depth: depth)
+            return String(decoding: slice(start, position), as: UTF8.self)
+        default:
+            if readLiteralIfPresent("true") { return "true" }
+            if readLiteralIfPresent("false") { return "false" }
+            if readLiteralIfPresent("null") { return nil }
+            throw malformed(current == nil ? "value missing at end of header" : "unexpected byte at a value")
+        }
+    }
+
+    private mutating func readLiteralIfPresent(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        let matches = literal.withUTF8Buffer { expected in
+            (0 ..< count).allSatisfy { byte(at: position + $0) == expected[$0] }
+        }
+        if matches { position += count }
+        return matches
+    }
+
+    /// Skips one value of any kind; containers nest at most ``RemotingLimits/jsonNestingDepthMax`` deep.
+    private mutating func skipValue(depth: Int) throws {
+        guard depth <= RemotingLimits.jsonNestingDepthMax else { throw malformed("nesting too deep") }
+        switch current {
+        case .openBrace:
+            try readObject { reader, _ in try reader.skipValue(depth: depth + 1) }
+        case .openBracket:
+            try readContainer(open: .openBracket, close: .closeBracket) { reader in
+                try reader.skipValue(depth: depth + 1)
+            }
+        default:
+            _ = try readValueText(depth: depth)
+        }
+    }
+}
+
+extension UInt8 {
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let newline = UInt8(ascii: "\n")
+    static let carriageReturn = UInt8(ascii: "\r")
+    static let quote = UInt8(ascii: "\"")
+    static let backslash = UInt8(ascii: "\\")
+    static let slash = UInt8(ascii: "/")
+    static let colon = UInt8(ascii: ":")
+    static let comma = UInt8(ascii: ",")
+    static let minus = UInt8(ascii: "-")
+    static let plus = UInt8(ascii: "+")
+    static let dot = UInt8(ascii: ".")
+    static let digit0 = UInt8(ascii: "0")
+    static let digit9 = UInt8(ascii: "9")
+    static let openBrace = UInt8(ascii: "{")
+    static let closeBrace = UInt8(ascii: "}")
+    static let openBracket = UInt8(ascii: "[")
+    static let closeBracket = UInt8(ascii: "]")
+}
