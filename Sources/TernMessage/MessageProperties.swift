@@ -13,6 +13,13 @@ public enum MessageProperties {
     public static func decode(_ bytes: [UInt8]) -> [(String, String)] { bytes.withUnsafeBytes { decode($0) } }
     /// The raw value bytes of one property without decoding the others (dispatcher hot path); nil if absent.
     /// Same fragment rules as `decode`; when a name occurs twice the last one wins (as in Java's property map).
+    /// Visits every well-formed entry (name, value) as raw bytes, in order, without allocating; `body`
+    /// returns false to stop. One pass serves a caller that needs several properties.
+    public static func forEachEntry(in bytes: UnsafeRawBufferPointer,
+                                    _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool) {
+        PropertiesCodec.forEachEntry(in: bytes, body)
+    }
+
     public static func value(of name: StaticString, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         PropertiesCodec.value(of: name, in: bytes)
     }

@@ -152,6 +152,17 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Faults in `range` for writing with MADV_POPULATE_WRITE only, never touching bytes, so it is safe on a
+    /// range a writer may reach concurrently (the kernel never changes page contents here). Returns false
+    /// when the kernel lacks the advice (nothing was done).
+    @discardableResult
+    public func prefaultWithoutTouching(_ range: Range<Int>) -> Bool {
+        precondition(writable, "prefault on read-only mapping \(path)")
+        guard !range.isEmpty else { return true }
+        let span = pages(range)
+        return Sys.madvise(span.address, span.length, Self.madvPopulateWrite) == 0
+    }
+
     public enum Advice: Sendable { case normal, sequential, random, willNeed, dontNeed }
     /// madvise over `range` (page-aligned internally). Errors are ignored (advice only).
     public func advise(_ advice: Advice, _ range: Range<Int>) {

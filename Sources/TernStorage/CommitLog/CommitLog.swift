@@ -27,6 +27,11 @@ final class CommitLog: Sendable {
     struct QueueSlotKey: Hashable {
         var topic: [UInt8]
         var queueId: Int32
+        /// Hashes the topic as one block of bytes (the synthesized hash feeds them one at a time).
+        func hash(into h: inout Hasher) {
+            topic.withUnsafeBytes { h.combine(bytes: $0) }
+            h.combine(queueId)
+        }
     }
 
     struct WriterState {
@@ -43,6 +48,8 @@ final class CommitLog: Sendable {
     private let published = Atomic<Int64>(0)
     /// Next segment made ready (created + prefaulted) ahead of the writer by `prepareNextSegment()`.
     private let prepared = Mutex<Segment?>(nil)
+    /// The active segment is prefaulted up to here (see `prefaultAhead`).
+    private let prefaultedUpTo = Mutex<Int64>(0)
     /// Segments below this offset have had their mapped pages released (see `releaseFlushedSegments`).
     private let releasedBelow = Mutex<Int64>(0)
 
@@ -115,6 +122,24 @@ final class CommitLog: Sendable {
         prepared.withLock { $0 = seg }
     }
 
+    /// Faults in up to `window` bytes of the active segment ahead of the writer (MADV_POPULATE_WRITE, which
+    /// never changes contents, so racing the writer is harmless). Covers the segment a brand-new store
+    /// starts with and any segment the writer had to create itself.
+    func prefaultAhead(window: Int) {
+        guard prefault else { return }
+        let (seg, position) = writer.withLock { ($0.current, $0.position) }
+        guard let seg else { return }
+        let target = min(seg.end, position + Int64(window))
+        let from = prefaultedUpTo.withLock { max($0, position - position % Int64(MappedFile.pageSize)) }
+        guard from < target, from >= seg.base else {
+            if from < seg.base { prefaultedUpTo.withLock { $0 = seg.base } }
+            return
+        }
+        if seg.file.prefaultWithoutTouching(Int(from - seg.base)..<Int(target - seg.base)) {
+            prefaultedUpTo.withLock { $0 = target }
+        }
+    }
+
     var wantsNextSegment: Bool {
         writer.withLock { w in w.requestedPrepare && prepared.withLock { $0?.base != w.current?.end } }
     }
@@ -172,8 +197,7 @@ final class CommitLog: Sendable {
         var queueOffset: Int64 = 0
         if tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit {
             let key = QueueSlotKey(topic: d.topic, queueId: d.queueId)
-            queueOffset = w.nextQueueOffset[key, default: 0]
-            w.nextQueueOffset[key] = queueOffset + 1
+            queueOffset = { (next: inout Int64) -> Int64 in defer { next += 1 }; return next }(&w.nextQueueOffset[key, default: 0])
         }
         let ts = max(now, w.lastStoreTimestamp)  // monotonic in log order
         w.lastStoreTimestamp = ts

@@ -106,15 +106,19 @@ public final class LMDBIndexStore: IndexStore {
             var cqValue = [UInt8](repeating: 0, count: 28)
             for r in batch.records {
                 if let q = r.queue {
-                    var slot: QueueSlot
-                    if let s = c.queues[q] {
-                        slot = s
+                    // One hash of the queue key per record: find (or create) the slot, then update it in place.
+                    let i: Dictionary<QueueKey, QueueSlot>.Index
+                    if let found = c.queues.index(forKey: q) {
+                        i = found
                     } else {
-                        slot = QueueSlot(id: c.nextQueueId, min: r.entry.queueOffset, max: r.entry.queueOffset)
+                        let slot = QueueSlot(id: c.nextQueueId, min: r.entry.queueOffset, max: r.entry.queueOffset)
                         c.nextQueueId += 1
                         newQueueIds = true
                         try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
+                        c.queues[q] = slot
+                        i = c.queues.index(forKey: q)!
                     }
+                    let slot = c.queues.values[i]
                     guard r.entry.queueOffset == slot.max else {
                         throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: slot.max,
                                                   physicalOffset: r.entry.physicalOffset)
@@ -125,8 +129,7 @@ public final class LMDBIndexStore: IndexStore {
                     }
                     cqValue.withUnsafeMutableBytes { Self.encodeEntry(r.entry, into: $0) }
                     try cqKey.withUnsafeBytes { k in try cqValue.withUnsafeBytes { v in _ = try t.put(cq, k, v) } }
-                    slot.max += 1
-                    c.queues[q] = slot
+                    c.queues.values[i].max += 1
                 }
                 if !r.keys.isEmpty || r.uniqueKey != nil {
                     let h = IndexKeys.hour(r.entry.storeTimestamp)

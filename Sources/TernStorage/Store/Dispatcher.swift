@@ -1,6 +1,8 @@
 import Synchronization
 import TernMessage
 
+private let tagsName = Array("TAGS".utf8), keysName = Array("KEYS".utf8), uniqueKeyName = Array("UNIQ_KEY".utf8)
+
 /// Derives index entries from commit-log records and applies them to the `IndexStore` in batches (one
 /// transaction per batch, checkpoint included). Runs on its own thread; wakes on appends.
 final class Dispatcher: Sendable {
@@ -84,19 +86,29 @@ final class Dispatcher: Sendable {
     /// What the indexes learn from one record.
     static func derive(_ offset: Int64, _ r: RecordView) -> DispatchRecord {
         let topic = r.topicString
-        let props = r.properties
         let tt = SysFlag.transactionType(r.sysFlag)
-        let tagCode: Int64 = MessageProperties.value(of: "TAGS", in: props).map { Int64(TagHash.javaHashCode(utf8: $0)) } ?? 0
+        // One pass over the properties for TAGS, KEYS and UNIQ_KEY (the last occurrence wins, as in Java).
+        var tags: UnsafeRawBufferPointer?, keyBytes: UnsafeRawBufferPointer?, uniqueBytes: UnsafeRawBufferPointer?
+        MessageProperties.forEachEntry(in: r.properties) { name, value in
+            switch name.count {
+            case 4 where name.elementsEqual(tagsName): tags = value
+            case 4 where name.elementsEqual(keysName): keyBytes = value
+            case 8 where name.elementsEqual(uniqueKeyName): uniqueBytes = value
+            default: break
+            }
+            return true
+        }
+        let tagCode: Int64 = tags.map { Int64(TagHash.javaHashCode(utf8: $0)) } ?? 0
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
         let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit
         var keys: [String] = []
         var unique: String? = nil
         if tt != SysFlag.transactionRollback {
-            if let k = MessageProperties.value(of: "KEYS", in: props), !k.isEmpty {
+            if let k = keyBytes, !k.isEmpty {
                 keys = k.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
             }
-            unique = MessageProperties.value(of: "UNIQ_KEY", in: props).flatMap { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
+            unique = uniqueBytes.flatMap { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
         }
         var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
                                topic: topic, keys: keys, uniqueKey: unique)

@@ -47,7 +47,9 @@ extension MessageStore {
         var next = offset
         var missing = 0
         scan: while next < range.max, next - offset < scanLimit {
-            let chunk = try index.entries(queue, from: next, maxCount: min(256, scanLimit - Int(next - offset)))
+            // Without a filter every entry is taken: fetch only what can still be returned.
+            let wanted = filter == nil ? maxCount - out.messages.count : 256
+            let chunk = try index.entries(queue, from: next, maxCount: min(wanted, scanLimit - Int(next - offset)))
             if chunk.isEmpty { break }
             for e in chunk {
                 if out.messages.count >= maxCount { break scan }

@@ -62,6 +62,7 @@ public final class MessageStore: Sendable {
             while t.isRunning {
                 t.sleep(maxMillis: 20)
                 log.releaseFlushedSegments(flushed: flusher.flushed)
+                log.prefaultAhead(window: 64 << 20)
                 if log.wantsNextSegment {
                     do { try log.prepareNextSegment() } catch {
                         logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
@@ -97,22 +98,30 @@ public final class MessageStore: Sendable {
     public func append(_ draft: MessageDraft) throws(StoreError) -> AppendResult {
         try validate(draft)
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
-        do {
-            let r = try log.append(draft, now: Clock.wallMillis())
+        let r: AppendResult
+        do { r = try log.append(draft, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
+        try afterAppend(r.endOffset)
+        return r
+    }
+
+    /// Wakes the dispatcher; waits while the indexes lag more than `maxDispatchLagBytes` behind `end`.
+    private func afterAppend(_ end: Int64) throws(StoreError) {
+        dispatcher.wake()
+        while end - dispatcher.dispatched > config.maxDispatchLagBytes {
+            if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
             dispatcher.wake()
-            return r
-        } catch { throw StoreError.wrap(error) }
+            Thread.sleep(forTimeInterval: 0.00005)
+        }
     }
 
     /// Appends records in order with consecutive queue offsets (a batch send).
     public func append(batch drafts: [MessageDraft]) throws(StoreError) -> [AppendResult] {
         for d in drafts { try validate(d) }
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
-        do {
-            let r = try log.append(drafts, now: Clock.wallMillis())
-            dispatcher.wake()
-            return r
-        } catch { throw StoreError.wrap(error) }
+        let r: [AppendResult]
+        do { r = try log.append(drafts, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
+        if let last = r.last { try afterAppend(last.endOffset) }
+        return r
     }
 
     /// Calls `completion(true)` when the log is durable up to `end` per the flush mode: at once in async mode,

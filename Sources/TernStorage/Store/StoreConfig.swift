@@ -38,6 +38,9 @@ public struct StoreConfig: Sendable {
     public var diskMaxUsedRatio: Double = 0.75
     /// Most segments deleted in one retention pass (`deleteCommitLogFilesInterval` batch of 10).
     public var retentionBatch: Int = 10
+    /// Appends wait while the indexes lag the log by more than this many bytes. Bounds the tail that a
+    /// restart after `kill -9` must replay (restart time), and the memory of pending index work.
+    public var maxDispatchLagBytes: Int64 = 32 << 20
     /// Fault in the next segment's pages ahead of the writer.
     public var prefaultSegments: Bool = true
     /// LMDB map size (virtual address space; the file grows as needed).
