@@ -51,16 +51,19 @@ let package = Package(
             ]
         ),
         // Child process used by crash tests: appends with sync flush and reports acknowledged offsets.
-        .executableTarget(name: "TernCrashChild", dependencies: ["TernStorage"], path: "Tests/TernCrashChild"),
+        .executableTarget(name: "TernCrashChild", dependencies: ["TernStorage", "TernTestSupport"], path: "Tests/TernCrashChild"),
+        // Seeded generator shared by the test targets and the crash-test child.
+        .target(name: "TernTestSupport", path: "Tests/TernTestSupport"),
         .testTarget(name: "TernSystemTests", dependencies: ["TernSystem"]),
-        .testTarget(name: "TernMessageTests", dependencies: ["TernMessage"]),
-        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild"]),
+        .testTarget(name: "TernMessageTests", dependencies: ["TernMessage", "TernTestSupport"]),
+        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild", "TernTestSupport"]),
         // OfflineStore (tern-inspect's engine), plus one smoke test of the built tern-inspect binary.
         .testTarget(name: "TernInspectTests", dependencies: ["TernStorage", "TernMessage", "TernSystem", "TernInspect"]),
         .testTarget(
             name: "TernRemotingTests",
             dependencies: [
                 "TernRemoting",
+                "TernTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -7,6 +7,7 @@ import Foundation
 import Synchronization
 import TernMessage
 import TernStorage
+import TernTestSupport
 
 let args = CommandLine.arguments
 guard args.count == 5, let seed = UInt64(args[3]), let threads = Int(args[4]) else {
@@ -30,14 +31,8 @@ let group = DispatchGroup()
 for t in 0..<threads {
     group.enter()
     Thread.detachNewThread {
-        var rng = seed &+ UInt64(t) &* 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {  // SplitMix64
-            rng &+= 0x9E37_79B9_7F4A_7C15
-            var z = rng
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: seed &+ UInt64(t) &* 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { rng.next() }
         var n = 0
         while true {
             let size = Int(next() % 3000) + 1

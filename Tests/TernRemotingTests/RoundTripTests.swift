@@ -1,3 +1,4 @@
+import TernTestSupport
 import NIOCore
 import TernRemoting
 import Testing
