@@ -21,7 +21,7 @@ final class FlushService: Sendable {
     private let mode: StoreConfig.FlushMode
     private let flushedOffset = Atomic<Int64>(0)
     private let waiters = Mutex<[Waiter]>([])
-    private let thread = Mutex<BackgroundThread?>(nil)
+    private let worker = BackgroundThread(name: "tern-flush")
     private let failure = Mutex<String?>(nil)
 
     init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64) {
@@ -35,10 +35,9 @@ final class FlushService: Sendable {
     var failed: String? { failure.withLock { $0 } }
 
     func start() {
-        let t: BackgroundThread
         switch mode {
         case let .async(interval, leastPages, thorough):
-            t = BackgroundThread(name: "tern-flush") { [self] t in
+            worker.start { [self] t in
                 var lastThorough = Clock.monotonicNanos()
                 while t.isRunning {
                     t.sleep(maxMillis: interval)
@@ -55,7 +54,7 @@ final class FlushService: Sendable {
                 }
             }
         case .sync:
-            t = BackgroundThread(name: "tern-flush") { [self] t in
+            worker.start { [self] t in
                 var lastIndexSync = Clock.monotonicNanos()
                 while t.isRunning {
                     t.sleep(maxMillis: 10) { log.writePosition > flushed && waiters.withLock { !$0.isEmpty } }
@@ -69,7 +68,6 @@ final class FlushService: Sendable {
                 }
             }
         }
-        thread.withLock { $0 = t }
     }
 
     /// One msync up to the current write position, then release satisfied waiters.
@@ -93,7 +91,7 @@ final class FlushService: Sendable {
         let timeout: Int
         if case let .sync(ms) = mode { timeout = ms } else { timeout = 5_000 }
         waiters.withLock { $0.append(Waiter(end: end, deadline: Clock.monotonicNanos() + UInt64(timeout) * 1_000_000, completion: completion)) }
-        thread.withLock { $0 }?.wake()
+        worker.wake()
         if flushed >= end { completeWaiters(upTo: flushed) }  // raced with a round that just finished
     }
 
@@ -119,7 +117,7 @@ final class FlushService: Sendable {
 
     /// Stops the thread after a final flush; remaining waiters complete.
     func stop() {
-        thread.withLock { t in t?.stop(); t = nil }
+        worker.stop()
         flushRound()
         expireWaiters()
         let rest = waiters.withLock { w in defer { w = [] }; return w }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// A named OS thread running `body` until `stop()`; `wake()` cuts its current sleep short.
+/// A named OS thread running a body (given to `start`) until `stop()`; `wake()` cuts its current sleep short.
+/// Created before it starts so owners can keep it in a `let` and call `wake()` without a lock (hot path).
 ///
 /// Lost wakeups: `sleep` raises the `sleeping` flag, then re-checks the caller's condition (`unless`), then
 /// waits; `wake` signals only when the flag is up. A wake that slips between the body's last check and the
@@ -12,8 +13,14 @@ final class BackgroundThread: Sendable {
     private let running = Atomic<Bool>(true)
     private let sleeping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
+    private let started = Atomic<Bool>(false)
+    private let name: String
 
-    init(name: String, _ body: @escaping @Sendable (BackgroundThread) -> Void) {
+    init(name: String) { self.name = name }
+
+    /// Starts the thread (once).
+    func start(_ body: @escaping @Sendable (BackgroundThread) -> Void) {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in
             body(self)
             finished.signal()
@@ -41,6 +48,7 @@ final class BackgroundThread: Sendable {
     /// Stops the loop and waits for the body to return.
     func stop() {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        guard started.load(ordering: .acquiring) else { return }
         semaphore.signal()
         finished.wait()
     }

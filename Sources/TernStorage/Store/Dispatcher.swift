@@ -15,7 +15,7 @@ final class Dispatcher: Sendable {
     private let failure = Mutex<String?>(nil)
     /// Called after each applied batch with each touched queue's new max offset (long polling hooks in here).
     let listener = Mutex<(@Sendable ([QueueKey: Int64]) -> Void)?>(nil)
-    private let thread = Mutex<BackgroundThread?>(nil)
+    private let worker = BackgroundThread(name: "tern-dispatch")
 
     init(log: CommitLog, index: any IndexStore, batchLimit: Int, from checkpoint: DispatchCheckpoint) {
         self.log = log
@@ -29,7 +29,7 @@ final class Dispatcher: Sendable {
     var failed: String? { failure.withLock { $0 } }
 
     func start() {
-        let t = BackgroundThread(name: "tern-dispatch") { [self] t in
+        worker.start { [self] t in
             while t.isRunning {
                 do {
                     if try dispatchAvailable() == 0 {
@@ -41,14 +41,13 @@ final class Dispatcher: Sendable {
                 }
             }
         }
-        thread.withLock { $0 = t }
     }
 
     /// Wakes the thread (cheap when it is busy).
-    func wake() { thread.withLock { $0 }?.wake() }
+    func wake() { worker.wake() }
 
     func stop() {
-        thread.withLock { t in t?.stop(); t = nil }
+        worker.stop()
     }
 
     /// Dispatches everything published so far, batch by batch. Returns the number of records dispatched.

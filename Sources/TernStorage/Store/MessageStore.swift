@@ -18,7 +18,7 @@ public final class MessageStore: Sendable {
     let flusher: FlushService
     private let lock: FileLock
     private let logger: Logger
-    private let housekeeping = Mutex<BackgroundThread?>(nil)
+    private let housekeeping = BackgroundThread(name: "tern-housekeeping")
     private let isClosed = Atomic<Bool>(false)
     /// What recovery found and did at open.
     public let recovery: RecoveryReport
@@ -57,7 +57,7 @@ public final class MessageStore: Sendable {
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
         dispatcher.start()
         flusher.start()
-        let hk = BackgroundThread(name: "tern-housekeeping") { [weak self, log, logger, flusher] t in
+        housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
             while t.isRunning {
                 t.sleep(maxMillis: 20)
@@ -76,7 +76,6 @@ public final class MessageStore: Sendable {
                 }
             }
         }
-        housekeeping.withLock { $0 = hk }
     }
 
     // MARK: Appending
@@ -194,7 +193,7 @@ public final class MessageStore: Sendable {
     /// Stops the threads, dispatches and flushes everything, syncs and closes the index, releases the lock.
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        housekeeping.withLock { t in t?.stop(); t = nil }
+        housekeeping.stop()
         dispatcher.stop()
         do { try dispatcher.dispatchAvailable() } catch {
             logger.error("final dispatch failed", metadata: ["error": "\(error)"])
