@@ -9,12 +9,21 @@ let package = Package(
         .library(name: "TernMessage", targets: ["TernMessage"]),
         .library(name: "TernStorage", targets: ["TernStorage"]),
         .library(name: "TernRemoting", targets: ["TernRemoting"]),
+        .library(name: "TernProtocol", targets: ["TernProtocol"]),
+        .library(name: "TernTransport", targets: ["TernTransport"]),
+        .library(name: "TernNameServer", targets: ["TernNameServer"]),
+        .library(name: "TernBroker", targets: ["TernBroker"]),
+        .library(name: "TernClient", targets: ["TernClient"]),
+        .executable(name: "tern", targets: ["Tern"]),
+        .executable(name: "tern-bench", targets: ["TernBench"]),
         .executable(name: "tern-inspect", targets: ["TernInspect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -43,6 +52,79 @@ let package = Package(
             name: "TernRemoting",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // RocketMQ's JSON bodies (topic configs, routes, heartbeats, lock sets) shared by servers and clients.
+        .target(
+            name: "TernProtocol",
+            dependencies: ["TernRemoting", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Sockets: remoting server and client connections (opaque correlation, timeouts, idle close).
+        .target(
+            name: "TernTransport",
+            dependencies: [
+                "TernRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Name server: broker registry, liveness, routes, cluster info; the HTTP name-server address document.
+        .target(
+            name: "TernNameServer",
+            dependencies: [
+                "TernTransport", "TernProtocol", "TernRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Broker: request processors over the message store (send, pull + long polling, offsets, locks, admin).
+        .target(
+            name: "TernBroker",
+            dependencies: [
+                "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Small Swift producer / pull consumer / admin client over the same protocol.
+        .target(
+            name: "TernClient",
+            dependencies: [
+                "TernTransport", "TernProtocol", "TernRemoting", "TernMessage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        // `tern standalone | namesrv | broker | admin`.
+        .executableTarget(
+            name: "Tern",
+            dependencies: [
+                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `tern-bench produce | consume | e2e`: load generator with latency percentiles.
+        .executableTarget(
+            name: "TernBench",
+            dependencies: [
+                "TernClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "TernInspect",
             dependencies: [
@@ -67,6 +149,25 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "TernNameServerTests",
+            dependencies: [
+                "TernNameServer", "TernTransport", "TernProtocol", "TernRemoting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // In-process name server + broker driven through TernClient and raw frames.
+        .testTarget(
+            name: "TernBrokerTests",
+            dependencies: [
+                "TernBroker", "TernNameServer", "TernClient", "TernTransport", "TernProtocol", "TernRemoting",
+                "TernStorage", "TernMessage", "TernTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]

@@ -1,0 +1,100 @@
+import Logging
+import NIOCore
+import TernRemoting
+
+/// Last handler of every remoting pipeline: routes responses to pending requests and requests to the
+/// ``RemotingRequestHandler``; closes the connection on a framing error or after `idleTimeout` of silence.
+final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = RemotingCommand
+
+    private let handler: (any RemotingRequestHandler)?
+    private let logger: Logger
+    private let onActive: (@Sendable (RemotingConnection) -> Void)?
+    private(set) var connection: RemotingConnection?
+
+    init(handler: (any RemotingRequestHandler)?, logger: Logger, onActive: (@Sendable (RemotingConnection) -> Void)? = nil) {
+        self.handler = handler
+        self.logger = logger
+        self.onActive = onActive
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { activate(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        activate(context)
+        context.fireChannelActive()
+    }
+
+    private func activate(_ context: ChannelHandlerContext) {
+        guard connection == nil else { return }
+        let c = RemotingConnection(channel: context.channel)
+        connection = c
+        handler?.connectionOpened(c)
+        onActive?(c)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let command = unwrapInboundIn(data)
+        guard let connection else { return }
+        if command.isResponse {
+            connection.removePending(command.opaque)?.succeed(command)
+            return
+        }
+        guard let handler else {
+            // A client without a handler: answer requests it cannot serve so the peer does not wait.
+            RemotingResponder(connection: connection, request: command)
+                .respond(code: ResponseCode.requestCodeNotSupported, remark: " request type \(command.code) not supported")
+            return
+        }
+        handler.handle(command, responder: RemotingResponder(connection: connection, request: command))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let connection {
+            connection.failAllPending()
+            handler?.connectionClosed(connection)
+        }
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            logger.info("closing idle connection", metadata: ["peer": "\(connection?.remoteAddress ?? "?")"])
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Framing errors leave the stream unsynchronised: there is no opaque to answer, so close.
+        logger.warning("closing connection after error", metadata: [
+            "peer": "\(connection?.remoteAddress ?? "?")", "error": "\(error)",
+        ])
+        context.close(promise: nil)
+    }
+}
+
+enum RemotingPipeline {
+    /// Frame decoder, encoder, idle close, dispatcher.
+    static func configure(
+        _ channel: any Channel,
+        handler: (any RemotingRequestHandler)?,
+        frameSizeMax: Int,
+        idleTimeout: TimeAmount?,
+        logger: Logger,
+        onActive: (@Sendable (RemotingConnection) -> Void)? = nil
+    ) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameSizeMax: frameSizeMax)))
+            try sync.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
+            if let idleTimeout {
+                try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+            }
+            try sync.addHandler(RemotingChannelHandler(handler: handler, logger: logger, onActive: onActive))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import NIOCore
+import TernRemoting
+
+/// What a server (or a client that accepts pushed requests) does with inbound request frames.
+///
+/// `handle` runs on the connection's event loop, so it must not block: long work is handed off and answered
+/// later through the ``RemotingResponder``, which may be used from any thread, exactly once.
+public protocol RemotingRequestHandler: Sendable {
+    func handle(_ request: RemotingCommand, responder: RemotingResponder)
+    /// The connection became active (server side: accepted).
+    func connectionOpened(_ connection: RemotingConnection)
+    /// The connection closed; pending requests on it have already failed.
+    func connectionClosed(_ connection: RemotingConnection)
+}
+
+extension RemotingRequestHandler {
+    public func connectionOpened(_ connection: RemotingConnection) {}
+    public func connectionClosed(_ connection: RemotingConnection) {}
+}
+
+/// Answers one request. Sets the response's opaque, response bit and serialize type from the request, and
+/// drops the answer of a one-way request (the peer expects none; Java's leaking error replies confuse clients).
+public struct RemotingResponder: Sendable {
+    public let connection: RemotingConnection
+    public let opaque: Int32
+    public let serializeType: RemotingSerializeType
+    public let isOneway: Bool
+    /// Request code, kept for logging and metrics.
+    public let requestCode: Int
+
+    public init(connection: RemotingConnection, request: RemotingCommand) {
+        self.connection = connection
+        self.opaque = request.opaque
+        self.serializeType = request.serializeType
+        self.isOneway = request.isOneway
+        self.requestCode = request.code
+    }
+
+    public func respond(_ response: RemotingCommand) {
+        if isOneway { return }
+        var r = response
+        r.opaque = opaque
+        r.serializeType = serializeType
+        r.isResponse = true
+        r.isOneway = false
+        connection.write(r)
+    }
+
+    /// Shorthand: a response with `code`, `remark` and optional fields / body.
+    public func respond(code: Int, remark: String? = nil, extFields: RemotingExtFields = [:], body: ByteBuffer? = nil) {
+        respond(RemotingCommand(code: code, flag: .response, remark: remark, extFields: extFields, body: body))
+    }
+}

@@ -1,0 +1,98 @@
+import Logging
+import NIOCore
+import NIOPosix
+import TernRemoting
+
+/// A listening socket whose connections speak remoting and hand requests to one ``RemotingRequestHandler``.
+///
+/// A malformed or oversize frame closes only that connection; the others are unaffected.
+public final class RemotingServer: Sendable {
+    public let group: any EventLoopGroup
+    private let channel: any Channel
+    /// The port actually bound (useful when asked for port 0).
+    public let port: Int
+
+    private init(group: any EventLoopGroup, channel: any Channel) {
+        self.group = group
+        self.channel = channel
+        self.port = channel.localAddress?.port ?? 0
+    }
+
+    /// Binds `host:port` (port 0 picks a free one).
+    public static func start(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        handler: any RemotingRequestHandler,
+        frameSizeMax: Int = RemotingLimits.frameSizeMaxDefault,
+        idleTimeout: TimeAmount? = .seconds(120),
+        logger: Logger
+    ) async throws -> RemotingServer {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                RemotingPipeline.configure(channel, handler: handler, frameSizeMax: frameSizeMax,
+                                           idleTimeout: idleTimeout, logger: logger)
+            }
+            .bind(host: host, port: port)
+            .get()
+        return RemotingServer(group: group, channel: channel)
+    }
+
+    /// Stops accepting. Existing connections stay open until closed by their peers or the event loops stop.
+    public func stop() async {
+        try? await channel.close()
+    }
+}
+
+/// Client side: opens connections to `host:port` addresses.
+public enum RemotingClient {
+    /// Connects to `address` ("host:port"). `handler` receives requests the peer pushes (may be nil).
+    public static func connect(
+        to address: String,
+        group: any EventLoopGroup,
+        handler: (any RemotingRequestHandler)? = nil,
+        connectTimeout: TimeAmount = .seconds(3),
+        frameSizeMax: Int = RemotingLimits.frameSizeMaxDefault,
+        logger: Logger = Logger(label: "tern.client")
+    ) -> EventLoopFuture<RemotingConnection> {
+        let loop = group.next()
+        guard let (host, port) = splitAddress(address) else {
+            return loop.makeFailedFuture(TransportError.badAddress(address))
+        }
+        let box = loop.makePromise(of: RemotingConnection.self)
+        ClientBootstrap(group: loop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                RemotingPipeline.configure(channel, handler: handler, frameSizeMax: frameSizeMax,
+                                           idleTimeout: nil, logger: logger,
+                                           onActive: { box.succeed($0) })
+            }
+            .connect(host: host, port: port)
+            .whenFailure { error in box.fail(TransportError.connectFailed(address, reason: "\(error)")) }
+        return box.futureResult
+    }
+
+    public static func connect(
+        to address: String,
+        group: any EventLoopGroup,
+        handler: (any RemotingRequestHandler)? = nil,
+        connectTimeout: TimeAmount = .seconds(3)
+    ) async throws -> RemotingConnection {
+        try await connect(to: address, group: group, handler: handler, connectTimeout: connectTimeout,
+                          frameSizeMax: RemotingLimits.frameSizeMaxDefault, logger: Logger(label: "tern.client")).get()
+    }
+
+    /// "host:port" → (host, port); nil when malformed.
+    public static func splitAddress(_ address: String) -> (String, Int)? {
+        guard let colon = address.lastIndex(of: ":"),
+              let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        let host = String(address[..<colon])
+        return host.isEmpty ? nil : (host, port)
+    }
+}
