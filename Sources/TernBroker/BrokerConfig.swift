@@ -1,0 +1,64 @@
+import TernStorage
+
+/// Broker settings. Names and units follow RocketMQ's `BrokerConfig` / `MessageStoreConfig` so an existing
+/// `broker.conf` maps key for key (see `BrokerConfig+Properties.swift`).
+public struct BrokerConfig: Sendable, Equatable {
+    public enum FlushDiskType: String, Sendable, Equatable {
+        case asyncFlush = "ASYNC_FLUSH"
+        case syncFlush = "SYNC_FLUSH"
+    }
+
+    public var brokerClusterName = "DefaultCluster"
+    public var brokerName = "broker-a"
+    /// 0 = master; slaves 1...n.
+    public var brokerId: Int64 = 0
+    /// Name servers to register with (RocketMQ's `namesrvAddr`, `;`-separated in the file).
+    public var namesrvAddr: [String] = []
+    /// Address clients are told to use (`brokerIP1`); the registered address is `brokerIP1:listenPort`.
+    public var brokerIP1 = "127.0.0.1"
+    public var listenHost = "0.0.0.0"
+    public var listenPort = 10911
+    public var storePathRootDir = "store"
+    public var flushDiskType: FlushDiskType = .asyncFlush
+    /// Sync flush: how long a send waits for the group commit before answering FLUSH_DISK_TIMEOUT.
+    public var syncFlushTimeout = 5_000
+    /// Create unknown topics on first send (and register `TBW102` with the INHERIT bit so clients route them).
+    public var autoCreateTopicEnable = true
+    public var autoCreateSubscriptionGroup = true
+    /// Queue count of auto-created topics (RocketMQ `defaultTopicQueueNums`, 8) and the TBW102 write queues.
+    public var defaultTopicQueueNums = 8
+    /// Largest body accepted (`maxMessageSize`, 4 MiB).
+    public var maxMessageSize = 4 << 20
+    /// Long polling for pulls with the suspend flag (`longPollingEnable`).
+    public var longPollingEnable = true
+    /// Longest suspension, whatever the client asks (must stay under the C++ client's 30 s call timeout).
+    public var longPollingMaxMillis: Int64 = 20_000
+    /// Re-registration period with the name servers (`registerNameServerPeriod`, 30 s).
+    public var registerNameServerPeriod = 30_000
+    /// Idle client connections are closed after this (`clientChannelMaxIdleTimeSeconds`, 120 s).
+    public var clientChannelMaxIdleTimeSeconds = 120
+    /// Commit-log segment size (`mappedFileSizeCommitLog`, 1 GiB).
+    public var mappedFileSizeCommitLog = 1 << 30
+    /// Retention (`fileReservedTime`, hours).
+    public var fileReservedTime = 72
+    /// Ordered-consumption queue lock lease (`rocketmq.broker.rebalance.lockMaxLiveTime`, 60 s).
+    public var lockMaxLiveTimeMillis: Int64 = 60_000
+    /// Index backend; `.inMemory` for tests only.
+    public var indexBackend: StoreConfig.IndexBackend = .lmdb
+
+    public init() {}
+
+    /// `ip:port` registered with name servers and stamped into records as STOREHOST.
+    public var brokerAddress: String { "\(brokerIP1):\(listenPort)" }
+
+    /// The store settings this broker opens its store with.
+    public var storeConfig: StoreConfig {
+        var s = StoreConfig(root: storePathRootDir)
+        s.segmentSize = mappedFileSizeCommitLog
+        s.maxMessageSize = maxMessageSize
+        s.flushMode = flushDiskType == .syncFlush ? .sync(timeoutMillis: syncFlushTimeout) : .defaultAsync
+        s.retentionMillis = Int64(fileReservedTime) * 3_600_000
+        s.indexBackend = indexBackend
+        return s
+    }
+}

@@ -1,0 +1,31 @@
+import Logging
+import NIOCore
+import TernMessage
+import TernProtocol
+import TernStorage
+
+/// What every request processor shares: the configuration, the store, the topic table and the event loops.
+/// Immutable after startup; each member is itself thread-safe.
+public final class BrokerContext: Sendable {
+    public let config: BrokerConfig
+    public let store: MessageStore
+    public let topics: TopicConfigManager
+    public let group: any EventLoopGroup
+    public let logger: Logger
+    /// STOREHOST of records written here: `brokerIP1:listenPort`, which clients use for send-back and
+    /// to decode offset message ids.
+    public let storeHost: HostAddress
+
+    public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
+                logger: Logger) throws {
+        self.config = config
+        self.store = store
+        self.topics = topics
+        self.group = group
+        self.logger = logger
+        guard let host = HostAddress(config.brokerAddress) else {
+            throw BrokerError.badConfigValue(key: "brokerIP1", value: config.brokerIP1, reason: "must be an IPv4 address")
+        }
+        self.storeHost = host
+    }
+}
