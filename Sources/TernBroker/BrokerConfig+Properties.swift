@@ -1,0 +1,108 @@
+/// Reading RocketMQ-style `broker.conf` properties into a ``BrokerConfig``.
+///
+/// Format: `key=value` lines (also `key: value`), `#` / `!` comments, surrounding blanks ignored. Keys keep
+/// RocketMQ's names and units. Unknown keys are reported as warnings (a typo must be visible, but an existing
+/// file with keys we ignore must still start); a bad value for a known key is an error naming key and value.
+extension BrokerConfig {
+    /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning).
+    static let acceptedButIgnored: Set<String> = [
+        "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
+        "messageDelayLevel", "enablePropertyFilter", "transactionTimeOut", "transactionCheckInterval",
+        "transactionCheckMax", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
+        "useReentrantLockWhenPutMessage", "traceTopicEnable", "msgTraceTopicName", "aclEnable",
+        "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
+        "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
+    ]
+
+    /// Applies `text` (a whole properties file) over `self`. Returns warnings for unknown or ignored keys.
+    @discardableResult
+    public mutating func apply(properties text: String) throws(BrokerError) -> [String] {
+        var warnings: [String] = []
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingBlanks
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
+            guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw .badConfigValue(key: "line \(number + 1)", value: String(line), reason: "expected key=value")
+            }
+            let key = String(line[..<sep]).trimmingBlanks
+            let value = String(line[line.index(after: sep)...]).trimmingBlanks
+            if let warning = try set(key, value) { warnings.append(warning) }
+        }
+        return warnings
+    }
+
+    /// Sets one key. Returns a warning for an unknown or ignored key; throws for a bad value.
+    public mutating func set(_ key: String, _ value: String) throws(BrokerError) -> String? {
+        func int(_ range: ClosedRange<Int> = 0...Int.max) throws(BrokerError) -> Int {
+            guard let v = Int(value), range.contains(v) else {
+                throw .badConfigValue(key: key, value: value, reason: "expected an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return v
+        }
+        func bool() throws(BrokerError) -> Bool {
+            switch value.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: throw .badConfigValue(key: key, value: value, reason: "expected true or false")
+            }
+        }
+        func name() throws(BrokerError) -> String {
+            guard !value.isEmpty else { throw .badConfigValue(key: key, value: value, reason: "must not be empty") }
+            return value
+        }
+        switch key {
+        case "brokerClusterName": brokerClusterName = try name()
+        case "brokerName": brokerName = try name()
+        case "brokerId": brokerId = Int64(try int())
+        case "namesrvAddr":
+            let list = value.split(separator: ";").map { String($0).trimmingBlanks }.filter { !$0.isEmpty }
+            for a in list where !Self.isHostPort(a) {
+                throw .badConfigValue(key: key, value: value, reason: "\"\(a)\" is not host:port")
+            }
+            namesrvAddr = list
+        case "brokerIP1":
+            guard Self.isIPv4(value) else { throw .badConfigValue(key: key, value: value, reason: "expected an IPv4 address") }
+            brokerIP1 = value
+        case "listenPort": listenPort = try int(0...65535)
+        case "storePathRootDir": storePathRootDir = try name()
+        case "flushDiskType":
+            guard let t = FlushDiskType(rawValue: value) else {
+                throw .badConfigValue(key: key, value: value, reason: "expected ASYNC_FLUSH or SYNC_FLUSH")
+            }
+            flushDiskType = t
+        case "syncFlushTimeout": syncFlushTimeout = try int(1...600_000)
+        case "autoCreateTopicEnable": autoCreateTopicEnable = try bool()
+        case "autoCreateSubscriptionGroup": autoCreateSubscriptionGroup = try bool()
+        case "defaultTopicQueueNums": defaultTopicQueueNums = try int(1...1024)
+        case "maxMessageSize": maxMessageSize = try int(1...(64 << 20))
+        case "longPollingEnable": longPollingEnable = try bool()
+        case "registerNameServerPeriod": registerNameServerPeriod = try int(1_000...600_000)
+        case "clientChannelMaxIdleTimeSeconds": clientChannelMaxIdleTimeSeconds = try int(1...86_400)
+        case "mappedFileSizeCommitLog": mappedFileSizeCommitLog = try int((1 << 20)...(1 << 32))
+        case "fileReservedTime": fileReservedTime = try int(1...100_000)
+        default:
+            if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
+            return "unknown key \(key) ignored"
+        }
+        return nil
+    }
+
+    static func isIPv4(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in p.count <= 3 && UInt8(p) != nil }
+    }
+
+    static func isHostPort(_ s: String) -> Bool {
+        guard let colon = s.lastIndex(of: ":"), colon != s.startIndex, let port = Int(s[s.index(after: colon)...]) else { return false }
+        return (1...65535).contains(port)
+    }
+}
+
+extension StringProtocol {
+    var trimmingBlanks: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,56 @@
+import TernBroker
+import TernStorage
+import Testing
+
+@Suite struct BrokerConfigPropertiesTests {
+    @Test func rocketMQFileMapsKeyForKey() throws {
+        var c = BrokerConfig()
+        let warnings = try c.apply(properties: """
+            # broker-a
+            brokerClusterName = ClusterX
+            brokerName=broker-b
+            brokerId=0
+            namesrvAddr=10.0.0.1:9876;10.0.0.2:9876
+            brokerIP1=10.0.0.9
+            listenPort=10921
+            storePathRootDir=/data/store
+            flushDiskType=SYNC_FLUSH
+            autoCreateTopicEnable=false
+            maxMessageSize=65536
+            deleteWhen=04
+            brokerRole=ASYNC_MASTER
+            fooBar=1
+            """)
+        #expect(c.brokerClusterName == "ClusterX")
+        #expect(c.brokerName == "broker-b")
+        #expect(c.namesrvAddr == ["10.0.0.1:9876", "10.0.0.2:9876"])
+        #expect(c.brokerAddress == "10.0.0.9:10921")
+        #expect(c.storePathRootDir == "/data/store")
+        #expect(c.flushDiskType == .syncFlush)
+        #expect(c.autoCreateTopicEnable == false)
+        #expect(c.maxMessageSize == 65536)
+        #expect(c.storeConfig.maxMessageSize == 65536)
+        #expect(warnings.count == 3)
+        #expect(warnings.contains("unknown key fooBar ignored"))
+    }
+
+    @Test(arguments: [
+        ("flushDiskType", "SOMETIMES"), ("listenPort", "70000"), ("listenPort", "x"), ("autoCreateTopicEnable", "yes"),
+        ("brokerIP1", "broker.local"), ("namesrvAddr", "host-without-port"), ("maxMessageSize", "0"),
+    ])
+    func badValuesAreRejectedWithKeyAndValue(key: String, value: String) throws {
+        var c = BrokerConfig()
+        #expect(throws: BrokerError.self) { try c.apply(properties: "\(key)=\(value)") }
+        do {
+            try c.apply(properties: "\(key)=\(value)")
+        } catch {
+            #expect("\(error)".contains(key))
+            #expect("\(error)".contains(value))
+        }
+    }
+
+    @Test func lineWithoutSeparatorIsAnError() {
+        var c = BrokerConfig()
+        #expect(throws: BrokerError.self) { try c.apply(properties: "justakey") }
+    }
+}
