@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-from rocketmq.client import ConsumeStatus, Message, Producer, PullConsumer, PushConsumer  # noqa: F401
+from rocketmq.client import Message, Producer, PullConsumer, PushConsumer
 from rocketmq.ffi import MessageModel
 
 _out_lock = threading.Lock()
@@ -173,7 +173,13 @@ def run_producer(cfg):
                 except Exception as exc:
                     results = [error_dict(exc)]
             else:
-                results = [send_one(p, mode, m) for m in cmd["msgs"]]
+                # Stop at the first failure: a dead broker costs a client timeout per message otherwise.
+                results = []
+                for m in cmd["msgs"]:
+                    if results and not results[-1]["ok"]:
+                        results.append({"ok": False, "error": "skipped after a failure"})
+                    else:
+                        results.append(send_one(p, mode, m))
             emit({"event": "sent", "results": results})
         elif op == "load":
             # Sync sends one after another, reporting each outcome as it happens, so the harness knows
@@ -214,7 +220,7 @@ def run_push(cfg):
         emit(d)
         if delay:
             time.sleep(delay)
-        return ConsumeStatus.CONSUME_SUCCESS
+        # returning normally = CONSUME_SUCCESS in this wrapper (an exception = RECONSUME_LATER)
 
     c.subscribe(cfg["topic"], on_message, cfg.get("expression", "*"))
     c.start()
