@@ -210,6 +210,17 @@ enum SendFrames {
                                  SendFrames.shortFields(topic: "B320", queueId: 0, properties: SendFrames.properties([("WAIT", "true")])),
                                  body: SendFrames.buffer(body))
         try Self.expectBatchStored(f, r, topic: "B320", queueId: 0)
+        // C++ 2.x sends batches as 310 with m=true.
+        let v2 = try await f.call(RequestCode.sendMessageV2,
+                                  SendFrames.shortFields(topic: "B320", queueId: 0, properties: SendFrames.properties([("WAIT", "true")]), batch: true),
+                                  body: SendFrames.buffer(body))
+        try Self.expectBatchStored(f, v2, topic: "B320", queueId: 0, firstOffset: 3)
+        // Batches to retry topics and transactional batches are refused (Java's rules).
+        let retry = try await f.call(RequestCode.sendBatchMessage, SendFrames.shortFields(topic: "%RETRY%G"), body: SendFrames.buffer(body))
+        #expect(retry.code == ResponseCode.messageIllegal)
+        let tx = try await f.call(RequestCode.sendBatchMessage, SendFrames.shortFields(topic: "B320", sysFlag: SysFlag.transactionPrepared),
+                                  body: SendFrames.buffer(body))
+        #expect(tx.code == ResponseCode.messageIllegal)
         await f.stop()
     }
 
