@@ -156,8 +156,10 @@ struct NameServerFixture {
 
 /// A real broker registering with a real name server.
 @Suite struct BrokerRegistrationTests {
-    static func startBroker(namesrv: [String], group: any EventLoopGroup, dir: String) async throws -> Broker {
+    static func startBroker(namesrv: [String], group: any EventLoopGroup, dir: String,
+                            periodMillis: Int = 30_000) async throws -> Broker {
         var config = BrokerConfig()
+        config.registerNameServerPeriod = periodMillis
         config.storePathRootDir = dir
         config.listenHost = "127.0.0.1"
         config.listenPort = 0
@@ -211,5 +213,22 @@ struct NameServerFixture {
 
         await broker.shutdown()
         await second.stop()
+    }
+
+    @Test func periodicRegistrationRestoresAForgottenBroker() async throws {
+        let ns = try await NameServerFixture.start()
+        let dir = NSTemporaryDirectory() + "tern-ns-e2e-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let broker = try await Self.startBroker(namesrv: [ns.address], group: group, dir: dir, periodMillis: 1_000)
+        #expect(try await eventually { try await ns.route("TBW102") != nil })
+        ns.server.routes.unregisterBroker(clusterName: "DefaultCluster", brokerAddr: "127.0.0.1:\(broker.port)",
+                                          brokerName: "broker-a", brokerId: 0)
+        #expect(try await ns.route("TBW102") == nil)
+        // No topic change: only the timer brings it back.
+        #expect(try await eventually(seconds: 4) { try await ns.route("TBW102") != nil })
+        await broker.shutdown()
+        try await group.shutdownGracefully()
+        await ns.stop()
     }
 }
