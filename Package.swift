@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "TernNameServerTests",
             dependencies: [
-                "TernNameServer", "TernTransport", "TernProtocol", "TernRemoting",
+                "TernNameServer", "TernBroker", "TernTransport", "TernProtocol", "TernRemoting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
