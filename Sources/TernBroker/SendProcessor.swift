@@ -1,10 +1,195 @@
+import NIOCore
+import Synchronization
+import TernMessage
+import TernProtocol
 import TernRemoting
+import TernStorage
 import TernTransport
 
-/// Placeholder: send (10, 310, 320) lands with the producer-side work.
+/// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320): validate, pick the queue, append,
+/// answer (remoting.md §5.1, message-format.md §4-5).
+///
+/// Runs on the event loop for every message: the header is read once, the topic config looked up once, and
+/// the body copied once, from the request's buffer straight into the draft. Async flush answers inline; sync
+/// flush answers from the store's group-commit callback. One-way requests are stored and never answered (the
+/// responder drops the answer, so it is not even built).
 final class SendProcessor: BrokerProcessor {
     let context: BrokerContext
+    /// Round-robin cursor for requests with a negative queue id.
+    private let nextQueue = Atomic<UInt32>(0)
+
     init(context: BrokerContext) { self.context = context }
-    var codes: [Int] { [] }
-    func handle(_ request: RemotingCommand, responder: RemotingResponder) {}
+
+    var codes: [Int] { [RequestCode.sendMessage, RequestCode.sendMessageV2, RequestCode.sendBatchMessage] }
+
+    static let retryTopicPrefix = "%RETRY%"
+
+    func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        let header: SendRequestHeader
+        do {
+            header = try SendRequestHeader(request.extFields, names: request.code == RequestCode.sendMessage
+                                           ? SendRequestHeader.javaNames : SendRequestHeader.shortNames)
+        } catch {
+            return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
+        }
+        switch prepare(header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
+                       body: request.body, remoteAddress: responder.connection.remoteAddress) {
+        case let .failure(rejection):
+            responder.respond(code: rejection.code, remark: rejection.remark, extFields: [:])
+        case let .success(drafts):
+            append(drafts, header: header, responder: responder)
+        }
+    }
+
+    /// A send refused before it reached the store.
+    struct Rejection: Error {
+        let code: Int
+        let remark: String
+    }
+
+    /// Checks the request against Java's `msgCheck` rules and builds the drafts to append.
+    private func prepare(_ header: SendRequestHeader, isBatch: Bool, body: ByteBuffer?,
+                         remoteAddress: String) -> Result<[MessageDraft], Rejection> {
+        let topic = header.topic
+        // Java answers bad names with SYSTEM_ERROR and reserved topics with NO_PERMISSION (`msgCheck`).
+        if let why = TopicConfigManager.invalidTopicReason(topic) {
+            return .failure(Rejection(code: ResponseCode.systemError, remark: why))
+        }
+        if TopicConfigManager.reservedTopics.contains(topic) {
+            return .failure(Rejection(code: ResponseCode.noPermission, remark: "Sending message to topic[\(topic)] is forbidden."))
+        }
+        if header.properties.utf8.count > RecordLayout.maxPropertiesLength {
+            return .failure(Rejection(code: ResponseCode.messageIllegal,
+                                      remark: "the message properties length \(header.properties.utf8.count) exceeds \(RecordLayout.maxPropertiesLength)"))
+        }
+        let bodySize = body?.readableBytes ?? 0
+        if bodySize > context.config.maxMessageSize {
+            return .failure(Rejection(code: ResponseCode.messageIllegal,
+                                      remark: "the message body size \(bodySize) exceeds the max message size \(context.config.maxMessageSize)"))
+        }
+        if isBatch {
+            if topic.hasPrefix(Self.retryTopicPrefix) {
+                return .failure(Rejection(code: ResponseCode.messageIllegal, remark: "batch request does not support retry group \(topic)"))
+            }
+            if SysFlag.transactionType(header.sysFlag) != SysFlag.transactionNot {
+                return .failure(Rejection(code: ResponseCode.messageIllegal, remark: "batch messages cannot be transactional"))
+            }
+        }
+
+        let config: TopicConfig
+        do {
+            guard let c = try topicConfig(header) else {
+                return .failure(Rejection(code: ResponseCode.topicNotExist,
+                                          remark: "topic[\(topic)] not exist, apply first please!"))
+            }
+            config = c
+        } catch {
+            return .failure(Rejection(code: ResponseCode.systemError, remark: "cannot create topic \(topic): \(error)"))
+        }
+        guard Perm.isWritable(config.perm) else {
+            return .failure(Rejection(code: ResponseCode.noPermission, remark: "the topic[\(topic)] sending message is forbidden"))
+        }
+        var queueId = header.queueId
+        let queueLimit = max(config.writeQueueNums, config.readQueueNums)
+        if queueId >= queueLimit {
+            return .failure(Rejection(code: ResponseCode.systemError, remark:
+                "request queueId[\(queueId)] is illegal, topic[\(topic)] has \(queueLimit) queues, producer: \(remoteAddress)"))
+        }
+        if queueId < 0 {
+            guard config.writeQueueNums > 0 else {
+                return .failure(Rejection(code: ResponseCode.noPermission, remark: "the topic[\(topic)] has no writable queue"))
+            }
+            let n = UInt32(config.writeQueueNums)
+            queueId = Int32(nextQueue.wrappingAdd(1, ordering: .relaxed).oldValue % n)
+        }
+
+        let bornHost = Self.bornHost(remoteAddress)
+        if isBatch {
+            do {
+                let drafts = try SendBatch.drafts(body: body, header: header, queueId: queueId, bornHost: bornHost,
+                                                  storeHost: context.storeHost, maxMessageSize: context.config.maxMessageSize)
+                // Issue 4: Java refuses batches carrying DELAY; delay levels land with the schedule service.
+                return .success(drafts)
+            } catch {
+                return .failure(Rejection(code: ResponseCode.messageIllegal, remark: error.remark))
+            }
+        }
+        // Issue 4: TRAN_MSG / prepared sysFlag diverts to RMQ_SYS_TRANS_HALF_TOPIC, DELAY to SCHEDULE_TOPIC_XXXX,
+        // and a %RETRY% send past its max reconsume times to %DLQ%; for now all are stored as sent.
+        // The body keeps its (possibly compressed) bytes and sysFlag as sent.
+        let draft = MessageDraft(
+            topic: Array(topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
+            bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: context.storeHost,
+            reconsumeTimes: header.reconsumeTimes,
+            body: body.map { Array($0.readableBytesView) } ?? [],
+            properties: Array(header.properties.utf8))
+        return .success([draft])
+    }
+
+    /// The topic's config: `%RETRY%<group>` topics are created on demand with one queue; others are
+    /// auto-created from the default topic when it allows (else nil).
+    private func topicConfig(_ header: SendRequestHeader) throws -> TopicConfig? {
+        if header.topic.hasPrefix(Self.retryTopicPrefix) {
+            return try context.topics.createIfAbsent(header.topic, queueNums: 1)
+        }
+        return try context.topics.configForSend(header.topic, defaultTopic: header.defaultTopic,
+                                                requestedQueueNums: header.defaultTopicQueueNums)
+    }
+
+    private func append(_ drafts: [MessageDraft], header: SendRequestHeader, responder: RemotingResponder) {
+        let results: [AppendResult]
+        do {
+            results = drafts.count == 1 ? [try context.store.append(drafts[0])] : try context.store.append(batch: drafts)
+        } catch {
+            let code = switch error {
+            case .messageTooLarge, .messageIllegal: ResponseCode.messageIllegal
+            case .closed: ResponseCode.serviceNotAvailable
+            default: ResponseCode.systemError
+            }
+            return responder.respond(code: code, remark: error.description, extFields: [:])
+        }
+        guard !responder.isOneway, let first = results.first, let last = results.last else { return }
+
+        var fields = RemotingExtFields()
+        fields.reserveCapacity(5)
+        let storeHost = context.storeHost
+        fields["msgId"] = results.count == 1
+            ? MessageId.offsetId(storeHost: storeHost, physicalOffset: first.physicalOffset)
+            : results.map { MessageId.offsetId(storeHost: storeHost, physicalOffset: $0.physicalOffset) }.joined(separator: ",")
+        fields.set("queueId", drafts[0].queueId)
+        fields.set("queueOffset", first.queueOffset)
+        fields["MSG_REGION"] = "DefaultRegion"
+        fields["TRACE_ON"] = "true"
+
+        guard context.config.flushDiskType == .syncFlush, Self.waitsForStore(header.properties) else {
+            return responder.respond(code: ResponseCode.success, extFields: fields)
+        }
+        context.store.whenDurable(last.endOffset) { [fields] durable in
+            if durable {
+                responder.respond(code: ResponseCode.success, extFields: fields)
+            } else {
+                responder.respond(code: ResponseCode.flushDiskTimeout, remark: "flush to disk timed out; the message is stored",
+                                  extFields: fields)
+            }
+        }
+    }
+
+    /// Property WAIT (default true): whether a sync-flush broker answers only after the group commit.
+    static func waitsForStore(_ properties: String) -> Bool {
+        var properties = properties
+        return properties.withUTF8 { bytes in
+            guard let v = MessageProperties.value(of: "WAIT", in: UnsafeRawBufferPointer(bytes)) else { return true }
+            return !v.elementsEqual("false".utf8)
+        }
+    }
+
+    /// BORNHOST: the producer's IPv4 `ip:port` as the socket sees it (IPv4-mapped IPv6 unwrapped), else 0.0.0.0:0.
+    static func bornHost(_ remoteAddress: String) -> HostAddress {
+        if let h = HostAddress(remoteAddress) { return h }
+        let mapped = "::ffff:"
+        if remoteAddress.hasPrefix(mapped), let h = HostAddress(String(remoteAddress.dropFirst(mapped.count))) { return h }
+        return unknownHost
+    }
+
+    static let unknownHost = HostAddress(ip: (0, 0, 0, 0), port: 0)
 }

@@ -1,1 +1,0 @@
-print("tern: not built yet")

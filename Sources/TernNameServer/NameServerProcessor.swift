@@ -1,0 +1,175 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import TernProtocol
+import TernRemoting
+import TernTransport
+
+/// Name-server request codes that `RequestCode` does not name.
+enum NameServerRequestCode {
+    static let deleteTopicInNamesrv = 216
+}
+
+/// Turns name-server requests into `RouteInfoManager` calls and responses. `process` is a pure function of
+/// the request (plus the registry), so tests drive it without sockets; `NameServerRequestHandler` wires it to
+/// connections.
+public struct NameServerProcessor: Sendable {
+    public let routes: RouteInfoManager
+    private let logger: Logger
+
+    /// REGISTER_BROKER bodies are `RegisterBrokerBody` from this request version on (every 4.x broker), a bare
+    /// `TopicConfigSerializeWrapper` before.
+    static let registerBodyVersionMin = 38
+
+    public init(routes: RouteInfoManager, logger: Logger = Logger(label: "tern.namesrv")) {
+        self.routes = routes
+        self.logger = logger
+    }
+
+    /// The response to `request` (opaque and flags are the responder's job). `connectionId` identifies the
+    /// connection a registration arrived on.
+    public func process(_ request: RemotingCommand, connectionId: Int?) -> RemotingCommand {
+        do {
+            switch request.code {
+            case RequestCode.registerBroker: return try registerBroker(request, connectionId: connectionId)
+            case RequestCode.unregisterBroker: return try unregisterBroker(request)
+            case RequestCode.getRouteInfoByTopic: return try routeInfo(request)
+            case RequestCode.getBrokerClusterInfo:
+                return Self.success(body: JSONBody.encode(routes.clusterInfo()))
+            case RequestCode.getAllTopicListFromNameServer:
+                return Self.success(body: JSONBody.encode(TopicList(topicList: routes.allTopics())))
+            case RequestCode.getTopicsByCluster:
+                let cluster = try Self.required("cluster", in: request)
+                return Self.success(body: JSONBody.encode(TopicList(topicList: routes.topics(inCluster: cluster))))
+            case NameServerRequestCode.deleteTopicInNamesrv:
+                let topic = try Self.required("topic", in: request)
+                routes.deleteTopic(topic, clusterName: request.extFields["clusterName"])
+                return Self.success()
+            default:
+                return Self.response(ResponseCode.requestCodeNotSupported, remark: " request type \(request.code) not supported")
+            }
+        } catch let error as BadRequest {
+            return Self.response(ResponseCode.systemError, remark: error.remark)
+        } catch {
+            return Self.response(ResponseCode.systemError, remark: "\(error)")
+        }
+    }
+
+    private func registerBroker(_ request: RemotingCommand, connectionId: Int?) throws -> RemotingCommand {
+        let f = request.extFields
+        let brokerName = try Self.required("brokerName", in: request)
+        let brokerAddr = try Self.required("brokerAddr", in: request)
+        let clusterName = try Self.required("clusterName", in: request)
+        guard let brokerId = f.int64("brokerId") else { throw BadRequest("the custom field <brokerId> is null or not a number") }
+        if f.bool("compressed") == true {
+            // Java's compressed form is a custom deflate stream that only `compressedRegister=true` brokers send.
+            return Self.response(ResponseCode.systemError, remark: "compressed registration is not supported")
+        }
+        if let expected = f.int64("bodyCrc32"), expected != 0 {
+            let actual = request.body.map(BodyCRC32.rocketmq) ?? BodyCRC32.rocketmq(ByteBuffer())
+            if Int64(actual) != expected { return Self.response(ResponseCode.systemError, remark: "crc32 not match") }
+        }
+        var wrapper: TopicConfigSerializeWrapper?
+        var filterServers: [String] = []
+        if let body = request.body, body.readableBytes > 0 {
+            if request.version >= Self.registerBodyVersionMin {
+                let decoded = try JSONBody.decode(RegisterBrokerBody.self, from: body)
+                wrapper = decoded.topicConfigSerializeWrapper
+                filterServers = decoded.filterServerList
+            } else {
+                wrapper = try JSONBody.decode(TopicConfigSerializeWrapper.self, from: body)
+            }
+        }
+        let result = routes.registerBroker(BrokerRegistration(
+            clusterName: clusterName, brokerName: brokerName, brokerAddr: brokerAddr, brokerId: brokerId,
+            haServerAddr: f["haServerAddr"] ?? "", topicConfig: wrapper, filterServerList: filterServers,
+            connectionId: connectionId))
+        var ext = RemotingExtFields()
+        ext["haServerAddr"] = result.haServerAddr
+        ext["masterAddr"] = result.masterAddr
+        return Self.success(extFields: ext)
+    }
+
+    private func unregisterBroker(_ request: RemotingCommand) throws -> RemotingCommand {
+        let brokerName = try Self.required("brokerName", in: request)
+        let brokerAddr = try Self.required("brokerAddr", in: request)
+        let clusterName = try Self.required("clusterName", in: request)
+        guard let brokerId = request.extFields.int64("brokerId") else {
+            throw BadRequest("the custom field <brokerId> is null or not a number")
+        }
+        routes.unregisterBroker(clusterName: clusterName, brokerAddr: brokerAddr, brokerName: brokerName, brokerId: brokerId)
+        return Self.success()
+    }
+
+    private func routeInfo(_ request: RemotingCommand) throws -> RemotingCommand {
+        let topic = try Self.required("topic", in: request)
+        guard let route = routes.topicRoute(topic) else {
+            return Self.response(ResponseCode.topicNotExist, remark: "No topic route info in name server for the topic: \(topic)")
+        }
+        // Broker-id keys are always quoted: C++ (atoi), Java >= 4.9.4 and Go accept them (remoting.md §6).
+        return Self.success(body: JSONBody.encode(route))
+    }
+
+    // MARK: - Helpers
+
+    private struct BadRequest: Error {
+        let remark: String
+        init(_ remark: String) { self.remark = remark }
+    }
+
+    private static func required(_ key: String, in request: RemotingCommand) throws -> String {
+        guard let value = request.extFields[key] else { throw BadRequest("the custom field <\(key)> is null") }
+        return value
+    }
+
+    private static func success(extFields: RemotingExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
+        RemotingCommand(code: ResponseCode.success, flag: .response, extFields: extFields, body: body)
+    }
+
+    private static func response(_ code: Int, remark: String) -> RemotingCommand {
+        RemotingCommand(code: code, flag: .response, remark: remark)
+    }
+}
+
+/// Connects `NameServerProcessor` to remoting connections: answers on the event loop (every operation is a
+/// short critical section), forgets brokers whose connection closes, and tracks open connections so a
+/// stopped name server closes them (the listener's stop leaves accepted connections open).
+final class NameServerRequestHandler: RemotingRequestHandler {
+    let processor: NameServerProcessor
+    private let open = NIOLockedValueBox<[Int: RemotingConnection]>([:])
+
+    init(processor: NameServerProcessor) { self.processor = processor }
+
+    func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        responder.respond(processor.process(request, connectionId: responder.connection.id))
+    }
+
+    func connectionOpened(_ connection: RemotingConnection) {
+        open.withLockedValue { $0[connection.id] = connection }
+    }
+
+    func connectionClosed(_ connection: RemotingConnection) {
+        open.withLockedValue { _ = $0.removeValue(forKey: connection.id) }
+        processor.routes.connectionClosed(id: connection.id)
+    }
+
+    func closeAll() {
+        for c in open.withLockedValue({ Array($0.values) }) { c.close() }
+    }
+}
+
+/// CRC32 (zlib polynomial) of a registration body masked to 31 bits, as Java's `UtilAll.crc32`. A bytewise
+/// table is enough for a body every 30 s per broker (TernMessage's fast one is not a dependency here).
+enum BodyCRC32 {
+    private static let table: [UInt32] = (0..<256).map { n in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func rocketmq(_ body: ByteBuffer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in body.readableBytesView { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return ~crc & 0x7FFF_FFFF
+    }
+}
