@@ -4,6 +4,7 @@ Nothing here loads librocketmq; agents (scenarios.py) do, one process each, unde
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -241,7 +242,9 @@ class Harness:
     def __init__(self, binary, workdir, test_name):
         self.binary = binary
         self.workdir = workdir
-        self.tag = test_name.replace("test_", "")[:24] + "-" + str(os.getpid() % 10000) + str(int(time.time()) % 100000)
+        # Topic and group names allow [A-Za-z0-9_-] only (parametrized test names carry brackets).
+        base = re.sub(r"[^A-Za-z0-9]+", "_", test_name.replace("test_", ""))[:24]
+        self.tag = "%s-%d%d" % (base, os.getpid() % 10000, int(time.time()) % 100000)
         self.brokers = []
         self.agents = []
         self.notes = []
@@ -317,7 +320,7 @@ class Harness:
 
     # -- consumer readiness
 
-    def wait_ready(self, producer, topic, consumers, mode="split", tags=None, timeout=60):
+    def wait_ready(self, producer, topic, consumers, mode="split", tags=None, timeout=45):
         """Sends rounds of probe messages until the consumers demonstrably consume every queue.
 
         split: each probe of one round reached exactly one consumer and every consumer got some (clustering
