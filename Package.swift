@@ -165,6 +165,8 @@ let package = Package(
             name: "TernClientTests",
             dependencies: [
                 "TernClient", "TernTransport", "TernRemoting", "TernProtocol", "TernMessage",
+                // Built so BenchSmokeTests can run the tern-bench binary.
+                "TernBench",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -65,8 +65,10 @@ public final class ClientRuntime: Sendable {
         @Sendable func attempt(_ n: Int) -> EventLoopFuture<RemotingCommand> {
             let index = (first + n) % servers.count
             return invoke(servers[index], command, timeout: timeout).flatMapError { error in
-                guard n + 1 < servers.count, error is TransportError else {
-                    return self.group.next().makeFailedFuture(error)
+                guard let transport = error as? TransportError else { return self.group.next().makeFailedFuture(error) }
+                guard n + 1 < servers.count else {
+                    return self.group.next().makeFailedFuture(
+                        ClientError.nameServerUnreachable(servers, reason: transport.description))
                 }
                 // Remember the failure so later calls start with the next server.
                 self.nameServerCursor.withLockedValue { $0 = (index + 1) % servers.count }
@@ -88,7 +90,7 @@ public final class ClientRuntime: Sendable {
     // MARK: - Routes
 
     /// The route of `topic`, from the cache while fresh; fetched from a name server otherwise (or when `refresh`).
-    /// When a refresh fails for a transport reason a stale cached route is used.
+    /// When no name server can be reached a stale cached route is used.
     public func route(topic: String, refresh: Bool = false) -> EventLoopFuture<TopicRouteInfo> {
         let now = NIODeadline.now()
         let cached = routes.withLockedValue { $0[topic] }
@@ -99,7 +101,9 @@ public final class ClientRuntime: Sendable {
             self.routes.withLockedValue { $0[topic] = CachedRoute(info: info, expires: NIODeadline.now() + self.options.routeTTL) }
             return info
         }.flatMapError { error in
-            if let cached, error is TransportError { return self.group.next().makeSucceededFuture(cached.info) }
+            if let cached, case ClientError.nameServerUnreachable = error {
+                return self.group.next().makeSucceededFuture(cached.info)
+            }
             return self.group.next().makeFailedFuture(error)
         }
     }

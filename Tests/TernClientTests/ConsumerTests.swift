@@ -145,7 +145,9 @@ import Testing
         await #expect {
             _ = try await AdminClient(runtime: runtime).topicList()
         } throws: { error in
-            if case TransportError.connectFailed(let address, _) = error { return address == deadAddress }
+            if case ClientError.nameServerUnreachable(let servers, let reason) = error {
+                return servers == [deadAddress] && reason.contains("cannot connect")
+            }
             return false
         }
 

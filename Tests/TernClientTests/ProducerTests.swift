@@ -171,6 +171,37 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
         for s in [broker, ns, busy, ns2] { await s.stop() }
     }
 
+    @Test func expiredRouteIsRefreshedAndStaleRouteOutlivesNameServer() async throws {
+        let broker = try await FakeServer.start(group: group, answer: Canned.sendAnswer(storeHost: "127.0.0.1:10911"))
+        let down = Locked(false)
+        let routes = Canned.nameServer(topic: "T", brokerAddress: broker.address)
+        let ns = try await FakeServer.start(group: group) { down.value ? nil : routes($0) }
+        var options = ClientOptions(nameServer: ns.address)
+        options.routeTTL = .milliseconds(1)
+        options.requestTimeout = .milliseconds(300)
+        let runtime = ClientRuntime(options: options, group: group)
+        defer { runtime.shutdown() }
+        let producer = Producer(runtime: runtime)
+        _ = try await producer.send(topic: "T", body: [1])
+        try await Task.sleep(for: .milliseconds(5))
+        _ = try await producer.send(topic: "T", body: [2])
+        #expect(ns.requests(code: RequestCode.getRouteInfoByTopic).count == 2)
+
+        // The name server stops answering: the expired route still serves sends.
+        down.withLock { $0 = true }
+        try await Task.sleep(for: .milliseconds(5))
+        let r = try await producer.send(topic: "T", body: [3])
+        #expect(r.queueOffset == 2)
+        #expect(ns.requests(code: RequestCode.getRouteInfoByTopic).count == 3)
+        // Without a cached route the failure says which name server is unreachable.
+        await #expect(throws: ClientError.nameServerUnreachable([ns.address], reason:
+            TransportError.timeout(code: RequestCode.getRouteInfoByTopic, address: ns.address).description)) {
+            _ = try await producer.send(topic: "Other", body: [4])
+        }
+        await broker.stop()
+        await ns.stop()
+    }
+
     @Test func unknownTopicIsReported() async throws {
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: "127.0.0.1:1"))
         let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
