@@ -108,6 +108,19 @@ public final class ClientRuntime: Sendable {
         }
     }
 
+    /// Uses `route` for `topic` from now on, without asking a name server (tests and tools that talk to one
+    /// broker directly). ``invalidateRoute(topic:)`` or a `refresh` lookup replaces it.
+    public func pinRoute(topic: String, _ route: TopicRouteData) {
+        routes.withLockedValue { $0[topic] = CachedRoute(info: TopicRouteInfo(topic: topic, data: route), expires: .distantFuture) }
+    }
+
+    /// ``pinRoute(topic:_:)`` with one master broker at `brokerAddress` holding `queues` read/write queues.
+    public func pinRoute(topic: String, brokerAddress: String, brokerName: String = "broker-a", queues: Int) {
+        pinRoute(topic: topic, TopicRouteData(
+            queueDatas: [QueueData(brokerName: brokerName, readQueueNums: queues, writeQueueNums: queues, perm: Perm.readWrite)],
+            brokerDatas: [BrokerData(cluster: "DefaultCluster", brokerName: brokerName, brokerAddrs: ["0": brokerAddress])]))
+    }
+
     /// The cached route if present and fresh (no allocation; hot send path).
     func cachedRoute(topic: String) -> TopicRouteInfo? {
         let now = NIODeadline.now()

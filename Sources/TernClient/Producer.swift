@@ -43,6 +43,7 @@ public struct SendResult: Sendable, Equatable {
     public var transactionId: String?
 
     public var msgIds: [String] { msgId.split(separator: ",").map(String.init) }
+    public var queueId: Int32 { queue.queueId }
 }
 
 /// One message of a batch.
@@ -69,7 +70,8 @@ public struct BatchEntry: Sendable {
 public final class Producer: Sendable {
     public let runtime: ClientRuntime
     public let options: ProducerOptions
-    private let cursor = Atomic<UInt>(0)
+    /// Round-robin position; starts at random so short-lived producers do not all hit queue 0 first.
+    private let cursor = Atomic<UInt>(UInt.random(in: 0 ..< 1 << 16))
 
     public init(runtime: ClientRuntime, options: ProducerOptions = ProducerOptions()) {
         self.runtime = runtime

@@ -202,6 +202,22 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
         await ns.stop()
     }
 
+    @Test func pinnedRouteNeedsNoNameServer() async throws {
+        let broker = try await FakeServer.start(group: group, answer: Canned.sendAnswer(storeHost: "127.0.0.1:10911"))
+        let runtime = ClientRuntime(options: ClientOptions(nameServer: ""), group: group)
+        defer { runtime.shutdown() }
+        runtime.pinRoute(topic: "T", brokerAddress: broker.address, queues: 3)
+        let producer = Producer(runtime: runtime)
+        var ids: Set<Int32> = []
+        for _ in 0 ..< 3 { ids.insert(try await producer.send(topic: "T", body: [1]).queueId) }
+        #expect(ids == [0, 1, 2])
+        #expect(broker.requests(code: RequestCode.sendMessageV2).count == 3)
+        await #expect(throws: ClientError.invalidArgument("no name-server address configured")) {
+            _ = try await producer.send(topic: "Unpinned", body: [1])
+        }
+        await broker.stop()
+    }
+
     @Test func unknownTopicIsReported() async throws {
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: "127.0.0.1:1"))
         let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
