@@ -50,8 +50,9 @@ final class ClientRegistry: Sendable {
             g.lastUpdate = client.lastUpdate
             var subs: [String: SubscriptionData] = [:]
             for sub in data.subscriptionDataSet {
-                // Keep the newer version when a topic is listed twice or an older heartbeat arrives late.
-                if let old = g.subscriptions[sub.topic], old.subVersion > sub.subVersion, old.subString == sub.subString {
+                // As Java: a subscription older than the one registered (another client's, or a late heartbeat)
+                // does not replace it.
+                if let old = g.subscriptions[sub.topic], old.subVersion > sub.subVersion {
                     subs[sub.topic] = old
                 } else {
                     subs[sub.topic] = sub
