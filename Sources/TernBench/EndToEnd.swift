@@ -1,3 +1,4 @@
+import TernProtocol
 import ArgumentParser
 import NIOCore
 import Synchronization

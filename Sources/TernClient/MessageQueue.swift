@@ -1,24 +1,5 @@
 import TernProtocol
 
-/// One queue of a topic on one broker group.
-public struct MessageQueue: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var topic: String
-    public var brokerName: String
-    public var queueId: Int32
-
-    public init(topic: String, brokerName: String, queueId: Int32) {
-        self.topic = topic
-        self.brokerName = brokerName
-        self.queueId = queueId
-    }
-
-    public var description: String { "\(topic)@\(brokerName)#\(queueId)" }
-
-    public static func < (a: MessageQueue, b: MessageQueue) -> Bool {
-        (a.topic, a.brokerName, a.queueId) < (b.topic, b.brokerName, b.queueId)
-    }
-}
-
 /// A topic route with the queue lists clients use: writable queues of brokers that have a master (sending), and
 /// readable queues (consuming), both sorted by broker name then queue id, as the RocketMQ clients order them.
 public struct TopicRouteInfo: Sendable {
@@ -38,19 +19,19 @@ public struct TopicRouteInfo: Sendable {
             // "brokerA:4;brokerB:4" replaces the send queue list (ordered topics).
             for item in conf.split(separator: ";") {
                 let parts = item.split(separator: ":")
-                guard parts.count == 2, let n = Int32(parts[1]) else { continue }
+                guard parts.count == 2, let n = Int(parts[1]) else { continue }
                 for q in 0 ..< max(0, n) { write.append(MessageQueue(topic: topic, brokerName: String(parts[0]), queueId: q)) }
             }
         } else {
             for qd in queueDatas where Perm.isWritable(qd.perm) && masters.contains(qd.brokerName) {
                 for q in 0 ..< max(0, qd.writeQueueNums) {
-                    write.append(MessageQueue(topic: topic, brokerName: qd.brokerName, queueId: Int32(q)))
+                    write.append(MessageQueue(topic: topic, brokerName: qd.brokerName, queueId: q))
                 }
             }
         }
         for qd in queueDatas where Perm.isReadable(qd.perm) {
             for q in 0 ..< max(0, qd.readQueueNums) {
-                read.append(MessageQueue(topic: topic, brokerName: qd.brokerName, queueId: Int32(q)))
+                read.append(MessageQueue(topic: topic, brokerName: qd.brokerName, queueId: q))
             }
         }
         writeQueues = write

@@ -1,3 +1,4 @@
+import TernProtocol
 import Foundation
 import NIOCore
 import Synchronization
@@ -43,7 +44,7 @@ public struct SendResult: Sendable, Equatable {
     public var transactionId: String?
 
     public var msgIds: [String] { msgId.split(separator: ",").map(String.init) }
-    public var queueId: Int32 { queue.queueId }
+    public var queueId: Int32 { Int32(truncatingIfNeeded: queue.queueId) }
 }
 
 /// One message of a batch.
@@ -175,7 +176,7 @@ public final class Producer: Sendable {
         let code: Int
         if send.batch { code = options.useV2Header ? RequestCode.sendBatchMessage : RequestCode.sendMessage }
         else { code = options.useV2Header ? RequestCode.sendMessageV2 : RequestCode.sendMessage }
-        let request = runtime.makeRequest(code: code, extFields: send.header(queueId: queue.queueId, options: options),
+        let request = runtime.makeRequest(code: code, extFields: send.header(queueId: Int32(truncatingIfNeeded: queue.queueId), options: options),
                                           body: send.body)
         return runtime.invoke(address, request, timeout: options.sendTimeout)
             .flatMapThrowing { try Self.result(of: $0, queue: queue, address: address, uniqueKey: send.uniqueKey) }
@@ -211,7 +212,7 @@ public final class Producer: Sendable {
         guard let msgId = response.extFields["msgId"] else { throw ClientError.badResponse("send response without msgId") }
         let queueId = try response.requiredInt64("queueId")
         var stored = queue
-        stored.queueId = Int32(truncatingIfNeeded: queueId)
+        stored.queueId = Int(truncatingIfNeeded: queueId)
         return SendResult(status: status, msgId: msgId, uniqueKey: uniqueKey, queue: stored,
                           queueOffset: try response.requiredInt64("queueOffset"),
                           transactionId: response.extFields["transactionId"])

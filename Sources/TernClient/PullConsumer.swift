@@ -1,3 +1,4 @@
+import TernProtocol
 import NIOCore
 import TernRemoting
 

@@ -1,5 +1,7 @@
 /// A queue as clients name it (`MessageQueue`). `queueId` is a JSON number on the wire (strings tolerated).
-public struct MessageQueue: Codable, Sendable, Hashable, Comparable {
+/// A queue of a topic on one broker (`MessageQueue`), as lock bodies and clients name it.
+public struct MessageQueue: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var description: String { "\(topic)@\(brokerName)#\(queueId)" }
     public var topic: String
     public var brokerName: String
     public var queueId: Int

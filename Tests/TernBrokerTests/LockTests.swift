@@ -30,10 +30,10 @@ import Testing
     }
 
     @Test func expiredLeasesCanBeTaken() async throws {
-        let f = try await BrokerFixture.start { $0.lockMaxLiveTimeMillis = 1_500 }
+        let f = try await BrokerFixture.start { $0.lockMaxLiveTimeMillis = 4_000 }
         #expect(try await lock(f, "A", [0]) == [0])
         #expect(try await lock(f, "B", [0]) == [])
-        try await Task.sleep(nanoseconds: 1_800_000_000)
+        try await Task.sleep(nanoseconds: 4_300_000_000)
         #expect(try await lock(f, "B", [0]) == [0])
         #expect(try await lock(f, "A", [0]) == [])
         await f.stop()

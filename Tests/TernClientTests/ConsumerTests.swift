@@ -131,7 +131,7 @@ import Testing
         await #expect(throws: TransportError.timeout(code: RequestCode.getMaxOffset, address: broker.address)) {
             _ = try await consumer.maxOffset(queue: MessageQueue(topic: "T", brokerName: "broker-a", queueId: 0))
         }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(10))  // 200 ms timeout; generous for a loaded CI machine
         await broker.stop()
         await ns.stop()
     }

@@ -178,7 +178,9 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
         let ns = try await FakeServer.start(group: group) { down.value ? nil : routes($0) }
         var options = ClientOptions(nameServer: ns.address)
         options.routeTTL = .milliseconds(1)
-        options.requestTimeout = .milliseconds(300)
+        // Long enough for a loaded machine to answer the first lookup; the stale-route path after the name
+        // server goes quiet still times out within the test.
+        options.requestTimeout = .seconds(2)
         let runtime = ClientRuntime(options: options, group: group)
         defer { runtime.shutdown() }
         let producer = Producer(runtime: runtime)
