@@ -162,6 +162,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // TernClient against fake remoting servers answering canned, protocol-correct responses.
+        .testTarget(
+            name: "TernClientTests",
+            dependencies: [
+                "TernClient", "TernTransport", "TernRemoting", "TernProtocol", "TernMessage",
+                // Built so BenchSmokeTests can run the tern-bench binary.
+                "TernBench",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // In-process name server + broker driven through TernClient and raw frames.
         .testTarget(
             name: "TernBrokerTests",

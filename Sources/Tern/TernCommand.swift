@@ -6,6 +6,6 @@ struct Tern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "A RocketMQ-compatible message broker.",
-        subcommands: [StandaloneCommand.self, NamesrvCommand.self, BrokerCommand.self]
+        subcommands: [StandaloneCommand.self, NamesrvCommand.self, BrokerCommand.self, AdminCommand.self]
     )
 }

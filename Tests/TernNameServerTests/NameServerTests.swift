@@ -224,8 +224,8 @@ struct NameServerFixture {
         #expect(try await eventually { try await ns.route("TBW102") != nil })
         ns.server.routes.unregisterBroker(clusterName: "DefaultCluster", brokerAddr: "127.0.0.1:\(broker.port)",
                                           brokerName: "broker-a", brokerId: 0)
-        #expect(try await ns.route("TBW102") == nil)
-        // No topic change: only the timer brings it back.
+        // No topic change: only the timer brings it back. (Not asserting the gap itself: the 1 s timer may
+        // already have restored it under load; unregistration is covered by RouteInfoManagerTests.)
         #expect(try await eventually(seconds: 4) { try await ns.route("TBW102") != nil })
         await broker.shutdown()
         try await group.shutdownGracefully()

@@ -1,0 +1,189 @@
+import TernProtocol
+import ArgumentParser
+import NIOCore
+import Synchronization
+import TernClient
+
+struct EndToEnd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e",
+        abstract: "Send at a fixed rate with the send time in the body; long-polling consumers measure send→receive latency.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Messages per second.") var rate = 1000
+    @Option(help: "Seconds to send for.") var duration = 10.0
+    @Option(help: "Body size in bytes (at least 24).") var size = 128
+    @Option(help: "Queues per broker when creating the topic.") var queues = 8
+    @Option(help: "Seconds to wait for stragglers after the last send.") var grace = 5.0
+
+    func validate() throws {
+        guard rate >= 1, duration > 0, queues >= 1 else { throw ValidationError("--rate, --duration and --queues must be positive") }
+    }
+
+    func run() async throws {
+        let runtime = ClientRuntime(options: ClientOptions(nameServer: common.namesrv))
+        defer { runtime.shutdown() }
+        let route = try await ensureTopic(runtime, topic: common.topic, queues: queues)
+        var producerOptions = ProducerOptions()
+        producerOptions.group = "tern-bench-e2e"
+        producerOptions.compressBodyOver = nil
+        let producer = Producer(runtime: runtime, options: producerOptions)
+        let consumer = PullConsumer(runtime: runtime, group: "tern-bench-e2e")
+        // Start after everything already stored, so only this run's messages are seen.
+        var starts: [Int64] = []
+        for q in route.readQueues { starts.append(try await consumer.maxOffset(queue: q)) }
+
+        let runId = UInt64.random(in: 1 ... UInt64.max)
+        let received = BenchStats()
+        let sendStats = BenchStats()
+        let loop = runtime.group.next()
+        let watchers = route.readQueues.indices.map { i in
+            LatencyWatcher(consumer: consumer, queue: route.readQueues[i], offset: starts[i], runId: runId, stats: received, loop: loop)
+        }
+        let stopFlag = StopFlag()
+        for w in watchers { w.start(stop: stopFlag) }
+
+        let progress = progressTask(received, label: "e2e received")
+        let start = NIODeadline.now()
+        let total = Int(Double(rate) * duration)
+        let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: max(24, size),
+                                runId: runId, stats: sendStats, loop: loop)
+        try await sender.run()
+        let sent = sendStats.snapshot.messages
+        let graceEnd = NIODeadline.now() + .nanoseconds(Int64(grace * 1e9))
+        while received.messages < sent && NIODeadline.now() < graceEnd {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let seconds = elapsedSeconds(since: start)
+        stopFlag.set()
+        progress.cancel()
+        let r = received.snapshot.messages
+        var summary = received.summary(mode: "e2e", seconds: seconds, extra: [
+            "sent": sent, "sendErrors": sendStats.snapshot.errors, "received": r, "lost": max(0, sent - r),
+        ])
+        summary.errors += sendStats.snapshot.errors
+        summary.print(json: common.json, latencyLabel: "end-to-end latency")
+        if r < sent { throw ExitCode(2) }
+    }
+}
+
+/// Body: magic(8) | run id(8) | send time, monotonic ns(8) | padding.
+enum LatencyBody {
+    static let magic: UInt64 = 0x5445_524E_4532_4531  // "TERNE2E1"
+
+    static func make(size: Int, runId: UInt64, now: UInt64) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.reserveCapacity(size)
+        b.writeInteger(magic)
+        b.writeInteger(runId)
+        b.writeInteger(now)
+        b.writeRepeatingByte(UInt8(ascii: "."), count: size - 24)
+        return b
+    }
+
+    /// The send time, if `body` is one of this run's messages.
+    static func sendTime(_ body: [UInt8], runId: UInt64) -> UInt64? {
+        guard body.count >= 24 else { return nil }
+        let b = ByteBuffer(bytes: body[0 ..< 24])
+        guard b.getInteger(at: 0, as: UInt64.self) == magic, b.getInteger(at: 8, as: UInt64.self) == runId else { return nil }
+        return b.getInteger(at: 16, as: UInt64.self)
+    }
+}
+
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .releasing) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+}
+
+/// Long-polls one queue and records now − send time of each message of this run.
+final class LatencyWatcher: Sendable {
+    let consumer: PullConsumer
+    let queue: MessageQueue
+    let runId: UInt64
+    let stats: BenchStats
+    let loop: any EventLoop
+    private let offset: Mutex<Int64>
+
+    init(consumer: PullConsumer, queue: MessageQueue, offset: Int64, runId: UInt64, stats: BenchStats, loop: any EventLoop) {
+        self.consumer = consumer
+        self.queue = queue
+        self.runId = runId
+        self.stats = stats
+        self.loop = loop
+        self.offset = Mutex(offset)
+    }
+
+    func start(stop: StopFlag) {
+        guard !stop.isSet else { return }
+        let from = offset.withLock { $0 }
+        consumer.pullFuture(queue: queue, offset: from, maxNums: 64, suspendMillis: 1000).whenComplete { result in
+            switch result {
+            case .success(let r):
+                let now = NIODeadline.now().uptimeNanoseconds
+                for m in r.messages {
+                    guard let sent = LatencyBody.sendTime(m.body, runId: self.runId) else { continue }
+                    self.stats.record(latencyMicros: (now &- sent) / 1000, bytes: m.body.count)
+                }
+                self.offset.withLock { $0 = r.nextBeginOffset }
+                self.start(stop: stop)
+            case .failure(let error):
+                self.stats.error(error)
+                self.loop.scheduleTask(in: .milliseconds(100)) { self.start(stop: stop) }
+            }
+        }
+    }
+}
+
+/// Sends `total` messages at `rate` per second: a 1 ms tick sends whatever is due, without waiting for answers.
+final class RateSender: Sendable {
+    let producer: Producer
+    let topic: String
+    let rate: Int
+    let total: Int
+    let size: Int
+    let runId: UInt64
+    let stats: BenchStats
+    let loop: any EventLoop
+    private let issued = Mutex(0)
+    private let completed = Atomic<Int>(0)
+    private let done: EventLoopPromise<Void>
+
+    init(producer: Producer, topic: String, rate: Int, total: Int, size: Int, runId: UInt64, stats: BenchStats, loop: any EventLoop) {
+        self.producer = producer
+        self.topic = topic
+        self.rate = rate
+        self.total = total
+        self.size = size
+        self.runId = runId
+        self.stats = stats
+        self.loop = loop
+        self.done = loop.makePromise()
+    }
+
+    func run() async throws {
+        guard total > 0 else { return }
+        let start = NIODeadline.now()
+        let task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
+            let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1e9
+            let due = min(self.total, Int(elapsed * Double(self.rate)) + 1)
+            let from = self.issued.withLock { n -> Int in defer { n = max(n, due) }; return n }
+            for _ in from ..< max(from, due) { self.sendOne() }
+            if due >= self.total { task.cancel() }
+        }
+        try await done.futureResult.get()
+        task.cancel()
+    }
+
+    private func sendOne() {
+        let begin = NIODeadline.now()
+        let body = LatencyBody.make(size: size, runId: runId, now: begin.uptimeNanoseconds)
+        producer.sendFuture(topic: topic, body: body).whenComplete { result in
+            switch result {
+            case .success: self.stats.record(latencyMicros: micros(since: begin), bytes: self.size)
+            case .failure(let error): self.stats.error(error)
+            }
+            if self.completed.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == self.total { self.done.succeed(()) }
+        }
+    }
+}

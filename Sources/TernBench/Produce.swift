@@ -1,0 +1,107 @@
+import ArgumentParser
+import NIOCore
+import Synchronization
+import TernClient
+
+struct Produce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send messages as fast as the in-flight window allows.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Body size in bytes.") var size = 1024
+    @Option(help: "Messages to send.") var count: Int?
+    @Option(help: "Seconds to send for (default 10 when --count is absent).") var duration: Double?
+    @Option(help: "Requests kept in flight.") var inflight = 64
+    @Option(help: "TCP connections per broker.") var connections = 1
+    @Option(help: "Queues per broker when creating the topic.") var queues = 8
+    @Flag(help: "Send ROCKETMQ binary headers instead of JSON.") var binaryHeader = false
+    @Flag(help: "Use SEND_MESSAGE (10) instead of SEND_MESSAGE_V2 (310).") var v1 = false
+
+    func validate() throws {
+        _ = try RunLimit(count: count, duration: duration)
+        guard size >= 1, inflight >= 1, connections >= 1, queues >= 1 else {
+            throw ValidationError("--size, --inflight, --connections and --queues must be positive")
+        }
+    }
+
+    func run() async throws {
+        var options = ClientOptions(nameServer: common.namesrv)
+        options.connectionsPerAddress = connections
+        options.headerEncoding = binaryHeader ? .binary : .json
+        let runtime = ClientRuntime(options: options)
+        defer { runtime.shutdown() }
+        _ = try await ensureTopic(runtime, topic: common.topic, queues: queues)
+        var producerOptions = ProducerOptions()
+        producerOptions.group = "tern-bench-producer"
+        producerOptions.compressBodyOver = nil  // measure the broker, not zlib
+        producerOptions.retries = 0             // a failure is counted, not hidden
+        producerOptions.useV2Header = !v1
+        let producer = Producer(runtime: runtime, options: producerOptions)
+
+        let stats = BenchStats()
+        let progress = progressTask(stats, label: "produce")
+        let start = NIODeadline.now()
+        let pump = SendPump(producer: producer, topic: common.topic, body: ByteBuffer(repeating: UInt8(ascii: "x"), count: size),
+                            limit: try RunLimit(count: count, duration: duration), start: start, stats: stats,
+                            loop: runtime.group.next())
+        try await pump.run(inflight: inflight)
+        let seconds = elapsedSeconds(since: start)
+        progress.cancel()
+        stats.summary(mode: "produce", seconds: seconds).print(json: common.json, latencyLabel: "send latency")
+    }
+}
+
+/// Keeps `inflight` sends outstanding: each completion issues the next send from its callback (no task per message).
+final class SendPump: Sendable {
+    let producer: Producer
+    let topic: String
+    let body: ByteBuffer
+    let limit: RunLimit
+    let deadline: NIODeadline
+    let stats: BenchStats
+    let loop: any EventLoop
+    private let issued = Atomic<Int>(0)
+    private let active = Atomic<Int>(0)
+    private let done: EventLoopPromise<Void>
+
+    init(producer: Producer, topic: String, body: ByteBuffer, limit: RunLimit, start: NIODeadline, stats: BenchStats, loop: any EventLoop) {
+        self.producer = producer
+        self.topic = topic
+        self.body = body
+        self.limit = limit
+        if case .duration(let s) = limit { deadline = start + .nanoseconds(Int64(s * 1e9)) } else { deadline = .distantFuture }
+        self.stats = stats
+        self.loop = loop
+        self.done = loop.makePromise()
+    }
+
+    func run(inflight: Int) async throws {
+        active.store(inflight, ordering: .relaxed)
+        for _ in 0 ..< inflight { next() }
+        try await done.futureResult.get()
+    }
+
+    private func next() {
+        if case .count(let n) = limit {
+            if issued.wrappingAdd(1, ordering: .relaxed).newValue > n { return retire() }
+        } else if NIODeadline.now() >= deadline {
+            return retire()
+        }
+        let start = NIODeadline.now()
+        let size = body.readableBytes
+        producer.sendFuture(topic: topic, body: body).whenComplete { result in
+            switch result {
+            case .success:
+                self.stats.record(latencyMicros: micros(since: start), bytes: size)
+                self.next()
+            case .failure(let error):
+                self.stats.error(error)
+                // Failures can complete synchronously: continue later, never recursively, and not in a hot spin.
+                self.loop.scheduleTask(in: .milliseconds(10)) { self.next() }
+            }
+        }
+    }
+
+    private func retire() {
+        if active.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 { done.succeed(()) }
+    }
+}

@@ -1,1 +1,0 @@
-print("tern-bench: not built yet")

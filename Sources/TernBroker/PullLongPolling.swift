@@ -1,0 +1,103 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import TernRemoting
+import TernStorage
+import TernTransport
+
+/// Suspended pulls, per queue and id.
+///
+/// Ownership invariant: a pull in the table is answered by whoever removes it (a wake-up, its timer, a closed
+/// connection, shutdown), exactly once; a woken pull that still finds nothing is put back under the same id,
+/// so its one timer still applies. Wake-ups and timers both run on the pull's connection event loop.
+struct HoldTable: Sendable {
+    var queues: [QueueKey: [Int: PendingPull]] = [:]
+    var nextId = 0
+    var closed = false
+
+    mutating func take(_ queue: QueueKey, _ id: Int) -> PendingPull? {
+        guard let p = queues[queue]?.removeValue(forKey: id) else { return nil }
+        if queues[queue]?.isEmpty == true { queues.removeValue(forKey: queue) }
+        return p
+    }
+}
+
+extension PullService {
+    /// Parks `pending` (nothing to read yet) until a message for its queue is indexed or `timeoutMillis` pass.
+    func suspend(_ pending: PendingPull, timeoutMillis: Int64) {
+        var p = pending
+        p.deadline = .now() + .milliseconds(timeoutMillis)
+        p.id = holds.withLockedValue { $0.nextId += 1; return $0.nextId }
+        let loop = p.responder.connection.channel.eventLoop
+        let (queue, id) = (p.queue, p.id)
+        loop.scheduleTask(deadline: p.deadline) { [weak self] in
+            guard let self, let timedOut = self.holds.withLockedValue({ $0.take(queue, id) }) else { return }
+            self.read(timedOut, offset: timedOut.offset).send(to: timedOut.responder)
+        }
+        park(p)
+    }
+
+    /// Puts `p` in the table, then re-checks the queue: a message indexed between the read that found nothing
+    /// and the insertion would otherwise wait for the timeout.
+    private func park(_ p: PendingPull) {
+        let parked = holds.withLockedValue { t -> Bool in
+            if t.closed { return false }
+            t.queues[p.queue, default: [:]][p.id] = p
+            return true
+        }
+        guard parked else { return read(p, offset: p.offset).send(to: p.responder) }
+        if let range = try? context.store.queueRange(p.queue), range.max > p.offset,
+           let again = holds.withLockedValue({ $0.take(p.queue, p.id) }) {
+            again.responder.connection.channel.eventLoop.execute { self.wake(again) }
+        }
+    }
+
+    /// Dispatcher hook (dispatcher thread): wakes the pulls of each touched queue that wait below its new max.
+    func messagesArrived(_ touched: [QueueKey: Int64]) {
+        let woken = holds.withLockedValue { t -> [PendingPull] in
+            if t.queues.isEmpty { return [] }
+            var out: [PendingPull] = []
+            for (queue, max) in touched {
+                guard let waiting = t.queues[queue] else { continue }
+                for (id, p) in waiting where p.offset < max {
+                    if let taken = t.take(queue, id) { out.append(taken) }
+                }
+            }
+            return out
+        }
+        for p in woken { p.responder.connection.channel.eventLoop.execute { self.wake(p) } }
+    }
+
+    /// Re-reads a woken pull: answers when it found something (or anything but "nothing yet"); a read that
+    /// found only filtered-out messages, or nothing, parks again from the advanced offset until the deadline.
+    private func wake(_ pending: PendingPull) {
+        let answer = read(pending, offset: pending.offset)
+        let nothingYet = answer.code == ResponseCode.pullNotFound || answer.status == .noMatchedMessage
+        guard nothingYet, NIODeadline.now() < pending.deadline else { return answer.send(to: pending.responder) }
+        var p = pending
+        p.offset = answer.nextBeginOffset
+        park(p)
+    }
+
+    /// Drops the pulls of a closed connection (nobody is left to answer).
+    func connectionClosed(_ connection: RemotingConnection) {
+        holds.withLockedValue { t in
+            for (queue, waiting) in t.queues {
+                for (id, p) in waiting where p.responder.connection == connection { _ = t.take(queue, id) }
+            }
+        }
+    }
+
+    /// Stops long polling: answers every suspended pull now and answers later ones at once.
+    func shutdown() {
+        context.store.onDispatch(nil)
+        let all = holds.withLockedValue { t -> [PendingPull] in
+            t.closed = true
+            defer { t.queues = [:] }
+            return t.queues.values.flatMap(\.values)
+        }
+        for p in all { read(p, offset: p.offset).send(to: p.responder) }
+    }
+
+    /// Number of suspended pulls (tests, statistics).
+    var suspendedCount: Int { holds.withLockedValue { $0.queues.values.reduce(0) { $0 + $1.count } } }
+}

@@ -1,0 +1,168 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import TernProtocol
+import TernRemoting
+import TernStorage
+import TernTransport
+
+/// PULL_MESSAGE (11): validation, tag filtering, the commit-offset piggy-back, the store read and the status
+/// mapping of features.md §7; long polling lives in PullLongPolling.swift.
+///
+/// Runs on the connection's event loop: a pull is an index read plus one copy of mapped records.
+final class PullService: Sendable {
+    /// Most messages / bytes one answer carries (Java's in-memory transfer limits are 32 / 256 KiB; larger
+    /// batches only help clients that ask for them).
+    static let maxMessagesPerPull = 1024
+    static let maxBytesPerPull = 1 << 20
+
+    let context: BrokerContext
+    let clients: ClientRegistry
+    let offsets: OffsetService
+    /// Suspended pulls (long polling), see PullLongPolling.swift.
+    let holds = NIOLockedValueBox(HoldTable())
+
+    init(context: BrokerContext, clients: ClientRegistry, offsets: OffsetService) {
+        self.context = context
+        self.clients = clients
+        self.offsets = offsets
+        context.store.onDispatch { [weak self] touched in self?.messagesArrived(touched) }
+    }
+
+    func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        let pending: PendingPull
+        switch prepare(request, responder: responder) {
+        case .failure(let r): return responder.respond(code: r.code, remark: r.remark)
+        case .success(let p): pending = p
+        }
+        let header = pending.header
+        if header.hasCommitOffset, header.commitOffset >= 0 {
+            offsets.commit(group: header.consumerGroup, queue: pending.queue, offset: header.commitOffset)
+        }
+        let answer = read(pending, offset: header.queueOffset)
+        let timeout = min(header.suspendTimeoutMillis, context.config.longPollingMaxMillis)
+        if answer.code == ResponseCode.pullNotFound, header.hasSuspend, context.config.longPollingEnable, timeout > 0 {
+            suspend(pending, timeoutMillis: timeout)
+            return
+        }
+        answer.send(to: responder)
+    }
+
+    /// Validates the request (features.md §7 "other pull errors") and resolves its tag filter.
+    private func prepare(_ request: RemotingCommand, responder: RemotingResponder) -> Result<PendingPull, RequestRejection> {
+        let header: PullRequestHeader
+        switch PullRequestHeader.parse(request.extFields) {
+        case .failure(let r): return .failure(r)
+        case .success(let h): header = h
+        }
+        guard let topic = context.topics.config(header.topic) else {
+            return .failure(RequestRejection(ResponseCode.topicNotExist,
+                                             "topic[\(header.topic)] not exist, apply first please!"))
+        }
+        guard Perm.isReadable(topic.perm) else {
+            return .failure(RequestRejection(ResponseCode.noPermission,
+                                             "the topic[\(header.topic)] pulling message is forbidden"))
+        }
+        guard header.queueId >= 0, header.queueId < topic.readQueueNums else {
+            return .failure(RequestRejection(ResponseCode.systemError,
+                "queueId[\(header.queueId)] is illegal, topic:[\(header.topic)] topicConfig.readQueueNums:[\(topic.readQueueNums)] consumer:[\(responder.connection.remoteAddress)]"))
+        }
+        let expression: String?
+        if header.hasSubscription {
+            if let rejection = Self.rejectSQL(header.expressionType) { return .failure(rejection) }
+            expression = header.subscription
+        } else {
+            guard let sub = clients.subscription(group: header.consumerGroup, topic: header.topic) else {
+                return .failure(RequestRejection(ResponseCode.subscriptionNotExist, "the consumer's subscription not exist"))
+            }
+            if sub.subVersion < header.subVersion {
+                return .failure(RequestRejection(ResponseCode.subscriptionNotLatest, "the consumer's subscription not latest"))
+            }
+            if let rejection = Self.rejectSQL(sub.expressionType) { return .failure(rejection) }
+            expression = sub.subString
+        }
+        return .success(PendingPull(id: 0, header: header, queue: QueueKey(topic: header.topic, queueId: header.queueId),
+                                    filter: TagFilter(subString: expression), responder: responder,
+                                    offset: header.queueOffset, deadline: .now()))
+    }
+
+    private static func rejectSQL(_ expressionType: String?) -> RequestRejection? {
+        guard let t = expressionType, t.uppercased() == "SQL92" else { return nil }
+        return RequestRejection(ResponseCode.systemError, "The broker does not support consumer to filter message by SQL92")
+    }
+
+    /// Reads `pending`'s queue from `offset` and builds the answer.
+    func read(_ pending: PendingPull, offset: Int64) -> PullAnswer {
+        let maxCount = max(1, min(pending.header.maxMsgNums, Self.maxMessagesPerPull))
+        let result: GetMessageResult
+        do {
+            result = try context.store.getMessages(pending.queue, from: offset, maxCount: maxCount,
+                                                   maxBytes: Self.maxBytesPerPull, filter: pending.filter.predicate)
+        } catch {
+            context.logger.warning("pull read failed", metadata: ["queue": "\(pending.queue)", "error": "\(error)"])
+            var a = PullAnswer(code: ResponseCode.systemError, remark: "read failed: \(error)", status: nil)
+            a.setOffsets(next: offset, min: 0, max: 0)
+            return a
+        }
+        var a = PullAnswer(code: Self.responseCode(result.status, requestOffset: offset), remark: result.status.rawValue,
+                           status: result.status)
+        a.setOffsets(next: result.nextBeginOffset, min: result.minOffset, max: result.maxOffset)
+        if !result.messages.isEmpty {
+            var body = ByteBufferAllocator().buffer(capacity: result.totalBytes)
+            for m in result.messages { body.writeBytes(m.bytes) }
+            a.body = body
+        }
+        return a
+    }
+
+    /// Store status → response code (features.md §7).
+    static func responseCode(_ status: GetMessageResult.Status, requestOffset: Int64) -> Int {
+        switch status {
+        case .found: ResponseCode.success
+        case .noMatchedMessage: ResponseCode.pullRetryImmediately
+        case .noMessageInQueue, .noMatchedLogicQueue: requestOffset == 0 ? ResponseCode.pullNotFound : ResponseCode.pullOffsetMoved
+        case .offsetOverflowOne, .offsetFoundNull: ResponseCode.pullNotFound
+        case .offsetTooSmall, .offsetOverflowBadly: ResponseCode.pullOffsetMoved
+        }
+    }
+}
+
+/// A pull being answered or suspended. `offset` is where the next read starts: the request's offset, advanced
+/// past messages the filter rejected while suspended.
+struct PendingPull: Sendable {
+    var id: Int
+    let header: PullRequestHeader
+    let queue: QueueKey
+    let filter: TagFilter
+    let responder: RemotingResponder
+    var offset: Int64
+    var deadline: NIODeadline
+}
+
+/// A pull response. The four offset fields are always present: C++ parses them for codes 0, 19, 20 and 21.
+struct PullAnswer: Sendable {
+    var code: Int
+    var remark: String
+    var status: GetMessageResult.Status?
+    var fields: RemotingExtFields = [:]
+    var body: ByteBuffer? = nil
+    var nextBeginOffset: Int64 = 0
+
+    init(code: Int, remark: String, status: GetMessageResult.Status?) {
+        self.code = code
+        self.remark = remark
+        self.status = status
+    }
+
+    mutating func setOffsets(next: Int64, min: Int64, max: Int64) {
+        nextBeginOffset = next
+        fields.set("suggestWhichBrokerId", 0)
+        fields.set("nextBeginOffset", next)
+        fields.set("minOffset", min)
+        fields.set("maxOffset", max)
+    }
+
+    func send(to responder: RemotingResponder) {
+        responder.respond(code: code, remark: remark, extFields: fields, body: body)
+    }
+}

@@ -1,0 +1,40 @@
+import NIOCore
+import TernRemoting
+
+/// How request headers are written: JSON (every client) or RocketMQ's binary header (`serializeType` 1).
+public enum HeaderEncoding: Sendable, Hashable {
+    case json
+    case binary
+
+    var serializeType: RemotingSerializeType { self == .json ? .json : .rocketmq }
+}
+
+/// Settings shared by the producer, the pull consumer and the admin client of one ``ClientRuntime``.
+public struct ClientOptions: Sendable {
+    /// Name-server addresses (`host:port`); tried in turn when one is unreachable.
+    public var nameServers: [String]
+    /// Timeout of ordinary requests (send, offsets, admin).
+    public var requestTimeout: TimeAmount = .seconds(3)
+    public var connectTimeout: TimeAmount = .seconds(3)
+    public var headerEncoding: HeaderEncoding = .json
+    /// TCP connections per broker address; requests are spread round-robin over them.
+    public var connectionsPerAddress: Int = 1
+    /// How long a topic route is used before it is fetched again.
+    public var routeTTL: TimeAmount = .seconds(30)
+    /// What the requests report as `language` / `version` (Java 4.9.7 by default, so brokers apply their newest rules).
+    public var language: LanguageCode = .java
+    public var version: Int = RemotingCommand.defaultVersion
+
+    /// `nameServer` may list several addresses separated by `;` or `,` (mqadmin style).
+    public init(nameServer: String) {
+        nameServers = nameServer.split(whereSeparator: { $0 == ";" || $0 == "," })
+            .map { $0.trimmingCharacters(in: " ") }
+            .filter { !$0.isEmpty }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: Character) -> String {
+        String(drop(while: { $0 == set }).reversed().drop(while: { $0 == set }).reversed())
+    }
+}

@@ -1,0 +1,255 @@
+import TernProtocol
+import Foundation
+import NIOCore
+import Synchronization
+import TernMessage
+import TernRemoting
+import TernTransport
+
+/// Producer settings.
+public struct ProducerOptions: Sendable {
+    public var group = "TERN_PRODUCER_GROUP"
+    /// SEND_MESSAGE_V2 (310, short field names a..m) and SEND_BATCH_MESSAGE (320) when true; SEND_MESSAGE (10,
+    /// `batch` field for batches) when false.
+    public var useV2Header = true
+    /// Extra attempts on other queues after a transport failure or a retriable broker code (17, 14, 1, 16, 204,
+    /// 205, as Java retries). Never used when the caller fixes the queue.
+    public var retries = 2
+    /// Bodies of at least this many bytes are sent zlib-compressed with sysFlag bit 0; nil never compresses.
+    public var compressBodyOver: Int? = 4096
+    public var defaultTopic = "TBW102"
+    public var defaultTopicQueueNums = 4
+    /// Per-attempt timeout; nil uses the runtime's request timeout.
+    public var sendTimeout: TimeAmount?
+
+    public init() {}
+}
+
+/// What a send stored.
+public struct SendResult: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case ok = "SEND_OK"
+        case flushDiskTimeout = "FLUSH_DISK_TIMEOUT"
+        case flushSlaveTimeout = "FLUSH_SLAVE_TIMEOUT"
+        case slaveNotAvailable = "SLAVE_NOT_AVAILABLE"
+    }
+    public var status: Status
+    /// Offset message id from the response (for a batch: the ids joined by `,`).
+    public var msgId: String
+    /// The `UNIQ_KEY` this producer gave the message (nil for a batch: each item has its own).
+    public var uniqueKey: String?
+    public var queue: MessageQueue
+    /// Queue offset of the (first) message.
+    public var queueOffset: Int64
+    public var transactionId: String?
+
+    public var msgIds: [String] { msgId.split(separator: ",").map(String.init) }
+    public var queueId: Int32 { Int32(truncatingIfNeeded: queue.queueId) }
+}
+
+/// One message of a batch.
+public struct BatchEntry: Sendable {
+    public var body: [UInt8]
+    public var tags: String?
+    public var keys: [String]
+    public var properties: [String: String]
+    public var flag: Int32
+
+    public init(body: [UInt8], tags: String? = nil, keys: [String] = [], properties: [String: String] = [:], flag: Int32 = 0) {
+        self.body = body
+        self.tags = tags
+        self.keys = keys
+        self.properties = properties
+        self.flag = flag
+    }
+}
+
+/// Sends messages to the master of a queue chosen round-robin over the topic's writable queues.
+///
+/// ``sendFuture(topic:body:tags:keys:properties:queue:flag:)`` needs no task per message, so a load generator can
+/// keep many requests in flight; the `async` forms wrap it.
+public final class Producer: Sendable {
+    public let runtime: ClientRuntime
+    public let options: ProducerOptions
+    /// Round-robin position; starts at random so short-lived producers do not all hit queue 0 first.
+    private let cursor = Atomic<UInt>(UInt.random(in: 0 ..< 1 << 16))
+
+    public init(runtime: ClientRuntime, options: ProducerOptions = ProducerOptions()) {
+        self.runtime = runtime
+        self.options = options
+    }
+
+    // MARK: - Single messages
+
+    public func send(topic: String, body: [UInt8], tags: String? = nil, keys: [String] = [],
+                     properties: [String: String] = [:], queue: MessageQueue? = nil, flag: Int32 = 0) async throws -> SendResult {
+        try await sendFuture(topic: topic, body: ByteBuffer(bytes: body), tags: tags, keys: keys,
+                             properties: properties, queue: queue, flag: flag).get()
+    }
+
+    public func send(topic: String, body: ByteBuffer, tags: String? = nil, keys: [String] = [],
+                     properties: [String: String] = [:], queue: MessageQueue? = nil, flag: Int32 = 0) async throws -> SendResult {
+        try await sendFuture(topic: topic, body: body, tags: tags, keys: keys, properties: properties,
+                             queue: queue, flag: flag).get()
+    }
+
+    /// Sends one message. `queue` fixes the queue (no retry on another one); otherwise round-robin.
+    public func sendFuture(topic: String, body: ByteBuffer, tags: String? = nil, keys: [String] = [],
+                           properties: [String: String] = [:], queue: MessageQueue? = nil,
+                           flag: Int32 = 0) -> EventLoopFuture<SendResult> {
+        let uniqueKey = UniqueKey.next()
+        var entries = Self.userProperties(tags: tags, keys: keys, properties: properties)
+        entries.append((MessageProperties.wait, "true"))
+        entries.append((MessageProperties.uniqueKey, uniqueKey))
+        var payload = body
+        var sysFlag: Int32 = 0
+        if let threshold = options.compressBodyOver, body.readableBytes >= threshold {
+            do {
+                payload = try Zlib.deflate(body)
+                sysFlag |= SysFlag.compressed
+            } catch {
+                return runtime.group.next().makeFailedFuture(error)
+            }
+        }
+        let send = PreparedSend(topic: topic, body: payload, properties: MessageProperties.encode(entries),
+                                sysFlag: sysFlag, flag: flag, batch: false, uniqueKey: uniqueKey)
+        return dispatch(send, fixedQueue: queue)
+    }
+
+    // MARK: - Batches
+
+    public func sendBatch(topic: String, messages: [BatchEntry], queue: MessageQueue? = nil) async throws -> SendResult {
+        try await sendBatchFuture(topic: topic, messages: messages, queue: queue).get()
+    }
+
+    /// Sends `messages` as one batch body (all to one queue; consecutive offsets). Each item gets its own UNIQ_KEY.
+    public func sendBatchFuture(topic: String, messages: [BatchEntry], queue: MessageQueue? = nil) -> EventLoopFuture<SendResult> {
+        guard !messages.isEmpty else {
+            return runtime.group.next().makeFailedFuture(ClientError.invalidArgument("empty batch"))
+        }
+        let body = Self.encodeBatch(messages)
+        let send = PreparedSend(topic: topic, body: ByteBuffer(bytes: body),
+                                properties: MessageProperties.encode([(MessageProperties.wait, "true")]),
+                                sysFlag: 0, flag: 0, batch: true, uniqueKey: nil)
+        return dispatch(send, fixedQueue: queue)
+    }
+
+    /// The batch body: items with their own properties (user properties, then UNIQ_KEY), per message-format.md §5.
+    public static func encodeBatch(_ messages: [BatchEntry]) -> [UInt8] {
+        BatchCodec.encode(messages.map { m in
+            var entries = userProperties(tags: m.tags, keys: m.keys, properties: m.properties)
+            entries.append((MessageProperties.uniqueKey, UniqueKey.next()))
+            return BatchItem(flag: m.flag, body: m.body, properties: MessageProperties.encode(entries))
+        })
+    }
+
+    // MARK: - Internals
+
+    private static func userProperties(tags: String?, keys: [String], properties: [String: String]) -> [(String, String)] {
+        var entries: [(String, String)] = []
+        entries.reserveCapacity(properties.count + 4)
+        if !keys.isEmpty { entries.append((MessageProperties.keys, keys.joined(separator: " "))) }
+        if let tags, !tags.isEmpty { entries.append((MessageProperties.tags, tags)) }
+        for (k, v) in properties.sorted(by: { $0.key < $1.key }) { entries.append((k, v)) }
+        return entries
+    }
+
+    private func dispatch(_ send: PreparedSend, fixedQueue: MessageQueue?) -> EventLoopFuture<SendResult> {
+        if let route = runtime.cachedRoute(topic: send.topic) { return attempt(send, route, fixedQueue, 0) }
+        return runtime.route(topic: send.topic).flatMap { self.attempt(send, $0, fixedQueue, 0) }
+    }
+
+    private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int) -> EventLoopFuture<SendResult> {
+        let queue: MessageQueue
+        if let fixedQueue {
+            queue = fixedQueue
+        } else {
+            let queues = route.writeQueues
+            guard !queues.isEmpty else {
+                return runtime.group.next().makeFailedFuture(ClientError.noQueue(topic: send.topic, write: true))
+            }
+            queue = queues[Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(queues.count))]
+        }
+        guard let address = route.masterAddress(of: queue.brokerName) else {
+            return runtime.group.next().makeFailedFuture(ClientError.noMasterAddress(queue.brokerName))
+        }
+        let code: Int
+        if send.batch { code = options.useV2Header ? RequestCode.sendBatchMessage : RequestCode.sendMessage }
+        else { code = options.useV2Header ? RequestCode.sendMessageV2 : RequestCode.sendMessage }
+        let request = runtime.makeRequest(code: code, extFields: send.header(queueId: Int32(truncatingIfNeeded: queue.queueId), options: options),
+                                          body: send.body)
+        return runtime.invoke(address, request, timeout: options.sendTimeout)
+            .flatMapThrowing { try Self.result(of: $0, queue: queue, address: address, uniqueKey: send.uniqueKey) }
+            .flatMapError { error in
+                guard fixedQueue == nil, n < self.options.retries, Self.isRetriable(error) else {
+                    return self.runtime.group.next().makeFailedFuture(error)
+                }
+                if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
+                    self.runtime.invalidateRoute(topic: send.topic)
+                }
+                return self.attempt(send, route, nil, n + 1)
+            }
+    }
+
+    static func isRetriable(_ error: any Error) -> Bool {
+        if error is TransportError { return true }
+        if case ClientError.response(let code, _, _) = error {
+            return [ResponseCode.topicNotExist, ResponseCode.serviceNotAvailable, ResponseCode.systemError,
+                    ResponseCode.noPermission, ResponseCode.noBuyerId, ResponseCode.notInCurrentUnit].contains(code)
+        }
+        return false
+    }
+
+    static func result(of response: RemotingCommand, queue: MessageQueue, address: String, uniqueKey: String?) throws -> SendResult {
+        let status: SendResult.Status
+        switch response.code {
+        case ResponseCode.success: status = .ok
+        case ResponseCode.flushDiskTimeout: status = .flushDiskTimeout
+        case ResponseCode.flushSlaveTimeout: status = .flushSlaveTimeout
+        case ResponseCode.slaveNotAvailable: status = .slaveNotAvailable
+        default: throw ClientError.response(code: response.code, remark: response.remark, address: address)
+        }
+        guard let msgId = response.extFields["msgId"] else { throw ClientError.badResponse("send response without msgId") }
+        let queueId = try response.requiredInt64("queueId")
+        var stored = queue
+        stored.queueId = Int(truncatingIfNeeded: queueId)
+        return SendResult(status: status, msgId: msgId, uniqueKey: uniqueKey, queue: stored,
+                          queueOffset: try response.requiredInt64("queueOffset"),
+                          transactionId: response.extFields["transactionId"])
+    }
+}
+
+/// A message (or batch) ready to go: everything but the queue.
+struct PreparedSend: Sendable {
+    var topic: String
+    var body: ByteBuffer
+    var properties: [UInt8]
+    var sysFlag: Int32
+    var flag: Int32
+    var batch: Bool
+    var uniqueKey: String?
+
+    /// Send request header; short names a..m for V2 / batch codes (remoting.md §5.1). Values are strings.
+    func header(queueId: Int32, options: ProducerOptions) -> RemotingExtFields {
+        let v2 = options.useV2Header
+        var f = RemotingExtFields()
+        f.reserveCapacity(12)
+        f[v2 ? "a" : "producerGroup"] = options.group
+        f[v2 ? "b" : "topic"] = topic
+        f[v2 ? "c" : "defaultTopic"] = options.defaultTopic
+        f.set(v2 ? "d" : "defaultTopicQueueNums", options.defaultTopicQueueNums)
+        f.set(v2 ? "e" : "queueId", queueId)
+        f.set(v2 ? "f" : "sysFlag", sysFlag)
+        f.set(v2 ? "g" : "bornTimestamp", Self.nowMillis())
+        f.set(v2 ? "h" : "flag", flag)
+        f[v2 ? "i" : "properties"] = String(decoding: properties, as: UTF8.self)
+        f.set(v2 ? "j" : "reconsumeTimes", 0)
+        f.set(v2 ? "k" : "unitMode", false)
+        f.set(v2 ? "m" : "batch", batch)
+        return f
+    }
+
+    static func nowMillis() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}
