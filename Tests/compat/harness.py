@@ -287,6 +287,8 @@ class Harness:
         return b, topic, p
 
     def close(self):
+        for n in self.notes:
+            print("note:", n)
         for a in self.agents:
             a.kill()
         for b in self.brokers:

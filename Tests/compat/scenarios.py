@@ -241,9 +241,11 @@ def run_pull(cfg):
     c.set_namesrv_addr(cfg["namesrv"])
     c.start()
     topic = cfg["topic"]
-    # The wrapper keeps offsets in a class-level table keyed "topic@queueId"; pre-seed it to pull from an offset.
+    # The wrapper keeps offsets in a class-level table keyed "%s@%s" % (mq.topic, mq.queueId), where mq.topic
+    # is bytes under Python 3 ("b'T'@0"); pre-seed it that way to pull from an offset.
+    table_key = lambda qid: "%s@%s" % (topic.encode("utf-8"), qid)  # noqa: E731
     for qid, off in (cfg.get("offsets") or {}).items():
-        PullConsumer.offset_table["%s@%s" % (topic, qid)] = int(off)
+        PullConsumer.offset_table[table_key(qid)] = int(off)
     expect = int(cfg.get("expect", 0))
     seen = 0
     rounds = 0
@@ -260,7 +262,7 @@ def run_pull(cfg):
             break
         time.sleep(0.2)
     emit({"event": "pulled", "count": seen, "rounds": rounds,
-          "offsets": {k: v for k, v in PullConsumer.offset_table.items()}})
+          "offsets": {k.replace(table_key(""), topic + "@"): v for k, v in PullConsumer.offset_table.items()}})
     c.shutdown()
     emit({"event": "stopped"})
     finish(0)
