@@ -229,7 +229,13 @@ class Agent:
         logdir = os.path.join(self.home, "logs", "rocketmq-cpp")
         if os.path.isdir(logdir):
             for fn in sorted(os.listdir(logdir)):
-                native.append("  [native %s]\n%s" % (fn, tail(os.path.join(logdir, fn), 40)))
+                path = os.path.join(logdir, fn)
+                with open(path, "rb") as f:
+                    lines = f.read().decode("utf-8", "replace").splitlines()
+                # Problems first (minus the credentials warning every route refresh logs), then the tail.
+                problems = [x for x in lines if ("(error)" in x or "(warning)" in x) and "session_credentials" not in x]
+                native.append("  [native %s: %d error/warning lines, last 25]\n%s\n  [native %s: tail]\n%s" % (
+                    fn, len(problems), "\n".join(problems[-25:]), fn, "\n".join(lines[-15:])))
         evs = [json.dumps(e, sort_keys=True) for e in self.events if e.get("event") != "msg"]
         return "--- agent %s (%s) exit=%s msgs=%d ---\nevents: %s\nstdout(other): %s\nstderr:\n%s\n%s" % (
             self.name, self.kind, self.proc.poll(), len(self.messages()), evs[-30:],

@@ -17,8 +17,9 @@ import sys
 import threading
 import time
 
-from rocketmq.client import Message, Producer, PullConsumer, PushConsumer
-from rocketmq.ffi import MessageModel
+from rocketmq.client import Message, Producer, PullConsumer, PushConsumer, RecvMessage
+from rocketmq.exceptions import ffi_check
+from rocketmq.ffi import MSG_CALLBACK_FUNC, MessageModel, _CConsumeStatus, dll
 
 _out_lock = threading.Lock()
 
@@ -83,6 +84,8 @@ def build_message(m):
         msg.set_keys(m["keys"])
     if m.get("tags"):
         msg.set_tags(m["tags"])
+    if m.get("delay"):
+        msg.set_delay_time_level(int(m["delay"]))
     for k, v in (m.get("props") or {}).items():
         msg.set_property(k, v)
     msg.set_body(m["body"])
@@ -213,16 +216,31 @@ def run_push(cfg):
     prop_names = cfg.get("props", [])
     delay = float(cfg.get("consume_delay", 0))
 
-    def on_message(msg):
+    retry_prefix = cfg.get("reconsume_first")  # answer RECONSUME_LATER to the first delivery of these
+    failed_once = set()
+
+    def on_message(consumer_handle, msg_handle):
+        msg = RecvMessage(msg_handle)
         d = describe(msg, prop_names)
         d["event"] = "msg"
         d["t"] = time.time()
+        status = _CConsumeStatus.CONSUME_SUCCESS
+        if retry_prefix and d["body"].startswith(retry_prefix) and d["body"] not in failed_once:
+            failed_once.add(d["body"])
+            status = _CConsumeStatus.RECONSUME_LATER
+        d["status"] = status.name
         emit(d)
         if delay:
             time.sleep(delay)
-        # returning normally = CONSUME_SUCCESS in this wrapper (an exception = RECONSUME_LATER)
+        return status.value
 
-    c.subscribe(cfg["topic"], on_message, cfg.get("expression", "*"))
+    # Registered directly: the wrapper's subscribe() turns a listener exception into a ctypes error (status 0 =
+    # success), so RECONSUME_LATER is unreachable through it.
+    ffi_check(dll.Subscribe(c._handle, cfg["topic"].encode("utf-8"), cfg.get("expression", "*").encode("utf-8")))
+    callback = MSG_CALLBACK_FUNC(on_message)
+    c._callback_refs.append(callback)
+    register = dll.RegisterMessageCallbackOrderly if cfg.get("orderly") else dll.RegisterMessageCallback
+    ffi_check(register(c._handle, callback))
     c.start()
     emit({"event": "started"})
     for line in sys.stdin:  # "stop" or EOF ends the consumer

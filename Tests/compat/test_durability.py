@@ -90,3 +90,47 @@ def test_kill9_under_load_sync_flush(h):
     assert not dups, "duplicates after restart: %s" % dups[:8]
     # Unacknowledged in-flight sends may or may not have been stored: both are correct.
     h.notes.append("acked %d, in-flight/failed stored %d" % (len(acked), len(set(got) - set(acked))))
+
+
+def test_kill9_with_live_consumer_and_two_producers(h):
+    """kill -9 while two producers send and a consumer of the group consumes and commits.
+
+    Redelivery after the restart is allowed only for what the consumer may not have committed yet: the C++
+    client commits offsets every 5 s (UPDATE_CONSUMER_OFFSET) and with each pull (commit flag), so anything it
+    consumed more than COMMIT_WINDOW seconds before the kill must not come back."""
+    COMMIT_WINDOW = 8.0
+    b, topic, group, p, _ = consume_first_half(h, {"flushDiskType": "SYNC_FLUSH"}, "kl")
+    c1 = h.push(b, group, topic)
+    p2 = h.producer(b, group="P2_" + h.tag)
+    for i, prod in enumerate((p, p2)):
+        prod.send_cmd({"op": "load", "topic": topic, "prefix": "klb%d" % i, "count": 1000000, "max_failures": 2})
+    time.sleep(12)
+    acks = sum(1 for prod in (p, p2) for e in list(prod.events) if e.get("event") == "ack")
+    consumed = len(c1.messages())
+    assert b.alive()
+    kill_time = time.time()
+    b.kill9()
+    h.notes.append("kill -9 after %d acks, %d consumed" % (acks, consumed))
+    acked, attempted = set(), set()
+    for prod in (p, p2):
+        assert prod.wait_event(lambda e: e.get("event") == "load_done", 60) is not None, "producer hangs"
+        prod.kill()
+        acked |= {e["body"] for e in prod.events if e.get("event") == "ack"}
+        attempted |= {e["body"] for e in prod.events if e.get("event") == "attempt"}
+    c1.kill()  # its broker is gone: nothing more to commit
+    before = {m["body"]: m["t"] for m in c1.messages() if m["body"].startswith("klb")}
+
+    b.start(timeout=60)
+    c2 = h.push(b, group, topic)
+    h.collect([c2], "klb", acked - set(before), timeout=60, grace=3)
+    after = [m["body"] for m in c2.messages()]
+    lost = sorted(acked - set(before) - set(after))
+    assert not lost, "%d of %d acknowledged messages lost after kill -9 (SYNC_FLUSH), e.g. %s" % (
+        len(lost), len(acked), lost[:8])
+    assert not [x for x in after if not x.startswith("klb")], "first-phase messages redelivered"
+    assert not [x for x in after if x not in attempted], "messages nobody sent"
+    old = sorted(x for x in after if x in before and before[x] < kill_time - COMMIT_WINDOW)
+    assert not old, "%d messages consumed more than %ss before the kill came back, e.g. %s" % (
+        len(old), COMMIT_WINDOW, old[:8])
+    h.notes.append("redelivered %d (consumed within the last %ss), new %d" % (
+        len([x for x in after if x in before]), COMMIT_WINDOW, len([x for x in after if x not in before])))
