@@ -131,12 +131,15 @@ public enum FileSystem {
         }
     }
 
-    /// statvfs: (total bytes, available bytes) of the file system holding `path`.
-    /// "Available" is f_bavail: what an unprivileged process may still use.
-    public static func diskSpace(_ path: String) throws -> (total: Int64, available: Int64) {
+    /// statvfs: (total bytes, free bytes) of the file system holding `path`.
+    /// "Free" is f_bfree, blocks reserved for root included: what Java's `File.getFreeSpace()` reports, so the
+    /// used ratio matches RocketMQ's `diskMaxUsedSpaceRatio` check. (f_bavail would count the reserve as used:
+    /// on a disk with a large reserve that reads as 80 % full while it is 17 % used, and retention would delete
+    /// live segments.)
+    public static func diskSpace(_ path: String) throws -> (total: Int64, free: Int64) {
         let st = try Sys.fileSystemStatus(path)
         let unit = Int64(st.f_frsize)
-        return (Int64(st.f_blocks) * unit, Int64(st.f_bavail) * unit)
+        return (Int64(st.f_blocks) * unit, Int64(st.f_bfree) * unit)
     }
 }
 

@@ -38,6 +38,7 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let command = unwrapInboundIn(data)
         guard let connection else { return }
+        connection.readBurstStarted()
         if command.isResponse {
             connection.removePending(command.opaque)?.succeed(command)
             return
@@ -49,6 +50,11 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         handler.handle(command, responder: RemotingResponder(connection: connection, request: command))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let connection, connection.readBurstEnded() { context.flush() }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 import TernRemoting
 
 /// One TCP connection speaking RocketMQ remoting, on either side: the broker's view of a client, a client's
@@ -30,6 +31,14 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     }
     private let state = NIOLockedValueBox(State())
     private static let ids = NIOLockedValueBox(0)
+
+    /// Write coalescing: while the pipeline delivers a burst of inbound frames (between the first
+    /// `channelRead` and `channelReadComplete`), frames written from the event loop are only queued, and one
+    /// flush (one `writev`) sends them all at the end of the burst. Outside a burst every write flushes.
+    /// Both flags are touched only on the channel's event loop (checked with `inEventLoop`); atomics make the
+    /// class `Sendable` without a lock on the hot path.
+    private let inReadBurst = Atomic<Bool>(false)
+    private let flushPending = Atomic<Bool>(false)
 
     init(channel: any Channel) {
         self.channel = channel
@@ -66,11 +75,12 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
             return promise.futureResult
         }
         command.opaque = opaque
+        let code = command.code
         let timer = loop.scheduleTask(in: timeout) { [weak self] in
-            if let p = self?.removePending(opaque) { p.fail(TransportError.timeout(code: command.code, address: self?.remoteAddress ?? "?")) }
+            if let p = self?.removePending(opaque) { p.fail(TransportError.timeout(code: code, address: self?.remoteAddress ?? "?")) }
         }
         promise.futureResult.whenComplete { _ in timer.cancel() }
-        channel.writeAndFlush(command).whenFailure { [weak self] error in
+        send(command).whenFailure { [weak self] error in
             self?.removePending(opaque)?.fail(error)
         }
         return promise.futureResult
@@ -90,19 +100,44 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
             s.nextOpaque = s.nextOpaque == Int32.max ? 1 : s.nextOpaque + 1
             return s.nextOpaque
         }
-        channel.writeAndFlush(command, promise: nil)
+        send(command, promise: nil)
     }
 
     /// Writes a response (or anything else already complete) as is.
     public func write(_ command: RemotingCommand) {
-        channel.writeAndFlush(command, promise: nil)
+        send(command, promise: nil)
+    }
+
+    private func send(_ command: RemotingCommand) -> EventLoopFuture<Void> {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        send(command, promise: promise)
+        return promise.futureResult
+    }
+
+    private func send(_ command: RemotingCommand, promise: EventLoopPromise<Void>?) {
+        if channel.eventLoop.inEventLoop, inReadBurst.load(ordering: .relaxed) {
+            channel.write(command, promise: promise)
+            flushPending.store(true, ordering: .relaxed)
+        } else {
+            channel.writeAndFlush(command, promise: promise)
+        }
+    }
+
+    // MARK: - Called by the pipeline handler, on the event loop
+
+    func readBurstStarted() {
+        inReadBurst.store(true, ordering: .relaxed)
+    }
+
+    /// Ends the burst; true when queued writes need the flush.
+    func readBurstEnded() -> Bool {
+        inReadBurst.store(false, ordering: .relaxed)
+        return flushPending.exchange(false, ordering: .relaxed)
     }
 
     public func close() {
         channel.close(promise: nil)
     }
-
-    // MARK: - Called by the pipeline handler
 
     func removePending(_ opaque: Int32) -> EventLoopPromise<RemotingCommand>? {
         state.withLockedValue { $0.pending.removeValue(forKey: opaque) }

@@ -85,7 +85,7 @@ import TernSystem
 
             let space = try FileSystem.diskSpace(dir)
             #expect(space.total > 0)
-            #expect(space.available >= 0 && space.available <= space.total)
+            #expect(space.free >= 0 && space.free <= space.total)
         }
     }
 

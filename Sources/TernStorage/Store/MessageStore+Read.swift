@@ -138,8 +138,8 @@ extension MessageStore {
         let dispatched = dispatcher.dispatched
         while deleted < config.retentionBatch {
             let diskFull: Bool = {
-                guard let (total, available) = try? FileSystem.diskSpace(config.root), total > 0 else { return false }
-                return Double(total - available) / Double(total) > config.diskMaxUsedRatio
+                guard let (total, free) = try? FileSystem.diskSpace(config.root), total > 0 else { return false }
+                return Double(total - free) / Double(total) > config.diskMaxUsedRatio
             }()
             let m = try log.deleteOldestSegment { seg in
                 guard seg.end <= dispatched else { return false }

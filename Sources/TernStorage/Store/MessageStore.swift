@@ -185,7 +185,8 @@ public final class MessageStore: Sendable {
 
     /// Registers the hook called after each index batch with the touched queues' new max offsets.
     public func onDispatch(_ listener: (@Sendable ([QueueKey: Int64]) -> Void)?) {
-        dispatcher.listener.withLock { $0 = listener }
+        let box = listener.map(DispatchListener.init)
+        dispatcher.listener.withLock { $0 = box }
     }
 
     // MARK: Closing
