@@ -16,7 +16,7 @@ import Testing
     @Test func createAndDeleteTopicOnClusterMasters() async throws {
         let broker = try await FakeServer.start(group: group) { _ in Canned.response() }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let admin = AdminClient(runtime: runtime)
         let targets = try await admin.createTopic(TopicConfig(topicName: "NEW", readQueueNums: 3, writeQueueNums: 5, perm: 6), cluster: "C")
@@ -46,7 +46,7 @@ import Testing
             }
         }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let admin = AdminClient(runtime: runtime)
         let stats = try await admin.topicStats(topic: "T")
@@ -79,7 +79,7 @@ import Testing
         }
         port.withLock { $0 = broker.port }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let admin = AdminClient(runtime: runtime)
         let found = try await admin.queryMessages(topic: "T", key: "order-1")

@@ -23,7 +23,7 @@ import Testing
                             body: ByteBuffer(bytes: plain + packed), remark: "FOUND")
         }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let consumer = PullConsumer(runtime: runtime, group: "CG")
         let queues = try await consumer.queues(topic: "T")
@@ -64,7 +64,7 @@ import Testing
             Canned.response(code.value, ["nextBeginOffset": "3", "minOffset": "1", "maxOffset": "3"])
         }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let consumer = PullConsumer(runtime: runtime, group: "CG")
         let q = MessageQueue(topic: "T", brokerName: "broker-a", queueId: 0)
@@ -94,7 +94,7 @@ import Testing
             }
         }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let consumer = PullConsumer(runtime: runtime, group: "CG")
         let q0 = MessageQueue(topic: "T", brokerName: "broker-a", queueId: 0)
@@ -122,10 +122,12 @@ import Testing
     @Test func unansweredRequestTimesOut() async throws {
         let broker = try await FakeServer.start(group: group) { _ in nil }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        var options = ClientOptions(nameServer: ns.address)
+        var options = ClientOptions.forTests(nameServer: ns.address)
         options.requestTimeout = .milliseconds(200)
         let runtime = ClientRuntime(options: options, group: group)
         defer { runtime.shutdown() }
+        // The route is pinned so only the broker call runs under the 200 ms timeout.
+        runtime.pinRoute(topic: "T", brokerAddress: broker.address, queues: 4)
         let consumer = PullConsumer(runtime: runtime, group: "CG")
         let start = ContinuousClock.now
         await #expect(throws: TransportError.timeout(code: RequestCode.getMaxOffset, address: broker.address)) {
@@ -137,10 +139,10 @@ import Testing
     }
 
     @Test func unreachableNameServerFailsAndFailoverWorks() async throws {
-        let dead = try await FakeServer.start(group: group) { _ in nil }
-        let deadAddress = dead.address
-        await dead.stop()
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: deadAddress), group: group)
+        // Port 1 on loopback: nothing listens there (a stopped test server's port could be reused by a
+        // parallel test).
+        let deadAddress = "127.0.0.1:1"
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: deadAddress), group: group)
         defer { runtime.shutdown() }
         await #expect {
             _ = try await AdminClient(runtime: runtime).topicList()
@@ -152,18 +154,16 @@ import Testing
         }
 
         let live = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: "127.0.0.1:1"))
-        let both = ClientRuntime(options: ClientOptions(nameServer: "\(deadAddress);\(live.address)"), group: group)
+        let both = ClientRuntime(options: ClientOptions.forTests(nameServer: "\(deadAddress);\(live.address)"), group: group)
         defer { both.shutdown() }
         #expect(try await AdminClient(runtime: both).topicList() == ["A-first", "T"])
         await live.stop()
     }
 
     @Test func sendToDeadBrokerFailsWithConnectError() async throws {
-        let dead = try await FakeServer.start(group: group) { _ in nil }
-        let deadAddress = dead.address
-        await dead.stop()
+        let deadAddress = "127.0.0.1:1"  // nothing listens on port 1
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: deadAddress))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         await #expect(throws: TransportError.self) {
             _ = try await Producer(runtime: runtime).send(topic: "T", body: [1])

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import TernClient
 import TernMessage
 import TernProtocol
 import TernRemoting
@@ -186,4 +187,15 @@ final class WireCaptureServer: Sendable {
     }
 
     func stop() async { try? await channel.close() }
+}
+
+extension ClientOptions {
+    /// Options for tests: the default 3 s request and connect timeouts are too tight when `swift test` runs
+    /// every suite in parallel on a loaded 2-core CI machine. Tests of the timeout path set their own.
+    static func forTests(nameServer: String) -> ClientOptions {
+        var o = ClientOptions(nameServer: nameServer)
+        o.requestTimeout = .seconds(15)
+        o.connectTimeout = .seconds(15)
+        return o
+    }
 }

@@ -19,7 +19,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
     @Test func routeLookupAndV2SendFields() async throws {
         let broker = try await FakeServer.start(group: group, answer: Canned.sendAnswer(storeHost: "127.0.0.1:10911"))
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         var options = ProducerOptions()
         options.group = "PG"
@@ -64,7 +64,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
         let send = Canned.sendAnswer(storeHost: "127.0.0.1:10911")
         let broker = try await WireCaptureServer.start(group: group, answer: send)
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         var options = ProducerOptions()
         options.useV2Header = false
@@ -85,7 +85,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
     @Test func binaryHeaderRoundTrip() async throws {
         let broker = try await FakeServer.start(group: group, answer: Canned.sendAnswer(storeHost: "127.0.0.1:10911"))
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        var options = ClientOptions(nameServer: ns.address)
+        var options = ClientOptions.forTests(nameServer: ns.address)
         options.headerEncoding = .binary
         let runtime = ClientRuntime(options: options, group: group)
         defer { runtime.shutdown() }
@@ -108,7 +108,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
                              "queueOffset": "5"])
         }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let entries = [BatchEntry(body: Array("one".utf8), tags: "a", keys: ["k"]), BatchEntry(body: Array("two".utf8), flag: 3)]
         let r = try await Producer(runtime: runtime).sendBatch(topic: "T", messages: entries)
@@ -138,7 +138,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
     @Test func largeBodiesAreCompressed() async throws {
         let broker = try await FakeServer.start(group: group, answer: Canned.sendAnswer(storeHost: "127.0.0.1:10911"))
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         let body = [UInt8](repeating: 65, count: 10_000)
         _ = try await Producer(runtime: runtime).send(topic: "T", body: body)
@@ -154,7 +154,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
     @Test func brokerErrorsRetryOtherQueuesThenFail() async throws {
         let broker = try await FakeServer.start(group: group) { _ in Canned.response(ResponseCode.systemError, remark: "disk on fire") }
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         await #expect(throws: ClientError.response(code: 1, remark: "disk on fire", address: broker.address)) {
             _ = try await Producer(runtime: runtime).send(topic: "T", body: [1])
@@ -164,7 +164,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
         // A non-retriable code fails at once.
         let busy = try await FakeServer.start(group: group) { _ in Canned.response(ResponseCode.systemBusy) }
         let ns2 = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: busy.address))
-        let runtime2 = ClientRuntime(options: ClientOptions(nameServer: ns2.address), group: group)
+        let runtime2 = ClientRuntime(options: ClientOptions.forTests(nameServer: ns2.address), group: group)
         defer { runtime2.shutdown() }
         await #expect(throws: ClientError.self) { _ = try await Producer(runtime: runtime2).send(topic: "T", body: [1]) }
         #expect(busy.requests.count == 1)
@@ -176,7 +176,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
         let down = Locked(false)
         let routes = Canned.nameServer(topic: "T", brokerAddress: broker.address)
         let ns = try await FakeServer.start(group: group) { down.value ? nil : routes($0) }
-        var options = ClientOptions(nameServer: ns.address)
+        var options = ClientOptions.forTests(nameServer: ns.address)
         options.routeTTL = .milliseconds(1)
         // Long enough for a loaded machine to answer the first lookup; the stale-route path after the name
         // server goes quiet still times out within the test.
@@ -206,7 +206,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
 
     @Test func pinnedRouteNeedsNoNameServer() async throws {
         let broker = try await FakeServer.start(group: group, answer: Canned.sendAnswer(storeHost: "127.0.0.1:10911"))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ""), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ""), group: group)
         defer { runtime.shutdown() }
         runtime.pinRoute(topic: "T", brokerAddress: broker.address, queues: 3)
         let producer = Producer(runtime: runtime)
@@ -222,7 +222,7 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
 
     @Test func unknownTopicIsReported() async throws {
         let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: "127.0.0.1:1"))
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: ns.address), group: group)
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
         defer { runtime.shutdown() }
         await #expect(throws: ClientError.topicNotFound("Nope")) {
             _ = try await Producer(runtime: runtime).send(topic: "Nope", body: [1])

@@ -1,7 +1,16 @@
-"""Broker features the C++ client reaches without special API: delayed delivery and consumer retry."""
+"""Broker features the C++ client reaches without special API: delayed delivery and consumer retry.
+
+These are acceptance tests for issue 4 (message semantics), which is not built yet: they are marked
+`issue4` and deselected by `tools/test` (run them with `tools/test --compat-only -m issue4`). Today they fail:
+delay levels are not applied and CONSUMER_SEND_MSG_BACK (36) answers REQUEST_CODE_NOT_SUPPORTED.
+"""
 import time
 
+import pytest
+
 from harness import assert_exact, wait_for
+
+pytestmark = pytest.mark.issue4
 
 
 def test_delay_level(h):
