@@ -45,8 +45,9 @@ def tail(path, lines=120):
 class Broker:
     """`tern standalone` on free ports over one store directory; restartable on the same ports and store."""
 
-    def __init__(self, binary, workdir, conf=None):
+    def __init__(self, binary, workdir, conf=None, http_port=None):
         self.binary = binary
+        self.http_port = http_port
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.store = os.path.join(workdir, "store")
@@ -76,7 +77,8 @@ class Broker:
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [self.binary, "standalone", "-c", self.conf_path, "--store", self.store,
-             "--namesrv-port", str(self.namesrv_port), "--broker-port", str(self.broker_port)],
+             "--namesrv-port", str(self.namesrv_port), "--broker-port", str(self.broker_port)]
+            + (["--http-port", str(self.http_port)] if self.http_port else []),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.workdir)
         log.close()
 
@@ -257,13 +259,13 @@ class Harness:
 
     # -- processes
 
-    def broker(self, conf=None):
-        b = Broker(self.binary, os.path.join(self.workdir, "broker%d" % len(self.brokers)), conf)
+    def broker(self, conf=None, http_port=None):
+        b = Broker(self.binary, os.path.join(self.workdir, "broker%d" % len(self.brokers)), conf, http_port)
         self.brokers.append(b)
         return b.start()
 
     def _agent(self, kind, broker, cfg, wait_started):
-        cfg["namesrv"] = broker.namesrv
+        cfg.setdefault("namesrv", broker.namesrv)
         a = Agent(self, kind, cfg, "%s%d" % (kind, len(self.agents)))
         self.agents.append(a)
         if wait_started:

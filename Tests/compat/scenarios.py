@@ -146,10 +146,18 @@ def send_async_all(producer, msgs, timeout):
     return [r if r is not None else {"ok": False, "error": "no callback"} for r in results]
 
 
+def set_namesrv(client, cfg):
+    """A name-server address list, or (cfg "namesrv_domain") the URL of the HTTP address document."""
+    if cfg.get("namesrv_domain"):
+        client.set_namesrv_domain(cfg["namesrv_domain"])
+    else:
+        client.set_namesrv_addr(cfg["namesrv"])
+
+
 def run_producer(cfg):
     watchdog(cfg.get("deadline", 120), "producer")
     p = Producer(cfg.get("group", "compat_producer"))
-    p.set_namesrv_addr(cfg["namesrv"])
+    set_namesrv(p, cfg)
     if cfg.get("timeout_ms"):
         p.set_timeout(int(cfg["timeout_ms"]))
     if cfg.get("max_message_size"):
@@ -210,7 +218,7 @@ def run_push(cfg):
     watchdog(cfg.get("deadline", 120), "push")
     model = MessageModel.BROADCASTING if cfg.get("broadcast") else MessageModel.CLUSTERING
     c = PushConsumer(cfg["group"], orderly=bool(cfg.get("orderly")), message_model=model)
-    c.set_namesrv_addr(cfg["namesrv"])
+    set_namesrv(c, cfg)
     if cfg.get("threads"):
         c.set_thread_count(int(cfg["threads"]))
     prop_names = cfg.get("props", [])
@@ -256,7 +264,7 @@ def run_push(cfg):
 def run_pull(cfg):
     watchdog(cfg.get("deadline", 60), "pull")
     c = PullConsumer(cfg["group"])
-    c.set_namesrv_addr(cfg["namesrv"])
+    set_namesrv(c, cfg)
     c.start()
     topic = cfg["topic"]
     # The wrapper keeps offsets in a class-level table keyed "%s@%s" % (mq.topic, mq.queueId), where mq.topic
