@@ -195,6 +195,26 @@ struct NameServerFixture {
         await ns.stop()
     }
 
+    @Test func brokerRegistersWithEveryIndependentNameServer() async throws {
+        let a = try await NameServerFixture.start()
+        let b = try await NameServerFixture.start()
+        let dir = NSTemporaryDirectory() + "tern-ns-e2e-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let broker = try await Self.startBroker(namesrv: [a.address, b.address], group: group, dir: dir)
+        try broker.context.topics.update(TopicConfig(topicName: "Both", readQueueNums: 2, writeQueueNums: 2))
+        for ns in [a, b] {
+            #expect(try await eventually { try await ns.route("Both")?.queueDatas.first?.writeQueueNums == 2 })
+        }
+        // One name server going away does not stop registration with the other.
+        await a.stop()
+        try broker.context.topics.update(TopicConfig(topicName: "OnlyB", readQueueNums: 1, writeQueueNums: 1))
+        #expect(try await eventually { try await b.route("OnlyB") != nil })
+        await broker.shutdown()
+        try await group.shutdownGracefully()
+        await b.stop()
+    }
+
     @Test func brokerReconnectsToARestartedNameServer() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let first = try await NameServerFixture.start(group: group)
