@@ -15,6 +15,9 @@ public final class BrokerContext: Sendable {
     /// STOREHOST of records written here: `brokerIP1:listenPort`, which clients use for send-back and
     /// to decode offset message ids.
     public let storeHost: HostAddress
+    /// Connected producers and consumers by group (heartbeats): consumer lists and notifications, and the
+    /// way back to a producer (transaction check-back) or a requester (request/reply).
+    let clients = ClientRegistry()
 
     public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
                 logger: Logger) throws {

@@ -23,7 +23,7 @@ final class ConsumerProcessor: BrokerProcessor {
     static let retryTopicPrefix = "%RETRY%"
 
     let context: BrokerContext
-    let clients = ClientRegistry()
+    var clients: ClientRegistry { context.clients }
     let offsets: OffsetService
     let locks: LockManager
     let pulls: PullService
@@ -33,7 +33,7 @@ final class ConsumerProcessor: BrokerProcessor {
         self.context = context
         offsets = OffsetService(index: context.store.index, logger: context.logger)
         locks = LockManager(leaseMillis: context.config.lockMaxLiveTimeMillis)
-        pulls = PullService(context: context, clients: clients, offsets: offsets)
+        pulls = PullService(context: context, clients: context.clients, offsets: offsets)
         let task = context.group.next().scheduleRepeatedTask(initialDelay: Self.expiryScanPeriod, delay: Self.expiryScanPeriod) {
             [weak self] _ in self?.removeExpiredClients()
         }
