@@ -1,7 +1,9 @@
 /// The `extFields` of a command: a string-to-string map that keeps insertion order.
 ///
 /// Storage is an array of pairs with linear lookup: headers carry about 15 fields, for which a scan beats
-/// hashing, and the order makes encoded output deterministic. Decoders cap the count
+/// hashing, and the order makes encoded output deterministic. A parallel array of key signatures (length and
+/// first/last bytes) lets the scan compare integers and run a string comparison only on a signature match
+/// (string `==` on unequal strings took a slow path that showed in send-path profiles). Decoders cap the count
 /// (``RemotingLimits/extFieldsCountMax``) so a hostile header cannot make insertion quadratic in a large number.
 ///
 /// Invariant: keys are unique. Setting an existing key replaces its value in place; setting `nil` removes it.
@@ -13,12 +15,16 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     public typealias Element = (key: String, value: String)
 
     private var entries: [Element]
+    /// `signatures[i] == signature(entries[i].key)`; keys that are `==` have equal signatures or one is 0.
+    private var signatures: [UInt32]
 
-    public init() { entries = [] }
+    public init() { entries = []; signatures = [] }
 
     public init(dictionaryLiteral elements: (String, String)...) {
         entries = []
+        signatures = []
         entries.reserveCapacity(elements.count)
+        signatures.reserveCapacity(elements.count)
         for (key, value) in elements { self[key] = value }
     }
 
@@ -30,7 +36,10 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     public func makeIterator() -> IndexingIterator<[Element]> { entries.makeIterator() }
 
-    public mutating func reserveCapacity(_ minimumCapacity: Int) { entries.reserveCapacity(minimumCapacity) }
+    public mutating func reserveCapacity(_ minimumCapacity: Int) {
+        entries.reserveCapacity(minimumCapacity)
+        signatures.reserveCapacity(minimumCapacity)
+    }
 
     /// The value for `key`; assigning `nil` removes the field.
     public subscript(key: String) -> String? {
@@ -39,18 +48,39 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
             return entries[index].value
         }
         set {
-            let existing = index(of: key)
+            let signature = Self.signature(key)
+            let existing = index(of: key, signature: signature)
             switch (existing, newValue) {
             case (let index?, let value?): entries[index].value = value
-            case (let index?, nil): entries.remove(at: index)
-            case (nil, let value?): entries.append((key, value))
+            case (let index?, nil):
+                entries.remove(at: index)
+                signatures.remove(at: index)
+            case (nil, let value?):
+                entries.append((key, value))
+                signatures.append(signature)
             case (nil, nil): break
             }
         }
     }
 
-    private func index(of key: String) -> Int? {
-        entries.firstIndex(where: { $0.key == key })
+    private func index(of key: String) -> Int? { index(of: key, signature: Self.signature(key)) }
+
+    private func index(of key: String, signature: UInt32) -> Int? {
+        var i = 0
+        for s in signatures {
+            if s == signature || s == 0 || signature == 0, entries[i].key == key { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// UTF-8 length (low 16 bits, saturated) and first and last bytes of an ASCII key. 0 (matches every
+    /// signature) for empty and non-ASCII keys: String `==` is canonical equivalence, under which a non-ASCII
+    /// key can equal one of another length (U+212A KELVIN SIGN == "K").
+    private static func signature(_ key: String) -> UInt32 {
+        let utf8 = key.utf8
+        guard let first = utf8.first, let last = utf8.last, utf8.allSatisfy({ $0 < 0x80 }) else { return 0 }
+        return UInt32(Swift.min(utf8.count, 0xFFFF)) | UInt32(first) << 16 | UInt32(last) << 24
     }
 
     public static func == (lhs: RemotingExtFields, rhs: RemotingExtFields) -> Bool {

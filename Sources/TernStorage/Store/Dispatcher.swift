@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import TernMessage
 
@@ -28,14 +29,25 @@ final class Dispatcher: Sendable {
         dispatchedOffset.store(checkpoint.offset, ordering: .releasing)
     }
 
+    /// How long the thread naps between batches while appends keep coming.
+    static let napSeconds = 0.000_1
+
     var dispatched: Int64 { dispatchedOffset.load(ordering: .acquiring) }
     var failed: String? { failure.withLock { $0 } }
 
     func start() {
         worker.start { [self] t in
+            var napped = false
             while t.isRunning {
                 do {
-                    if try dispatchAvailable() == 0 {
+                    if try dispatchAvailable() > 0 || !napped {
+                        // Busy: nap without raising the sleeping flag, so appends meanwhile skip the futex
+                        // wake (a syscall on the event loop per message) and land in one larger batch (one
+                        // LMDB commit). Bounds the added indexing delay to the nap; idle after one empty nap.
+                        napped = true
+                        Thread.sleep(forTimeInterval: Self.napSeconds)
+                    } else {
+                        napped = false
                         t.sleep(maxMillis: 10) { log.writePosition > dispatched }
                     }
                 } catch {
