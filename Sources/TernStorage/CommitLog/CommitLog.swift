@@ -50,6 +50,8 @@ final class CommitLog: Sendable {
     private let prepared = Mutex<Segment?>(nil)
     /// The active segment is prefaulted up to here (see `prefaultAhead`).
     private let prefaultedUpTo = Mutex<Int64>(0)
+    /// The active segment's pages below this offset have been unmapped (see `releaseActiveTail`).
+    private let activeReleasedUpTo = Mutex<Int64>(0)
     /// Segments below this offset have had their mapped pages released (see `releaseFlushedSegments`).
     private let releasedBelow = Mutex<Int64>(0)
 
@@ -111,14 +113,14 @@ final class CommitLog: Sendable {
 
     /// Creates and prefaults the segment after the current one so the writer never waits for it. Called by
     /// the background service when the writer passes half of its segment.
-    func prepareNextSegment() throws {
+    func prepareNextSegment(prefaultBytes: Int = .max) throws {
         let base: Int64? = writer.withLock { w in
             guard w.requestedPrepare, let cur = w.current else { return nil }
             return cur.end
         }
         guard let base, prepared.withLock({ $0?.base != base }) else { return }
         let seg = try createSegment(base: base)
-        if prefault { seg.file.prefault(0..<seg.size) }  // nobody uses it yet: safe
+        if prefault { seg.file.prefault(0..<min(seg.size, prefaultBytes)) }  // nobody uses it yet: safe
         prepared.withLock { $0 = seg }
     }
 
@@ -343,6 +345,22 @@ final class CommitLog: Sendable {
             released += 1
         }
         return released
+    }
+
+    /// Unmaps the active segment's pages that are flushed and more than `keep` bytes behind the writer
+    /// (MADV_DONTNEED on a shared file mapping keeps them in the page cache). Returns bytes released.
+    @discardableResult
+    func releaseActiveTail(flushed: Int64, keep: Int) -> Int64 {
+        let (seg, position) = writer.withLock { ($0.current, $0.position) }
+        guard let seg else { return 0 }
+        let page = Int64(MappedFile.pageSize)
+        var upTo = min(flushed, position - Int64(keep))
+        upTo -= upTo % page
+        let from = activeReleasedUpTo.withLock { max($0, seg.base) }
+        guard upTo > from, upTo <= seg.end else { return 0 }
+        seg.file.advise(.dontNeed, Int(from - seg.base)..<Int(upTo - seg.base))
+        activeReleasedUpTo.withLock { $0 = upTo }
+        return upTo - from
     }
 
     /// msync of every segment overlapping [from, to).

@@ -57,14 +57,16 @@ public final class MessageStore: Sendable {
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
         dispatcher.start()
         flusher.start()
+        let window = config.prefaultWindowBytes, keep = config.residentTailBytes
         housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
             while t.isRunning {
                 t.sleep(maxMillis: 20)
                 log.releaseFlushedSegments(flushed: flusher.flushed)
-                log.prefaultAhead(window: 64 << 20)
+                log.releaseActiveTail(flushed: flusher.flushed, keep: keep)
+                log.prefaultAhead(window: window)
                 if log.wantsNextSegment {
-                    do { try log.prepareNextSegment() } catch {
+                    do { try log.prepareNextSegment(prefaultBytes: window) } catch {
                         logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
                     }
                 }

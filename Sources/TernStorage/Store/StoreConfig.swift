@@ -43,6 +43,13 @@ public struct StoreConfig: Sendable {
     public var maxDispatchLagBytes: Int64 = 32 << 20
     /// Fault in the next segment's pages ahead of the writer.
     public var prefaultSegments: Bool = true
+    /// How far ahead of the writer log pages are faulted in (and, for a new segment, how much of it is faulted
+    /// in before the writer reaches it). Bounds the idle resident set: an idle broker maps about this much log.
+    public var prefaultWindowBytes: Int = 16 << 20
+    /// Flushed log pages of the active segment further than this behind the writer are unmapped
+    /// (MADV_DONTNEED: they stay in the page cache, readers take a minor fault), so the resident set stays
+    /// bounded instead of growing to the 1 GiB segment size; recent messages, which consumers read, stay mapped.
+    public var residentTailBytes: Int = 32 << 20
     /// LMDB map size (virtual address space; the file grows as needed).
     public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
 
