@@ -92,12 +92,15 @@ final class TransactionService: Sendable {
         init(_ remark: String) { self.remark = remark }
     }
 
-    /// Why the half at `offset` takes no more outcomes, or nil while it is open.
+    /// Why the half at `offset` takes no more outcomes, or nil while it is open. Outcomes not yet indexed are
+    /// in `pending`, so an index lagging behind the log never lets a second outcome through.
     private func closedReason(_ offset: Int64, _ pending: [Int64: Int64]) -> String? {
         if pending[offset] != nil { return "the transaction of the half message at \(offset) has already ended" }
         let state = (try? store.index.transactionState(offset)) ?? nil
         switch state {
         case .half: return nil
+        // Not indexed yet (END_TRANSACTION right after the send): the caller checked it is a half record.
+        case nil where offset >= store.dispatchedOffset: return nil
         case nil: return "no transaction state for the half message at \(offset)"
         case let s?: return "the transaction of the half message at \(offset) has already ended (\(s))"
         }
