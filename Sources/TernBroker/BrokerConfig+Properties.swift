@@ -7,8 +7,7 @@ extension BrokerConfig {
     /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning).
     static let acceptedButIgnored: Set<String> = [
         "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
-        "messageDelayLevel", "enablePropertyFilter", "transactionTimeOut", "transactionCheckInterval",
-        "transactionCheckMax", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
+        "messageDelayLevel", "enablePropertyFilter", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage", "traceTopicEnable", "msgTraceTopicName", "aclEnable",
         "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
         "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
@@ -80,6 +79,11 @@ extension BrokerConfig {
         case "clientChannelMaxIdleTimeSeconds": clientChannelMaxIdleTimeSeconds = try int(1...86_400)
         case "mappedFileSizeCommitLog": mappedFileSizeCommitLog = try int((1 << 20)...(1 << 32))
         case "fileReservedTime": fileReservedTime = try int(1...100_000)
+        case "transactionTimeOut": transactionTimeOut = Int64(try int(0...86_400_000))
+        case "transactionCheckInterval": transactionCheckInterval = Int64(try int(10...86_400_000))
+        case "transactionCheckMax": transactionCheckMax = try int(0...1_000)
+        case "rejectTransactionMessage": rejectTransactionMessage = try bool()
+        case "storeReplyMessageEnable": storeReplyMessageEnable = try bool()
         default:
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"

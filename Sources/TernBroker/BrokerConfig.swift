@@ -43,6 +43,17 @@ public struct BrokerConfig: Sendable, Equatable {
     public var fileReservedTime = 72
     /// Ordered-consumption queue lock lease (`rocketmq.broker.rebalance.lockMaxLiveTime`, 60 s).
     public var lockMaxLiveTimeMillis: Int64 = 60_000
+    // Transactions (features.md §2) and request / reply.
+    /// A half message gets its first check-back this long after it was born (`transactionTimeOut`, ms).
+    public var transactionTimeOut: Int64 = 6_000
+    /// Period of the check-back scan (`transactionCheckInterval`, ms).
+    public var transactionCheckInterval: Int64 = 60_000
+    /// Check-backs before an unresolved half message is discarded (`transactionCheckMax`).
+    public var transactionCheckMax = 15
+    /// Refuse transactional sends with NO_PERMISSION (`rejectTransactionMessage`).
+    public var rejectTransactionMessage = false
+    /// Store reply messages as well as pushing them to the requester (`storeReplyMessageEnable`).
+    public var storeReplyMessageEnable = true
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
 

@@ -140,6 +140,16 @@ final class ClientRegistry: Sendable {
         state.withLockedValue { $0.consumers[group]?.subscriptions[topic] }
     }
 
+    /// A live connection of the client with heartbeat id `clientId`, producers first (request / reply pushes).
+    func connection(clientId: String) -> RemotingConnection? {
+        state.withLockedValue { s in
+            let producers = s.producers.values.lazy.flatMap(\.values)
+            let consumers = s.consumers.values.lazy.flatMap(\.clients.values)
+            return producers.first { $0.clientId == clientId && $0.connection.isActive }?.connection
+                ?? consumers.first { $0.clientId == clientId && $0.connection.isActive }?.connection
+        }
+    }
+
     /// Live connections of a producer group (transaction check-backs go to one of them).
     func producerConnections(group: String) -> [RemotingConnection] {
         state.withLockedValue { s in (s.producers[group]?.values.map(\.connection) ?? []).filter(\.isActive) }

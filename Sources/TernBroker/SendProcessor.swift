@@ -117,12 +117,13 @@ final class SendProcessor: BrokerProcessor {
         // Issue 4: TRAN_MSG / prepared sysFlag diverts to RMQ_SYS_TRANS_HALF_TOPIC, DELAY to SCHEDULE_TOPIC_XXXX,
         // and a %RETRY% send past its max reconsume times to %DLQ%; for now all are stored as sent.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
-        let draft = MessageDraft(
+        var draft = MessageDraft(
             topic: Array(topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
             bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: context.storeHost,
             reconsumeTimes: header.reconsumeTimes,
             body: body.map { Array($0.readableBytesView) } ?? [],
             properties: Array(header.properties.utf8))
+        if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
         return .success([draft])
     }
 
@@ -156,7 +157,7 @@ final class SendProcessor: BrokerProcessor {
         fields["msgId"] = results.count == 1
             ? MessageId.offsetId(storeHost: storeHost, physicalOffset: first.physicalOffset)
             : results.map { MessageId.offsetId(storeHost: storeHost, physicalOffset: $0.physicalOffset) }.joined(separator: ",")
-        fields.set("queueId", drafts[0].queueId)
+        fields.set("queueId", SendHooks.responseQueueId(drafts[0]))
         fields.set("queueOffset", first.queueOffset)
         fields["MSG_REGION"] = "DefaultRegion"
         fields["TRACE_ON"] = "true"

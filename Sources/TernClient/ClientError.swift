@@ -14,6 +14,8 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     /// No configured name server could be reached (`reason`: the last transport error).
     case nameServerUnreachable([String], reason: String)
+    /// No reply to a request message (``Producer/request(topic:body:tags:keys:properties:timeout:)``) in time.
+    case replyTimeout(correlationId: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidArgument(let reason): "invalid argument: \(reason)"
         case .nameServerUnreachable(let servers, let reason):
             "name server \(servers.joined(separator: ";")) unreachable: \(reason)"
+        case .replyTimeout(let id): "no reply to request \(id) in time"
         }
     }
 

@@ -14,6 +14,11 @@ public final class ClientRuntime: Sendable {
     public let options: ClientOptions
     public let group: any EventLoopGroup
     let pool: ConnectionPool
+    /// This client's id in heartbeats (`ip@pid#n` style): brokers push replies to it and route check-backs by it.
+    public let clientId: String
+    /// Requests brokers send to this client (transaction check-backs, reply pushes).
+    let inbound = ClientInbound()
+    let heartbeats = HeartbeatTargets()
 
     private struct CachedRoute {
         var info: TopicRouteInfo
@@ -26,12 +31,14 @@ public final class ClientRuntime: Sendable {
     public init(options: ClientOptions, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.options = options
         self.group = group
+        self.clientId = ClientInbound.makeClientId()
         self.pool = ConnectionPool(group: group, perAddress: options.connectionsPerAddress,
-                                   connectTimeout: options.connectTimeout)
+                                   connectTimeout: options.connectTimeout, handler: inbound)
     }
 
     /// Closes every connection. Requests still in flight fail.
     public func shutdown() {
+        heartbeats.stop()
         pool.close()
     }
 

@@ -26,10 +26,13 @@ final class ConnectionPool: Sendable {
     let group: any EventLoopGroup
     private let perAddress: Int
     private let connectTimeout: TimeAmount
+    /// Serves requests the broker sends on these connections (check-backs, reply pushes).
+    private let handler: (any RemotingRequestHandler)?
     private let state = NIOLockedValueBox(State())
 
-    init(group: any EventLoopGroup, perAddress: Int, connectTimeout: TimeAmount) {
+    init(group: any EventLoopGroup, perAddress: Int, connectTimeout: TimeAmount, handler: (any RemotingRequestHandler)? = nil) {
         self.group = group
+        self.handler = handler
         self.perAddress = max(1, perAddress)
         self.connectTimeout = connectTimeout
     }
@@ -71,7 +74,7 @@ final class ConnectionPool: Sendable {
         case .pending(let f): return f
         case .closed: return loop.makeFailedFuture(TransportError.connectionClosed(address))
         case .connect(let slot, let id, let promise):
-            let attempt = RemotingClient.connect(to: address, group: loop, handler: nil, connectTimeout: connectTimeout)
+            let attempt = RemotingClient.connect(to: address, group: loop, handler: handler, connectTimeout: connectTimeout)
             attempt.whenComplete { result in
                 let keep: Bool = self.state.withLockedValue { s in
                     guard var entry = s.entries[address], case .connecting(let current, _) = entry.slots[slot],

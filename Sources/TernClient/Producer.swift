@@ -97,6 +97,17 @@ public final class Producer: Sendable {
     public func sendFuture(topic: String, body: ByteBuffer, tags: String? = nil, keys: [String] = [],
                            properties: [String: String] = [:], queue: MessageQueue? = nil,
                            flag: Int32 = 0) -> EventLoopFuture<SendResult> {
+        do {
+            return dispatch(try prepareSingle(topic: topic, body: body, tags: tags, keys: keys, properties: properties, flag: flag),
+                            fixedQueue: queue)
+        } catch {
+            return runtime.group.next().makeFailedFuture(error)
+        }
+    }
+
+    /// One message ready to send: user properties, WAIT, a new UNIQ_KEY, the body compressed when large.
+    func prepareSingle(topic: String, body: ByteBuffer, tags: String?, keys: [String], properties: [String: String],
+                       flag: Int32) throws -> PreparedSend {
         let uniqueKey = UniqueKey.next()
         var entries = Self.userProperties(tags: tags, keys: keys, properties: properties)
         entries.append((MessageProperties.wait, "true"))
@@ -104,16 +115,11 @@ public final class Producer: Sendable {
         var payload = body
         var sysFlag: Int32 = 0
         if let threshold = options.compressBodyOver, body.readableBytes >= threshold {
-            do {
-                payload = try Zlib.deflate(body)
-                sysFlag |= SysFlag.compressed
-            } catch {
-                return runtime.group.next().makeFailedFuture(error)
-            }
+            payload = try Zlib.deflate(body)
+            sysFlag |= SysFlag.compressed
         }
-        let send = PreparedSend(topic: topic, body: payload, properties: MessageProperties.encode(entries),
-                                sysFlag: sysFlag, flag: flag, batch: false, uniqueKey: uniqueKey)
-        return dispatch(send, fixedQueue: queue)
+        return PreparedSend(topic: topic, body: payload, properties: MessageProperties.encode(entries),
+                            sysFlag: sysFlag, flag: flag, batch: false, uniqueKey: uniqueKey)
     }
 
     // MARK: - Batches
@@ -154,7 +160,7 @@ public final class Producer: Sendable {
         return entries
     }
 
-    private func dispatch(_ send: PreparedSend, fixedQueue: MessageQueue?) -> EventLoopFuture<SendResult> {
+    func dispatch(_ send: PreparedSend, fixedQueue: MessageQueue?) -> EventLoopFuture<SendResult> {
         if let route = runtime.cachedRoute(topic: send.topic) { return attempt(send, route, fixedQueue, 0) }
         return runtime.route(topic: send.topic).flatMap { self.attempt(send, $0, fixedQueue, 0) }
     }
@@ -175,13 +181,15 @@ public final class Producer: Sendable {
         }
         let code: Int
         if send.batch { code = options.useV2Header ? RequestCode.sendBatchMessage : RequestCode.sendMessage }
+        else if send.reply { code = options.useV2Header ? RequestCode.sendReplyMessageV2 : RequestCode.sendReplyMessage }
         else { code = options.useV2Header ? RequestCode.sendMessageV2 : RequestCode.sendMessage }
         let request = runtime.makeRequest(code: code, extFields: send.header(queueId: Int32(truncatingIfNeeded: queue.queueId), options: options),
                                           body: send.body)
         return runtime.invoke(address, request, timeout: options.sendTimeout)
             .flatMapThrowing { try Self.result(of: $0, queue: queue, address: address, uniqueKey: send.uniqueKey) }
             .flatMapError { error in
-                guard fixedQueue == nil, n < self.options.retries, Self.isRetriable(error) else {
+                // A reply is not resent: its failure says the requester is gone, and each attempt is stored.
+                guard fixedQueue == nil, !send.reply, n < self.options.retries, Self.isRetriable(error) else {
                     return self.runtime.group.next().makeFailedFuture(error)
                 }
                 if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
@@ -228,6 +236,8 @@ struct PreparedSend: Sendable {
     var flag: Int32
     var batch: Bool
     var uniqueKey: String?
+    /// SEND_REPLY_MESSAGE(_V2) instead of a send code.
+    var reply = false
 
     /// Send request header; short names a..m for V2 / batch codes (remoting.md §5.1). Values are strings.
     func header(queueId: Int32, options: ProducerOptions) -> RemotingExtFields {

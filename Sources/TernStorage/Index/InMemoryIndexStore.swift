@@ -10,6 +10,7 @@ public final class InMemoryIndexStore: IndexStore {
         var keys: [String: [(Int64, Int64)]] = [:]
         var uniqueKeys: [String: [(Int64, Int64)]] = [:]
         var transactions: [Int64: TransactionState] = [:]
+        var transactionChecks: [Int64: Int32] = [:]
         var consumerOffsets: [ConsumerOffsetKey: Int64] = [:]
     }
     private let state = Mutex(State())
@@ -37,7 +38,13 @@ public final class InMemoryIndexStore: IndexStore {
                 for k in r.keys { s.keys[r.topic + "#" + k, default: []].append(value) }
                 if let u = r.uniqueKey { s.uniqueKeys[u, default: []].append(value) }
                 if let t = r.transactionState {
-                    s.transactions[t == .half ? r.entry.physicalOffset : r.transactionOffset] = t
+                    let key = r.transactionOffset
+                    if t == .half && r.transactionChecks == 0 {
+                        s.transactions[key] = .half
+                    } else if s.transactions[key] == .half {
+                        s.transactions[key] = t
+                        if r.transactionChecks > 0 { s.transactionChecks[key] = r.transactionChecks }
+                    }
                 }
             }
             s.checkpoint = batch.checkpoint
@@ -116,6 +123,10 @@ public final class InMemoryIndexStore: IndexStore {
 
     public func transactionState(_ physicalOffset: Int64) throws -> TransactionState? {
         state.withLock { $0.transactions[physicalOffset] }
+    }
+
+    public func transactionChecks(_ physicalOffset: Int64) throws -> Int32 {
+        state.withLock { $0.transactionChecks[physicalOffset] ?? 0 }
     }
 
     public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {

@@ -9,7 +9,7 @@
 /// | cq        | id(4) queueOffset(8)                           | phys(8) size(4) tagCode(8) storeTime(8) |
 /// | keys      | hour(4) topic "#" key   (dupsort, dupfixed)    | storeTime(8) phys(8)                    |
 /// | uniq      | hour(4) UNIQ_KEY        (dupsort, dupfixed)    | storeTime(8) phys(8)                    |
-/// | txn       | halfPhys(8)                                    | state(1)                                |
+/// | txn       | halfPhys(8)                                    | state(1) [checks(4)]                    |
 /// | offsets   | group 0x00 topic 0x00 queueId(4)               | offset(8)                               |
 ///
 /// Why: consume-queue keys are a dense per-queue id plus the offset, so a batch inserts at the right edge

@@ -37,9 +37,11 @@ public protocol IndexStore: AnyObject, Sendable {
     /// Physical offsets of records whose UNIQ_KEY is `uniqueKey`, newest first, at most `limit`.
     func lookupUniqueKey(_ uniqueKey: String, limit: Int) throws -> [Int64]
 
-    // MARK: Transactions (records arrive with the transaction issue; the table exists now)
+    // MARK: Transactions (keyed by the half message's commit-log offset)
     func setTransactionState(_ physicalOffset: Int64, _ state: TransactionState) throws
     func transactionState(_ physicalOffset: Int64) throws -> TransactionState?
+    /// CHECK_TRANSACTION_STATE requests sent so far for the half message at `physicalOffset` (0 when none).
+    func transactionChecks(_ physicalOffset: Int64) throws -> Int32
 
     // MARK: Consumer offsets (primary state)
     func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws
@@ -90,10 +92,13 @@ public struct DispatchRecord: Sendable, Equatable {
     public var topic: String
     public var keys: [String]
     public var uniqueKey: String?
-    /// Transaction state implied by the record (prepared → half of itself; commit / rollback → outcome of
-    /// the half at `transactionOffset`, the record's PREPARED TRANSACTION OFFSET).
+    /// Transaction state implied by the record for the half message at `transactionOffset` (a half record:
+    /// its own offset; commit / rollback / op records: their PREPARED TRANSACTION OFFSET). `.half` with
+    /// `transactionChecks > 0` is a check-back record: it only raises the count of a still-open half. An
+    /// outcome only replaces `.half` (the first outcome wins).
     public var transactionState: TransactionState?
     public var transactionOffset: Int64 = 0
+    public var transactionChecks: Int32 = 0
     public init(queue: QueueKey?, entry: ConsumeQueueEntry, topic: String, keys: [String], uniqueKey: String?) {
         self.queue = queue; self.entry = entry; self.topic = topic; self.keys = keys; self.uniqueKey = uniqueKey
     }
@@ -120,7 +125,8 @@ public struct DispatchCheckpoint: Hashable, Sendable {
 }
 
 public enum TransactionState: UInt8, Sendable, Equatable {
-    case half = 1, committed = 2, rolledBack = 3
+    /// `discarded`: no outcome after the maximum number of check-backs (moved to TRANS_CHECK_MAX_TIME_TOPIC).
+    case half = 1, committed = 2, rolledBack = 3, discarded = 4
 }
 
 public struct ConsumerOffsetKey: Hashable, Sendable {

@@ -148,8 +148,15 @@ public final class LMDBIndexStore: IndexStore {
                     if let u = r.uniqueKey { try t.put(uniq, IndexKeys.bucketedKey(hour: h, u), value) }
                 }
                 if let s = r.transactionState {
-                    let half = s == .half ? r.entry.physicalOffset : r.transactionOffset
-                    try t.put(txn, Self.u64(half), [s.rawValue])
+                    let key = Self.u64(r.transactionOffset)
+                    if s == .half && r.transactionChecks == 0 {
+                        try t.put(txn, key, [s.rawValue])
+                    } else if let v = try t.get(txn, key), v.first == TransactionState.half.rawValue {
+                        // Value: state(1) checks(4); a check record raises the count, an outcome keeps it.
+                        var value = [s.rawValue]
+                        value.appendBigEndian(r.transactionChecks > 0 ? r.transactionChecks : Self.checks(v))
+                        try t.put(txn, key, value)
+                    }
                 }
             }
             if newQueueIds { try t.put(meta, IndexKeys.nextQueueId, Self.u32(c.nextQueueId)) }
@@ -335,6 +342,14 @@ public final class LMDBIndexStore: IndexStore {
 
     public func transactionState(_ physicalOffset: Int64) throws -> TransactionState? {
         try env.read { t in try t.get(txn, Self.u64(physicalOffset)).flatMap { $0.first.flatMap(TransactionState.init) } }
+    }
+
+    public func transactionChecks(_ physicalOffset: Int64) throws -> Int32 {
+        try env.read { t in try t.get(txn, Self.u64(physicalOffset)).map(Self.checks) ?? 0 }
+    }
+
+    private static func checks(_ value: [UInt8]) -> Int32 {
+        value.count >= 5 ? value.withUnsafeBytes { $0.loadBigEndian(Int32.self, at: 1) } : 0
     }
 
     // MARK: Consumer offsets

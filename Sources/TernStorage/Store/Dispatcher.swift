@@ -127,13 +127,14 @@ final class Dispatcher: Sendable {
         var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
                                topic: topic, keys: keys, uniqueKey: unique)
         switch tt {
-        case SysFlag.transactionPrepared: d.transactionState = .half
+        case SysFlag.transactionPrepared: d.transactionState = .half; d.transactionOffset = offset
         case SysFlag.transactionCommit where r.preparedTransactionOffset > 0:
             d.transactionState = .committed; d.transactionOffset = r.preparedTransactionOffset
         case SysFlag.transactionRollback where r.preparedTransactionOffset > 0:
             d.transactionState = .rolledBack; d.transactionOffset = r.preparedTransactionOffset
         default: break
         }
+        if topic.hasPrefix(TransactionRecords.topicPrefix) { TransactionRecords.derive(&d, offset, r) }
         return d
     }
 }

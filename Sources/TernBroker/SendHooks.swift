@@ -1,0 +1,49 @@
+import TernMessage
+import TernRemoting
+import TernStorage
+
+/// What a single (non-batch) send becomes before it is stored, for transactions and request / reply; one
+/// pass over the properties, and nothing rewritten for ordinary messages.
+enum SendHooks {
+    private static let tranMsg = Array(MessageProperties.transactionPrepared.utf8)
+    private static let replyTo = Array(ReplyProcessor.replyToClientProperty.utf8)
+    private static let cluster = Array(ReplyProcessor.clusterProperty.utf8)
+
+    /// Half messages go to RMQ_SYS_TRANS_HALF_TOPIC (TRAN_MSG=true or prepared sysflag); a request message
+    /// (REPLY_TO_CLIENT) gets the CLUSTER property, which Java repliers use to name the reply topic.
+    static func adjust(_ draft: inout MessageDraft, context: BrokerContext) -> SendProcessor.Rejection? {
+        var transactional = SysFlag.transactionType(draft.sysFlag) == SysFlag.transactionPrepared
+        var request = false, hasCluster = false
+        draft.properties.withUnsafeBytes { bytes in
+            MessageProperties.forEachEntry(in: bytes) { name, value in
+                if name.elementsEqual(tranMsg) { transactional = transactional || value.elementsEqual("true".utf8) }
+                else if name.elementsEqual(replyTo) { request = true }
+                else if name.elementsEqual(cluster) { hasCluster = true }
+                return true
+            }
+        }
+        guard transactional || (request && !hasCluster) else { return nil }
+        var props = MessageProperties.decode(draft.properties)
+        if request && !hasCluster { props.append((ReplyProcessor.clusterProperty, context.config.brokerClusterName)) }
+        if transactional {
+            if context.config.rejectTransactionMessage {
+                return SendProcessor.Rejection(code: ResponseCode.noPermission,
+                                               remark: "the broker[\(context.config.brokerName)] sending transaction message is forbidden")
+            }
+            TransactionService.divertToHalf(&draft, properties: &props)
+        } else {
+            draft.properties = MessageProperties.encode(props)
+        }
+        return nil
+    }
+
+    private static let halfTopic = Array(TransactionRecords.halfTopic.utf8)
+
+    /// The queue id a send response names: the requested one, also for a half message (stored in queue 0).
+    static func responseQueueId(_ draft: MessageDraft) -> Int32 {
+        guard draft.topic.count == halfTopic.count, draft.topic == halfTopic else { return draft.queueId }
+        return draft.properties.withUnsafeBytes { bytes in
+            MessageProperties.value(of: "REAL_QID", in: bytes).flatMap { Int32(String(decoding: $0, as: UTF8.self)) }
+        } ?? draft.queueId
+    }
+}
