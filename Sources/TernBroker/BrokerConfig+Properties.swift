@@ -7,7 +7,7 @@ extension BrokerConfig {
     /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning).
     static let acceptedButIgnored: Set<String> = [
         "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
-        "messageDelayLevel", "enablePropertyFilter", "transactionTimeOut", "transactionCheckInterval",
+        "messageDelayLevel", "transactionTimeOut", "transactionCheckInterval",
         "transactionCheckMax", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage", "traceTopicEnable", "msgTraceTopicName", "aclEnable",
         "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
@@ -80,6 +80,8 @@ extension BrokerConfig {
         case "clientChannelMaxIdleTimeSeconds": clientChannelMaxIdleTimeSeconds = try int(1...86_400)
         case "mappedFileSizeCommitLog": mappedFileSizeCommitLog = try int((1 << 20)...(1 << 32))
         case "fileReservedTime": fileReservedTime = try int(1...100_000)
+        case "enablePropertyFilter": enablePropertyFilter = try bool()
+        case "environmentIsolationEnable": environmentIsolationEnable = try bool()
         default:
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"

@@ -43,6 +43,10 @@ public struct BrokerConfig: Sendable, Equatable {
     public var fileReservedTime = 72
     /// Ordered-consumption queue lock lease (`rocketmq.broker.rebalance.lockMaxLiveTime`, 60 s).
     public var lockMaxLiveTimeMillis: Int64 = 60_000
+    /// SQL92 subscriptions (`enablePropertyFilter`); off: refused with SYSTEM_ERROR, as RocketMQ.
+    public var enablePropertyFilter = false
+    /// Environment isolation by `__ENV` property and `<group>%env%<name>` group names (ours; README).
+    public var environmentIsolationEnable = false
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
 
