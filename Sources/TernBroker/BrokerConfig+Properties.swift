@@ -9,7 +9,7 @@ extension BrokerConfig {
         "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
         "messageDelayLevel", "transactionTimeOut", "transactionCheckInterval",
         "transactionCheckMax", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
-        "useReentrantLockWhenPutMessage", "traceTopicEnable", "msgTraceTopicName", "aclEnable",
+        "useReentrantLockWhenPutMessage", "aclEnable",
         "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
         "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
     ]
@@ -82,6 +82,10 @@ extension BrokerConfig {
         case "fileReservedTime": fileReservedTime = try int(1...100_000)
         case "enablePropertyFilter": enablePropertyFilter = try bool()
         case "environmentIsolationEnable": environmentIsolationEnable = try bool()
+        case "traceTopicEnable": traceTopicEnable = try bool()
+        case "msgTraceTopicName":
+            if let why = TopicConfigManager.invalidTopicReason(value) { throw .badConfigValue(key: key, value: value, reason: why) }
+            msgTraceTopicName = value
         default:
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"

@@ -47,6 +47,10 @@ public struct BrokerConfig: Sendable, Equatable {
     public var enablePropertyFilter = false
     /// Environment isolation by `__ENV` property and `<group>%env%<name>` group names (ours; README).
     public var environmentIsolationEnable = false
+    /// Pre-create the trace topic (`traceTopicEnable`) named `msgTraceTopicName`; the broker's Store trace
+    /// records are written for every trace topic whatever this says.
+    public var traceTopicEnable = false
+    public var msgTraceTopicName = "RMQ_SYS_TRACE_TOPIC"
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
 
