@@ -12,7 +12,7 @@ import TernMessage
 ///   service); a base group receives base messages only; no group receives another environment's messages.
 /// - Retry and dead-letter topics belong to one group and are not filtered.
 ///
-/// "Online" is decided when a pull is prepared (a long-polled pull keeps the answer until it returns).
+/// "Online" is decided at each read of a pull (a long-polled pull re-checks when it wakes).
 struct EnvironmentFilter: Sendable {
     static let property: StaticString = "__ENV"
     static let groupMarker = "%env%"
@@ -20,19 +20,31 @@ struct EnvironmentFilter: Sendable {
     /// Environment of the pulling group; nil for a base group.
     let environment: [UInt8]?
     /// Whether base messages pass (environment groups only: the base group is offline for this topic).
-    let takesBase: Bool
+    private(set) var takesBase: Bool
+    /// Where `current` looks the base group up: (registry, base group, topic).
+    private let source: (clients: ClientRegistry, base: String, topic: String)?
 
     /// The filter for `group` pulling `topic`; nil when none applies (retry / DLQ topics).
     init?(group: String, topic: String, clients: ClientRegistry) {
         if topic.hasPrefix("%RETRY%") || topic.hasPrefix("%DLQ%") { return nil }
         let (base, env) = Self.split(group: group)
         environment = env.map { Array($0.utf8) }
-        takesBase = env != nil && clients.subscription(group: base, topic: topic) == nil
+        takesBase = false
+        source = env == nil ? nil : (clients, base, topic)
     }
 
     init(environment: String?, takesBase: Bool) {
         self.environment = environment.map { Array($0.utf8) }
         self.takesBase = takesBase
+        source = nil
+    }
+
+    /// This filter with `takesBase` as of now.
+    var current: EnvironmentFilter {
+        guard let source else { return self }
+        var f = self
+        f.takesBase = source.clients.subscription(group: source.base, topic: source.topic) == nil
+        return f
     }
 
     /// `(base group, environment)` of a group name: `orders%env%dev` → ("orders", "dev"); a name without the

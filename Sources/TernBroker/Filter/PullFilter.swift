@@ -17,9 +17,10 @@ struct PullFilter: Sendable {
         self.environment = environment
     }
 
-    /// The store's record filter; nil when only tags apply (the store then never looks at properties).
+    /// The store's record filter for one read; nil when only tags apply (the store then never looks at
+    /// properties).
     var recordPredicate: (@Sendable (RecordView) -> Bool)? {
-        switch (sql, environment) {
+        switch (sql, environment?.current) {
         case (nil, nil): return nil
         case (let sql?, nil): return { sql.matches(properties: $0.properties) }
         case (nil, let env?): return { env.matches(properties: $0.properties) }
