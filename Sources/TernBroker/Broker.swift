@@ -44,6 +44,7 @@ public final class Broker: Sendable {
                 ConsumerProcessor(context: context),
                 AdminProcessor(context: context),
                 TransactionProcessor(context: context), ReplyProcessor(context: context),
+                TraceRecorder(context: context),
             ])
             processorsBox.set(handler)
             let registrar = NameServerRegistrar(context: context)

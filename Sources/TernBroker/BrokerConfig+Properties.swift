@@ -7,8 +7,8 @@ extension BrokerConfig {
     /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning).
     static let acceptedButIgnored: Set<String> = [
         "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
-        "messageDelayLevel", "enablePropertyFilter", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
-        "useReentrantLockWhenPutMessage", "traceTopicEnable", "msgTraceTopicName", "aclEnable",
+        "messageDelayLevel", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
+        "useReentrantLockWhenPutMessage", "aclEnable",
         "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
         "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
     ]
@@ -84,6 +84,12 @@ extension BrokerConfig {
         case "transactionCheckMax": transactionCheckMax = try int(0...1_000)
         case "rejectTransactionMessage": rejectTransactionMessage = try bool()
         case "storeReplyMessageEnable": storeReplyMessageEnable = try bool()
+        case "enablePropertyFilter": enablePropertyFilter = try bool()
+        case "environmentIsolationEnable": environmentIsolationEnable = try bool()
+        case "traceTopicEnable": traceTopicEnable = try bool()
+        case "msgTraceTopicName":
+            if let why = TopicConfigManager.invalidTopicReason(value) { throw .badConfigValue(key: key, value: value, reason: why) }
+            msgTraceTopicName = value
         default:
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"

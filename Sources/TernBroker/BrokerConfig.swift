@@ -54,6 +54,14 @@ public struct BrokerConfig: Sendable, Equatable {
     public var rejectTransactionMessage = false
     /// Store reply messages as well as pushing them to the requester (`storeReplyMessageEnable`).
     public var storeReplyMessageEnable = true
+    /// SQL92 subscriptions (`enablePropertyFilter`); off: refused with SYSTEM_ERROR, as RocketMQ.
+    public var enablePropertyFilter = false
+    /// Environment isolation by `__ENV` property and `<group>%env%<name>` group names (ours; README).
+    public var environmentIsolationEnable = false
+    /// Pre-create the trace topic (`traceTopicEnable`) named `msgTraceTopicName`; the broker's Store trace
+    /// records are written for every trace topic whatever this says.
+    public var traceTopicEnable = false
+    public var msgTraceTopicName = "RMQ_SYS_TRACE_TOPIC"
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
 

@@ -46,7 +46,7 @@ final class ConsumerProcessor: BrokerProcessor {
          RequestCode.queryConsumerOffset, RequestCode.updateConsumerOffset, RequestCode.searchOffsetByTimestamp,
          RequestCode.getMaxOffset, RequestCode.getMinOffset, RequestCode.getEarliestMsgStoretime,
          RequestCode.getAllConsumerOffset, ConsumerRequestCode.getConsumeStats,
-         RequestCode.lockBatchMQ, RequestCode.unlockBatchMQ]
+         RequestCode.lockBatchMQ, RequestCode.unlockBatchMQ, RequestCode.checkClientConfig]
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
@@ -58,6 +58,7 @@ final class ConsumerProcessor: BrokerProcessor {
         case ConsumerRequestCode.getConsumerConnectionList: connectionList(request, responder)
         case RequestCode.lockBatchMQ: lockBatch(request, responder)
         case RequestCode.unlockBatchMQ: unlockBatch(request, responder)
+        case RequestCode.checkClientConfig: checkClientConfig(request, responder)
         default: handleOffsetRequest(request, responder)
         }
     }
@@ -81,6 +82,7 @@ final class ConsumerProcessor: BrokerProcessor {
         do { data = try JSONBody.decode(HeartbeatData.self, from: request.body) } catch {
             return responder.respond(code: ResponseCode.systemError, remark: "\(error)")
         }
+        if let r = pulls.rejectSubscriptions(data) { return responder.respond(code: r.code, remark: r.remark) }
         let connection = responder.connection
         let client = ClientRegistry.Client(clientId: data.clientID.isEmpty ? connection.remoteAddress : data.clientID,
                                            connection: connection, language: request.language,

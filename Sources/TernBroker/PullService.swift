@@ -21,6 +21,8 @@ final class PullService: Sendable {
     let offsets: OffsetService
     /// Suspended pulls (long polling), see PullLongPolling.swift.
     let holds = NIOLockedValueBox(HoldTable())
+    /// Compiled SQL92 subscriptions (Filter/PullFilter.swift).
+    let sqlFilters = SQL92FilterCache()
 
     init(context: BrokerContext, clients: ClientRegistry, offsets: OffsetService) {
         self.context = context
@@ -67,10 +69,9 @@ final class PullService: Sendable {
             return .failure(RequestRejection(ResponseCode.systemError,
                 "queueId[\(header.queueId)] is illegal, topic:[\(header.topic)] topicConfig.readQueueNums:[\(topic.readQueueNums)] consumer:[\(responder.connection.remoteAddress)]"))
         }
-        let expression: String?
+        let expression: String?, expressionType: String?, subVersion: Int64
         if header.hasSubscription {
-            if let rejection = Self.rejectSQL(header.expressionType) { return .failure(rejection) }
-            expression = header.subscription
+            (expression, expressionType, subVersion) = (header.subscription, header.expressionType, header.subVersion)
         } else {
             guard let sub = clients.subscription(group: header.consumerGroup, topic: header.topic) else {
                 return .failure(RequestRejection(ResponseCode.subscriptionNotExist, "the consumer's subscription not exist"))
@@ -78,17 +79,13 @@ final class PullService: Sendable {
             if sub.subVersion < header.subVersion {
                 return .failure(RequestRejection(ResponseCode.subscriptionNotLatest, "the consumer's subscription not latest"))
             }
-            if let rejection = Self.rejectSQL(sub.expressionType) { return .failure(rejection) }
-            expression = sub.subString
+            (expression, expressionType, subVersion) = (sub.subString, sub.expressionType, sub.subVersion)
         }
-        return .success(PendingPull(id: 0, header: header, queue: QueueKey(topic: header.topic, queueId: header.queueId),
-                                    filter: TagFilter(subString: expression), responder: responder,
-                                    offset: header.queueOffset, deadline: .now()))
-    }
-
-    private static func rejectSQL(_ expressionType: String?) -> RequestRejection? {
-        guard let t = expressionType, t.uppercased() == "SQL92" else { return nil }
-        return RequestRejection(ResponseCode.systemError, "The broker does not support consumer to filter message by SQL92")
+        return makeFilter(group: header.consumerGroup, topic: header.topic, expressionType: expressionType,
+                          expression: expression, subVersion: subVersion).map { filter in
+            PendingPull(id: 0, header: header, queue: QueueKey(topic: header.topic, queueId: header.queueId),
+                        filter: filter, responder: responder, offset: header.queueOffset, deadline: .now())
+        }
     }
 
     /// Reads `pending`'s queue from `offset` and builds the answer.
@@ -97,7 +94,8 @@ final class PullService: Sendable {
         let result: GetMessageResult
         do {
             result = try context.store.getMessages(pending.queue, from: offset, maxCount: maxCount,
-                                                   maxBytes: Self.maxBytesPerPull, filter: pending.filter.predicate)
+                                                   maxBytes: Self.maxBytesPerPull, filter: pending.filter.tag.predicate,
+                                                   recordFilter: pending.filter.recordPredicate)
         } catch {
             context.logger.warning("pull read failed", metadata: ["queue": "\(pending.queue)", "error": "\(error)"])
             var a = PullAnswer(code: ResponseCode.systemError, remark: "read failed: \(error)", status: nil)
@@ -133,7 +131,7 @@ struct PendingPull: Sendable {
     var id: Int
     let header: PullRequestHeader
     let queue: QueueKey
-    let filter: TagFilter
+    let filter: PullFilter
     let responder: RemotingResponder
     var offset: Int64
     var deadline: NIODeadline

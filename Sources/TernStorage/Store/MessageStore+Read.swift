@@ -27,10 +27,11 @@ extension MessageStore {
     static let maxUnitsScanned = 800
 
     /// Reads messages of `queue` from logical offset `offset`: at most `maxCount` messages and about `maxBytes`
-    /// (the first message is always taken), skipping entries whose tag code `filter` rejects. The records are
-    /// zero-copy views of the mapped log.
+    /// (the first message is always taken), skipping entries whose tag code `filter` rejects, then records
+    /// `recordFilter` rejects (SQL92 / environment: properties). The records are zero-copy views of the mapped log.
     public func getMessages(_ queue: QueueKey, from offset: Int64, maxCount: Int, maxBytes: Int = 256 * 1024,
-                            filter: ((Int64) -> Bool)? = nil) throws -> GetMessageResult {
+                            filter: ((Int64) -> Bool)? = nil,
+                            recordFilter: ((RecordView) -> Bool)? = nil) throws -> GetMessageResult {
         guard let range = try index.queueRange(queue) else {
             return GetMessageResult(status: .noMatchedLogicQueue, nextBeginOffset: 0, minOffset: 0, maxOffset: 0, messages: [], totalBytes: 0)
         }
@@ -48,13 +49,14 @@ extension MessageStore {
         var missing = 0
         scan: while next < range.max, next - offset < scanLimit {
             // Without a filter every entry is taken: fetch only what can still be returned.
-            let wanted = filter == nil ? maxCount - out.messages.count : 256
+            let wanted = filter == nil && recordFilter == nil ? maxCount - out.messages.count : 256
             let chunk = try index.entries(queue, from: next, maxCount: min(wanted, scanLimit - Int(next - offset)))
             if chunk.isEmpty { break }
             for e in chunk {
                 if out.messages.count >= maxCount { break scan }
                 if let filter, !filter(e.tagCode) { next = e.queueOffset + 1; continue }
                 guard let m = log.record(at: e.physicalOffset) else { missing += 1; next = e.queueOffset + 1; continue }
+                if let recordFilter, !recordFilter(m.record) { next = e.queueOffset + 1; continue }
                 if !out.messages.isEmpty, out.totalBytes + m.size > maxBytes { break scan }
                 out.messages.append(m)
                 out.totalBytes += m.size
