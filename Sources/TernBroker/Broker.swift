@@ -43,7 +43,8 @@ public final class Broker: Sendable {
                 SendProcessor(context: context),
                 ConsumerProcessor(context: context),
                 AdminProcessor(context: context),
-            ])
+                FlowAdminProcessor(context: context),
+            ], flow: context.flow)
             processorsBox.set(handler)
             let registrar = NameServerRegistrar(context: context)
             topics.setOnChange { registrar.registerNow() }

@@ -8,7 +8,7 @@ extension BrokerConfig {
     static let acceptedButIgnored: Set<String> = [
         "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
         "messageDelayLevel", "enablePropertyFilter", "transactionTimeOut", "transactionCheckInterval",
-        "transactionCheckMax", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
+        "transactionCheckMax", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage", "traceTopicEnable", "msgTraceTopicName", "aclEnable",
         "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
         "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
@@ -81,6 +81,7 @@ extension BrokerConfig {
         case "mappedFileSizeCommitLog": mappedFileSizeCommitLog = try int((1 << 20)...(1 << 32))
         case "fileReservedTime": fileReservedTime = try int(1...100_000)
         default:
+            if try flow.set(key, value) { return nil }
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"
         }

@@ -45,6 +45,8 @@ public struct BrokerConfig: Sendable, Equatable {
     public var lockMaxLiveTimeMillis: Int64 = 60_000
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
+    /// Flow control, dedup windows and stats (Flow/FlowConfig.swift).
+    public var flow = FlowConfig()
 
     public init() {}
 
