@@ -24,11 +24,11 @@ import Testing
 
     @Test func debtIsPaidOverTime() {
         var b = TokenBucket(rate: 10, now: 0)
-        b.charge(15, 0)  // 10 tokens - 15 = -5: half a second of debt
-        #expect(b.debtNanos(0) == 500_000_000)
-        #expect(b.debtNanos(500_000_000) == 0)
-        b.charge(1000, 500_000_000)  // debt is capped at one second's worth
-        #expect(b.debtNanos(500_000_000) == 1_000_000_000)
+        b.charge(15, 0)  // 10 tokens - 15 = -5: 0.6 s until one token is back
+        #expect(b.debtNanos(0) == 600_000_000)
+        #expect(b.debtNanos(600_000_000) == 0)
+        b.charge(1000, 600_000_000)  // debt is capped at one second's worth
+        #expect(b.debtNanos(600_000_000) == 1_100_000_000)
     }
 
     @Test func configKeys() throws {
@@ -250,19 +250,25 @@ extension BrokerFixture {
     }
 
     @Test func groupPullLimitDelaysAnswersInsteadOfFailingThem() async throws {
-        let f = try await BrokerFixture.start { c in c.flow.groupPullRateLimits = ["Slow": 10] }
+        let f = try await BrokerFixture.start { c in c.flow.groupPullRateLimits = ["Slow": 20] }
         try f.createTopic("P", queues: 1)
-        for i in 0..<40 { try f.put("P", body: "m\(i)") }
+        for i in 0..<60 { try f.put("P", body: "m\(i)") }
         let c = try await f.connect()
         var r = try await f.pull("P", offset: 0, group: "Slow", on: c)
         #expect(r.code == ResponseCode.success)
-        #expect(decodeRecords(r.body).count == 10, "a pull asks for at most one second's worth")
-        // The bucket is now empty: the next pull waits about a second, then succeeds.
+        #expect(decodeRecords(r.body).count == 20, "a pull asks for at most the tokens available (one second's worth)")
+        // From here on the group gets 20 messages a second: 40 more take about two seconds, every answer a success.
         let start = ContinuousClock.now
-        r = try await f.pull("P", offset: 10, group: "Slow", on: c)
+        var offset: Int64 = 20
+        var answers = 0
+        while offset < 60 {
+            r = try await f.pull("P", offset: offset, group: "Slow", on: c)
+            #expect(r.code == ResponseCode.success)
+            offset = r.extFields.int64("nextBeginOffset") ?? 60
+            answers += 1
+        }
         let waited = ContinuousClock.now - start
-        #expect(r.code == ResponseCode.success && decodeRecords(r.body).count == 10)
-        #expect(waited > .milliseconds(600) && waited < .milliseconds(3_000), "\(waited)")
+        #expect(waited > .milliseconds(1_500) && waited < .milliseconds(4_000), "\(waited) for 40 messages in \(answers) answers")
         // Other groups are not slowed.
         let other = ContinuousClock.now
         r = try await f.pull("P", offset: 0, group: "Fast", on: c)
@@ -275,54 +281,75 @@ extension BrokerFixture {
     /// broker work; the bound is generous (shared 2-core machines are noisy) and the figures are printed.
     @Test func stormOnOneTopicKeepsAnotherTopicsLatency() async throws {
         let limited = try await Self.storm(limit: 500)
-        print("storm (Storm limited to 500/s): \(limited.sent) sends in \(limited.seconds) s, Calm p99 quiet \(limited.quiet) storm \(limited.loud)")
-        #expect(limited.loud < max(limited.quiet * 5, .milliseconds(50)), "quiet \(limited.quiet) storm \(limited.loud)")
+        print("storm (Storm limited to 500/s): \(limited.sent) sends in \(limited.seconds) s, Calm p50/p99 quiet \(limited.quiet) storm \(limited.loud)")
+        // Medians are robust to the OS scheduling spikes of a loaded machine; p99 gets a wide absolute bound.
+        #expect(limited.loud.0 < limited.quiet.0 * 3 + .milliseconds(2), "p50 quiet \(limited.quiet.0) storm \(limited.loud.0)")
+        #expect(limited.loud.1 < max(limited.quiet.1 * 5, .milliseconds(250)), "p99 quiet \(limited.quiet.1) storm \(limited.loud.1)")
         #expect(Double(limited.stored) <= 500 * (limited.seconds + 1), "the limiter let \(limited.stored) through")
+        #expect(limited.calmFailures == 0)
     }
 
-    struct StormFigures { var sent: Int; var seconds: Double; var quiet: Duration; var loud: Duration; var stored: Int64 }
+    /// Benchmark figure (TERN_FLOW_BENCH=1): the same storm against an unlimited and a limited Storm topic.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TERN_FLOW_BENCH"] != nil))
+    func stormBenchmark() async throws {
+        for limit in [nil, 500.0] as [Double?] {
+            let r = try await Self.storm(limit: limit, stormers: 6, samples: 300)
+            print("BENCH storm limit \(limit.map { "\($0)/s" } ?? "none"): offered \(Int(Double(r.sent) / r.seconds))/s, stored \(r.stored), Calm p50/p99 quiet \(r.quiet) storm \(r.loud), Calm failures \(r.calmFailures)")
+        }
+    }
+
+    struct StormFigures { var sent: Int; var seconds: Double; var quiet: (Duration, Duration); var loud: (Duration, Duration); var stored: Int64; var calmFailures: Int }
 
     /// Calm's p99 send latency before and during a storm of pipelined sends to Storm (limited to `limit`/s).
+    /// Both loops run as NIO callbacks on the client's own event loops: timing through Swift tasks would
+    /// measure the cooperative pool's scheduling, not the broker.
     static func storm(limit: Double?, stormers: Int = 4, samples: Int = 300) async throws -> StormFigures {
         let f = try await BrokerFixture.start { c in if let limit { c.flow.topicRateLimits = ["Storm": limit] } }
         let clients = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let c = try await RemotingClient.connect(to: f.address, group: clients)
-        func p99(_ n: Int) async throws -> Duration {
-            var out: [Duration] = []
-            for _ in 0..<n {
-                let s = ContinuousClock.now
-                #expect(try await f.send("Calm", on: c).code == ResponseCode.success)
-                out.append(ContinuousClock.now - s)
+        let calm = f.sendCommand("Calm", SendFrames.properties([("WAIT", "true")]))
+        let failures = Atomic<Int>(0)
+        /// (p50, p99) of `n` sequential Calm sends.
+        @Sendable func p99(_ n: Int) async throws -> (Duration, Duration) {
+            let done = c.channel.eventLoop.makePromise(of: [UInt64].self)
+            @Sendable func next(_ acc: [UInt64]) {
+                if acc.count == n { return done.succeed(acc) }
+                let start = NIODeadline.now().uptimeNanoseconds
+                c.request(calm, timeout: .seconds(5)).whenComplete { r in
+                    // A failed or timed-out send counts with the time it took (and fails the test's expectations).
+                    if case .success(let resp) = r, resp.code != ResponseCode.success { failures.add(1, ordering: .relaxed) }
+                    if case .failure = r { failures.add(1, ordering: .relaxed) }
+                    next(acc + [NIODeadline.now().uptimeNanoseconds - start])
+                }
             }
-            return out.sorted()[n * 99 / 100]
+            c.channel.eventLoop.execute { next([]) }
+            let sorted = try await done.futureResult.get().sorted()
+            return (.nanoseconds(Int64(sorted[n / 2])), .nanoseconds(Int64(sorted[n * 99 / 100])))
         }
         _ = try await p99(50)
         let quiet = try await p99(samples)
-        final class Shared: Sendable { let stop = Atomic<Bool>(false); let sent = Atomic<Int>(0) }
+        final class Shared: Sendable { let sent = Atomic<Int>(0) }
         let shared = Shared()
         let conns = try await (0..<stormers).asyncMap { _ in try await RemotingClient.connect(to: f.address, group: clients) }
+        let stormCommand = f.sendCommand("Storm")
+        // Open loop: each stormer fires 32 pipelined sends every `interval`, answered or not (a closed loop
+        // on this shared machine would only measure fair queueing at 100 % CPU).
+        let interval = TimeAmount.milliseconds(50)
         let started = ContinuousClock.now
-        let storm = Task {
-            await withTaskGroup(of: Void.self) { g in
-                for sc in conns {
-                    g.addTask {
-                        while !shared.stop.load(ordering: .relaxed) {
-                            let batch = (0..<32).map { _ in sc.request(f.sendCommand("Storm"), timeout: .seconds(10)) }
-                            for b in batch { _ = try? await b.get() }
-                            shared.sent.add(32, ordering: .relaxed)
-                        }
-                    }
-                }
+        let tasks = conns.map { sc in
+            sc.channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
+                for _ in 0..<32 { _ = sc.request(stormCommand, timeout: .seconds(10)) }
+                shared.sent.add(32, ordering: .relaxed)
             }
         }
         try await Task.sleep(for: .milliseconds(200))
         let loud = try await p99(samples)
-        shared.stop.store(true, ordering: .relaxed)
-        await storm.value
+        for t in tasks { t.cancel() }
         let elapsed = ContinuousClock.now - started
+        try await Task.sleep(for: .milliseconds(100))
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let figures = StormFigures(sent: shared.sent.load(ordering: .relaxed), seconds: seconds, quiet: quiet, loud: loud,
-                                   stored: try f.storedCount("Storm"))
+                                   stored: try f.storedCount("Storm"), calmFailures: failures.load(ordering: .relaxed))
         for sc in conns { sc.close() }
         c.close()
         await f.stop()

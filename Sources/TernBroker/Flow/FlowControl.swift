@@ -154,23 +154,24 @@ public final class FlowControl: Sendable {
         }
     }
 
-    /// A group over its pull rate has its pull held until its debt is paid, and asks for at most one second's
-    /// worth of messages; the answer comes later, never as an error.
+    /// A group over its pull rate has its pull held until a token is back, then asks for at most the tokens
+    /// available; the answer comes later, never as an error. What the answer carried is charged by `consumed`.
     private func admitPull(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
-        guard pullLimiter.isActive, let group = request.extFields["consumerGroup"] else {
+        guard pullLimiter.isActive, let group = request.extFields["consumerGroup"],
+              let allowance = pullLimiter.pullAllowance(group, now: Self.now()) else {
             return processor.handle(request, responder: responder)
         }
-        let rate = pullLimiter.rate(for: group)
-        guard rate > 0 else { return processor.handle(request, responder: responder) }
-        var request = request
-        let cap = max(1, Int(rate))
-        if let asked = request.extFields.int64("maxMsgNums"), asked > cap { request.extFields.set("maxMsgNums", cap) }
-        let debt = pullLimiter.debtNanos(group, now: Self.now())
-        guard debt > 0 else { return processor.handle(request, responder: responder) }
-        let delayed = request
-        responder.connection.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(debt))) {
-            processor.handle(delayed, responder: responder)
+        if allowance.delayNanos > 0 {
+            responder.connection.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(allowance.delayNanos))) { [self] in
+                admitPull(request, responder, processor)
+            }
+            return
         }
+        var request = request
+        if let asked = request.extFields.int64("maxMsgNums"), asked > allowance.tokens {
+            request.extFields.set("maxMsgNums", max(1, allowance.tokens))
+        }
+        processor.handle(request, responder: responder)
     }
 
     /// Messages a pull answered (stats and the group's pull bucket). Called by PullService on every read.

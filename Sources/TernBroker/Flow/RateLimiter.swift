@@ -42,10 +42,10 @@ struct TokenBucket: Sendable {
         return .limited
     }
 
-    /// Nanoseconds until the bucket is out of debt (0 when it is not in debt).
+    /// Nanoseconds until the bucket holds a whole token again (0 when it does).
     mutating func debtNanos(_ now: UInt64) -> UInt64 {
         refill(now)
-        return tokens >= 0 ? 0 : UInt64(-tokens / rate * 1e9)
+        return tokens >= 1 ? 0 : UInt64(((1 - tokens) / rate * 1e9).rounded(.up))
     }
 
     mutating func charge(_ count: Int, _ now: UInt64) {
@@ -94,14 +94,17 @@ final class RateLimiter: Sendable {
         }
     }
 
-    /// Delay owed by `name` before its next request may run (pull limiting).
-    func debtNanos(_ name: String, now: UInt64) -> UInt64 {
-        guard isActive else { return 0 }
+    /// Pull limiting: nil when `name` is unlimited; else the delay owed before its next request may run and
+    /// the whole tokens available now (what that request may take).
+    func pullAllowance(_ name: String, now: UInt64) -> (delayNanos: UInt64, tokens: Int)? {
+        guard isActive else { return nil }
         return state.withLock { s in
-            guard Self.rate(s, name) > 0, var b = s.buckets[name] else { return 0 }
+            let r = Self.rate(s, name)
+            guard r > 0 else { return nil }
+            var b = s.buckets[name] ?? TokenBucket(rate: r, now: now)
             let d = b.debtNanos(now)
             s.buckets[name] = b
-            return d
+            return (d, max(0, Int(b.tokens)))
         }
     }
 
