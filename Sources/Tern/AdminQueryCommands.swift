@@ -28,6 +28,9 @@ struct AdminConsumerProgress: AsyncParsableCommand {
             print("")
             print("Consume TPS: \(String(format: "%.2f", progress.consumeTps))")
             print("Diff Total: \(progress.totalLag)")
+            for g in try await admin.groupGetStats(group: group, topic: topic) {
+                print("Get \(g.brokerAddress): total \(g.total), last minute \(g.lastPeriod), TPS \(String(format: "%.2f", g.tps))")
+            }
         }
     }
 }

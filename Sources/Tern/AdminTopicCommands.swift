@@ -104,12 +104,17 @@ struct AdminTopicStatus: AsyncParsableCommand {
     func run() async throws {
         try await common.run { admin in
             let stats = try await admin.topicStats(topic: topic)
-            if common.json { return common.printJSON(stats) }
+            let puts = try await admin.topicPutStats(topic: topic)
+            if common.json {
+                struct Out: Encodable { var queues: [QueueStats]; var puts: [TopicPutStats] }
+                return common.printJSON(Out(queues: stats, puts: puts))
+            }
             var table = AdminTable("#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Last Updated")
             for s in stats {
                 table.add(s.brokerName, String(s.queueId), String(s.minOffset), String(s.maxOffset), formatMillis(s.lastUpdateTimestamp))
             }
             table.print()
+            for p in puts { print("\nPut \(p.brokerAddress): total \(p.total), last minute \(p.lastPeriod), TPS \(String(format: "%.2f", p.tps))") }
         }
     }
 }

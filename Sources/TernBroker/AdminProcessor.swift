@@ -187,7 +187,8 @@ final class AdminProcessor: BrokerProcessor {
         } catch {
             return responder.respond(code: ResponseCode.systemError, remark: "index read failed: \(error)")
         }
-        responder.respond(code: ResponseCode.success, body: JSONBody.encode(TopicStatsBody(offsetTable: entries)))
+        responder.respond(code: ResponseCode.success, extFields: context.flow.putStatsFields(topic: topic),
+                          body: JSONBody.encode(TopicStatsBody(offsetTable: entries)))
     }
 
     // MARK: Runtime figures

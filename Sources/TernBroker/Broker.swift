@@ -45,7 +45,8 @@ public final class Broker: Sendable {
                 AdminProcessor(context: context),
                 TransactionProcessor(context: context), ReplyProcessor(context: context),
                 TraceRecorder(context: context),
-            ])
+                FlowAdminProcessor(context: context),
+            ], flow: context.flow)
             processorsBox.set(handler)
             let registrar = NameServerRegistrar(context: context)
             topics.setOnChange { registrar.registerNow() }

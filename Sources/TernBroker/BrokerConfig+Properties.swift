@@ -7,7 +7,7 @@ extension BrokerConfig {
     /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning).
     static let acceptedButIgnored: Set<String> = [
         "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
-        "messageDelayLevel", "waitTimeMillsInSendQueue", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
+        "messageDelayLevel", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage", "aclEnable",
         "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
         "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
@@ -91,6 +91,7 @@ extension BrokerConfig {
             if let why = TopicConfigManager.invalidTopicReason(value) { throw .badConfigValue(key: key, value: value, reason: why) }
             msgTraceTopicName = value
         default:
+            if try flow.set(key, value) { return nil }
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"
         }

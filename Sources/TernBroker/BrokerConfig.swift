@@ -64,6 +64,8 @@ public struct BrokerConfig: Sendable, Equatable {
     public var msgTraceTopicName = "RMQ_SYS_TRACE_TOPIC"
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
+    /// Flow control, dedup windows and stats (Flow/FlowConfig.swift).
+    public var flow = FlowConfig()
 
     public init() {}
 

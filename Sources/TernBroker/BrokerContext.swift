@@ -18,6 +18,8 @@ public final class BrokerContext: Sendable {
     /// Connected producers and consumers by group (heartbeats): consumer lists and notifications, and the
     /// way back to a producer (transaction check-back) or a requester (request/reply).
     let clients = ClientRegistry()
+    /// Rate limits, fast failure, dedup windows and stats (Flow/).
+    public let flow: FlowControl
 
     public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
                 logger: Logger) throws {
@@ -30,5 +32,6 @@ public final class BrokerContext: Sendable {
             throw BrokerError.badConfigValue(key: "brokerIP1", value: config.brokerIP1, reason: "must be an IPv4 address")
         }
         self.storeHost = host
+        self.flow = FlowControl(config: config.flow, store: store, storeRoot: config.storePathRootDir, logger: logger)
     }
 }

@@ -21,8 +21,10 @@ extension BrokerProcessor {
 final class BrokerRequestHandler: RemotingRequestHandler {
     private let table: [Int: any BrokerProcessor]
     private let processors: [any BrokerProcessor]
+    /// Rate limits and fast failure in front of every processor (nil: straight through).
+    private let flow: FlowControl?
 
-    init(processors: [any BrokerProcessor]) {
+    init(processors: [any BrokerProcessor], flow: FlowControl? = nil) {
         var table: [Int: any BrokerProcessor] = [:]
         for p in processors {
             for code in p.codes {
@@ -32,6 +34,7 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         }
         self.table = table
         self.processors = processors
+        self.flow = flow
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
@@ -39,6 +42,7 @@ final class BrokerRequestHandler: RemotingRequestHandler {
             responder.respond(code: ResponseCode.requestCodeNotSupported, remark: " request type \(request.code) not supported")
             return
         }
+        if let flow { return flow.admit(request, responder, p) }
         p.handle(request, responder: responder)
     }
 

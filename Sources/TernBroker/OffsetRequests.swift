@@ -93,6 +93,8 @@ extension ConsumerProcessor {
                                                       lastTimestamp: last))
             }
         }
-        responder.respond(code: ResponseCode.success, body: JSONBody.encode(ConsumeStatsBody(offsetTable: entries)))
+        let gets = context.flow.stats.getFigures(group: group, topic: f.string("topic").flatMap { $0.isEmpty ? nil : $0 })
+        responder.respond(code: ResponseCode.success, extFields: context.flow.getStatsFields(gets),
+                          body: JSONBody.encode(ConsumeStatsBody(offsetTable: entries, consumeTps: gets.tps)))
     }
 }

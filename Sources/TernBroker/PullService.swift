@@ -102,6 +102,7 @@ final class PullService: Sendable {
             a.setOffsets(next: offset, min: 0, max: 0)
             return a
         }
+        context.flow.consumed(group: pending.header.consumerGroup, topic: pending.queue.topic, count: result.messages.count)
         var a = PullAnswer(code: Self.responseCode(result.status, requestOffset: offset), remark: result.status.rawValue,
                            status: result.status)
         a.setOffsets(next: result.nextBeginOffset, min: result.minOffset, max: result.maxOffset)

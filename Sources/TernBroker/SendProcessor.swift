@@ -37,6 +37,9 @@ final class SendProcessor: BrokerProcessor {
         case let .failure(rejection):
             responder.respond(code: rejection.code, remark: rejection.remark, extFields: [:])
         case let .success(drafts):
+            if drafts.count == 1, let window = context.flow.dedup.windowMillis(header.topic) {
+                return appendOnce(drafts[0], header: header, windowMillis: window, responder: responder)
+            }
             append(drafts, header: header, responder: responder)
         }
     }
@@ -137,7 +140,9 @@ final class SendProcessor: BrokerProcessor {
                                                 requestedQueueNums: header.defaultTopicQueueNums)
     }
 
-    private func append(_ drafts: [MessageDraft], header: SendRequestHeader, responder: RemotingResponder) {
+    /// Appends and answers; returns what was stored (nil when nothing was).
+    @discardableResult
+    func append(_ drafts: [MessageDraft], header: SendRequestHeader, responder: RemotingResponder) -> [AppendResult]? {
         let results: [AppendResult]
         do {
             results = drafts.count == 1 ? [try context.store.append(drafts[0])] : try context.store.append(batch: drafts)
@@ -147,9 +152,11 @@ final class SendProcessor: BrokerProcessor {
             case .closed: ResponseCode.serviceNotAvailable
             default: ResponseCode.systemError
             }
-            return responder.respond(code: code, remark: error.description, extFields: [:])
+            responder.respond(code: code, remark: error.description, extFields: [:])
+            return nil
         }
-        guard !responder.isOneway, let first = results.first, let last = results.last else { return }
+        context.flow.stats.put(topic: header.topic, count: results.count)
+        guard !responder.isOneway, let first = results.first, let last = results.last else { return results }
 
         var fields = RemotingExtFields()
         fields.reserveCapacity(5)
@@ -163,7 +170,8 @@ final class SendProcessor: BrokerProcessor {
         fields["TRACE_ON"] = "true"
 
         guard context.config.flushDiskType == .syncFlush, Self.waitsForStore(header.properties) else {
-            return responder.respond(code: ResponseCode.success, extFields: fields)
+            responder.respond(code: ResponseCode.success, extFields: fields)
+            return results
         }
         context.store.whenDurable(last.endOffset) { [fields] durable in
             if durable {
@@ -173,6 +181,7 @@ final class SendProcessor: BrokerProcessor {
                                   extFields: fields)
             }
         }
+        return results
     }
 
     /// Property WAIT (default true): whether a sync-flush broker answers only after the group commit.

@@ -39,6 +39,10 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// class `Sendable` without a lock on the hot path.
     private let inReadBurst = Atomic<Bool>(false)
     private let flushPending = Atomic<Bool>(false)
+    /// Uptime (ns) when the current read burst began: every frame of the burst was in the socket by then, so
+    /// `now - readBurstStartNanos` is how long a frame has waited behind the burst's earlier frames (fast failure).
+    private let burstStart = Atomic<UInt64>(0)
+    public var readBurstStartNanos: UInt64 { burstStart.load(ordering: .relaxed) }
 
     init(channel: any Channel) {
         self.channel = channel
@@ -126,6 +130,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     // MARK: - Called by the pipeline handler, on the event loop
 
     func readBurstStarted() {
+        if !inReadBurst.load(ordering: .relaxed) { burstStart.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed) }
         inReadBurst.store(true, ordering: .relaxed)
     }
 

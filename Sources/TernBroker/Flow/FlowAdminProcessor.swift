@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+import Logging
+import NIOCore
+import TernProtocol
+import TernRemoting
+import TernTransport
+
+/// SET_FLOW_LIMIT / GET_FLOW_LIMITS (Tern's codes 9110 / 9111, `tern admin setRateLimit` / `flowLimits`):
+/// limits change at runtime, take effect on the next request, and are kept in `<store>/config/flow.json`,
+/// which is applied over broker.conf at the next start.
+final class FlowAdminProcessor: BrokerProcessor {
+    let context: BrokerContext
+    var flow: FlowControl { context.flow }
+    let path: String
+
+    init(context: BrokerContext) {
+        self.context = context
+        path = context.config.storePathRootDir + "/config/flow.json"
+        loadSaved()
+        context.flow.start(on: context.group.next())
+    }
+
+    var codes: [Int] { [FlowRequestCode.setFlowLimit, FlowRequestCode.getFlowLimits] }
+
+    func shutdown() { flow.shutdown() }
+
+    func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        if request.code == FlowRequestCode.getFlowLimits {
+            var body = limits()
+            body.fastFailures = flow.fastFailures.load(ordering: .relaxed)
+            body.rateLimited = flow.rateLimited.load(ordering: .relaxed)
+            body.duplicatesAnswered = flow.duplicatesAnswered.load(ordering: .relaxed)
+            return responder.respond(code: ResponseCode.success, body: JSONBody.encode(body))
+        }
+        let f = request.extFields
+        guard let kind = f["kind"].flatMap(FlowLimitKind.init(rawValue:)) else {
+            return responder.respond(code: ResponseCode.systemError, remark:
+                "SET_FLOW_LIMIT needs kind, one of \(FlowLimitKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let name = f["name"]
+        if kind.isNamed, name?.isEmpty ?? true {
+            return responder.respond(code: ResponseCode.systemError, remark: "\(kind.rawValue) needs a name (topic or group)")
+        }
+        guard let raw = f["value"], let value = Double(raw), value >= 0, value.isFinite,
+              kind != .dedupWindow || value <= Double(FlowConfig.maxDedupWindowSeconds) else {
+            return responder.respond(code: ResponseCode.systemError, remark: "bad value \(f["value"] ?? "(none)") for \(kind.rawValue)")
+        }
+        apply(kind, name: name, value: value)
+        do {
+            try save()
+        } catch {
+            return responder.respond(code: ResponseCode.systemError, remark: "limit applied but not saved: \(error)")
+        }
+        context.logger.info("flow limit changed", metadata: ["kind": "\(kind.rawValue)", "name": "\(name ?? "-")", "value": "\(value)"])
+        responder.respond(code: ResponseCode.success)
+    }
+
+    private func apply(_ kind: FlowLimitKind, name: String?, value: Double) {
+        switch kind {
+        case .topicRate: flow.topicLimiter.setRate(value, for: name)
+        case .defaultTopicRate: flow.topicLimiter.setRate(value, for: nil)
+        case .sendBackRate: flow.sendBackLimiter.setRate(value, for: name)
+        case .defaultSendBackRate: flow.sendBackLimiter.setRate(value, for: nil)
+        case .pullRate: flow.pullLimiter.setRate(value, for: name)
+        case .defaultPullRate: flow.pullLimiter.setRate(value, for: nil)
+        case .dedupWindow: flow.dedup.setWindow(seconds: Int64(value), topic: name ?? "")
+        }
+    }
+
+    func limits() -> FlowLimitsBody {
+        let t = flow.topicLimiter.snapshot, s = flow.sendBackLimiter.snapshot, p = flow.pullLimiter.snapshot
+        return FlowLimitsBody(defaultTopicRateLimit: t.defaultRate, topicRateLimits: t.rates,
+                              sendBackRateLimit: s.defaultRate, groupSendBackRateLimits: s.rates,
+                              defaultGroupPullRateLimit: p.defaultRate, groupPullRateLimits: p.rates,
+                              dedupWindowSeconds: flow.dedup.windowsSeconds)
+    }
+
+    private func save() throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let buffer = JSONBody.encode(limits())
+        try Data(buffer.readableBytesView).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Applies the limits saved by earlier runtime changes over the ones from broker.conf.
+    private func loadSaved() {
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        do {
+            let saved = try JSONBody.decode(FlowLimitsBody.self, from: ByteBuffer(bytes: data))
+            flow.topicLimiter.setRate(saved.defaultTopicRateLimit, for: nil)
+            for (n, r) in saved.topicRateLimits { flow.topicLimiter.setRate(r, for: n) }
+            flow.sendBackLimiter.setRate(saved.sendBackRateLimit, for: nil)
+            for (n, r) in saved.groupSendBackRateLimits { flow.sendBackLimiter.setRate(r, for: n) }
+            flow.pullLimiter.setRate(saved.defaultGroupPullRateLimit, for: nil)
+            for (n, r) in saved.groupPullRateLimits { flow.pullLimiter.setRate(r, for: n) }
+            for (t, w) in saved.dedupWindowSeconds { flow.dedup.setWindow(seconds: w, topic: t) }
+        } catch {
+            context.logger.warning("ignoring unreadable flow limits", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+}
