@@ -43,6 +43,9 @@ public struct StoreConfig: Sendable {
     public var maxDispatchLagBytes: Int64 = 32 << 20
     /// Fault in the next segment's pages ahead of the writer.
     public var prefaultSegments: Bool = true
+    /// Delay-level table in ms (`messageDelayLevel`): the due-time tag codes of schedule-topic records
+    /// (offline tools assume the default).
+    public var delayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
     /// LMDB map size (virtual address space; the file grows as needed).
     public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
 
