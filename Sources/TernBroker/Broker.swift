@@ -43,6 +43,7 @@ public final class Broker: Sendable {
                 SendProcessor(context: context),
                 ConsumerProcessor(context: context),
                 AdminProcessor(context: context),
+                RetryProcessor(context: context),
             ])
             processorsBox.set(handler)
             let registrar = NameServerRegistrar(context: context)
