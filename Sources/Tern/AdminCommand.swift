@@ -11,7 +11,7 @@ struct AdminCommand: AsyncParsableCommand {
         subcommands: [
             AdminUpdateTopic.self, AdminDeleteTopic.self, AdminTopicList.self, AdminTopicRoute.self,
             AdminTopicStatus.self, AdminConsumerProgress.self, AdminQueryMsgByKey.self, AdminQueryMsgById.self,
-            AdminClusterList.self,
+            AdminClusterList.self, AdminDeadLetters.self, AdminResendDeadLetters.self,
         ])
 }
 
