@@ -67,7 +67,8 @@ final class ScheduleService: Sendable {
 
     // MARK: Levels
 
-    /// Returns the due time of the first entry not yet due, if any.
+    /// Returns the due time of the first entry not yet due, if any. Due records go to the store in batches
+    /// (one append lock per batch).
     private func deliverLevel(_ queueId: Int32, now: Int64) -> Int64? {
         let store = context.store
         let queue = QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: queueId)
@@ -77,12 +78,11 @@ final class ScheduleService: Sendable {
         defer { cursors.withLock { $0[queueId] = cursor } }
         while cursor < range.max, running.load(ordering: .relaxed) {
             guard let entries = try? store.index.entries(queue, from: cursor, maxCount: Self.batch), !entries.isEmpty else { return nil }
-            for e in entries {
-                if e.tagCode > now { return e.tagCode }
-                guard deliver(physicalOffset: e.physicalOffset, mark: .schedule(queueId: queueId, queueOffset: e.queueOffset)) != nil
-                else { return now + Self.pollMillis }  // store refused: retry on the next round
-                cursor = e.queueOffset + 1
-            }
+            let due = entries.prefix { $0.tagCode <= now }
+            let drafts = due.compactMap { makeDraft(physicalOffset: $0.physicalOffset, mark: .schedule(queueId: queueId, queueOffset: $0.queueOffset)) }
+            guard append(drafts) != nil else { return now + Self.pollMillis }  // store refused: next round
+            if let last = due.last { cursor = last.queueOffset + 1 }
+            if due.count < entries.count { return entries[due.count].tagCode }
         }
         return nil
     }
@@ -96,13 +96,14 @@ final class ScheduleService: Sendable {
         while running.load(ordering: .relaxed) {
             guard let due = try? store.index.timers(dueBy: now, limit: Self.batch) else { return nil }
             let pending = inFlight.withLock { $0 }
-            var delivered = 0
-            for t in due where pending[t] == nil {
-                guard let end = deliver(physicalOffset: t.physicalOffset, mark: .timer(t)) else { return now + Self.pollMillis }
-                inFlight.withLock { $0[t] = end }
-                delivered += 1
-            }
-            if delivered == 0 || due.count < Self.batch { break }
+            let fresh = due.filter { pending[$0] == nil }
+            var delivered: [(TimerEntry, MessageDraft?)] = fresh.map { ($0, makeDraft(physicalOffset: $0.physicalOffset, mark: .timer($0))) }
+            guard let results = append(delivered.compactMap(\.1)) else { return now + Self.pollMillis }
+            // Until the delivered copy is dispatched its entry stays in the table: remember it (skipped ones forever).
+            var ends = results.map(\.endOffset).makeIterator()
+            inFlight.withLock { f in for (t, d) in delivered { f[t] = d == nil ? .max : ends.next() ?? .max } }
+            delivered.removeAll()
+            if fresh.isEmpty || due.count < Self.batch { break }
         }
         guard let first = try? store.index.firstTimer() else { return nil }
         return first.due > now ? first.due : nil
@@ -110,36 +111,53 @@ final class ScheduleService: Sendable {
 
     // MARK: Re-append
 
-    /// Appends the real message for the parked record at `physicalOffset`; returns the end offset of the new
-    /// record, or nil when the store refused (closed, full). A record that cannot be delivered (gone, no
-    /// REAL_TOPIC) is logged and skipped: it returns Int64.max so the walk moves on and
-    /// the timer is never retried in this process.
-    private func deliver(physicalOffset: Int64, mark: DeliveryMark) -> Int64? {
+    /// The real message for the parked record at `physicalOffset`, or nil when it cannot be delivered (gone,
+    /// no REAL_TOPIC): logged and skipped.
+    private func makeDraft(physicalOffset: Int64, mark: DeliveryMark) -> MessageDraft? {
         guard let stored = context.store.message(at: physicalOffset) else {
             context.logger.warning("delayed message vanished (retention?)", metadata: ["offset": "\(physicalOffset)"])
-            return .max
+            return nil
         }
         let r = stored.record
-        var props = PropertyList(r.properties)
-        guard let topic = props[MessageProperties.realTopic], !topic.isEmpty else {
+        // Byte-level rewrite (hot path of a delayed backlog): drop the delay / timer / WAIT / mark entries, keep
+        // the rest in order, then add WAIT=false and the delivery mark.
+        var topic: [UInt8] = [], queueId: Int32 = 0
+        var props: [UInt8] = []
+        props.reserveCapacity(r.properties.count + 40)
+        MessageProperties.forEachEntry(in: r.properties) { name, value in
+            if name.elementsEqual(Self.realTopicName) { topic = Array(value) }
+            if name.elementsEqual(Self.realQueueIdName) { queueId = Int32(String(decoding: value, as: UTF8.self)) ?? 0 }
+            if !Self.dropped.contains(where: { name.elementsEqual($0) }) {
+                props.append(contentsOf: name); props.append(MessageProperties.nameSeparator)
+                props.append(contentsOf: value); props.append(MessageProperties.entrySeparator)
+            }
+            return true
+        }
+        guard !topic.isEmpty else {
             context.logger.warning("delayed message without REAL_TOPIC skipped", metadata: ["offset": "\(physicalOffset)"])
-            return .max
+            return nil
         }
-        let queueId = props[MessageProperties.realQueueId].flatMap { Int32($0) } ?? 0
-        for name in [MessageProperties.delay, DelayedDelivery.timerOutProperty, DeliveryRouting.timerDeliverMs,
-                     DeliveryRouting.timerDelaySec, DeliveryRouting.timerDelayMs] {
-            props[name] = nil
-        }
-        props[MessageProperties.wait] = "false"
-        props[DelayedDelivery.deliveredProperty] = mark.propertyValue
-        let draft = MessageDraft(topic: Array(topic.utf8), queueId: queueId, flag: r.flag, sysFlag: r.sysFlag,
-                                 bornTimestamp: r.bornTimestamp, bornHost: r.bornHost, storeHost: r.storeHost,
-                                 reconsumeTimes: r.reconsumeTimes, preparedTransactionOffset: r.preparedTransactionOffset,
-                                 body: Array(r.body), properties: props.encoded)
+        props += MessageProperties.encode([(MessageProperties.wait, "false"), (DelayedDelivery.deliveredProperty, mark.propertyValue)])
+        return MessageDraft(topic: topic, queueId: queueId, flag: r.flag, sysFlag: r.sysFlag,
+                            bornTimestamp: r.bornTimestamp, bornHost: r.bornHost, storeHost: r.storeHost,
+                            reconsumeTimes: r.reconsumeTimes, preparedTransactionOffset: r.preparedTransactionOffset,
+                            body: Array(r.body), properties: props)
+    }
+
+    private static let realTopicName = Array(MessageProperties.realTopic.utf8)
+    private static let realQueueIdName = Array(MessageProperties.realQueueId.utf8)
+    private static let dropped: [[UInt8]] = [
+        MessageProperties.delay, DelayedDelivery.timerOutProperty, DeliveryRouting.timerDeliverMs, DeliveryRouting.timerDelaySec,
+        DeliveryRouting.timerDelayMs, MessageProperties.wait, DelayedDelivery.deliveredProperty,
+    ].map { Array($0.utf8) }
+
+    /// Appends `drafts` in order; nil when the store refused (closed, full), so nothing advances.
+    private func append(_ drafts: [MessageDraft]) -> [AppendResult]? {
+        guard !drafts.isEmpty else { return [] }
         do {
-            return try context.store.append(draft).endOffset
+            return try context.store.append(batch: drafts)
         } catch {
-            context.logger.warning("delayed delivery append failed", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            context.logger.warning("delayed delivery append failed", metadata: ["count": "\(drafts.count)", "error": "\(error)"])
             return nil
         }
     }
