@@ -1,7 +1,7 @@
 """Dead letters with the real client: a consumer that always answers RECONSUME_LATER sees each message
 1 + retryMaxTimes times (through %RETRY%<group>), then the message sits in %DLQ%<group>; `tern admin dlq`
 lists it and `tern admin resendDlq` brings it back to the original topic, where the consumer accepts it.
-Short delay levels (1 s) and retryMaxTimes=2 keep it quick."""
+Short delay levels (1 s) and retryMaxTimes=2 keep it quick. Also: delayed and timer messages across kill -9."""
 import json
 import subprocess
 import time
@@ -63,3 +63,33 @@ def test_always_failing_consumer_ends_in_dlq_and_resend_brings_it_back(h):
         assert m["topic"] == topic and m["reconsume_times"] == 0 and m["retry_topic"] == topic, m
     assert admin(h, b, "dlq", "-g", group) == []  # all re-sent
     assert admin(h, b, "resendDlq", "-g", group)["resent"] == 0
+
+
+def test_delayed_and_timer_messages_survive_kill9_once_each(h):
+    """Level-2 (5 s) and TIMER_DELAY_SEC=6 messages parked, broker killed with -9 before they are due,
+    restarted: each is delivered exactly once to its topic (read back by a pull from offset 0)."""
+    b, topic, p = h.setup(conf={"flushDiskType": "SYNC_FLUSH"}, warm=True)
+    msgs = [{"topic": topic, "body": "kd-lvl-%d" % i, "delay": 2} for i in range(3)]
+    msgs += [{"topic": topic, "body": "kd-tmr-%d" % i, "props": {"TIMER_DELAY_SEC": "6"}} for i in range(3)]
+    sent_at = time.time()
+    h.send_ok(p, "sync", msgs)
+    time.sleep(1.0)
+    b.kill9()
+    p.kill()
+    b.start(timeout=60)
+    early = h.pull(b, "PULLE_" + topic, topic, expect=8, deadline=20)  # the 8 warm-up messages only
+    early.expect("stopped", 30)
+    if time.time() - sent_at < 4.5:  # only meaningful while nothing is due yet
+        assert not [m for m in early.messages() if m["body"].startswith("kd-")], "delivered before due"
+    time.sleep(max(0, sent_at + 9 - time.time()))
+    full = h.pull(b, "PULL_" + topic, topic, expect=8 + len(msgs), deadline=40)
+    full.expect("stopped", 50)
+    time.sleep(1)
+    b.kill9()  # and once more after delivery: nothing is delivered twice
+    b.start(timeout=60)
+    time.sleep(2)
+    again = h.pull(b, "PULL2_" + topic, topic, expect=8 + len(msgs), deadline=30)
+    again.expect("stopped", 40)
+    for agent in (full, again):
+        got = [m["body"] for m in agent.messages() if m["body"].startswith("kd-")]
+        assert_exact(got, [m["body"] for m in msgs], "delayed messages after kill -9")
