@@ -46,6 +46,7 @@ public final class Broker: Sendable {
                 TransactionProcessor(context: context), ReplyProcessor(context: context),
                 TraceRecorder(context: context),
                 FlowAdminProcessor(context: context),
+                RetryProcessor(context: context),
             ], flow: context.flow)
             processorsBox.set(handler)
             let registrar = NameServerRegistrar(context: context)

@@ -7,7 +7,7 @@ extension BrokerConfig {
     /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning).
     static let acceptedButIgnored: Set<String> = [
         "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
-        "messageDelayLevel", "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
+        "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage", "aclEnable",
         "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
         "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
@@ -90,12 +90,30 @@ extension BrokerConfig {
         case "msgTraceTopicName":
             if let why = TopicConfigManager.invalidTopicReason(value) { throw .badConfigValue(key: key, value: value, reason: why) }
             msgTraceTopicName = value
+        case "messageDelayLevel": messageDelayLevelMillis = try Self.delayLevels(key, value)
+        case "retryMaxTimes": retryMaxTimes = Int32(try int(0...10_000))
+        case "timerMaxDelaySec": timerMaxDelaySec = Int64(try int(1...(365 * 86_400)))
         default:
             if try flow.set(key, value) { return nil }
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"
         }
         return nil
+    }
+
+    /// `messageDelayLevel`: blank-separated durations, each a positive integer with unit s, m, h or d.
+    static func delayLevels(_ key: String, _ value: String) throws(BrokerError) -> [Int64] {
+        let units: [Character: Int64] = ["s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
+        var out: [Int64] = []
+        for token in value.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+            guard let unit = token.last.flatMap({ units[$0] }), let n = Int64(token.dropLast()), n > 0 else {
+                throw .badConfigValue(key: key, value: value,
+                                      reason: "\"\(token)\" is not a duration like 5s, 1m, 2h or 1d")
+            }
+            out.append(n * unit)
+        }
+        guard !out.isEmpty else { throw .badConfigValue(key: key, value: value, reason: "needs at least one level") }
+        return out
     }
 
     static func isIPv4(_ s: String) -> Bool {

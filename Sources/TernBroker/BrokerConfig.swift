@@ -62,6 +62,13 @@ public struct BrokerConfig: Sendable, Equatable {
     /// records are written for every trace topic whatever this says.
     public var traceTopicEnable = false
     public var msgTraceTopicName = "RMQ_SYS_TRACE_TOPIC"
+    /// Delay levels in ms (`messageDelayLevel`, "1s 5s 10s 30s 1m ... 2h"); level N = entry N.
+    public var messageDelayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
+    /// Retries before a consumed message goes to `%DLQ%<group>` for groups whose client does not say
+    /// (Java: the subscription group's `retryMaxTimes`, 16). Our key: `retryMaxTimes`.
+    public var retryMaxTimes: Int32 = 16
+    /// Farthest arbitrary delivery time accepted (`timerMaxDelaySec`; ours defaults to 30 days).
+    public var timerMaxDelaySec: Int64 = 30 * 86_400
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
     /// Flow control, dedup windows and stats (Flow/FlowConfig.swift).
@@ -80,6 +87,7 @@ public struct BrokerConfig: Sendable, Equatable {
         s.flushMode = flushDiskType == .syncFlush ? .sync(timeoutMillis: syncFlushTimeout) : .defaultAsync
         s.retentionMillis = Int64(fileReservedTime) * 3_600_000
         s.indexBackend = indexBackend
+        s.delayLevelMillis = messageDelayLevelMillis
         return s
     }
 }

@@ -4,6 +4,7 @@ import TernMessage
 import TernProtocol
 import TernRemoting
 import TernStorage
+import TernSystem
 import TernTransport
 
 /// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320): validate, pick the queue, append,
@@ -18,7 +19,10 @@ final class SendProcessor: BrokerProcessor {
     /// Round-robin cursor for requests with a negative queue id.
     private let nextQueue = Atomic<UInt32>(0)
 
-    init(context: BrokerContext) { self.context = context }
+    /// Retry past max → DLQ, DELAY → schedule topic, TIMER_* → timer topic (DeliveryRouting.swift).
+    private let routing: DeliveryRouting
+
+    init(context: BrokerContext) { self.context = context; routing = DeliveryRouting(context: context) }
 
     var codes: [Int] { [RequestCode.sendMessage, RequestCode.sendMessageV2, RequestCode.sendBatchMessage] }
 
@@ -117,8 +121,7 @@ final class SendProcessor: BrokerProcessor {
                 return .failure(Rejection(code: ResponseCode.messageIllegal, remark: error.remark))
             }
         }
-        // Issue 4: TRAN_MSG / prepared sysFlag diverts to RMQ_SYS_TRANS_HALF_TOPIC, DELAY to SCHEDULE_TOPIC_XXXX,
-        // and a %RETRY% send past its max reconsume times to %DLQ%; for now all are stored as sent.
+        // Issue 4: TRAN_MSG / prepared sysFlag diverts to RMQ_SYS_TRANS_HALF_TOPIC.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
         var draft = MessageDraft(
             topic: Array(topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
@@ -127,6 +130,11 @@ final class SendProcessor: BrokerProcessor {
             body: body.map { Array($0.readableBytesView) } ?? [],
             properties: Array(header.properties.utf8))
         if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
+        // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
+        if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
+           let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis()) {
+            return .failure(rejection)
+        }
         return .success([draft])
     }
 

@@ -226,6 +226,8 @@ def run_push(cfg):
 
     retry_prefix = cfg.get("reconsume_first")  # answer RECONSUME_LATER to the first delivery of these
     failed_once = set()
+    # Answer RECONSUME_LATER to these until they come back re-sent from the DLQ (RETRY_TOPIC set, count reset).
+    fail_prefix = cfg.get("fail_until_resent")
 
     def on_message(consumer_handle, msg_handle):
         msg = RecvMessage(msg_handle)
@@ -236,6 +238,10 @@ def run_push(cfg):
         if retry_prefix and d["body"].startswith(retry_prefix) and d["body"] not in failed_once:
             failed_once.add(d["body"])
             status = _CConsumeStatus.RECONSUME_LATER
+        if fail_prefix and d["body"].startswith(fail_prefix):
+            d["retry_topic"] = text(msg.get_property("RETRY_TOPIC"))
+            if not (d["retry_topic"] and d["reconsume_times"] == 0):
+                status = _CConsumeStatus.RECONSUME_LATER
         d["status"] = status.name
         emit(d)
         if delay:

@@ -12,6 +12,7 @@ public final class InMemoryIndexStore: IndexStore {
         var transactions: [Int64: TransactionState] = [:]
         var transactionChecks: [Int64: Int32] = [:]
         var consumerOffsets: [ConsumerOffsetKey: Int64] = [:]
+        var timers: Set<TimerEntry> = []
     }
     private let state = Mutex(State())
 
@@ -46,6 +47,14 @@ public final class InMemoryIndexStore: IndexStore {
                         if r.transactionChecks > 0 { s.transactionChecks[key] = r.transactionChecks }
                     }
                 }
+                if let due = r.timerDue { s.timers.insert(TimerEntry(due: due, physicalOffset: r.entry.physicalOffset)) }
+                switch r.delivered {
+                case let .timer(e)?: s.timers.remove(e)
+                case let .schedule(q, o)?:
+                    let k = ConsumerOffsetKey(group: DelayedDelivery.progressGroup, queue: QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: q))
+                    s.consumerOffsets[k] = max(s.consumerOffsets[k] ?? 0, o + 1)
+                case nil: break
+                }
             }
             s.checkpoint = batch.checkpoint
         }
@@ -62,6 +71,7 @@ public final class InMemoryIndexStore: IndexStore {
             s.keys = s.keys.compactMapValues { v in let k = v.filter { $0.1 < physicalOffset }; return k.isEmpty ? nil : k }
             s.uniqueKeys = s.uniqueKeys.compactMapValues { v in let k = v.filter { $0.1 < physicalOffset }; return k.isEmpty ? nil : k }
             s.transactions = s.transactions.filter { $0.key < physicalOffset }
+            s.timers = s.timers.filter { $0.physicalOffset < physicalOffset }
             if s.checkpoint.offset > physicalOffset {
                 s.checkpoint = DispatchCheckpoint(offset: physicalOffset, lastRecord: lastRecord)
             }
@@ -77,6 +87,7 @@ public final class InMemoryIndexStore: IndexStore {
             s.keys = s.keys.compactMapValues { v in let k = v.filter { $0.1 >= physicalOffset }; return k.isEmpty ? nil : k }
             s.uniqueKeys = s.uniqueKeys.compactMapValues { v in let k = v.filter { $0.1 >= physicalOffset }; return k.isEmpty ? nil : k }
             s.transactions = s.transactions.filter { $0.key >= physicalOffset }
+            s.timers = s.timers.filter { $0.physicalOffset >= physicalOffset }
         }
     }
 
@@ -129,6 +140,12 @@ public final class InMemoryIndexStore: IndexStore {
         state.withLock { $0.transactionChecks[physicalOffset] ?? 0 }
     }
 
+    public func timers(dueBy due: Int64, limit: Int) throws -> [TimerEntry] {
+        state.withLock { s in Array(s.timers.filter { $0.due <= due }.sorted().prefix(limit)) }
+    }
+
+    public func firstTimer() throws -> TimerEntry? { state.withLock { $0.timers.min() } }
+
     public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {
         state.withLock { $0.consumerOffsets[ConsumerOffsetKey(group: group, queue: queue)] = offset }
     }
@@ -146,7 +163,8 @@ public final class InMemoryIndexStore: IndexStore {
             IndexStatistics(queues: s.queues.count, queueEntries: s.queues.values.reduce(0) { $0 + $1.entries.count },
                             keyEntries: s.keys.values.reduce(0) { $0 + $1.count },
                             uniqueKeyEntries: s.uniqueKeys.values.reduce(0) { $0 + $1.count },
-                            transactionStates: s.transactions.count, consumerOffsets: s.consumerOffsets.count, bytesUsed: 0)
+                            transactionStates: s.transactions.count, consumerOffsets: s.consumerOffsets.count, bytesUsed: 0,
+                            timers: s.timers.count)
         }
     }
 

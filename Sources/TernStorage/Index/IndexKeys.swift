@@ -11,6 +11,7 @@
 /// | uniq      | hour(4) UNIQ_KEY        (dupsort, dupfixed)    | storeTime(8) phys(8)                    |
 /// | txn       | halfPhys(8)                                    | state(1) [checks(4)]                    |
 /// | offsets   | group 0x00 topic 0x00 queueId(4)               | offset(8)                               |
+/// | timer     | due(8) phys(8)                                 | 0 (1 byte)                              |
 ///
 /// Why: consume-queue keys are a dense per-queue id plus the offset, so a batch inserts at the right edge
 /// of each queue's key range. Key-index keys start with the store hour, so inserts cluster in the newest

@@ -43,6 +43,12 @@ public protocol IndexStore: AnyObject, Sendable {
     /// CHECK_TRANSACTION_STATE requests sent so far for the half message at `physicalOffset` (0 when none).
     func transactionChecks(_ physicalOffset: Int64) throws -> Int32
 
+    // MARK: Timers (DelayedDelivery.swift)
+    /// Pending timer entries due at or before `due`, earliest first, at most `limit`.
+    func timers(dueBy due: Int64, limit: Int) throws -> [TimerEntry]
+    /// The earliest pending timer, if any.
+    func firstTimer() throws -> TimerEntry?
+
     // MARK: Consumer offsets (primary state)
     func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws
     func consumerOffset(group: String, queue: QueueKey) throws -> Int64?
@@ -99,6 +105,10 @@ public struct DispatchRecord: Sendable, Equatable {
     public var transactionState: TransactionState?
     public var transactionOffset: Int64 = 0
     public var transactionChecks: Int32 = 0
+    /// Timer-topic record: its due time (enters the timer table).
+    public var timerDue: Int64?
+    /// Delivered copy of a delayed record: advances that level's progress or removes the timer entry.
+    public var delivered: DeliveryMark?
     public init(queue: QueueKey?, entry: ConsumeQueueEntry, topic: String, keys: [String], uniqueKey: String?) {
         self.queue = queue; self.entry = entry; self.topic = topic; self.keys = keys; self.uniqueKey = uniqueKey
     }
@@ -143,10 +153,11 @@ public struct IndexStatistics: Sendable, Equatable {
     public var transactionStates: Int
     public var consumerOffsets: Int
     public var bytesUsed: Int
+    public var timers: Int
     public init(queues: Int, queueEntries: Int, keyEntries: Int, uniqueKeyEntries: Int, transactionStates: Int,
-                consumerOffsets: Int, bytesUsed: Int) {
+                consumerOffsets: Int, bytesUsed: Int, timers: Int = 0) {
         self.queues = queues; self.queueEntries = queueEntries; self.keyEntries = keyEntries
         self.uniqueKeyEntries = uniqueKeyEntries; self.transactionStates = transactionStates
-        self.consumerOffsets = consumerOffsets; self.bytesUsed = bytesUsed
+        self.consumerOffsets = consumerOffsets; self.bytesUsed = bytesUsed; self.timers = timers
     }
 }

@@ -15,7 +15,7 @@ import TernSystem
 /// range queries never touch LMDB; `apply` is called by one thread only.
 public final class LMDBIndexStore: IndexStore {
     private let env: LMDBEnvironment
-    private let meta, queuesDB, cq, keys, uniq, txn, offsets: LMDBDatabase
+    private let meta, queuesDB, cq, keys, uniq, txn, offsets, timer: LMDBDatabase
 
     private struct QueueSlot { var id: UInt32; var min: Int64; var max: Int64 }
     private struct Cache {
@@ -48,6 +48,7 @@ public final class LMDBIndexStore: IndexStore {
         uniq = try env.openDatabase("uniq", create.union([.dupSort, .dupFixed]))
         txn = try env.openDatabase("txn", create)
         offsets = try env.openDatabase("offsets", create)
+        timer = try env.openDatabase("timer", create)
         try loadCache()
     }
 
@@ -158,6 +159,7 @@ public final class LMDBIndexStore: IndexStore {
                         try t.put(txn, key, value)
                     }
                 }
+                if r.timerDue != nil || r.delivered != nil { try applyDelivery(r, t) }
             }
             if newQueueIds { try t.put(meta, IndexKeys.nextQueueId, Self.u32(c.nextQueueId)) }
             try t.put(meta, IndexKeys.checkpoint, Self.checkpointValue(batch.checkpoint))
@@ -209,6 +211,7 @@ public final class LMDBIndexStore: IndexStore {
                 var e = try cur.seek(Self.u64(physicalOffset))
                 while e != nil { try cur.deleteCurrent(); e = try cur.next() }
             }
+            try deleteTimers(t) { $0 >= physicalOffset }
             let current = try Self.readCheckpoint(t, meta)
             if current.offset > physicalOffset {
                 try t.put(meta, IndexKeys.checkpoint,
@@ -255,6 +258,7 @@ public final class LMDBIndexStore: IndexStore {
                     e = try cur.next()
                 }
             }
+            try deleteTimers(t) { $0 < physicalOffset }
             c.minPhysical = max(c.minPhysical, physicalOffset)
             try t.put(meta, IndexKeys.minPhysical, Self.u64(c.minPhysical))
         }
@@ -264,7 +268,7 @@ public final class LMDBIndexStore: IndexStore {
 
     public func clearDerived() throws {
         try env.write { t in
-            for db in [meta, queuesDB, cq, keys, uniq, txn] { try t.clear(db) }
+            for db in [meta, queuesDB, cq, keys, uniq, txn, timer] { try t.clear(db) }
         }
         cache.withLock { $0 = Cache() }
     }
@@ -352,6 +356,66 @@ public final class LMDBIndexStore: IndexStore {
         value.count >= 5 ? value.withUnsafeBytes { $0.loadBigEndian(Int32.self, at: 1) } : 0
     }
 
+    // MARK: Timers
+
+    /// Timer entry in, or (delivered copy) timer entry out / level progress forward, inside `apply`'s transaction.
+    private func applyDelivery(_ r: DispatchRecord, _ t: LMDBTransaction) throws {
+        if let due = r.timerDue { try t.put(timer, Self.timerKey(TimerEntry(due: due, physicalOffset: r.entry.physicalOffset)), [0]) }
+        switch r.delivered {
+        case let .timer(entry)?: _ = try t.delete(timer, Self.timerKey(entry))
+        case let .schedule(queueId, queueOffset)?:
+            let key = IndexKeys.offsetKey(group: DelayedDelivery.progressGroup,
+                                          queue: QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: queueId))
+            let current = try t.get(offsets, key).map { v in v.withUnsafeBytes { Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 0)) } }
+            if (current ?? -1) < queueOffset + 1 { _ = try t.put(offsets, key, Self.u64(queueOffset + 1)) }
+        case nil: break
+        }
+    }
+
+    /// Deletes timer entries whose physical offset matches `drop` (retention, truncation): a full scan; the
+    /// table holds only pending timers.
+    private func deleteTimers(_ t: LMDBTransaction, where drop: (Int64) -> Bool) throws {
+        try t.withCursor(timer) { cur in
+            var e = try cur.first()
+            while let (k, _) = e {
+                if drop(Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 8))) { try cur.deleteCurrent() }
+                e = try cur.next()  // after a delete MDB_NEXT yields the entry that followed (see truncate)
+            }
+        }
+    }
+
+    public func timers(dueBy due: Int64, limit: Int) throws -> [TimerEntry] {
+        var out: [TimerEntry] = []
+        guard limit > 0 else { return out }
+        try env.read { t in
+            try t.withCursor(timer) { cur in
+                var e = try cur.first()
+                while let (k, _) = e, out.count < limit {
+                    let entry = Self.decodeTimerKey(k)
+                    guard entry.due <= due else { break }
+                    out.append(entry)
+                    e = try cur.next()
+                }
+            }
+        }
+        return out
+    }
+
+    public func firstTimer() throws -> TimerEntry? {
+        try env.read { t in try t.withCursor(timer) { cur in try cur.first().map { Self.decodeTimerKey($0.0) } } }
+    }
+
+    private static func timerKey(_ e: TimerEntry) -> [UInt8] {
+        var k = [UInt8](); k.reserveCapacity(16)
+        k.appendBigEndian(UInt64(bitPattern: e.due)); k.appendBigEndian(UInt64(bitPattern: e.physicalOffset))
+        return k
+    }
+
+    private static func decodeTimerKey(_ k: UnsafeRawBufferPointer) -> TimerEntry {
+        TimerEntry(due: Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 0)),
+                   physicalOffset: Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 8)))
+    }
+
     // MARK: Consumer offsets
 
     public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {
@@ -391,7 +455,7 @@ public final class LMDBIndexStore: IndexStore {
             IndexStatistics(queues: try t.entryCount(queuesDB), queueEntries: try t.entryCount(cq),
                             keyEntries: try t.entryCount(keys), uniqueKeyEntries: try t.entryCount(uniq),
                             transactionStates: try t.entryCount(txn), consumerOffsets: try t.entryCount(offsets),
-                            bytesUsed: try env.usedBytes())
+                            bytesUsed: try env.usedBytes(), timers: try t.entryCount(timer))
         }
     }
 

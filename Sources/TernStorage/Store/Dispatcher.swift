@@ -3,6 +3,7 @@ import Synchronization
 import TernMessage
 
 private let tagsName = Array("TAGS".utf8), keysName = Array("KEYS".utf8), uniqueKeyName = Array("UNIQ_KEY".utf8)
+private let timerOutName = Array(DelayedDelivery.timerOutProperty.utf8), deliveredName = Array(DelayedDelivery.deliveredProperty.utf8)
 
 /// Derives index entries from commit-log records and applies them to the `IndexStore` in batches (one
 /// transaction per batch, checkpoint included). Runs on its own thread; wakes on appends.
@@ -10,6 +11,8 @@ final class Dispatcher: Sendable {
     private let log: CommitLog
     private let index: any IndexStore
     private let batchLimit: Int
+    /// Delay-level table (ms) for the due-time tag codes of schedule-topic records.
+    private let delayLevels: [Int64]
     /// Next record offset to dispatch and the start of the last record dispatched.
     private let progress: Mutex<DispatchCheckpoint>
     private let dispatchedOffset = Atomic<Int64>(0)
@@ -21,7 +24,9 @@ final class Dispatcher: Sendable {
     let listener = Mutex<DispatchListener?>(nil)
     private let worker = BackgroundThread(name: "tern-dispatch")
 
-    init(log: CommitLog, index: any IndexStore, batchLimit: Int, from checkpoint: DispatchCheckpoint) {
+    init(log: CommitLog, index: any IndexStore, batchLimit: Int, delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis,
+         from checkpoint: DispatchCheckpoint) {
+        self.delayLevels = delayLevels
         self.log = log
         self.index = index
         self.batchLimit = batchLimit
@@ -77,7 +82,7 @@ final class Dispatcher: Sendable {
             var records: [DispatchRecord] = []
             records.reserveCapacity(min(batchLimit, 1024))
             let (end, stop) = log.walk(from: cp.offset, limit: limit, checkCRC: checkCRC) { offset, view in
-                records.append(Self.derive(offset, view))
+                records.append(Self.derive(offset, view, delayLevels: delayLevels))
                 cp.lastRecord = offset
                 return records.count < batchLimit
             }
@@ -98,21 +103,28 @@ final class Dispatcher: Sendable {
     }
 
     /// What the indexes learn from one record.
-    static func derive(_ offset: Int64, _ r: RecordView) -> DispatchRecord {
+    static func derive(_ offset: Int64, _ r: RecordView,
+                       delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis) -> DispatchRecord {
         let topic = r.topicString
         let tt = SysFlag.transactionType(r.sysFlag)
         // One pass over the properties for TAGS, KEYS and UNIQ_KEY (the last occurrence wins, as in Java).
         var tags: UnsafeRawBufferPointer?, keyBytes: UnsafeRawBufferPointer?, uniqueBytes: UnsafeRawBufferPointer?
+        var timerOut: UnsafeRawBufferPointer?, delivered: UnsafeRawBufferPointer?
         MessageProperties.forEachEntry(in: r.properties) { name, value in
             switch name.count {
             case 4 where name.elementsEqual(tagsName): tags = value
             case 4 where name.elementsEqual(keysName): keyBytes = value
             case 8 where name.elementsEqual(uniqueKeyName): uniqueBytes = value
+            case 12 where name.elementsEqual(timerOutName): timerOut = value
+            case 14 where name.elementsEqual(deliveredName): delivered = value
             default: break
             }
             return true
         }
-        let tagCode: Int64 = tags.map { Int64(TagHash.javaHashCode(utf8: $0)) } ?? 0
+        var tagCode: Int64 = tags.map { Int64(TagHash.javaHashCode(utf8: $0)) } ?? 0
+        // Schedule queue N-1 holds level N: the tag code is the due time (Java's ScheduleMessageService rule).
+        let isSchedule = topic == DelayedDelivery.scheduleTopic
+        if isSchedule { tagCode = r.storeTimestamp + DelayedDelivery.delayMillis(level: Int(r.queueId) + 1, delayLevels) }
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
         let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit
@@ -126,6 +138,10 @@ final class Dispatcher: Sendable {
         }
         var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
                                topic: topic, keys: keys, uniqueKey: unique)
+        if !isSchedule, topic == DelayedDelivery.timerTopic, let t = timerOut {
+            d.timerDue = Int64(String(decoding: t, as: UTF8.self))
+        }
+        if let m = delivered { d.delivered = DeliveryMark(m) }
         switch tt {
         case SysFlag.transactionPrepared: d.transactionState = .half; d.transactionOffset = offset
         case SysFlag.transactionCommit where r.preparedTransactionOffset > 0:

@@ -37,7 +37,8 @@ public final class MessageStore: Sendable {
             case .lmdb: try LMDBIndexStore(path: config.indexPath, mapSize: config.lmdbMapSize)
             case .inMemory: InMemoryIndexStore()
             }
-            let (report, checkpoint) = try Recovery.run(log: log, index: index, batchLimit: config.dispatchBatchLimit, logger: logger)
+            let (report, checkpoint) = try Recovery.run(log: log, index: index, batchLimit: config.dispatchBatchLimit,
+                                                           delayLevels: config.delayLevelMillis, logger: logger)
             return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
         } catch {
             lock.release()
@@ -53,7 +54,8 @@ public final class MessageStore: Sendable {
         self.lock = lock
         self.logger = logger
         self.recovery = report
-        dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit, from: checkpoint)
+        dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
+                                delayLevels: config.delayLevelMillis, from: checkpoint)
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
         dispatcher.start()
         flusher.start()

@@ -31,7 +31,8 @@ public struct RecoveryReport: Sendable, Equatable {
 /// 4. Rebuild the per-queue next offsets from the index.
 /// Cost depends on the unindexed tail, not on the store size.
 enum Recovery {
-    static func run(log: CommitLog, index: any IndexStore, batchLimit: Int, logger: Logger) throws
+    static func run(log: CommitLog, index: any IndexStore, batchLimit: Int,
+                    delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis, logger: Logger) throws
         -> (RecoveryReport, DispatchCheckpoint)
     {
         let started = ContinuousClock.now
@@ -59,7 +60,7 @@ enum Recovery {
         repeat {
             pending.removeAll(keepingCapacity: true)
             (position, stop) = log.walk(from: position, checkCRC: true) { offset, view in
-                pending.append(Dispatcher.derive(offset, view))
+                pending.append(Dispatcher.derive(offset, view, delayLevels: delayLevels))
                 last.lastRecord = offset
                 lastStoreTimestamp = view.storeTimestamp
                 return pending.count < batchLimit

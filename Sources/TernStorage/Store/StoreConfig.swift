@@ -50,6 +50,9 @@ public struct StoreConfig: Sendable {
     /// (MADV_DONTNEED: they stay in the page cache, readers take a minor fault), so the resident set stays
     /// bounded instead of growing to the 1 GiB segment size; recent messages, which consumers read, stay mapped.
     public var residentTailBytes: Int = 32 << 20
+    /// Delay-level table in ms (`messageDelayLevel`): the due-time tag codes of schedule-topic records
+    /// (offline tools assume the default).
+    public var delayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
     /// LMDB map size (virtual address space; the file grows as needed).
     public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
 

@@ -1,0 +1,205 @@
+import Dispatch
+import Logging
+import NIOCore
+import TernMessage
+import TernProtocol
+import TernRemoting
+import TernStorage
+import TernSystem
+import TernTransport
+
+/// Request codes of our own (RocketMQ has no broker request for these; the console re-sends through the
+/// client). Values far above RocketMQ's range.
+enum TernRequestCode {
+    /// Dead letters of a group. Header: group, offset? (default: first unsent), maxNum? (32).
+    /// Answer: stored records as in a pull body; extFields minOffset, maxOffset, resentOffset.
+    static let queryDeadLetters = 60_001
+    /// Re-send dead letters to their original topic. Header: group, msgId? (offset id or UNIQ_KEY; default:
+    /// every dead letter not re-sent yet). Answer extFields: resent, skipped.
+    static let resendDeadLetters = 60_002
+}
+
+/// CONSUMER_SEND_MSG_BACK (36) and dead-letter administration; owns the delayed-delivery service.
+///
+/// Send-backs run on their own serial queue, off the event loops and the send path: a consumer's retry storm
+/// queues here, not in front of producers.
+final class RetryProcessor: BrokerProcessor {
+    let context: BrokerContext
+    let routing: DeliveryRouting
+    let schedule: ScheduleService
+    private let executor = DispatchQueue(label: "tern-send-back")
+
+    init(context: BrokerContext) {
+        self.context = context
+        routing = DeliveryRouting(context: context)
+        schedule = ScheduleService(context: context)
+        do {
+            try context.topics.createIfAbsent(DelayedDelivery.scheduleTopic, queueNums: context.config.messageDelayLevelMillis.count)
+            try context.topics.createIfAbsent(DelayedDelivery.timerTopic, queueNums: 1)
+        } catch {
+            context.logger.warning("cannot create the schedule topics", metadata: ["error": "\(error)"])
+        }
+        schedule.start()
+    }
+
+    var codes: [Int] { [RequestCode.consumerSendMsgBack, TernRequestCode.queryDeadLetters, TernRequestCode.resendDeadLetters] }
+
+    func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        executor.async { [self] in
+            switch request.code {
+            case RequestCode.consumerSendMsgBack: sendBack(request, responder)
+            case TernRequestCode.queryDeadLetters: queryDeadLetters(request.extFields, responder)
+            default: resendDeadLetters(request.extFields, responder)
+            }
+        }
+    }
+
+    func shutdown() {
+        schedule.stop()
+        executor.sync {}  // let queued send-backs finish before the store closes
+    }
+
+    // MARK: Send-back
+
+    /// Java 3.4.9 (version 122) added the header's maxReconsumeTimes; older clients' values are ignored.
+    static let maxReconsumeTimesVersion = 122
+
+    private func sendBack(_ request: RemotingCommand, _ responder: RemotingResponder) {
+        let f = request.extFields
+        guard let group = f["group"], !group.isEmpty, let offset = f.int64("offset") else {
+            return responder.respond(code: ResponseCode.systemError, remark: "CONSUMER_SEND_MSG_BACK needs group and offset")
+        }
+        if !context.config.autoCreateSubscriptionGroup && context.clients.consumerGroup(group) == nil {
+            return responder.respond(code: ResponseCode.subscriptionGroupNotExist, remark: "subscription group not exist, \(group)")
+        }
+        guard let original = context.store.message(at: offset) else {
+            return responder.respond(code: ResponseCode.systemError, remark: "look message by offset failed, \(offset)")
+        }
+        let r = original.record
+        var props = PropertyList(r.properties)
+        if props[DeliveryRouting.retryTopicProperty] == nil { props[DeliveryRouting.retryTopicProperty] = r.topicString }
+        if props[DeliveryRouting.originMessageId] == nil {
+            props[DeliveryRouting.originMessageId] = MessageId.offsetId(storeHost: r.storeHost, physicalOffset: offset)
+        }
+        props[MessageProperties.wait] = "false"
+        props[DelayedDelivery.deliveredProperty] = nil
+        let max = (request.version >= Self.maxReconsumeTimesVersion ? f.int32("maxReconsumeTimes") : nil) ?? context.config.retryMaxTimes
+        let delayLevel = f.int32("delayLevel") ?? 0
+        var draft = MessageDraft(topic: [], queueId: 0, flag: r.flag, sysFlag: r.sysFlag, bornTimestamp: r.bornTimestamp,
+                                 bornHost: r.bornHost, storeHost: r.storeHost, reconsumeTimes: r.reconsumeTimes + 1,
+                                 body: Array(r.body), properties: [])
+        do {
+            if r.reconsumeTimes >= max || delayLevel < 0 {
+                try routing.toDeadLetters(&draft, &props, group: group)
+            } else {
+                let retry = try context.topics.createIfAbsent(SendProcessor.retryTopicPrefix + group, queueNums: 1)
+                draft.topic = Array(retry.topicName.utf8)
+                draft.queueId = Int32.random(in: 0..<Int32(Swift.max(1, retry.writeQueueNums)))
+                props[MessageProperties.delay] = String(delayLevel == 0 ? 3 + r.reconsumeTimes : delayLevel)
+            }
+        } catch {
+            return responder.respond(code: ResponseCode.systemError, remark: "cannot create topic: \(error)")
+        }
+        draft.properties = props.encoded
+        // maxReconsumeTimes: the decision is taken above; the retry record itself must not be diverted again.
+        if let rejection = routing.route(&draft, maxReconsumeTimes: .max, now: Clock.wallMillis()) {
+            return responder.respond(code: rejection.code, remark: rejection.remark)
+        }
+        do {
+            _ = try context.store.append(draft)
+            responder.respond(code: ResponseCode.success)
+        } catch {
+            responder.respond(code: ResponseCode.systemError, remark: "send back failed: \(error)")
+        }
+    }
+
+    // MARK: Dead letters
+
+    static func deadLetterQueue(_ group: String) -> QueueKey { QueueKey(topic: DeliveryRouting.dlqPrefix + group, queueId: 0) }
+
+    /// Group G's own consumer offset on `%DLQ%G` marks how far dead letters were re-sent (ordinary
+    /// subscriptions never consume the DLQ, so the slot is otherwise unused; consumerProgress shows the rest).
+    private func resentOffset(_ group: String) -> Int64? {
+        try? context.store.index.consumerOffset(group: group, queue: Self.deadLetterQueue(group))
+    }
+
+    private func queryDeadLetters(_ f: RemotingExtFields, _ responder: RemotingResponder) {
+        guard let group = f["group"], !group.isEmpty else {
+            return responder.respond(code: ResponseCode.systemError, remark: "group is required")
+        }
+        let queue = Self.deadLetterQueue(group)
+        let range = (try? context.store.queueRange(queue)) ?? QueueRange(min: 0, max: 0)
+        let resent = resentOffset(group) ?? range.min
+        let from = f.int64("offset") ?? resent
+        let maxNum = Int(min(max(f.int64("maxNum") ?? 32, 1), 1_000))
+        var fields = RemotingExtFields()
+        fields.set("minOffset", range.min)
+        fields.set("maxOffset", range.max)
+        fields.set("resentOffset", resent)
+        guard let result = try? context.store.getMessages(queue, from: from, maxCount: maxNum, maxBytes: 4 << 20),
+              !result.messages.isEmpty else {
+            return responder.respond(code: ResponseCode.success, extFields: fields)
+        }
+        var body = ByteBufferAllocator().buffer(capacity: result.totalBytes)
+        for m in result.messages { body.writeBytes(m.bytes) }
+        responder.respond(code: ResponseCode.success, extFields: fields, body: body)
+    }
+
+    private func resendDeadLetters(_ f: RemotingExtFields, _ responder: RemotingResponder) {
+        guard let group = f["group"], !group.isEmpty else {
+            return responder.respond(code: ResponseCode.systemError, remark: "group is required")
+        }
+        let queue = Self.deadLetterQueue(group)
+        var resent = 0, skipped: [String] = []
+        func resend(_ m: StoredMessage) {
+            if let why = resendOne(m.record) { skipped.append(why) } else { resent += 1 }
+        }
+        if let id = f["msgId"], !id.isEmpty {
+            var found: [StoredMessage] = []
+            if let m = context.store.lookup(offsetMessageId: id), m.record.topicString == queue.topic { found = [m] }
+            if found.isEmpty {
+                found = ((try? context.store.lookup(uniqueKey: id)) ?? []).filter { $0.record.topicString == queue.topic }
+                found = Array(found.prefix(1))  // the newest dead letter with that id
+            }
+            guard !found.isEmpty else {
+                return responder.respond(code: ResponseCode.queryNotFound, remark: "no dead letter \(id) in \(queue.topic)")
+            }
+            found.forEach(resend)
+        } else {
+            let range = (try? context.store.queueRange(queue)) ?? QueueRange(min: 0, max: 0)
+            var next = max(range.min, resentOffset(group) ?? range.min)
+            while next < range.max {
+                guard let r = try? context.store.getMessages(queue, from: next, maxCount: 256), !r.messages.isEmpty else { break }
+                r.messages.forEach(resend)
+                next = r.nextBeginOffset
+            }
+            try? context.store.index.commitConsumerOffset(group: group, queue: queue, offset: next)
+        }
+        var fields = RemotingExtFields()
+        fields.set("resent", Int64(resent))
+        fields.set("skipped", Int64(skipped.count))
+        responder.respond(code: ResponseCode.success, remark: skipped.isEmpty ? nil : skipped.prefix(5).joined(separator: "; "),
+                          extFields: fields)
+    }
+
+    /// Stores a copy of dead letter `r` in its original topic (RETRY_TOPIC, else REAL_TOPIC) with reconsume
+    /// times reset; nil on success, else why not.
+    private func resendOne(_ r: RecordView) -> String? {
+        var props = PropertyList(r.properties)
+        guard let topic = props[DeliveryRouting.retryTopicProperty] ?? props[MessageProperties.realTopic], !topic.isEmpty else {
+            return "record at \(r.physicalOffset) names no original topic"
+        }
+        guard let config = try? context.topics.configForSend(topic, defaultTopic: nil, requestedQueueNums: context.config.defaultTopicQueueNums),
+              config.writeQueueNums > 0 else {
+            return "topic \(topic) does not exist"
+        }
+        props[MessageProperties.delay] = nil
+        props[DelayedDelivery.deliveredProperty] = nil
+        props[MessageProperties.wait] = "false"
+        let draft = MessageDraft(topic: Array(topic.utf8), queueId: Int32.random(in: 0..<Int32(config.writeQueueNums)), flag: r.flag,
+                                 sysFlag: r.sysFlag, bornTimestamp: r.bornTimestamp, bornHost: r.bornHost, storeHost: r.storeHost,
+                                 reconsumeTimes: 0, body: Array(r.body), properties: props.encoded)
+        do { _ = try context.store.append(draft) } catch { return "append failed: \(error)" }
+        return nil
+    }
+}
