@@ -1,8 +1,6 @@
 """Broker features the C++ client reaches without special API: delayed delivery and consumer retry.
 
-These are acceptance tests for issue 4 (message semantics), which is not built yet: they are marked
-`issue4` and deselected by `tools/test` (run them with `tools/test --compat-only -m issue4`). Today they fail:
-delay levels are not applied and CONSUMER_SEND_MSG_BACK (36) answers REQUEST_CODE_NOT_SUPPORTED.
+Issue 4 acceptance tests (marker `issue4`; `tools/test --compat-only -m issue4` runs only them).
 """
 import time
 
