@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "TernMessageTests", dependencies: ["TernMessage", "TernTestSupport"]),
         .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild", "TernTestSupport"]),
         // OfflineStore (tern-inspect's engine), plus one smoke test of the built tern-inspect binary.
-        .testTarget(name: "TernInspectTests", dependencies: ["TernStorage", "TernMessage", "TernSystem", "TernInspect"]),
+        .testTarget(name: "TernInspectTests", dependencies: ["TernStorage", "TernMessage", "TernSystem", "TernInspect", "TernTestSupport"]),
         .testTarget(
             name: "TernRemotingTests",
             dependencies: [
@@ -166,6 +166,7 @@ let package = Package(
         .testTarget(
             name: "TernClientTests",
             dependencies: [
+                "TernTestSupport",
                 "TernClient", "TernTransport", "TernRemoting", "TernProtocol", "TernMessage",
                 // Built so BenchSmokeTests can run the tern-bench binary.
                 "TernBench",

@@ -1,33 +1,11 @@
 import Foundation
 import NIOPosix
+import TernTestSupport
 import Testing
 
 /// Runs the built tern-bench against an in-memory broker: every mode ends, counts add up, JSON parses.
 @Suite struct BenchSmokeTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:] }
-    }
-
-    func bench(_ arguments: [String]) throws -> Run {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let binary = directory.appendingPathComponent("tern-bench")
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "no tern-bench at \(binary.path)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func bench(_ arguments: [String]) throws -> ProcessRun { try runSibling("tern-bench", arguments) }
 
     @Test func produceConsumeAndEndToEnd() async throws {
         let broker = try await MemoryBroker.start(group: MultiThreadedEventLoopGroup.singleton)

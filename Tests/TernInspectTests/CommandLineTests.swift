@@ -2,34 +2,13 @@ import Foundation
 import Testing
 import TernStorage
 import TernSystem
+import TernTestSupport
 
 /// One smoke test of the built binary: argument order, exit statuses, JSON and text output.
 @Suite("tern-inspect executable")
 struct CommandLineTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs the tern-inspect built next to the test bundle (the test target depends on it).
-    func run(_ arguments: [String]) throws -> Run {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let binary = directory.appendingPathComponent("tern-inspect")
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "no tern-inspect at \(binary.path)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> ProcessRun { try runSibling("tern-inspect", arguments) }
 
     @Test func storeFirstUsageExitStatusesAndJSON() throws {
         let f = try Fixture(count: 200); defer { f.remove() }
