@@ -45,14 +45,13 @@ struct SendRequestHeader {
     /// sysFlag, bornTimestamp and flag; leniency there costs nothing); numeric fields must parse.
     init(_ fields: RemotingExtFields, names: Names) throws(Invalid) {
         func number<T: FixedWidthInteger>(_ key: String, _ default: T?) throws(Invalid) -> T {
+            // One lookup on the common path (a valid number); the text only for the error.
+            if let v = fields.int64(key), let typed = T(exactly: v) { return typed }
             guard let text = fields[key] else {
                 if let d = `default` { return d }
                 throw Invalid(remark: "the custom field <\(key)> is null")
             }
-            guard let v = fields.int64(key), let typed = T(exactly: v) else {
-                throw Invalid(remark: "the custom field <\(key)> is not a valid number: \(text)")
-            }
-            return typed
+            throw Invalid(remark: "the custom field <\(key)> is not a valid number: \(text)")
         }
         guard let topic = fields[names.topic] else { throw Invalid(remark: "the custom field <\(names.topic)> is null") }
         self.topic = topic

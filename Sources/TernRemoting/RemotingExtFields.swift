@@ -78,9 +78,17 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// signature) for empty and non-ASCII keys: String `==` is canonical equivalence, under which a non-ASCII
     /// key can equal one of another length (U+212A KELVIN SIGN == "K").
     private static func signature(_ key: String) -> UInt32 {
-        let utf8 = key.utf8
-        guard let first = utf8.first, let last = utf8.last, utf8.allSatisfy({ $0 < 0x80 }) else { return 0 }
-        return UInt32(Swift.min(utf8.count, 0xFFFF)) | UInt32(first) << 16 | UInt32(last) << 24
+        // One pass over contiguous bytes (native strings, small ones included); the generic UTF8View walks
+        // (`allSatisfy`, `last`, `count`) showed in send-path profiles.
+        key.utf8.withContiguousStorageIfAvailable(signature) ?? signature(Array(key.utf8))
+    }
+
+    private static func signature(_ utf8: some Collection<UInt8>) -> UInt32 {
+        guard let first = utf8.first else { return 0 }
+        var last = first, high: UInt8 = 0, count = 0
+        for byte in utf8 { high |= byte; last = byte; count += 1 }
+        guard high < 0x80 else { return 0 }
+        return UInt32(Swift.min(count, 0xFFFF)) | UInt32(first) << 16 | UInt32(last) << 24
     }
 
     public static func == (lhs: RemotingExtFields, rhs: RemotingExtFields) -> Bool {
@@ -102,7 +110,8 @@ extension RemotingExtFields {
     /// Surrounding spaces are tolerated.
     public func int64(_ key: String) -> Int64? {
         guard let text = self[key] else { return nil }
-        return Int64(trimmingSpaces(text))
+        // Fast path: plain digits (every client sends them); the Character-based trim is slow.
+        return Int64(text) ?? Int64(trimmingSpaces(text))
     }
 
     /// The value for `key` as an `Int32`, or `nil` when absent, not an integer, or out of range.
@@ -116,6 +125,11 @@ extension RemotingExtFields {
     /// callers choose the default explicitly.
     public func bool(_ key: String) -> Bool? {
         guard let text = self[key] else { return nil }
+        switch text {  // fast path for the exact spellings clients send
+        case "true", "1": return true
+        case "false", "0": return false
+        default: break
+        }
         switch trimmingSpaces(text).lowercased() {
         case "true", "1": return true
         case "false", "0": return false
