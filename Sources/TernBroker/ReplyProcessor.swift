@@ -84,18 +84,10 @@ final class ReplyProcessor: BrokerProcessor {
         } catch {
             return .failure(.init(code: ResponseCode.systemError, remark: "cannot create topic \(header.topic): \(error)"))
         }
-        var queueId = header.queueId
-        if queueId >= max(config.writeQueueNums, config.readQueueNums) {
-            return .failure(.init(code: ResponseCode.systemError, remark: "request queueId[\(queueId)] is illegal, topic[\(header.topic)]"))
+        return SendProcessor.chooseQueue(header.queueId, config: config, remoteAddress: remoteAddress, cursor: nextQueue).map {
+            SendProcessor.draft(header, queueId: $0, body: body, bornHost: SendProcessor.bornHost(remoteAddress),
+                                storeHost: context.storeHost)
         }
-        if queueId < 0 {
-            queueId = Int32(nextQueue.wrappingAdd(1, ordering: .relaxed).oldValue % UInt32(max(1, config.writeQueueNums)))
-        }
-        return .success(MessageDraft(
-            topic: Array(header.topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
-            bornTimestamp: header.bornTimestamp, bornHost: SendProcessor.bornHost(remoteAddress), storeHost: context.storeHost,
-            reconsumeTimes: header.reconsumeTimes, body: body.map { Array($0.readableBytesView) } ?? [],
-            properties: Array(header.properties.utf8)))
     }
 
     /// PUSH_REPLY_MESSAGE_TO_CLIENT (326): the send header plus bornHost / storeHost / storeTimestamp; body = reply body.

@@ -96,18 +96,10 @@ final class SendProcessor: BrokerProcessor {
         guard Perm.isWritable(config.perm) else {
             return .failure(Rejection(code: ResponseCode.noPermission, remark: "the topic[\(topic)] sending message is forbidden"))
         }
-        var queueId = header.queueId
-        let queueLimit = max(config.writeQueueNums, config.readQueueNums)
-        if queueId >= queueLimit {
-            return .failure(Rejection(code: ResponseCode.systemError, remark:
-                "request queueId[\(queueId)] is illegal, topic[\(topic)] has \(queueLimit) queues, producer: \(remoteAddress)"))
-        }
-        if queueId < 0 {
-            guard config.writeQueueNums > 0 else {
-                return .failure(Rejection(code: ResponseCode.noPermission, remark: "the topic[\(topic)] has no writable queue"))
-            }
-            let n = UInt32(config.writeQueueNums)
-            queueId = Int32(nextQueue.wrappingAdd(1, ordering: .relaxed).oldValue % n)
+        let queueId: Int32
+        switch Self.chooseQueue(header.queueId, config: config, remoteAddress: remoteAddress, cursor: nextQueue) {
+        case let .failure(r): return .failure(r)
+        case let .success(q): queueId = q
         }
 
         let bornHost = Self.bornHost(remoteAddress)
@@ -123,12 +115,7 @@ final class SendProcessor: BrokerProcessor {
         }
         // Issue 4: TRAN_MSG / prepared sysFlag diverts to RMQ_SYS_TRANS_HALF_TOPIC.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
-        var draft = MessageDraft(
-            topic: Array(topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
-            bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: context.storeHost,
-            reconsumeTimes: header.reconsumeTimes,
-            body: body.map { Array($0.readableBytesView) } ?? [],
-            properties: Array(header.properties.utf8))
+        var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost)
         if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
         // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
         if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
@@ -190,6 +177,34 @@ final class SendProcessor: BrokerProcessor {
             }
         }
         return results
+    }
+
+    /// The queue a send goes to (shared with the reply processor): the requested one when in range, else
+    /// SYSTEM_ERROR; a negative id picks a writable queue round-robin with `cursor`.
+    static func chooseQueue(_ requested: Int32, config: TopicConfig, remoteAddress: String,
+                            cursor: borrowing Atomic<UInt32>) -> Result<Int32, Rejection> {
+        let topic = config.topicName
+        let queueLimit = max(config.writeQueueNums, config.readQueueNums)
+        if requested >= queueLimit {
+            return .failure(Rejection(code: ResponseCode.systemError, remark:
+                "request queueId[\(requested)] is illegal, topic[\(topic)] has \(queueLimit) queues, producer: \(remoteAddress)"))
+        }
+        if requested >= 0 { return .success(requested) }
+        guard config.writeQueueNums > 0 else {
+            return .failure(Rejection(code: ResponseCode.noPermission, remark: "the topic[\(topic)] has no writable queue"))
+        }
+        return .success(Int32(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt32(config.writeQueueNums)))
+    }
+
+    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag.
+    static func draft(_ header: SendRequestHeader, queueId: Int32, body: ByteBuffer?, bornHost: HostAddress,
+                      storeHost: HostAddress) -> MessageDraft {
+        MessageDraft(
+            topic: Array(header.topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
+            bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,
+            reconsumeTimes: header.reconsumeTimes,
+            body: body.map { Array($0.readableBytesView) } ?? [],
+            properties: Array(header.properties.utf8))
     }
 
     /// Property WAIT (default true): whether a sync-flush broker answers only after the group commit.
