@@ -12,6 +12,11 @@ final class BrokerStats: Sendable {
         var total: Int64 = 0
         var current: Int64 = 0
         var lastPeriod: Int64 = 0
+
+        mutating func add(_ n: Int64) {
+            total += n
+            current += n
+        }
     }
     struct Figures: Sendable, Equatable {
         var total: Int64
@@ -33,16 +38,14 @@ final class BrokerStats: Sendable {
     func put(topic: String, count: Int) {
         guard count > 0 else { return }
         state.withLock { s in
-            s.puts[topic, default: Counter()].total += Int64(count)
-            s.puts[topic, default: Counter()].current += Int64(count)
+            s.puts[topic, default: Counter()].add(Int64(count))  // one hash lookup per send
         }
     }
 
     func got(group: String, topic: String, count: Int) {
         guard count > 0 else { return }
         state.withLock { s in
-            s.gets[group, default: [:]][topic, default: Counter()].total += Int64(count)
-            s.gets[group, default: [:]][topic, default: Counter()].current += Int64(count)
+            s.gets[group, default: [:]][topic, default: Counter()].add(Int64(count))
         }
     }
 
