@@ -92,7 +92,7 @@ final class AdminProcessor: BrokerProcessor {
 
     /// Where the indexes stand: the log offset they cover and the store time of the last record they cover.
     private func indexPosition() -> (offset: Int64, timestamp: Int64) {
-        guard let cp = try? context.store.index.checkpoint() else { return (context.store.dispatchedOffset, 0) }
+        guard let cp = try? context.store.indexCheckpoint() else { return (context.store.dispatchedOffset, 0) }
         let time = cp.lastRecord >= 0 ? context.store.message(at: cp.lastRecord)?.record.storeTimestamp ?? 0 : 0
         return (cp.offset, time)
     }
@@ -180,7 +180,7 @@ final class AdminProcessor: BrokerProcessor {
                 let key = QueueKey(topic: topic, queueId: Int32(q))
                 let range = try context.store.queueRange(key) ?? QueueRange(min: 0, max: 0)
                 let last = range.max > range.min
-                    ? try context.store.index.entries(key, from: range.max - 1, maxCount: 1).first?.storeTimestamp ?? 0 : 0
+                    ? try context.store.entries(key, from: range.max - 1, maxCount: 1).first?.storeTimestamp ?? 0 : 0
                 entries.append(.init(brokerName: context.config.brokerName, queueId: q, minOffset: range.min,
                                      maxOffset: range.max, lastUpdateTimestamp: last))
             }

@@ -31,7 +31,7 @@ final class ConsumerProcessor: BrokerProcessor {
 
     init(context: BrokerContext) {
         self.context = context
-        offsets = OffsetService(index: context.store.index, logger: context.logger)
+        offsets = OffsetService(store: context.store, logger: context.logger)
         locks = LockManager(leaseMillis: context.config.lockMaxLiveTimeMillis)
         pulls = PullService(context: context, clients: context.clients, offsets: offsets)
         let task = context.group.next().scheduleRepeatedTask(initialDelay: Self.expiryScanPeriod, delay: Self.expiryScanPeriod) {

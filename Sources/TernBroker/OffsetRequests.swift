@@ -85,7 +85,7 @@ extension ConsumerProcessor {
                 let brokerOffset = (try? context.store.queueRange(queue))??.max ?? 0
                 let consumerOffset = max(0, committed[ConsumerOffsetKey(group: group, queue: queue)] ?? 0)
                 var last: Int64 = 0
-                if consumerOffset > 0, let e = try? context.store.index.entries(queue, from: consumerOffset - 1, maxCount: 1).first {
+                if consumerOffset > 0, let e = try? context.store.entries(queue, from: consumerOffset - 1, maxCount: 1).first {
                     last = e.storeTimestamp
                 }
                 entries.append(ConsumeStatsBody.Entry(topic: topic, brokerName: context.config.brokerName, queueId: id,

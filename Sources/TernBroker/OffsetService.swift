@@ -2,16 +2,16 @@ import Logging
 import NIOConcurrencyHelpers
 import TernStorage
 
-/// Consumer offsets over the index store (LMDB: durable, survives restarts). Consumers re-send unchanged
+/// Consumer offsets over the store (LMDB: durable, survives restarts). Consumers re-send unchanged
 /// offsets constantly (every pull's commit flag, every 5 s persist), so a write is skipped when the stored
 /// value is already the same; the cache only ever holds values known to be in the index store.
 final class OffsetService: Sendable {
-    private let index: any IndexStore
+    private let store: MessageStore
     private let logger: Logger
     private let written = NIOLockedValueBox<[ConsumerOffsetKey: Int64]>([:])
 
-    init(index: any IndexStore, logger: Logger) {
-        self.index = index
+    init(store: MessageStore, logger: Logger) {
+        self.store = store
         self.logger = logger
     }
 
@@ -22,7 +22,7 @@ final class OffsetService: Sendable {
         written.withLockedValue { cache in
             if cache[key] == offset { return }
             do {
-                try index.commitConsumerOffset(group: group, queue: queue, offset: offset)
+                try store.commitConsumerOffset(group: group, queue: queue, offset: offset)
                 cache[key] = offset
             } catch {
                 cache[key] = nil
@@ -34,9 +34,9 @@ final class OffsetService: Sendable {
     }
 
     func committed(group: String, queue: QueueKey) -> Int64? {
-        try? index.consumerOffset(group: group, queue: queue)
+        try? store.consumerOffset(group: group, queue: queue)
     }
 
     /// Every committed offset.
-    func all() -> [ConsumerOffsetKey: Int64] { (try? index.consumerOffsets()) ?? [:] }
+    func all() -> [ConsumerOffsetKey: Int64] { (try? store.consumerOffsets()) ?? [:] }
 }

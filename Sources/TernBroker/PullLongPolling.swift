@@ -89,7 +89,7 @@ extension PullService {
 
     /// Stops long polling: answers every suspended pull now and answers later ones at once.
     func shutdown() {
-        context.store.onDispatch(nil)
+        stopWatchingArrivals()
         let all = holds.withLockedValue { t -> [PendingPull] in
             t.closed = true
             defer { t.queues = [:] }

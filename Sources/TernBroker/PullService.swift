@@ -23,12 +23,17 @@ final class PullService: Sendable {
     let holds = NIOLockedValueBox(HoldTable())
     /// Compiled SQL92 subscriptions (Filter/PullFilter.swift).
     let sqlFilters = SQL92FilterCache()
+    /// Wakes suspended pulls when their queue advances.
+    private let arrivals = NIOLockedValueBox<DispatchSubscription?>(nil)
+
+    func stopWatchingArrivals() { arrivals.withLockedValue { $0?.cancel(); $0 = nil } }
 
     init(context: BrokerContext, clients: ClientRegistry, offsets: OffsetService) {
         self.context = context
         self.clients = clients
         self.offsets = offsets
-        context.store.onDispatch { [weak self] touched in self?.messagesArrived(touched) }
+        let sub = context.store.subscribe(name: "long-polling") { [weak self] event in self?.messagesArrived(event.queues) }
+        arrivals.withLockedValue { $0 = sub }
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {

@@ -120,7 +120,7 @@ final class RetryProcessor: BrokerProcessor {
     /// Group G's own consumer offset on `%DLQ%G` marks how far dead letters were re-sent (ordinary
     /// subscriptions never consume the DLQ, so the slot is otherwise unused; consumerProgress shows the rest).
     private func resentOffset(_ group: String) -> Int64? {
-        try? context.store.index.consumerOffset(group: group, queue: Self.deadLetterQueue(group))
+        try? context.store.consumerOffset(group: group, queue: Self.deadLetterQueue(group))
     }
 
     private func queryDeadLetters(_ f: RemotingExtFields, _ responder: RemotingResponder) {
@@ -173,7 +173,7 @@ final class RetryProcessor: BrokerProcessor {
                 r.messages.forEach(resend)
                 next = r.nextBeginOffset
             }
-            try? context.store.index.commitConsumerOffset(group: group, queue: queue, offset: next)
+            try? context.store.commitConsumerOffset(group: group, queue: queue, offset: next)
         }
         var fields = RemotingExtFields()
         fields.set("resent", Int64(resent))

@@ -73,11 +73,11 @@ final class ScheduleService: Sendable {
         let store = context.store
         let queue = QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: queueId)
         guard let range = try? store.queueRange(queue) else { return nil }
-        var cursor = cursors.withLock { $0[queueId] } ?? max(range.min, (try? store.index.consumerOffset(
+        var cursor = cursors.withLock { $0[queueId] } ?? max(range.min, (try? store.consumerOffset(
             group: DelayedDelivery.progressGroup, queue: queue)) ?? range.min)
         defer { cursors.withLock { $0[queueId] = cursor } }
         while cursor < range.max, running.load(ordering: .relaxed) {
-            guard let entries = try? store.index.entries(queue, from: cursor, maxCount: Self.batch), !entries.isEmpty else { return nil }
+            guard let entries = try? store.entries(queue, from: cursor, maxCount: Self.batch), !entries.isEmpty else { return nil }
             let due = entries.prefix { $0.tagCode <= now }
             let drafts = due.compactMap { makeDraft(physicalOffset: $0.physicalOffset, mark: .schedule(queueId: queueId, queueOffset: $0.queueOffset)) }
             guard append(drafts) != nil else { return now + Self.pollMillis }  // store refused: next round
@@ -94,7 +94,7 @@ final class ScheduleService: Sendable {
         let dispatched = store.dispatchedOffset
         inFlight.withLock { f in f = f.filter { $0.value > dispatched } }
         while running.load(ordering: .relaxed) {
-            guard let due = try? store.index.timers(dueBy: now, limit: Self.batch) else { return nil }
+            guard let due = try? store.timers(dueBy: now, limit: Self.batch) else { return nil }
             let pending = inFlight.withLock { $0 }
             let fresh = due.filter { pending[$0] == nil }
             var delivered: [(TimerEntry, MessageDraft?)] = fresh.map { ($0, makeDraft(physicalOffset: $0.physicalOffset, mark: .timer($0))) }
@@ -105,7 +105,7 @@ final class ScheduleService: Sendable {
             delivered.removeAll()
             if fresh.isEmpty || due.count < Self.batch { break }
         }
-        guard let first = try? store.index.firstTimer() else { return nil }
+        guard let first = try? store.firstTimer() else { return nil }
         return first.due > now ? first.due : nil
     }
 

@@ -96,7 +96,7 @@ final class TransactionService: Sendable {
     /// in `pending`, so an index lagging behind the log never lets a second outcome through.
     private func closedReason(_ offset: Int64, _ pending: [Int64: Int64]) -> String? {
         if pending[offset] != nil { return "the transaction of the half message at \(offset) has already ended" }
-        let state = (try? store.index.transactionState(offset)) ?? nil
+        let state = (try? store.transactionState(offset)) ?? nil
         switch state {
         case .half: return nil
         // Not indexed yet (END_TRANSACTION right after the send): the caller checked it is a half record.
@@ -187,7 +187,7 @@ final class TransactionService: Sendable {
         var offset = max(range.min, lowWater.withLock { $0 })
         var advancing = true
         while offset < range.max, !stopped.load(ordering: .acquiring) {
-            let entries = try store.index.entries(Self.halfQueue, from: offset, maxCount: min(256, Int(range.max - offset)))
+            let entries = try store.entries(Self.halfQueue, from: offset, maxCount: min(256, Int(range.max - offset)))
             guard let last = entries.last else { break }
             for e in entries {
                 let open = visit(e.physicalOffset, now: now)
@@ -204,7 +204,7 @@ final class TransactionService: Sendable {
             guard closedReason(halfOffset, pending) == nil, let stored = store.message(at: halfOffset) else { return nil }
             let r = stored.record
             let props = MessageProperties.decode(r.properties)
-            let checks = (try? store.index.transactionChecks(halfOffset)) ?? 0
+            let checks = (try? store.transactionChecks(halfOffset)) ?? 0
             do {
                 if checks >= context.config.transactionCheckMax {
                     pending[halfOffset] = try discard(r, halfOffset: halfOffset, props: props, checks: checks)

@@ -43,6 +43,8 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// `now - readBurstStartNanos` is how long a frame has waited behind the burst's earlier frames (fast failure).
     private let burstStart = Atomic<UInt64>(0)
     public var readBurstStartNanos: UInt64 { burstStart.load(ordering: .relaxed) }
+    /// `ReadPauseReason` bits holding reads (RemotingConnection+ReadGate.swift); written on the event loop only.
+    let readGate = Atomic<UInt8>(0)
 
     init(channel: any Channel) {
         self.channel = channel

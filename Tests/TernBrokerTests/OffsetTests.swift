@@ -58,7 +58,7 @@ import Testing
         cmd.isOneway = true
         c.sendOneway(cmd)
         #expect(await eventually {
-            (try? f.broker.store.index.consumerOffset(group: "G", queue: QueueKey(topic: "T", queueId: 3))) == 42
+            (try? f.broker.store.consumerOffset(group: "G", queue: QueueKey(topic: "T", queueId: 3))) == 42
         })
         c.close()
         await f.stop()

@@ -26,7 +26,7 @@ private struct Seen {
         let store = f.broker.store
         _ = store.waitUntilDispatched(store.maxPhysicalOffset)
         let q = QueueKey(topic: topic, queueId: queueId)
-        let entries = try store.index.entries(q, from: 0, maxCount: 1_000)
+        let entries = try store.entries(q, from: 0, maxCount: 1_000)
         return entries.compactMap { e in
             guard let m = store.message(at: e.physicalOffset) else { return nil }
             let r = m.record
@@ -86,7 +86,7 @@ private struct Seen {
         #expect(retry.tagCode == Int64(TagHash.javaHashCode("TagA")))
 
         // An explicit level wins; the second send-back of the retry copy keeps RETRY_TOPIC and counts on.
-        let retryOffset = try #require(try f.broker.store.index.entries(QueueKey(topic: "%RETRY%G", queueId: 0), from: 0, maxCount: 1).first?.physicalOffset)
+        let retryOffset = try #require(try f.broker.store.entries(QueueKey(topic: "%RETRY%G", queueId: 0), from: 0, maxCount: 1).first?.physicalOffset)
         #expect(try await Self.sendBack(f, offset: retryOffset, delayLevel: 1).code == ResponseCode.success)
         let second = try #require(try Self.records(f, DelayedDelivery.scheduleTopic, 0).first)
         #expect(second.reconsumeTimes == 2 && second.props["RETRY_TOPIC"] == "T" && second.props["DELAY"] == "1")
@@ -155,7 +155,7 @@ private struct Seen {
         try await Self.send(f, "T", "timer-sec", [("TIMER_DELAY_SEC", "3")])
         try await Self.send(f, "T", "far", [("DELAY", "2")])
         _ = f.broker.store.waitUntilDispatched(f.broker.store.maxPhysicalOffset)
-        #expect(try f.broker.store.index.statistics().timers == 2)
+        #expect(try f.broker.store.indexStatistics().timers == 2)
         await f.stop(keepStore: true)
         try await Task.sleep(nanoseconds: 300_000_000)
         f = try await BrokerFixture.start(storeDir: dir, configure: configure)
@@ -168,8 +168,8 @@ private struct Seen {
         f = try await BrokerFixture.start(storeDir: dir, configure: configure)
         try await Task.sleep(nanoseconds: 600_000_000)
         #expect(try Self.records(f, "T").map(\.body).sorted() == ["level", "timer", "timer-sec"])
-        #expect(try f.broker.store.index.statistics().timers == 0)
-        #expect(try f.broker.store.index.consumerOffset(group: DelayedDelivery.progressGroup,
+        #expect(try f.broker.store.indexStatistics().timers == 0)
+        #expect(try f.broker.store.consumerOffset(group: DelayedDelivery.progressGroup,
                                                          queue: QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: 0)) == 1)
         await f.stop()
     }

@@ -120,7 +120,7 @@ private func traceBody(_ records: [[String]]) -> String {
         let recorder = TraceRecorder(context: f.broker.context)
         defer { recorder.shutdown() }
         #expect(recorder.scan() == 0)
-        let progress = try f.broker.store.index.consumerOffset(group: TraceRecorder.group,
+        let progress = try f.broker.store.consumerOffset(group: TraceRecorder.group,
                                                                queue: QueueKey(topic: "rmq_sys_TRACE_DATA_DefaultRegion", queueId: 0))
         #expect(progress == 1)
     }

@@ -38,7 +38,7 @@ import Testing
 
     static func state(_ f: BrokerFixture, _ halfOffset: Int64) throws -> TransactionState? {
         _ = f.broker.store.waitUntilDispatched(f.broker.store.maxPhysicalOffset)
-        return try f.broker.store.index.transactionState(halfOffset)
+        return try f.broker.store.transactionState(halfOffset)
     }
 
     static func halfOffset(_ r: SendResult) throws -> Int64 {
@@ -125,7 +125,7 @@ import Testing
         #expect(check.properties["PGROUP"] == producer.group)
         #expect(check.uniqueKey == result.sendResult.uniqueKey)
         #expect(try Self.state(f, half) == .committed)
-        #expect(try f.broker.store.index.transactionChecks(half) >= 1)
+        #expect(try f.broker.store.transactionChecks(half) >= 1)
         // Resolved: no further checks.
         let n = checked.withLock { $0.count }
         try await Task.sleep(nanoseconds: 500_000_000)
@@ -174,7 +174,7 @@ import Testing
         #expect(first.extFields["msgId"]?.hasPrefix("U-") == true && first.extFields["transactionId"] == first.extFields["msgId"])
         let body = try #require(RecordDecoder.messages(in: first.body).first)
         #expect(body.topic == "TX" && body.queueId == 2 && body.properties["PGROUP"] == "PG")
-        #expect(try f.broker.store.index.transactionChecks(half) == 3)
+        #expect(try f.broker.store.transactionChecks(half) == 3)
         // Moved to TRANS_CHECK_MAX_TIME_TOPIC; never visible in its topic; no more checks.
         let moved = try Self.messages(f, TransactionRecords.discardTopic)
         #expect(moved.count == 1 && moved.first?.properties["REAL_TOPIC"] == "TX")

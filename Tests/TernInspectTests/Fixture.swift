@@ -48,7 +48,7 @@ struct Fixture {
                                      uniqueKey: unique, consumable: !prepared))
         }
         #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
-        try store.index.commitConsumerOffset(group: Self.group, queue: QueueKey(topic: "Orders", queueId: 1), offset: 42)
+        try store.commitConsumerOffset(group: Self.group, queue: QueueKey(topic: "Orders", queueId: 1), offset: 42)
         validEnd = store.maxPhysicalOffset
     }
 

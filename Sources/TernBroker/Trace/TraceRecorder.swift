@@ -77,7 +77,7 @@ final class TraceRecorder: BrokerProcessor {
     private func catchUp(_ queue: QueueKey) throws -> Int {
         let store = context.store
         guard let range = try store.queueRange(queue) else { return 0 }
-        var from = max(try store.index.consumerOffset(group: Self.group, queue: queue) ?? range.min, range.min)
+        var from = max(try store.consumerOffset(group: Self.group, queue: queue) ?? range.min, range.min)
         var appended = 0
         while from < range.max {
             let result = try store.getMessages(queue, from: from, maxCount: Self.readBatch)
@@ -88,7 +88,7 @@ final class TraceRecorder: BrokerProcessor {
             }
             if result.nextBeginOffset <= from { break }
             from = result.nextBeginOffset
-            try store.index.commitConsumerOffset(group: Self.group, queue: queue, offset: from)
+            try store.commitConsumerOffset(group: Self.group, queue: queue, offset: from)
         }
         return appended
     }

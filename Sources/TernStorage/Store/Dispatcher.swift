@@ -17,11 +17,11 @@ final class Dispatcher: Sendable {
     private let progress: Mutex<DispatchCheckpoint>
     private let dispatchedOffset = Atomic<Int64>(0)
     private let failure = Mutex<String?>(nil)
-    /// Called after each applied batch with each touched queue's new max offset (long polling hooks in here).
-    /// The hook, boxed: a bare closure kept in the generic `Mutex` went through reabstraction thunks on each
-    /// load, and in release builds the thunks nested deeper on every dispatch batch (seen in perf as a chain of
-    /// `thunk for @Sendable ([QueueKey: Int64]) -> ()` eating a core). A class reference has one representation.
-    let listener = Mutex<DispatchListener?>(nil)
+    /// Subscribers told after each applied batch (long polling, internal consumers). Class references in one
+    /// array: a bare closure kept in the generic `Mutex` went through reabstraction thunks on each load, and in
+    /// release builds the thunks nested deeper on every dispatch batch (seen in perf as a chain of thunks eating
+    /// a core). A class reference has one representation.
+    let subscribers = DispatchSubscribers()
     private let worker = BackgroundThread(name: "tern-dispatch")
 
     init(log: CommitLog, index: any IndexStore, batchLimit: Int, delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis,
@@ -103,10 +103,12 @@ final class Dispatcher: Sendable {
             progress.withLock { $0 = cp }
             dispatchedOffset.store(end, ordering: .releasing)
             total += records.count
-            if let hook = listener.withLock({ $0 }), !records.isEmpty {
+            let subs = subscribers.current
+            if !subs.isEmpty, !records.isEmpty {
                 var touched: [QueueKey: Int64] = [:]
                 for r in records { if let q = r.queue { touched[q] = r.entry.queueOffset + 1 } }
-                hook.notify(touched)
+                let event = DispatchEvent(dispatchedOffset: end, queues: touched)
+                for s in subs { s.handler(event) }
             }
         }
     }
@@ -164,8 +166,37 @@ final class Dispatcher: Sendable {
     }
 }
 
-/// The dispatch hook (see `Dispatcher.listener`).
-final class DispatchListener: Sendable {
-    let notify: @Sendable ([QueueKey: Int64]) -> Void
-    init(_ notify: @escaping @Sendable ([QueueKey: Int64]) -> Void) { self.notify = notify }
+/// What one dispatch batch made visible to readers.
+public struct DispatchEvent: Sendable {
+    /// The indexes are complete below this log offset.
+    public let dispatchedOffset: Int64
+    /// Each consume queue the batch touched, with its new max offset (the next offset to be assigned).
+    public let queues: [QueueKey: Int64]
+}
+
+/// One subscriber of dispatch events (see `MessageStore.subscribe`). Dropping it does not unsubscribe:
+/// call `cancel()`.
+public final class DispatchSubscription: Sendable {
+    let name: String
+    let handler: @Sendable (DispatchEvent) -> Void
+    private weak let owner: DispatchSubscribers?
+
+    init(name: String, handler: @escaping @Sendable (DispatchEvent) -> Void, owner: DispatchSubscribers) {
+        self.name = name
+        self.handler = handler
+        self.owner = owner
+    }
+
+    /// Stops delivery; an event being delivered at this moment may still arrive.
+    public func cancel() {
+        owner?.remove(self)
+    }
+}
+
+/// The dispatcher's subscriber list.
+final class DispatchSubscribers: Sendable {
+    private let list = Mutex<[DispatchSubscription]>([])
+    var current: [DispatchSubscription] { list.withLock { $0 } }
+    func add(_ s: DispatchSubscription) { list.withLock { $0.append(s) } }
+    func remove(_ s: DispatchSubscription) { list.withLock { $0.removeAll { $0 === s } } }
 }

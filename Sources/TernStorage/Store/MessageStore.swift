@@ -13,7 +13,7 @@ import TernSystem
 public final class MessageStore: Sendable {
     public let config: StoreConfig
     let log: CommitLog
-    public let index: any IndexStore
+    let index: any IndexStore
     let dispatcher: Dispatcher
     let flusher: FlushService
     private let lock: FileLock
@@ -172,6 +172,11 @@ public final class MessageStore: Sendable {
     public var maxPhysicalOffset: Int64 { log.writePosition }
     /// The indexes are complete below this offset.
     public var dispatchedOffset: Int64 { dispatcher.dispatched }
+    /// Bytes appended but not yet indexed.
+    public var dispatchLagBytes: Int64 { log.writePosition - dispatcher.dispatched }
+    /// True while the indexes lag more than `maxDispatchLagBytes` behind the log: writers should pause
+    /// (network senders stop reading) until a dispatch event shows the lag back under the limit.
+    public var isDispatchLagging: Bool { dispatchLagBytes > config.maxDispatchLagBytes }
     /// The log is durable below this offset.
     public var flushedOffset: Int64 { flusher.flushed }
     public var segments: [Segment] { log.segments }
@@ -187,10 +192,14 @@ public final class MessageStore: Sendable {
         return true
     }
 
-    /// Registers the hook called after each index batch with the touched queues' new max offsets.
-    public func onDispatch(_ listener: (@Sendable ([QueueKey: Int64]) -> Void)?) {
-        let box = listener.map(DispatchListener.init)
-        dispatcher.listener.withLock { $0 = box }
+    /// Calls `handler` on the dispatcher thread after every index batch that made records visible, with the
+    /// touched queues' new max offsets. Handlers must be quick and never block (hand work to their own loop or
+    /// task): they delay indexing for everyone. Any number of subscribers; each keeps its subscription and
+    /// cancels it when it stops.
+    public func subscribe(name: String, _ handler: @escaping @Sendable (DispatchEvent) -> Void) -> DispatchSubscription {
+        let sub = DispatchSubscription(name: name, handler: handler, owner: dispatcher.subscribers)
+        dispatcher.subscribers.add(sub)
+        return sub
     }
 
     // MARK: Closing

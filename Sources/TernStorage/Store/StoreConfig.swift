@@ -1,3 +1,4 @@
+import TernSystem
 import TernMessage
 
 /// How a store is laid out and behaves. Defaults mirror RocketMQ 4.9's `MessageStoreConfig`.
@@ -55,6 +56,9 @@ public struct StoreConfig: Sendable {
     public var delayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
     /// LMDB map size (virtual address space; the file grows as needed).
     public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
+
+    /// The store's time source (store timestamps, retention ages, flush deadlines).
+    public var clock: any TernClock = SystemClock()
 
     public init(root: String) { self.root = root }
 
