@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import TernBroker
 import TernNameServer
+import ServiceLifecycle
 import UnixSignals
 
 /// Options shared by the commands that run a broker.
@@ -21,20 +22,21 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
-    /// The config from the file, then the flags over it. Warnings about the file go to the log.
+    /// The config from the file, then the flags over it. Warnings about the file go to the log; a bad file
+    /// is a `StartupError` (no usage text: the arguments were fine).
     func brokerConfig(logger: Logger) throws -> BrokerConfig {
         var config = BrokerConfig()
         config.storePathRootDir = NSHomeDirectory() + "/tern-store"
         if let configFile {
             guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else {
-                throw ValidationError("cannot read config file \(configFile)")
+                throw StartupError("cannot read config file \(configFile)")
             }
             do {
                 for warning in try config.apply(properties: text) {
                     logger.warning("\(configFile): \(warning)")
                 }
             } catch {
-                throw ValidationError("\(configFile): \(error)")
+                throw StartupError("\(configFile): \(error)")
             }
         }
         if let store { config.storePathRootDir = store }
@@ -44,6 +46,13 @@ struct BrokerOptions: ParsableArguments {
         }
         return config
     }
+}
+
+/// A failure after the arguments were accepted (configuration content, startup, runtime): ArgumentParser
+/// prints it without the usage text, which only argument errors (`ValidationError`) get.
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 enum Runtime {
@@ -57,9 +66,31 @@ enum Runtime {
         return Logger(label: "tern")
     }
 
-    /// Suspends until SIGTERM or SIGINT.
-    static func waitForTermination() async {
-        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { return }
+    /// Runs `services` in the process's one service group until SIGTERM / SIGINT, then shuts them down
+    /// gracefully in reverse order and stops the event loops.
+    static func run(_ services: [any Service], group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await serviceGroup.run()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw StartupError("stopped after a failure: \(error)")
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    /// Runs `body` (binding, recovery); on failure runs `cleanup`, stops the event loops and reports what could
+    /// not start as a `StartupError`.
+    static func prepare<T>(_ what: String, group: MultiThreadedEventLoopGroup, cleanup: () async -> Void = {},
+                           _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            await cleanup()
+            try? await group.shutdownGracefully()
+            throw StartupError("cannot start the \(what): \(error)")
+        }
     }
 
     /// Prints a line on stdout and flushes it (scripts wait for "ready").
@@ -90,23 +121,17 @@ struct StandaloneCommand: AsyncParsableCommand {
         ns.listenHost = "127.0.0.1"
         ns.listenPort = namesrvPort
         ns.httpPort = httpPort
-        let nameServer = try await NameServer.start(config: ns, group: group, logger: logger)
+        let nameServer = try await Runtime.prepare("name server", group: group) {
+            try await NameServer.prepare(config: ns, group: group, logger: logger)
+        }
         config.listenHost = "127.0.0.1"
         config.namesrvAddr = ["127.0.0.1:\(nameServer.port)"]
-        let broker: Broker
-        do {
-            broker = try await Broker.start(config: config, group: group, logger: logger)
-        } catch {
-            await nameServer.shutdown()
-            try? await group.shutdownGracefully()
-            throw ValidationError("cannot start the broker: \(error)")
+        let broker = try await Runtime.prepare("broker", group: group, cleanup: { await nameServer.abandon() }) { [config] in
+            try await Broker.prepare(config: config, group: group, logger: logger)
         }
         Runtime.announce("tern standalone ready: namesrv 127.0.0.1:\(nameServer.port) broker \(broker.context.config.brokerAddress) store \(config.storePathRootDir)")
-        await Runtime.waitForTermination()
-        logger.info("stopping")
-        await broker.shutdown()
-        await nameServer.shutdown()
-        try? await group.shutdownGracefully()
+        // The broker's services stop before the name server's: it unregisters while the name server listens.
+        try await Runtime.run(nameServer.services + broker.services, group: group, logger: logger)
         Runtime.announce("tern standalone stopped")
     }
 }
@@ -117,8 +142,8 @@ struct NamesrvCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Listen port. Default: 9876.")
     var port: Int = 9876
 
-    @Option(name: .long, help: "Listen address. Default: 0.0.0.0.")
-    var host: String = "0.0.0.0"
+    @Option(name: .long, help: "Listen address. Default: 127.0.0.1 (0.0.0.0: every interface).")
+    var host: String = "127.0.0.1"
 
     @Option(name: .customLong("http-port"), help: "Serve the name-server address document (/rocketmq/nsaddr) on this port.")
     var httpPort: Int?
@@ -139,11 +164,11 @@ struct NamesrvCommand: AsyncParsableCommand {
         if let addressDocument {
             ns.addressDocument = addressDocument.split(separator: ";").map(String.init)
         }
-        let nameServer = try await NameServer.start(config: ns, group: group, logger: logger)
+        let nameServer = try await Runtime.prepare("name server", group: group) {
+            try await NameServer.prepare(config: ns, group: group, logger: logger)
+        }
         Runtime.announce("tern namesrv ready: \(host):\(nameServer.port)")
-        await Runtime.waitForTermination()
-        await nameServer.shutdown()
-        try? await group.shutdownGracefully()
+        try await Runtime.run(nameServer.services, group: group, logger: logger)
         Runtime.announce("tern namesrv stopped")
     }
 }
@@ -160,15 +185,17 @@ struct BrokerCommand: AsyncParsableCommand {
         let logger = try Runtime.makeLogger(level: broker.logLevel)
         var config = try broker.brokerConfig(logger: logger)
         if let namesrv {
-            _ = try config.set("namesrvAddr", namesrv)
+            do { _ = try config.set("namesrvAddr", namesrv) } catch { throw ValidationError("--namesrv: \(error)") }
         }
         if config.namesrvAddr.isEmpty { logger.warning("no namesrvAddr: the broker will not register anywhere") }
+        // Bind the address clients are told to use: loopback unless brokerIP1 says otherwise.
+        config.listenHost = config.brokerIP1
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let b = try await Broker.start(config: config, group: group, logger: logger)
+        let b = try await Runtime.prepare("broker", group: group) { [config] in
+            try await Broker.prepare(config: config, group: group, logger: logger)
+        }
         Runtime.announce("tern broker ready: \(b.context.config.brokerAddress) store \(config.storePathRootDir)")
-        await Runtime.waitForTermination()
-        await b.shutdown()
-        try? await group.shutdownGracefully()
+        try await Runtime.run(b.services, group: group, logger: logger)
         Runtime.announce("tern broker stopped")
     }
 }

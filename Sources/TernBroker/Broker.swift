@@ -1,92 +1,132 @@
 import Logging
 import NIOCore
-import NIOPosix
-import NIOConcurrencyHelpers
+import ServiceLifecycle
+import Synchronization
 import TernRemoting
 import TernStorage
 import TernTransport
 
-/// A running broker: the store opened (recovery done), the remoting server listening, registration running.
+/// A broker: the store opened (recovery done), the remoting server bound, and its background work as
+/// swift-service-lifecycle services.
 ///
-/// Lifecycle: ``start(config:group:logger:)`` answers requests as soon as it returns; ``shutdown()`` stops
-/// accepting, unregisters, answers suspended pulls, flushes and closes the store.
+/// Lifecycle: ``prepare(config:group:logger:)`` recovers the store and binds the server; requests are
+/// answered from then on. ``services`` are run by one `ServiceGroup` per process (`tern` adds the name
+/// server's), which starts them after recovery and, on graceful shutdown (SIGTERM / SIGINT), stops them in
+/// reverse order: remoting server (stop accepting, refuse new requests) → in-flight requests (suspended
+/// pulls answered, send-backs drained) → registrar (unregister) → stats log → trace → transaction checks →
+/// schedule → store (final dispatch, flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the
+/// same with a group of the broker's own (in-process tests).
 public final class Broker: Sendable {
     public let context: BrokerContext
+    /// Starts, stops and recovery in order (tests check the order without timing).
+    public let events: LifecycleEvents
+    /// In start order; a `ServiceGroup` stops them in reverse.
+    public let services: [any Service]
     private let server: RemotingServer
-    private let handler: BrokerRequestHandler
-    private let registrar: NameServerRegistrar
+    private let timers: [TimerService]
+    private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The port actually bound (differs from the config when it asked for port 0).
     public var port: Int { server.port }
     public var store: MessageStore { context.store }
 
-    private init(context: BrokerContext, server: RemotingServer, handler: BrokerRequestHandler, registrar: NameServerRegistrar) {
+    private init(context: BrokerContext, events: LifecycleEvents, services: [any Service], server: RemotingServer,
+                 timers: [TimerService]) {
         self.context = context
+        self.events = events
+        self.services = services
         self.server = server
-        self.handler = handler
-        self.registrar = registrar
+        self.timers = timers
     }
 
-    public static func start(config: BrokerConfig, group: any EventLoopGroup, logger: Logger = Logger(label: "tern.broker")) async throws -> Broker {
+    /// Opens the store (recovery), binds the server and builds the services; nothing runs in the background
+    /// until a group runs ``services``. On failure everything opened is closed again.
+    public static func prepare(config: BrokerConfig, group: any EventLoopGroup,
+                               logger: Logger = Logger(label: "tern.broker")) async throws -> Broker {
         var config = config
+        let events = LifecycleEvents(logger: logger)
         let store = try MessageStore.open(config.storeConfig, logger: logger)
+        events.record("store recovered")
+        var server: RemotingServer?
         do {
             let topics = try TopicConfigManager(storeRoot: config.storePathRootDir, config: config, logger: logger)
             // Port 0 (tests): bind first so the registered address and STOREHOST carry the real port.
-            let processorsBox = ProcessorsBox()
-            let server = try await RemotingServer.start(
-                host: config.listenHost, port: config.listenPort, group: group, handler: processorsBox,
+            let gate = RequestGate()
+            let bound = try await RemotingServer.start(
+                host: config.listenHost, port: config.listenPort, group: group, handler: gate,
                 idleTimeout: .seconds(Int64(config.clientChannelMaxIdleTimeSeconds)), logger: logger)
-            config.listenPort = server.port
+            server = bound
+            config.listenPort = bound.port
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger)
+            let transactions = TransactionProcessor(context: context)
             let handler = BrokerRequestHandler(processors: [
                 SendProcessor(context: context),
                 ConsumerProcessor(context: context),
                 AdminProcessor(context: context),
-                TransactionProcessor(context: context), ReplyProcessor(context: context),
-                TraceRecorder(context: context),
+                transactions, ReplyProcessor(context: context),
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
             ], flow: context.flow)
-            processorsBox.set(handler)
             let registrar = NameServerRegistrar(context: context)
+            let timers = [
+                ScheduleService(context: context).service(events: events),
+                transactions.service.service(events: events),
+                TraceRecorder(context: context).service(events: events),
+                context.flow.statsLogService(clock: context.clock, events: events),
+                registrar.service(events: events),
+            ]
             topics.setOnChange { registrar.registerNow() }
-            registrar.start()
-            logger.info("broker started", metadata: [
+            let services: [any Service] = [StopService.store(store, events: events)] + timers + [
+                StopService.requests(handler, events: events),
+                StopService.remotingServer(bound, gate: gate, events: events),
+            ]
+            gate.open(handler)
+            logger.info("broker prepared", metadata: [
                 "address": "\(config.brokerAddress)", "store": "\(config.storePathRootDir)",
                 "recovery": "\(store.recovery)",
             ])
-            return Broker(context: context, server: server, handler: handler, registrar: registrar)
+            return Broker(context: context, events: events, services: services, server: bound, timers: timers)
         } catch {
+            await server?.stop()
             store.close()
             throw error
         }
     }
 
-    /// Stops accepting connections, unregisters, answers suspended requests, flushes and closes the store.
+    /// Prepares the broker and runs its services in a group of its own (in-process use; `tern` runs one
+    /// group for the whole process instead).
+    public static func start(config: BrokerConfig, group: any EventLoopGroup,
+                             logger: Logger = Logger(label: "tern.broker")) async throws -> Broker {
+        let broker = try await prepare(config: config, group: group, logger: logger)
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(services: broker.services, logger: logger))
+        let task = Task {
+            do { try await serviceGroup.run() } catch {
+                logger.error("broker services failed", metadata: ["error": "\(error)"])
+            }
+        }
+        broker.running.withLock { $0 = (serviceGroup, task) }
+        return broker
+    }
+
+    /// Graceful shutdown of a broker started with ``start(config:group:logger:)``: returns once every service
+    /// stopped and the store is closed.
     public func shutdown() async {
-        await server.stop()
+        guard let (group, task) = running.withLock({ r in defer { r = nil }; return r }) else { return }
+        await group.triggerGracefulShutdown()
+        await task.value
         context.topics.setOnChange(nil)
-        await registrar.shutdown()
-        handler.shutdown()
-        context.store.close()
         context.logger.info("broker stopped")
     }
-}
 
-/// Lets the server start before the processors exist (they need the bound port). Requests arriving in the
-/// instant before `set` are answered SYSTEM_BUSY.
-private final class ProcessorsBox: RemotingRequestHandler {
-    private let inner = NIOLockedValueBox<BrokerRequestHandler?>(nil)
-    func set(_ h: BrokerRequestHandler) { inner.withLockedValue { $0 = h } }
-    func handle(_ request: RemotingCommand, responder: RemotingResponder) {
-        guard let h = inner.withLockedValue({ $0 }) else {
-            responder.respond(code: ResponseCode.systemBusy, remark: "broker is starting")
-            return
-        }
-        h.handle(request, responder: responder)
+    /// Closes a prepared broker whose services never ran (a sibling failed to start).
+    public func abandon() async {
+        context.topics.setOnChange(nil)
+        await server.stop()
+        context.store.close()
     }
-    func connectionClosed(_ connection: RemotingConnection) {
-        inner.withLockedValue { $0 }?.connectionClosed(connection)
+
+    /// Makes every timer re-read the clock now (tests that move a `ManualClock`).
+    public func clockChanged() {
+        for t in timers { t.wake() }
     }
 }

@@ -4,13 +4,24 @@
 /// RocketMQ's names and units. Unknown keys are reported as warnings (a typo must be visible, but an existing
 /// file with keys we ignore must still start); a bad value for a known key is an error naming key and value.
 extension BrokerConfig {
-    /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning).
+    /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning): ignoring
+    /// them changes performance or layout, never what is protected or promised.
     static let acceptedButIgnored: Set<String> = [
-        "brokerRole", "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
+        "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
         "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
-        "useReentrantLockWhenPutMessage", "aclEnable",
-        "diskMaxUsedSpaceRatio", "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
-        "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue", "enableDLegerCommitLog",
+        "useReentrantLockWhenPutMessage",
+        "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
+        "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue",
+    ]
+
+    /// Keys we do not implement whose being ignored would weaken safety (access control, replication
+    /// guarantees, disk protection), with the values that are safe to ignore. Any other value stops startup:
+    /// failing closed beats a broker that silently does less than its operator configured.
+    static let refusedUnlessHarmless: [String: (harmless: Set<String>, why: String)] = [
+        "aclEnable": (["false"], "ACL is not implemented: requests would not be authenticated"),
+        "brokerRole": (["ASYNC_MASTER"], "replication is not implemented: this broker is a master without replicas"),
+        "enableDLegerCommitLog": (["false"], "DLedger replication is not implemented"),
+        "diskMaxUsedSpaceRatio": ([], "disk space limits are not implemented: the disk could fill up"),
     ]
 
     /// Applies `text` (a whole properties file) over `self`. Returns warnings for unknown or ignored keys.
@@ -95,6 +106,12 @@ extension BrokerConfig {
         case "timerMaxDelaySec": timerMaxDelaySec = Int64(try int(1...(365 * 86_400)))
         default:
             if try flow.set(key, value) { return nil }
+            if let refused = Self.refusedUnlessHarmless[key] {
+                guard refused.harmless.contains(value) else {
+                    throw .badConfigValue(key: key, value: value, reason: "not supported (\(refused.why))")
+                }
+                return "\(key)=\(value) is accepted but has no effect"
+            }
             if Self.acceptedButIgnored.contains(key) { return "\(key) is accepted but has no effect yet" }
             return "unknown key \(key) ignored"
         }

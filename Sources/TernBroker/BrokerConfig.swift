@@ -1,8 +1,9 @@
 import TernStorage
+import TernSystem
 
 /// Broker settings. Names and units follow RocketMQ's `BrokerConfig` / `MessageStoreConfig` so an existing
 /// `broker.conf` maps key for key (see `BrokerConfig+Properties.swift`).
-public struct BrokerConfig: Sendable, Equatable {
+public struct BrokerConfig: Sendable {
     public enum FlushDiskType: String, Sendable, Equatable {
         case asyncFlush = "ASYNC_FLUSH"
         case syncFlush = "SYNC_FLUSH"
@@ -16,7 +17,9 @@ public struct BrokerConfig: Sendable, Equatable {
     public var namesrvAddr: [String] = []
     /// Address clients are told to use (`brokerIP1`); the registered address is `brokerIP1:listenPort`.
     public var brokerIP1 = "127.0.0.1"
-    public var listenHost = "0.0.0.0"
+    /// Address the remoting server binds: loopback unless the operator says otherwise (`tern broker` binds
+    /// `brokerIP1`), so a broker is never exposed by default.
+    public var listenHost = "127.0.0.1"
     public var listenPort = 10911
     public var storePathRootDir = "store"
     public var flushDiskType: FlushDiskType = .asyncFlush
@@ -73,6 +76,9 @@ public struct BrokerConfig: Sendable, Equatable {
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
     /// Flow control, dedup windows and stats (Flow/FlowConfig.swift).
     public var flow = FlowConfig()
+    /// The one time source of the broker and its store (schedule, transaction checks, trace, stats,
+    /// registration, store times): tests inject a `ManualClock`.
+    public var clock: any TernClock = SystemClock()
 
     public init() {}
 
@@ -88,6 +94,7 @@ public struct BrokerConfig: Sendable, Equatable {
         s.retentionMillis = Int64(fileReservedTime) * 3_600_000
         s.indexBackend = indexBackend
         s.delayLevelMillis = messageDelayLevelMillis
+        s.clock = clock
         return s
     }
 }

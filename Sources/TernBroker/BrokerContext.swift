@@ -3,6 +3,7 @@ import NIOCore
 import TernMessage
 import TernProtocol
 import TernStorage
+import TernSystem
 
 /// What every request processor shares: the configuration, the store, the topic table and the event loops.
 /// Immutable after startup; each member is itself thread-safe.
@@ -12,6 +13,8 @@ public final class BrokerContext: Sendable {
     public let topics: TopicConfigManager
     public let group: any EventLoopGroup
     public let logger: Logger
+    /// The broker's time source (`BrokerConfig.clock`).
+    public var clock: any TernClock { config.clock }
     /// STOREHOST of records written here: `brokerIP1:listenPort`, which clients use for send-back and
     /// to decode offset message ids.
     public let storeHost: HostAddress

@@ -6,29 +6,23 @@ import TernProtocol
 import TernRemoting
 import TernTransport
 
-/// Registers the broker with every name server in `namesrvAddr`: at `start()`, every
-/// `registerNameServerPeriod` ms and after topic changes (`registerNow()`); unregisters at shutdown.
+/// Registers the broker with every name server in `namesrvAddr`: when its service starts, every
+/// `registerNameServerPeriod` ms of the context's clock and after topic changes (`registerNow()`);
+/// unregisters when the service stops.
 ///
-/// Invariants: at most one registration round runs at a time; a trigger during a round queues exactly one
-/// more round (bursts of topic changes coalesce). Within a round the name servers are called concurrently,
-/// each over a cached connection that is replaced when it fails. Failures are logged, never fatal: the next
-/// round retries.
+/// Invariants: rounds run one at a time on the service's task; triggers during a round collapse into exactly
+/// one more round (the service's wake-up is level-triggered), so bursts of topic changes coalesce. Within a
+/// round the name servers are called concurrently, each over a cached connection that is replaced when it
+/// fails. Failures are logged, never fatal: the next round retries.
 final class NameServerRegistrar: Sendable {
-    private struct State {
-        var connections: [String: RemotingConnection] = [:]
-        var round: Task<Void, Never>?
-        var again = false
-        var stopped = false
-        var timer: RepeatedTask?
-    }
-
     /// Per-request timeout of REGISTER_BROKER (Java's 6 s) and UNREGISTER_BROKER (3 s).
     static let registerTimeout = TimeAmount.seconds(6)
     static let unregisterTimeout = TimeAmount.seconds(3)
 
     private let context: BrokerContext
     private let addresses: [String]
-    private let state = NIOLockedValueBox(State())
+    private let connections = NIOLockedValueBox<[String: RemotingConnection]>([:])
+    private let timer = NIOLockedValueBox<TimerService?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
@@ -36,32 +30,24 @@ final class NameServerRegistrar: Sendable {
         self.addresses = context.config.namesrvAddr.filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
-    /// Registers now and then every `registerNameServerPeriod`.
-    func start() {
-        guard !addresses.isEmpty else { return }
-        let period = TimeAmount.milliseconds(Int64(max(1_000, context.config.registerNameServerPeriod)))
-        let timer = context.group.next().scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
-            self?.trigger()
-        }
-        let stopped = state.withLockedValue { s -> Bool in
-            if !s.stopped { s.timer = timer }
-            return s.stopped
-        }
-        if stopped { timer.cancel() }
-        trigger()
+    /// The registration service: a round at start, then every period and after each `registerNow()`; the
+    /// unregistration when it stops.
+    func service(events: LifecycleEvents?) -> TimerService {
+        let period = Int64(max(1_000, context.config.registerNameServerPeriod))
+        let service = TimerService(name: "registrar", clock: context.clock, events: events, step: { [self] now in
+            guard !addresses.isEmpty else { return nil }
+            await registerAll()
+            return now + period
+        }, onStop: { [self] in await unregister() })
+        timer.withLockedValue { $0 = service }
+        return service
     }
 
-    /// Registers at once (after a topic change).
-    func registerNow() { trigger() }
+    /// Registers soon (after a topic change): the service runs one more round.
+    func registerNow() { timer.withLockedValue { $0 }?.wake() }
 
-    /// Unregisters from every name server and stops the timer.
-    func shutdown() async {
-        let (timer, round) = state.withLockedValue { s in
-            s.stopped = true
-            return (s.timer, s.round)
-        }
-        timer?.cancel()
-        await round?.value
+    /// Unregisters from every name server and closes the connections.
+    private func unregister() async {
         guard !addresses.isEmpty else { return }
         let request = unregisterRequest()
         await forEachNameServer { address in
@@ -76,40 +62,12 @@ final class NameServerRegistrar: Sendable {
                 self.context.logger.warning("unregistration failed", metadata: ["namesrv": "\(address)", "error": "\(error)"])
             }
         }
-        for c in state.withLockedValue({ s in defer { s.connections = [:] }; return Array(s.connections.values) }) {
+        for c in connections.withLockedValue({ c in defer { c = [:] }; return Array(c.values) }) {
             c.close()
         }
     }
 
     // MARK: - Rounds
-
-    private func trigger() {
-        guard !addresses.isEmpty else { return }
-        state.withLockedValue { s in
-            if s.stopped { return }
-            if s.round != nil {
-                s.again = true
-                return
-            }
-            // The task cannot clear `round` before this assignment: that needs the lock held here.
-            s.round = Task { await self.runRounds() }
-        }
-    }
-
-    private func runRounds() async {
-        while true {
-            await registerAll()
-            let more = state.withLockedValue { s -> Bool in
-                if s.again && !s.stopped {
-                    s.again = false
-                    return true
-                }
-                s.round = nil
-                return false
-            }
-            if !more { return }
-        }
-    }
 
     private func registerAll() async {
         let request = registerRequest()
@@ -139,7 +97,7 @@ final class NameServerRegistrar: Sendable {
     /// once over a new one (a name server drops a broker whose connection closes, so a stale connection must
     /// not outlive the round).
     private func call(_ request: RemotingCommand, to address: String, timeout: TimeAmount) async throws -> RemotingCommand {
-        let cached = state.withLockedValue { $0.connections[address] }
+        let cached = connections.withLockedValue { $0[address] }
         if let cached, cached.isActive {
             do {
                 return try await cached.request(request, timeout: timeout)
@@ -148,7 +106,7 @@ final class NameServerRegistrar: Sendable {
             }
         }
         let c = try await RemotingClient.connect(to: address, group: context.group)
-        state.withLockedValue { $0.connections[address] = c }
+        connections.withLockedValue { $0[address] = c }
         do {
             return try await c.request(request, timeout: timeout)
         } catch {
@@ -158,8 +116,8 @@ final class NameServerRegistrar: Sendable {
     }
 
     private func drop(_ connection: RemotingConnection, address: String) {
-        state.withLockedValue { s in
-            if s.connections[address] === connection { s.connections.removeValue(forKey: address) }
+        connections.withLockedValue { c in
+            if c[address] === connection { c.removeValue(forKey: address) }
         }
         connection.close()
     }

@@ -19,27 +19,18 @@ enum TernRequestCode {
     static let resendDeadLetters = 60_002
 }
 
-/// CONSUMER_SEND_MSG_BACK (36) and dead-letter administration; owns the delayed-delivery service.
+/// CONSUMER_SEND_MSG_BACK (36) and dead-letter administration.
 ///
 /// Send-backs run on their own serial queue, off the event loops and the send path: a consumer's retry storm
 /// queues here, not in front of producers.
 final class RetryProcessor: BrokerProcessor {
     let context: BrokerContext
     let routing: DeliveryRouting
-    let schedule: ScheduleService
     private let executor = DispatchQueue(label: "tern-send-back")
 
     init(context: BrokerContext) {
         self.context = context
         routing = DeliveryRouting(context: context)
-        schedule = ScheduleService(context: context)
-        do {
-            try context.topics.createIfAbsent(DelayedDelivery.scheduleTopic, queueNums: context.config.messageDelayLevelMillis.count)
-            try context.topics.createIfAbsent(DelayedDelivery.timerTopic, queueNums: 1)
-        } catch {
-            context.logger.warning("cannot create the schedule topics", metadata: ["error": "\(error)"])
-        }
-        schedule.start()
     }
 
     var codes: [Int] { [RequestCode.consumerSendMsgBack, TernRequestCode.queryDeadLetters, TernRequestCode.resendDeadLetters] }
@@ -55,7 +46,6 @@ final class RetryProcessor: BrokerProcessor {
     }
 
     func shutdown() {
-        schedule.stop()
         executor.sync {}  // let queued send-backs finish before the store closes
     }
 
@@ -102,7 +92,7 @@ final class RetryProcessor: BrokerProcessor {
         }
         draft.properties = props.encoded
         // maxReconsumeTimes: the decision is taken above; the retry record itself must not be diverted again.
-        if let rejection = routing.route(&draft, maxReconsumeTimes: .max, now: Clock.wallMillis()) {
+        if let rejection = routing.route(&draft, maxReconsumeTimes: .max, now: context.clock.wallMillis()) {
             return responder.respond(code: rejection.code, remark: rejection.remark)
         }
         do {
@@ -166,14 +156,11 @@ final class RetryProcessor: BrokerProcessor {
             }
             found.forEach(resend)
         } else {
-            let range = (try? context.store.queueRange(queue)) ?? QueueRange(min: 0, max: 0)
-            var next = max(range.min, resentOffset(group) ?? range.min)
-            while next < range.max {
-                guard let r = try? context.store.getMessages(queue, from: next, maxCount: 256), !r.messages.isEmpty else { break }
-                r.messages.forEach(resend)
-                next = r.nextBeginOffset
+            let deadLetters = InternalConsumer(group: group, store: context.store, commitsProgress: true)
+            while let batch = try? deadLetters.messages(queue, maxCount: 256), !batch.messages.isEmpty {
+                batch.messages.forEach(resend)
+                try? deadLetters.advance(queue, to: batch.next)
             }
-            try? context.store.commitConsumerOffset(group: group, queue: queue, offset: next)
         }
         var fields = RemotingExtFields()
         fields.set("resent", Int64(resent))

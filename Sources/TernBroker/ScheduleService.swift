@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import Synchronization
 import TernMessage
@@ -7,61 +6,63 @@ import TernSystem
 
 /// Moves parked messages (delay levels and timers, see `DeliveryRouting`) to their real topic when due.
 ///
-/// One thread walks every level queue of `SCHEDULE_TOPIC_XXXX` from its progress and the timer table from its
-/// earliest entry; a due record is re-appended to REAL_TOPIC / REAL_QID with DELAY and the timer properties
-/// removed (body, flag, sysflag, born time / host, store host, reconsume times kept; new store time) and a
-/// `TERN_DELIVERED` mark naming its source. Dispatching that record advances the level's progress or removes
-/// the timer entry in the same index transaction (DelayedDelivery.swift), so there is no separate progress
-/// write to lose or to repeat: after `kill -9` the service resumes exactly after the last delivered record.
-/// Due times within a level are non-decreasing (store order), so a level stops at its first future entry.
-/// The thread sleeps until the next known due time, at most `pollMillis` (new arrivals), so a message becomes
-/// visible shortly after it is due (plus dispatch) and never before.
+/// Reads every level queue of `SCHEDULE_TOPIC_XXXX` from its progress (an `InternalConsumer` of
+/// `DelayedDelivery.progressGroup`) and the timer table from its earliest entry; a due record is re-appended
+/// to REAL_TOPIC / REAL_QID with DELAY and the timer properties removed (body, flag, sysflag, born time / host,
+/// store host, reconsume times kept; new store time) and a `TERN_DELIVERED` mark naming its source.
+/// Dispatching that record advances the level's progress or removes the timer entry in the same index
+/// transaction (DelayedDelivery.swift), so there is no separate progress write to lose or to repeat: after
+/// `kill -9` the service resumes exactly after the last delivered record. Due times within a level are
+/// non-decreasing (store order), so a level stops at its first future entry.
+///
+/// Runs as a `TimerService`: it sleeps until the earliest known due time of the context's clock, or until a
+/// dispatch event touches a schedule queue (a new parked message) or passes a delivered timer copy. It never
+/// delivers before the due time and does not poll.
 final class ScheduleService: Sendable {
-    static let pollMillis: Int64 = 50
     static let batch = 256
+    /// Wait before retrying after the store refused an append (closed, full).
+    static let retryMillis: Int64 = 1_000
 
     private let context: BrokerContext
-    private let running = Atomic<Bool>(true)
-    private let stopped = DispatchSemaphore(value: 0)
-    private let wakeup = DispatchSemaphore(value: 0)
-    /// Next schedule-queue offset per level queue (in memory; the index holds the dispatched truth).
-    private let cursors = Mutex<[Int32: Int64]>([:])
+    private let levels: InternalConsumer
     /// Timers delivered whose delivered copy is not dispatched yet (their entry is still in the table), with
     /// the end offset of that copy.
     private let inFlight = Mutex<[TimerEntry: Int64]>([:])
 
     init(context: BrokerContext) {
         self.context = context
-    }
-
-    func start() {
-        let t = Thread { [self] in
-            Thread.sleep(forTimeInterval: 0.2)  // recovery is done; let the broker finish starting
-            while running.load(ordering: .acquiring) {
-                let next = runOnce(now: Clock.wallMillis())
-                let wait = max(1, min(next - Clock.wallMillis(), Self.pollMillis))
-                _ = wakeup.wait(timeout: .now() + .milliseconds(Int(wait)))
-            }
-            stopped.signal()
+        levels = InternalConsumer(group: DelayedDelivery.progressGroup, store: context.store, commitsProgress: false)
+        do {
+            try context.topics.createIfAbsent(DelayedDelivery.scheduleTopic, queueNums: context.config.messageDelayLevelMillis.count)
+            try context.topics.createIfAbsent(DelayedDelivery.timerTopic, queueNums: 1)
+        } catch {
+            context.logger.warning("cannot create the schedule topics", metadata: ["error": "\(error)"])
         }
-        t.name = "tern-schedule"
-        t.start()
     }
 
-    func stop() {
-        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        wakeup.signal()
-        stopped.wait()
+    /// The service that runs this schedule (started after recovery by the broker's service group).
+    func service(events: LifecycleEvents?) -> TimerService {
+        let service = TimerService(name: "schedule", clock: context.clock, events: events, step: { [self] now in
+            runOnce(now: now)
+        }, onStop: { [self] in
+            levels.stopWatching()
+        })
+        levels.watch(name: "schedule", interest: { [self] event in
+            event.queues.keys.contains { $0.topic == DelayedDelivery.scheduleTopic || $0.topic == DelayedDelivery.timerTopic }
+                || inFlight.withLock { f in f.values.contains { $0 <= event.dispatchedOffset } }
+        }, wake: { [weak service] in service?.wake() })
+        return service
     }
 
-    /// Delivers everything due at `now`; returns the earliest known future due time (or now + poll).
+    /// Delivers everything due at `now`; returns the earliest known future due time (nil: none known).
     @discardableResult
-    func runOnce(now: Int64) -> Int64 {
-        var next = now + Self.pollMillis
+    func runOnce(now: Int64) -> Int64? {
+        var next: Int64?
+        func consider(_ due: Int64?) { if let due { next = min(next ?? due, due) } }
         for q in 0..<Int32(context.config.messageDelayLevelMillis.count) {
-            if let due = deliverLevel(q, now: now) { next = min(next, due) }
+            consider(deliverLevel(q, now: now))
         }
-        if let due = deliverTimers(now: now) { next = min(next, due) }
+        consider(deliverTimers(now: now))
         return next
     }
 
@@ -70,21 +71,15 @@ final class ScheduleService: Sendable {
     /// Returns the due time of the first entry not yet due, if any. Due records go to the store in batches
     /// (one append lock per batch).
     private func deliverLevel(_ queueId: Int32, now: Int64) -> Int64? {
-        let store = context.store
         let queue = QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: queueId)
-        guard let range = try? store.queueRange(queue) else { return nil }
-        var cursor = cursors.withLock { $0[queueId] } ?? max(range.min, (try? store.consumerOffset(
-            group: DelayedDelivery.progressGroup, queue: queue)) ?? range.min)
-        defer { cursors.withLock { $0[queueId] = cursor } }
-        while cursor < range.max, running.load(ordering: .relaxed) {
-            guard let entries = try? store.entries(queue, from: cursor, maxCount: Self.batch), !entries.isEmpty else { return nil }
+        while true {
+            guard let entries = try? levels.entries(queue, maxCount: Self.batch), !entries.isEmpty else { return nil }
             let due = entries.prefix { $0.tagCode <= now }
             let drafts = due.compactMap { makeDraft(physicalOffset: $0.physicalOffset, mark: .schedule(queueId: queueId, queueOffset: $0.queueOffset)) }
-            guard append(drafts) != nil else { return now + Self.pollMillis }  // store refused: next round
-            if let last = due.last { cursor = last.queueOffset + 1 }
+            guard append(drafts) != nil else { return now + Self.retryMillis }
+            if let last = due.last { try? levels.advance(queue, to: last.queueOffset + 1) }
             if due.count < entries.count { return entries[due.count].tagCode }
         }
-        return nil
     }
 
     // MARK: Timers
@@ -93,20 +88,23 @@ final class ScheduleService: Sendable {
         let store = context.store
         let dispatched = store.dispatchedOffset
         inFlight.withLock { f in f = f.filter { $0.value > dispatched } }
-        while running.load(ordering: .relaxed) {
+        while true {
             guard let due = try? store.timers(dueBy: now, limit: Self.batch) else { return nil }
             let pending = inFlight.withLock { $0 }
             let fresh = due.filter { pending[$0] == nil }
             var delivered: [(TimerEntry, MessageDraft?)] = fresh.map { ($0, makeDraft(physicalOffset: $0.physicalOffset, mark: .timer($0))) }
-            guard let results = append(delivered.compactMap(\.1)) else { return now + Self.pollMillis }
+            guard let results = append(delivered.compactMap(\.1)) else { return now + Self.retryMillis }
             // Until the delivered copy is dispatched its entry stays in the table: remember it (skipped ones forever).
             var ends = results.map(\.endOffset).makeIterator()
             inFlight.withLock { f in for (t, d) in delivered { f[t] = d == nil ? .max : ends.next() ?? .max } }
             delivered.removeAll()
             if fresh.isEmpty || due.count < Self.batch { break }
         }
-        guard let first = try? store.firstTimer() else { return nil }
-        return first.due > now ? first.due : nil
+        // Due entries left in the table are in flight (their copy's dispatch wakes the service) or skipped for
+        // good: the next due time is the first entry past them.
+        let inFlightCount = inFlight.withLock { $0.count }
+        guard let upcoming = try? store.timers(dueBy: .max, limit: inFlightCount + 1) else { return nil }
+        return upcoming.first { $0.due > now }?.due
     }
 
     // MARK: Re-append

@@ -12,12 +12,9 @@ final class TransactionProcessor: BrokerProcessor {
     init(context: BrokerContext) {
         self.context = context
         service = TransactionService(context: context)
-        service.start()
     }
 
     var codes: [Int] { [RequestCode.endTransaction] }
-
-    func shutdown() { service.stop() }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
         let f = request.extFields

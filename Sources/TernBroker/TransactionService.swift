@@ -1,6 +1,4 @@
-import Dispatch
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 import TernMessage
@@ -21,17 +19,18 @@ final class TransactionService: Sendable {
     let context: BrokerContext
     /// Half offset → end of the op record that closed it, until the dispatcher has indexed that record.
     private let pending = Mutex<[Int64: Int64]>([:])
-    /// First half-queue offset that may still be open (the scan starts there; in memory, rebuilt by one scan).
-    private let lowWater = Mutex<Int64>(0)
-    private let scanQueue = DispatchQueue(label: "tern.transaction-check")
-    private let timer = NIOLockedValueBox<RepeatedTask?>(nil)
-    private let scanning = Atomic<Bool>(false)
-    private let stopped = Atomic<Bool>(false)
+    /// The scan's cursor: the first half-queue offset that may still be open (in memory, rebuilt by one scan).
+    private let openHalves: InternalConsumer
+    /// Log offset the index must reach before the next scan (its check records), 0 when not waiting.
+    private let awaitedDispatch = Atomic<Int64>(0)
 
     static let halfQueue = QueueKey(topic: TransactionRecords.halfTopic, queueId: 0)
     static let immunityProperty = "CHECK_IMMUNITY_TIME_IN_SECONDS"
 
-    init(context: BrokerContext) { self.context = context }
+    init(context: BrokerContext) {
+        self.context = context
+        openHalves = InternalConsumer(group: "TERN_SYS_TRANSACTION_SCAN", store: context.store, commitsProgress: false)
+    }
 
     private var store: MessageStore { context.store }
 
@@ -142,7 +141,7 @@ final class TransactionService: Sendable {
                                          (TransactionRecords.outcomeProperty, outcome.rawValue)]
         if outcome == .check { props.append((TransactionRecords.checkTimesProperty, String(checks))) }
         let op = MessageDraft(topic: Array(TransactionRecords.opTopic.utf8), queueId: 0,
-                              bornTimestamp: Clock.wallMillis(), bornHost: context.storeHost, storeHost: context.storeHost,
+                              bornTimestamp: context.clock.wallMillis(), bornHost: context.storeHost, storeHost: context.storeHost,
                               preparedTransactionOffset: halfOffset, body: Array(String(half.queueOffset).utf8),
                               properties: MessageProperties.encode(props))
         return try store.append(op).endOffset
@@ -150,48 +149,45 @@ final class TransactionService: Sendable {
 
     // MARK: Check-back
 
-    /// Starts the periodic scan (every `transactionCheckInterval`).
-    func start() {
-        let period = TimeAmount.milliseconds(max(10, context.config.transactionCheckInterval))
-        let task = context.group.next().scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
-            self?.scheduleScan()
-        }
-        timer.withLockedValue { $0 = task }
-    }
-
-    /// Stops the scan and waits for a running one, so the store can close behind it.
-    func stop() {
-        stopped.store(true, ordering: .releasing)
-        timer.withLockedValue { $0?.cancel(); $0 = nil }
-        scanQueue.sync {}
-    }
-
-    private func scheduleScan() {
-        guard !stopped.load(ordering: .acquiring),
-              scanning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        scanQueue.async { [self] in
-            defer { scanning.store(false, ordering: .releasing) }
-            guard !stopped.load(ordering: .acquiring) else { return }
-            do { try scan(now: Clock.wallMillis()) } catch {
+    /// The check-back scan as a service: every `transactionCheckInterval` of the context's clock, once the
+    /// previous pass's check records are indexed (woken by the dispatch event that indexes them, no polling).
+    func service(events: LifecycleEvents?) -> TimerService {
+        let period = max(10, context.config.transactionCheckInterval)
+        let nextScan = Mutex<Int64?>(nil)
+        let service = TimerService(name: "transaction-check", clock: context.clock, events: events, step: { [self] now in
+            let due = nextScan.withLock { n in n ?? { n = now + period; return n! }() }
+            if now < due { return due }
+            let awaited = store.maxPhysicalOffset
+            if store.dispatchedOffset < awaited {
+                awaitedDispatch.store(awaited, ordering: .releasing)
+                if store.dispatchedOffset < awaited { return nil }
+            }
+            awaitedDispatch.store(0, ordering: .releasing)
+            do { try scan(now: now) } catch {
                 context.logger.warning("transaction check scan failed", metadata: ["error": "\(error)"])
             }
-        }
+            return nextScan.withLock { n in n = now + period; return n! }
+        }, onStop: { [openHalves] in openHalves.stopWatching() })
+        openHalves.watch(name: "transaction-check", interest: { [self] event in
+            let awaited = awaitedDispatch.load(ordering: .acquiring)
+            return awaited > 0 && event.dispatchedOffset >= awaited
+        }, wake: { [weak service] in service?.wake() })
+        return service
     }
 
     /// One pass over the open half messages stored before it started, in queue order: discard those checked
-    /// `transactionCheckMax` times, check those older than their immunity time.
+    /// `transactionCheckMax` times, check those older than their immunity time. The caller makes sure the
+    /// previous pass's check records are indexed (their counts are read again).
     func scan(now: Int64) throws {
-        // The previous pass's check records must be indexed before their counts are read again.
-        _ = store.waitUntilDispatched(store.maxPhysicalOffset, timeoutMillis: 2_000)
-        guard let range = try store.queueRange(Self.halfQueue) else { return }
-        var offset = max(range.min, lowWater.withLock { $0 })
+        guard let (start, range) = try openHalves.position(Self.halfQueue) else { return }
+        var offset = start
         var advancing = true
-        while offset < range.max, !stopped.load(ordering: .acquiring) {
+        while offset < range.max {
             let entries = try store.entries(Self.halfQueue, from: offset, maxCount: min(256, Int(range.max - offset)))
             guard let last = entries.last else { break }
             for e in entries {
                 let open = visit(e.physicalOffset, now: now)
-                if advancing && !open { lowWater.withLock { $0 = e.queueOffset + 1 } } else { advancing = false }
+                if advancing && !open { try openHalves.advance(Self.halfQueue, to: e.queueOffset + 1) } else { advancing = false }
             }
             offset = last.queueOffset + 1
         }

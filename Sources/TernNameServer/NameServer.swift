@@ -1,19 +1,24 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 import TernTransport
 
-/// A running name server: the remoting listener, the expiry scan and, when configured, the HTTP address
-/// document.
+/// A name server: the remoting listener, the expiry scan and, when configured, the HTTP address document.
 ///
-/// Lifecycle: ``start(config:group:logger:clock:)`` answers requests as soon as it returns; ``shutdown()``
-/// stops the scan and both listeners and closes open connections (the event loop group belongs to the caller).
+/// Lifecycle: ``prepare(config:group:logger:clock:)`` binds both listeners (requests are answered from then
+/// on); ``services`` run in the process's `ServiceGroup`, which on graceful shutdown stops the listeners
+/// first (and closes open connections), then the expiry scan. ``start(config:group:logger:clock:)`` /
+/// ``shutdown()`` do the same with a group of the name server's own (tests). The event loop group belongs to
+/// the caller.
 public final class NameServer: Sendable {
     public let config: NameServerConfig
     public let routes: RouteInfoManager
+    /// In start order; a `ServiceGroup` stops them in reverse.
+    public let services: [any Service]
     private let server: RemotingServer
-    private let handler: NameServerRequestHandler
     private let http: AddressDocumentServer?
-    private let scan: RepeatedTask
+    private let running = NIOLockedValueBox<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The remoting port actually bound.
     public var port: Int { server.port }
@@ -21,18 +26,18 @@ public final class NameServer: Sendable {
     public var httpPort: Int? { http?.port }
 
     private init(config: NameServerConfig, routes: RouteInfoManager, server: RemotingServer,
-                 handler: NameServerRequestHandler, http: AddressDocumentServer?, scan: RepeatedTask) {
+                 http: AddressDocumentServer?, services: [any Service]) {
         self.config = config
         self.routes = routes
         self.server = server
-        self.handler = handler
         self.http = http
-        self.scan = scan
+        self.services = services
     }
 
-    public static func start(config: NameServerConfig, group: any EventLoopGroup,
-                             logger: Logger = Logger(label: "tern.namesrv"),
-                             clock: @escaping @Sendable () -> Int64 = RouteInfoManager.wallMillis) async throws -> NameServer {
+    /// Binds the listeners and builds the services; nothing runs in the background until a group runs them.
+    public static func prepare(config: NameServerConfig, group: any EventLoopGroup,
+                               logger: Logger = Logger(label: "tern.namesrv"),
+                               clock: @escaping @Sendable () -> Int64 = RouteInfoManager.wallMillis) async throws -> NameServer {
         let routes = RouteInfoManager(brokerExpiryMillis: config.brokerExpiryMillis, clock: clock, logger: logger)
         let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger))
         let server = try await RemotingServer.start(
@@ -48,14 +53,29 @@ public final class NameServer: Sendable {
                 throw error
             }
         }
-        let interval = TimeAmount.milliseconds(max(1, config.scanIntervalMillis))
-        let scan = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            routes.scanNotActiveBrokers()
-        }
+        let services: [any Service] = [
+            ExpiryScanService(routes: routes, intervalMillis: max(1, config.scanIntervalMillis)),
+            ListenerService(server: server, http: http, handler: handler),
+        ]
         logger.info("name server started", metadata: [
-            "port": "\(server.port)", "http": "\(http.map { String($0.port) } ?? "off")",
+            "host": "\(config.listenHost)", "port": "\(server.port)", "http": "\(http.map { String($0.port) } ?? "off")",
         ])
-        return NameServer(config: config, routes: routes, server: server, handler: handler, http: http, scan: scan)
+        return NameServer(config: config, routes: routes, server: server, http: http, services: services)
+    }
+
+    /// Prepares the name server and runs its services in a group of its own.
+    public static func start(config: NameServerConfig, group: any EventLoopGroup,
+                             logger: Logger = Logger(label: "tern.namesrv"),
+                             clock: @escaping @Sendable () -> Int64 = RouteInfoManager.wallMillis) async throws -> NameServer {
+        let ns = try await prepare(config: config, group: group, logger: logger, clock: clock)
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(services: ns.services, logger: logger))
+        let task = Task {
+            do { try await serviceGroup.run() } catch {
+                logger.error("name server services failed", metadata: ["error": "\(error)"])
+            }
+        }
+        ns.running.withLockedValue { $0 = (serviceGroup, task) }
+        return ns
     }
 
     /// Replaces the addresses the HTTP document publishes (no effect without HTTP).
@@ -66,8 +86,45 @@ public final class NameServer: Sendable {
     /// The current HTTP document text (nil without HTTP).
     public var addressDocument: String? { http?.addresses }
 
+    /// Graceful shutdown of a name server started with ``start(config:group:logger:clock:)``.
     public func shutdown() async {
-        scan.cancel()
+        guard let (group, task) = running.withLockedValue({ r in defer { r = nil }; return r }) else { return }
+        await group.triggerGracefulShutdown()
+        await task.value
+    }
+
+    /// Closes the listeners of a prepared name server whose services never ran.
+    public func abandon() async {
+        await http?.stop()
+        await server.stop()
+    }
+}
+
+/// Drops brokers whose registration expired, every `intervalMillis`.
+struct ExpiryScanService: Service, CustomStringConvertible {
+    let routes: RouteInfoManager
+    let intervalMillis: Int64
+    var description: String { "namesrv-expiry-scan" }
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: .milliseconds(intervalMillis))
+                routes.scanNotActiveBrokers()
+            }
+        }
+    }
+}
+
+/// Both listeners, stopped first at shutdown; open connections are closed after them.
+struct ListenerService: Service, CustomStringConvertible {
+    let server: RemotingServer
+    let http: AddressDocumentServer?
+    let handler: NameServerRequestHandler
+    var description: String { "namesrv-listeners" }
+
+    func run() async throws {
+        try? await gracefulShutdown()
         await http?.stop()
         await server.stop()
         handler.closeAll()

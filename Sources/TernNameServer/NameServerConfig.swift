@@ -1,6 +1,7 @@
 /// Name-server settings (RocketMQ `NamesrvConfig` / `NettyServerConfig` where they overlap).
 public struct NameServerConfig: Sendable, Equatable {
-    public var listenHost = "0.0.0.0"
+    /// Loopback unless the operator says otherwise (`tern namesrv --host`): never exposed by default.
+    public var listenHost = "127.0.0.1"
     public var listenPort = 9876
     /// Port of the HTTP name-server address document (`GET /rocketmq/nsaddr`); nil = no HTTP server.
     /// Java clients given a name-server domain fetch `http://<domain>:8080/rocketmq/nsaddr`.

@@ -97,7 +97,6 @@ private func traceBody(_ records: [[String]]) -> String {
         await f.stop(keepStore: true)
         let again = try await BrokerFixture.start(storeDir: f.storeDir) { $0.namesrvAddr = [nsAddress] }
         let recorder = TraceRecorder(context: again.broker.context)
-        defer { recorder.shutdown() }
         #expect(recorder.scan() == 0)
         let traceMessages = try again.broker.store.lookup(topic: trace, key: uniq)
         let storeRecords = traceMessages.flatMap { (m: StoredMessage) -> [TraceRecord] in TraceRecord.decode(Array(m.record.body)) }
@@ -118,7 +117,6 @@ private func traceBody(_ records: [[String]]) -> String {
             ["Pub", "1", "DefaultRegion", "PG", "T", "X", "", "", "", "1", "1", "0", "", "false"],
         ]))
         let recorder = TraceRecorder(context: f.broker.context)
-        defer { recorder.shutdown() }
         #expect(recorder.scan() == 0)
         let progress = try f.broker.store.consumerOffset(group: TraceRecorder.group,
                                                                queue: QueueKey(topic: "rmq_sys_TRACE_DATA_DefaultRegion", queueId: 0))

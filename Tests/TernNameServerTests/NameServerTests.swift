@@ -143,7 +143,7 @@ struct NameServerFixture {
 
     @Test func defaultConfig() {
         var config = NameServerConfig()
-        #expect(config.listenHost == "0.0.0.0")
+        #expect(config.listenHost == "127.0.0.1")
         #expect(config.listenPort == 9876)
         #expect(config.httpPort == nil)
         #expect(config.addressDocument == ["127.0.0.1:9876"])

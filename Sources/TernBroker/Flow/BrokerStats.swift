@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TernRemoting
+import TernSystem
 
 /// Per-topic put and per-group get counters: totals since start, the running period and the last complete
 /// period (TPS = last period's count / period). `roll` closes a period and returns one stats-log line per
@@ -96,6 +97,14 @@ final class BrokerStats: Sendable {
 }
 
 extension FlowControl {
+    /// The stats-log timer: closes a stats period every `statsPeriodMillis` of `clock` (the first one period
+    /// after the broker started).
+    func statsLogService(clock: any TernClock, events: LifecycleEvents?) -> TimerService {
+        TimerService.periodic(name: "stats-log", clock: clock, periodMillis: config.statsPeriodMillis, events: events) { [self] in
+            rollStats()
+        }
+    }
+
     /// GET_TOPIC_STATS_INFO (202) answer fields (Tern's addition; Java tools ignore them): puts since start,
     /// in the last stats period, and that period's TPS.
     func putStatsFields(topic: String) -> RemotingExtFields {

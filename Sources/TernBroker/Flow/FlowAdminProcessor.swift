@@ -18,7 +18,6 @@ final class FlowAdminProcessor: BrokerProcessor {
         self.context = context
         path = context.config.storePathRootDir + "/config/flow.json"
         loadSaved()
-        context.flow.start(on: context.group.next())
     }
 
     var codes: [Int] { [FlowRequestCode.setFlowLimit, FlowRequestCode.getFlowLimits] }

@@ -35,7 +35,6 @@ public final class FlowControl: Sendable {
     private let sendBackQueued = Atomic<Int>(0)
     static let sendBackQueueCapacity = 10_000
     private let statsLogPath: String?
-    private let statsTask = Mutex<RepeatedTask?>(nil)
 
     init(config: FlowConfig, store: MessageStore, storeRoot: String, logger: Logger) {
         self.config = config
@@ -55,15 +54,7 @@ public final class FlowControl: Sendable {
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
-    /// Starts the stats period timer (the first tick one period from now).
-    func start(on loop: any EventLoop) {
-        let period = TimeAmount.milliseconds(config.statsPeriodMillis)
-        let task = loop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in self?.rollStats() }
-        statsTask.withLock { $0 = task }
-    }
-
     func shutdown() {
-        statsTask.withLock { $0?.cancel(); $0 = nil }
         sendBackPool.shutdownGracefully { _ in }
     }
 

@@ -1,13 +1,11 @@
 import CompressNIO
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import TernMessage
 import TernProtocol
 import TernStorage
 import TernRemoting
 import TernSystem
-import TernTransport
 
 /// The broker's own event in message traces (README "Message trace").
 ///
@@ -18,40 +16,41 @@ import TernTransport
 /// message's unique and offset ids.
 ///
 /// Derived from the log: progress per trace queue is the consumer offset of group `TERN_SYS_TRACE_RECORDER`
-/// (LMDB), committed after the Store records are appended, so a restart resumes where it stopped; a crash
-/// between the two appends a Store record twice, which `tern admin trace` shows once. Runs every 500 ms on
-/// an event loop: reads are index lookups, appends go to the mapped log.
-final class TraceRecorder: BrokerProcessor {
+/// (an `InternalConsumer`), committed after the Store records are appended, so a restart resumes where it
+/// stopped; a crash between the two appends a Store record twice, which `tern admin trace` shows once. Runs
+/// as a `TimerService` woken only by dispatch events that touch a trace topic: with no tracing client it
+/// never runs, and its reads and appends stay off the event loops.
+final class TraceRecorder: Sendable {
     static let group = "TERN_SYS_TRACE_RECORDER"
     static let defaultTopic = "RMQ_SYS_TRACE_TOPIC"
     static let cppTopicPrefix = "rmq_sys_TRACE_DATA_"
-    static let period = TimeAmount.milliseconds(500)
     /// Trace messages read per step, and KEYS bytes per appended message (properties stay < 32 KiB).
     static let readBatch = 64
     static let maxKeysBytes = 16_384
 
     let context: BrokerContext
-    private let task = NIOLockedValueBox<RepeatedTask?>(nil)
-
-    /// No request codes: a processor only for its lifecycle (started with the broker, stopped at shutdown).
-    var codes: [Int] { [] }
-    func handle(_ request: RemotingCommand, responder: RemotingResponder) {}
+    private let consumer: InternalConsumer
 
     init(context: BrokerContext) {
         self.context = context
+        consumer = InternalConsumer(group: Self.group, store: context.store, commitsProgress: true)
         if context.config.traceTopicEnable {
             do { try context.topics.createIfAbsent(context.config.msgTraceTopicName, queueNums: 1) } catch {
                 context.logger.warning("cannot create the trace topic", metadata: ["error": "\(error)"])
             }
         }
-        let t = context.group.next().scheduleRepeatedTask(initialDelay: Self.period, delay: Self.period) { [weak self] _ in
-            self?.scan()
-        }
-        task.withLockedValue { $0 = t }
     }
 
-    func shutdown() {
-        task.withLockedValue { $0?.cancel(); $0 = nil }
+    /// The service that runs the recorder: one catch-up pass at start, then one per dispatch event that
+    /// touched a trace queue.
+    func service(events: LifecycleEvents?) -> TimerService {
+        let service = TimerService(name: "trace", clock: context.clock, events: events, step: { [self] _ in
+            scan()
+            return nil
+        }, onStop: { [consumer] in consumer.stopWatching() })
+        consumer.watch(name: "trace", interest: { [self] event in event.queues.keys.contains { isTraceTopic($0.topic) } },
+                       wake: { [weak service] in service?.wake() })
+        return service
     }
 
     func isTraceTopic(_ topic: String) -> Bool {
@@ -75,22 +74,17 @@ final class TraceRecorder: BrokerProcessor {
     }
 
     private func catchUp(_ queue: QueueKey) throws -> Int {
-        let store = context.store
-        guard let range = try store.queueRange(queue) else { return 0 }
-        var from = max(try store.consumerOffset(group: Self.group, queue: queue) ?? range.min, range.min)
         var appended = 0
-        while from < range.max {
-            let result = try store.getMessages(queue, from: from, maxCount: Self.readBatch)
-            for m in result.messages {
+        while true {
+            let batch = try consumer.messages(queue, maxCount: Self.readBatch)
+            guard !batch.messages.isEmpty else { return appended }
+            for m in batch.messages {
                 let records = storeRecords(for: m)
                 appended += records.count
                 try append(records, to: queue)
             }
-            if result.nextBeginOffset <= from { break }
-            from = result.nextBeginOffset
-            try store.commitConsumerOffset(group: Self.group, queue: queue, offset: from)
+            try consumer.advance(queue, to: batch.next)
         }
-        return appended
     }
 
     /// Store records (with their keys) for the successful Pub records of one trace message.
@@ -133,7 +127,7 @@ final class TraceRecorder: BrokerProcessor {
         func flush() throws {
             guard !body.isEmpty else { return }
             let draft = MessageDraft(
-                topic: Array(queue.topic.utf8), queueId: queue.queueId, bornTimestamp: Clock.wallMillis(),
+                topic: Array(queue.topic.utf8), queueId: queue.queueId, bornTimestamp: context.clock.wallMillis(),
                 bornHost: context.storeHost, storeHost: context.storeHost, body: body,
                 properties: MessageProperties.encode([(MessageProperties.keys, keys.joined(separator: " "))]))
             _ = try context.store.append(draft)
