@@ -125,6 +125,9 @@ public final class Broker: Sendable {
         context.store.close()
     }
 
+    /// The timer service called `name` ("schedule", "transaction-check", ...).
+    func timer(named name: String) -> TimerService? { timers.first { $0.name == name } }
+
     /// Makes every timer re-read the clock now (tests that move a `ManualClock`).
     public func clockChanged() {
         for t in timers { t.wake() }

@@ -8,6 +8,7 @@ import TernMessage
 import TernProtocol
 import TernRemoting
 import TernStorage
+import TernSystem
 import TernTransport
 import Testing
 
@@ -104,9 +105,11 @@ import Testing
     }
 
     @Test func unknownOutcomeIsResolvedByTheCheckBack() async throws {
+        let clock = ManualClock(wallMillis: Clock.wallMillis())
         let f = try await BrokerFixture.start {
-            $0.transactionCheckInterval = 100
-            $0.transactionTimeOut = 300
+            $0.clock = clock
+            $0.transactionCheckInterval = 60_000
+            $0.transactionTimeOut = 90_000
         }
         let runtime = Self.runtime(f, topics: ["TX"])
         let checked = Mutex<[ReceivedMessage]>([])
@@ -114,21 +117,22 @@ import Testing
             checked.withLock { $0.append(message) }
             return .commit
         }
-        let start = Date()
         let result = try await producer.send(topic: "TX", body: Array("later".utf8)) { _ in .unknown }
         let half = try Self.halfOffset(result.sendResult)
+        // Not before the transaction timeout (immunity): the first scan, 60 s after the send, checks nothing.
+        try await Self.nextCheckScan(f, clock)
+        #expect(checked.withLock { $0.isEmpty })
+        try await Self.nextCheckScan(f, clock)
         #expect(await eventually(timeoutMillis: 5_000) { (try? Self.messages(f, "TX").count) == 1 })
-        // Not before the transaction timeout (immunity).
-        #expect(Date().timeIntervalSince(start) >= 0.3)
         let check = try #require(checked.withLock { $0.first })
         #expect(check.topic == "TX" && check.queueId == result.sendResult.queueId)
         #expect(check.properties["PGROUP"] == producer.group)
         #expect(check.uniqueKey == result.sendResult.uniqueKey)
         #expect(try Self.state(f, half) == .committed)
         #expect(try f.broker.store.transactionChecks(half) >= 1)
-        // Resolved: no further checks.
+        // Resolved: the next scan checks nothing.
         let n = checked.withLock { $0.count }
-        try await Task.sleep(nanoseconds: 500_000_000)
+        try await Self.nextCheckScan(f, clock)
         #expect(checked.withLock { $0.count } == n)
         #expect(try Self.messages(f, "TX").count == 1)
         producer.close()
@@ -147,9 +151,23 @@ import Testing
         return try await f.call(RequestCode.sendMessage, fields, body: SendFrames.buffer("raw"), on: connection)
     }
 
+    /// Runs one check-back scan on the fixture's ManualClock: moves it one interval, wakes the timers and
+    /// waits until the scan ran over an index that covers everything appended before.
+    static func nextCheckScan(_ f: BrokerFixture, _ clock: ManualClock) async throws {
+        let store = f.broker.store
+        #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
+        let timer = try #require(f.broker.timer(named: "transaction-check"))
+        let before = timer.stepsCompleted.load(ordering: .acquiring)
+        clock.advance(millis: f.broker.context.config.transactionCheckInterval)
+        f.broker.clockChanged()
+        #expect(await eventually(timeoutMillis: 5_000) { timer.stepsCompleted.load(ordering: .acquiring) > before })
+    }
+
     @Test func producerThatNeverAnswersIsCheckedUpToTheMaxThenDiscarded() async throws {
+        let clock = ManualClock(wallMillis: Clock.wallMillis())
         let f = try await BrokerFixture.start {
-            $0.transactionCheckInterval = 50
+            $0.clock = clock
+            $0.transactionCheckInterval = 60_000
             $0.transactionTimeOut = 0
             $0.transactionCheckMax = 3
         }
@@ -162,11 +180,17 @@ import Testing
         #expect(sent.extFields["queueId"] == "2")
         let msgId = try #require(sent.extFields["msgId"])
         let half = try #require(MessageId.decodeOffsetId(msgId)).physicalOffset
+        func checks() -> [RemotingCommand] { recorder.requests.filter { $0.code == RequestCode.checkTransactionState } }
 
-        #expect(await eventually(timeoutMillis: 5_000) { (try? Self.state(f, half)) == .discarded })
-        let checks = recorder.requests.filter { $0.code == RequestCode.checkTransactionState }
-        #expect(checks.count == 3)
-        let first = try #require(checks.first)
+        // One check per scan, each scan one interval of the clock later; the fourth scan discards.
+        for scan in 1...3 {
+            try await Self.nextCheckScan(f, clock)
+            #expect(await eventually { checks().count == scan })
+            #expect(try Self.state(f, half) == .half)
+        }
+        try await Self.nextCheckScan(f, clock)
+        #expect(await eventually { (try? Self.state(f, half)) == .discarded })
+        let first = try #require(checks().first)
         #expect(first.isOneway)
         #expect(first.extFields["commitLogOffset"] == String(half))
         #expect(first.extFields["tranStateTableOffset"] == sent.extFields["queueOffset"])
@@ -175,12 +199,12 @@ import Testing
         let body = try #require(RecordDecoder.messages(in: first.body).first)
         #expect(body.topic == "TX" && body.queueId == 2 && body.properties["PGROUP"] == "PG")
         #expect(try f.broker.store.transactionChecks(half) == 3)
-        // Moved to TRANS_CHECK_MAX_TIME_TOPIC; never visible in its topic; no more checks.
+        // Moved to TRANS_CHECK_MAX_TIME_TOPIC; never visible in its topic; a later scan checks nothing.
         let moved = try Self.messages(f, TransactionRecords.discardTopic)
         #expect(moved.count == 1 && moved.first?.properties["REAL_TOPIC"] == "TX")
         #expect(try Self.messages(f, "TX").isEmpty)
-        try await Task.sleep(nanoseconds: 300_000_000)
-        #expect(recorder.requests.filter { $0.code == RequestCode.checkTransactionState }.count == 3)
+        try await Self.nextCheckScan(f, clock)
+        #expect(checks().count == 3)
         c.close()
         await f.stop()
     }

@@ -20,6 +20,8 @@ final class TimerService: Service, Sendable, CustomStringConvertible {
     private let step: Step
     private let onStop: @Sendable () async -> Void
     private let events: LifecycleEvents?
+    /// Steps run so far (tests wait for the next one instead of sleeping).
+    let stepsCompleted = Atomic<Int>(0)
 
     var description: String { name }
 
@@ -57,6 +59,7 @@ final class TimerService: Service, Sendable, CustomStringConvertible {
         await withGracefulShutdownHandler {
             while !isStopping && !Task.isCancelled {
                 let due = await step(clock.wallMillis())
+                stepsCompleted.add(1, ordering: .releasing)
                 if isStopping { break }
                 await wakeup.wait(untilWallMillis: due, clock: clock)
             }
