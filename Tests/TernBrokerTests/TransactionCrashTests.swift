@@ -20,10 +20,11 @@ import Testing
         return dir.appendingPathComponent("tern").path
     }
 
-    /// Starts `tern broker` on a free port over `store`; returns the process and its address once it is ready.
-    static func startBroker(store: String) throws -> (Process, String) {
+    /// Starts `tern broker` on a free port over `store` (`config`: more broker.conf lines); returns the process
+    /// and its address once it is ready.
+    static func startBroker(store: String, config: String = "") throws -> (Process, String) {
         let conf = store + ".conf"
-        try "brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=67108864\ntransactionCheckInterval=600000\n"
+        try ("brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=67108864\ntransactionCheckInterval=600000\n" + config)
             .write(toFile: conf, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ternPath)
