@@ -69,8 +69,11 @@ enum Runtime {
     /// Runs `services` in the process's one service group until SIGTERM / SIGINT, then shuts them down
     /// gracefully in reverse order and stops the event loops.
     static func run(_ services: [any Service], group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
-        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A shutdown step that hangs is cancelled after this; the store is closed either way.
+        configuration.maximumGracefulShutdownDuration = .seconds(60)
+        let serviceGroup = ServiceGroup(configuration: configuration)
         do {
             try await serviceGroup.run()
         } catch {

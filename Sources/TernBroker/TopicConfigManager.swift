@@ -27,14 +27,17 @@ public final class TopicConfigManager: Sendable {
     private let state: NIOLockedValueBox<State>
     private let path: String
     private let logger: Logger
+    /// Data versions carry this clock's time (`BrokerConfig.clock`).
+    private let clock: any TernClock
     private let onChange = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
 
     /// Loads `<storeRoot>/config/topics.json` (if present) and adds the system topics the config asks for.
     public init(storeRoot: String, config: BrokerConfig, logger: Logger) throws {
         self.path = storeRoot + "/config/topics.json"
         self.logger = logger
+        self.clock = config.clock
         var table: [String: TopicConfig] = [:]
-        var version = DataVersion(timestamp: Clock.wallMillis())
+        var version = DataVersion(timestamp: clock.wallMillis())
         if let data = FileManager.default.contents(atPath: path) {
             do {
                 let wrapper = try JSONDecoder().decode(TopicConfigSerializeWrapper.self, from: data)
@@ -77,7 +80,7 @@ public final class TopicConfigManager: Sendable {
         let changed = state.withLockedValue { s -> Bool in
             if s.table[config.topicName] == config { return false }
             s.table[config.topicName] = config
-            s.dataVersion.bump(now: Clock.wallMillis())
+            s.dataVersion.bump(now: clock.wallMillis())
             return true
         }
         if changed { try changedAndPersist() }
@@ -88,7 +91,7 @@ public final class TopicConfigManager: Sendable {
     public func delete(_ topic: String) throws -> Bool {
         let removed = state.withLockedValue { s -> Bool in
             guard s.table.removeValue(forKey: topic) != nil else { return false }
-            s.dataVersion.bump(now: Clock.wallMillis())
+            s.dataVersion.bump(now: clock.wallMillis())
             return true
         }
         if removed { try changedAndPersist() }
@@ -105,7 +108,7 @@ public final class TopicConfigManager: Sendable {
             let n = max(1, min(requestedQueueNums > 0 ? requestedQueueNums : def.writeQueueNums, def.writeQueueNums))
             let c = TopicConfig(topicName: topic, readQueueNums: n, writeQueueNums: n, perm: def.perm & ~Perm.inherit)
             s.table[topic] = c
-            s.dataVersion.bump(now: Clock.wallMillis())
+            s.dataVersion.bump(now: clock.wallMillis())
             return nil
         }
         if let existing = created { return existing }
@@ -122,7 +125,7 @@ public final class TopicConfigManager: Sendable {
             if let existing = s.table[topic] { return (existing, false) }
             let c = TopicConfig(topicName: topic, readQueueNums: queueNums, writeQueueNums: queueNums, perm: perm)
             s.table[topic] = c
-            s.dataVersion.bump(now: Clock.wallMillis())
+            s.dataVersion.bump(now: clock.wallMillis())
             return (c, true)
         }
         if created { try changedAndPersist() }
