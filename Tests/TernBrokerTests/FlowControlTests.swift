@@ -227,6 +227,8 @@ extension BrokerFixture {
         let c = try await f.connect()
         try f.createTopic("S", queues: 1)
         for _ in 0..<3 { #expect(try await f.send("S", on: c).code == ResponseCode.success) }
+        // A send is answered before the dispatcher indexes it: pull once all three are visible.
+        #expect(f.broker.store.waitUntilDispatched(f.broker.store.maxPhysicalOffset))
         let pulled = try await f.pull("S", offset: 0, group: "G")
         #expect(decodeRecords(pulled.body).count == 3)
 
