@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 @testable import TernBroker
 import TernMessage
@@ -30,6 +31,9 @@ import Testing
     @Test func requestsAfterShutdownBeganAreRefusedNotLost() async throws {
         let f = try await BrokerFixture.start()
         let c = try await f.connect()
+        // Answered, so accepted: a connection still in the listen backlog would be reset by the listener's close.
+        let before = try await f.call(RequestCode.sendMessage, SendFrames.javaFields(topic: "T"), body: SendFrames.buffer("early"), on: c)
+        #expect(before.code == ResponseCode.success)
         await f.broker.shutdown()
         let r = try await f.call(RequestCode.sendMessage, SendFrames.javaFields(topic: "T"), body: SendFrames.buffer("late"), on: c)
         #expect(r.code == ResponseCode.systemBusy && r.remark == "broker is shutting down")
@@ -81,5 +85,36 @@ import Testing
         let warnings = try c.apply(properties: "aclEnable=false\nbrokerRole=ASYNC_MASTER\ndeleteWhen=04\n")
         #expect(warnings.count == 3)
         #expect(BrokerConfig().listenHost == "127.0.0.1")
+    }
+}
+
+/// The broker's one model of background work, driven by a ManualClock: a step per wake-up or due time.
+@Suite struct TimerServiceTests {
+    @Test func periodicServiceRunsOncePerPeriodOfItsClock() async throws {
+        let clock = ManualClock()
+        let runs = Atomic<Int>(0)
+        let service = TimerService.periodic(name: "tick", clock: clock, periodMillis: 1_000) { runs.add(1, ordering: .relaxed) }
+        let task = Task { try await service.run() }
+        func step(_ n: Int) async -> Bool { await eventually { service.stepsCompleted.load(ordering: .acquiring) == n } }
+        #expect(await step(1))
+        #expect(runs.load(ordering: .relaxed) == 0)
+        clock.advance(millis: 999)
+        service.wake()
+        #expect(await step(2))
+        #expect(runs.load(ordering: .relaxed) == 0, "ran before its period")
+        clock.advance(millis: 1)
+        service.wake()
+        #expect(await step(3))
+        #expect(runs.load(ordering: .relaxed) == 1)
+        // Wake-ups in between do not run it again; the next period does.
+        service.wake()
+        #expect(await step(4))
+        #expect(runs.load(ordering: .relaxed) == 1)
+        clock.advance(millis: 1_000)
+        service.wake()
+        #expect(await step(5))
+        #expect(runs.load(ordering: .relaxed) == 2)
+        task.cancel()
+        try await task.value
     }
 }

@@ -31,11 +31,12 @@ final class Wakeup: Sendable {
     }
 
     /// Returns when signalled, when `clock` reaches `due` (nil: no deadline), or when the task is cancelled.
-    /// The deadline is a wall time of `clock`; the real wait is the difference read now, so a test that moves
-    /// a `ManualClock` calls `signal()` to have it re-read.
+    /// The deadline is a wall time of `clock`; the real wait is the difference read now. A `ManualClock` moves
+    /// only when told, so against one there is no real wait at all: whoever moves it calls `signal()`
+    /// (else a real sleep would end with the clock still short of `due`, again and again).
     func wait(untilWallMillis due: Int64?, clock: any TernClock) async {
         if state.withLock({ s in defer { s.pending = false }; return s.pending }) { return }
-        guard let due else { return await waitForSignal() }
+        guard let due, !(clock is ManualClock) else { return await waitForSignal() }
         let millis = due - clock.wallMillis()
         guard millis > 0 else { return }
         await withTaskGroup(of: Void.self) { group in
