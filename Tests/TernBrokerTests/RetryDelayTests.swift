@@ -147,26 +147,33 @@ private struct Seen {
     }
 
     @Test func delayedAndTimedMessagesSurviveARestartOnceEach() async throws {
-        let configure: (inout BrokerConfig) -> Void = { $0.messageDelayLevelMillis = [3_000, 60_000] }
+        let clock = ManualClock(wallMillis: Clock.wallMillis())
+        let configure: (inout BrokerConfig) -> Void = {
+            $0.messageDelayLevelMillis = [3_000, 60_000]
+            $0.clock = clock
+        }
         var f = try await BrokerFixture.start(configure: configure)
         let dir = f.storeDir
         try await Self.send(f, "T", "level", [("DELAY", "1")])
-        try await Self.send(f, "T", "timer", [("TIMER_DELIVER_MS", String(Clock.wallMillis() + 3_000))])
+        try await Self.send(f, "T", "timer", [("TIMER_DELIVER_MS", String(clock.wallMillis() + 3_000))])
         try await Self.send(f, "T", "timer-sec", [("TIMER_DELAY_SEC", "3")])
         try await Self.send(f, "T", "far", [("DELAY", "2")])
         _ = f.broker.store.waitUntilDispatched(f.broker.store.maxPhysicalOffset)
         #expect(try f.broker.store.indexStatistics().timers == 2)
         await f.stop(keepStore: true)
-        try await Task.sleep(nanoseconds: 300_000_000)
         f = try await BrokerFixture.start(storeDir: dir, configure: configure)
+        try await f.advance(clock, millis: 0, runningTimer: "schedule")
         #expect(try Self.records(f, "T").isEmpty, "delivered early")
-        #expect(await eventually(timeoutMillis: 6_000) { ((try? Self.records(f, "T")) ?? []).count == 3 })
+        // Ten seconds later by the clock: the three due in three seconds are delivered, the 60 s level is not.
+        try await f.advance(clock, millis: 10_000, runningTimer: "schedule")
+        #expect(await eventually(timeoutMillis: 5_000) { ((try? Self.records(f, "T")) ?? []).count == 3 })
         // Delivered: progress and timer removal are derived from the delivered records; another restart
         // (and a full index rebuild from the log) must not deliver again.
         await f.stop(keepStore: true)
         try FileManager.default.removeItem(atPath: dir + "/index")
         f = try await BrokerFixture.start(storeDir: dir, configure: configure)
-        try await Task.sleep(nanoseconds: 600_000_000)
+        try await f.advance(clock, millis: 0, runningTimer: "schedule")
+        try await f.advance(clock, millis: 0, runningTimer: "schedule")
         #expect(try Self.records(f, "T").map(\.body).sorted() == ["level", "timer", "timer-sec"])
         #expect(try f.broker.store.indexStatistics().timers == 0)
         #expect(try f.broker.store.consumerOffset(group: DelayedDelivery.progressGroup,

@@ -151,16 +151,9 @@ import Testing
         return try await f.call(RequestCode.sendMessage, fields, body: SendFrames.buffer("raw"), on: connection)
     }
 
-    /// Runs one check-back scan on the fixture's ManualClock: moves it one interval, wakes the timers and
-    /// waits until the scan ran over an index that covers everything appended before.
+    /// One check-back scan: the clock moved by one interval.
     static func nextCheckScan(_ f: BrokerFixture, _ clock: ManualClock) async throws {
-        let store = f.broker.store
-        #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
-        let timer = try #require(f.broker.timer(named: "transaction-check"))
-        let before = timer.stepsCompleted.load(ordering: .acquiring)
-        clock.advance(millis: f.broker.context.config.transactionCheckInterval)
-        f.broker.clockChanged()
-        #expect(await eventually(timeoutMillis: 5_000) { timer.stepsCompleted.load(ordering: .acquiring) > before })
+        try await f.advance(clock, millis: f.broker.context.config.transactionCheckInterval, runningTimer: "transaction-check")
     }
 
     @Test func producerThatNeverAnswersIsCheckedUpToTheMaxThenDiscarded() async throws {
