@@ -55,6 +55,17 @@ struct StartupError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Prints the ready line from inside the running group: its signal handlers are installed by then, so a
+/// SIGTERM right after "ready" is a graceful shutdown, not the default action (death).
+struct ReadyLine: Service {
+    let line: String
+
+    func run() async throws {
+        Runtime.announce(line)
+        try? await gracefulShutdown()
+    }
+}
+
 enum Runtime {
     static func makeLogger(level: String) throws -> Logger {
         guard let l = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
@@ -67,10 +78,10 @@ enum Runtime {
     }
 
     /// Runs `services` in the process's one service group until SIGTERM / SIGINT, then shuts them down
-    /// gracefully in reverse order and stops the event loops.
-    static func run(_ services: [any Service], group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+    /// gracefully in reverse order and stops the event loops. `ready` is printed once the group runs.
+    static func run(_ services: [any Service], ready: String, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services + [ReadyLine(line: ready)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A shutdown step that hangs is cancelled after this; the store is closed either way.
         configuration.maximumGracefulShutdownDuration = .seconds(60)
         let serviceGroup = ServiceGroup(configuration: configuration)
@@ -132,9 +143,10 @@ struct StandaloneCommand: AsyncParsableCommand {
         let broker = try await Runtime.prepare("broker", group: group, cleanup: { await nameServer.abandon() }) { [config] in
             try await Broker.prepare(config: config, group: group, logger: logger)
         }
-        Runtime.announce("tern standalone ready: namesrv 127.0.0.1:\(nameServer.port) broker \(broker.context.config.brokerAddress) store \(config.storePathRootDir)")
         // The broker's services stop before the name server's: it unregisters while the name server listens.
-        try await Runtime.run(nameServer.services + broker.services, group: group, logger: logger)
+        try await Runtime.run(nameServer.services + broker.services,
+                              ready: "tern standalone ready: namesrv 127.0.0.1:\(nameServer.port) broker \(broker.context.config.brokerAddress) store \(config.storePathRootDir)",
+                              group: group, logger: logger)
         Runtime.announce("tern standalone stopped")
     }
 }
@@ -170,8 +182,7 @@ struct NamesrvCommand: AsyncParsableCommand {
         let nameServer = try await Runtime.prepare("name server", group: group) {
             try await NameServer.prepare(config: ns, group: group, logger: logger)
         }
-        Runtime.announce("tern namesrv ready: \(host):\(nameServer.port)")
-        try await Runtime.run(nameServer.services, group: group, logger: logger)
+        try await Runtime.run(nameServer.services, ready: "tern namesrv ready: \(host):\(nameServer.port)", group: group, logger: logger)
         Runtime.announce("tern namesrv stopped")
     }
 }
@@ -197,8 +208,8 @@ struct BrokerCommand: AsyncParsableCommand {
         let b = try await Runtime.prepare("broker", group: group) { [config] in
             try await Broker.prepare(config: config, group: group, logger: logger)
         }
-        Runtime.announce("tern broker ready: \(b.context.config.brokerAddress) store \(config.storePathRootDir)")
-        try await Runtime.run(b.services, group: group, logger: logger)
+        try await Runtime.run(b.services, ready: "tern broker ready: \(b.context.config.brokerAddress) store \(config.storePathRootDir)",
+                              group: group, logger: logger)
         Runtime.announce("tern broker stopped")
     }
 }
