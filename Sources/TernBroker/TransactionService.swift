@@ -155,7 +155,11 @@ final class TransactionService: Sendable {
         let period = max(10, context.config.transactionCheckInterval)
         let nextScan = Mutex<Int64?>(nil)
         let service = TimerService(name: "transaction-check", clock: context.clock, events: events, step: { [self] now in
-            let due = nextScan.withLock { n in n ?? { n = now + period; return n! }() }
+            let due = nextScan.withLock { n in
+                let due = n ?? now + period
+                n = due
+                return due
+            }
             if now < due { return due }
             let awaited = store.maxPhysicalOffset
             if store.dispatchedOffset < awaited {
@@ -166,7 +170,8 @@ final class TransactionService: Sendable {
             do { try scan(now: now) } catch {
                 context.logger.warning("transaction check scan failed", metadata: ["error": "\(error)"])
             }
-            return nextScan.withLock { n in n = now + period; return n! }
+            nextScan.withLock { $0 = now + period }
+            return now + period
         }, onStop: { [openHalves] in openHalves.stopWatching() })
         openHalves.watch(name: "transaction-check", interest: { [self] event in
             let awaited = awaitedDispatch.load(ordering: .acquiring)

@@ -40,12 +40,15 @@ final class TimerService: Service, Sendable, CustomStringConvertible {
                          onStop: @escaping @Sendable () async -> Void = {}) -> TimerService {
         let next = Mutex<Int64?>(nil)
         return TimerService(name: name, clock: clock, events: events, step: { now in
-            let due = next.withLock { $0 }
-            if let due, now >= due { await body() }
-            return next.withLock { n in
-                if n == nil || now >= n! { n = now + periodMillis }
-                return n
+            let due = next.withLock { n in
+                let due = n ?? now + periodMillis
+                n = due
+                return due
             }
+            guard now >= due else { return due }
+            await body()
+            next.withLock { $0 = now + periodMillis }
+            return now + periodMillis
         }, onStop: onStop)
     }
 
