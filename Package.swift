@@ -138,6 +138,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz harness (Fuzz/README.md): replays corpus files in a normal build; `tools/fuzz` builds it with libFuzzer.
+        .executableTarget(
+            name: "TernFuzz",
+            dependencies: [
+                "TernRemoting", "TernMessage", "TernBroker",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/Sources/TernFuzz"
+        ),
         // Child process used by crash tests: appends with sync flush and reports acknowledged offsets.
         .executableTarget(name: "TernCrashChild", dependencies: ["TernStorage", "TernTestSupport"], path: "Tests/TernCrashChild"),
         // Seeded generator shared by the test targets and the crash-test child.

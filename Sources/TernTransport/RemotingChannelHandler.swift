@@ -65,6 +65,15 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
+    /// A peer that does not read its responses fills the outbound buffer: stop taking its requests until the
+    /// buffer drains below the low watermark (NIO reports both crossings).
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if let connection {
+            if context.channel.isWritable { connection.resumeReading(.unreadResponses) } else { connection.pauseReading(.unreadResponses) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
             logger.info("closing idle connection", metadata: ["peer": "\(connection?.remoteAddress ?? "?")"])
@@ -84,10 +93,11 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 }
 
 enum RemotingPipeline {
-    /// Frame decoder, encoder, idle close, dispatcher.
+    /// Partial-frame guard (servers), frame decoder, encoder, idle close, dispatcher.
     static func configure(
         _ channel: any Channel,
         handler: (any RemotingRequestHandler)?,
+        budget: ConnectionBudget? = nil,
         frameSizeMax: Int,
         idleTimeout: TimeAmount?,
         logger: Logger,
@@ -95,6 +105,7 @@ enum RemotingPipeline {
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
+            if let budget { try sync.addHandler(PartialFrameGuard(budget: budget, logger: logger)) }
             try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameSizeMax: frameSizeMax)))
             try sync.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
             if let idleTimeout {
