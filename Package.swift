@@ -166,6 +166,16 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
+        // Real RemotingServer on loopback against raw, misbehaving sockets.
+        .testTarget(
+            name: "TernTransportTests",
+            dependencies: [
+                "TernTransport", "TernRemoting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "TernNameServerTests",
             dependencies: [

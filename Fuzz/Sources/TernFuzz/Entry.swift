@@ -16,7 +16,7 @@ let activeTarget: FuzzTarget = {
 @_silgen_name("LLVMFuzzerRunDriver")
 func llvmFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
 #endif
