@@ -12,7 +12,14 @@ let activeTarget: FuzzTarget = {
 }()
 
 #if TERN_LIBFUZZER
-/// libFuzzer's driver entry (libclang_rt.fuzzer): parses its own flags from argv and calls back per input.
+/// libFuzzer's callback, per input.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    activeTarget.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
+/// libFuzzer's driver (libclang_rt.fuzzer): parses its flags from argv and calls the callback per input.
 @_silgen_name("LLVMFuzzerRunDriver")
 func llvmFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>,
@@ -21,7 +28,7 @@ func llvmFuzzerRunDriver(
 ) -> CInt
 #endif
 
-/// `TERN_FUZZ_TARGET=frame tern-fuzz FILE|DIR...`: built with libFuzzer (`tools/fuzz`), the arguments are
+/// `TERN_FUZZ_TARGET=frame TernFuzz FILE|DIR...`: built by `tools/fuzz` with libFuzzer, the arguments are
 /// libFuzzer's; in a normal build it replays every file given (or in a directory given) through the target once.
 @main
 enum TernFuzzMain {
@@ -30,10 +37,7 @@ enum TernFuzzMain {
         #if TERN_LIBFUZZER
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
-        exit(llvmFuzzerRunDriver(&argc, &argv) { data, size in
-            activeTarget.run(UnsafeRawBufferPointer(start: data, count: size))
-            return 0
-        })
+        exit(llvmFuzzerRunDriver(&argc, &argv, fuzzOneInput))
         #else
         var count = 0
         for path in CommandLine.arguments.dropFirst() { count += replay(path) }
