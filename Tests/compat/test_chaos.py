@@ -44,6 +44,9 @@ def test_chaos_kill9_loop_loses_no_acknowledged_message(h):
     got = {}
     for m in reader.messages():
         got.setdefault(m["body"], []).append(m["uniq_key"] or m["id"])
+    assert all(acked.values()), "a send was acknowledged without a message id"
+    unknown = sorted(body for body in got if not body.startswith("c"))
+    assert not unknown, "messages nobody sent: %s" % unknown[:8]
     lost = sorted(body for body in acked if body not in got)
     wrong_id = sorted(body for body, mid in acked.items() if body in got and mid not in got[body])
     dups = sorted(body for body, ids in got.items() if len(ids) > 1)
