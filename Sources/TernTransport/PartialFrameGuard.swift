@@ -74,13 +74,10 @@ final class PartialFrameGuard: ChannelInboundHandler {
     // MARK: - Bookkeeping
 
     private func frameCompleted() {
-        budget.returnPartial(taken)
-        taken = 0
+        release()
         held = 0
         prefix = 0
         frameSize = nil
-        timer?.cancel()
-        timer = nil
     }
 
     private func release() {
