@@ -1,7 +1,12 @@
 import NIOCore
+import TernMessage
+import TernRemoting
+// The header decoders and the SQL92 compiler are internal, reachable with testability, which debug builds
+// (those of tools/fuzz and tools/test) have; a release build of this harness still compiles and says so.
+#if DEBUG
 @testable import TernBroker
-@testable import TernMessage
 @testable import TernRemoting
+#endif
 
 /// One decoder under fuzzing. `run` must accept any bytes: it may reject them (throw, return nil) but never trap,
 /// and each checks an invariant the decoder promises beyond "does not crash".
@@ -11,8 +16,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     func run(_ data: UnsafeRawBufferPointer) {
         switch self {
         case .frame: Self.frame(data)
-        case .jsonHeader: _ = try? JSONHeaderDecoder.decode(ByteBuffer(bytes: data))
-        case .binaryHeader: _ = try? BinaryHeaderCodec.decode(ByteBuffer(bytes: data))
+        case .jsonHeader: Self.header(data, json: true)
+        case .binaryHeader: Self.header(data, json: false)
         case .record: Self.record(data)
         case .properties: Self.properties(data)
         case .batch: Self.batch(data)
@@ -32,6 +37,14 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             }
             precondition(back?.code == command.code && back?.opaque == command.opaque, "round trip changed the command")
         }
+    }
+
+    private static func header(_ data: UnsafeRawBufferPointer, json: Bool) {
+        #if DEBUG
+        _ = json ? try? JSONHeaderDecoder.decode(ByteBuffer(bytes: data)) : try? BinaryHeaderCodec.decode(ByteBuffer(bytes: data))
+        #else
+        fatalError("the header targets need a debug build")
+        #endif
     }
 
     /// A record the scanner accepts can be read through every `RecordView` accessor.
@@ -59,14 +72,18 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func batch(_ data: UnsafeRawBufferPointer) {
         guard let items = try? BatchCodec.decode(data) else { return }
-        let again = BatchItemCodec.encode(items).withUnsafeBytes { try? BatchCodec.decode($0) }
+        let again = BatchCodec.encode(items).withUnsafeBytes { try? BatchCodec.decode($0) }
         precondition(again?.count == items.count, "batch round trip lost items")
     }
 
     /// The selector compiles or is refused; a compiled one evaluates over arbitrary properties.
     private static func sql92(_ data: UnsafeRawBufferPointer) {
+        #if DEBUG
         guard let filter = try? SQL92Filter.compile(String(decoding: data, as: UTF8.self)) else { return }
         _ = filter.matches(properties: [("a", "1"), ("b", "x"), ("TAGS", "t"), ("n", "3.5")])
         _ = filter.matches(properties: data)
+        #else
+        fatalError("the sql92 target needs a debug build")
+        #endif
     }
 }
