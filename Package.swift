@@ -138,6 +138,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz harness (Fuzz/README.md): replays corpus files in a normal build; `tools/fuzz` builds it with libFuzzer.
+        .executableTarget(
+            name: "TernFuzz",
+            dependencies: [
+                "TernRemoting", "TernMessage", "TernBroker",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/Sources/TernFuzz"
+        ),
         // Child process used by crash tests: appends with sync flush and reports acknowledged offsets.
         .executableTarget(name: "TernCrashChild", dependencies: ["TernStorage", "TernTestSupport"], path: "Tests/TernCrashChild"),
         // Seeded generator shared by the test targets and the crash-test child.
@@ -155,6 +164,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        // Real RemotingServer on loopback against raw, misbehaving sockets.
+        .testTarget(
+            name: "TernTransportTests",
+            dependencies: [
+                "TernTransport", "TernRemoting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -23,7 +23,8 @@ public enum RemotingFrame {
     /// Reads one frame from the front of `buffer`.
     ///
     /// Returns nil, leaving `buffer` untouched, when the frame is not complete yet. A length prefix above
-    /// `frameSizeMax` throws as soon as the prefix is readable, before the rest arrives. On success the reader
+    /// `frameSizeMax` throws as soon as the prefix is readable, and an unknown serialize type or a header length
+    /// past the frame's end as soon as the header mark is, before the rest arrives. On success the reader
     /// index moves past the frame, and the body (nil when empty) is a slice sharing `buffer`'s storage.
     ///
     /// Throws ``RemotingError`` for a frame that can never decode: too short or too large a length, a header
@@ -36,18 +37,22 @@ public enum RemotingFrame {
             throw RemotingError.frameTooLarge(size: frameLength, limit: frameSizeMax)
         }
         guard frameLength >= headerMarkSize else { throw RemotingError.frameTooShort(length: frameLength) }
+        // The header mark alone proves a frame can never decode: refuse it now, not after waiting for the rest.
+        if let mark = buffer.getInteger(at: buffer.readerIndex + lengthFieldSize, as: UInt32.self) {
+            let typeByte = UInt8(truncatingIfNeeded: mark >> 24)
+            guard RemotingSerializeType(rawValue: typeByte) != nil else { throw RemotingError.unknownSerializeType(typeByte) }
+            let headerLength = Int(mark & 0xFF_FFFF)
+            guard headerLength <= frameLength - headerMarkSize else {
+                throw RemotingError.headerLengthInvalid(headerLength: headerLength, frameLength: frameLength)
+            }
+        }
         guard var frame = buffer.getSlice(at: buffer.readerIndex + lengthFieldSize, length: frameLength) else {
             return nil
         }
+        // Both checked on the header mark above; the frame is complete, so the mark was readable.
         let headerMark = frame.readInteger(as: UInt32.self)!
-        let headerLength = Int(headerMark & 0xFF_FFFF)
-        let typeByte = UInt8(truncatingIfNeeded: headerMark >> 24)
-        guard let serializeType = RemotingSerializeType(rawValue: typeByte) else {
-            throw RemotingError.unknownSerializeType(typeByte)
-        }
-        guard let header = frame.readSlice(length: headerLength) else {
-            throw RemotingError.headerLengthInvalid(headerLength: headerLength, frameLength: frameLength)
-        }
+        let serializeType = RemotingSerializeType(rawValue: UInt8(truncatingIfNeeded: headerMark >> 24))!
+        let header = frame.readSlice(length: Int(headerMark & 0xFF_FFFF))!
         var command: RemotingCommand
         switch serializeType {
         case .json: command = try JSONHeaderDecoder.decode(header)

@@ -10,11 +10,19 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     private let handler: (any RemotingRequestHandler)?
     private let logger: Logger
     private let onActive: (@Sendable (RemotingConnection) -> Void)?
+    /// Server side only: a client that paused its reads too would deadlock with a server doing the same.
+    private let pausesOnUnreadResponses: Bool
     private(set) var connection: RemotingConnection?
+    /// Server side: requests read while the outbound buffer is above its high watermark. Their bytes are already
+    /// in memory; holding them undispatched keeps one read burst (up to 16 reads) from turning into thousands of
+    /// responses nobody reads. Dispatched in order once the peer drains its responses.
+    private var heldRequests = CircularBuffer<RemotingCommand>()
 
-    init(handler: (any RemotingRequestHandler)?, logger: Logger, onActive: (@Sendable (RemotingConnection) -> Void)? = nil) {
+    init(handler: (any RemotingRequestHandler)?, logger: Logger, pausesOnUnreadResponses: Bool = false,
+         onActive: (@Sendable (RemotingConnection) -> Void)? = nil) {
         self.handler = handler
         self.logger = logger
+        self.pausesOnUnreadResponses = pausesOnUnreadResponses
         self.onActive = onActive
     }
 
@@ -43,6 +51,14 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
             connection.removePending(command.opaque)?.succeed(command)
             return
         }
+        if pausesOnUnreadResponses, !heldRequests.isEmpty || !context.channel.isWritable {
+            heldRequests.append(command)
+            return
+        }
+        dispatch(command, connection)
+    }
+
+    private func dispatch(_ command: RemotingCommand, _ connection: RemotingConnection) {
         guard let handler else {
             // A client without a handler: answer requests it cannot serve so the peer does not wait.
             RemotingResponder(connection: connection, request: command)
@@ -58,11 +74,27 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        heldRequests.removeAll()
         if let connection {
             connection.failAllPending()
             handler?.connectionClosed(connection)
         }
         context.fireChannelInactive()
+    }
+
+    /// A peer that does not read its responses fills the outbound buffer: stop taking its requests until the
+    /// buffer drains below the low watermark (NIO reports both crossings).
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if pausesOnUnreadResponses, let connection {
+            if context.channel.isWritable {
+                connection.resumeReading(.unreadResponses)
+                // A dispatch may make the channel unwritable again (this is then re-entered and pauses).
+                while context.channel.isWritable, let next = heldRequests.popFirst() { dispatch(next, connection) }
+            } else {
+                connection.pauseReading(.unreadResponses)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -84,10 +116,11 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 }
 
 enum RemotingPipeline {
-    /// Frame decoder, encoder, idle close, dispatcher.
+    /// Partial-frame guard (servers, which also pause on unread responses), frame decoder, encoder, idle close, dispatcher.
     static func configure(
         _ channel: any Channel,
         handler: (any RemotingRequestHandler)?,
+        budget: ConnectionBudget? = nil,
         frameSizeMax: Int,
         idleTimeout: TimeAmount?,
         logger: Logger,
@@ -95,12 +128,14 @@ enum RemotingPipeline {
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
+            if let budget { try sync.addHandler(PartialFrameGuard(budget: budget, logger: logger)) }
             try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameSizeMax: frameSizeMax)))
             try sync.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
             if let idleTimeout {
                 try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout))
             }
-            try sync.addHandler(RemotingChannelHandler(handler: handler, logger: logger, onActive: onActive))
+            try sync.addHandler(RemotingChannelHandler(handler: handler, logger: logger,
+                                                       pausesOnUnreadResponses: budget != nil, onActive: onActive))
         }
     }
 }

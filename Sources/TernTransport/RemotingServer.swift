@@ -5,16 +5,19 @@ import TernRemoting
 
 /// A listening socket whose connections speak remoting and hand requests to one ``RemotingRequestHandler``.
 ///
-/// A malformed or oversize frame closes only that connection; the others are unaffected.
+/// A malformed or oversize frame closes only that connection; the others are unaffected. ``ConnectionLimits``
+/// bounds what peers may hold: connections, partial frames (bytes and age) and unread responses.
 public final class RemotingServer: Sendable {
     public let group: any EventLoopGroup
     private let channel: any Channel
+    private let budget: ConnectionBudget
     /// The port actually bound (useful when asked for port 0).
     public let port: Int
 
-    private init(group: any EventLoopGroup, channel: any Channel) {
+    private init(group: any EventLoopGroup, channel: any Channel, budget: ConnectionBudget) {
         self.group = group
         self.channel = channel
+        self.budget = budget
         self.port = channel.localAddress?.port ?? 0
     }
 
@@ -26,22 +29,38 @@ public final class RemotingServer: Sendable {
         handler: any RemotingRequestHandler,
         frameSizeMax: Int = RemotingLimits.frameSizeMaxDefault,
         idleTimeout: TimeAmount? = .seconds(120),
+        limits: ConnectionLimits = ConnectionLimits(),
         logger: Logger
     ) async throws -> RemotingServer {
+        let budget = ConnectionBudget(limits)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: limits.outboundLowWatermark,
+                                                                     high: limits.outboundHighWatermark))
             .childChannelInitializer { channel in
-                RemotingPipeline.configure(channel, handler: handler, frameSizeMax: frameSizeMax,
-                                           idleTimeout: idleTimeout, logger: logger)
+                guard budget.admitConnection() else {
+                    logger.warning("refusing connection: serverMaxConnections reached", metadata: [
+                        "peer": "\(channel.remoteAddress?.description ?? "?")", "limit": "\(limits.maxConnections)",
+                    ])
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in budget.releaseConnection() }
+                return RemotingPipeline.configure(channel, handler: handler, budget: budget, frameSizeMax: frameSizeMax,
+                                                  idleTimeout: idleTimeout, logger: logger)
             }
             .bind(host: host, port: port)
             .get()
-        return RemotingServer(group: group, channel: channel)
+        return RemotingServer(group: group, channel: channel, budget: budget)
     }
+
+    /// Connections open now (accepted and not yet closed).
+    public var openConnections: Int { budget.openConnections }
+    /// Bytes of incomplete frames buffered across all connections now.
+    public var partialFrameBytes: Int { budget.partialFrameBytes }
 
     /// Stops accepting. Existing connections stay open until closed by their peers or the event loops stop.
     public func stop() async {

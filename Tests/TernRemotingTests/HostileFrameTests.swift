@@ -79,6 +79,23 @@ struct HostileFrameTests {
         #expect(decodeError(huge.bytes) == .headerLengthInvalid(headerLength: 0xFF_FFFF, frameLength: 8))
     }
 
+    /// The length prefix and header mark alone (8 of 1000 bytes) already prove the frame can never decode.
+    @Test func impossibleHeaderMarkFailsBeforeTheRestArrives() {
+        var header = FrameBuilder()
+        header.be(UInt32(1000))
+        header.be(UInt32(5000))
+        #expect(decodeError(header.bytes) == .headerLengthInvalid(headerLength: 5000, frameLength: 1000))
+        var badType = FrameBuilder()
+        badType.be(UInt32(1000))
+        badType.be(UInt32(0x0700_0010))
+        #expect(decodeError(badType.bytes) == .unknownSerializeType(7))
+        // A plausible mark waits for the rest.
+        var fine = FrameBuilder()
+        fine.be(UInt32(1000))
+        fine.be(UInt32(0x0100_0010))
+        #expect(decodeError(fine.bytes) == nil)
+    }
+
     @Test func unknownSerializeType() {
         for type: UInt8 in [2, 7, 0x80, 0xFF] {
             let frame = FrameBuilder.frame(type: type, header: Array("{}".utf8))

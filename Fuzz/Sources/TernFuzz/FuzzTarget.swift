@@ -1,0 +1,89 @@
+import NIOCore
+import TernMessage
+import TernRemoting
+// The header decoders and the SQL92 compiler are internal, reachable with testability, which debug builds
+// (those of tools/fuzz and tools/test) have; a release build of this harness still compiles and says so.
+#if DEBUG
+@testable import TernBroker
+@testable import TernRemoting
+#endif
+
+/// One decoder under fuzzing. `run` must accept any bytes: it may reject them (throw, return nil) but never trap,
+/// and each checks an invariant the decoder promises beyond "does not crash".
+enum FuzzTarget: String, CaseIterable, Sendable {
+    case frame, jsonHeader = "json-header", binaryHeader = "binary-header", record, properties, batch, sql92
+
+    func run(_ data: UnsafeRawBufferPointer) {
+        switch self {
+        case .frame: Self.frame(data)
+        case .jsonHeader: Self.header(data, json: true)
+        case .binaryHeader: Self.header(data, json: false)
+        case .record: Self.record(data)
+        case .properties: Self.properties(data)
+        case .batch: Self.batch(data)
+        case .sql92: Self.sql92(data)
+        }
+    }
+
+    /// Frames decode until the input runs out; whatever decodes re-encodes to a frame that decodes again.
+    private static func frame(_ data: UnsafeRawBufferPointer) {
+        var buffer = ByteBuffer(bytes: data)
+        while let command = try? RemotingFrame.read(from: &buffer, frameSizeMax: 1 << 20) {
+            var again = ByteBuffer()
+            guard (try? RemotingFrame.write(command, into: &again)) != nil else { continue }
+            let back: RemotingCommand?
+            do { back = try RemotingFrame.read(from: &again, frameSizeMax: Int(Int32.max)) } catch {
+                fatalError("re-encoded frame does not decode: \(error)")
+            }
+            precondition(back?.code == command.code && back?.opaque == command.opaque, "round trip changed the command")
+        }
+    }
+
+    private static func header(_ data: UnsafeRawBufferPointer, json: Bool) {
+        #if DEBUG
+        _ = json ? try? JSONHeaderDecoder.decode(ByteBuffer(bytes: data)) : try? BinaryHeaderCodec.decode(ByteBuffer(bytes: data))
+        #else
+        fatalError("the header targets need a debug build")
+        #endif
+    }
+
+    /// A record the scanner accepts can be read through every `RecordView` accessor.
+    private static func record(_ data: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < data.count {
+            guard case .record(let size) = RecordScanner.scan(data, at: offset, checkCRC: true, maxRecordSize: 1 << 22)
+            else { return }
+            let view = RecordView(UnsafeRawBufferPointer(rebasing: data[offset..<offset + size]))
+            precondition(Int(view.totalSize) == size)
+            _ = (view.queueId, view.queueOffset, view.physicalOffset, view.sysFlag, view.bornHost, view.storeHost)
+            _ = (view.body.count, view.topicString, MessageProperties.decode(view.properties).count)
+            offset += size
+        }
+    }
+
+    /// Decoding never traps, and re-encoding what decoded decodes to the same entries.
+    private static func properties(_ data: UnsafeRawBufferPointer) {
+        let entries = MessageProperties.decode(data)
+        let again = MessageProperties.decode(MessageProperties.encode(entries))
+        precondition(again.elementsEqual(entries, by: { $0 == $1 }), "properties round trip differs")
+        MessageProperties.forEachEntry(in: data) { _, _ in true }
+        _ = MessageProperties.value(of: "TAGS", in: data)
+    }
+
+    private static func batch(_ data: UnsafeRawBufferPointer) {
+        guard let items = try? BatchCodec.decode(data) else { return }
+        let again = BatchCodec.encode(items).withUnsafeBytes { try? BatchCodec.decode($0) }
+        precondition(again?.count == items.count, "batch round trip lost items")
+    }
+
+    /// The selector compiles or is refused; a compiled one evaluates over arbitrary properties.
+    private static func sql92(_ data: UnsafeRawBufferPointer) {
+        #if DEBUG
+        guard let filter = try? SQL92Filter.compile(String(decoding: data, as: UTF8.self)) else { return }
+        _ = filter.matches(properties: [("a", "1"), ("b", "x"), ("TAGS", "t"), ("n", "3.5")])
+        _ = filter.matches(properties: data)
+        #else
+        fatalError("the sql92 target needs a debug build")
+        #endif
+    }
+}
