@@ -8,17 +8,6 @@ import TernStorage
 import TernSystem
 import TernTransport
 
-/// Request codes of our own (RocketMQ has no broker request for these; the console re-sends through the
-/// client). Values far above RocketMQ's range.
-enum TernRequestCode {
-    /// Dead letters of a group. Header: group, offset? (default: first unsent), maxNum? (32).
-    /// Answer: stored records as in a pull body; extFields minOffset, maxOffset, resentOffset.
-    static let queryDeadLetters = 60_001
-    /// Re-send dead letters to their original topic. Header: group, msgId? (offset id or UNIQ_KEY; default:
-    /// every dead letter not re-sent yet). Answer extFields: resent, skipped.
-    static let resendDeadLetters = 60_002
-}
-
 /// CONSUMER_SEND_MSG_BACK (36) and dead-letter administration.
 ///
 /// Send-backs run on their own serial queue, off the event loops and the send path: a consumer's retry storm
@@ -26,27 +15,30 @@ enum TernRequestCode {
 final class RetryProcessor: BrokerProcessor {
     let context: BrokerContext
     let routing: DeliveryRouting
-    private let executor = DispatchQueue(label: "tern-send-back")
+    private let executor = DispatchQueue(label: "tern-dead-letters")
 
     init(context: BrokerContext) {
         self.context = context
         routing = DeliveryRouting(context: context)
     }
 
-    var codes: [Int] { [RequestCode.consumerSendMsgBack, TernRequestCode.queryDeadLetters, TernRequestCode.resendDeadLetters] }
+    var codes: [Int] { [RequestCode.consumerSendMsgBack, DeadLetterRequestCode.queryDeadLetters, DeadLetterRequestCode.resendDeadLetters] }
 
+    /// Send-backs run where the flow gate put them: its bounded send-back executor (one queue, one limit).
+    /// Dead-letter admin requests arrive on an event loop and go to this processor's serial queue.
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        if request.code == RequestCode.consumerSendMsgBack { return sendBack(request, responder) }
         executor.async { [self] in
-            switch request.code {
-            case RequestCode.consumerSendMsgBack: sendBack(request, responder)
-            case TernRequestCode.queryDeadLetters: queryDeadLetters(request.extFields, responder)
-            default: resendDeadLetters(request.extFields, responder)
+            if request.code == DeadLetterRequestCode.queryDeadLetters {
+                queryDeadLetters(request.extFields, responder)
+            } else {
+                resendDeadLetters(request.extFields, responder)
             }
         }
     }
 
     func shutdown() {
-        executor.sync {}  // let queued send-backs finish before the store closes
+        executor.sync {}  // let queued dead-letter requests finish before the store closes
     }
 
     // MARK: Send-back

@@ -1,11 +1,6 @@
 import NIOCore
+import TernProtocol
 import TernRemoting
-
-/// Tern's own broker requests for dead letters (documented in README, "Retry and dead letters").
-enum TernAdminRequestCode {
-    static let queryDeadLetters = 60_001
-    static let resendDeadLetters = 60_002
-}
 
 /// A group's dead letters on one broker.
 public struct DeadLetters: Sendable {
@@ -26,7 +21,7 @@ extension AdminClient {
             f["group"] = group
             f.set("maxNum", maxNum)
             if all { f.set("offset", Int64(0)) }
-            let r = try await runtime.invoke(address, runtime.makeRequest(code: TernAdminRequestCode.queryDeadLetters, extFields: f)).get()
+            let r = try await runtime.invoke(address, runtime.makeRequest(code: DeadLetterRequestCode.queryDeadLetters, extFields: f)).get()
                 .expectSuccess(from: address)
             out.append(DeadLetters(brokerAddress: address, messages: try RecordDecoder.messages(in: r.body),
                                    minOffset: r.extFields.int64("minOffset") ?? 0, maxOffset: r.extFields.int64("maxOffset") ?? 0,
@@ -43,7 +38,7 @@ extension AdminClient {
             var f = RemotingExtFields()
             f["group"] = group
             if let msgId { f["msgId"] = msgId }
-            let r = try await runtime.invoke(address, runtime.makeRequest(code: TernAdminRequestCode.resendDeadLetters, extFields: f)).get()
+            let r = try await runtime.invoke(address, runtime.makeRequest(code: DeadLetterRequestCode.resendDeadLetters, extFields: f)).get()
             if msgId != nil && r.code == ResponseCode.queryNotFound { continue }
             _ = try r.expectSuccess(from: address)
             found = true

@@ -6,6 +6,16 @@ public enum FlowRequestCode {
     public static let getFlowLimits = 9111
 }
 
+/// Tern's dead-letter admin requests (our own codes; RocketMQ's console re-sends through a client instead).
+public enum DeadLetterRequestCode {
+    /// Dead letters of a group. Header: group, offset? (default: first unsent), maxNum? (32).
+    /// Answer: stored records as in a pull body; extFields minOffset, maxOffset, resentOffset.
+    public static let queryDeadLetters = 60_001
+    /// Re-send dead letters to their original topic. Header: group, msgId? (offset id or UNIQ_KEY; default:
+    /// every dead letter not re-sent yet). Answer extFields: resent, skipped.
+    public static let resendDeadLetters = 60_002
+}
+
 /// What a SET_FLOW_LIMIT request changes. Rates are messages per second (0 lifts the limit); dedup windows
 /// are seconds (0 turns dedup off for the topic).
 public enum FlowLimitKind: String, Sendable, CaseIterable, Codable {

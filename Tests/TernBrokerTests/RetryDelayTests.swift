@@ -202,27 +202,27 @@ private struct Seen {
             #expect(try await Self.sendBack(f, offset: offset, delayLevel: -1).code == ResponseCode.success)
             ids.append("U-\(body)")
         }
-        let listed = try await f.call(TernRequestCode.queryDeadLetters, ["group": "G"])
+        let listed = try await f.call(DeadLetterRequestCode.queryDeadLetters, ["group": "G"])
         #expect(listed.code == ResponseCode.success)
         #expect(decodeRecords(listed.body).map(\.body) == ["d0", "d1", "d2"])
         #expect(listed.extFields.int64("maxOffset") == 3 && listed.extFields.int64("resentOffset") == 0)
 
         // One by UNIQ_KEY, then all not yet re-sent (the cursor covers all three: d1 is sent twice by design,
         // as asked), then nothing.
-        var r = try await f.call(TernRequestCode.resendDeadLetters, ["group": "G", "msgId": "U-d1"])
+        var r = try await f.call(DeadLetterRequestCode.resendDeadLetters, ["group": "G", "msgId": "U-d1"])
         #expect(r.code == ResponseCode.success && r.extFields.int64("resent") == 1)
-        r = try await f.call(TernRequestCode.resendDeadLetters, ["group": "G"])
+        r = try await f.call(DeadLetterRequestCode.resendDeadLetters, ["group": "G"])
         #expect(r.extFields.int64("resent") == 3)
-        r = try await f.call(TernRequestCode.resendDeadLetters, ["group": "G"])
+        r = try await f.call(DeadLetterRequestCode.resendDeadLetters, ["group": "G"])
         #expect(r.extFields.int64("resent") == 0)
-        r = try await f.call(TernRequestCode.resendDeadLetters, ["group": "G", "msgId": "nope"])
+        r = try await f.call(DeadLetterRequestCode.resendDeadLetters, ["group": "G", "msgId": "nope"])
         #expect(r.code == ResponseCode.queryNotFound)
 
         var back: [Seen] = []
         for q in Int32(0)..<8 { back += try Self.records(f, "T", q).filter { $0.props["RETRY_TOPIC"] != nil } }
         #expect(back.map(\.body).sorted() == ["d0", "d1", "d1", "d2"])
         #expect(back.allSatisfy { $0.reconsumeTimes == 0 && $0.props["RETRY_TOPIC"] == "T" && $0.props["DELAY"] == nil })
-        let after = try await f.call(TernRequestCode.queryDeadLetters, ["group": "G"])
+        let after = try await f.call(DeadLetterRequestCode.queryDeadLetters, ["group": "G"])
         #expect(decodeRecords(after.body).isEmpty && after.extFields.int64("resentOffset") == 3)
         await f.stop()
     }

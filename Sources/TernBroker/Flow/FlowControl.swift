@@ -54,8 +54,10 @@ public final class FlowControl: Sendable {
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
+    /// Waits for the send-back running now; queued ones are answered "broker is shutting down" (not stored,
+    /// not acknowledged). Called from the lifecycle's drain step, never on an event loop.
     func shutdown() {
-        sendBackPool.shutdownGracefully { _ in }
+        try? sendBackPool.syncShutdownGracefully()
     }
 
     // MARK: The gate

@@ -57,7 +57,10 @@ final class FlushService: Sendable {
             worker.start { [self] t in
                 var lastIndexSync = Clock.monotonicNanos()
                 while t.isRunning {
-                    t.sleep(maxMillis: 10) { log.writePosition > flushed && waiters.withLock { !$0.isEmpty } }
+                    // Every waiter wakes the thread (`whenFlushed`); idle, it wakes only for expiry and the index sync.
+                    t.sleep(maxMillis: waiters.withLock { $0.isEmpty } ? 1_000 : 10) {
+                        log.writePosition > flushed && waiters.withLock { !$0.isEmpty }
+                    }
                     if log.writePosition > flushed { flushRound() }
                     expireWaiters()
                     let now = Clock.monotonicNanos()

@@ -12,6 +12,7 @@ final class BackgroundThread: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let running = Atomic<Bool>(true)
     private let sleeping = Atomic<Bool>(false)
+    private let fence = Atomic<Int>(0)
     private let finished = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
     private let name: String
@@ -41,7 +42,13 @@ final class BackgroundThread: Sendable {
     }
 
     /// Cheap when the thread is busy: signals only if it is (about to be) asleep.
+    ///
+    /// The waker published its work (a release store elsewhere) before calling; the sleeper raises `sleeping`
+    /// and then re-reads that work. A plain load here could be ordered before the waker's store (store-load
+    /// reordering), letting both sides miss each other until `maxMillis`. The read-modify-write on `fence` is a
+    /// full barrier on every target we run on, so idle threads may sleep long without losing a wake-up.
     func wake() {
+        fence.add(1, ordering: .sequentiallyConsistent)
         if sleeping.load(ordering: .sequentiallyConsistent) { semaphore.signal() }
     }
 

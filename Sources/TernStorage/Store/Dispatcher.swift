@@ -41,6 +41,9 @@ final class Dispatcher: Sendable {
     /// rates); above, it grows with the batch until `napMax`, so batches grow and the fixed cost is shared.
     static let napMin = 0.000_1, napMax = 0.001, napPerRecord = 0.000_05
 
+    /// Idle: every append wakes the thread (`wake()`), so this bound only caps a wake-up lost to a bug.
+    static let idleSleepMillis = 1_000
+
     static func nap(afterBatchOf records: Int) -> Double {
         min(napMax, max(napMin, Double(records) * napPerRecord))
     }
@@ -62,7 +65,7 @@ final class Dispatcher: Sendable {
                         Thread.sleep(forTimeInterval: Self.nap(afterBatchOf: records))
                     } else {
                         napped = false
-                        t.sleep(maxMillis: 10) { log.writePosition > dispatched }
+                        t.sleep(maxMillis: Self.idleSleepMillis) { log.writePosition > dispatched }
                     }
                 } catch {
                     failure.withLock { $0 = String(describing: error) }

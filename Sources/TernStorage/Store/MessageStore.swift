@@ -62,8 +62,14 @@ public final class MessageStore: Sendable {
         let window = config.prefaultWindowBytes, keep = config.residentTailBytes
         housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
+            var lastSeen = log.writePosition
             while t.isRunning {
-                t.sleep(maxMillis: 20)
+                // Tail release, prefault and next-segment preparation follow the writer: every 20 ms while the
+                // log moves, once a second when it stands still (an idle store barely wakes). A writer that
+                // outruns preparation creates its next segment itself.
+                let moved = log.writePosition != lastSeen
+                lastSeen = log.writePosition
+                t.sleep(maxMillis: moved || log.wantsNextSegment ? 20 : 1_000)
                 log.releaseFlushedSegments(flushed: flusher.flushed)
                 log.releaseActiveTail(flushed: flusher.flushed, keep: keep)
                 log.prefaultAhead(window: window)
