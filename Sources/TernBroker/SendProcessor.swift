@@ -144,7 +144,7 @@ final class SendProcessor: BrokerProcessor {
         } catch {
             let code = switch error {
             case .messageTooLarge, .messageIllegal: ResponseCode.messageIllegal
-            case .closed: ResponseCode.serviceNotAvailable
+            case .closed, .writeFailed: ResponseCode.serviceNotAvailable
             default: ResponseCode.systemError
             }
             responder.respond(code: code, remark: error.description, extFields: [:])
@@ -168,12 +168,16 @@ final class SendProcessor: BrokerProcessor {
             responder.respond(code: ResponseCode.success, extFields: fields)
             return results
         }
-        context.store.whenDurable(last.endOffset) { [fields] durable in
-            if durable {
+        context.store.whenDurable(last.endOffset) { [fields] outcome in
+            switch outcome {
+            case .durable:
                 responder.respond(code: ResponseCode.success, extFields: fields)
-            } else {
+            case .timedOut:
                 responder.respond(code: ResponseCode.flushDiskTimeout, remark: "flush to disk timed out; the message is stored",
                                   extFields: fields)
+            case let .failed(why):
+                // Never "stored": the flush covering this record failed.
+                responder.respond(code: ResponseCode.systemError, remark: "flush to disk failed, the message may be lost: \(why)")
             }
         }
         return results

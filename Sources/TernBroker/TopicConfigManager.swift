@@ -6,7 +6,7 @@ import TernSystem
 
 /// The broker's topic table: system topics, topics created by admins, by first send (auto-create) and by
 /// consumer heartbeats (`%RETRY%<group>`). Persisted as a `TopicConfigSerializeWrapper` JSON document at
-/// `<store>/config/topics.json`, rewritten atomically (temp file + rename) on every change.
+/// `<store>/config/topics.json`, rewritten atomically (temp file, fsync, rename, fsync of the directory) on every change.
 ///
 /// Invariant: `dataVersion` changes exactly when the table changes; name servers take a broker's topics only
 /// when its data version changed, and `onChange` (re-registration) runs after every change, outside the lock.
@@ -156,7 +156,7 @@ public final class TopicConfigManager: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
-            try encoder.encode(wrapper).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try FileSystem.writeAtomically(path, Array(encoder.encode(wrapper)))
         } catch {
             throw BrokerError.io("cannot write \(path): \(error)")
         }

@@ -43,8 +43,12 @@ final class TransactionProcessor: BrokerProcessor {
             responder.respond(code: ResponseCode.systemError, remark: error.remark)
         case let .success(end):
             guard !responder.isOneway else { return }
-            context.store.whenDurable(end) { durable in
-                responder.respond(code: durable ? ResponseCode.success : ResponseCode.flushDiskTimeout)
+            context.store.whenDurable(end) { outcome in
+                switch outcome {
+                case .durable: responder.respond(code: ResponseCode.success)
+                case .timedOut: responder.respond(code: ResponseCode.flushDiskTimeout)
+                case let .failed(why): responder.respond(code: ResponseCode.systemError, remark: "flush to disk failed: \(why)")
+                }
             }
         }
     }

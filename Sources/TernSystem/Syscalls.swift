@@ -24,6 +24,10 @@ enum Sys {
     @inline(__always)
     static func retrying<T: FixedWidthInteger>(_ operation: String, _ path: String?, _ body: () -> T) throws -> T {
         while true {
+            if let injected = SystemFaults.take(operation, path) {
+                if injected == EINTR { continue }
+                throw error(operation, path, injected, "injected")
+            }
             let result = body()
             if result != -1 { return result }
             let code = Glibc.errno

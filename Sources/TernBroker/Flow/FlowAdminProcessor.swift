@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import TernProtocol
 import TernRemoting
+import TernSystem
 import TernTransport
 
 /// SET_FLOW_LIMIT / GET_FLOW_LIMITS (Tern's codes 9110 / 9111, `tern admin setRateLimit` / `flowLimits`):
@@ -79,7 +80,7 @@ final class FlowAdminProcessor: BrokerProcessor {
         let dir = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let buffer = JSONBody.encode(limits())
-        try Data(buffer.readableBytesView).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try FileSystem.writeAtomically(path, Array(buffer.readableBytesView))
     }
 
     /// Applies the limits saved by earlier runtime changes over the ones from broker.conf.

@@ -8,7 +8,7 @@ import TernSystem
 /// and completes every waiter whose end is at or below it. Appends that arrive during the msync are served
 /// by the next round, so one msync covers many producers.
 final class FlushService: Sendable {
-    typealias Completion = @Sendable (Bool) -> Void  // true: durable; false: timed out (record still stored)
+    typealias Completion = @Sendable (Durability) -> Void
 
     private struct Waiter {
         var end: Int64
@@ -49,7 +49,7 @@ final class FlushService: Sendable {
                     }
                     if thoroughDue {
                         lastThorough = now
-                        try? index.sync()
+                        syncIndex()
                     }
                 }
             }
@@ -66,7 +66,7 @@ final class FlushService: Sendable {
                     let now = Clock.monotonicNanos()
                     if now - lastIndexSync >= 1_000_000_000 {
                         lastIndexSync = now
-                        try? index.sync()
+                        syncIndex()
                     }
                 }
             }
@@ -83,14 +83,25 @@ final class FlushService: Sendable {
             flushedOffset.store(target, ordering: .releasing)
             completeWaiters(upTo: target)
         } catch {
-            failure.withLock { $0 = String(describing: error) }
+            // After a failed msync the page cache cannot be trusted ("fsyncgate"): nothing past `from` is
+            // durable and never will be from this process. Every waiter hears the failure now, later waiters
+            // at once, and the store refuses appends until a restart re-validates the log.
+            fail("\(error)")
         }
     }
 
-    /// Calls `completion(true)` once the log is durable up to `end` (at once when it is), or `false` when
+    /// Marks the write path failed and fails every waiter.
+    private func fail(_ why: String) {
+        failure.withLock { $0 = $0 ?? why }
+        let all = waiters.withLock { w in defer { w = [] }; return w }
+        for w in all { w.completion(.failed(failed ?? why)) }
+    }
+
+    /// Calls `completion(.durable)` once the log is durable up to `end` (at once when it is), or `false` when
     /// the sync-flush timeout passes first.
     func whenFlushed(_ end: Int64, _ completion: @escaping Completion) {
-        if flushed >= end { return completion(true) }
+        if flushed >= end { return completion(.durable) }
+        if let why = failed { return completion(.failed(why)) }
         let timeout: Int
         if case let .sync(ms) = mode { timeout = ms } else { timeout = 5_000 }
         waiters.withLock { $0.append(Waiter(end: end, deadline: Clock.monotonicNanos() + UInt64(timeout) * 1_000_000, completion: completion)) }
@@ -105,7 +116,7 @@ final class FlushService: Sendable {
             if !ready.isEmpty { w.removeAll { $0.end <= offset } }
             return ready
         }
-        for d in done { d.completion(true) }
+        for d in done { d.completion(.durable) }
     }
 
     private func expireWaiters() {
@@ -115,7 +126,13 @@ final class FlushService: Sendable {
             if !e.isEmpty { w.removeAll { $0.deadline <= now } }
             return e
         }
-        for e in expired { e.completion(false) }
+        for e in expired { e.completion(.timedOut) }
+    }
+
+    /// An index sync failure is a failed fsync too: the derived state could be rebuilt, but consumer offsets
+    /// live there, so it fences the write path like a log flush failure.
+    private func syncIndex() {
+        do { try index.sync() } catch { fail("index sync failed: \(error)") }
     }
 
     /// Stops the thread after a final flush; remaining waiters complete.
@@ -124,6 +141,16 @@ final class FlushService: Sendable {
         flushRound()
         expireWaiters()
         let rest = waiters.withLock { w in defer { w = [] }; return w }
-        for r in rest { r.completion(flushed >= r.end) }
+        for r in rest { r.completion(flushed >= r.end ? .durable : failed.map(Durability.failed) ?? .timedOut) }
     }
+}
+
+/// What became of a wait for durability.
+public enum Durability: Sendable, Equatable {
+    /// The log is durable up to the record's end.
+    case durable
+    /// Not yet durable when the sync-flush timeout passed; the record is stored (FLUSH_DISK_TIMEOUT).
+    case timedOut
+    /// The flush failed: the record is NOT known to be stored durably, and the store accepts no more appends.
+    case failed(String)
 }

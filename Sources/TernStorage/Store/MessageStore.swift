@@ -107,6 +107,7 @@ public final class MessageStore: Sendable {
     public func append(_ draft: MessageDraft) throws(StoreError) -> AppendResult {
         try validate(draft)
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        if let why = flusher.failed { throw .writeFailed(why) }
         let r: AppendResult
         do { r = try log.append(draft, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
         try afterAppend(r.endOffset)
@@ -127,6 +128,7 @@ public final class MessageStore: Sendable {
     public func append(batch drafts: [MessageDraft]) throws(StoreError) -> [AppendResult] {
         for d in drafts { try validate(d) }
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        if let why = flusher.failed { throw .writeFailed(why) }
         let r: [AppendResult]
         do { r = try log.append(drafts, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
         if let last = r.last { try afterAppend(last.endOffset) }
@@ -135,8 +137,8 @@ public final class MessageStore: Sendable {
 
     /// Calls `completion(true)` when the log is durable up to `end` per the flush mode: at once in async mode,
     /// after the group commit in sync mode; `false` after the sync-flush timeout.
-    public func whenDurable(_ end: Int64, _ completion: @escaping @Sendable (Bool) -> Void) {
-        if case .async = config.flushMode { return completion(true) }
+    public func whenDurable(_ end: Int64, _ completion: @escaping @Sendable (Durability) -> Void) {
+        if case .async = config.flushMode { return completion(.durable) }
         flusher.whenFlushed(end, completion)
     }
 
@@ -154,19 +156,27 @@ public final class MessageStore: Sendable {
         return r
     }
 
+    private static func check(_ outcome: Durability) throws(StoreError) {
+        switch outcome {
+        case .durable: return
+        case .timedOut: throw .flushTimeout
+        case let .failed(why): throw .writeFailed(why)
+        }
+    }
+
     private func waitDurable(_ end: Int64) async throws(StoreError) {
-        let ok = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in whenDurable(end) { c.resume(returning: $0) } }
-        if !ok { throw .flushTimeout }
+        let outcome = await withCheckedContinuation { (c: CheckedContinuation<Durability, Never>) in whenDurable(end) { c.resume(returning: $0) } }
+        try Self.check(outcome)
     }
 
     /// Blocking variant for threads that are not in Swift concurrency (crash-test child, tools).
     public func appendDurablyBlocking(_ draft: MessageDraft) throws(StoreError) -> AppendResult {
         let r = try append(draft)
-        let done = Mutex<Bool?>(nil)
+        let done = Mutex<Durability?>(nil)
         let sem = DispatchSemaphore(value: 0)
         whenDurable(r.endOffset) { ok in done.withLock { $0 = ok }; sem.signal() }
         sem.wait()
-        if done.withLock({ $0 }) != true { throw .flushTimeout }
+        try Self.check(done.withLock { $0 } ?? .timedOut)
         return r
     }
 

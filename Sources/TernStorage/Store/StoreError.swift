@@ -18,6 +18,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case queueGap(queue: QueueKey, found: Int64, expected: Int64, physicalOffset: Int64)
     /// A configuration that cannot work (e.g. segments smaller than the largest record).
     case invalidConfig(String)
+    /// A flush (msync / index fsync) failed: records after the last durable offset are not known to be stored,
+    /// and the store refuses appends until a restart recovers the log (RocketMQ: SERVICE_NOT_AVAILABLE).
+    case writeFailed(String)
     /// Underlying I/O or index failure.
     case io(String)
 
@@ -32,6 +35,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .queueGap(q, found, expected, phys):
             "record at \(phys) has queue offset \(found) in \(q), expected \(expected)"
         case let .invalidConfig(why): "invalid store configuration: \(why)"
+        case let .writeFailed(why): "store write path stopped after a failed flush (\(why)); restart the broker to recover"
         case let .io(what): "I/O error: \(what)"
         }
     }
