@@ -22,7 +22,16 @@ final class SendProcessor: BrokerProcessor {
     /// Retry past max → DLQ, DELAY → schedule topic, TIMER_* → timer topic (DeliveryRouting.swift).
     private let routing: DeliveryRouting
 
-    init(context: BrokerContext) { self.context = context; routing = DeliveryRouting(context: context) }
+    /// Stops reading a sender's connection while the indexes lag too far behind the log.
+    let backpressure: StoreBackpressure
+
+    init(context: BrokerContext) {
+        self.context = context
+        routing = DeliveryRouting(context: context)
+        backpressure = StoreBackpressure(store: context.store)
+    }
+
+    func shutdown() { backpressure.stop() }
 
     var codes: [Int] { [RequestCode.sendMessage, RequestCode.sendMessageV2, RequestCode.sendBatchMessage] }
 
@@ -151,6 +160,7 @@ final class SendProcessor: BrokerProcessor {
             return nil
         }
         context.flow.stats.put(topic: header.topic, count: results.count)
+        backpressure.pauseIfLagging(responder.connection)
         guard !responder.isOneway, let first = results.first, let last = results.last else { return results }
 
         var fields = RemotingExtFields()

@@ -114,14 +114,11 @@ public final class MessageStore: Sendable {
         return r
     }
 
-    /// Wakes the dispatcher; waits while the indexes lag more than `maxDispatchLagBytes` behind `end`.
+    /// Wakes the dispatcher. Never waits: writers that must respect `maxDispatchLagBytes` check
+    /// `isDispatchLagging` and pause themselves (network senders stop being read; see the broker's backpressure).
     private func afterAppend(_ end: Int64) throws(StoreError) {
         dispatcher.wake()
-        while end - dispatcher.dispatched > config.maxDispatchLagBytes {
-            if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
-            dispatcher.wake()
-            Thread.sleep(forTimeInterval: 0.00005)
-        }
+        if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
     }
 
     /// Appends records in order with consecutive queue offsets (a batch send).
