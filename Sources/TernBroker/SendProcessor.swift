@@ -116,13 +116,14 @@ final class SendProcessor: BrokerProcessor {
             do {
                 let drafts = try SendBatch.drafts(body: body, header: header, queueId: queueId, bornHost: bornHost,
                                                   storeHost: context.storeHost, maxMessageSize: context.config.maxMessageSize)
-                // Issue 4: Java refuses batches carrying DELAY; delay levels land with the schedule service.
+                // A batch is stored as sent: no delay, timer or retry routing (Java refuses a batch carrying
+                // DELAY; Tern does not check it yet).
                 return .success(drafts)
             } catch {
                 return .failure(Rejection(code: ResponseCode.messageIllegal, remark: error.remark))
             }
         }
-        // Issue 4: TRAN_MSG / prepared sysFlag diverts to RMQ_SYS_TRANS_HALF_TOPIC.
+        // SendHooks diverts half messages (TRAN_MSG / prepared sysFlag) to RMQ_SYS_TRANS_HALF_TOPIC.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
         var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost)
         if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
