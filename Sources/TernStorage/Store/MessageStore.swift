@@ -110,13 +110,13 @@ public final class MessageStore: Sendable {
         if let why = flusher.failed { throw .writeFailed(why) }
         let r: AppendResult
         do { r = try log.append(draft, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
-        try afterAppend(r.endOffset)
+        try afterAppend()
         return r
     }
 
     /// Wakes the dispatcher. Never waits: writers that must respect `maxDispatchLagBytes` check
     /// `isDispatchLagging` and pause themselves (network senders stop being read; see the broker's backpressure).
-    private func afterAppend(_ end: Int64) throws(StoreError) {
+    private func afterAppend() throws(StoreError) {
         dispatcher.wake()
         if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
     }
@@ -128,7 +128,7 @@ public final class MessageStore: Sendable {
         if let why = flusher.failed { throw .writeFailed(why) }
         let r: [AppendResult]
         do { r = try log.append(drafts, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
-        if let last = r.last { try afterAppend(last.endOffset) }
+        if !r.isEmpty { try afterAppend() }
         return r
     }
 
