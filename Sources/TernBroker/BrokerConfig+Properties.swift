@@ -7,7 +7,7 @@ extension BrokerConfig {
     /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning): ignoring
     /// them changes performance or layout, never what is protected or promised.
     static let acceptedButIgnored: Set<String> = [
-        "deleteWhen", "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
+        "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
         "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage",
         "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
@@ -21,7 +21,6 @@ extension BrokerConfig {
         "aclEnable": (["false"], "ACL is not implemented: requests would not be authenticated"),
         "brokerRole": (["ASYNC_MASTER"], "replication is not implemented: this broker is a master without replicas"),
         "enableDLegerCommitLog": (["false"], "DLedger replication is not implemented"),
-        "diskMaxUsedSpaceRatio": ([], "disk space limits are not implemented: the disk could fill up"),
     ]
 
     /// Applies `text` (a whole properties file) over `self`. Returns warnings for unknown or ignored keys.
@@ -104,6 +103,14 @@ extension BrokerConfig {
         case "messageDelayLevel": messageDelayLevelMillis = try Self.delayLevels(key, value)
         case "retryMaxTimes": retryMaxTimes = Int32(try int(0...10_000))
         case "timerMaxDelaySec": timerMaxDelaySec = Int64(try int(1...(365 * 86_400)))
+        case "deleteWhen": deleteWhen = try Self.hours(key, value)
+        case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
+        case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()
+        // RocketMQ 4.9 reads these two as JVM system properties (-Drocketmq.broker.diskSpace…); either name works.
+        case "diskSpaceWarningLevelRatio", "rocketmq.broker.diskSpaceWarningLevelRatio":
+            diskSpaceWarningLevelRatio = try Self.ratio(key, value)
+        case "diskSpaceCleanForciblyRatio", "rocketmq.broker.diskSpaceCleanForciblyRatio":
+            diskSpaceCleanForciblyRatio = try Self.ratio(key, value)
         default:
             if try flow.set(key, value) { return nil }
             if let refused = Self.refusedUnlessHarmless[key] {
@@ -131,6 +138,27 @@ extension BrokerConfig {
         }
         guard !out.isEmpty else { throw .badConfigValue(key: key, value: value, reason: "needs at least one level") }
         return out
+    }
+
+    /// `deleteWhen`: hours of the day separated by `;` ("04", "04;16").
+    static func hours(_ key: String, _ value: String) throws(BrokerError) -> Set<Int> {
+        var out = Set<Int>()
+        for token in value.split(separator: ";") {
+            guard let h = Int(token.trimmingBlanks), (0...23).contains(h) else {
+                throw .badConfigValue(key: key, value: value, reason: "expected hours 0...23 separated by ;")
+            }
+            out.insert(h)
+        }
+        guard !out.isEmpty else { throw .badConfigValue(key: key, value: value, reason: "needs at least one hour") }
+        return out
+    }
+
+    /// A disk ratio as a fraction in (0, 1].
+    static func ratio(_ key: String, _ value: String) throws(BrokerError) -> Double {
+        guard let v = Double(value), v > 0, v <= 1 else {
+            throw .badConfigValue(key: key, value: value, reason: "expected a fraction like 0.90")
+        }
+        return v
     }
 
     static func isIPv4(_ s: String) -> Bool {

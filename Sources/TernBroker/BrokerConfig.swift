@@ -44,6 +44,17 @@ public struct BrokerConfig: Sendable {
     public var mappedFileSizeCommitLog = 1 << 30
     /// Retention (`fileReservedTime`, hours).
     public var fileReservedTime = 72
+    /// Local hours at which expired segments are deleted (`deleteWhen`, "04").
+    public var deleteWhen: Set<Int> = [4]
+    /// Above this disk usage (percent) expired segments are deleted at once (`diskMaxUsedSpaceRatio`, 75).
+    public var diskMaxUsedSpaceRatio = 75
+    /// Above this disk usage the oldest segments whose messages every consumer group has consumed are deleted
+    /// before they expire (`rocketmq.broker.diskSpaceCleanForciblyRatio`, 0.85; `cleanFileForciblyEnable`).
+    public var diskSpaceCleanForciblyRatio = 0.85
+    public var cleanFileForciblyEnable = true
+    /// Above this disk usage sends are refused with SERVICE_NOT_AVAILABLE "disk full" until space comes back
+    /// (`rocketmq.broker.diskSpaceWarningLevelRatio`, 0.90).
+    public var diskSpaceWarningLevelRatio = 0.90
     /// Ordered-consumption queue lock lease (`rocketmq.broker.rebalance.lockMaxLiveTime`, 60 s).
     public var lockMaxLiveTimeMillis: Int64 = 60_000
     // Transactions (features.md §2) and request / reply.
@@ -92,6 +103,11 @@ public struct BrokerConfig: Sendable {
         s.maxMessageSize = maxMessageSize
         s.flushMode = flushDiskType == .syncFlush ? .sync(timeoutMillis: syncFlushTimeout) : .defaultAsync
         s.retentionMillis = Int64(fileReservedTime) * 3_600_000
+        s.deleteWhenHours = deleteWhen
+        s.diskSpace.maxUsedRatio = Double(diskMaxUsedSpaceRatio) / 100
+        s.diskSpace.cleanForciblyRatio = diskSpaceCleanForciblyRatio
+        s.diskSpace.warningRatio = diskSpaceWarningLevelRatio
+        s.cleanFileForciblyEnable = cleanFileForciblyEnable
         s.indexBackend = indexBackend
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock

@@ -154,7 +154,7 @@ final class SendProcessor: BrokerProcessor {
         } catch {
             let code = switch error {
             case .messageTooLarge, .messageIllegal: ResponseCode.messageIllegal
-            case .closed, .writeFailed: ResponseCode.serviceNotAvailable
+            case .closed, .writeFailed, .diskFull: ResponseCode.serviceNotAvailable
             default: ResponseCode.systemError
             }
             responder.respond(code: code, remark: error.description, extFields: [:])

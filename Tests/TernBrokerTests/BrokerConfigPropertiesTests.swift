@@ -30,13 +30,15 @@ import Testing
         #expect(c.autoCreateTopicEnable == false)
         #expect(c.maxMessageSize == 65536)
         #expect(c.storeConfig.maxMessageSize == 65536)
-        #expect(warnings.count == 3)
+        #expect(warnings.count == 2)
         #expect(warnings.contains("unknown key fooBar ignored"))
+        #expect(c.storeConfig.deleteWhenHours == [4])
     }
 
     @Test(arguments: [
         ("flushDiskType", "SOMETIMES"), ("listenPort", "70000"), ("listenPort", "x"), ("autoCreateTopicEnable", "yes"),
         ("brokerIP1", "broker.local"), ("namesrvAddr", "host-without-port"), ("maxMessageSize", "0"),
+        ("diskMaxUsedSpaceRatio", "96"), ("diskSpaceWarningLevelRatio", "90"), ("deleteWhen", "25"),
     ])
     func badValuesAreRejectedWithKeyAndValue(key: String, value: String) throws {
         var c = BrokerConfig()
@@ -47,6 +49,24 @@ import Testing
             #expect("\(error)".contains(key))
             #expect("\(error)".contains(value))
         }
+    }
+
+    @Test func diskSpaceKeysReachTheStore() throws {
+        var c = BrokerConfig()
+        let warnings = try c.apply(properties: """
+            diskMaxUsedSpaceRatio=60
+            rocketmq.broker.diskSpaceCleanForciblyRatio=0.7
+            diskSpaceWarningLevelRatio=0.8
+            deleteWhen=04;16
+            cleanFileForciblyEnable=false
+            """)
+        #expect(warnings.isEmpty)
+        let s = c.storeConfig
+        #expect(s.diskSpace.maxUsedRatio == 0.6)
+        #expect(s.diskSpace.cleanForciblyRatio == 0.7)
+        #expect(s.diskSpace.warningRatio == 0.8)
+        #expect(s.deleteWhenHours == [4, 16])
+        #expect(s.cleanFileForciblyEnable == false)
     }
 
     @Test func lineWithoutSeparatorIsAnError() {

@@ -39,7 +39,8 @@ extension BrokerFixture {
         }
         try f.createTopic("T", queues: 1)
         for _ in 0..<30 { try f.put("T", body: String(repeating: "x", count: 3000)) }
-        _ = try f.broker.store.runRetention(now: Int64(Date().timeIntervalSince1970 * 1000) + 400 * 3_600_000)
+        _ = try f.broker.store.runRetention(now: Int64(Date().timeIntervalSince1970 * 1000) + 400 * 3_600_000,
+                                                trigger: .init(expired: true, forcibly: false))
         return (f, try f.broker.store.queueRange(QueueKey(topic: "T", queueId: 0))?.min ?? 0)
     }
 

@@ -175,7 +175,8 @@ struct MessageStoreTests {
         #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
         let segmentsBefore = store.segments.count
         #expect(try store.runRetention(now: Clock.wallMillis()) == 0)  // nothing is old yet
-        let deleted = try store.runRetention(now: Clock.wallMillis() + store.config.retentionMillis + 60_000)
+        let deleted = try store.runRetention(now: Clock.wallMillis() + store.config.retentionMillis + 60_000,
+                                             trigger: .init(expired: true, forcibly: false))
         #expect(deleted == min(segmentsBefore - 1, store.config.retentionBatch))
         let minPhys = store.minPhysicalOffset
         #expect(minPhys > 0)

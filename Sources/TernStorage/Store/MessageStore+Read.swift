@@ -128,35 +128,3 @@ extension MessageStore {
         return log.record(at: phys)
     }
 }
-
-extension MessageStore {
-    /// Deletes the oldest segments that are older than the retention time, or while the disk is fuller than
-    /// `diskMaxUsedRatio`; never the active segment, nor one the indexes do not fully cover. Then drops index
-    /// entries below the new log minimum. Returns the number of segments deleted.
-    @discardableResult
-    public func runRetention(now: Int64 = Clock.wallMillis()) throws -> Int {
-        var deleted = 0
-        var newMin: Int64? = nil
-        let dispatched = dispatcher.dispatched
-        while deleted < config.retentionBatch {
-            let diskFull: Bool = {
-                guard let (total, free) = try? FileSystem.diskSpace(config.root), total > 0 else { return false }
-                return Double(total - free) / Double(total) > config.diskMaxUsedRatio
-            }()
-            let m = try log.deleteOldestSegment { seg in
-                guard seg.end <= dispatched else { return false }
-                if diskFull { return true }
-                let mtime = (try? FileSystem.modificationTimeMillis(seg.file.path)) ?? now
-                return now - mtime > config.retentionMillis
-            }
-            guard let m else { break }
-            newMin = m
-            deleted += 1
-        }
-        if let m = newMin {
-            let firstTime = log.recordAnyPosition(at: m)?.record.storeTimestamp ?? Clock.wallMillis()
-            try index.deleteBelow(m, firstStoreTimestamp: firstTime)
-        }
-        return deleted
-    }
-}

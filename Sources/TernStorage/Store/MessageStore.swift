@@ -17,7 +17,10 @@ public final class MessageStore: Sendable {
     let dispatcher: Dispatcher
     let flusher: FlushService
     private let lock: FileLock
-    private let logger: Logger
+    let logger: Logger
+    let disk: DiskSpaceMonitor
+    /// Log position at the last disk reading taken by a writer (see `afterAppend`).
+    private let diskCheckedAt = Atomic<Int64>(0)
     private let housekeeping = BackgroundThread(name: "tern-housekeeping")
     private let isClosed = Atomic<Bool>(false)
     /// What recovery found and did at open.
@@ -54,6 +57,7 @@ public final class MessageStore: Sendable {
         self.lock = lock
         self.logger = logger
         self.recovery = report
+        disk = DiskSpaceMonitor(path: config.root, policy: config.diskSpace)
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
                                 delayLevels: config.delayLevelMillis, from: checkpoint)
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
@@ -73,12 +77,16 @@ public final class MessageStore: Sendable {
                 log.releaseFlushedSegments(flushed: flusher.flushed)
                 log.releaseActiveTail(flushed: flusher.flushed, keep: keep)
                 log.prefaultAhead(window: window)
-                if log.wantsNextSegment {
+                // Every pass: a full disk is noticed before the writer needs the next segment, and sends
+                // resume within a second of space coming back.
+                let pressure = self?.checkDiskSpace() ?? .normal
+                if log.wantsNextSegment, pressure < .full {
                     do { try log.prepareNextSegment(prefaultBytes: window) } catch {
                         logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
                     }
                 }
-                if Clock.monotonicNanos() - lastRetention > 10_000_000_000 {
+                // Every 10 s, every pass while the disk is under pressure.
+                if pressure >= .forcible || Clock.monotonicNanos() - lastRetention > 10_000_000_000 {
                     lastRetention = Clock.monotonicNanos()
                     do { _ = try self?.runRetention() } catch {
                         logger.warning("retention failed", metadata: ["error": "\(error)"])
@@ -108,6 +116,7 @@ public final class MessageStore: Sendable {
         try validate(draft)
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
         if let why = flusher.failed { throw .writeFailed(why) }
+        if let refusal = disk.refusal() { throw refusal }
         let r: AppendResult
         do { r = try log.append(draft, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
         try afterAppend()
@@ -118,6 +127,14 @@ public final class MessageStore: Sendable {
     /// `isDispatchLagging` and pause themselves (network senders stop being read; see the broker's backpressure).
     private func afterAppend() throws(StoreError) {
         dispatcher.wake()
+        // Between housekeeping passes a fast writer reads the disk itself every `step` bytes (one statvfs, a few
+        // µs): the refusal starts while at least half a segment is preallocated ahead, so the writer never meets
+        // ENOSPC on the next segment however fast it appends.
+        let step = Int64(min(1 << 20, config.segmentSize / 4))
+        let pos = log.writePosition, last = diskCheckedAt.load(ordering: .relaxed)
+        if pos - last >= step, diskCheckedAt.compareExchange(expected: last, desired: pos, ordering: .relaxed).exchanged {
+            checkDiskSpace()
+        }
         if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
     }
 
@@ -126,6 +143,7 @@ public final class MessageStore: Sendable {
         for d in drafts { try validate(d) }
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
         if let why = flusher.failed { throw .writeFailed(why) }
+        if let refusal = disk.refusal() { throw refusal }
         let r: [AppendResult]
         do { r = try log.append(drafts, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
         if !r.isEmpty { try afterAppend() }

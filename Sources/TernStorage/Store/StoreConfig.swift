@@ -35,8 +35,13 @@ public struct StoreConfig: Sendable {
     public var dispatchBatchLimit: Int = 8_192
     /// Retention: segments whose last modification is older are deleted (`fileReservedTime`, 72 h).
     public var retentionMillis: Int64 = 72 * 3_600_000
-    /// Retention: delete oldest segments while the disk is fuller than this (`diskMaxUsedSpaceRatio`).
-    public var diskMaxUsedRatio: Double = 0.75
+    /// Retention deletes expired segments during these local hours (`deleteWhen`, "04"); nil: any hour.
+    public var deleteWhenHours: Set<Int>? = [4]
+    /// Disk thresholds: early expiry, forcible cleaning, refusing sends (DiskSpace.swift).
+    public var diskSpace = DiskSpacePolicy()
+    /// Whether segments may be deleted before they expire when the disk passes `diskSpace.cleanForciblyRatio`
+    /// (`cleanFileForciblyEnable`); never those still needed by a consumer group.
+    public var cleanFileForciblyEnable = true
     /// Most segments deleted in one retention pass (`deleteCommitLogFilesInterval` batch of 10).
     public var retentionBatch: Int = 10
     /// Appends wait while the indexes lag the log by more than this many bytes. Bounds the tail that a

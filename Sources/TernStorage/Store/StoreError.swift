@@ -21,6 +21,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A flush (msync / index fsync) failed: records after the last durable offset are not known to be stored,
     /// and the store refuses appends until a restart recovers the log (RocketMQ: SERVICE_NOT_AVAILABLE).
     case writeFailed(String)
+    /// The disk is above `diskSpaceWarningLevelRatio` (or too full for the next segment): appends are refused
+    /// until space comes back, with no restart (RocketMQ: SERVICE_NOT_AVAILABLE, "disk full").
+    case diskFull(String)
     /// Underlying I/O or index failure.
     case io(String)
 
@@ -36,6 +39,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "record at \(phys) has queue offset \(found) in \(q), expected \(expected)"
         case let .invalidConfig(why): "invalid store configuration: \(why)"
         case let .writeFailed(why): "store write path stopped after a failed flush (\(why)); restart the broker to recover"
+        case let .diskFull(why): why
         case let .io(what): "I/O error: \(what)"
         }
     }
