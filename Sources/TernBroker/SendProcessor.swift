@@ -45,6 +45,7 @@ final class SendProcessor: BrokerProcessor {
         } catch {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
+        if GroupName.refuses(header.producerGroup, responder) { return }
         switch prepare(header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
                        body: request.body, remoteAddress: responder.connection.remoteAddress) {
         case let .failure(rejection):
