@@ -84,6 +84,7 @@ final class SendProcessor: BrokerProcessor {
             return .failure(Rejection(code: ResponseCode.messageIllegal,
                                       remark: "the message body size \(bodySize) exceeds the max message size \(context.config.maxMessageSize)"))
         }
+        if !isBatch, let why = CompressedBody.invalidReason(sysFlag: header.sysFlag, body: body, maxMessageSize: context.config.maxMessageSize) { return .failure(Rejection(code: ResponseCode.messageIllegal, remark: why)) }
         if isBatch {
             if topic.hasPrefix(Self.retryTopicPrefix) {
                 return .failure(Rejection(code: ResponseCode.messageIllegal, remark: "batch request does not support retry group \(topic)"))
