@@ -50,6 +50,7 @@ final class ConsumerProcessor: BrokerProcessor {
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        if GroupName.refuses(headerOf: request, responder) { return }
         switch request.code {
         case RequestCode.pullMessage: pulls.handle(request, responder: responder)
         case RequestCode.heartBeat: heartbeat(request, responder)
@@ -82,6 +83,7 @@ final class ConsumerProcessor: BrokerProcessor {
         do { data = try JSONBody.decode(HeartbeatData.self, from: request.body) } catch {
             return responder.respond(code: ResponseCode.systemError, remark: "\(error)")
         }
+        if GroupName.refuses(data, responder) { return }
         if let r = pulls.rejectSubscriptions(data) { return responder.respond(code: r.code, remark: r.remark) }
         let connection = responder.connection
         let client = ClientRegistry.Client(clientId: data.clientID.isEmpty ? connection.remoteAddress : data.clientID,

@@ -74,6 +74,7 @@ final class ReplyProcessor: BrokerProcessor {
         if let why = TopicConfigManager.invalidTopicReason(header.topic) {
             return .failure(.init(code: ResponseCode.systemError, remark: why))
         }
+        if let why = CompressedBody.invalidReason(sysFlag: header.sysFlag, body: body, maxMessageSize: context.config.maxMessageSize) { return .failure(.init(code: ResponseCode.messageIllegal, remark: why)) }
         let config: TopicConfig
         do {
             guard let c = try context.topics.configForSend(header.topic, defaultTopic: header.defaultTopic,

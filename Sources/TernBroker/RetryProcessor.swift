@@ -27,6 +27,7 @@ final class RetryProcessor: BrokerProcessor {
     /// Send-backs run where the flow gate put them: its bounded send-back executor (one queue, one limit).
     /// Dead-letter admin requests arrive on an event loop and go to this processor's serial queue.
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        if GroupName.refuses(headerOf: request, responder) { return }
         if request.code == RequestCode.consumerSendMsgBack { return sendBack(request, responder) }
         executor.async { [self] in
             if request.code == DeadLetterRequestCode.queryDeadLetters {
@@ -50,6 +51,10 @@ final class RetryProcessor: BrokerProcessor {
         let f = request.extFields
         guard let group = f["group"], !group.isEmpty, let offset = f.int64("offset") else {
             return responder.respond(code: ResponseCode.systemError, remark: "CONSUMER_SEND_MSG_BACK needs group and offset")
+        }
+        // Refused up front when its retry topic could never be stored (RocketMQ accepts it and then fails the put).
+        if let why = TopicConfigManager.invalidTopicReason(SendProcessor.retryTopicPrefix + group) {
+            return responder.respond(code: ResponseCode.systemError, remark: "group \(group) cannot have a retry topic: \(why)")
         }
         if !context.config.autoCreateSubscriptionGroup && context.clients.consumerGroup(group) == nil {
             return responder.respond(code: ResponseCode.subscriptionGroupNotExist, remark: "subscription group not exist, \(group)")

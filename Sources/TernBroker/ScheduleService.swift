@@ -25,6 +25,7 @@ final class ScheduleService: Sendable {
 
     private let context: BrokerContext
     private let levels: InternalConsumer
+    private let routing: DeliveryRouting
     /// Timers delivered whose delivered copy is not dispatched yet (their entry is still in the table), with
     /// the end offset of that copy.
     private let inFlight = Mutex<[TimerEntry: Int64]>([:])
@@ -32,6 +33,7 @@ final class ScheduleService: Sendable {
     init(context: BrokerContext) {
         self.context = context
         levels = InternalConsumer(group: DelayedDelivery.progressGroup, store: context.store, commitsProgress: false)
+        routing = DeliveryRouting(context: context)
         do {
             try context.topics.createIfAbsent(DelayedDelivery.scheduleTopic, queueNums: context.config.messageDelayLevelMillis.count)
             try context.topics.createIfAbsent(DelayedDelivery.timerTopic, queueNums: 1)
@@ -68,16 +70,29 @@ final class ScheduleService: Sendable {
 
     // MARK: Levels
 
-    /// Returns the due time of the first entry not yet due, if any. Due records go to the store in batches
-    /// (one append lock per batch).
+    /// Returns the due time of the first entry not yet due, if any (or a retry time when the store refused for
+    /// a passing reason). Due records go to the store in batches (one append lock per batch).
     private func deliverLevel(_ queueId: Int32, now: Int64) -> Int64? {
         let queue = QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: queueId)
         while true {
             guard let entries = try? levels.entries(queue, maxCount: Self.batch), !entries.isEmpty else { return nil }
             let due = entries.prefix { $0.tagCode <= now }
-            let drafts = due.compactMap { makeDraft(physicalOffset: $0.physicalOffset, mark: .schedule(queueId: queueId, queueOffset: $0.queueOffset)) }
-            guard append(drafts) != nil else { return now + Self.retryMillis }
-            if let last = due.last { try? levels.advance(queue, to: last.queueOffset + 1) }
+            let parked = due.map { e in
+                makeDraft(physicalOffset: e.physicalOffset, mark: .schedule(queueId: queueId, queueOffset: e.queueOffset))
+                    .map { Parked(draft: $0, physicalOffset: e.physicalOffset) }
+            }
+            let settledDrafts = deliver(parked.compactMap { $0 }).count
+            // Entries settled: everything up to the first draft the store did not take (skipped entries count).
+            var settled = 0, used = 0
+            for p in parked {
+                if p != nil {
+                    if used == settledDrafts { break }
+                    used += 1
+                }
+                settled += 1
+            }
+            if settled > 0 { try? levels.advance(queue, to: due[due.startIndex + settled - 1].queueOffset + 1) }
+            if settled < due.count { return now + Self.retryMillis }
             if due.count < entries.count { return entries[due.count].tagCode }
         }
     }
@@ -92,12 +107,20 @@ final class ScheduleService: Sendable {
             guard let due = try? store.timers(dueBy: now, limit: Self.batch) else { return nil }
             let pending = inFlight.withLock { $0 }
             let fresh = due.filter { pending[$0] == nil }
-            var delivered: [(TimerEntry, MessageDraft?)] = fresh.map { ($0, makeDraft(physicalOffset: $0.physicalOffset, mark: .timer($0))) }
-            guard let results = append(delivered.compactMap(\.1)) else { return now + Self.retryMillis }
+            let delivered = fresh.map { t in
+                (t, makeDraft(physicalOffset: t.physicalOffset, mark: .timer(t)).map { Parked(draft: $0, physicalOffset: t.physicalOffset) })
+            }
+            let ends = deliver(delivered.compactMap(\.1))
             // Until the delivered copy is dispatched its entry stays in the table: remember it (skipped ones forever).
-            var ends = results.map(\.endOffset).makeIterator()
-            inFlight.withLock { f in for (t, d) in delivered { f[t] = d == nil ? .max : ends.next() ?? .max } }
-            delivered.removeAll()
+            var next = ends.makeIterator()
+            inFlight.withLock { f in
+                for (t, p) in delivered {
+                    if p == nil { f[t] = .max; continue }
+                    guard let end = next.next() else { break }
+                    f[t] = end ?? .max
+                }
+            }
+            if ends.count < delivered.count(where: { $0.1 != nil }) { return now + Self.retryMillis }
             if fresh.isEmpty || due.count < Self.batch { break }
         }
         // Due entries left in the table are in flight (their copy's dispatch wakes the service) or skipped for
@@ -149,14 +172,75 @@ final class ScheduleService: Sendable {
         DeliveryRouting.timerDelayMs, MessageProperties.wait, DelayedDelivery.deliveredProperty,
     ].map { Array($0.utf8) }
 
-    /// Appends `drafts` in order; nil when the store refused (closed, full), so nothing advances.
-    private func append(_ drafts: [MessageDraft]) -> [AppendResult]? {
-        guard !drafts.isEmpty else { return [] }
+    /// A due record rewritten for delivery, with the commit-log offset of its parked original.
+    private struct Parked {
+        var draft: MessageDraft
+        let physicalOffset: Int64
+    }
+
+    /// Appends `parked` in order; returns, for each leading record settled, the end offset of the copy stored (in
+    /// its real topic, or its group's dead-letter queue) or nil when it was dropped. Fewer results than records:
+    /// the store refused for a passing reason (closed, write path stopped) and the rest waits for the next round.
+    ///
+    /// A record the store refuses for good (illegal: e.g. a real topic too long to write; too large) cannot be
+    /// delivered by waiting, so it never blocks the records behind it: it goes to `%DLQ%<group>` when its real
+    /// topic is `%RETRY%<group>` and that queue can be written, else it is dropped and logged once with its offset.
+    private func deliver(_ parked: [Parked]) -> [Int64?] {
+        guard !parked.isEmpty else { return [] }
+        let store = context.store
         do {
-            return try context.store.append(batch: drafts)
+            return try store.append(batch: parked.map(\.draft)).map(\.endOffset)
+        } catch where !Self.isPermanent(error) {
+            context.logger.warning("delayed delivery append failed", metadata: ["count": "\(parked.count)", "error": "\(error)"])
+            return []
         } catch {
-            context.logger.warning("delayed delivery append failed", metadata: ["count": "\(drafts.count)", "error": "\(error)"])
-            return nil
+            // Some record of the batch can never be written: settle them one by one.
         }
+        var ends: [Int64?] = []
+        for p in parked {
+            do {
+                ends.append(try store.append(p.draft).endOffset)
+            } catch where Self.isPermanent(error) {
+                ends.append(deadLetter(p, reason: error))
+            } catch {
+                context.logger.warning("delayed delivery append failed", metadata: ["offset": "\(p.physicalOffset)", "error": "\(error)"])
+                return ends
+            }
+        }
+        return ends
+    }
+
+    /// Errors no retry can cure: the record itself is not storable.
+    private static func isPermanent(_ error: StoreError) -> Bool {
+        switch error {
+        case .messageIllegal, .messageTooLarge: true
+        default: false
+        }
+    }
+
+    /// Stores undeliverable `p` in its group's dead-letter queue (keeping the delivery mark, so the level or timer
+    /// still advances when it is dispatched); nil when that is impossible too and the record is dropped.
+    private func deadLetter(_ p: Parked, reason: StoreError) -> Int64? {
+        let retryPrefix = Array(DeliveryRouting.retryPrefix.utf8)
+        var draft = p.draft
+        if draft.topic.starts(with: retryPrefix) {
+            let group = String(decoding: draft.topic.dropFirst(retryPrefix.count), as: UTF8.self)
+            var props = PropertyList(draft.properties)
+            do {
+                try routing.toDeadLetters(&draft, &props, group: group)
+                draft.properties = props.encoded
+                let end = try context.store.append(draft).endOffset
+                context.logger.warning("undeliverable delayed message moved to its dead-letter queue", metadata: [
+                    "offset": "\(p.physicalOffset)", "topic": "\(DeliveryRouting.dlqPrefix + group)", "error": "\(reason)",
+                ])
+                return end
+            } catch {
+                // Falls through: the dead-letter queue cannot be written either.
+            }
+        }
+        context.logger.error("undeliverable delayed message dropped", metadata: [
+            "offset": "\(p.physicalOffset)", "topic": "\(String(decoding: p.draft.topic.prefix(160), as: UTF8.self))", "error": "\(reason)",
+        ])
+        return nil
     }
 }

@@ -45,6 +45,7 @@ final class SendProcessor: BrokerProcessor {
         } catch {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
+        if GroupName.refuses(header.producerGroup, responder) { return }
         switch prepare(header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
                        body: request.body, remoteAddress: responder.connection.remoteAddress) {
         case let .failure(rejection):
@@ -83,6 +84,7 @@ final class SendProcessor: BrokerProcessor {
             return .failure(Rejection(code: ResponseCode.messageIllegal,
                                       remark: "the message body size \(bodySize) exceeds the max message size \(context.config.maxMessageSize)"))
         }
+        if !isBatch, let why = CompressedBody.invalidReason(sysFlag: header.sysFlag, body: body, maxMessageSize: context.config.maxMessageSize) { return .failure(Rejection(code: ResponseCode.messageIllegal, remark: why)) }
         if isBatch {
             if topic.hasPrefix(Self.retryTopicPrefix) {
                 return .failure(Rejection(code: ResponseCode.messageIllegal, remark: "batch request does not support retry group \(topic)"))

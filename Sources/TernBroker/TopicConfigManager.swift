@@ -8,6 +8,9 @@ import TernSystem
 /// consumer heartbeats (`%RETRY%<group>`). Persisted as a `TopicConfigSerializeWrapper` JSON document at
 /// `<store>/config/topics.json`, rewritten atomically (temp file, fsync, rename, fsync of the directory) on every change.
 ///
+/// Every creation path refuses a name `invalidTopicReason` rejects (an auto-created `%RETRY%<group>` too), so no
+/// unwritable or path-like name reaches the table or the file.
+///
 /// Invariant: `dataVersion` changes exactly when the table changes; name servers take a broker's topics only
 /// when its data version changed, and `onChange` (re-registration) runs after every change, outside the lock.
 public final class TopicConfigManager: Sendable {
@@ -77,6 +80,7 @@ public final class TopicConfigManager: Sendable {
 
     /// Creates or replaces `config`.
     public func update(_ config: TopicConfig) throws {
+        try Self.checkName(config.topicName)
         let changed = state.withLockedValue { s -> Bool in
             if s.table[config.topicName] == config { return false }
             s.table[config.topicName] = config
@@ -102,6 +106,7 @@ public final class TopicConfigManager: Sendable {
     /// INHERIT bit (RocketMQ's `createTopicInSendMessageMethod`): queue count min(requested, default's write
     /// queues), perm without INHERIT. Nil when the topic does not exist and cannot be created.
     public func configForSend(_ topic: String, defaultTopic: String?, requestedQueueNums: Int) throws -> TopicConfig? {
+        if config(topic) == nil { try Self.checkName(topic) }
         let created = state.withLockedValue { s -> TopicConfig?? in
             if let existing = s.table[topic] { return .some(.some(existing)) }
             guard let def = s.table[defaultTopic ?? Self.autoCreateTopicKey], Perm.isInherited(def.perm) else { return .some(nil) }
@@ -121,6 +126,7 @@ public final class TopicConfigManager: Sendable {
     /// returns the config either way.
     @discardableResult
     public func createIfAbsent(_ topic: String, queueNums: Int, perm: Int = Perm.readWrite) throws -> TopicConfig {
+        if config(topic) == nil { try Self.checkName(topic) }
         let (config, created) = state.withLockedValue { s -> (TopicConfig, Bool) in
             if let existing = s.table[topic] { return (existing, false) }
             let c = TopicConfig(topicName: topic, readQueueNums: queueNums, writeQueueNums: queueNums, perm: perm)
@@ -136,12 +142,19 @@ public final class TopicConfigManager: Sendable {
     public static func invalidTopicReason(_ topic: String) -> String? {
         if topic.isEmpty { return "the specified topic is blank" }
         if topic.utf8.count > topicLengthMax { return "the specified topic is longer than topic max length \(topicLengthMax)" }
-        for c in topic.utf8 {
-            let ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                || c == UInt8(ascii: "%") || c == UInt8(ascii: "|") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
-            if !ok { return "the specified topic[\(topic)] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$" }
+        if !NameCharacters.areLegal(topic) {
+            return "the specified topic[\(topic)] contains illegal characters, allowing only \(NameCharacters.pattern)"
         }
         return nil
+    }
+
+    /// A topic the table refuses to create: it could never be written (length) or is unsafe in files (characters).
+    public struct InvalidTopicName: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private static func checkName(_ topic: String) throws(InvalidTopicName) {
+        if let why = invalidTopicReason(topic) { throw InvalidTopicName(description: why) }
     }
 
     private func changedAndPersist() throws {
