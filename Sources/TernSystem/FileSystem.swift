@@ -58,6 +58,13 @@ public enum FileSystem {
         }
     }
 
+    /// rename(2) within one file system, then fsync of the target's directory so the move is durable.
+    public static func rename(_ from: String, to: String) throws {
+        try Sys.rename(from, to)
+        let dir = to.lastIndex(of: "/").map { String(to[..<$0]) } ?? "."
+        try syncDirectory(dir.isEmpty ? "/" : dir)
+    }
+
     /// rm -rf (for tests and rebuild-index). A missing path is not an error; symbolic links are removed,
     /// never followed.
     public static func removeRecursively(_ path: String) throws {

@@ -36,12 +36,7 @@ public final class MessageStore: Sendable {
         do {
             let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
                                     maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments)
-            let index: any IndexStore = switch config.indexBackend {
-            case .lmdb: try LMDBIndexStore(path: config.indexPath, mapSize: config.lmdbMapSize)
-            case .inMemory: InMemoryIndexStore()
-            }
-            let (report, checkpoint) = try Recovery.run(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                                           delayLevels: config.delayLevelMillis, logger: logger)
+            let (index, report, checkpoint) = try openIndex(config, log: log, logger: logger)
             return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
         } catch {
             lock.release()
@@ -66,6 +61,8 @@ public final class MessageStore: Sendable {
         let window = config.prefaultWindowBytes, keep = config.residentTailBytes
         housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
+            var lastBackup = Clock.monotonicNanos()
+            var backedUp: [ConsumerOffsetKey: Int64]? = nil
             var lastSeen = log.writePosition
             while t.isRunning {
                 // Tail release, prefault and next-segment preparation follow the writer: every 20 ms while the
@@ -86,6 +83,10 @@ public final class MessageStore: Sendable {
                     }
                 }
                 // Every 10 s, every pass while the disk is under pressure.
+                if Clock.monotonicNanos() - lastBackup > 5_000_000_000 {
+                    lastBackup = Clock.monotonicNanos()
+                    backedUp = self?.backUpOffsets(last: backedUp) ?? backedUp
+                }
                 if pressure >= .forcible || Clock.monotonicNanos() - lastRetention > 10_000_000_000 {
                     lastRetention = Clock.monotonicNanos()
                     do { _ = try self?.runRetention() } catch {
@@ -245,6 +246,7 @@ public final class MessageStore: Sendable {
         }
         flusher.stop()
         do { try index.sync() } catch { logger.error("index sync failed", metadata: ["error": "\(error)"]) }
+        _ = backUpOffsets(last: nil)
         index.close()
         lock.release()
     }
