@@ -13,6 +13,7 @@ public final class InMemoryIndexStore: IndexStore {
         var transactionChecks: [Int64: Int32] = [:]
         var consumerOffsets: [ConsumerOffsetKey: Int64] = [:]
         var timers: Set<TimerEntry> = []
+        var derivation: DerivationConfig?
     }
     private let state = Mutex(State())
 
@@ -98,6 +99,9 @@ public final class InMemoryIndexStore: IndexStore {
             s.consumerOffsets = offsets
         }
     }
+
+    public func derivation() throws -> DerivationConfig? { state.withLock { $0.derivation } }
+    public func recordDerivation(_ config: DerivationConfig) throws { state.withLock { $0.derivation = config } }
 
     public func queues() throws -> [QueueKey: QueueRange] {
         state.withLock { s in s.queues.mapValues { QueueRange(min: $0.min, max: $0.min + Int64($0.entries.count)) } }

@@ -20,8 +20,14 @@ public protocol IndexStore: AnyObject, Sendable {
     /// to its first entry at or above it. `firstStoreTimestamp` is the store time of the record at
     /// `physicalOffset` (log order == time order, so every older record was stored at or before it).
     func deleteBelow(_ physicalOffset: Int64, firstStoreTimestamp: Int64) throws
-    /// Drops all derived state (queues, keys, transaction states, checkpoint); keeps consumer offsets.
+    /// Drops all derived state (queues, keys, transaction states, checkpoint, recorded derivation); keeps
+    /// consumer offsets.
     func clearDerived() throws
+    /// The `DerivationConfig` the derived tables were built with; nil when none is recorded (an empty index, or
+    /// one built before the config was recorded).
+    func derivation() throws -> DerivationConfig?
+    /// Records the config the derived tables are (about to be) built with.
+    func recordDerivation(_ config: DerivationConfig) throws
 
     // MARK: Consume queues
     /// Every queue with its [min, max) logical offsets.

@@ -14,8 +14,8 @@ import TernSystem
 /// Caches: queue ids and [min, max) ranges live in memory (loaded at open, updated after each commit), so
 /// range queries never touch LMDB; `apply` is called by one thread only.
 public final class LMDBIndexStore: IndexStore {
-    private let env: LMDBEnvironment
-    private let meta, queuesDB, cq, keys, uniq, txn, offsets, timer: LMDBDatabase
+    let env: LMDBEnvironment
+    let meta, queuesDB, cq, keys, uniq, txn, offsets, timer: LMDBDatabase
 
     private struct QueueSlot { var id: UInt32; var min: Int64; var max: Int64 }
     private struct Cache {

@@ -45,35 +45,22 @@ extension OfflineStore {
         }
         var meter = ProgressMeter(end: log.segments.last?.end ?? log.minOffset, every: progressEvery,
                                   interval: progressInterval)
+        // The config the index was built with (the broker's), not this tool's defaults.
+        let derivation = try index.derivation() ?? .default
         try index.clearDerived()
+        try index.recordDerivation(derivation)
         let from = log.minOffset
-        var checkpoint = DispatchCheckpoint(offset: from, lastRecord: -1)
-        var pending: [DispatchRecord] = []
-        pending.reserveCapacity(min(batchSize, 8_192))
-        var records = 0, batches = 0
-        var stop = CommitLog.WalkStop.stoppedByCaller
-        while stop == .stoppedByCaller {
-            pending.removeAll(keepingCapacity: true)
-            let end: Int64
-            (end, stop) = log.walk(from: checkpoint.offset, checkCRC: true) { offset, view in
-                pending.append(Dispatcher.derive(offset, view))
-                checkpoint.lastRecord = offset
-                if let p = meter.tick(offset: offset, records: records + pending.count) { progress(p) }
-                return pending.count < batchSize
+        let replay = Replay(log: log, index: index, derivation: derivation, batchLimit: batchSize, checkCRC: true)
+        let out: Replay.Outcome
+        do {
+            out = try replay.run(from: DispatchCheckpoint(offset: from, lastRecord: -1)) { offset, records in
+                if let p = meter.tick(offset: offset, records: records) { progress(p) }
             }
-            // Apply also a batch of blanks only: the checkpoint moves past them.
-            if !pending.isEmpty || end != checkpoint.offset {
-                let covered = checkpoint.offset
-                checkpoint.offset = end
-                do { try index.apply(DispatchBatch(records: pending, checkpoint: checkpoint)) } catch {
-                    // E.g. a queue-offset gap: header fields are not covered by the body CRC.
-                    throw OfflineStoreError.store("rebuild-index failed in the batch covering log offsets "
-                        + "\(covered)..<\(end): \(error); the index now covers the log below \(covered)")
-                }
-                batches += 1
-            }
-            records += pending.count
+        } catch let error as ReplayBatchError {
+            throw OfflineStoreError.store("rebuild-index failed: \(error); the index now covers the log below "
+                + "\(error.range.lowerBound)")
         }
+        let checkpoint = out.checkpoint, records = out.records, batches = out.batches, stop = out.stop
         try index.sync()
         let final = meter.snapshot(offset: checkpoint.offset, records: records)
         progress(final)

@@ -42,6 +42,8 @@ struct VerifyRun {
     private(set) var problems: [VerifyProblem] = []
     private(set) var problemCount = 0
     private var checkpoint: DispatchCheckpoint? = nil
+    /// The config the index was built with: entries are compared with what it derives.
+    private var derivation = DerivationConfig.default
     private var ranges: [QueueKey: QueueRange] = [:]
     /// Entries read ahead per queue; bounded by `windowQueuesMax` × `windowEntries`.
     private var window: [QueueKey: [ConsumeQueueEntry]] = [:]
@@ -65,6 +67,7 @@ struct VerifyRun {
         guard let index else { return }
         checkpoint = try index.checkpoint()
         ranges = try index.queues()
+        derivation = try index.derivation() ?? .default
     }
 
     func report(segments: Int, validEnd: Int64) -> VerifyReport {
@@ -103,7 +106,7 @@ struct VerifyRun {
     mutating func checkRecordIsIndexed(_ offset: Int64, _ view: RecordView) throws {
         records += 1
         guard let index, let checkpoint, offset < checkpoint.offset else { return }
-        let d = Dispatcher.derive(offset, view)
+        let d = Dispatcher.derive(offset, view, derivation)
         if let q = d.queue { try checkEntryExists(q, d.entry) }
         let time = d.entry.storeTimestamp
         for key in d.keys {
@@ -205,7 +208,7 @@ struct VerifyRun {
         guard let m = log.recordAnyPosition(at: e.physicalOffset) else {
             return problem(e.physicalOffset, .entryTargetInvalid, "\(at) points where no valid record starts")
         }
-        let d = Dispatcher.derive(e.physicalOffset, m.record)
+        let d = Dispatcher.derive(e.physicalOffset, m.record, derivation)
         var differences: [String] = []
         func compare<T: Equatable>(_ name: String, record: T, entry: T) {
             if record != entry { differences.append("\(name): record \(record), entry \(entry)") }

@@ -38,7 +38,7 @@ public final class MessageStore: Sendable {
             case .inMemory: InMemoryIndexStore()
             }
             let (report, checkpoint) = try Recovery.run(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                                           delayLevels: config.delayLevelMillis, logger: logger)
+                                                           derivation: config.derivation, logger: logger)
             return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
         } catch {
             lock.release()
@@ -55,7 +55,7 @@ public final class MessageStore: Sendable {
         self.logger = logger
         self.recovery = report
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                delayLevels: config.delayLevelMillis, from: checkpoint)
+                                derivation: config.derivation, from: checkpoint)
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
         dispatcher.start()
         flusher.start()

@@ -19,6 +19,9 @@ public struct RecoveryReport: Sendable, Equatable {
     public var indexWasAhead: Bool
     /// Wall time of recovery in ms.
     public var millis: Double
+    /// True when the index had been built with another `DerivationConfig` and its derived tables were
+    /// rebuilt from the log (consumer offsets kept).
+    public var derivationRebuilt = false
 }
 
 /// Startup recovery (event-sourced):
@@ -32,10 +35,11 @@ public struct RecoveryReport: Sendable, Equatable {
 /// Cost depends on the unindexed tail, not on the store size.
 enum Recovery {
     static func run(log: CommitLog, index: any IndexStore, batchLimit: Int,
-                    delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis, logger: Logger) throws
+                    derivation: DerivationConfig, logger: Logger) throws
         -> (RecoveryReport, DispatchCheckpoint)
     {
         let started = ContinuousClock.now
+        let derivationRebuilt = try reconcileDerivation(index, derivation, logger: logger)
         let cp = try index.checkpoint()
         var report = RecoveryReport(checkpointAtOpen: cp.offset, replayedFrom: cp.offset, replayedRecords: 0, validEnd: 0,
                                     tailProblem: nil, deletedSegments: 0, indexWasAhead: false, millis: 0)
@@ -50,27 +54,15 @@ enum Recovery {
             start = DispatchCheckpoint(offset: log.minOffset, lastRecord: -1)
         }
         report.replayedFrom = start.offset
+        report.derivationRebuilt = derivationRebuilt
 
-        // Replay the tail, validating CRCs; the dispatcher's batching gives one index transaction per batch.
-        var last = start
-        var lastStoreTimestamp: Int64 = 0
-        var pending: [DispatchRecord] = []
-        var position = start.offset
-        var stop: CommitLog.WalkStop = .endOfData
-        repeat {
-            pending.removeAll(keepingCapacity: true)
-            (position, stop) = log.walk(from: position, checkCRC: true) { offset, view in
-                pending.append(Dispatcher.derive(offset, view, delayLevels: delayLevels))
-                last.lastRecord = offset
-                lastStoreTimestamp = view.storeTimestamp
-                return pending.count < batchLimit
-            }
-            last.offset = position
-            if !pending.isEmpty || position != start.offset {
-                try index.apply(DispatchBatch(records: pending, checkpoint: last))
-            }
-            report.replayedRecords += pending.count
-        } while stop == .stoppedByCaller
+        // Replay the tail, validating CRCs, through the store's one replay loop (one index transaction per batch).
+        let replay = Replay(log: log, index: index, derivation: derivation, batchLimit: batchLimit, checkCRC: true)
+        let out = try replay.run(from: start)
+        let position = out.checkpoint.offset, stop = out.stop
+        let last = out.checkpoint
+        var lastStoreTimestamp = out.lastStoreTimestamp
+        report.replayedRecords = out.records
 
         if case let .invalid(why) = stop {
             report.tailProblem = "\(why)"
@@ -94,6 +86,28 @@ enum Recovery {
         report.millis = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
             + Double((ContinuousClock.now - started).components.seconds) * 1000
         return (report, DispatchCheckpoint(offset: position, lastRecord: last.lastRecord))
+    }
+
+    /// Makes the index's recorded derivation config `current`. An index recorded with another config (e.g. the
+    /// broker's `messageDelayLevel` changed) has tag codes the current dispatcher would not write: its derived
+    /// tables are dropped (consumer offsets kept) and the replay rebuilds them from the log, so the index stays a
+    /// pure function of the log plus the recorded config. An index without a record (built before configs were
+    /// recorded) was built by this broker's dispatcher, so it is taken as built with `current`.
+    /// Returns true when the derived tables were dropped.
+    static func reconcileDerivation(_ index: any IndexStore, _ current: DerivationConfig, logger: Logger) throws -> Bool {
+        guard let recorded = try index.derivation() else {
+            try index.recordDerivation(current)
+            return false
+        }
+        guard recorded != current else { return false }
+        logger.warning("""
+            index was built with another derivation config; rebuilding the derived tables from the log \
+            (consumer offsets kept)
+            """, metadata: ["recorded.delayLevelMillis": "\(recorded.delayLevelMillis)",
+                                                     "current.delayLevelMillis": "\(current.delayLevelMillis)"])
+        try index.clearDerived()
+        try index.recordDerivation(current)
+        return true
     }
 
     /// True when the record the checkpoint names as last is intact and the checkpoint is inside the log.
