@@ -17,7 +17,7 @@ struct TernInspectCommand: ParsableCommand {
             Exit status: 0 ok; 1 verify found problems, or rebuild-index stopped at an invalid record; \
             2 usage error, or the store cannot be opened (missing, locked, inconsistent segments) or read.
             """,
-        subcommands: [Stats.self, Dump.self, Verify.self, Queues.self, FindKey.self, RebuildIndex.self]
+        subcommands: [Stats.self, Dump.self, Verify.self, Queues.self, FindKey.self, RebuildIndex.self, DumpIndex.self]
     )
 }
 
@@ -195,5 +195,22 @@ struct RebuildIndex: ParsableCommand {
             }
         }, text: printRebuild)
         if report.invalidRecord != nil { throw ExitCode(1) }
+    }
+}
+
+struct DumpIndex: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump-index",
+        abstract: "Print every index table's exact contents: \"<table> <key hex> <value hex>\" per entry, in key order.",
+        usage: "tern-inspect <store-dir> dump-index [--json]",
+        discussion: "Two stores with equal dumps hold identical indexes (the index is a function of the log and "
+            + "the derivation config recorded in its meta table).")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        try store.show({ try $0.dumpIndex() }, text: { tables in
+            for t in tables { for row in t.rows { print(t.table + " " + row) } }
+        })
     }
 }
