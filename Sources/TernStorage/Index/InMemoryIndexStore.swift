@@ -19,20 +19,29 @@ public final class InMemoryIndexStore: IndexStore {
 
     public init() {}
 
+    /// Stands for a queue offset whose record was damaged in the log (never returned by `entries`).
+    private static func placeholder(_ queueOffset: Int64) -> ConsumeQueueEntry {
+        ConsumeQueueEntry(queueOffset: queueOffset, physicalOffset: -1, size: 0, tagCode: 0, storeTimestamp: 0)
+    }
+
     public func apply(_ batch: DispatchBatch) throws {
         try state.withLock { s in
             var next: [QueueKey: Int64] = [:]
             for r in batch.records {
                 guard let q = r.queue else { continue }
                 let expected = next[q] ?? s.queues[q].map { $0.min + Int64($0.entries.count) } ?? r.entry.queueOffset
-                guard r.entry.queueOffset == expected else {
+                guard r.entry.queueOffset == expected || (batch.acceptsQueueGaps && r.entry.queueOffset > expected) else {
                     throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: expected, physicalOffset: r.entry.physicalOffset)
                 }
-                next[q] = expected + 1
+                next[q] = r.entry.queueOffset + 1
             }
             for r in batch.records {
                 if let q = r.queue {
                     var slot = s.queues[q] ?? (min: r.entry.queueOffset, entries: [])
+                    // A gap after damaged records: placeholders keep offset == min + index (`entries` skips them).
+                    while slot.min + Int64(slot.entries.count) < r.entry.queueOffset {
+                        slot.entries.append(Self.placeholder(slot.min + Int64(slot.entries.count)))
+                    }
                     slot.entries.append(r.entry)
                     s.queues[q] = slot
                 }
@@ -116,8 +125,7 @@ public final class InMemoryIndexStore: IndexStore {
             guard let slot = s.queues[queue], maxCount > 0 else { return [] }
             let start = max(from, slot.min) - slot.min
             guard start < slot.entries.count else { return [] }
-            let end = min(slot.entries.count, Int(start) + maxCount)
-            return Array(slot.entries[Int(start)..<end])
+            return Array(slot.entries[Int(start)...].lazy.filter { $0.size > 0 }.prefix(maxCount))
         }
     }
 

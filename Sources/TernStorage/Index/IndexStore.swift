@@ -125,8 +125,11 @@ public struct DispatchBatch: Sendable {
     /// Commit-log offset the indexes are complete up to after this batch (end of its last record,
     /// or further when blanks were skipped).
     public var checkpoint: DispatchCheckpoint
-    public init(records: [DispatchRecord], checkpoint: DispatchCheckpoint) {
-        self.records = records; self.checkpoint = checkpoint
+    /// The batch follows damage in the log whose records (and queue offsets) are lost: a record may then start
+    /// its queue past the queue's max, leaving a gap that readers step over. Otherwise a gap is an error.
+    public var acceptsQueueGaps: Bool
+    public init(records: [DispatchRecord], checkpoint: DispatchCheckpoint, acceptsQueueGaps: Bool = false) {
+        self.records = records; self.checkpoint = checkpoint; self.acceptsQueueGaps = acceptsQueueGaps
     }
 }
 

@@ -18,9 +18,13 @@ public struct RebuildReport: Sendable, Codable, Equatable {
     public var fromOffset: Int64
     /// The new checkpoint: end of the log's valid prefix.
     public var validEnd: Int64
-    /// The invalid record the rebuild stopped at, when it did not reach clean end-of-data. The broker's
-    /// recovery will truncate the log there (its replay starts at the checkpoint, which is this offset).
+    /// The torn tail the rebuild stopped at (an invalid record with nothing valid after it), when it did not
+    /// reach clean end-of-data. The broker's recovery will truncate the log there (its replay starts at the
+    /// checkpoint, which is this offset).
     public var invalidRecord: LogStop?
+    /// Damage in the middle of the log, stepped over: these records are lost (not indexed, never served);
+    /// the records after each range are indexed, and the broker keeps the log as it is.
+    public var damagedRanges: [DamagedRange] = []
     public var queues: Int
     public var consumerOffsetsKept: Int
     public var seconds: Double
@@ -31,8 +35,8 @@ extension OfflineStore {
     /// Deletes the derived state (queues, keys, transaction states, checkpoint; consumer offsets stay) and
     /// rebuilds it from the log: walks from the log's minimum with CRC checks, derives each record as the
     /// dispatcher does, and applies `batchSize` records per index transaction, checkpoint included, so an
-    /// interrupted rebuild leaves a consistent prefix that the broker's recovery continues. Stops at the first
-    /// invalid record. Calls `progress` about every `progressEvery` records or `progressInterval`, and at the end.
+    /// interrupted rebuild leaves a consistent prefix that the broker's recovery continues. Steps over damage in
+    /// the middle of the log (reported in `damagedRanges`) and stops at a torn tail, exactly as recovery does. Calls `progress` about every `progressEvery` records or `progressInterval`, and at the end.
     /// Throws when the index refuses a batch (e.g. a queue-offset gap in a record whose header is corrupt but
     /// whose body CRC holds); the batches before it stay applied.
     /// Precondition: opened with `indexAccess == .readWrite`.
@@ -69,6 +73,7 @@ extension OfflineStore {
             queues: try index.queues().count, consumerOffsetsKept: try index.consumerOffsets().count,
             seconds: final.seconds, recordsPerSecond: final.recordsPerSecond)
         if case let .invalid(error) = stop { report.invalidRecord = LogStop(offset: checkpoint.offset, error) }
+        report.damagedRanges = out.damaged
         return report
     }
 }

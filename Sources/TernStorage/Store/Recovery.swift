@@ -22,6 +22,8 @@ public struct RecoveryReport: Sendable, Equatable {
     /// True when the index had been built with another `DerivationConfig` and its derived tables were
     /// rebuilt from the log (consumer offsets kept).
     public var derivationRebuilt = false
+    /// Damage met in the middle of the replayed log: skipped (never served), not truncated.
+    public var damagedRanges: [DamagedRange] = []
 }
 
 /// Startup recovery (event-sourced):
@@ -29,7 +31,9 @@ public struct RecoveryReport: Sendable, Equatable {
 ///    past the log, the index is ahead: find the real end by scanning from the start of L's segment (stepping
 ///    back a segment when that one starts invalid).
 /// 2. Scan from the replay start, validating each record (size bounds, magic, lengths, body CRC), dispatching
-///    valid ones to the index in batches, until end-of-data or the first invalid record: the valid end E.
+///    valid ones to the index in batches. An invalid record followed by a valid one later in the log is damage
+///    in the middle: logged as an error (segment, offset range, bytes), skipped, never truncated. The scan ends
+///    at end-of-data or at a torn tail (an invalid record with nothing valid after it): the valid end E.
 /// 3. Discard everything from E (torn tail, stale bytes, later segments) and cut index entries at or past E.
 /// 4. Rebuild the per-queue next offsets from the index.
 /// Cost depends on the unindexed tail, not on the store size.
@@ -63,10 +67,19 @@ enum Recovery {
         let last = out.checkpoint
         var lastStoreTimestamp = out.lastStoreTimestamp
         report.replayedRecords = out.records
+        report.damagedRanges = out.damaged
+        for d in out.damaged {
+            logger.error("""
+                commit log damaged in the middle: the records in this range are lost and skipped; the log is not \
+                truncated and the records after it stay readable
+                """, metadata: ["segment": "\(d.segmentFileName)", "offset.start": "\(d.start)", "offset.end": "\(d.end)",
+                           "bytes": "\(d.bytes)", "reason": "\(d.reason)"])
+        }
 
         if case let .invalid(why) = stop {
             report.tailProblem = "\(why)"
-            logger.warning("torn or corrupt tail truncated", metadata: ["offset": "\(position)", "reason": "\(why)"])
+            logger.warning("torn tail truncated (nothing valid follows it)",
+                           metadata: ["offset": "\(position)", "reason": "\(why)"])
         }
         let before = log.segments.count
         var damaged = false

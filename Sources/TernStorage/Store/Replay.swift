@@ -25,8 +25,11 @@ struct ReplayBatchError: Error, CustomStringConvertible {
 /// index with the checkpoint in the same transaction. Serves the dispatcher thread (no CRC: it reads what
 /// this process just wrote), recovery and `OfflineStore.rebuildIndex` (CRC checked: the bytes come from disk).
 ///
-/// Stops at end of data, at `limit`, after `maxRecords`, or at the first invalid record (the caller decides
-/// what an invalid record means: see `LogDamage`). Each applied batch leaves the index a consistent prefix.
+/// Stops at end of data, at `limit`, after `maxRecords`, or at an invalid record: the first one without CRC
+/// checks (the dispatcher fails loudly), or a torn tail with them. With CRC checks, damage in the middle of the
+/// log is stepped over (`CommitLog.walkAcrossDamage`): the damaged records are not indexed, and since their
+/// queue offsets are lost, the batches after the damage accept a gap in a queue's offsets.
+/// Each applied batch leaves the index a consistent prefix.
 struct Replay {
     let log: CommitLog
     let index: any IndexStore
@@ -42,6 +45,8 @@ struct Replay {
         var stop: CommitLog.WalkStop = .endOfData
         /// Store time of the last record replayed (0 when none).
         var lastStoreTimestamp: Int64 = 0
+        /// Damage stepped over, in log order (CRC-checked replays only).
+        var damaged: [DamagedRange] = []
     }
 
     /// Replays from `start` (a record boundary) to `limit`. `visited` sees each record's offset and the running
@@ -60,18 +65,22 @@ struct Replay {
             pending.removeAll(keepingCapacity: true)
             var cp = out.checkpoint
             let done = out.records
-            let (end, stop) = log.walk(from: cp.offset, limit: limit, checkCRC: checkCRC) { offset, view in
+            func take(_ offset: Int64, _ view: RecordView) -> Bool {
                 pending.append(Dispatcher.derive(offset, view, derivation))
                 cp.lastRecord = offset
                 out.lastStoreTimestamp = view.storeTimestamp
                 visited(offset, done + pending.count)
                 return pending.count < budget
             }
+            let (end, stop) = checkCRC
+                ? log.walkAcrossDamage(from: cp.offset, limit: limit, take, damaged: { out.damaged.append($0) })
+                : log.walk(from: cp.offset, limit: limit, checkCRC: false, take)
             out.stop = stop
             if !pending.isEmpty || end != cp.offset {
                 let covered = cp.offset
                 cp.offset = end
-                do { try index.apply(DispatchBatch(records: pending, checkpoint: cp)) } catch {
+                let batch = DispatchBatch(records: pending, checkpoint: cp, acceptsQueueGaps: !out.damaged.isEmpty)
+                do { try index.apply(batch) } catch {
                     throw ReplayBatchError(range: covered..<end, underlying: error)
                 }
                 out.checkpoint = cp
