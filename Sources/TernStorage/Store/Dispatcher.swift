@@ -22,6 +22,8 @@ final class Dispatcher: Sendable {
     /// release builds the thunks nested deeper on every dispatch batch (seen in perf as a chain of thunks eating
     /// a core). A class reference has one representation.
     let subscribers = DispatchSubscribers()
+    /// Callers of `MessageStore.waitUntilDispatched`, resumed after the batch that covers their offset.
+    let waiters = DispatchWaiters()
     private let worker = BackgroundThread(name: "tern-dispatch")
 
     init(log: CommitLog, index: any IndexStore, batchLimit: Int, derivation: DerivationConfig,
@@ -69,6 +71,7 @@ final class Dispatcher: Sendable {
                     }
                 } catch {
                     failure.withLock { $0 = String(describing: error) }
+                    waiters.releaseAll()
                     t.sleep(maxMillis: 1000)
                 }
             }
@@ -96,6 +99,7 @@ final class Dispatcher: Sendable {
             let out = try replay.run(from: start, limit: limit, batchApplied: { records, cp in
                 progress.withLock { $0 = cp }
                 dispatchedOffset.store(cp.offset, ordering: .releasing)
+                waiters.resume(upTo: cp.offset)
                 publish(records, dispatchedOffset: cp.offset)
             })
             if case let .invalid(why) = out.stop {

@@ -102,7 +102,8 @@ extension MessageStore {
 
     /// The record at `physicalOffset` when its body CRC holds. Every read goes through here: a record damaged
     /// on disk (possibly after it was indexed) is never served; pulls step over it like a missing record.
-    /// Cost: one CRC32 pass over the body (see README: measured per pulled message).
+    /// Cost: one CRC32 pass over the body, ~1 GB/s (measured with -O: ~0.7-1 µs per 1 KiB body, ~3.5-4.4 µs
+    /// per 4 KiB), which also brings the pages in for the copy that follows.
     func intactRecord(at physicalOffset: Int64) -> StoredMessage? {
         guard let m = log.record(at: physicalOffset) else { return nil }
         let r = m.record
@@ -141,9 +142,11 @@ extension MessageStore {
 extension MessageStore {
     /// Deletes the oldest segments that are older than the retention time, or while the disk is fuller than
     /// `diskMaxUsedRatio`; never the active segment, nor one the indexes do not fully cover. Then drops index
-    /// entries below the new log minimum. Returns the number of segments deleted.
+    /// entries below the new log minimum. Returns the number of segments deleted. `now` (wall ms) defaults to
+    /// the store's clock (`StoreConfig.clock`).
     @discardableResult
-    public func runRetention(now: Int64 = Clock.wallMillis()) throws -> Int {
+    public func runRetention(now: Int64? = nil) throws -> Int {
+        let now = now ?? config.clock.wallMillis()
         var deleted = 0
         var newMin: Int64? = nil
         let dispatched = dispatcher.dispatched
@@ -163,7 +166,7 @@ extension MessageStore {
             deleted += 1
         }
         if let m = newMin {
-            let firstTime = log.recordAnyPosition(at: m)?.record.storeTimestamp ?? Clock.wallMillis()
+            let firstTime = log.recordAnyPosition(at: m)?.record.storeTimestamp ?? now
             try index.deleteBelow(m, firstStoreTimestamp: firstTime)
         }
         return deleted

@@ -56,7 +56,8 @@ public struct StoreConfig: Sendable {
     /// LMDB map size (virtual address space; the file grows as needed).
     public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
 
-    /// The store's time source (store timestamps, retention ages, flush deadlines).
+    /// The store's time source: store timestamps of appended records and retention's "now" (flush deadlines and
+    /// the background threads' intervals still use the system's monotonic clock).
     public var clock: any TernClock = SystemClock()
 
     public init(root: String) { self.root = root }
