@@ -17,7 +17,9 @@ public final class MessageStore: Sendable {
     let dispatcher: Dispatcher
     let flusher: FlushService
     private let lock: FileLock
-    private let logger: Logger
+    let logger: Logger
+    /// Damaged records that reads met and logged (bounded: see `intactRecord`).
+    let damagedReads = Mutex<Set<Int64>>([])
     private let housekeeping = BackgroundThread(name: "tern-housekeeping")
     private let isClosed = Atomic<Bool>(false)
     /// What recovery found and did at open.
