@@ -65,7 +65,8 @@ func printStats(_ s: StoreStats) {
     if let first = s.firstStoreTimestamp, let last = s.lastStoreTimestamp {
         rows.append(("store times", "\(time(first)) .. \(time(last))"))
     }
-    if let bad = s.invalidRecord { rows.append(("invalid record", "at \(bad.offset): \(bad.reason)")) }
+    for d in s.damagedRanges { rows.append(("damaged range", "\(d)")) }
+    if let bad = s.invalidRecord { rows.append(("torn tail", "at \(bad.offset): \(bad.reason)")) }
     printRows(rows)
     guard let i = s.index else { return print("index          none") }
     print("index")
@@ -130,8 +131,9 @@ func printRebuild(_ r: RebuildReport) {
     print("rebuilt the index from \(r.fromOffset) to \(r.validEnd): \(r.records) records in \(r.batches) batches, "
         + String(format: "%.2f s (%.0f msg/s)", r.seconds, r.recordsPerSecond))
     print("\(r.queues) queues; \(r.consumerOffsetsKept) consumer offsets kept")
+    for d in r.damagedRanges { print("LOST (damaged, stepped over; the log is kept): \(d)") }
     if let bad = r.invalidRecord {
-        print("stopped at an invalid record at \(bad.offset): \(bad.reason)")
-        print("the broker's recovery will truncate the log at \(bad.offset) (records after it are lost)")
+        print("stopped at a torn tail at \(bad.offset): \(bad.reason)")
+        print("the broker's recovery will truncate the log at \(bad.offset) (nothing valid follows it)")
     }
 }

@@ -87,7 +87,8 @@ private struct Seen {
 
         // An explicit level wins; the second send-back of the retry copy keeps RETRY_TOPIC and counts on.
         let retryOffset = try #require(try f.broker.store.entries(QueueKey(topic: "%RETRY%G", queueId: 0), from: 0, maxCount: 1).first?.physicalOffset)
-        #expect(try await Self.sendBack(f, offset: retryOffset, delayLevel: 1).code == ResponseCode.success)
+        let again = try await Self.sendBack(f, offset: retryOffset, delayLevel: 1)
+        #expect(again.code == ResponseCode.success, "\(again.remark ?? "")")
         let second = try #require(try Self.records(f, DelayedDelivery.scheduleTopic, 0).first)
         #expect(second.reconsumeTimes == 2 && second.props["RETRY_TOPIC"] == "T" && second.props["DELAY"] == "1")
         await f.stop()

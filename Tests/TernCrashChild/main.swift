@@ -2,7 +2,8 @@
 // append: "ACK <physicalOffset> <size> <bodyCRC> <queueId> <queueOffset>". With sync flush an append is
 // acknowledged only after the group commit made it durable.
 //
-// usage: TernCrashChild <storeDir> <sync|async> <seed> <threads>
+// usage: TernCrashChild <storeDir> <sync|async> <seed> <threads> [mixed]
+// "mixed": delay levels 2 s, 7 s, 11 s and every fourth record in the schedule topic (replay identity tests).
 import Foundation
 import Synchronization
 import TernMessage
@@ -10,7 +11,7 @@ import TernStorage
 import TernTestSupport
 
 let args = CommandLine.arguments
-guard args.count == 5, let seed = UInt64(args[3]), let threads = Int(args[4]) else {
+guard args.count == 5 || args.count == 6, let seed = UInt64(args[3]), let threads = Int(args[4]) else {
     FileHandle.standardError.write("usage: TernCrashChild <storeDir> <sync|async> <seed> <threads>\n".data(using: .utf8)!)
     exit(2)
 }
@@ -20,6 +21,8 @@ config.maxMessageSize = 16 * 1024
 config.flushMode = args[2] == "sync" ? .defaultSync : .defaultAsync
 config.prefaultSegments = false
 config.lmdbMapSize = 1 << 30
+let mixed = args.count == 6 && args[5] == "mixed"
+if mixed { config.delayLevelMillis = [2_000, 7_000, 11_000] }
 let store = try MessageStore.open(config)
 /// Unbuffered write of one line (a buffered line could die with the process after being "acknowledged").
 @Sendable func emit(_ line: String) { FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
@@ -39,7 +42,8 @@ for t in 0..<threads {
             let body = (0..<size).map { _ in UInt8(truncatingIfNeeded: next()) }
             let queueId = Int32(next() % 4)
             let props = MessageProperties.encode([("KEYS", "s\(seed)-t\(t)-\(n)"), ("UNIQ_KEY", String(format: "%08X%024X", t, n))])
-            let d = MessageDraft(topic: Array("CrashTopic".utf8), queueId: queueId, bornTimestamp: 0, bornHost: host,
+            let topic = mixed && n % 4 == 3 ? "SCHEDULE_TOPIC_XXXX" : "CrashTopic"
+            let d = MessageDraft(topic: Array(topic.utf8), queueId: queueId, bornTimestamp: 0, bornHost: host,
                                  storeHost: host, body: body, properties: props)
             do {
                 let r = try store.appendDurablyBlocking(d)

@@ -22,7 +22,8 @@ struct CommandLineTests {
         try f.flipBodyByte(of: victim)
         let verify = try run([f.root, "verify"])
         #expect(verify.status == 1)
-        #expect(verify.stdout.contains("offset \(victim.result.physicalOffset) invalidRecord: body CRC mismatch"))
+        #expect(verify.stdout.contains("offset \(victim.result.physicalOffset) damagedRange: "))
+        #expect(verify.stdout.contains("body CRC mismatch"))
 
         let held = try FileLock.acquire(path: f.root + "/lock")
         let locked = try run([f.root, "queues"])

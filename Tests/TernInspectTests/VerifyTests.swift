@@ -18,32 +18,26 @@ struct VerifyTests {
         #expect(report.segmentsScanned >= 2)
     }
 
-    @Test func reportsTheFirstInvalidRecordOfEachSegmentAtItsOffset() throws {
+    @Test func reportsEachDamagedRecordAsLostAndWalksOnAfterIt() throws {
         let f = try Fixture(); defer { f.remove() }
         let first = f.record(inSegment: 0), second = f.record(inSegment: 1)
         try f.flipBodyByte(of: first)
         try f.flipBodyByte(of: second)
         let s = try f.open(); defer { s.close() }
         let report = try s.verify()
-        let invalid = report.problems.filter { $0.kind == .invalidRecord }
-        #expect(invalid.map(\.offset) == [first.result.physicalOffset, second.result.physicalOffset])
-        #expect(invalid.allSatisfy { $0.message.hasPrefix("body CRC mismatch") })
-        // The walk of each segment stops at its bad record and goes on with the next segment.
-        let walked = f.appended.filter { a in
-            let o = a.result.physicalOffset
-            return o / f.segmentSize == 0 ? o < first.result.physicalOffset : o < second.result.physicalOffset
-        }
-        #expect(report.recordsScanned == walked.count)
-        #expect(report.validEnd == first.result.physicalOffset)
-        let kinds = report.problems.map(\.kind)
-        #expect(kinds == [.invalidRecord, .recordsBeyondValidEnd, .invalidRecord, .checkpointBeyondValidEnd])
-        #expect(report.problems[1].offset == first.result.physicalOffset)
-        #expect(report.problems[3].offset == f.validEnd)
+        #expect(report.problems.map(\.kind) == [.damagedRange, .damagedRange], "\(report.problems)")
+        #expect(report.problems.map(\.offset) == [first.result.physicalOffset, second.result.physicalOffset])
+        #expect(report.problems.allSatisfy { $0.message.contains("body CRC mismatch") })
+        // Damage in the middle is stepped over: every other record is walked, up to the real end.
+        #expect(report.recordsScanned == f.appended.count - 2)
+        #expect(report.validEnd == f.validEnd)
 
         let stats = try s.stats()
-        #expect(stats.validEnd == first.result.physicalOffset)
-        #expect(stats.invalidRecord?.offset == first.result.physicalOffset)
-        #expect(stats.index?.unindexedTailBytes == first.result.physicalOffset - f.validEnd)
+        #expect(stats.validEnd == f.validEnd && stats.invalidRecord == nil)
+        #expect(stats.damagedRanges.map { $0.start..<$0.end } == [first, second].map {
+            $0.result.physicalOffset..<$0.result.endOffset
+        })
+        #expect(stats.index?.unindexedTailBytes == 0)
     }
 
     @Test func acceptsIndexLagButNotMissingEntriesBelowTheCheckpoint() throws {
@@ -156,27 +150,31 @@ struct RebuildTests {
         #expect(try s.verify().isClean)
     }
 
-    @Test func stopsAtTheFirstInvalidRecordWhereRecoveryTruncates() throws {
+    @Test func rebuildStepsOverDamageAndTheBrokerKeepsEverythingAfterIt() throws {
         let f = try Fixture(); defer { f.remove() }
         let victim = f.appended[700]
         try f.flipBodyByte(of: victim)
+        let lost = victim.result.physicalOffset..<victim.result.endOffset
         do {
             let s = try f.open(.readWrite); defer { s.close() }
             let report = try s.rebuildIndex()
-            #expect(report.records == 700)
-            #expect(report.validEnd == victim.result.physicalOffset)
-            #expect(report.invalidRecord?.offset == victim.result.physicalOffset)
-            #expect(report.invalidRecord?.reason.hasPrefix("body CRC mismatch") == true)
+            #expect(report.records == f.appended.count - 1)
+            #expect(report.validEnd == f.validEnd && report.invalidRecord == nil)
+            #expect(report.damagedRanges.map { $0.start..<$0.end } == [lost])
+            #expect(report.damagedRanges.first?.reason.hasPrefix("body CRC mismatch") == true)
         }
-        // What the tool promised: the broker's recovery replays from the checkpoint and truncates there.
+        // What the tool promised: the broker keeps the log whole, loses only the damaged record.
         let store = try MessageStore.open(Fixture.config(f.root))
-        #expect(store.recovery.validEnd == victim.result.physicalOffset)
-        #expect(store.recovery.replayedRecords == 0)
+        #expect(store.recovery.validEnd == f.validEnd && store.recovery.replayedRecords == 0)
+        #expect(store.recovery.deletedSegments == 0 && store.recovery.tailProblem == nil)
+        #expect(store.message(at: victim.result.physicalOffset) == nil)
+        let survivors = f.appended.filter { $0.result.physicalOffset != victim.result.physicalOffset }
+        #expect(survivors.allSatisfy { store.message(at: $0.result.physicalOffset) != nil })
         store.close()
         let s = try f.open(); defer { s.close() }
         let report = try s.verify()
-        #expect(report.isClean, "\(report.problems)")
-        #expect(report.recordsScanned == 700)
+        #expect(report.problems.map(\.kind) == [.damagedRange], "\(report.problems)")
+        #expect(report.recordsScanned == f.appended.count - 1)
     }
 
     @Test func needsAWritableIndex() throws {

@@ -22,10 +22,10 @@ struct CrashTests {
     }
 
     /// Runs the child until it has printed `acks` acknowledgements, kills it, returns every ack it printed.
-    static func runAndKill(store: String, mode: String, seed: UInt64, acks: Int) throws -> [Ack] {
+    static func runAndKill(store: String, mode: String, seed: UInt64, acks: Int, extra: [String] = []) throws -> [Ack] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: childPath)
-        p.arguments = [store, mode, String(seed), "4"]
+        p.arguments = [store, mode, String(seed), "4"] + extra
         let pipe = Pipe()
         p.standardOutput = pipe
         try p.run()
@@ -55,13 +55,18 @@ struct CrashTests {
         }
     }
 
-    static func checkAll(_ acks: [Ack], in dir: TempDir) throws {
+    /// The child's store layout.
+    static func childConfig(_ dir: TempDir) -> StoreConfig {
         var config = StoreConfig(root: dir.path)
         config.segmentSize = 256 * 1024
         config.maxMessageSize = 16 * 1024
         config.prefaultSegments = false
         config.lmdbMapSize = 1 << 30
-        let store = try MessageStore.open(config)
+        return config
+    }
+
+    static func checkAll(_ acks: [Ack], in dir: TempDir) throws {
+        let store = try MessageStore.open(childConfig(dir))
         defer { store.close() }
         for a in acks {
             let m = try #require(store.message(at: a.physicalOffset), "acknowledged record at \(a.physicalOffset) is missing")

@@ -13,10 +13,16 @@ public final class InMemoryIndexStore: IndexStore {
         var transactionChecks: [Int64: Int32] = [:]
         var consumerOffsets: [ConsumerOffsetKey: Int64] = [:]
         var timers: Set<TimerEntry> = []
+        var derivation: DerivationConfig?
     }
     private let state = Mutex(State())
 
     public init() {}
+
+    /// Stands for a queue offset whose record was damaged in the log (never returned by `entries`).
+    private static func placeholder(_ queueOffset: Int64) -> ConsumeQueueEntry {
+        ConsumeQueueEntry(queueOffset: queueOffset, physicalOffset: -1, size: 0, tagCode: 0, storeTimestamp: 0)
+    }
 
     public func apply(_ batch: DispatchBatch) throws {
         try state.withLock { s in
@@ -24,14 +30,18 @@ public final class InMemoryIndexStore: IndexStore {
             for r in batch.records {
                 guard let q = r.queue else { continue }
                 let expected = next[q] ?? s.queues[q].map { $0.min + Int64($0.entries.count) } ?? r.entry.queueOffset
-                guard r.entry.queueOffset == expected else {
+                guard r.entry.queueOffset == expected || (batch.acceptsQueueGaps && r.entry.queueOffset > expected) else {
                     throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: expected, physicalOffset: r.entry.physicalOffset)
                 }
-                next[q] = expected + 1
+                next[q] = r.entry.queueOffset + 1
             }
             for r in batch.records {
                 if let q = r.queue {
                     var slot = s.queues[q] ?? (min: r.entry.queueOffset, entries: [])
+                    // A gap after damaged records: placeholders keep offset == min + index (`entries` skips them).
+                    while slot.min + Int64(slot.entries.count) < r.entry.queueOffset {
+                        slot.entries.append(Self.placeholder(slot.min + Int64(slot.entries.count)))
+                    }
                     slot.entries.append(r.entry)
                     s.queues[q] = slot
                 }
@@ -99,6 +109,9 @@ public final class InMemoryIndexStore: IndexStore {
         }
     }
 
+    public func derivation() throws -> DerivationConfig? { state.withLock { $0.derivation } }
+    public func recordDerivation(_ config: DerivationConfig) throws { state.withLock { $0.derivation = config } }
+
     public func queues() throws -> [QueueKey: QueueRange] {
         state.withLock { s in s.queues.mapValues { QueueRange(min: $0.min, max: $0.min + Int64($0.entries.count)) } }
     }
@@ -112,8 +125,7 @@ public final class InMemoryIndexStore: IndexStore {
             guard let slot = s.queues[queue], maxCount > 0 else { return [] }
             let start = max(from, slot.min) - slot.min
             guard start < slot.entries.count else { return [] }
-            let end = min(slot.entries.count, Int(start) + maxCount)
-            return Array(slot.entries[Int(start)..<end])
+            return Array(slot.entries[Int(start)...].lazy.filter { $0.size > 0 }.prefix(maxCount))
         }
     }
 

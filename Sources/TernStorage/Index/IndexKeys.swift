@@ -5,6 +5,7 @@
 /// | meta      | "checkpoint"                                   | offset(8) lastRecord(8)                 |
 /// |           | "nextQueueId"                                  | id(4)                                   |
 /// |           | "minPhysical"                                  | offset(8): retention point              |
+/// |           | "derivation"                                   | version(1)=1 count(4) delayMs(8)×count  |
 /// | queues    | topic 0x00 queueId(4)                          | id(4) minOffset(8)                      |
 /// | cq        | id(4) queueOffset(8)                           | phys(8) size(4) tagCode(8) storeTime(8) |
 /// | keys      | hour(4) topic "#" key   (dupsort, dupfixed)    | storeTime(8) phys(8)                    |
@@ -21,6 +22,9 @@ enum IndexKeys {
     static let checkpoint: [UInt8] = Array("checkpoint".utf8)
     static let nextQueueId: [UInt8] = Array("nextQueueId".utf8)
     static let minPhysical: [UInt8] = Array("minPhysical".utf8)
+    /// The `DerivationConfig` the derived tables were built with.
+    static let derivation: [UInt8] = Array("derivation".utf8)
+    static let derivationVersion: UInt8 = 1
     /// LMDB's default maximum key size is 511; longer keys are cut (lookups re-check the record's KEYS).
     static let maxKeyBytes = 500
     static let hourMillis: Int64 = 3_600_000
@@ -63,6 +67,24 @@ enum IndexKeys {
         k.appendBigEndian(hour)
         k += text.utf8.prefix(maxKeyBytes - 4)
         return k
+    }
+
+    static func encodeDerivation(_ d: DerivationConfig) -> [UInt8] {
+        var v: [UInt8] = [derivationVersion]
+        v.appendBigEndian(UInt32(d.delayLevelMillis.count))
+        for ms in d.delayLevelMillis { v.appendBigEndian(UInt64(bitPattern: ms)) }
+        return v
+    }
+
+    /// nil for an unknown version or a malformed value (the store then rebuilds the derived tables).
+    static func decodeDerivation(_ v: [UInt8]) -> DerivationConfig? {
+        guard v.count >= 5, v[0] == derivationVersion else { return nil }
+        return v.withUnsafeBytes { raw in
+            let count = Int(raw.loadBigEndian(UInt32.self, at: 1))
+            guard raw.count == 5 + 8 * count else { return nil }
+            let levels = (0..<count).map { Int64(bitPattern: raw.loadBigEndian(UInt64.self, at: 5 + 8 * $0)) }
+            return DerivationConfig(delayLevelMillis: levels)
+        }
     }
 
     static func timeAndOffset(_ time: Int64, _ phys: Int64) -> [UInt8] {

@@ -20,8 +20,14 @@ public protocol IndexStore: AnyObject, Sendable {
     /// to its first entry at or above it. `firstStoreTimestamp` is the store time of the record at
     /// `physicalOffset` (log order == time order, so every older record was stored at or before it).
     func deleteBelow(_ physicalOffset: Int64, firstStoreTimestamp: Int64) throws
-    /// Drops all derived state (queues, keys, transaction states, checkpoint); keeps consumer offsets.
+    /// Drops all derived state (queues, keys, transaction states, checkpoint, recorded derivation); keeps
+    /// consumer offsets.
     func clearDerived() throws
+    /// The `DerivationConfig` the derived tables were built with; nil when none is recorded (an empty index, or
+    /// one built before the config was recorded).
+    func derivation() throws -> DerivationConfig?
+    /// Records the config the derived tables are (about to be) built with.
+    func recordDerivation(_ config: DerivationConfig) throws
 
     // MARK: Consume queues
     /// Every queue with its [min, max) logical offsets.
@@ -119,8 +125,11 @@ public struct DispatchBatch: Sendable {
     /// Commit-log offset the indexes are complete up to after this batch (end of its last record,
     /// or further when blanks were skipped).
     public var checkpoint: DispatchCheckpoint
-    public init(records: [DispatchRecord], checkpoint: DispatchCheckpoint) {
-        self.records = records; self.checkpoint = checkpoint
+    /// The batch follows damage in the log whose records (and queue offsets) are lost: a record may then start
+    /// its queue past the queue's max, leaving a gap that readers step over. Otherwise a gap is an error.
+    public var acceptsQueueGaps: Bool
+    public init(records: [DispatchRecord], checkpoint: DispatchCheckpoint, acceptsQueueGaps: Bool = false) {
+        self.records = records; self.checkpoint = checkpoint; self.acceptsQueueGaps = acceptsQueueGaps
     }
 }
 

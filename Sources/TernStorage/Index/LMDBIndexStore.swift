@@ -14,8 +14,8 @@ import TernSystem
 /// Caches: queue ids and [min, max) ranges live in memory (loaded at open, updated after each commit), so
 /// range queries never touch LMDB; `apply` is called by one thread only.
 public final class LMDBIndexStore: IndexStore {
-    private let env: LMDBEnvironment
-    private let meta, queuesDB, cq, keys, uniq, txn, offsets, timer: LMDBDatabase
+    let env: LMDBEnvironment
+    let meta, queuesDB, cq, keys, uniq, txn, offsets, timer: LMDBDatabase
 
     private struct QueueSlot { var id: UInt32; var min: Int64; var max: Int64 }
     private struct Cache {
@@ -127,7 +127,8 @@ public final class LMDBIndexStore: IndexStore {
                         i = c.queues.index(forKey: q)!
                     }
                     let slot = c.queues.values[i]
-                    guard r.entry.queueOffset == slot.max else {
+                    guard r.entry.queueOffset == slot.max || (batch.acceptsQueueGaps && r.entry.queueOffset > slot.max)
+                    else {
                         throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: slot.max,
                                                   physicalOffset: r.entry.physicalOffset)
                     }
@@ -137,7 +138,7 @@ public final class LMDBIndexStore: IndexStore {
                     }
                     cqValue.withUnsafeMutableBytes { Self.encodeEntry(r.entry, into: $0) }
                     try cqKey.withUnsafeBytes { k in try cqValue.withUnsafeBytes { v in _ = try t.put(cq, k, v) } }
-                    c.queues.values[i].max += 1
+                    c.queues.values[i].max = r.entry.queueOffset + 1
                 }
                 if !r.keys.isEmpty || r.uniqueKey != nil {
                     let h = IndexKeys.hour(r.entry.storeTimestamp)

@@ -11,14 +11,17 @@ public struct StoreStats: Sendable, Codable, Equatable {
     public var minOffset: Int64
     /// End of the last segment file.
     public var maxOffset: Int64
-    /// End of the valid prefix (CRC checked): where recovery's replay and rebuild-index stop.
+    /// End of the valid data (CRC checked, across damage in the middle): where recovery's replay and
+    /// rebuild-index stop.
     public var validEnd: Int64
     /// Records in the valid prefix.
     public var messageCount: Int
     public var firstStoreTimestamp: Int64?
     public var lastStoreTimestamp: Int64?
-    /// The invalid record that ends the valid prefix, when it is not clean end-of-data.
+    /// The torn tail that ends the valid prefix, when it is not clean end-of-data.
     public var invalidRecord: LogStop?
+    /// Damage in the middle of the log (skipped by recovery and rebuild-index; those records are lost).
+    public var damagedRanges: [DamagedRange] = []
     public var index: IndexSummary?
 }
 
@@ -57,18 +60,20 @@ extension OfflineStore {
         let segments = log.segments
         var count = 0
         var first: Int64? = nil, last: Int64? = nil
-        let (end, stop) = log.walk(from: log.minOffset, checkCRC: true) { _, view in
+        var damaged: [DamagedRange] = []
+        let (end, stop) = log.walkAcrossDamage(from: log.minOffset, { _, view in
             count += 1
             if first == nil { first = view.storeTimestamp }
             last = view.storeTimestamp
             return true
-        }
+        }, damaged: { damaged.append($0) })
         var stats = StoreStats(
             root: root, segmentSize: segmentSize, segmentCount: segments.count,
             segmentBytes: segments.reduce(0) { $0 + Int64($1.size) }, minOffset: log.minOffset,
             maxOffset: segments.last?.end ?? log.minOffset, validEnd: end, messageCount: count,
             firstStoreTimestamp: first, lastStoreTimestamp: last, invalidRecord: nil, index: nil)
         if case let .invalid(error) = stop { stats.invalidRecord = LogStop(offset: end, error) }
+        stats.damagedRanges = damaged
         if let index {
             let cp = try index.checkpoint()
             let s = try index.statistics()

@@ -18,9 +18,13 @@ public struct RebuildReport: Sendable, Codable, Equatable {
     public var fromOffset: Int64
     /// The new checkpoint: end of the log's valid prefix.
     public var validEnd: Int64
-    /// The invalid record the rebuild stopped at, when it did not reach clean end-of-data. The broker's
-    /// recovery will truncate the log there (its replay starts at the checkpoint, which is this offset).
+    /// The torn tail the rebuild stopped at (an invalid record with nothing valid after it), when it did not
+    /// reach clean end-of-data. The broker's recovery will truncate the log there (its replay starts at the
+    /// checkpoint, which is this offset).
     public var invalidRecord: LogStop?
+    /// Damage in the middle of the log, stepped over: these records are lost (not indexed, never served);
+    /// the records after each range are indexed, and the broker keeps the log as it is.
+    public var damagedRanges: [DamagedRange] = []
     public var queues: Int
     public var consumerOffsetsKept: Int
     public var seconds: Double
@@ -31,8 +35,8 @@ extension OfflineStore {
     /// Deletes the derived state (queues, keys, transaction states, checkpoint; consumer offsets stay) and
     /// rebuilds it from the log: walks from the log's minimum with CRC checks, derives each record as the
     /// dispatcher does, and applies `batchSize` records per index transaction, checkpoint included, so an
-    /// interrupted rebuild leaves a consistent prefix that the broker's recovery continues. Stops at the first
-    /// invalid record. Calls `progress` about every `progressEvery` records or `progressInterval`, and at the end.
+    /// interrupted rebuild leaves a consistent prefix that the broker's recovery continues. Steps over damage in
+    /// the middle of the log (reported in `damagedRanges`) and stops at a torn tail, exactly as recovery does. Calls `progress` about every `progressEvery` records or `progressInterval`, and at the end.
     /// Throws when the index refuses a batch (e.g. a queue-offset gap in a record whose header is corrupt but
     /// whose body CRC holds); the batches before it stay applied.
     /// Precondition: opened with `indexAccess == .readWrite`.
@@ -45,35 +49,22 @@ extension OfflineStore {
         }
         var meter = ProgressMeter(end: log.segments.last?.end ?? log.minOffset, every: progressEvery,
                                   interval: progressInterval)
+        // The config the index was built with (the broker's), not this tool's defaults.
+        let derivation = try index.derivation() ?? .default
         try index.clearDerived()
+        try index.recordDerivation(derivation)
         let from = log.minOffset
-        var checkpoint = DispatchCheckpoint(offset: from, lastRecord: -1)
-        var pending: [DispatchRecord] = []
-        pending.reserveCapacity(min(batchSize, 8_192))
-        var records = 0, batches = 0
-        var stop = CommitLog.WalkStop.stoppedByCaller
-        while stop == .stoppedByCaller {
-            pending.removeAll(keepingCapacity: true)
-            let end: Int64
-            (end, stop) = log.walk(from: checkpoint.offset, checkCRC: true) { offset, view in
-                pending.append(Dispatcher.derive(offset, view))
-                checkpoint.lastRecord = offset
-                if let p = meter.tick(offset: offset, records: records + pending.count) { progress(p) }
-                return pending.count < batchSize
+        let replay = Replay(log: log, index: index, derivation: derivation, batchLimit: batchSize, checkCRC: true)
+        let out: Replay.Outcome
+        do {
+            out = try replay.run(from: DispatchCheckpoint(offset: from, lastRecord: -1)) { offset, records in
+                if let p = meter.tick(offset: offset, records: records) { progress(p) }
             }
-            // Apply also a batch of blanks only: the checkpoint moves past them.
-            if !pending.isEmpty || end != checkpoint.offset {
-                let covered = checkpoint.offset
-                checkpoint.offset = end
-                do { try index.apply(DispatchBatch(records: pending, checkpoint: checkpoint)) } catch {
-                    // E.g. a queue-offset gap: header fields are not covered by the body CRC.
-                    throw OfflineStoreError.store("rebuild-index failed in the batch covering log offsets "
-                        + "\(covered)..<\(end): \(error); the index now covers the log below \(covered)")
-                }
-                batches += 1
-            }
-            records += pending.count
+        } catch let error as ReplayBatchError {
+            throw OfflineStoreError.store("rebuild-index failed: \(error); the index now covers the log below "
+                + "\(error.range.lowerBound)")
         }
+        let checkpoint = out.checkpoint, records = out.records, batches = out.batches, stop = out.stop
         try index.sync()
         let final = meter.snapshot(offset: checkpoint.offset, records: records)
         progress(final)
@@ -82,6 +73,7 @@ extension OfflineStore {
             queues: try index.queues().count, consumerOffsetsKept: try index.consumerOffsets().count,
             seconds: final.seconds, recordsPerSecond: final.recordsPerSecond)
         if case let .invalid(error) = stop { report.invalidRecord = LogStop(offset: checkpoint.offset, error) }
+        report.damagedRanges = out.damaged
         return report
     }
 }

@@ -67,25 +67,4 @@ extension OfflineStore {
         }
         return outcomes
     }
-
-    /// The end of the log's valid prefix given the outcomes of a walk from the log's start: the first
-    /// end-of-data or invalid record, else the end of the last segment walked. Recovery's replay and
-    /// `rebuildIndex` stop exactly here.
-    static func validEnd(of outcomes: [SegmentWalk], minOffset: Int64) -> Int64 {
-        for o in outcomes {
-            switch o.stop {
-            case .endOfData, .invalid: return o.end
-            case .endOfLog, .stoppedByCaller: continue
-            }
-        }
-        return outcomes.last?.end ?? minOffset
-    }
-
-    /// The first invalid record of each segment (at most one per segment), in log order.
-    static func invalidRecords(in outcomes: [SegmentWalk]) -> [LogStop] {
-        outcomes.compactMap { o in
-            if case let .invalid(error) = o.stop { return LogStop(offset: o.end, error) }
-            return nil
-        }
-    }
 }

@@ -2,8 +2,8 @@ import TernMessage
 
 extension OfflineStore {
     /// Checks the whole store, in three passes, and reports every problem with the offset it concerns:
-    /// 1. Log: walks every segment with CRC checks; the first invalid record of each segment is a problem and
-    ///    the walk goes on at the next segment. Records after the valid end are a problem too.
+    /// 1. Log: walks the log with CRC checks as recovery and rebuild-index do (`CommitLog.walkAcrossDamage`):
+    ///    each damaged range in the middle is a problem (those records are lost), and so is a torn tail.
     /// 2. Log → index: each record below the checkpoint must be reachable: a consumable one (transaction type
     ///    NOT or COMMIT) through its queue's entry at its queue offset (unless retention dropped it: below the
     ///    queue's min), and each KEYS / UNIQ_KEY value through the key index. Records at or past the checkpoint
@@ -15,21 +15,15 @@ extension OfflineStore {
     public func verify(maxProblems: Int = 1_000) throws -> VerifyReport {
         var run = VerifyRun(log: log, index: index, maxProblems: maxProblems)
         try run.loadIndexState()
-        var recordsInSegment = 0
-        var segmentCounts: [(SegmentWalk, Int)] = []
-        let outcomes = try walkSegments(checkCRC: true, { offset, view in
-            recordsInSegment += 1
+        var damaged: [DamagedRange] = []
+        let (validEnd, stop) = try log.walkAcrossDamage(from: log.minOffset, { offset, view in
             try run.checkRecordIsIndexed(offset, view)
             return true
-        }, segmentDone: { outcome in
-            segmentCounts.append((outcome, recordsInSegment))
-            recordsInSegment = 0
-        })
-        let validEnd = Self.validEnd(of: outcomes, minOffset: log.minOffset)
-        run.checkSegments(segmentCounts, validEnd: validEnd)
+        }, damaged: { damaged.append($0) })
+        run.checkDamage(damaged, stop: stop, validEnd: validEnd)
         try run.checkCheckpoint(validEnd: validEnd)
         try run.checkQueues()
-        return run.report(segments: outcomes.count, validEnd: validEnd)
+        return run.report(segments: log.segments.count, validEnd: validEnd)
     }
 }
 
@@ -42,6 +36,10 @@ struct VerifyRun {
     private(set) var problems: [VerifyProblem] = []
     private(set) var problemCount = 0
     private var checkpoint: DispatchCheckpoint? = nil
+    /// Damage found by pass 1: a queue gap across one of these ranges is its lost records, not a problem.
+    private var damaged: [DamagedRange] = []
+    /// The config the index was built with: entries are compared with what it derives.
+    private var derivation = DerivationConfig.default
     private var ranges: [QueueKey: QueueRange] = [:]
     /// Entries read ahead per queue; bounded by `windowQueuesMax` × `windowEntries`.
     private var window: [QueueKey: [ConsumeQueueEntry]] = [:]
@@ -65,6 +63,7 @@ struct VerifyRun {
         guard let index else { return }
         checkpoint = try index.checkpoint()
         ranges = try index.queues()
+        derivation = try index.derivation() ?? .default
     }
 
     func report(segments: Int, validEnd: Int64) -> VerifyReport {
@@ -77,24 +76,16 @@ struct VerifyRun {
 
     // MARK: Pass 1: the log
 
-    mutating func checkSegments(_ segments: [(SegmentWalk, Int)], validEnd: Int64) {
-        var beyondRecords = 0, beyondSegments = 0
-        for (outcome, count) in segments {
-            if case let .invalid(error) = outcome.stop {
-                problem(outcome.end, .invalidRecord, LogStop.describe(error)
-                    + "; the rest of segment \(Segment.fileName(base: outcome.base)) cannot be walked")
-            }
-            // The segment holding the valid end stopped there, so its counted records all lie below it.
-            if outcome.base >= validEnd && count > 0 {
-                beyondRecords += count
-                beyondSegments += 1
-            }
+    /// Damage in the middle and a torn tail, each reported once: what recovery and rebuild-index lose.
+    mutating func checkDamage(_ damaged: [DamagedRange], stop: CommitLog.WalkStop, validEnd: Int64) {
+        self.damaged = damaged
+        for d in damaged {
+            problem(d.start, .damagedRange, "\(d); these records are lost: recovery and rebuild-index step over "
+                + "them (the log is not truncated), reads never serve them")
         }
-        if beyondRecords > 0 {
-            problem(validEnd, .recordsBeyondValidEnd,
-                    "\(beyondRecords) valid records in \(beyondSegments) later segment(s) lie after the log's valid "
-                        + "end \(validEnd): rebuild-index stops there, and recovery truncates them when it replays "
-                        + "across it")
+        if case let .invalid(error) = stop {
+            problem(validEnd, .invalidRecord, LogStop.describe(error)
+                + "; nothing valid follows: a torn tail, recovery truncates the log here")
         }
     }
 
@@ -103,7 +94,7 @@ struct VerifyRun {
     mutating func checkRecordIsIndexed(_ offset: Int64, _ view: RecordView) throws {
         records += 1
         guard let index, let checkpoint, offset < checkpoint.offset else { return }
-        let d = Dispatcher.derive(offset, view)
+        let d = Dispatcher.derive(offset, view, derivation)
         if let q = d.queue { try checkEntryExists(q, d.entry) }
         let time = d.entry.storeTimestamp
         for key in d.keys {
@@ -180,7 +171,8 @@ struct VerifyRun {
                 let chunk = try index.entries(q, from: expected, maxCount: Self.entryChunk)
                 guard !chunk.isEmpty else { break }
                 for e in chunk where e.queueOffset < range.max {
-                    if e.queueOffset != expected {
+                    let lost = damaged.contains { $0.start > lastPhysical && $0.start < e.physicalOffset }
+                    if e.queueOffset != expected && !lost {
                         problem(e.physicalOffset, .queueGap, "queue \(q) has no entries \(expected)..<\(e.queueOffset)")
                     }
                     checkEntry(q, e)
@@ -205,7 +197,7 @@ struct VerifyRun {
         guard let m = log.recordAnyPosition(at: e.physicalOffset) else {
             return problem(e.physicalOffset, .entryTargetInvalid, "\(at) points where no valid record starts")
         }
-        let d = Dispatcher.derive(e.physicalOffset, m.record)
+        let d = Dispatcher.derive(e.physicalOffset, m.record, derivation)
         var differences: [String] = []
         func compare<T: Equatable>(_ name: String, record: T, entry: T) {
             if record != entry { differences.append("\(name): record \(record), entry \(entry)") }

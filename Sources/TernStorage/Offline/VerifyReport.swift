@@ -2,10 +2,11 @@
 public struct VerifyProblem: Sendable, Codable, Equatable, CustomStringConvertible {
     /// Every way verify can find a store broken, one name each (after Redpanda's parser_errc).
     public enum Kind: String, Sendable, Codable {
-        /// The segment walk met a record that fails validation (the reason says how: CRC, magic, lengths).
+        /// A torn tail: a record that fails validation (the reason says how: CRC, magic, lengths) with nothing
+        /// valid after it; recovery truncates the log there.
         case invalidRecord
-        /// Records that lie after the log's valid end (recovery and rebuild-index stop at the end).
-        case recordsBeyondValidEnd
+        /// Damage in the middle of the log: invalid bytes between two valid records; those records are lost.
+        case damagedRange
         /// The index checkpoint lies past the log's valid end.
         case checkpointBeyondValidEnd
         /// The record the checkpoint names as the last one indexed is not intact.

@@ -11,8 +11,8 @@ final class Dispatcher: Sendable {
     private let log: CommitLog
     private let index: any IndexStore
     private let batchLimit: Int
-    /// Delay-level table (ms) for the due-time tag codes of schedule-topic records.
-    private let delayLevels: [Int64]
+    /// What `derive` depends on besides the record (recorded in the index).
+    private let derivation: DerivationConfig
     /// Next record offset to dispatch and the start of the last record dispatched.
     private let progress: Mutex<DispatchCheckpoint>
     private let dispatchedOffset = Atomic<Int64>(0)
@@ -22,11 +22,13 @@ final class Dispatcher: Sendable {
     /// release builds the thunks nested deeper on every dispatch batch (seen in perf as a chain of thunks eating
     /// a core). A class reference has one representation.
     let subscribers = DispatchSubscribers()
+    /// Callers of `MessageStore.waitUntilDispatched`, resumed after the batch that covers their offset.
+    let waiters = DispatchWaiters()
     private let worker = BackgroundThread(name: "tern-dispatch")
 
-    init(log: CommitLog, index: any IndexStore, batchLimit: Int, delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis,
+    init(log: CommitLog, index: any IndexStore, batchLimit: Int, derivation: DerivationConfig,
          from checkpoint: DispatchCheckpoint) {
-        self.delayLevels = delayLevels
+        self.derivation = derivation
         self.log = log
         self.index = index
         self.batchLimit = batchLimit
@@ -69,6 +71,7 @@ final class Dispatcher: Sendable {
                     }
                 } catch {
                     failure.withLock { $0 = String(describing: error) }
+                    waiters.releaseAll()
                     t.sleep(maxMillis: 1000)
                 }
             }
@@ -82,43 +85,43 @@ final class Dispatcher: Sendable {
         worker.stop()
     }
 
-    /// Dispatches everything published so far, batch by batch. Returns the number of records dispatched.
-    /// Called by the thread, and by recovery / close when the thread is not running.
+    /// Dispatches everything published so far, batch by batch, through the store's one replay loop (no CRC:
+    /// this process wrote these bytes). Returns the number of records dispatched. Called by the thread, and by
+    /// close when the thread is not running.
     @discardableResult
-    func dispatchAvailable(checkCRC: Bool = false) throws -> Int {
+    func dispatchAvailable() throws -> Int {
         var total = 0
+        let replay = Replay(log: log, index: index, derivation: derivation, batchLimit: batchLimit, checkCRC: false)
         while true {
             let limit = log.writePosition
-            var cp = progress.withLock { $0 }
-            guard cp.offset < limit else { return total }
-            var records: [DispatchRecord] = []
-            records.reserveCapacity(min(batchLimit, 1024))
-            let (end, stop) = log.walk(from: cp.offset, limit: limit, checkCRC: checkCRC) { offset, view in
-                records.append(Self.derive(offset, view, delayLevels: delayLevels))
-                cp.lastRecord = offset
-                return records.count < batchLimit
+            let start = progress.withLock { $0 }
+            guard start.offset < limit else { return total }
+            let out = try replay.run(from: start, limit: limit, batchApplied: { records, cp in
+                progress.withLock { $0 = cp }
+                dispatchedOffset.store(cp.offset, ordering: .releasing)
+                waiters.resume(upTo: cp.offset)
+                publish(records, dispatchedOffset: cp.offset)
+            })
+            if case let .invalid(why) = out.stop {
+                throw StoreError.io("dispatcher met an invalid record at \(out.checkpoint.offset): \(why)")
             }
-            if case let .invalid(why) = stop {
-                throw StoreError.io("dispatcher met an invalid record at \(end): \(why)")
-            }
-            cp.offset = end
-            try index.apply(DispatchBatch(records: records, checkpoint: cp))
-            progress.withLock { $0 = cp }
-            dispatchedOffset.store(end, ordering: .releasing)
-            total += records.count
-            let subs = subscribers.current
-            if !subs.isEmpty, !records.isEmpty {
-                var touched: [QueueKey: Int64] = [:]
-                for r in records { if let q = r.queue { touched[q] = r.entry.queueOffset + 1 } }
-                let event = DispatchEvent(dispatchedOffset: end, queues: touched)
-                for s in subs { s.handler(event) }
-            }
+            total += out.records
         }
     }
 
+    /// Tells the subscribers which queues the applied batch advanced.
+    private func publish(_ records: [DispatchRecord], dispatchedOffset: Int64) {
+        let subs = subscribers.current
+        guard !subs.isEmpty, !records.isEmpty else { return }
+        var touched: [QueueKey: Int64] = [:]
+        for r in records { if let q = r.queue { touched[q] = r.entry.queueOffset + 1 } }
+        let event = DispatchEvent(dispatchedOffset: dispatchedOffset, queues: touched)
+        for s in subs { s.handler(event) }
+    }
+
     /// What the indexes learn from one record.
-    static func derive(_ offset: Int64, _ r: RecordView,
-                       delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis) -> DispatchRecord {
+    /// A pure function of the record, its offset and `derivation` (which the index records: see `DerivationConfig`).
+    static func derive(_ offset: Int64, _ r: RecordView, _ derivation: DerivationConfig) -> DispatchRecord {
         let topic = r.topicString
         let tt = SysFlag.transactionType(r.sysFlag)
         // One pass over the properties for TAGS, KEYS and UNIQ_KEY (the last occurrence wins, as in Java).
@@ -138,7 +141,7 @@ final class Dispatcher: Sendable {
         var tagCode: Int64 = tags.map { Int64(TagHash.javaHashCode(utf8: $0)) } ?? 0
         // Schedule queue N-1 holds level N: the tag code is the due time (Java's ScheduleMessageService rule).
         let isSchedule = topic == DelayedDelivery.scheduleTopic
-        if isSchedule { tagCode = r.storeTimestamp + DelayedDelivery.delayMillis(level: Int(r.queueId) + 1, delayLevels) }
+        if isSchedule { tagCode = r.storeTimestamp + DelayedDelivery.delayMillis(level: Int(r.queueId) + 1, derivation.delayLevelMillis) }
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
         let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit

@@ -1,3 +1,5 @@
+import Logging
+import Synchronization
 import TernMessage
 import TernSystem
 
@@ -55,7 +57,7 @@ extension MessageStore {
             for e in chunk {
                 if out.messages.count >= maxCount { break scan }
                 if let filter, !filter(e.tagCode) { next = e.queueOffset + 1; continue }
-                guard let m = log.record(at: e.physicalOffset) else { missing += 1; next = e.queueOffset + 1; continue }
+                guard let m = intactRecord(at: e.physicalOffset) else { missing += 1; next = e.queueOffset + 1; continue }
                 if let recordFilter, !recordFilter(m.record) { next = e.queueOffset + 1; continue }
                 if !out.messages.isEmpty, out.totalBytes + m.size > maxBytes { break scan }
                 out.messages.append(m)
@@ -97,15 +99,40 @@ extension MessageStore {
         return timestamp - left <= right - timestamp ? lo - 1 : lo
     }
 
-    /// The record at a physical offset, if it is still in the log.
-    public func message(at physicalOffset: Int64) -> StoredMessage? { log.record(at: physicalOffset) }
+    /// The record at a physical offset, if it is still in the log and intact.
+    public func message(at physicalOffset: Int64) -> StoredMessage? { intactRecord(at: physicalOffset) }
+
+    /// The record at `physicalOffset` when its body CRC holds. Every read goes through here: a record damaged
+    /// on disk (possibly after it was indexed) is never served; pulls step over it like a missing record.
+    /// Cost: one CRC32 pass over the body, ~1 GB/s (measured with -O: ~0.7-1 µs per 1 KiB body, ~3.5-4.4 µs
+    /// per 4 KiB), which also brings the pages in for the copy that follows.
+    /// A damaged record is logged as an error the first time a read meets it (at most `damagedReadsLoggedMax`
+    /// distinct records per process, so a damaged region cannot flood the log).
+    func intactRecord(at physicalOffset: Int64) -> StoredMessage? {
+        guard let m = log.record(at: physicalOffset) else { return nil }
+        let r = m.record
+        let computed = CRC32.rocketmqBodyCRC(r.body)
+        if computed == r.bodyCRC { return m }
+        let first = damagedReads.withLock { seen in
+            seen.count < Self.damagedReadsLoggedMax && seen.insert(physicalOffset).inserted
+        }
+        if first {
+            logger.error("damaged record in the commit log is not served (body CRC mismatch)", metadata: [
+                "segment": "\(m.segment.file.path)", "offset": "\(physicalOffset)", "bytes": "\(m.size)",
+                "crc.stored": "\(r.bodyCRC)", "crc.computed": "\(computed)",
+            ])
+        }
+        return nil
+    }
+
+    static let damagedReadsLoggedMax = 1_024
 
     /// Messages of `topic` whose KEYS contain `key`, stored within [begin, end], newest first.
     public func lookup(topic: String, key: String, beginTimestamp: Int64 = 0, endTimestamp: Int64 = .max,
                        limit: Int = 32) throws -> [StoredMessage] {
         try index.lookupKey(topic: topic, key: key, beginTimestamp: beginTimestamp, endTimestamp: endTimestamp, limit: limit)
             .compactMap { phys in
-                guard let m = log.record(at: phys), m.record.topicString == topic,
+                guard let m = intactRecord(at: phys), m.record.topicString == topic,
                       let keys = MessageProperties.value(of: "KEYS", in: m.record.properties),
                       keys.split(separator: 0x20).contains(where: { $0.elementsEqual(key.utf8) }) else { return nil }
                 return m
@@ -115,7 +142,7 @@ extension MessageStore {
     /// Messages whose client unique id (UNIQ_KEY) is `uniqueKey`, newest first.
     public func lookup(uniqueKey: String, limit: Int = 32) throws -> [StoredMessage] {
         try index.lookupUniqueKey(uniqueKey, limit: limit).compactMap { phys in
-            guard let m = log.record(at: phys),
+            guard let m = intactRecord(at: phys),
                   let u = MessageProperties.value(of: "UNIQ_KEY", in: m.record.properties),
                   u.elementsEqual(uniqueKey.utf8) else { return nil }
             return m
@@ -125,6 +152,6 @@ extension MessageStore {
     /// The message named by an offset message id (store host + physical offset).
     public func lookup(offsetMessageId id: String) -> StoredMessage? {
         guard let (_, phys) = MessageId.decodeOffsetId(id) else { return nil }
-        return log.record(at: phys)
+        return intactRecord(at: phys)
     }
 }

@@ -29,7 +29,8 @@ extension MessageStore {
     /// refuses sends instead. (RocketMQ deletes forcibly whatever consumers still need.) Then drops index entries
     /// below the new log minimum. Returns the number of segments deleted.
     @discardableResult
-    public func runRetention(now: Int64 = Clock.wallMillis(), trigger: RetentionTrigger? = nil) throws -> Int {
+    public func runRetention(now: Int64? = nil, trigger: RetentionTrigger? = nil) throws -> Int {
+        let now = now ?? config.clock.wallMillis()
         _ = checkDiskSpace()
         let trigger = trigger ?? retentionTrigger(now: now, pressure: disk.pressure)
         guard trigger.expired || trigger.forcibly else { return 0 }
@@ -60,7 +61,7 @@ extension MessageStore {
             deleted += 1
         }
         if let m = newMin {
-            let firstTime = log.recordAnyPosition(at: m)?.record.storeTimestamp ?? Clock.wallMillis()
+            let firstTime = log.recordAnyPosition(at: m)?.record.storeTimestamp ?? now
             try index.deleteBelow(m, firstStoreTimestamp: firstTime)
         }
         return deleted

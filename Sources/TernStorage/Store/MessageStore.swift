@@ -21,6 +21,8 @@ public final class MessageStore: Sendable {
     let disk: DiskSpaceMonitor
     /// Log position at the last disk reading taken by a writer (see `afterAppend`).
     private let diskCheckedAt = Atomic<Int64>(0)
+    /// Damaged records that reads met and logged (bounded: see `intactRecord`).
+    let damagedReads = Mutex<Set<Int64>>([])
     private let housekeeping = BackgroundThread(name: "tern-housekeeping")
     private let isClosed = Atomic<Bool>(false)
     /// What recovery found and did at open.
@@ -54,7 +56,7 @@ public final class MessageStore: Sendable {
         self.recovery = report
         disk = DiskSpaceMonitor(path: config.root, policy: config.diskSpace)
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                delayLevels: config.delayLevelMillis, from: checkpoint)
+                                derivation: config.derivation, from: checkpoint)
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
         dispatcher.start()
         flusher.start()
@@ -119,7 +121,7 @@ public final class MessageStore: Sendable {
         if let why = flusher.failed { throw .writeFailed(why) }
         if let refusal = disk.refusal() { throw refusal }
         let r: AppendResult
-        do { r = try log.append(draft, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
+        do { r = try log.append(draft, now: config.clock.wallMillis()) } catch { throw StoreError.wrap(error) }
         try afterAppend()
         return r
     }
@@ -146,7 +148,7 @@ public final class MessageStore: Sendable {
         if let why = flusher.failed { throw .writeFailed(why) }
         if let refusal = disk.refusal() { throw refusal }
         let r: [AppendResult]
-        do { r = try log.append(drafts, now: Clock.wallMillis()) } catch { throw StoreError.wrap(error) }
+        do { r = try log.append(drafts, now: config.clock.wallMillis()) } catch { throw StoreError.wrap(error) }
         if !r.isEmpty { try afterAppend() }
         return r
     }
@@ -213,15 +215,38 @@ public final class MessageStore: Sendable {
     public var flushedOffset: Int64 { flusher.flushed }
     public var segments: [Segment] { log.segments }
 
-    /// Waits (polling, for tests, tools and benchmarks) until the indexes cover `offset`; false on timeout.
+    /// Waits until the indexes cover `offset` (for tests, tools and benchmarks): resumed by the dispatcher after
+    /// the batch that covers it, no polling. False on timeout, dispatch failure or close. Never call it on an
+    /// event loop (it blocks); async code uses `dispatched(_:timeout:)`.
     public func waitUntilDispatched(_ offset: Int64, timeoutMillis: Int = 10_000) -> Bool {
-        let deadline = Clock.monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
-        while dispatcher.dispatched < offset {
-            if Clock.monotonicNanos() > deadline || dispatcher.failed != nil { return false }
-            dispatcher.wake()
-            Thread.sleep(forTimeInterval: 0.0002)
+        let outcome = Mutex<Bool?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let id = addDispatchWaiter(offset) { ok in outcome.withLock { $0 = ok }; done.signal() }
+        if let id, done.wait(timeout: .now() + .milliseconds(timeoutMillis)) == .timedOut {
+            if dispatcher.waiters.cancel(id) { return false }
+            done.wait()  // resumed while timing out: take its answer
         }
-        return true
+        return outcome.withLock { $0 } ?? false
+    }
+
+    /// Async variant of `waitUntilDispatched`. The timeout runs as a sleeping task that finds nothing to do
+    /// once the wait was answered.
+    public func dispatched(_ offset: Int64, timeout: Duration = .seconds(10)) async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            guard let id = addDispatchWaiter(offset, { c.resume(returning: $0) }) else { return }
+            Task { [dispatcher] in
+                try? await Task.sleep(for: timeout)
+                if dispatcher.waiters.cancel(id) { c.resume(returning: false) }
+            }
+        }
+    }
+
+    private func addDispatchWaiter(_ offset: Int64, _ resume: @escaping @Sendable (Bool) -> Void) -> UInt64? {
+        let id = dispatcher.waiters.add(offset, dispatched: { dispatcher.dispatched }, failed: {
+            dispatcher.failed != nil || isClosed.load(ordering: .acquiring)
+        }, resume)
+        if id != nil { dispatcher.wake() }
+        return id
     }
 
     /// Calls `handler` on the dispatcher thread after every index batch that made records visible, with the
@@ -244,6 +269,7 @@ public final class MessageStore: Sendable {
         do { try dispatcher.dispatchAvailable() } catch {
             logger.error("final dispatch failed", metadata: ["error": "\(error)"])
         }
+        dispatcher.waiters.releaseAll()
         flusher.stop()
         do { try index.sync() } catch { logger.error("index sync failed", metadata: ["error": "\(error)"]) }
         _ = backUpOffsets(last: nil)

@@ -65,7 +65,7 @@ extension MessageStore {
             }
             do {
                 let (report, checkpoint) = try Recovery.run(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                                           delayLevels: config.delayLevelMillis, logger: logger)
+                                                           derivation: config.derivation, logger: logger)
                 return (index, report, checkpoint)
             } catch {
                 index.close()

@@ -19,6 +19,11 @@ public struct RecoveryReport: Sendable, Equatable {
     public var indexWasAhead: Bool
     /// Wall time of recovery in ms.
     public var millis: Double
+    /// True when the index had been built with another `DerivationConfig` and its derived tables were
+    /// rebuilt from the log (consumer offsets kept).
+    public var derivationRebuilt = false
+    /// Damage met in the middle of the replayed log: skipped (never served), not truncated.
+    public var damagedRanges: [DamagedRange] = []
 }
 
 /// Startup recovery (event-sourced):
@@ -26,16 +31,19 @@ public struct RecoveryReport: Sendable, Equatable {
 ///    past the log, the index is ahead: find the real end by scanning from the start of L's segment (stepping
 ///    back a segment when that one starts invalid).
 /// 2. Scan from the replay start, validating each record (size bounds, magic, lengths, body CRC), dispatching
-///    valid ones to the index in batches, until end-of-data or the first invalid record: the valid end E.
+///    valid ones to the index in batches. An invalid record followed by a valid one later in the log is damage
+///    in the middle: logged as an error (segment, offset range, bytes), skipped, never truncated. The scan ends
+///    at end-of-data or at a torn tail (an invalid record with nothing valid after it): the valid end E.
 /// 3. Discard everything from E (torn tail, stale bytes, later segments) and cut index entries at or past E.
 /// 4. Rebuild the per-queue next offsets from the index.
 /// Cost depends on the unindexed tail, not on the store size.
 enum Recovery {
     static func run(log: CommitLog, index: any IndexStore, batchLimit: Int,
-                    delayLevels: [Int64] = DelayedDelivery.defaultLevelMillis, logger: Logger) throws
+                    derivation: DerivationConfig, logger: Logger) throws
         -> (RecoveryReport, DispatchCheckpoint)
     {
         let started = ContinuousClock.now
+        let derivationRebuilt = try reconcileDerivation(index, derivation, logger: logger)
         let cp = try index.checkpoint()
         var report = RecoveryReport(checkpointAtOpen: cp.offset, replayedFrom: cp.offset, replayedRecords: 0, validEnd: 0,
                                     tailProblem: nil, deletedSegments: 0, indexWasAhead: false, millis: 0)
@@ -50,31 +58,28 @@ enum Recovery {
             start = DispatchCheckpoint(offset: log.minOffset, lastRecord: -1)
         }
         report.replayedFrom = start.offset
+        report.derivationRebuilt = derivationRebuilt
 
-        // Replay the tail, validating CRCs; the dispatcher's batching gives one index transaction per batch.
-        var last = start
-        var lastStoreTimestamp: Int64 = 0
-        var pending: [DispatchRecord] = []
-        var position = start.offset
-        var stop: CommitLog.WalkStop = .endOfData
-        repeat {
-            pending.removeAll(keepingCapacity: true)
-            (position, stop) = log.walk(from: position, checkCRC: true) { offset, view in
-                pending.append(Dispatcher.derive(offset, view, delayLevels: delayLevels))
-                last.lastRecord = offset
-                lastStoreTimestamp = view.storeTimestamp
-                return pending.count < batchLimit
-            }
-            last.offset = position
-            if !pending.isEmpty || position != start.offset {
-                try index.apply(DispatchBatch(records: pending, checkpoint: last))
-            }
-            report.replayedRecords += pending.count
-        } while stop == .stoppedByCaller
+        // Replay the tail, validating CRCs, through the store's one replay loop (one index transaction per batch).
+        let replay = Replay(log: log, index: index, derivation: derivation, batchLimit: batchLimit, checkCRC: true)
+        let out = try replay.run(from: start)
+        let position = out.checkpoint.offset, stop = out.stop
+        let last = out.checkpoint
+        var lastStoreTimestamp = out.lastStoreTimestamp
+        report.replayedRecords = out.records
+        report.damagedRanges = out.damaged
+        for d in out.damaged {
+            logger.error("""
+                commit log damaged in the middle: the records in this range are lost and skipped; the log is not \
+                truncated and the records after it stay readable
+                """, metadata: ["segment": "\(d.segmentFileName)", "offset.start": "\(d.start)", "offset.end": "\(d.end)",
+                           "bytes": "\(d.bytes)", "reason": "\(d.reason)"])
+        }
 
         if case let .invalid(why) = stop {
             report.tailProblem = "\(why)"
-            logger.warning("torn or corrupt tail truncated", metadata: ["offset": "\(position)", "reason": "\(why)"])
+            logger.warning("torn tail truncated (nothing valid follows it)",
+                           metadata: ["offset": "\(position)", "reason": "\(why)"])
         }
         let before = log.segments.count
         var damaged = false
@@ -94,6 +99,28 @@ enum Recovery {
         report.millis = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
             + Double((ContinuousClock.now - started).components.seconds) * 1000
         return (report, DispatchCheckpoint(offset: position, lastRecord: last.lastRecord))
+    }
+
+    /// Makes the index's recorded derivation config `current`. An index recorded with another config (e.g. the
+    /// broker's `messageDelayLevel` changed) has tag codes the current dispatcher would not write: its derived
+    /// tables are dropped (consumer offsets kept) and the replay rebuilds them from the log, so the index stays a
+    /// pure function of the log plus the recorded config. An index without a record (built before configs were
+    /// recorded) was built by this broker's dispatcher, so it is taken as built with `current`.
+    /// Returns true when the derived tables were dropped.
+    static func reconcileDerivation(_ index: any IndexStore, _ current: DerivationConfig, logger: Logger) throws -> Bool {
+        guard let recorded = try index.derivation() else {
+            try index.recordDerivation(current)
+            return false
+        }
+        guard recorded != current else { return false }
+        logger.warning("""
+            index was built with another derivation config; rebuilding the derived tables from the log \
+            (consumer offsets kept)
+            """, metadata: ["recorded.delayLevelMillis": "\(recorded.delayLevelMillis)",
+                                                     "current.delayLevelMillis": "\(current.delayLevelMillis)"])
+        try index.clearDerived()
+        try index.recordDerivation(current)
+        return true
     }
 
     /// True when the record the checkpoint names as last is intact and the checkpoint is inside the log.

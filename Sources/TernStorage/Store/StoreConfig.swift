@@ -56,13 +56,13 @@ public struct StoreConfig: Sendable {
     /// (MADV_DONTNEED: they stay in the page cache, readers take a minor fault), so the resident set stays
     /// bounded instead of growing to the 1 GiB segment size; recent messages, which consumers read, stay mapped.
     public var residentTailBytes: Int = 32 << 20
-    /// Delay-level table in ms (`messageDelayLevel`): the due-time tag codes of schedule-topic records
-    /// (offline tools assume the default).
+    /// Delay-level table in ms (`messageDelayLevel`): the due-time tag codes of schedule-topic records.
     public var delayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
     /// LMDB map size (virtual address space; the file grows as needed).
     public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
 
-    /// The store's time source (store timestamps, retention ages, flush deadlines).
+    /// The store's time source: store timestamps of appended records and retention's "now" (flush deadlines and
+    /// the background threads' intervals still use the system's monotonic clock).
     public var clock: any TernClock = SystemClock()
 
     public init(root: String) { self.root = root }
@@ -70,6 +70,8 @@ public struct StoreConfig: Sendable {
     public var commitLogPath: String { root + "/commitlog" }
     public var indexPath: String { root + "/index" }
     public var lockPath: String { root + "/lock" }
+    /// What the dispatcher derives index entries with (recorded in the index; see `DerivationConfig`).
+    var derivation: DerivationConfig { DerivationConfig(delayLevelMillis: delayLevelMillis) }
     /// Largest record the log accepts: body limit + the largest header, topic and properties.
     public var maxRecordSize: Int {
         RecordLayout.recordSize(bodyLength: maxMessageSize, topicLength: RecordLayout.maxTopicLength,
