@@ -19,7 +19,7 @@ public final class MessageStore: Sendable {
     private let lock: FileLock
     private let logger: Logger
     private let housekeeping = BackgroundThread(name: "tern-housekeeping")
-    private let isClosed = Atomic<Bool>(false)
+    let isClosed = Atomic<Bool>(false)
     /// What recovery found and did at open.
     public let recovery: RecoveryReport
 
@@ -39,6 +39,7 @@ public final class MessageStore: Sendable {
             }
             let (report, checkpoint) = try Recovery.run(log: log, index: index, batchLimit: config.dispatchBatchLimit,
                                                            delayLevels: config.delayLevelMillis, logger: logger)
+            log.setRole(config.role)
             return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
         } catch {
             lock.release()
@@ -116,7 +117,7 @@ public final class MessageStore: Sendable {
 
     /// Wakes the dispatcher. Never waits: writers that must respect `maxDispatchLagBytes` check
     /// `isDispatchLagging` and pause themselves (network senders stop being read; see the broker's backpressure).
-    private func afterAppend() throws(StoreError) {
+    func afterAppend() throws(StoreError) {
         dispatcher.wake()
         if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
     }
