@@ -215,4 +215,31 @@ import TernTestSupport
         #expect(pair.follower.waitUntilDispatched(pair.leader.maxPhysicalOffset))
         #expect(try Self.indexContents(pair.follower) == Self.indexContents(pair.leader))
     }
+
+    @Test func emptyFollowerStartsAtTheLeadersNewestSegment() throws {
+        var pair = try Pair(seed: 17, count: 400)
+        defer { pair.cleanup() }
+        let (leader, follower, bytes, _) = pair.parts
+        let newest = try #require(leader.segments.last).base
+        #expect(newest > 0)
+        #expect(throws: StoreError.replicationOffsetMismatch(expected: 0, received: newest + 1)) {
+            try follower.appendReplicated(bytes[Int(newest + 1)...], at: newest + 1)
+        }
+        var random = SplitMix64(seed: 17)
+        try Self.feed(follower, bytes[Int(newest)...], from: newest, random: &random)
+        #expect(follower.minPhysicalOffset == newest && follower.maxPhysicalOffset == leader.maxPhysicalOffset)
+        #expect(follower.waitUntilDispatched(leader.maxPhysicalOffset))
+        let served = try follower.queues()
+        #expect(!served.isEmpty)
+        for (q, range) in served {
+            #expect(try leader.entries(q, from: range.min, maxCount: 10_000) == follower.entries(q, from: range.min, maxCount: 10_000))
+            #expect(try leader.queueRange(q)?.max == range.max)
+        }
+        // The restarted log survives a reopen, and the follower resumes at its end.
+        pair.follower.close()
+        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir))
+        #expect(pair.follower.minPhysicalOffset == newest)
+        #expect(pair.follower.replicationOffset == leader.maxPhysicalOffset)
+        #expect(try pair.follower.queues() == served)
+    }
 }

@@ -65,6 +65,18 @@ extension CommitLog {
         }
     }
 
+    /// Moves an empty follower's log to start at `base`, a segment boundary: a slave that reports offset 0 is
+    /// sent its leader's log from the start of the leader's newest segment. Returns false (changing nothing)
+    /// unless the log holds no byte at all. The caller holds the writer and rewinds the dispatcher.
+    func restartEmpty(at base: Int64, _ w: inout WriterState) throws -> Bool {
+        guard w.role == .follower, base % Int64(segmentSize) == 0, base > 0, w.received == w.position,
+              let only = segmentList.withLock({ $0.count == 1 ? $0[0] : nil }), w.position == only.base
+        else { return false }
+        try truncate(from: -1, discardTail: false)  // deletes the empty segment and syncs the directory
+        try seed(&w, position: base, nextQueueOffsets: [:], lastStoreTimestamp: 0)
+        return true
+    }
+
     /// Becomes the leader: a held partial record is erased (its leader is gone; our own records go there),
     /// and appends continue every queue's offsets from the writer state the follower path kept current.
     func promote() {

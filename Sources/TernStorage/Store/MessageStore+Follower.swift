@@ -21,8 +21,8 @@ extension MessageStore {
     public var replicationOffset: Int64 { log.receivedPosition }
 
     /// Writes the leader's log bytes `bytes` at physical offset `offset` and publishes every record they
-    /// complete, each validated first (CRC included). Throws `.replicationOffsetMismatch` unless `offset` is
-    /// `replicationOffset`; `.replicatedRecordInvalid` when a record fails validation (the records before it
+    /// complete, each validated first (CRC included). An empty follower may start at any segment boundary (its
+    /// leader's newest segment). Throws `.replicationOffsetMismatch` unless `offset` is `replicationOffset`; `.replicatedRecordInvalid` when a record fails validation (the records before it
     /// stay published, the bytes from it on are dropped: resume from `maxPhysicalOffset`); `.notFollower` on
     /// a leader. Durability follows the flush mode like leader appends (`whenDurable`).
     @discardableResult
@@ -31,6 +31,13 @@ extension MessageStore {
         if let why = flusher.failed { throw .writeFailed(why) }
         let result: CommitLog.ReplicatedAppend
         do {
+            if offset != log.receivedPosition, log.writePosition == log.minOffset {
+                try log.withWriter { w in
+                    if try log.restartEmpty(at: offset, &w) {
+                        dispatcher.rewind(to: DispatchCheckpoint(offset: offset, lastRecord: -1))
+                    }
+                }
+            }
             result = try bytes.withContiguousStorageIfAvailable { try log.appendReplicated(UnsafeRawBufferPointer($0), at: offset) }
                 ?? Array(bytes).withUnsafeBytes { try log.appendReplicated($0, at: offset) }
         } catch {
