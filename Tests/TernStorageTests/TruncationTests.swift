@@ -32,6 +32,9 @@ import TernSystem
             try store.commitConsumerOffset(group: "G", queue: QueueKey(topic: "T1", queueId: 1), offset: 3)
 
             #expect(throws: StoreError.self) { try store.truncate(to: cut + 1) }  // inside a record
+            // A segment prepared ahead of the old end must not survive as a gap after the cut.
+            let ahead = try #require(store.segments.last).end
+            _ = try MappedFile.open(path: segmentPath(dir, base: ahead), size: Self.segmentSize, create: true)
             try store.truncate(to: cut)
             #expect(store.maxPhysicalOffset == cut)
             #expect(store.segments.last.map { $0.base <= cut && cut < $0.end } == true)

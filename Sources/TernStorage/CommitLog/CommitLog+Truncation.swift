@@ -44,8 +44,21 @@ extension CommitLog {
             try seg.file.sync(Int(offset - seg.base)..<Int(written - seg.base))
         }
         try truncate(from: offset, discardTail: false)  // deletes the later segments and syncs the directory
+        try removeFilesAfter(seg)
         w.current = seg
         w.position = offset
         w.received = offset
+    }
+
+    /// Deletes segment files past `seg` that are not in the list (a segment prepared ahead of the old end):
+    /// left behind, they would be a gap after `seg` and fail the next open.
+    private func removeFilesAfter(_ seg: Segment) throws {
+        var removed = false
+        for name in try FileSystem.listDirectory(directory) {
+            guard let base = Segment.base(fromFileName: name), base > seg.base else { continue }
+            try FileSystem.remove(directory + "/" + name)
+            removed = true
+        }
+        if removed { try FileSystem.syncDirectory(directory) }
     }
 }
