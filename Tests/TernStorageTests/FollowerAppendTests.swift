@@ -214,6 +214,13 @@ import TernTestSupport
         try Self.feed(pair.follower, pair.bytes[Int(resume)...], from: resume, random: &random)
         #expect(pair.follower.waitUntilDispatched(pair.leader.maxPhysicalOffset))
         #expect(try Self.indexContents(pair.follower) == Self.indexContents(pair.leader))
+        // Reopened as a follower and then promoted: the writer state recovery rebuilt continues the queues.
+        pair.follower.close()
+        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir))
+        try pair.follower.promote()
+        for (q, range) in try pair.leader.queues() {
+            #expect(try pair.follower.append(draft(topic: q.topic, queueId: q.queueId, body: "promoted")).queueOffset == range.max)
+        }
     }
 
     @Test func emptyFollowerStartsAtTheLeadersNewestSegment() throws {
@@ -241,5 +248,20 @@ import TernTestSupport
         #expect(pair.follower.minPhysicalOffset == newest)
         #expect(pair.follower.replicationOffset == leader.maxPhysicalOffset)
         #expect(try pair.follower.queues() == served)
+    }
+
+    @Test func replicatedBytesBecomeDurableThroughTheFlusher() async throws {
+        let pair = try Pair(seed: 18, count: 30)
+        defer { pair.cleanup() }
+        var config = Self.followerConfig(TempDir())
+        defer { try? FileSystem.removeRecursively(config.root) }
+        config.flushMode = .sync(timeoutMillis: 5_000)
+        let follower = try MessageStore.open(config)
+        let cut = Int(pair.results[20].physicalOffset) + 11
+        let position = try follower.appendReplicated(pair.bytes[0..<cut], at: 0)
+        let outcome = await withCheckedContinuation { c in follower.whenDurable(position.published) { c.resume(returning: $0) } }
+        #expect(outcome == .durable)
+        // Only published bytes are flushed: the held partial record is not part of the durable log yet.
+        #expect(follower.flushedOffset == position.published)
     }
 }
