@@ -10,7 +10,8 @@ import TernTestSupport
     static let segmentSize = 64 * 1024
     static let topics = ["TopicA", "TopicB", "%RETRY%GroupC"]
 
-    /// A leader store holding several 64 KiB segments of records of varied sizes over 3 topics × 3 queues.
+    /// A leader store holding several 64 KiB segments of records of varied sizes over 3 topics × 3 queues, with
+    /// some transaction half messages.
     static func makeLeader(_ dir: TempDir, seed: UInt64, count: Int = 400) throws -> (MessageStore, [AppendResult]) {
         let store = try MessageStore.open(smallConfig(dir, segmentSize: segmentSize))
         var random = SplitMix64(seed: seed)
@@ -19,7 +20,8 @@ import TernTestSupport
             let topic = topics[Int.random(in: 0..<topics.count, using: &random)]
             let body = String(repeating: "m\(i)-", count: Int.random(in: 1...700, using: &random))
             let d = draft(topic: topic, queueId: Int32.random(in: 0..<3, using: &random), body: body, tags: "tag\(i % 4)",
-                          keys: ["k\(i)", "shared"], uniqueKey: "U\(i)")
+                          keys: ["k\(i)", "shared"], uniqueKey: "U\(i)",
+                          sysFlag: i % 17 == 5 ? SysFlag.transactionPrepared : 0)  // half messages take no queue offset
             results.append(try store.append(d))
         }
         #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
@@ -89,6 +91,9 @@ import TernTestSupport
         }
         lines.append("uniq \(try store.lookup(uniqueKey: "U7").map(\.physicalOffset))")
         lines.append("checkpoint \(try store.indexCheckpoint())")
+        var statistics = try store.indexStatistics()
+        statistics.bytesUsed = 0  // LMDB page use depends on batch boundaries, not on contents
+        lines.append("statistics \(statistics)")
         return lines
     }
 
