@@ -203,6 +203,7 @@ import TernTestSupport
         #expect(throws: StoreError.notLeader) { try follower.append(draft(body: "x")) }
         #expect(throws: StoreError.notLeader) { try follower.append(batch: [draft(body: "x")]) }
         #expect(follower.maxPhysicalOffset == 0)
+        #expect(leader.replicationOffset == leader.maxPhysicalOffset && leader.maxPhysicalOffset > 0)
         #expect(throws: StoreError.notFollower) { try leader.appendReplicated([0, 0, 0, 0], at: 0) }
     }
 

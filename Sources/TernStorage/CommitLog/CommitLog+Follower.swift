@@ -29,8 +29,8 @@ extension CommitLog {
     }
 
     var role: StoreRole { writer.withLock { $0.role } }
-    /// End of the bytes received from the leader (a follower's replication offset).
-    var receivedPosition: Int64 { writer.withLock { $0.received } }
+    /// End of the bytes received from the leader (a follower's replication offset); a leader's write position.
+    var receivedPosition: Int64 { writer.withLock { max($0.position, $0.received) } }
 
     /// Writes `bytes` at `offset` (which must be the follower's `received` end) and publishes every record
     /// they complete. On an invalid record the records before it stay published, the bytes from it on are
@@ -45,7 +45,8 @@ extension CommitLog {
                 var from = 0
                 while from < bytes.count {
                     guard let seg = w.current, w.received < seg.end else {
-                        throw StoreError.replicatedRecordInvalid(offset: w.position, reason: "record crosses the segment end")
+                        throw StoreError.replicatedRecordInvalid(offset: w.position,
+                                                                 reason: "record crosses the segment end")
                     }
                     let count = min(bytes.count - from, Int(seg.end - w.received))
                     seg.mutableBytes(w.received..<(w.received + Int64(count)))
@@ -143,10 +144,14 @@ extension CommitLog {
         let size = Int64(header.loadBigEndian(Int32.self, at: RecordLayout.totalSizeOffset))
         switch header.loadBigEndian(UInt32.self, at: RecordLayout.magicOffset) {
         case RecordLayout.blankMagic:
-            guard size == seg.end - position else { return .invalid("blank filler of \(size) bytes does not end the segment") }
+            guard size == seg.end - position else {
+                return .invalid("blank filler of \(size) bytes does not end the segment")
+            }
             return end == seg.end ? .blank : .incomplete
         case RecordLayout.messageMagic:
-            guard size >= Int64(RecordLayout.fixedSize), size <= Int64(maxRecordSize), position + size + 8 <= seg.end else {
+            // A leader's record always leaves 8 bytes of its segment for the blank filler.
+            guard size >= Int64(RecordLayout.fixedSize), size <= Int64(maxRecordSize), position + size + 8 <= seg.end
+            else {
                 return .invalid("record size \(size) out of bounds")
             }
             guard end - position >= size else { return .incomplete }
@@ -166,14 +171,15 @@ extension CommitLog {
     /// follower can start at a later segment of its leader).
     private func observeReplicated(_ r: RecordView, at position: Int64, _ w: inout WriterState) throws {
         guard r.physicalOffset == position else {
-            throw StoreError.replicatedRecordInvalid(offset: position, reason: "record says it is at \(r.physicalOffset)")
+            throw StoreError.replicatedRecordInvalid(offset: position,
+                                                     reason: "record says it is at \(r.physicalOffset)")
         }
         let tt = SysFlag.transactionType(r.sysFlag)
         if tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit {
             let key = QueueSlotKey(topic: Array(r.topic), queueId: r.queueId)
             if let next = w.nextQueueOffset[key], next != r.queueOffset {
-                throw StoreError.replicatedRecordInvalid(
-                    offset: position, reason: "queue offset \(r.queueOffset) in \(r.topicString)/\(r.queueId), expected \(next)")
+                let reason = "queue offset \(r.queueOffset) in \(r.topicString)/\(r.queueId), expected \(next)"
+                throw StoreError.replicatedRecordInvalid(offset: position, reason: reason)
             }
             w.nextQueueOffset[key] = r.queueOffset + 1
         }
@@ -190,7 +196,8 @@ extension CommitLog {
         return try createSegment(base: base)
     }
 
-    /// Zeros `range` through the mapping (unpublished bytes: nobody reads them). Within segments in the list.
+    /// Zeros `range` (within the listed segments) through the mapping. The caller holds the writer and the
+    /// range lies at or past `published`, so no new reader walks into it.
     func erase(_ range: Range<Int64>) {
         var at = range.lowerBound
         while at < range.upperBound, let seg = segment(containing: at) {

@@ -27,7 +27,8 @@ extension CommitLog {
             throw StoreError.truncationInvalid(offset: offset, reason: "not a record boundary (a record spans it)")
         }
         if last < 0, seg.base > minOffset {
-            _ = walk(from: seg.base - Int64(segmentSize), limit: seg.base, checkCRC: false) { at, _ in last = at; return true }
+            let previous = seg.base - Int64(segmentSize)
+            _ = walk(from: previous, limit: seg.base, checkCRC: false) { at, _ in last = at; return true }
         }
         return last
     }

@@ -46,11 +46,12 @@ final class CommitLog: Sendable {
     ///     segment base ... position ........ received ........ segment end
     ///     [ published records | partial record (follower only) | zeros      ]
     ///
-    /// Invariant: `position <= received`; they differ only on a follower holding a record cut by a chunk.
+    /// Invariant on a follower: `position <= received`; they differ while it holds a record cut by a chunk.
     struct WriterState {
         var current: Segment?
         var position: Int64
-        /// Follower: end of the bytes received from the leader, including an unpublished partial record.
+        /// Follower: end of the bytes received from the leader, including an unpublished partial record
+        /// (a leader does not move it: its end is `position`).
         var received: Int64 = 0
         var role: StoreRole = .leader
         var lastStoreTimestamp: Int64 = 0

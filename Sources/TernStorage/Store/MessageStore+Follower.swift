@@ -22,11 +22,14 @@ extension MessageStore {
 
     /// Writes the leader's log bytes `bytes` at physical offset `offset` and publishes every record they
     /// complete, each validated first (CRC included). An empty follower may start at any segment boundary (its
-    /// leader's newest segment). Throws `.replicationOffsetMismatch` unless `offset` is `replicationOffset`; `.replicatedRecordInvalid` when a record fails validation (the records before it
-    /// stay published, the bytes from it on are dropped: resume from `maxPhysicalOffset`); `.notFollower` on
-    /// a leader. Durability follows the flush mode like leader appends (`whenDurable`).
+    /// leader's newest segment). Throws `.replicationOffsetMismatch` unless `offset` is `replicationOffset`;
+    /// `.replicatedRecordInvalid` when a record fails validation (the records before it stay published, the
+    /// bytes from it on are dropped: resume from `maxPhysicalOffset`); `.notFollower` on a leader.
+    /// Durability follows the flush mode like leader appends (`whenDurable`).
     @discardableResult
-    public func appendReplicated(_ bytes: some Sequence<UInt8>, at offset: Int64) throws(StoreError) -> ReplicationPosition {
+    public func appendReplicated(_ bytes: some Sequence<UInt8>, at offset: Int64) throws(StoreError)
+        -> ReplicationPosition
+    {
         try ensureOpen()
         if let why = flusher.failed { throw .writeFailed(why) }
         let result: CommitLog.ReplicatedAppend
@@ -38,8 +41,9 @@ extension MessageStore {
                     }
                 }
             }
-            result = try bytes.withContiguousStorageIfAvailable { try log.appendReplicated(UnsafeRawBufferPointer($0), at: offset) }
-                ?? Array(bytes).withUnsafeBytes { try log.appendReplicated($0, at: offset) }
+            result = try bytes.withContiguousStorageIfAvailable {
+                try log.appendReplicated(UnsafeRawBufferPointer($0), at: offset)
+            } ?? Array(bytes).withUnsafeBytes { try log.appendReplicated($0, at: offset) }
         } catch {
             dispatcher.wake()  // records before an invalid one were published
             throw StoreError.wrap(error)
@@ -74,7 +78,8 @@ extension MessageStore {
                 // With the writer held nothing is published, so once the dispatcher has indexed the old end it
                 // stays idle and never reads the bytes erased below.
                 guard waitUntilDispatched(w.position) else {
-                    throw StoreError.io("indexing did not reach \(w.position) before truncation: \(dispatcher.failed ?? "timeout")")
+                    let why = dispatcher.failed ?? "timeout"
+                    throw StoreError.io("indexing did not reach \(w.position) before truncation: \(why)")
                 }
                 try log.eraseDurably(from: offset, &w)
                 try index.truncate(from: offset, lastRecord: lastRecord)
@@ -83,7 +88,8 @@ extension MessageStore {
                 try index.sync()
                 dispatcher.rewind(to: DispatchCheckpoint(offset: offset, lastRecord: lastRecord))
                 flusher.rewind(to: offset)
-                let lastStoreTimestamp = lastRecord < 0 ? 0 : log.recordAnyPosition(at: lastRecord)?.record.storeTimestamp ?? 0
+                let lastRecordView = lastRecord < 0 ? nil : log.recordAnyPosition(at: lastRecord)
+                let lastStoreTimestamp = lastRecordView?.record.storeTimestamp ?? 0
                 try log.seed(&w, position: offset, nextQueueOffsets: queues.mapValues(\.max),
                              lastStoreTimestamp: lastStoreTimestamp)
             }
