@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TernMessage
 import TernSystem
@@ -38,7 +39,13 @@ import TernTestSupport
             bytes = FollowerAppendTests.logBytes(leader)
             follower = try MessageStore.open(FollowerAppendTests.followerConfig(followerDir))
         }
-        func cleanup() { leaderDir.cleanup(); followerDir.cleanup() }
+        /// Closes both stores (their threads stop) and removes their directories.
+        func cleanup() {
+            leader.close()
+            follower.close()
+            leaderDir.cleanup()
+            followerDir.cleanup()
+        }
         var parts: (MessageStore, MessageStore, [UInt8], [AppendResult]) { (leader, follower, bytes, results) }
     }
 
@@ -263,11 +270,40 @@ import TernTestSupport
         defer { try? FileSystem.removeRecursively(config.root) }
         config.flushMode = .sync(timeoutMillis: 5_000)
         let follower = try MessageStore.open(config)
+        defer { follower.close() }
         let cut = Int(pair.results[20].physicalOffset) + 11
         let position = try follower.appendReplicated(pair.bytes[0..<cut], at: 0)
         let outcome = await withCheckedContinuation { c in follower.whenDurable(position.published) { c.resume(returning: $0) } }
         #expect(outcome == .durable)
         // Only published bytes are flushed: the held partial record is not part of the durable log yet.
         #expect(follower.flushedOffset == position.published)
+    }
+
+    /// A follower process killed (SIGKILL) while it holds a partial record: recovery drops the partial tail,
+    /// the follower reports the end of its last whole record, and the leader's stream continues from there.
+    @Test func followerKilledHoldingAPartialRecordRecoversAndCatchesUp() async throws {
+        var pair = try Pair(seed: 19, count: 150)
+        defer { pair.cleanup() }
+        pair.follower.close()  // the child process opens it
+        let root = pair.followerDir.path, bytes = pair.bytes
+        let resume = pair.results[100].physicalOffset, cut = Int(resume) + 50
+        await #expect(processExitsWith: .signal(SIGKILL)) { [root = root as String, bytes = bytes as [UInt8], cut = cut as Int] in
+            var config = StoreConfig(root: root)
+            config.segmentSize = FollowerAppendTests.segmentSize
+            config.maxMessageSize = FollowerAppendTests.segmentSize / 8
+            config.role = .follower
+            config.prefaultSegments = false
+            config.lmdbMapSize = 1 << 30
+            let follower = try MessageStore.open(config)
+            try follower.appendReplicated(bytes[0..<cut], at: 0)
+            try ProcessSignals.killHard(ProcessSignals.currentProcessId)
+        }
+        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir))
+        #expect(pair.follower.recovery.validEnd == resume)
+        #expect(pair.follower.replicationOffset == resume)
+        var random = SplitMix64(seed: 19)
+        try Self.feed(pair.follower, bytes[Int(resume)...], from: resume, random: &random)
+        #expect(pair.follower.waitUntilDispatched(pair.leader.maxPhysicalOffset))
+        #expect(try Self.indexContents(pair.follower) == Self.indexContents(pair.leader))
     }
 }
