@@ -34,20 +34,37 @@ final class CommitLog: Sendable {
         }
     }
 
+    /// The writer's state; see the type's ownership note.
+    ///
+    /// Queue offsets have ONE owner, `nextQueueOffset`: a leader assigns them here (`place`), a follower takes
+    /// the leader's from each record it validates (`appendReplicated`), and nothing else assigns any. The
+    /// index's per-queue max is derived from the records it applied and only checked against them (a gap is
+    /// `StoreError.queueGap`): `index.max(q) <= nextQueueOffset[q]`, equal once the dispatcher has caught up
+    /// with the write position. That is why the writer may be seeded from the index exactly when the index
+    /// covers every record below the write position (recovery, truncation).
+    ///
+    ///     segment base ... position ........ received ........ segment end
+    ///     [ published records | partial record (follower only) | zeros      ]
+    ///
+    /// Invariant on a follower: `position <= received`; they differ while it holds a record cut by a chunk.
     struct WriterState {
         var current: Segment?
         var position: Int64
+        /// Follower: end of the bytes received from the leader, including an unpublished partial record
+        /// (a leader does not move it: its end is `position`).
+        var received: Int64 = 0
+        var role: StoreRole = .leader
         var lastStoreTimestamp: Int64 = 0
         var nextQueueOffset: [QueueSlotKey: Int64] = [:]
         var requestedPrepare = false
     }
 
-    private let writer: Mutex<WriterState>
-    private let segmentList: Mutex<[Segment]>
+    let writer: Mutex<WriterState>
+    let segmentList: Mutex<[Segment]>
     /// Every byte below is part of a complete record or blank (readable).
-    private let published = Atomic<Int64>(0)
+    let published = Atomic<Int64>(0)
     /// Next segment made ready (created + prefaulted) ahead of the writer by `prepareNextSegment()`.
-    private let prepared = Mutex<Segment?>(nil)
+    let prepared = Mutex<Segment?>(nil)
     /// The active segment is prefaulted up to here (see `prefaultAhead`).
     private let prefaultedUpTo = Mutex<Int64>(0)
     /// The active segment's pages below this offset have been unmapped (see `releaseActiveTail`).
@@ -104,7 +121,7 @@ final class CommitLog: Sendable {
         }
     }
 
-    private func createSegment(base: Int64) throws -> Segment {
+    func createSegment(base: Int64) throws -> Segment {
         let path = directory + "/" + Segment.fileName(base: base)
         let file = try MappedFile.open(path: path, size: segmentSize, create: true)
         try FileSystem.syncDirectory(directory)
@@ -154,20 +171,28 @@ final class CommitLog: Sendable {
     /// After recovery: the valid end, the per-queue next offsets and the last store time.
     func resetWriter(position: Int64, nextQueueOffsets: [QueueKey: Int64], lastStoreTimestamp: Int64) throws {
         try writer.withLock { w in
-            var table: [QueueSlotKey: Int64] = [:]
-            for (q, next) in nextQueueOffsets { table[QueueSlotKey(topic: Array(q.topic.utf8), queueId: q.queueId)] = next }
-            w.nextQueueOffset = table
-            w.lastStoreTimestamp = lastStoreTimestamp
-            w.position = position
-            w.current = segment(containing: position)
-            if w.current == nil {
-                let base = position - position % Int64(segmentSize)
-                let seg = try createSegment(base: base)
-                segmentList.withLock { $0.append(seg) }
-                w.current = seg
-            }
-            published.store(position, ordering: .releasing)
+            try seed(&w, position: position, nextQueueOffsets: nextQueueOffsets, lastStoreTimestamp: lastStoreTimestamp)
         }
+    }
+
+    /// Sets the writer state (the caller holds the writer) and publishes `position`.
+    func seed(_ w: inout WriterState, position: Int64, nextQueueOffsets: [QueueKey: Int64],
+              lastStoreTimestamp: Int64) throws {
+        var table: [QueueSlotKey: Int64] = [:]
+        for (q, next) in nextQueueOffsets { table[QueueSlotKey(topic: Array(q.topic.utf8), queueId: q.queueId)] = next }
+        w.nextQueueOffset = table
+        w.lastStoreTimestamp = lastStoreTimestamp
+        w.position = position
+        w.received = position
+        w.current = segment(containing: position)
+        if w.current == nil {
+            let base = position - position % Int64(segmentSize)
+            let seg = try createSegment(base: base)
+            segmentList.withLock { $0.append(seg) }
+            w.current = seg
+        }
+        w.requestedPrepare = w.current.map { position - $0.base > Int64(segmentSize / 2) } ?? false
+        published.store(position, ordering: .releasing)
     }
 
     /// Appends records in order under one lock hold (a batch gets consecutive queue offsets).
@@ -191,6 +216,7 @@ final class CommitLog: Sendable {
     }
 
     private func place(_ d: MessageDraft, now: Int64, _ w: inout WriterState) throws -> AppendResult {
+        guard w.role == .leader else { throw StoreError.notLeader }
         let size = d.encodedSize
         precondition(size <= maxRecordSize, "record larger than maxRecordSize reached the log")
         let seg = try roomFor(size, &w)

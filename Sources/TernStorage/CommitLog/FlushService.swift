@@ -32,6 +32,11 @@ final class FlushService: Sendable {
     }
 
     var flushed: Int64 { flushedOffset.load(ordering: .acquiring) }
+
+    /// After the log was truncated to `offset`: records appended there later are not flushed yet.
+    func rewind(to offset: Int64) {
+        if flushed > offset { flushedOffset.store(offset, ordering: .releasing) }
+    }
     var failed: String? { failure.withLock { $0 } }
 
     func start() {

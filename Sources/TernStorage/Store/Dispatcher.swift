@@ -81,6 +81,13 @@ final class Dispatcher: Sendable {
     /// Wakes the thread (cheap when it is busy).
     func wake() { worker.wake() }
 
+    /// Moves progress back after the log was truncated to `checkpoint.offset`. The caller held the writer
+    /// while the thread caught up with the old end, so no batch of erased records is in flight.
+    func rewind(to checkpoint: DispatchCheckpoint) {
+        progress.withLock { $0 = checkpoint }
+        dispatchedOffset.store(checkpoint.offset, ordering: .releasing)
+    }
+
     func stop() {
         worker.stop()
     }

@@ -24,7 +24,7 @@ public final class MessageStore: Sendable {
     /// Damaged records that reads met and logged (bounded: see `intactRecord`).
     let damagedReads = Mutex<Set<Int64>>([])
     private let housekeeping = BackgroundThread(name: "tern-housekeeping")
-    private let isClosed = Atomic<Bool>(false)
+    let isClosed = Atomic<Bool>(false)
     /// What recovery found and did at open.
     public let recovery: RecoveryReport
 
@@ -39,6 +39,7 @@ public final class MessageStore: Sendable {
             let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
                                     maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments)
             let (index, report, checkpoint) = try openIndex(config, log: log, logger: logger)
+            log.setRole(config.role)
             return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
         } catch {
             lock.release()
@@ -128,7 +129,7 @@ public final class MessageStore: Sendable {
 
     /// Wakes the dispatcher. Never waits: writers that must respect `maxDispatchLagBytes` check
     /// `isDispatchLagging` and pause themselves (network senders stop being read; see the broker's backpressure).
-    private func afterAppend() throws(StoreError) {
+    func afterAppend() throws(StoreError) {
         dispatcher.wake()
         // Between housekeeping passes a fast writer reads the disk itself every `step` bytes (one statvfs, a few
         // µs): the refusal starts while at least half a segment is preallocated ahead, so the writer never meets

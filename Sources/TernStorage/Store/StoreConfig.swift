@@ -30,6 +30,8 @@ public struct StoreConfig: Sendable {
     /// Largest body accepted (`maxMessageSize`, 4 MiB).
     public var maxMessageSize: Int = 4 << 20
     public var flushMode: FlushMode = .defaultAsync
+    /// A follower takes only its leader's replicated bytes until promoted (`MessageStore.promote`).
+    public var role: StoreRole = .leader
     public var indexBackend: IndexBackend = .lmdb
     /// Records per index transaction at most (the dispatcher's group commit).
     public var dispatchBatchLimit: Int = 8_192

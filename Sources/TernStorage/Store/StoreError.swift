@@ -26,6 +26,16 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case diskFull(String)
     /// Underlying I/O or index failure.
     case io(String)
+    /// A leader append on a follower store (a slave takes records only from its leader's stream).
+    case notLeader
+    /// Replicated bytes offered to a leader store.
+    case notFollower
+    /// Replicated bytes that do not start at the follower's end (`expected`, partial record included).
+    case replicationOffsetMismatch(expected: Int64, received: Int64)
+    /// A replicated record failed validation at `offset`; nothing from it on was published.
+    case replicatedRecordInvalid(offset: Int64, reason: String)
+    /// A truncation target that is not a record boundary inside the log.
+    case truncationInvalid(offset: Int64, reason: String)
 
     public var description: String {
         switch self {
@@ -41,6 +51,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .writeFailed(why): "store write path stopped after a failed flush (\(why)); restart the broker to recover"
         case let .diskFull(why): why
         case let .io(what): "I/O error: \(what)"
+        case .notLeader: "store is a follower: it appends only records replicated from its leader"
+        case .notFollower: "store is a leader: it does not take replicated records"
+        case let .replicationOffsetMismatch(expected, received):
+            "replicated bytes start at \(received) but the follower's log ends at \(expected)"
+        case let .replicatedRecordInvalid(offset, reason): "replicated record at \(offset) is invalid: \(reason)"
+        case let .truncationInvalid(offset, reason): "cannot truncate the log to \(offset): \(reason)"
         }
     }
 
