@@ -22,10 +22,13 @@ public enum SystemFaults {
         armed.store(true, ordering: .releasing)
     }
 
-    /// Removes every armed fault.
-    public static func reset() {
-        faults.withLock { $0 = [] }
-        armed.store(false, ordering: .releasing)
+    /// Removes every armed fault, or only those armed with this `pathContains` (so a test scoped to its own
+    /// directory leaves other tests' faults alone).
+    public static func reset(pathContains: String? = nil) {
+        faults.withLock { list in
+            if let pathContains { list.removeAll { $0.pathContains == pathContains } } else { list = [] }
+            if list.isEmpty { armed.store(false, ordering: .releasing) }
+        }
     }
 
     /// The errno to fail this call with, if a fault is armed for it (consumes one use).

@@ -23,7 +23,8 @@ struct FlushFailureTests {
             Issue.record("a flush-failed store accepted an append")
         } catch let e as StoreError {
             guard case let .writeFailed(why) = e else { Issue.record("expected writeFailed, got \(e)"); return }
-            #expect(why.contains("msync") && why.contains("errno \(EIO)"))
+            #expect(why.systemError?.operation == "msync" && why.systemError?.errno == EIO)
+            #expect(why.systemError?.path?.hasPrefix(dir.path + "/commitlog/") == true)
         }
         #expect(throws: StoreError.self) { _ = try store.append(draft(body: "y")) }
         // Reads keep working.

@@ -16,7 +16,7 @@ final class Dispatcher: Sendable {
     /// Next record offset to dispatch and the start of the last record dispatched.
     private let progress: Mutex<DispatchCheckpoint>
     private let dispatchedOffset = Atomic<Int64>(0)
-    private let failure = Mutex<String?>(nil)
+    private let failure = Mutex<StoreError?>(nil)
     /// Subscribers told after each applied batch (long polling, internal consumers). Class references in one
     /// array: a bare closure kept in the generic `Mutex` went through reabstraction thunks on each load, and in
     /// release builds the thunks nested deeper on every dispatch batch (seen in perf as a chain of thunks eating
@@ -49,7 +49,7 @@ final class Dispatcher: Sendable {
     }
 
     var dispatched: Int64 { dispatchedOffset.load(ordering: .acquiring) }
-    var failed: String? { failure.withLock { $0 } }
+    var failed: StoreError? { failure.withLock { $0 } }
 
     func start() {
         worker.start { [self] t in
@@ -68,7 +68,7 @@ final class Dispatcher: Sendable {
                         t.sleep(maxMillis: Self.idleSleepMillis) { log.writePosition > dispatched }
                     }
                 } catch {
-                    failure.withLock { $0 = String(describing: error) }
+                    failure.withLock { $0 = StoreError.wrap(error) }
                     t.sleep(maxMillis: 1000)
                 }
             }
@@ -99,7 +99,7 @@ final class Dispatcher: Sendable {
                 return records.count < batchLimit
             }
             if case let .invalid(why) = stop {
-                throw StoreError.io("dispatcher met an invalid record at \(end): \(why)")
+                throw StoreError.corruptRecord(physicalOffset: end, reason: "\(why)")
             }
             cp.offset = end
             try index.apply(DispatchBatch(records: records, checkpoint: cp))

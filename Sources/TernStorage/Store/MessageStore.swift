@@ -32,7 +32,7 @@ public final class MessageStore: Sendable {
         }
         do {
             let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
-                                    maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments)
+                                    maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments, logger: logger)
             let index: any IndexStore = switch config.indexBackend {
             case .lmdb: try LMDBIndexStore(path: config.indexPath, mapSize: config.lmdbMapSize)
             case .inMemory: InMemoryIndexStore()
@@ -118,7 +118,7 @@ public final class MessageStore: Sendable {
     /// `isDispatchLagging` and pause themselves (network senders stop being read; see the broker's backpressure).
     private func afterAppend() throws(StoreError) {
         dispatcher.wake()
-        if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
+        if let why = dispatcher.failed { throw .indexingStopped(why) }
     }
 
     /// Appends records in order with consecutive queue offsets (a batch send).
