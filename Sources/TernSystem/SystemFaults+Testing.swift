@@ -22,11 +22,11 @@ public enum SystemFaults {
         armed.store(true, ordering: .releasing)
     }
 
-    /// Removes every armed fault, or only those armed with this `pathContains` (so a test scoped to its own
-    /// directory leaves other tests' faults alone).
-    public static func reset(pathContains: String? = nil) {
+    /// Removes every armed fault, or with `scope` only those whose `pathContains` begins with it, so a test that
+    /// arms faults under its own directory and resets that directory leaves concurrent tests' faults alone.
+    public static func reset(scope: String? = nil) {
         faults.withLock { list in
-            if let pathContains { list.removeAll { $0.pathContains == pathContains } } else { list = [] }
+            if let scope { list.removeAll { $0.pathContains?.hasPrefix(scope) ?? false } } else { list = [] }
             if list.isEmpty { armed.store(false, ordering: .releasing) }
         }
     }

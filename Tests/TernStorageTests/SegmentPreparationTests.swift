@@ -28,7 +28,7 @@ struct SegmentPreparationTests {
     func failedPreparationLeavesNoFileAndFailsTheAppendUntilTheFaultClears(_ scenario: Int) throws {
         let dir = TempDir(); defer { dir.cleanup() }
         let logDir = dir.path + "/commitlog"
-        defer { SystemFaults.reset(pathContains: logDir) }
+        defer { SystemFaults.reset(scope: logDir) }
         var store = try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize))
         let (armed, expected) = Self.faults[scenario]
         // Once each: the writer or the housekeeping thread consumes them; the failure is then remembered.
