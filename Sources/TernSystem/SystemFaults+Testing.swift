@@ -31,6 +31,13 @@ public enum SystemFaults {
         }
     }
 
+    /// True while a fault for `operation` armed under `scope` (a `pathContains` beginning with it) is unused.
+    public static func isArmed(_ operation: String, scope: String) -> Bool {
+        faults.withLock { list in
+            list.contains { $0.operation == operation && ($0.pathContains?.hasPrefix(scope) ?? false) }
+        }
+    }
+
     /// The errno to fail this call with, if a fault is armed for it (consumes one use).
     @inline(__always)
     static func take(_ operation: String, _ path: String?) -> Int32? {
