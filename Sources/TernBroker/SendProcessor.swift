@@ -154,12 +154,7 @@ final class SendProcessor: BrokerProcessor {
         do {
             results = drafts.count == 1 ? [try context.store.append(drafts[0])] : try context.store.append(batch: drafts)
         } catch {
-            let code = switch error {
-            case .messageTooLarge, .messageIllegal: ResponseCode.messageIllegal
-            case .closed, .writeFailed, .diskFull: ResponseCode.serviceNotAvailable
-            default: ResponseCode.systemError
-            }
-            responder.respond(code: code, remark: error.description, extFields: [:])
+            responder.respond(code: error.responseCode, remark: error.description, extFields: [:])
             return nil
         }
         context.flow.stats.put(topic: header.topic, count: results.count)

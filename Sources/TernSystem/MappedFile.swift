@@ -35,36 +35,41 @@ public final class MappedFile: @unchecked Sendable {
     /// file so blocks are reserved; an existing file of another size is an error), and maps it
     /// PROT_READ|PROT_WRITE, MAP_SHARED.
     ///
-    /// With `create`, an existing empty file counts as new (a crash between creat and posix_fallocate leaves one).
-    /// A size mismatch throws `SystemError(operation: "open", errno: EINVAL)`. When a file this call created
-    /// cannot be allocated (ENOSPC…), it is unlinked before the error is thrown.
+    /// A new file is built under `<path>.tmp` and renamed into place only once its blocks are reserved, so a
+    /// failure (ENOSPC from posix_fallocate, an mmap error) or a crash at any step never leaves a short file
+    /// under `path`; on failure the temporary is unlinked before the error is thrown. A stale `<path>.tmp` is
+    /// replaced. Callers that may race on one path serialise themselves (the commit log does).
+    /// With `create`, an existing empty file counts as new (a crash of an older version between creat and
+    /// posix_fallocate left one). A size mismatch throws `SystemError(operation: "open", errno: EINVAL)`.
     public static func open(path: String, size: Int, create: Bool) throws -> MappedFile {
         precondition(size > 0, "MappedFile size must be positive")
-        var created = false
-        let fd: Int32
-        if create {
-            do {
-                fd = try Sys.open(path, O_RDWR | O_CREAT | O_EXCL)
-                created = true
-            } catch let error as SystemError where error.errno == EEXIST {
-                fd = try Sys.open(path, O_RDWR)
-            }
-        } else {
-            fd = try Sys.open(path, O_RDWR)
+        if create, (try? Sys.status(path))?.st_size ?? 0 == 0 {
+            return try createNew(path: path, size: size)
         }
+        let fd = try Sys.open(path, O_RDWR)
         // The mapping outlives the descriptor: close it whatever happens.
         defer { Sys.close(fd, path) }
+        let existing = Int(try Sys.fstat(fd, path).st_size)
+        guard existing == size else {
+            throw Sys.error("open", path, EINVAL, "file is \(existing) bytes, expected \(size)")
+        }
+        let base = try Sys.mmap(size, PROT_READ | PROT_WRITE, fd, path)
+        return MappedFile(path: path, size: size, base: base, writable: true)
+    }
+
+    /// open(tmp) → allocate → mmap → rename(tmp, path): `path` appears only complete.
+    private static func createNew(path: String, size: Int) throws -> MappedFile {
+        let temporary = path + ".tmp"
+        let fd = try Sys.open(temporary, O_RDWR | O_CREAT | O_TRUNC)
+        defer { Sys.close(fd, temporary) }
         do {
-            let existing = Int(try Sys.fstat(fd, path).st_size)
-            if existing == 0 && create {
-                try allocate(fd, size, path)
-            } else if existing != size {
-                throw Sys.error("open", path, EINVAL, "file is \(existing) bytes, expected \(size)")
-            }
+            try allocate(fd, size, temporary)
             let base = try Sys.mmap(size, PROT_READ | PROT_WRITE, fd, path)
-            return MappedFile(path: path, size: size, base: base, writable: true)
+            let file = MappedFile(path: path, size: size, base: base, writable: true)
+            try Sys.rename(temporary, path)
+            return file
         } catch {
-            if created { try? Sys.unlink(path) }
+            try? Sys.unlink(temporary)
             throw error
         }
     }
@@ -76,6 +81,17 @@ public final class MappedFile: @unchecked Sendable {
         } catch let error as SystemError where error.errno == EOPNOTSUPP {
             try Sys.ftruncate(fd, size, path)
         }
+    }
+
+    /// Grows an existing, unmapped file to `size` bytes (the new range reads as zeros; blocks reserved with
+    /// posix_fallocate where the file system can). Used to give a short trailing segment its full size.
+    public static func extend(path: String, to size: Int) throws {
+        let fd = try Sys.open(path, O_RDWR)
+        defer { Sys.close(fd, path) }
+        let existing = Int(try Sys.fstat(fd, path).st_size)
+        precondition(existing <= size, "extend would shrink \(path)")
+        try allocate(fd, size, path)
+        try Sys.fsync(fd, path)
     }
 
     /// Opens an existing file read-only and maps it PROT_READ, MAP_SHARED (tools that must not modify a store).
@@ -122,14 +138,14 @@ public final class MappedFile: @unchecked Sendable {
     public func sync(_ range: Range<Int>) throws {
         guard !range.isEmpty else { return }
         let span = pages(range)
-        try Sys.msync(span.address, span.length, MS_SYNC, path)
+        try Sys.msync(span.address, span.length, MS_SYNC, path, offset: Int64(span.address - base))
     }
 
     /// msync(MS_ASYNC) of the pages covering `range`: schedule write-back, do not wait.
     public func syncAsync(_ range: Range<Int>) throws {
         guard !range.isEmpty else { return }
         let span = pages(range)
-        try Sys.msync(span.address, span.length, MS_ASYNC, path)
+        try Sys.msync(span.address, span.length, MS_ASYNC, path, offset: Int64(span.address - base))
     }
 
     /// MADV_POPULATE_WRITE (Linux 5.14); defined here because older Glibc headers lack it.

@@ -8,10 +8,11 @@ import Glibc
 enum Sys {
     // MARK: - errors
 
-    static func error(_ operation: String, _ path: String?, _ code: Int32, _ detail: String? = nil) -> SystemError {
+    static func error(_ operation: String, _ path: String?, _ code: Int32, _ detail: String? = nil,
+                      offset: Int64? = nil) -> SystemError {
         let text = String(cString: strerror(code))
         return SystemError(operation: operation, path: path, errno: code,
-                           message: detail.map { "\($0): \(text)" } ?? text)
+                           message: detail.map { "\($0): \(text)" } ?? text, offset: offset)
     }
 
     /// Traps on the errno values that can only mean a programmer error inside TernSystem.
@@ -21,19 +22,21 @@ enum Sys {
     }
 
     /// Calls `body` until it does not fail with EINTR; `body` returns -1 and sets errno on failure.
+    /// A failure carries `offset` (where the operation started in the file) when the caller passes one.
     @inline(__always)
-    static func retrying<T: FixedWidthInteger>(_ operation: String, _ path: String?, _ body: () -> T) throws -> T {
+    static func retrying<T: FixedWidthInteger>(_ operation: String, _ path: String?, offset: Int64? = nil,
+                                               _ body: () -> T) throws -> T {
         while true {
             if let injected = SystemFaults.take(operation, path) {
                 if injected == EINTR { continue }
-                throw error(operation, path, injected, "injected")
+                throw error(operation, path, injected, "injected", offset: offset)
             }
             let result = body()
             if result != -1 { return result }
             let code = Glibc.errno
             if code == EINTR { continue }
             trapOnBug(operation, path, code)
-            throw error(operation, path, code)
+            throw error(operation, path, code, offset: offset)
         }
     }
 
@@ -74,17 +77,17 @@ enum Sys {
     }
 
     static func ftruncate(_ fd: Int32, _ length: Int, _ path: String?) throws {
-        _ = try retrying("ftruncate", path) { Glibc.ftruncate(fd, off_t(length)) }
+        _ = try retrying("ftruncate", path, offset: Int64(length)) { Glibc.ftruncate(fd, off_t(length)) }
     }
 
-    /// posix_fallocate returns the error number instead of setting errno.
-    static func posixFallocate(_ fd: Int32, _ length: Int, _ path: String?) throws {
-        while true {
-            let code = Glibc.posix_fallocate(fd, 0, off_t(length))
-            if code == 0 { return }
-            if code == EINTR { continue }
-            trapOnBug("posix_fallocate", path, code)
-            throw error("posix_fallocate", path, code)
+    /// Reserves the blocks of [offset, offset + length). posix_fallocate returns the error number instead of
+    /// setting errno, so the result is mapped to `retrying`'s -1 / errno convention.
+    static func posixFallocate(_ fd: Int32, offset: Int = 0, _ length: Int, _ path: String?) throws {
+        _ = try retrying("posix_fallocate", path, offset: Int64(offset)) { () -> Int32 in
+            let code = Glibc.posix_fallocate(fd, off_t(offset), off_t(length))
+            if code == 0 { return 0 }
+            Glibc.errno = code
+            return -1
         }
     }
 
@@ -159,15 +162,13 @@ enum Sys {
     // MARK: - memory maps
 
     static func mmap(_ length: Int, _ protection: Int32, _ fd: Int32, _ path: String?) throws -> UnsafeMutableRawPointer {
-        // mmap(2) does not fail with EINTR; MAP_FAILED is ((void *) -1), which Swift does not import.
-        guard let base = Glibc.mmap(nil, length, protection, MAP_SHARED, fd, 0),
-              base != UnsafeMutableRawPointer(bitPattern: -1)
-        else {
-            let code = Glibc.errno
-            trapOnBug("mmap", path, code)
-            throw error("mmap", path, code)
+        // mmap(2) does not fail with EINTR, so `retrying` only adds the fault hook; MAP_FAILED is
+        // ((void *) -1), which Swift does not import: the address goes through as a bit pattern.
+        let address = try retrying("mmap", path) { () -> Int in
+            guard let base = Glibc.mmap(nil, length, protection, MAP_SHARED, fd, 0) else { return -1 }
+            return Int(bitPattern: base)
         }
-        return base
+        return UnsafeMutableRawPointer(bitPattern: address)!
     }
 
     static func munmap(_ base: UnsafeMutableRawPointer, _ length: Int, _ path: String?) {
@@ -178,8 +179,10 @@ enum Sys {
         }
     }
 
-    static func msync(_ address: UnsafeMutableRawPointer, _ length: Int, _ flags: Int32, _ path: String?) throws {
-        _ = try retrying("msync", path) { Glibc.msync(address, length, flags) }
+    /// `offset`: where `address` lies in the file, reported with a failure.
+    static func msync(_ address: UnsafeMutableRawPointer, _ length: Int, _ flags: Int32, _ path: String?,
+                      offset: Int64? = nil) throws {
+        _ = try retrying("msync", path, offset: offset) { Glibc.msync(address, length, flags) }
     }
 
     /// madvise(2); returns 0 or the errno (callers decide whether advice failures matter).

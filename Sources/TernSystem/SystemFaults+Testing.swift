@@ -22,10 +22,20 @@ public enum SystemFaults {
         armed.store(true, ordering: .releasing)
     }
 
-    /// Removes every armed fault.
-    public static func reset() {
-        faults.withLock { $0 = [] }
-        armed.store(false, ordering: .releasing)
+    /// Removes every armed fault, or with `scope` only those whose `pathContains` begins with it, so a test that
+    /// arms faults under its own directory and resets that directory leaves concurrent tests' faults alone.
+    public static func reset(scope: String? = nil) {
+        faults.withLock { list in
+            if let scope { list.removeAll { $0.pathContains?.hasPrefix(scope) ?? false } } else { list = [] }
+            if list.isEmpty { armed.store(false, ordering: .releasing) }
+        }
+    }
+
+    /// True while a fault for `operation` armed under `scope` (a `pathContains` beginning with it) is unused.
+    public static func isArmed(_ operation: String, scope: String) -> Bool {
+        faults.withLock { list in
+            list.contains { $0.operation == operation && ($0.pathContains?.hasPrefix(scope) ?? false) }
+        }
     }
 
     /// The errno to fail this call with, if a fault is armed for it (consumes one use).

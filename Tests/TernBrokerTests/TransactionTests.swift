@@ -75,8 +75,10 @@ import Testing
         #expect(real.sysFlag & SysFlag.transactionMask == SysFlag.transactionCommit)
         let record = try #require(f.broker.store.message(at: real.physicalOffset))
         #expect(record.record.preparedTransactionOffset == half)
-        #expect(try Self.state(f, half) == .committed)
+        // The op record is appended after the real message: wait for its dispatch too.
+        #expect(await eventually { (try? Self.state(f, half)) == .committed })
         // The op record (Java's shape: tag d, body = half queue offset).
+        #expect(await eventually { (try? Self.messages(f, TransactionRecords.opTopic).isEmpty) == false })
         let op = try #require(Self.messages(f, TransactionRecords.opTopic).first)
         #expect(op.tags == "d" && String(decoding: op.body, as: UTF8.self) == String(result.sendResult.queueOffset))
         producer.close()
@@ -128,7 +130,7 @@ import Testing
         #expect(check.topic == "TX" && check.queueId == result.sendResult.queueId)
         #expect(check.properties["PGROUP"] == producer.group)
         #expect(check.uniqueKey == result.sendResult.uniqueKey)
-        #expect(try Self.state(f, half) == .committed)
+        #expect(await eventually { (try? Self.state(f, half)) == .committed })
         #expect(try f.broker.store.transactionChecks(half) >= 1)
         // Resolved: the next scan checks nothing.
         let n = checked.withLock { $0.count }

@@ -132,6 +132,6 @@ import TernSystem
         p.arguments = args
         try p.run()
         p.waitUntilExit()
-        if p.terminationStatus != 0 { throw StoreError.io("\(tool) \(args) exited \(p.terminationStatus)") }
+        if p.terminationStatus != 0 { throw StoreError.unexpected("\(tool) \(args) exited \(p.terminationStatus)") }
     }
 }

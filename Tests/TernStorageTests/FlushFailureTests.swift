@@ -11,7 +11,7 @@ import TernSystem
 @Suite("Flush failures fence the write path")
 struct FlushFailureTests {
     @Test func failedMsyncFailsTheWaiterRefusesAppendsAndRecoversOnReopen() async throws {
-        let dir = TempDir(); defer { dir.cleanup(); SystemFaults.reset() }
+        let dir = TempDir(); defer { dir.cleanup(); SystemFaults.reset(scope: dir.path) }
         let config = smallConfig(dir, flush: .sync(timeoutMillis: 5_000))
         var store = try MessageStore.open(config)
         let durable = try await store.appendDurably(draft(body: "before"))
@@ -23,14 +23,15 @@ struct FlushFailureTests {
             Issue.record("a flush-failed store accepted an append")
         } catch let e as StoreError {
             guard case let .writeFailed(why) = e else { Issue.record("expected writeFailed, got \(e)"); return }
-            #expect(why.contains("msync") && why.contains("errno \(EIO)"))
+            #expect(why.systemError?.operation == "msync" && why.systemError?.errno == EIO)
+            #expect(why.systemError?.path?.hasPrefix(dir.path + "/commitlog/") == true)
         }
         #expect(throws: StoreError.self) { _ = try store.append(draft(body: "y")) }
         // Reads keep working.
         #expect(store.message(at: durable.physicalOffset)?.record.body.elementsEqual("before".utf8) == true)
         store.close()
 
-        SystemFaults.reset()
+        SystemFaults.reset(scope: dir.path)
         store = try MessageStore.open(config)
         defer { store.close() }
         #expect(store.message(at: durable.physicalOffset)?.record.body.elementsEqual("before".utf8) == true)
@@ -39,7 +40,7 @@ struct FlushFailureTests {
     }
 
     @Test func injectedEINTRIsRetriedAndOtherErrnosNameTheOperationAndPath() throws {
-        let dir = TempDir(); defer { dir.cleanup(); SystemFaults.reset() }
+        let dir = TempDir(); defer { dir.cleanup(); SystemFaults.reset(scope: dir.path) }
         let file = dir.path + "/state.json"
         SystemFaults.inject("rename", errno: EINTR, times: 3, pathContains: dir.path)
         try FileSystem.writeAtomically(file, Array("{}".utf8))

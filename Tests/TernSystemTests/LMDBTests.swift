@@ -314,8 +314,8 @@ private func pair(_ entry: LMDBCursor.Entry?) -> [String]? {
         }
     }
 
-    @Test func writeMapEnvironment() throws {
-        try withEnvironment(flags: [.writeMap, .noMetaSync, .noReadAhead]) { env, _ throws in
+    @Test func noMetaSyncNoReadAheadEnvironment() throws {
+        try withEnvironment(flags: [.noMetaSync, .noReadAhead]) { env, _ throws in
             let db = try env.openDatabase("w", [.create, .dupSort, .dupFixed])
             try env.write { txn throws in
                 for v: UInt8 in [3, 1, 2] { try txn.put(db, bytes("k"), [v, 0, 0, 0]) }

@@ -188,12 +188,12 @@ extension CommitLog {
 
     // MARK: Segments and erasing
 
-    /// The segment at `base`: the one prepared ahead by housekeeping when it matches, else a new one.
+    /// The segment at `base`: the one prepared ahead by housekeeping when it matches, else a new one (the
+    /// leader's roll, `preparedOrCreate`, one way).
     func takeOrCreateSegment(base: Int64) throws -> Segment {
-        if let ready = prepared.withLock({ p -> Segment? in defer { p = nil }; return p }), ready.base == base {
-            return ready
-        }
-        return try createSegment(base: base)
+        let next = try preparedOrCreate(base: base, prefaultBytes: 0, byWriter: true)
+        preparation.withLock { $0.ready = nil }
+        return next
     }
 
     /// Zeros `range` (within the listed segments) through the mapping. The caller holds the writer and the

@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import TernMessage
 import TernSystem
@@ -63,8 +64,14 @@ final class CommitLog: Sendable {
     let segmentList: Mutex<[Segment]>
     /// Every byte below is part of a complete record or blank (readable).
     let published = Atomic<Int64>(0)
-    /// Next segment made ready (created + prefaulted) ahead of the writer by `prepareNextSegment()`.
-    let prepared = Mutex<Segment?>(nil)
+    struct Preparation {
+        /// Next segment made ready (created + prefaulted) ahead of the writer.
+        var ready: Segment?
+        /// The last preparation failure and when it happened (monotonic), cleared by a success.
+        var failure: (error: StoreError, atNanos: UInt64)?
+    }
+    /// The next segment, built by `prepareNextSegment()` or by the writer (`preparedOrCreate`).
+    let preparation = Mutex(Preparation())
     /// The active segment is prefaulted up to here (see `prefaultAhead`).
     private let prefaultedUpTo = Mutex<Int64>(0)
     /// The active segment's pages below this offset have been unmapped (see `releaseActiveTail`).
@@ -73,8 +80,10 @@ final class CommitLog: Sendable {
     private let releasedBelow = Mutex<Int64>(0)
 
     /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
-    /// not scan records (recovery does, then calls `resetWriter`).
-    init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, readOnly: Bool = false) throws {
+    /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
+    /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
+    init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, readOnly: Bool = false,
+         logger: Logger = Logger(label: "tern.commitlog")) throws {
         guard segmentSize >= 4096, maxRecordSize + 8 <= segmentSize else {
             throw StoreError.invalidConfig("segment size \(segmentSize) cannot hold a record of \(maxRecordSize) bytes "
                 + "(maxMessageSize + 64 KiB) plus an 8-byte end-of-segment marker")
@@ -85,14 +94,28 @@ final class CommitLog: Sendable {
         self.prefault = prefault
         if !readOnly { try FileSystem.createDirectory(directory) }
         var segs: [Segment] = []
-        for name in try FileSystem.listDirectory(directory) {
+        let names = try FileSystem.listDirectory(directory)
+        let lastSegmentName = names.last { Segment.base(fromFileName: $0) != nil }
+        for name in names {
             let path = directory + "/" + name
             guard let base = Segment.base(fromFileName: name) else {
-                if name.hasSuffix(".tmp") { continue }
+                if name.hasSuffix(".tmp") {
+                    if !readOnly { try FileSystem.remove(path) }
+                    continue
+                }
                 throw StoreError.badSegment(path: path, reason: "name is not a 20-digit offset")
             }
-            let size = try FileSystem.fileSize(path)
-            guard size == segmentSize else {
+            var size = try FileSystem.fileSize(path)
+            if size < segmentSize && name == lastSegmentName {
+                switch try SegmentRepair.repairTrailing(path: path, size: size, segmentSize: segmentSize,
+                                                        maxRecordSize: maxRecordSize, followsFullSegment: !segs.isEmpty,
+                                                        readOnly: readOnly, logger: logger) {
+                case .removed: continue
+                case .extended: size = segmentSize
+                case .keptShort: break
+                }
+            }
+            guard size == segmentSize || readOnly && name == lastSegmentName && size < segmentSize else {
                 throw StoreError.badSegment(path: path, reason: "size \(size) != configured segment size \(segmentSize)")
             }
             guard base % Int64(segmentSize) == 0 else {
@@ -117,7 +140,8 @@ final class CommitLog: Sendable {
         segmentList.withLock { segs in
             guard let first = segs.first, offset >= first.base else { return nil }
             let i = Int((offset - first.base) / Int64(segmentSize))
-            return i < segs.count ? segs[i] : nil
+            // A read-only tool may map a short last segment: an offset past its end is in no segment.
+            return i < segs.count && offset < segs[i].end ? segs[i] : nil
         }
     }
 
@@ -128,18 +152,51 @@ final class CommitLog: Sendable {
         return Segment(base: base, file: file)
     }
 
+    /// The segment starting at `base`: the prepared one, else created now. Serialised by `preparation`'s lock,
+    /// so the writer and the housekeeping thread never build the same file twice. A failure is remembered: until
+    /// a preparation succeeds, the writer fails at once with it instead of retrying the allocation itself.
+    func preparedOrCreate(base: Int64, prefaultBytes: Int, byWriter: Bool) throws -> Segment {
+        try preparation.withLock { p in
+            if let ready = p.ready, ready.base == base { return ready }
+            if byWriter, let failure = p.failure { throw failure.error }
+            let segment: Segment
+            do {
+                segment = try createSegment(base: base)
+            } catch {
+                p.failure = (StoreError.wrap(error), Clock.monotonicNanos())
+                throw p.failure!.error
+            }
+            // Nobody maps it for writing until it is published here: touching pages is safe.
+            if prefault && prefaultBytes > 0 { segment.file.prefault(0..<min(segment.size, prefaultBytes)) }
+            p.ready = segment
+            p.failure = nil
+            return segment
+        }
+    }
+
     /// Creates and prefaults the segment after the current one so the writer never waits for it. Called by
-    /// the background service when the writer passes half of its segment.
+    /// the background service when the writer passes half of its segment. After a failure (ENOSPC…) it retries
+    /// at most once per `preparationRetryNanos` (returning quietly in between, so the caller logs once per
+    /// attempt); the writer fails its appends with the remembered error until a retry succeeds.
     func prepareNextSegment(prefaultBytes: Int = .max) throws {
         let base: Int64? = writer.withLock { w in
             guard w.requestedPrepare, let cur = w.current else { return nil }
             return cur.end
         }
-        guard let base, prepared.withLock({ $0?.base != base }) else { return }
-        let seg = try createSegment(base: base)
-        if prefault { seg.file.prefault(0..<min(seg.size, prefaultBytes)) }  // nobody uses it yet: safe
-        prepared.withLock { $0 = seg }
+        guard let base else { return }
+        let backingOff = preparation.withLock { p in
+            guard let failure = p.failure else { return false }
+            return Clock.monotonicNanos() - failure.atNanos < Self.preparationRetryNanos
+        }
+        if backingOff { return }
+        _ = try preparedOrCreate(base: base, prefaultBytes: prefaultBytes, byWriter: false)
     }
+
+    /// How long a failed preparation waits before the next attempt (each attempt may allocate a whole segment).
+    static let preparationRetryNanos: UInt64 = 1_000_000_000
+
+    /// The error of the last failed segment preparation, while no later one succeeded.
+    var preparationFailure: StoreError? { preparation.withLock { $0.failure?.error } }
 
     /// Faults in up to `window` bytes of the active segment ahead of the writer (MADV_POPULATE_WRITE, which
     /// never changes contents, so racing the writer is harmless). Covers the segment a brand-new store
@@ -160,7 +217,7 @@ final class CommitLog: Sendable {
     }
 
     var wantsNextSegment: Bool {
-        writer.withLock { w in w.requestedPrepare && prepared.withLock { $0?.base != w.current?.end } }
+        writer.withLock { w in w.requestedPrepare && preparation.withLock { $0.ready?.base != w.current?.end } }
     }
 
     // MARK: Writer
@@ -239,20 +296,18 @@ final class CommitLog: Sendable {
     /// The segment where `size` bytes go at `w.position`, rolling to a new segment (after writing the blank
     /// filler) when the record plus an 8-byte blank header would not fit.
     /// Invariant kept: after every record at least 8 bytes remain in its segment, room for a blank.
+    /// Throws (with nothing written) when the next segment cannot be had: the append fails, the log is unchanged.
     private func roomFor(_ size: Int, _ w: inout WriterState) throws -> Segment {
         guard let cur = w.current else { preconditionFailure("writer used before resetWriter") }
         if w.position + Int64(size) + 8 <= cur.end { return cur }
         let remaining = Int(cur.end - w.position)
         precondition(remaining >= 8, "blank invariant broken")
+        w.requestedPrepare = true  // a failure below leaves the preparation to the housekeeping thread's retries
+        let next = try preparedOrCreate(base: cur.end, prefaultBytes: 0, byWriter: true)
+        preparation.withLock { $0.ready = nil }
         let blank = cur.mutableBytes(w.position..<cur.end)
         blank.storeBigEndian(UInt32(remaining), at: 0)
         blank.storeBigEndian(RecordLayout.blankMagic, at: 4)
-        let next: Segment
-        if let ready = prepared.withLock({ p -> Segment? in defer { p = nil }; return p }), ready.base == cur.end {
-            next = ready
-        } else {
-            next = try createSegment(base: cur.end)
-        }
         segmentList.withLock { $0.append(next) }
         w.current = next
         w.position = next.base
@@ -339,7 +394,7 @@ final class CommitLog: Sendable {
         }
         for s in doomed { try FileSystem.remove(s.file.path) }
         if !doomed.isEmpty { try FileSystem.syncDirectory(directory) }
-        prepared.withLock { $0 = nil }
+        preparation.withLock { $0.ready = nil }
     }
 
     /// Deletes the oldest segment (never the active one). Returns the new minimum offset, or nil.

@@ -22,7 +22,7 @@ final class FlushService: Sendable {
     private let flushedOffset = Atomic<Int64>(0)
     private let waiters = Mutex<[Waiter]>([])
     private let worker = BackgroundThread(name: "tern-flush")
-    private let failure = Mutex<String?>(nil)
+    private let failure = Mutex<StoreError?>(nil)
 
     init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64) {
         self.log = log
@@ -37,7 +37,7 @@ final class FlushService: Sendable {
     func rewind(to offset: Int64) {
         if flushed > offset { flushedOffset.store(offset, ordering: .releasing) }
     }
-    var failed: String? { failure.withLock { $0 } }
+    var failed: StoreError? { failure.withLock { $0 } }
 
     func start() {
         switch mode {
@@ -91,12 +91,12 @@ final class FlushService: Sendable {
             // After a failed msync the page cache cannot be trusted ("fsyncgate"): nothing past `from` is
             // durable and never will be from this process. Every waiter hears the failure now, later waiters
             // at once, and the store refuses appends until a restart re-validates the log.
-            fail("\(error)")
+            fail(StoreError.wrap(error))
         }
     }
 
     /// Marks the write path failed and fails every waiter.
-    private func fail(_ why: String) {
+    private func fail(_ why: StoreError) {
         failure.withLock { $0 = $0 ?? why }
         let all = waiters.withLock { w in defer { w = [] }; return w }
         for w in all { w.completion(.failed(failed ?? why)) }
@@ -137,7 +137,7 @@ final class FlushService: Sendable {
     /// An index sync failure is a failed fsync too: the derived state could be rebuilt, but consumer offsets
     /// live there, so it fences the write path like a log flush failure.
     private func syncIndex() {
-        do { try index.sync() } catch { fail("index sync failed: \(error)") }
+        do { try index.sync() } catch { fail(StoreError.wrap(error)) }
     }
 
     /// Stops the thread after a final flush; remaining waiters complete.
@@ -156,6 +156,7 @@ public enum Durability: Sendable, Equatable {
     case durable
     /// Not yet durable when the sync-flush timeout passed; the record is stored (FLUSH_DISK_TIMEOUT).
     case timedOut
-    /// The flush failed: the record is NOT known to be stored durably, and the store accepts no more appends.
-    case failed(String)
+    /// The flush failed (the cause: msync / index sync error): the record is NOT known to be stored durably, and
+    /// the store accepts no more appends.
+    case failed(StoreError)
 }

@@ -118,9 +118,12 @@ public final class OfflineStore {
     /// The size of the first segment file, after checking that every segment file has it.
     private static func inferSegmentSize(_ directory: String) throws -> Int? {
         var expected: Int? = nil
-        for name in try FileSystem.listDirectory(directory) where Segment.base(fromFileName: name) != nil {
+        let names = try FileSystem.listDirectory(directory).filter { Segment.base(fromFileName: $0) != nil }
+        for name in names {
             let path = directory + "/" + name
             let size = try FileSystem.fileSize(path)
+            // A short last file is an interrupted preparation: CommitLog ignores or maps it (SegmentRepair).
+            if name == names.last, expected.map({ size < $0 }) ?? (size == 0) { continue }
             guard let want = expected else {
                 guard size >= 4096 else {
                     throw OfflineStoreError.segmentSizeMismatch(path: path, size: size, expected: nil)

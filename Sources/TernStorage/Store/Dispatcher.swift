@@ -16,7 +16,7 @@ final class Dispatcher: Sendable {
     /// Next record offset to dispatch and the start of the last record dispatched.
     private let progress: Mutex<DispatchCheckpoint>
     private let dispatchedOffset = Atomic<Int64>(0)
-    private let failure = Mutex<String?>(nil)
+    private let failure = Mutex<StoreError?>(nil)
     /// Subscribers told after each applied batch (long polling, internal consumers). Class references in one
     /// array: a bare closure kept in the generic `Mutex` went through reabstraction thunks on each load, and in
     /// release builds the thunks nested deeper on every dispatch batch (seen in perf as a chain of thunks eating
@@ -51,7 +51,7 @@ final class Dispatcher: Sendable {
     }
 
     var dispatched: Int64 { dispatchedOffset.load(ordering: .acquiring) }
-    var failed: String? { failure.withLock { $0 } }
+    var failed: StoreError? { failure.withLock { $0 } }
 
     func start() {
         worker.start { [self] t in
@@ -70,7 +70,7 @@ final class Dispatcher: Sendable {
                         t.sleep(maxMillis: Self.idleSleepMillis) { log.writePosition > dispatched }
                     }
                 } catch {
-                    failure.withLock { $0 = String(describing: error) }
+                    failure.withLock { $0 = StoreError.wrap(error) }
                     waiters.releaseAll()
                     t.sleep(maxMillis: 1000)
                 }
@@ -110,7 +110,7 @@ final class Dispatcher: Sendable {
                 publish(records, dispatchedOffset: cp.offset)
             })
             if case let .invalid(why) = out.stop {
-                throw StoreError.io("dispatcher met an invalid record at \(out.checkpoint.offset): \(why)")
+                throw StoreError.corruptRecord(physicalOffset: out.checkpoint.offset, reason: "\(why)")
             }
             total += out.records
         }

@@ -78,8 +78,8 @@ extension MessageStore {
                 // With the writer held nothing is published, so once the dispatcher has indexed the old end it
                 // stays idle and never reads the bytes erased below.
                 guard waitUntilDispatched(w.position) else {
-                    let why = dispatcher.failed ?? "timeout"
-                    throw StoreError.io("indexing did not reach \(w.position) before truncation: \(why)")
+                    let why = dispatcher.failed.map { "\($0)" } ?? "timeout"
+                    throw StoreError.unexpected("indexing did not reach \(w.position) before truncation: \(why)")
                 }
                 try log.eraseDurably(from: offset, &w)
                 try index.truncate(from: offset, lastRecord: lastRecord)

@@ -37,7 +37,7 @@ public final class MessageStore: Sendable {
         }
         do {
             let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
-                                    maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments)
+                                    maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments, logger: logger)
             let (index, report, checkpoint) = try openIndex(config, log: log, logger: logger)
             log.setRole(config.role)
             return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
@@ -139,7 +139,7 @@ public final class MessageStore: Sendable {
         if pos - last >= step, diskCheckedAt.compareExchange(expected: last, desired: pos, ordering: .relaxed).exchanged {
             checkDiskSpace()
         }
-        if let why = dispatcher.failed { throw .io("indexing stopped: \(why)") }
+        if let why = dispatcher.failed { throw .indexingStopped(why) }
     }
 
     /// Appends records in order with consecutive queue offsets (a batch send).

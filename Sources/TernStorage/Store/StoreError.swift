@@ -1,7 +1,11 @@
 import TernSystem
 
 /// Everything the store reports to callers. Operating errors only: programmer errors trap.
-public enum StoreError: Error, Equatable, CustomStringConvertible {
+///
+/// A failure underneath keeps its own typed error (`SystemError`: operation, path, errno, offset;
+/// `LMDBError`: function, code) all the way up, so the broker's response remark names the C function, the file
+/// and the errno (swift-nio's `FileSystemError` idea: one rich error per layer, the cause kept).
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Body larger than `maxMessageSize` (RocketMQ answers MESSAGE_ILLEGAL).
     case messageTooLarge(size: Int, limit: Int)
     /// Topic empty or longer than 127 bytes, or properties longer than 32767 bytes.
@@ -18,14 +22,23 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case queueGap(queue: QueueKey, found: Int64, expected: Int64, physicalOffset: Int64)
     /// A configuration that cannot work (e.g. segments smaller than the largest record).
     case invalidConfig(String)
+    /// A record the log holds below its valid end does not validate (found by the dispatcher).
+    case corruptRecord(physicalOffset: Int64, reason: String)
     /// A flush (msync / index fsync) failed: records after the last durable offset are not known to be stored,
     /// and the store refuses appends until a restart recovers the log (RocketMQ: SERVICE_NOT_AVAILABLE).
-    case writeFailed(String)
+    /// The payload is the failure that fenced the write path.
+    indirect case writeFailed(StoreError)
+    /// The dispatcher stopped on `cause`: the indexes no longer follow the log, so appends are refused.
+    indirect case indexingStopped(StoreError)
+    /// A system call failed (file, map, directory): the operation, path, errno and offset.
+    case io(SystemError)
+    /// An LMDB call on the index failed (MDB_MAP_FULL, ENOSPC from a commit…).
+    case index(LMDBError)
+    /// An error of no known type (kept as text; no store path produces one today).
+    case unexpected(String)
     /// The disk is above `diskSpaceWarningLevelRatio` (or too full for the next segment): appends are refused
     /// until space comes back, with no restart (RocketMQ: SERVICE_NOT_AVAILABLE, "disk full").
     case diskFull(String)
-    /// Underlying I/O or index failure.
-    case io(String)
     /// A leader append on a follower store (a slave takes records only from its leader's stream).
     case notLeader
     /// Replicated bytes offered to a leader store.
@@ -48,9 +61,14 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .queueGap(q, found, expected, phys):
             "record at \(phys) has queue offset \(found) in \(q), expected \(expected)"
         case let .invalidConfig(why): "invalid store configuration: \(why)"
-        case let .writeFailed(why): "store write path stopped after a failed flush (\(why)); restart the broker to recover"
+        case let .corruptRecord(offset, reason): "invalid record at log offset \(offset): \(reason)"
+        case let .writeFailed(cause):
+            "store write path stopped after a failed flush (\(cause)); restart the broker to recover"
+        case let .indexingStopped(cause): "indexing stopped: \(cause)"
+        case let .io(error): "I/O error: \(error)"
+        case let .index(error): "index error: \(error)"
+        case let .unexpected(what): "unexpected error: \(what)"
         case let .diskFull(why): why
-        case let .io(what): "I/O error: \(what)"
         case .notLeader: "store is a follower: it appends only records replicated from its leader"
         case .notFollower: "store is a leader: it does not take replicated records"
         case let .replicationOffsetMismatch(expected, received):
@@ -60,8 +78,22 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The system call failure at the root of this error, if there is one.
+    public var systemError: SystemError? {
+        switch self {
+        case let .io(error): error
+        case let .writeFailed(cause), let .indexingStopped(cause): cause.systemError
+        default: nil
+        }
+    }
+
     static func wrap(_ error: any Error) -> StoreError {
-        if let e = error as? StoreError { return e }
-        return .io(String(describing: error))
+        switch error {
+        case let e as StoreError: e
+        case let e as SystemError: .io(e)
+        case let e as LMDBError: .index(e)
+        case let e as ReplayBatchError: wrap(e.underlying)  // keeps the cause typed (ENOSPC from a commit…)
+        default: .unexpected(String(describing: error))
+        }
     }
 }

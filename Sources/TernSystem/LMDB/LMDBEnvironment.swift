@@ -19,8 +19,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
         public static let noSync = Flags(rawValue: 1 << 0)
         /// MDB_NOMETASYNC: fsync data but not the meta page on commit.
         public static let noMetaSync = Flags(rawValue: 1 << 1)
-        /// MDB_WRITEMAP: write through a writable map (faster puts; stray writes can corrupt the DB).
-        public static let writeMap = Flags(rawValue: 1 << 2)
+        // MDB_WRITEMAP is deliberately not offered: LMDB then ftruncates data.mdb to the map size and writes
+        // pages through the map, so a full file system turns a put into SIGBUS instead of an error code.
         /// MDB_NORDAHEAD
         public static let noReadAhead = Flags(rawValue: 1 << 3)
         /// MDB_RDONLY: open read-only (tools).
@@ -174,7 +174,6 @@ enum LMDB {
         var raw = UInt32(MDB_NOTLS)
         if flags.contains(.noSync) { raw |= UInt32(MDB_NOSYNC) }
         if flags.contains(.noMetaSync) { raw |= UInt32(MDB_NOMETASYNC) }
-        if flags.contains(.writeMap) { raw |= UInt32(MDB_WRITEMAP) }
         if flags.contains(.noReadAhead) { raw |= UInt32(MDB_NORDAHEAD) }
         if flags.contains(.readOnly) { raw |= UInt32(MDB_RDONLY) }
         return raw
