@@ -10,7 +10,8 @@ import TernSystem
 ///
 /// A change is O(1) on the caller's thread (an event loop): the table is updated in memory at once and the
 /// file is rewritten by the `persistService` task, off the loops, once per burst of changes (changes made while
-/// it writes go into the next write), and a last time when the service stops (graceful shutdown). A crash can
+/// it writes, or in the pause a `WorkPacer` keeps after a long write, go into the next write), and a last time
+/// when the service stops (graceful shutdown). A crash can
 /// lose the creations since the last write; auto-created topics are created again on their next use.
 ///
 /// Every creation path refuses a name `invalidTopicReason` rejects (an auto-created `%RETRY%<group>` too), so no
@@ -42,6 +43,8 @@ public final class TopicConfigManager: Sendable {
     private let onChange = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
     /// Wakes the persistence service after a change.
     private let persister = NIOLockedValueBox<TimerService?>(nil)
+    /// Spaces the writes of a growing table under a stream of changes.
+    private let pacer = WorkPacer()
     /// Held while a snapshot is encoded and written: one writer at a time, so an older snapshot never
     /// overwrites a newer one.
     private let writing = NIOLock()
@@ -84,8 +87,10 @@ public final class TopicConfigManager: Sendable {
     /// The service that writes the table after changes and once more when it stops.
     func persistService(events: LifecycleEvents?) -> TimerService {
         let service = TimerService(name: "topics", clock: clock, events: events, step: { [self] now in
+            let delay = pacer.delayMillis
+            if delay > 0 { return now + delay }
             do {
-                try persistIfChanged()
+                try await pacer.run { try persistIfChanged() }
                 return nil
             } catch {
                 logger.warning("cannot persist the topic table", metadata: ["error": "\(error)"])
