@@ -48,6 +48,22 @@ import Testing
         await f.stop()
     }
 
+    @Test func everyCreationPathRefusesAnInvalidName() async throws {
+        let f = try await BrokerFixture.start()
+        let topics = f.broker.context.topics
+        for name in ["a/b", "../x", "a\0b", "a\nb", "", String(repeating: "t", count: 128)] {
+            #expect(throws: TopicConfigManager.InvalidTopicName.self) { try topics.createIfAbsent(name, queueNums: 1) }
+            #expect(throws: TopicConfigManager.InvalidTopicName.self) {
+                try topics.configForSend(name, defaultTopic: nil, requestedQueueNums: 4)
+            }
+            #expect(throws: TopicConfigManager.InvalidTopicName.self) {
+                try topics.update(TopicConfig(topicName: name, readQueueNums: 1, writeQueueNums: 1))
+            }
+            #expect(topics.config(name) == nil)
+        }
+        await f.stop()
+    }
+
     @Test func topicsJsonHoldsEveryTopicAfterGracefulShutdown() async throws {
         let f = try await BrokerFixture.start()
         let c = try await f.connect()
