@@ -14,7 +14,7 @@ import TernTransport
 /// server's), which starts them after recovery and, on graceful shutdown (SIGTERM / SIGINT), stops them in
 /// reverse order: remoting server (stop accepting, refuse new requests) → in-flight requests (suspended
 /// pulls answered, send-backs drained) → registrar (unregister) → stats log → trace → transaction checks →
-/// schedule → store (final dispatch, flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the
+/// schedule → topic table (last write) → store (final dispatch, flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the
 /// same with a group of the broker's own (in-process tests).
 public final class Broker: Sendable {
     public let context: BrokerContext
@@ -69,6 +69,7 @@ public final class Broker: Sendable {
             ], flow: context.flow)
             let registrar = NameServerRegistrar(context: context)
             let timers = [
+                topics.persistService(events: events),
                 ScheduleService(context: context).service(events: events),
                 transactions.service.service(events: events),
                 TraceRecorder(context: context).service(events: events),

@@ -11,7 +11,8 @@ import TernTransport
 /// unregisters when the service stops.
 ///
 /// Invariants: rounds run one at a time on the service's task; triggers during a round collapse into exactly
-/// one more round (the service's wake-up is level-triggered), so bursts of topic changes coalesce. Within a
+/// one more round (the service's wake-up is level-triggered), so bursts of topic changes coalesce; a
+/// `WorkPacer` spaces rounds by twice the last one's duration, so a large table is not re-sent back to back. Within a
 /// round the name servers are called concurrently, each over a cached connection that is replaced when it
 /// fails. Failures are logged, never fatal: the next round retries.
 final class NameServerRegistrar: Sendable {
@@ -23,6 +24,8 @@ final class NameServerRegistrar: Sendable {
     private let addresses: [String]
     private let connections = NIOLockedValueBox<[String: RemotingConnection]>([:])
     private let timer = NIOLockedValueBox<TimerService?>(nil)
+    /// Spaces rounds (each sends the whole topic table) under a stream of topic changes.
+    private let pacer = WorkPacer()
 
     init(context: BrokerContext) {
         self.context = context
@@ -36,7 +39,9 @@ final class NameServerRegistrar: Sendable {
         let period = Int64(max(1_000, context.config.registerNameServerPeriod))
         let service = TimerService(name: "registrar", clock: context.clock, events: events, step: { [self] now in
             guard !addresses.isEmpty else { return nil }
-            await registerAll()
+            let delay = pacer.delayMillis
+            if delay > 0 { return now + delay }
+            await pacer.run { await registerAll() }
             return now + period
         }, onStop: { [self] in await unregister() })
         timer.withLockedValue { $0 = service }

@@ -6,7 +6,13 @@ import TernSystem
 
 /// The broker's topic table: system topics, topics created by admins, by first send (auto-create) and by
 /// consumer heartbeats (`%RETRY%<group>`). Persisted as a `TopicConfigSerializeWrapper` JSON document at
-/// `<store>/config/topics.json`, rewritten atomically (temp file, fsync, rename, fsync of the directory) on every change.
+/// `<store>/config/topics.json`, rewritten atomically (temp file, fsync, rename, fsync of the directory).
+///
+/// A change is O(1) on the caller's thread (an event loop): the table is updated in memory at once and the
+/// file is rewritten by the `persistService` task, off the loops, once per burst of changes (changes made while
+/// it writes, or in the pause a `WorkPacer` keeps after a long write, go into the next write), and a last time
+/// when the service stops (graceful shutdown). A crash can
+/// lose the creations since the last write; auto-created topics are created again on their next use.
 ///
 /// Every creation path refuses a name `invalidTopicReason` rejects (an auto-created `%RETRY%<group>` too), so no
 /// unwritable or path-like name reaches the table or the file.
@@ -26,6 +32,8 @@ public final class TopicConfigManager: Sendable {
     private struct State {
         var table: [String: TopicConfig]
         var dataVersion: DataVersion
+        /// The table changed since the last snapshot taken for the file.
+        var unpersisted = false
     }
     private let state: NIOLockedValueBox<State>
     private let path: String
@@ -33,6 +41,15 @@ public final class TopicConfigManager: Sendable {
     /// Data versions carry this clock's time (`BrokerConfig.clock`).
     private let clock: any TernClock
     private let onChange = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+    /// Wakes the persistence service after a change.
+    private let persister = NIOLockedValueBox<TimerService?>(nil)
+    /// Spaces the writes of a growing table under a stream of changes.
+    private let pacer = WorkPacer()
+    /// Held while a snapshot is encoded and written: one writer at a time, so an older snapshot never
+    /// overwrites a newer one.
+    private let writing = NIOLock()
+    /// Wait before retrying a failed write.
+    static let retryMillis: Int64 = 1_000
 
     /// Loads `<storeRoot>/config/topics.json` (if present) and adds the system topics the config asks for.
     public init(storeRoot: String, config: BrokerConfig, logger: Logger) throws {
@@ -63,8 +80,29 @@ public final class TopicConfigManager: Sendable {
         if table["SELF_TEST_TOPIC"] == nil {
             table["SELF_TEST_TOPIC"] = TopicConfig(topicName: "SELF_TEST_TOPIC", readQueueNums: 1, writeQueueNums: 1)
         }
-        state = NIOLockedValueBox(State(table: table, dataVersion: version))
-        try persist()
+        state = NIOLockedValueBox(State(table: table, dataVersion: version, unpersisted: true))
+        try persistIfChanged()
+    }
+
+    /// The service that writes the table after changes and once more when it stops.
+    func persistService(events: LifecycleEvents?) -> TimerService {
+        let service = TimerService(name: "topics", clock: clock, events: events, step: { [self] now in
+            let delay = pacer.delayMillis
+            if delay > 0 { return now + delay }
+            do {
+                try await pacer.run { try persistIfChanged() }
+                return nil
+            } catch {
+                logger.warning("cannot persist the topic table", metadata: ["error": "\(error)"])
+                return now + Self.retryMillis
+            }
+        }, onStop: { [self] in
+            do { try persistIfChanged() } catch {
+                logger.error("cannot persist the topic table at shutdown", metadata: ["error": "\(error)"])
+            }
+        })
+        persister.withLockedValue { $0 = service }
+        return service
     }
 
     /// Called after every change (the broker re-registers with its name servers).
@@ -81,13 +119,14 @@ public final class TopicConfigManager: Sendable {
     /// Creates or replaces `config`.
     public func update(_ config: TopicConfig) throws {
         try Self.checkName(config.topicName)
-        let changed = state.withLockedValue { s -> Bool in
+        let didChange = state.withLockedValue { s -> Bool in
             if s.table[config.topicName] == config { return false }
             s.table[config.topicName] = config
             s.dataVersion.bump(now: clock.wallMillis())
+            s.unpersisted = true
             return true
         }
-        if changed { try changedAndPersist() }
+        if didChange { changed() }
     }
 
     /// Removes `topic`; returns false when it did not exist.
@@ -96,9 +135,10 @@ public final class TopicConfigManager: Sendable {
         let removed = state.withLockedValue { s -> Bool in
             guard s.table.removeValue(forKey: topic) != nil else { return false }
             s.dataVersion.bump(now: clock.wallMillis())
+            s.unpersisted = true
             return true
         }
-        if removed { try changedAndPersist() }
+        if removed { changed() }
         return removed
     }
 
@@ -114,10 +154,11 @@ public final class TopicConfigManager: Sendable {
             let c = TopicConfig(topicName: topic, readQueueNums: n, writeQueueNums: n, perm: def.perm & ~Perm.inherit)
             s.table[topic] = c
             s.dataVersion.bump(now: clock.wallMillis())
+            s.unpersisted = true
             return nil
         }
         if let existing = created { return existing }
-        try changedAndPersist()
+        changed()
         logger.info("auto-created topic", metadata: ["topic": "\(topic)"])
         return config(topic)
     }
@@ -132,9 +173,10 @@ public final class TopicConfigManager: Sendable {
             let c = TopicConfig(topicName: topic, readQueueNums: queueNums, writeQueueNums: queueNums, perm: perm)
             s.table[topic] = c
             s.dataVersion.bump(now: clock.wallMillis())
+            s.unpersisted = true
             return (c, true)
         }
-        if created { try changedAndPersist() }
+        if created { changed() }
         return config
     }
 
@@ -157,13 +199,30 @@ public final class TopicConfigManager: Sendable {
         if let why = invalidTopicReason(topic) { throw InvalidTopicName(description: why) }
     }
 
-    private func changedAndPersist() throws {
-        try persist()
+    /// After every change: wake the writer and the registration (both cheap; the work runs on their tasks).
+    private func changed() {
+        persister.withLockedValue { $0 }?.wake()
         onChange.withLockedValue { $0 }?()
     }
 
-    private func persist() throws {
-        let wrapper = all
+    /// Writes the table when it changed since the last write (a no-op otherwise). On failure the table stays
+    /// marked changed, so the next call writes it.
+    func persistIfChanged() throws {
+        try writing.withLock {
+            let snapshot = state.withLockedValue { s -> TopicConfigSerializeWrapper? in
+                guard s.unpersisted else { return nil }
+                s.unpersisted = false
+                return TopicConfigSerializeWrapper(topicConfigTable: s.table, dataVersion: s.dataVersion)
+            }
+            guard let snapshot else { return }
+            do { try write(snapshot) } catch {
+                state.withLockedValue { $0.unpersisted = true }
+                throw error
+            }
+        }
+    }
+
+    private func write(_ wrapper: TopicConfigSerializeWrapper) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         do {

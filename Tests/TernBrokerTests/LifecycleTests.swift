@@ -13,7 +13,7 @@ import Testing
 /// events and by the injected clock, never by a poll period.
 @Suite struct LifecycleTests {
     /// Start order; graceful shutdown stops them in reverse.
-    static let serviceOrder = ["store", "schedule", "transaction-check", "trace", "stats-log", "registrar", "requests",
+    static let serviceOrder = ["store", "topics", "schedule", "transaction-check", "trace", "stats-log", "registrar", "requests",
                                "remoting-server"]
 
     @Test func servicesStartAfterRecoveryAndStopInReverseOrder() async throws {
