@@ -24,16 +24,15 @@ final class ConsumerProcessor: BrokerProcessor {
 
     let context: BrokerContext
     var clients: ClientRegistry { context.clients }
-    let offsets: OffsetService
+    var offsets: OffsetService { context.offsets }
     let locks: LockManager
     let pulls: PullService
     private let expiryTask = NIOLockedValueBox<RepeatedTask?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
-        offsets = OffsetService(store: context.store, logger: context.logger)
         locks = LockManager(leaseMillis: context.config.lockMaxLiveTimeMillis)
-        pulls = PullService(context: context, clients: context.clients, offsets: offsets)
+        pulls = PullService(context: context, clients: context.clients, offsets: context.offsets)
         let task = context.group.next().scheduleRepeatedTask(initialDelay: Self.expiryScanPeriod, delay: Self.expiryScanPeriod) {
             [weak self] _ in self?.removeExpiredClients()
         }
