@@ -64,7 +64,7 @@ final class ConsumerProcessor: BrokerProcessor {
 
     func connectionClosed(_ connection: RemotingConnection) {
         pulls.connectionClosed(connection)
-        for group in clients.connectionClosed(connection) { notifyConsumerIdsChanged(group) }
+        for group in clients.channelClosed(connection) { notifyConsumerIdsChanged(group) }
     }
 
     func shutdown() {
@@ -84,7 +84,7 @@ final class ConsumerProcessor: BrokerProcessor {
         if let r = pulls.rejectSubscriptions(data) { return responder.respond(code: r.code, remark: r.remark) }
         let connection = responder.connection
         let client = ClientRegistry.Client(clientId: data.clientID.isEmpty ? connection.remoteAddress : data.clientID,
-                                           connection: connection, language: request.language,
+                                           channel: connection, language: request.language,
                                            version: request.version, lastUpdate: Self.nowMillis())
         for consumer in data.consumerDataSet where !consumer.groupName.isEmpty {
             do {
@@ -103,18 +103,18 @@ final class ConsumerProcessor: BrokerProcessor {
     private func unregister(_ request: RemotingCommand, _ responder: RemotingResponder) {
         let f = request.extFields
         if let group = f.string("producerGroup"), !group.isEmpty {
-            clients.unregisterProducer(group: group, connection: responder.connection)
+            clients.unregisterProducer(group: group, channel: responder.connection)
         }
         if let group = f.string("consumerGroup"), !group.isEmpty,
-           clients.unregisterConsumer(group: group, connection: responder.connection) {
+           clients.unregisterConsumer(group: group, channel: responder.connection) {
             notifyConsumerIdsChanged(group)
         }
         responder.respond(code: ResponseCode.success)
     }
 
     private func removeExpiredClients() {
-        let (groups, connections) = clients.removeExpired(now: Self.nowMillis(), maxIdleMillis: Self.clientExpiryMillis)
-        for c in connections {
+        let (groups, channels) = clients.removeExpired(now: Self.nowMillis(), maxIdleMillis: Self.clientExpiryMillis)
+        for c in channels {
             context.logger.info("client heartbeat expired, closing", metadata: ["peer": "\(c.remoteAddress)"])
             c.close()
         }
@@ -124,7 +124,7 @@ final class ConsumerProcessor: BrokerProcessor {
     /// NOTIFY_CONSUMER_IDS_CHANGED (40), one-way, to every connection left in the group.
     func notifyConsumerIdsChanged(_ group: String) {
         let notice = RemotingCommand(code: RequestCode.notifyConsumerIdsChanged, extFields: ["consumerGroup": group])
-        for c in clients.consumerConnections(group: group) where c.isActive { c.sendOneway(notice) }
+        for c in clients.consumerChannels(group: group) where c.isActive { c.sendOneway(notice) }
     }
 
     private func consumerList(_ request: RemotingCommand, _ responder: RemotingResponder) {
@@ -141,7 +141,7 @@ final class ConsumerProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.consumerNotOnline, remark: "the consumer group[\(group)] not online")
         }
         let connections = g.clients.values.map {
-            ConsumerConnectionBody.Connection(clientId: $0.clientId, clientAddr: $0.connection.remoteAddress,
+            ConsumerConnectionBody.Connection(clientId: $0.clientId, clientAddr: $0.channel.remoteAddress,
                                               language: $0.language.name, version: $0.version)
         }.sorted { ($0.clientId, $0.clientAddr) < ($1.clientId, $1.clientAddr) }
         let body = ConsumerConnectionBody(connectionSet: connections, subscriptionTable: g.subscriptions,
