@@ -33,7 +33,7 @@ final class OffsetService: Sendable {
     /// A failed batch is retried after this long (its offsets stay pending, newer commits win).
     static let retryMillis: Int64 = 1_000
 
-    private let store: MessageStore
+    let store: MessageStore
     private let logger: Logger
     private let state = Mutex(State())
     private let writer = Mutex<TimerService?>(nil)
