@@ -14,8 +14,9 @@ import TernTransport
 /// server's), which starts them after recovery and, on graceful shutdown (SIGTERM / SIGINT), stops them in
 /// reverse order: remoting server (stop accepting, refuse new requests) → in-flight requests (suspended
 /// pulls answered, send-backs drained) → registrar (unregister) → stats log → trace → transaction checks →
-/// schedule → topic table (last write) → store (final dispatch, flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the
-/// same with a group of the broker's own (in-process tests).
+/// schedule → consumer offsets (pending commits written) → topic table (last write) → store (final dispatch,
+/// flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the same with a group of the broker's own
+/// (in-process tests).
 public final class Broker: Sendable {
     public let context: BrokerContext
     /// Starts, stops and recovery in order (tests check the order without timing).
@@ -70,6 +71,7 @@ public final class Broker: Sendable {
             let registrar = NameServerRegistrar(context: context)
             let timers = [
                 topics.persistService(events: events),
+                context.offsets.service(clock: context.clock, events: events),
                 ScheduleService(context: context).service(events: events),
                 transactions.service.service(events: events),
                 TraceRecorder(context: context).service(events: events),
@@ -123,6 +125,7 @@ public final class Broker: Sendable {
     public func abandon() async {
         context.topics.setOnChange(nil)
         await server.stop()
+        context.offsets.writePending()
         context.store.close()
     }
 

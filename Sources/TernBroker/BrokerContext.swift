@@ -23,6 +23,8 @@ public final class BrokerContext: Sendable {
     let clients = ClientRegistry()
     /// Rate limits, fast failure, dedup windows and stats (Flow/).
     public let flow: FlowControl
+    /// Consumer offsets, written in batches off the event loops.
+    let offsets: OffsetService
 
     public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
                 logger: Logger) throws {
@@ -35,6 +37,7 @@ public final class BrokerContext: Sendable {
             throw BrokerError.badConfigValue(key: "brokerIP1", value: config.brokerIP1, reason: "must be an IPv4 address")
         }
         self.storeHost = host
+        self.offsets = OffsetService(store: store, logger: logger)
         self.flow = FlowControl(config: config.flow, store: store, storeRoot: config.storePathRootDir, logger: logger)
     }
 }

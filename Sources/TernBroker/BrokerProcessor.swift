@@ -1,3 +1,4 @@
+import NIOCore
 import TernRemoting
 import TernTransport
 
@@ -18,13 +19,17 @@ extension BrokerProcessor {
 }
 
 /// Routes each request to the processor that owns its code; unknown codes get REQUEST_CODE_NOT_SUPPORTED.
+/// Every request passes the admission chain first (built once, here); flow control then runs what was
+/// admitted (send-backs on their own executor).
 final class BrokerRequestHandler: RemotingRequestHandler {
     private let table: [Int: any BrokerProcessor]
     private let processors: [any BrokerProcessor]
-    /// Rate limits and fast failure in front of every processor (nil: straight through).
+    private let admission: AdmissionChain
+    /// Runs admitted requests (nil: on the event loop, straight to the processor).
     private let flow: FlowControl?
 
-    init(processors: [any BrokerProcessor], flow: FlowControl? = nil) {
+    /// `gates` run in order in front of every processor; `flow` adds its own gates after them.
+    init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil) {
         var table: [Int: any BrokerProcessor] = [:]
         for p in processors {
             for code in p.codes {
@@ -34,6 +39,7 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         }
         self.table = table
         self.processors = processors
+        self.admission = AdmissionChain(gates + (flow?.admissionGates ?? []), knownCodes: table.keys)
         self.flow = flow
     }
 
@@ -42,7 +48,31 @@ final class BrokerRequestHandler: RemotingRequestHandler {
             responder.respond(code: ResponseCode.requestCodeNotSupported, remark: " request type \(request.code) not supported")
             return
         }
-        if let flow { return flow.admit(request, responder, p) }
+        if admission.isOpen(for: request.code) { return run(request, responder, p) }
+        admit(request, responder, p)
+    }
+
+    private func admit(_ request: RemotingCommand, _ responder: RemotingResponder, _ p: any BrokerProcessor) {
+        let connection = responder.connection
+        var candidate = AdmissionRequest(code: request.code, extFields: request.extFields,
+                                         remoteAddress: connection.remoteAddress,
+                                         arrivalNanos: connection.readBurstStartNanos)
+        switch admission.admit(&candidate, nowNanos: FlowControl.now()) {
+        case .admit:
+            var request = request
+            request.extFields = candidate.extFields
+            run(request, responder, p)
+        case .refuse(let code, let remark):
+            responder.respond(code: code, remark: remark)
+        case .retry(let nanos):
+            connection.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(nanos))) { [self] in
+                admit(request, responder, p)
+            }
+        }
+    }
+
+    private func run(_ request: RemotingCommand, _ responder: RemotingResponder, _ p: any BrokerProcessor) {
+        if let flow { return flow.run(request, responder, p) }
         p.handle(request, responder: responder)
     }
 

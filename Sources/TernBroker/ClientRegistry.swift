@@ -1,18 +1,18 @@
 import NIOConcurrencyHelpers
 import TernProtocol
 import TernRemoting
-import TernTransport
 
-/// Clients known from heartbeats, per consumer group and per producer group, keyed by connection (as Java keys
-/// by channel): one client id may appear on several connections until the old one closes or expires.
+/// Clients known from heartbeats, per consumer group and per producer group, keyed by client id, each with the
+/// channel its last heartbeat came on: a client that reconnects replaces its old channel, and the old channel
+/// closing later removes nothing (removals by channel match the channel's id).
 ///
-/// Every mutating call returns whether the group's membership (its set of connections) or, for consumers,
-/// its subscribed topics changed; the caller then notifies the group (NOTIFY_CONSUMER_IDS_CHANGED).
+/// Every mutating call returns whether the group's membership (its clients and their channels) or, for
+/// consumers, its subscribed topics changed; the caller then notifies the group (NOTIFY_CONSUMER_IDS_CHANGED).
 /// Thread-safe: all state is behind one lock; nothing is sent while holding it.
 final class ClientRegistry: Sendable {
     struct Client: Sendable {
         var clientId: String
-        var connection: RemotingConnection
+        var channel: any ClientChannel
         var language: LanguageCode
         var version: Int
         /// Monotonic ms of the last heartbeat.
@@ -20,7 +20,8 @@ final class ClientRegistry: Sendable {
     }
 
     struct ConsumerGroup: Sendable {
-        var clients: [Int: Client] = [:]
+        /// By client id.
+        var clients: [String: Client] = [:]
         var subscriptions: [String: SubscriptionData] = [:]
         var consumeType: ConsumeType = .consumePassively
         var messageModel: MessageModel = .clustering
@@ -30,20 +31,21 @@ final class ClientRegistry: Sendable {
 
     private struct State {
         var consumers: [String: ConsumerGroup] = [:]
-        var producers: [String: [Int: Client]] = [:]
+        /// Producer group → client id → client.
+        var producers: [String: [String: Client]] = [:]
     }
     private let state = NIOLockedValueBox(State())
 
     // MARK: Registration
 
     /// Registers `client` in consumer group `data.groupName` and replaces the group's subscriptions with the
-    /// heartbeat's. True when a new connection joined or the subscribed topic set changed.
+    /// heartbeat's. True when a client joined (or came back on another channel) or the subscribed topic set changed.
     @discardableResult
     func registerConsumer(_ data: ConsumerData, client: Client) -> Bool {
         state.withLockedValue { s in
             var g = s.consumers[data.groupName] ?? ConsumerGroup()
-            let joined = g.clients[client.connection.id] == nil
-            g.clients[client.connection.id] = client
+            let joined = g.clients[client.clientId]?.channel.id != client.channel.id
+            g.clients[client.clientId] = client
             g.consumeType = data.consumeType
             g.messageModel = data.messageModel
             g.consumeFromWhere = data.consumeFromWhere
@@ -66,54 +68,57 @@ final class ClientRegistry: Sendable {
     }
 
     func registerProducer(group: String, client: Client) {
-        state.withLockedValue { s in s.producers[group, default: [:]][client.connection.id] = client }
+        state.withLockedValue { s in s.producers[group, default: [:]][client.clientId] = client }
     }
 
-    /// Removes `connection` from consumer group `group`; true when it was a member.
+    /// Removes the clients on `channel` from consumer group `group`; true when one was a member.
     @discardableResult
-    func unregisterConsumer(group: String, connection: RemotingConnection) -> Bool {
+    func unregisterConsumer(group: String, channel: any ClientChannel) -> Bool {
         state.withLockedValue { s in
-            guard s.consumers[group]?.clients.removeValue(forKey: connection.id) != nil else { return false }
-            if s.consumers[group]?.clients.isEmpty == true { s.consumers.removeValue(forKey: group) }
+            guard let g = s.consumers[group] else { return false }
+            let kept = g.clients.filter { $0.value.channel.id != channel.id }
+            guard kept.count < g.clients.count else { return false }
+            s.consumers[group]?.clients = kept
+            if kept.isEmpty { s.consumers.removeValue(forKey: group) }
             return true
         }
     }
 
-    func unregisterProducer(group: String, connection: RemotingConnection) {
+    func unregisterProducer(group: String, channel: any ClientChannel) {
         state.withLockedValue { s in
-            s.producers[group]?.removeValue(forKey: connection.id)
+            s.producers[group] = s.producers[group]?.filter { $0.value.channel.id != channel.id }
             if s.producers[group]?.isEmpty == true { s.producers.removeValue(forKey: group) }
         }
     }
 
-    /// Removes `connection` everywhere; returns the consumer groups it left.
-    func connectionClosed(_ connection: RemotingConnection) -> [String] {
-        remove { $0.connection.id == connection.id }.groups
+    /// Removes the clients on `channel` everywhere; returns the consumer groups they left.
+    func channelClosed(_ channel: any ClientChannel) -> [String] {
+        remove { $0.channel.id == channel.id }.groups
     }
 
     /// Removes clients silent for longer than `maxIdleMillis` at monotonic time `now`; returns the consumer
-    /// groups that lost members and the connections removed (the caller closes them, as Java does).
-    func removeExpired(now: Int64, maxIdleMillis: Int64) -> (groups: [String], connections: [RemotingConnection]) {
+    /// groups that lost members and the channels removed (the caller closes them, as Java does).
+    func removeExpired(now: Int64, maxIdleMillis: Int64) -> (groups: [String], channels: [any ClientChannel]) {
         remove { now - $0.lastUpdate > maxIdleMillis }
     }
 
-    private func remove(where predicate: (Client) -> Bool) -> (groups: [String], connections: [RemotingConnection]) {
+    private func remove(where predicate: (Client) -> Bool) -> (groups: [String], channels: [any ClientChannel]) {
         state.withLockedValue { s in
             var groups: [String] = []
-            var removed: [Int: RemotingConnection] = [:]
+            var removed: [Int: any ClientChannel] = [:]
             for (name, g) in s.consumers {
-                let gone = g.clients.values.filter(predicate)
+                let gone = g.clients.filter { predicate($0.value) }
                 if gone.isEmpty { continue }
                 groups.append(name)
-                for c in gone {
-                    removed[c.connection.id] = c.connection
-                    s.consumers[name]?.clients.removeValue(forKey: c.connection.id)
+                for (id, c) in gone {
+                    removed[c.channel.id] = c.channel
+                    s.consumers[name]?.clients.removeValue(forKey: id)
                 }
                 if s.consumers[name]?.clients.isEmpty == true { s.consumers.removeValue(forKey: name) }
             }
             for (name, clients) in s.producers {
                 let kept = clients.filter { !predicate($0.value) }
-                for c in clients.values where predicate(c) { removed[c.connection.id] = c.connection }
+                for c in clients.values where predicate(c) { removed[c.channel.id] = c.channel }
                 s.producers[name] = kept.isEmpty ? nil : kept
             }
             return (groups.sorted(), Array(removed.values))
@@ -132,26 +137,25 @@ final class ClientRegistry: Sendable {
 
     func consumerGroup(_ group: String) -> ConsumerGroup? { state.withLockedValue { $0.consumers[group] } }
 
-    func consumerConnections(group: String) -> [RemotingConnection] {
-        state.withLockedValue { s in s.consumers[group].map { $0.clients.values.map(\.connection) } ?? [] }
+    func consumerChannels(group: String) -> [any ClientChannel] {
+        state.withLockedValue { s in s.consumers[group].map { $0.clients.values.map(\.channel) } ?? [] }
     }
 
     func subscription(group: String, topic: String) -> SubscriptionData? {
         state.withLockedValue { $0.consumers[group]?.subscriptions[topic] }
     }
 
-    /// A live connection of the client with heartbeat id `clientId`, producers first (request / reply pushes).
-    func connection(clientId: String) -> RemotingConnection? {
+    /// The live channel of the client with heartbeat id `clientId`, producers first (request / reply pushes).
+    func channel(clientId: String) -> (any ClientChannel)? {
         state.withLockedValue { s in
-            let producers = s.producers.values.lazy.flatMap(\.values)
-            let consumers = s.consumers.values.lazy.flatMap(\.clients.values)
-            return producers.first { $0.clientId == clientId && $0.connection.isActive }?.connection
-                ?? consumers.first { $0.clientId == clientId && $0.connection.isActive }?.connection
+            let producers = s.producers.values.lazy.compactMap { $0[clientId] }
+            let consumers = s.consumers.values.lazy.compactMap { $0.clients[clientId] }
+            return producers.first { $0.channel.isActive }?.channel ?? consumers.first { $0.channel.isActive }?.channel
         }
     }
 
-    /// Live connections of a producer group (transaction check-backs go to one of them).
-    func producerConnections(group: String) -> [RemotingConnection] {
-        state.withLockedValue { s in (s.producers[group]?.values.map(\.connection) ?? []).filter(\.isActive) }
+    /// Live channels of a producer group (transaction check-backs go to one of them).
+    func producerConnections(group: String) -> [any ClientChannel] {
+        state.withLockedValue { s in (s.producers[group]?.values.map(\.channel) ?? []).filter(\.isActive) }
     }
 }

@@ -13,29 +13,28 @@ enum ConsumerRequestCode {
     static let getConsumeStats = 208
 }
 
-/// The consumer side of the broker: client registry (heartbeats, NOTIFY_CONSUMER_IDS_CHANGED), pulls with long
-/// polling, consumer offsets and queue locks. Offsets are in OffsetRequests.swift, locks in LockRequests.swift,
-/// pulls in PullService.swift / PullLongPolling.swift.
+/// The consumer side of the broker as remoting adapters: heartbeats and leaves (ClientService), pulls with long
+/// polling, consumer offsets (OffsetService; adapter in OffsetRequests.swift) and queue locks. Locks are in
+/// LockRequests.swift, pulls in PullService.swift / PullLongPolling.swift.
 final class ConsumerProcessor: BrokerProcessor {
-    /// A client silent this long is dropped (Java `channelExpiredTimeout`), checked every `expiryScanPeriod`.
-    static let clientExpiryMillis: Int64 = 120_000
+    /// Silent clients are looked for this often (`ClientService.clientExpiryMillis`).
     static let expiryScanPeriod = TimeAmount.seconds(10)
-    static let retryTopicPrefix = "%RETRY%"
 
     let context: BrokerContext
     var clients: ClientRegistry { context.clients }
-    let offsets: OffsetService
+    var offsets: OffsetService { context.offsets }
     let locks: LockManager
     let pulls: PullService
+    let clientService: ClientService
     private let expiryTask = NIOLockedValueBox<RepeatedTask?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
-        offsets = OffsetService(store: context.store, logger: context.logger)
         locks = LockManager(leaseMillis: context.config.lockMaxLiveTimeMillis)
-        pulls = PullService(context: context, clients: context.clients, offsets: offsets)
+        pulls = PullService(context: context, clients: context.clients, offsets: context.offsets)
+        clientService = ClientService(context: context, pulls: pulls)
         let task = context.group.next().scheduleRepeatedTask(initialDelay: Self.expiryScanPeriod, delay: Self.expiryScanPeriod) {
-            [weak self] _ in self?.removeExpiredClients()
+            [weak self] _ in self?.clientService.removeExpiredClients()
         }
         expiryTask.withLockedValue { $0 = task }
     }
@@ -66,7 +65,7 @@ final class ConsumerProcessor: BrokerProcessor {
 
     func connectionClosed(_ connection: RemotingConnection) {
         pulls.connectionClosed(connection)
-        for group in clients.connectionClosed(connection) { notifyConsumerIdsChanged(group) }
+        clientService.channelClosed(connection)
     }
 
     func shutdown() {
@@ -74,9 +73,7 @@ final class ConsumerProcessor: BrokerProcessor {
         pulls.shutdown()
     }
 
-    static func nowMillis() -> Int64 { Int64(Clock.monotonicNanos() / 1_000_000) }
-
-    // MARK: Client registry
+    // MARK: Client registry (remoting adapter of ClientService)
 
     private func heartbeat(_ request: RemotingCommand, _ responder: RemotingResponder) {
         let data: HeartbeatData
@@ -84,50 +81,20 @@ final class ConsumerProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.systemError, remark: "\(error)")
         }
         if GroupName.refuses(data, responder) { return }
-        if let r = pulls.rejectSubscriptions(data) { return responder.respond(code: r.code, remark: r.remark) }
         let connection = responder.connection
         let client = ClientRegistry.Client(clientId: data.clientID.isEmpty ? connection.remoteAddress : data.clientID,
-                                           connection: connection, language: request.language,
-                                           version: request.version, lastUpdate: Self.nowMillis())
-        for consumer in data.consumerDataSet where !consumer.groupName.isEmpty {
-            do {
-                try context.topics.createIfAbsent(Self.retryTopicPrefix + consumer.groupName, queueNums: 1)
-            } catch {
-                context.logger.warning("cannot create retry topic", metadata: ["group": "\(consumer.groupName)", "error": "\(error)"])
-            }
-            if clients.registerConsumer(consumer, client: client) { notifyConsumerIdsChanged(consumer.groupName) }
-        }
-        for producer in data.producerDataSet where !producer.groupName.isEmpty {
-            clients.registerProducer(group: producer.groupName, client: client)
-        }
+                                           channel: connection, language: request.language, version: request.version,
+                                           lastUpdate: 0)
+        let typed = HeartbeatRequest(client: client, data: data)
+        if let r = clientService.heartbeat(typed) { return responder.respond(code: r.code, remark: r.remark) }
         responder.respond(code: ResponseCode.success)
     }
 
     private func unregister(_ request: RemotingCommand, _ responder: RemotingResponder) {
         let f = request.extFields
-        if let group = f.string("producerGroup"), !group.isEmpty {
-            clients.unregisterProducer(group: group, connection: responder.connection)
-        }
-        if let group = f.string("consumerGroup"), !group.isEmpty,
-           clients.unregisterConsumer(group: group, connection: responder.connection) {
-            notifyConsumerIdsChanged(group)
-        }
+        clientService.unregister(UnregisterRequest(channel: responder.connection, producerGroup: f.string("producerGroup"),
+                                                   consumerGroup: f.string("consumerGroup")))
         responder.respond(code: ResponseCode.success)
-    }
-
-    private func removeExpiredClients() {
-        let (groups, connections) = clients.removeExpired(now: Self.nowMillis(), maxIdleMillis: Self.clientExpiryMillis)
-        for c in connections {
-            context.logger.info("client heartbeat expired, closing", metadata: ["peer": "\(c.remoteAddress)"])
-            c.close()
-        }
-        for group in groups { notifyConsumerIdsChanged(group) }
-    }
-
-    /// NOTIFY_CONSUMER_IDS_CHANGED (40), one-way, to every connection left in the group.
-    func notifyConsumerIdsChanged(_ group: String) {
-        let notice = RemotingCommand(code: RequestCode.notifyConsumerIdsChanged, extFields: ["consumerGroup": group])
-        for c in clients.consumerConnections(group: group) where c.isActive { c.sendOneway(notice) }
     }
 
     private func consumerList(_ request: RemotingCommand, _ responder: RemotingResponder) {
@@ -144,7 +111,7 @@ final class ConsumerProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.consumerNotOnline, remark: "the consumer group[\(group)] not online")
         }
         let connections = g.clients.values.map {
-            ConsumerConnectionBody.Connection(clientId: $0.clientId, clientAddr: $0.connection.remoteAddress,
+            ConsumerConnectionBody.Connection(clientId: $0.clientId, clientAddr: $0.channel.remoteAddress,
                                               language: $0.language.name, version: $0.version)
         }.sorted { ($0.clientId, $0.clientAddr) < ($1.clientId, $1.clientAddr) }
         let body = ConsumerConnectionBody(connectionSet: connections, subscriptionTable: g.subscriptions,

@@ -99,7 +99,10 @@ struct DeliveryRouting: Sendable {
     }
 }
 
-/// An editable property list that keeps the original order (new names go last); names are unique.
+/// An editable property list that keeps the original order (new names go last); names are unique. The broker's
+/// one way to read and edit a stored message's properties as strings: a name that occurs twice keeps its first
+/// position and its last value, as in the Java and C++ clients' property maps and `MessageProperties.value(of:in:)`
+/// (the raw-bytes lookup of the hot paths).
 struct PropertyList: Sendable {
     private(set) var entries: [(String, String)]
 

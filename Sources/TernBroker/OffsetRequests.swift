@@ -4,56 +4,56 @@ import TernStorage
 import TernTransport
 
 /// Offset requests: QUERY/UPDATE_CONSUMER_OFFSET (14/15), SEARCH_OFFSET_BY_TIMESTAMP (29), GET_MAX/MIN_OFFSET
-/// (30/31), GET_EARLIEST_MSG_STORETIME (32), GET_ALL_CONSUMER_OFFSET (43), GET_CONSUME_STATS (208).
+/// (30/31), GET_EARLIEST_MSG_STORETIME (32), GET_ALL_CONSUMER_OFFSET (43), GET_CONSUME_STATS (208). The remoting
+/// adapter: fields → `OffsetRequest` → `OffsetService.answer` → response.
 extension ConsumerProcessor {
     func handleOffsetRequest(_ request: RemotingCommand, _ responder: RemotingResponder) {
-        let f = request.extFields
         switch request.code {
         case RequestCode.getAllConsumerOffset: return allConsumerOffsets(responder)
-        case ConsumerRequestCode.getConsumeStats: return consumeStats(f, responder)
+        case ConsumerRequestCode.getConsumeStats: return consumeStats(request.extFields, responder)
         default: break
         }
-        guard let topic = f.string("topic"), !topic.isEmpty, let queueId = f.int32("queueId") else {
-            return responder.respond(code: ResponseCode.systemError, remark: "the custom field <topic> or <queueId> is null")
+        let typed: OffsetRequest
+        switch Self.offsetRequest(request.code, request.extFields) {
+        case let .failure(r): return responder.respond(code: r.code, remark: r.remark)
+        case let .success(t): typed = t
         }
-        let queue = QueueKey(topic: topic, queueId: queueId)
+        var fields = RemotingExtFields()
         do {
-            switch request.code {
-            case RequestCode.queryConsumerOffset: try queryConsumerOffset(f, queue, responder)
-            case RequestCode.updateConsumerOffset:
-                guard let group = f.string("consumerGroup"), !group.isEmpty, let offset = f.int64("commitOffset") else {
-                    return responder.respond(code: ResponseCode.systemError, remark: "the custom field <consumerGroup> or <commitOffset> is null")
-                }
-                offsets.commit(group: group, queue: queue, offset: offset)
-                responder.respond(code: ResponseCode.success)
-            case RequestCode.searchOffsetByTimestamp:
-                let offset = try context.store.offset(forTimestamp: f.int64("timestamp") ?? 0, in: queue)
-                respond(responder, "offset", offset)
-            case RequestCode.getMaxOffset: respond(responder, "offset", try context.store.queueRange(queue)?.max ?? 0)
-            case RequestCode.getMinOffset: respond(responder, "offset", try context.store.queueRange(queue)?.min ?? 0)
-            case RequestCode.getEarliestMsgStoretime: respond(responder, "timestamp", try context.store.earliestStoreTime(queue))
-            default: responder.respond(code: ResponseCode.requestCodeNotSupported, remark: " request type \(request.code) not supported")
+            switch try offsets.answer(typed) {
+            case let .offset(offset): fields.set("offset", offset)
+            case let .timestampMillis(millis): fields.set("timestamp", millis)
+            case .committed: break
+            case .noCommittedOffset:
+                return responder.respond(code: ResponseCode.queryNotFound,
+                                         remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
             }
         } catch {
-            responder.respond(code: ResponseCode.systemError, remark: "\(error)")
+            return responder.respond(code: ResponseCode.systemError, remark: "\(error)")
         }
-    }
-
-    private func respond(_ responder: RemotingResponder, _ key: String, _ value: Int64) {
-        var fields = RemotingExtFields()
-        fields.set(key, value)
         responder.respond(code: ResponseCode.success, extFields: fields)
     }
 
-    /// The committed offset; else 0 while the queue still starts at offset 0 (a new group then sees the
-    /// messages already there, as RocketMQ 4.9 does for data in memory); else QUERY_NOT_FOUND.
-    private func queryConsumerOffset(_ f: RemotingExtFields, _ queue: QueueKey, _ responder: RemotingResponder) throws {
-        let group = f.string("consumerGroup") ?? ""
-        if let offset = offsets.committed(group: group, queue: queue), offset >= 0 {
-            return respond(responder, "offset", offset)
+    /// The typed request of an offset code; SYSTEM_ERROR naming the missing field as RocketMQ does.
+    static func offsetRequest(_ code: Int, _ f: RemotingExtFields) -> Result<OffsetRequest, RequestRejection> {
+        guard let topic = f.string("topic"), !topic.isEmpty, let queueId = f.int32("queueId") else {
+            return .failure(RequestRejection(ResponseCode.systemError, "the custom field <topic> or <queueId> is null"))
         }
-        if (try context.store.queueRange(queue)?.min ?? 0) == 0 { return respond(responder, "offset", 0) }
-        responder.respond(code: ResponseCode.queryNotFound, remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
+        let queue = QueueKey(topic: topic, queueId: queueId)
+        switch code {
+        case RequestCode.queryConsumerOffset: return .success(.committed(group: f.string("consumerGroup") ?? "", queue: queue))
+        case RequestCode.updateConsumerOffset:
+            guard let group = f.string("consumerGroup"), !group.isEmpty, let offset = f.int64("commitOffset") else {
+                return .failure(RequestRejection(ResponseCode.systemError,
+                                                 "the custom field <consumerGroup> or <commitOffset> is null"))
+            }
+            return .success(.commit(group: group, queue: queue, offset: offset))
+        case RequestCode.searchOffsetByTimestamp: return .success(.offsetAt(queue: queue, timestampMillis: f.int64("timestamp") ?? 0))
+        case RequestCode.getMaxOffset: return .success(.maxOffset(queue))
+        case RequestCode.getMinOffset: return .success(.minOffset(queue))
+        case RequestCode.getEarliestMsgStoretime: return .success(.earliestStoreTime(queue))
+        default: return .failure(RequestRejection(ResponseCode.requestCodeNotSupported, " request type \(code) not supported"))
+        }
     }
 
     private func allConsumerOffsets(_ responder: RemotingResponder) {

@@ -48,15 +48,15 @@ final class ReplyProcessor: BrokerProcessor {
         case let .failure(rejection): return responder.respond(code: rejection.code, remark: rejection.remark, extFields: [:])
         case let .success(d): draft = d
         }
-        var props = MessageProperties.decode(draft.properties)
-        guard let requester = props.last(where: { $0.0 == Self.replyToClientProperty })?.1 else {
+        var props = PropertyList(draft.properties)
+        guard let requester = props[Self.replyToClientProperty] else {
             return finish(draft, header: header, pushError: "reply message properties[\(Self.replyToClientProperty)] is null", responder)
         }
-        guard let connection = context.clients.connection(clientId: requester) else {
+        guard let connection = context.clients.channel(clientId: requester) else {
             return finish(draft, header: header,
                           pushError: "push reply message fail, the requester <\(requester)> is not online (no connection)", responder)
         }
-        props.append((Self.pushReplyTimeProperty, String(Clock.wallMillis())))
+        props[Self.pushReplyTimeProperty] = String(Clock.wallMillis())
         let push = pushCommand(header, draft: draft, properties: props, body: request.body)
         connection.request(push, timeout: Self.pushTimeout).whenComplete { result in
             var error: String? = nil
@@ -92,7 +92,7 @@ final class ReplyProcessor: BrokerProcessor {
     }
 
     /// PUSH_REPLY_MESSAGE_TO_CLIENT (326): the send header plus bornHost / storeHost / storeTimestamp; body = reply body.
-    private func pushCommand(_ h: SendRequestHeader, draft: MessageDraft, properties: [(String, String)], body: ByteBuffer?) -> RemotingCommand {
+    private func pushCommand(_ h: SendRequestHeader, draft: MessageDraft, properties: PropertyList, body: ByteBuffer?) -> RemotingCommand {
         var f = RemotingExtFields()
         f["producerGroup"] = h.producerGroup
         f["topic"] = h.topic
@@ -102,7 +102,7 @@ final class ReplyProcessor: BrokerProcessor {
         f.set("sysFlag", h.sysFlag)
         f.set("bornTimestamp", h.bornTimestamp)
         f.set("flag", h.flag)
-        f["properties"] = String(decoding: MessageProperties.encode(properties), as: UTF8.self)
+        f["properties"] = String(decoding: properties.encoded, as: UTF8.self)
         f.set("reconsumeTimes", h.reconsumeTimes)
         f.set("unitMode", h.unitMode)
         f["bornHost"] = draft.bornHost.description

@@ -16,34 +16,27 @@ final class TransactionProcessor: BrokerProcessor {
 
     var codes: [Int] { [RequestCode.endTransaction] }
 
+    /// The remoting adapter: fields → `EndTransactionRequest` → `TransactionService.end` → response once the
+    /// outcome is durable (one-way requests, as C++ sends them, get none).
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
-        let f = request.extFields
         guard context.config.brokerId == 0 else {
             return responder.respond(code: ResponseCode.slaveNotAvailable, remark: "Transaction request to a slave broker")
         }
-        guard let kind = f.int64("commitOrRollback") else {
-            return responder.respond(code: ResponseCode.systemError, remark: "the custom field <commitOrRollback> is missing")
+        let end: EndTransactionRequest
+        switch EndTransactionRequest.parse(request.extFields) {
+        case let .failure(r): return responder.respond(code: r.code, remark: r.remark)
+        case .success(nil): return
+        case let .success(typed?): end = typed
         }
-        let outcome: TransactionService.Outcome
-        switch Int32(truncatingIfNeeded: kind) {
-        case SysFlag.transactionNot: return  // unknown: wait for the check-back; Java answers nothing
-        case SysFlag.transactionCommit: outcome = .commit
-        case SysFlag.transactionRollback: outcome = .rollback
-        default:
-            return responder.respond(code: ResponseCode.systemError, remark: "commitOrRollback \(kind) is not 0, 8 or 12")
-        }
-        guard let halfOffset = f.int64("commitLogOffset"), let queueOffset = f.int64("tranStateTableOffset") else {
-            return responder.respond(code: ResponseCode.systemError, remark: "commitLogOffset and tranStateTableOffset are required")
-        }
-        let group = f.string("producerGroup") ?? ""
-        switch service.end(halfOffset: halfOffset, queueOffset: queueOffset, producerGroup: group, outcome: outcome) {
+        switch service.end(halfOffset: end.halfOffset, queueOffset: end.queueOffset, producerGroup: end.producerGroup,
+                           outcome: end.outcome) {
         case let .failure(error):
             context.logger.info("END_TRANSACTION refused", metadata: [
-                "offset": "\(halfOffset)", "fromCheck": "\(f.bool("fromTransactionCheck") ?? false)", "reason": "\(error.remark)"])
+                "offset": "\(end.halfOffset)", "fromCheck": "\(end.fromCheck)", "reason": "\(error.remark)"])
             responder.respond(code: ResponseCode.systemError, remark: error.remark)
-        case let .success(end):
+        case let .success(endOffset):
             guard !responder.isOneway else { return }
-            context.store.whenDurable(end) { outcome in
+            context.store.whenDurable(endOffset) { outcome in
                 switch outcome {
                 case .durable: responder.respond(code: ResponseCode.success)
                 case .timedOut: responder.respond(code: ResponseCode.flushDiskTimeout)

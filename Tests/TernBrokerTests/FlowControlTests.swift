@@ -397,7 +397,13 @@ extension BrokerFixture {
             try await c.request(RemotingCommand(code: RequestCode.consumerSendMsgBack, extFields: ["group": g, "offset": "0"]),
                                 timeout: .seconds(5))
         }
-        let strict = try await (0..<6).asyncMap { _ in try await sendBack("Storming") }
+        // All six at once: sent one after the other on a loaded machine, a token could refill in between.
+        let strict = try await withThrowingTaskGroup(of: RemotingCommand.self) { tasks in
+            for _ in 0..<6 { tasks.addTask { try await sendBack("Storming") } }
+            var all: [RemotingCommand] = []
+            for try await r in tasks { all.append(r) }
+            return all
+        }
         #expect(strict.filter { $0.code == ResponseCode.success }.count == 3)
         #expect(strict.filter { $0.code == ResponseCode.systemBusy && $0.remark?.contains("RateLimit") == true }.count == 3)
         let loose = try await (0..<6).asyncMap { _ in try await sendBack("Loose") }

@@ -101,7 +101,7 @@ import Testing
         let a = try await f.connect(), b = try await f.connect()
         let registry = ClientRegistry()
         func client(_ id: String, _ c: RemotingConnection, at t: Int64) -> ClientRegistry.Client {
-            ClientRegistry.Client(clientId: id, connection: c, language: .cpp, version: 64, lastUpdate: t)
+            ClientRegistry.Client(clientId: id, channel: c, language: .cpp, version: 64, lastUpdate: t)
         }
         let data = ConsumerData(groupName: "G", subscriptionDataSet: [SubscriptionData(topic: "T")])
         #expect(registry.registerConsumer(data, client: client("A", a, at: 1_000)))
@@ -128,7 +128,7 @@ import Testing
         let f = try await BrokerFixture.start()
         let a = try await f.connect()
         let registry = ClientRegistry()
-        let client = ClientRegistry.Client(clientId: "A", connection: a, language: .java, version: 408, lastUpdate: 0)
+        let client = ClientRegistry.Client(clientId: "A", channel: a, language: .java, version: 408, lastUpdate: 0)
         var data = ConsumerData(groupName: "G", subscriptionDataSet: [SubscriptionData(topic: "T")])
         #expect(registry.registerConsumer(data, client: client))
         #expect(!registry.registerConsumer(data, client: client))
@@ -137,6 +137,34 @@ import Testing
         #expect(registry.subscription(group: "G", topic: "U")?.subString == "A")
         #expect(!registry.registerConsumer(data, client: client))
         a.close()
+        await f.stop()
+    }
+
+    /// Clients are keyed by client id: a client back on a new channel replaces its old one, and the old
+    /// channel closing afterwards removes nothing.
+    @Test func aReconnectingClientMovesToItsNewChannel() async throws {
+        let f = try await BrokerFixture.start()
+        let old = try await f.connect(), new = try await f.connect()
+        let registry = ClientRegistry()
+        func client(_ c: RemotingConnection) -> ClientRegistry.Client {
+            ClientRegistry.Client(clientId: "A", channel: c, language: .cpp, version: 64, lastUpdate: 0)
+        }
+        let data = ConsumerData(groupName: "G", subscriptionDataSet: [SubscriptionData(topic: "T")])
+        #expect(registry.registerConsumer(data, client: client(old)))
+        registry.registerProducer(group: "PG", client: client(old))
+        #expect(registry.registerConsumer(data, client: client(new)), "a move is a membership change")
+        registry.registerProducer(group: "PG", client: client(new))
+        #expect(registry.consumerChannels(group: "G").map(\.id) == [new.id])
+
+        #expect(registry.channelClosed(old).isEmpty)
+        #expect(registry.consumerIds(group: "G") == ["A"])
+        #expect(registry.channel(clientId: "A")?.id == new.id)
+        #expect(registry.producerConnections(group: "PG").map(\.id) == [new.id])
+        #expect(!registry.unregisterConsumer(group: "G", channel: old))
+        #expect(registry.unregisterConsumer(group: "G", channel: new))
+        #expect(registry.consumerIds(group: "G") == nil)
+        old.close()
+        new.close()
         await f.stop()
     }
 }

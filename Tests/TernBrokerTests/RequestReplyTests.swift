@@ -72,7 +72,7 @@ import Testing
         }
         let request = try await Self.firstMessage(f, "REQ")
         requesterRuntime.shutdown()
-        #expect(await eventually { f.broker.context.clients.connection(clientId: requesterRuntime.clientId) == nil })
+        #expect(await eventually { f.broker.context.clients.channel(clientId: requesterRuntime.clientId) == nil })
 
         let replier = Producer(runtime: replierRuntime)
         do {

@@ -16,6 +16,8 @@ public struct FlowConfig: Sendable, Equatable {
     /// storm cannot crowd out the producers.
     public var sendBackRateLimit: Double = 1_000
     public var groupSendBackRateLimits: [String: Double] = [:]
+    /// Send-backs waiting for their executor at most; past it they are answered `[OVERLOAD]` (not stored).
+    public var sendBackQueueCapacity = 10_000
     /// How long a topic (or group) that ran out of tokens is refused without consulting its bucket.
     public var rateLimitBreakerMillis: Int64 = 1_000
     /// Messages per second a consumer group may pull; over it, pull answers are delayed (never failed).

@@ -7,9 +7,10 @@ import TernRemoting
 import TernStorage
 import TernTransport
 
-/// The broker's gate in front of the processors (features.md §8): per-topic send rate limits with a circuit
+/// Flow control in front of the processors (features.md §8): per-topic send rate limits with a circuit
 /// breaker, fast failure of sends that waited too long, CONSUMER_SEND_MSG_BACK rate-limited per group and run
-/// on its own executor, pull answers slowed per group; plus the dedup windows and put / get stats.
+/// on its own bounded executor, pull answers slowed per group (the checks are admission gates, FlowGates.swift);
+/// plus the dedup windows and put / get stats.
 ///
 /// Sends run on the event loop (no hop to a send thread): the "send queue" is the read burst a frame arrived
 /// in, and a send's wait is the time since that burst began (`RemotingConnection.readBurstStartNanos`).
@@ -29,11 +30,14 @@ public final class FlowControl: Sendable {
     /// Test hook: milliseconds each admitted send is held on the event loop before processing, simulating a
     /// slow store (the append path itself is untouched).
     let simulatedSendDelayMillis = Atomic<Int>(0)
+    /// Test hook: milliseconds each send-back is held on its executor before processing (a slow store).
+    let simulatedSendBackDelayMillis = Atomic<Int>(0)
+    /// Send-backs answered `[OVERLOAD]` because the executor's queue was full.
+    let overloaded = Atomic<Int>(0)
 
     /// CONSUMER_SEND_MSG_BACK's own executor: a retry storm queues here, not on the event loops.
     private let sendBackPool: NIOThreadPool
     private let sendBackQueued = Atomic<Int>(0)
-    static let sendBackQueueCapacity = 10_000
     private let statsLogPath: String?
 
     init(config: FlowConfig, store: MessageStore, storeRoot: String, logger: Logger) {
@@ -60,74 +64,51 @@ public final class FlowControl: Sendable {
         try? sendBackPool.syncShutdownGracefully()
     }
 
-    // MARK: The gate
+    // MARK: After admission (the gates are in FlowGates.swift)
 
     static let sendCodes: Set<Int> = [RequestCode.sendMessage, RequestCode.sendMessageV2, RequestCode.sendBatchMessage,
                                       RequestCode.sendReplyMessage, RequestCode.sendReplyMessageV2]
 
-    /// Admits, delays or refuses `request` before `processor` sees it.
-    func admit(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
+    /// Runs an admitted request: CONSUMER_SEND_MSG_BACK on its bounded executor, everything else on the calling
+    /// event loop.
+    func run(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
         switch request.code {
+        case RequestCode.consumerSendMsgBack:
+            runSendBack(request, responder, processor)
         case RequestCode.sendMessage, RequestCode.sendMessageV2, RequestCode.sendBatchMessage,
              RequestCode.sendReplyMessage, RequestCode.sendReplyMessageV2:
-            admitSend(request, responder, processor)
-        case RequestCode.consumerSendMsgBack:
-            admitSendBack(request, responder, processor)
-        case RequestCode.pullMessage:
-            admitPull(request, responder, processor)
+            let delay = simulatedSendDelayMillis.load(ordering: .relaxed)
+            if delay > 0 { usleep(UInt32(delay) * 1000) }
+            processor.handle(request, responder: responder)
         default:
             processor.handle(request, responder: responder)
         }
     }
 
-    private func admitSend(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
-        let f = request.extFields
-        if topicLimiter.isActive {
-            // SEND_MESSAGE names the topic `topic`; the V2 (short-named) header `b`.
-            let topic = f["b"] ?? f["topic"] ?? ""
-            if let remark = refusal(topicLimiter.acquire(topic, now: Self.now()), kind: "topic", name: topic,
-                                    limiter: topicLimiter) {
-                return responder.respond(code: ResponseCode.systemBusy, remark: remark)
-            }
-        }
-        if config.brokerFastFailureEnable {
-            let waited = Self.now() &- responder.connection.readBurstStartNanos
-            let limit = UInt64(config.waitTimeMillsInSendQueue) * 1_000_000
-            if waited > limit, waited < UInt64(Int64.max) {
-                fastFailures.add(1, ordering: .relaxed)
-                return responder.respond(code: ResponseCode.systemBusy, remark:
-                    "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: \(waited / 1_000_000)ms, size of queue: \(fastFailures.load(ordering: .relaxed))")
-                // (sends run on the event loop, so there is no queue to measure: "size" counts fast failures so far)
-            }
-        }
-        let delay = simulatedSendDelayMillis.load(ordering: .relaxed)
-        if delay > 0 { usleep(UInt32(delay) * 1000) }
-        processor.handle(request, responder: responder)
-    }
-
-    /// Remark for a refused request, nil when admitted.
-    private func refusal(_ d: TokenBucket.Decision, kind: String, name: String, limiter: RateLimiter) -> String? {
+    /// The verdict for a rate limiter's decision: `[RateLimit]` refusals are SYSTEM_BUSY.
+    func refusal(_ d: TokenBucket.Decision, kind: String, name: String, limiter: RateLimiter) -> AdmissionDecision {
         switch d {
-        case .admitted: return nil
+        case .admitted: return .admit
         case .limited:
             rateLimited.add(1, ordering: .relaxed)
             logger.info("rate limit reached, circuit breaker open", metadata: [
                 kind: "\(name)", "rate": "\(limiter.rate(for: name))", "breakerMillis": "\(limiter.breakerNanos / 1_000_000)"])
-            return "[RateLimit]\(kind)[\(name)] exceeds \(limiter.rate(for: name)) msgs/s, circuit breaker open for \(limiter.breakerNanos / 1_000_000)ms"
+            return .refuse(code: ResponseCode.systemBusy, remark:
+                "[RateLimit]\(kind)[\(name)] exceeds \(limiter.rate(for: name)) msgs/s, circuit breaker open for \(limiter.breakerNanos / 1_000_000)ms")
         case .breakerOpen(let left):
             rateLimited.add(1, ordering: .relaxed)
-            return "[RateLimit]\(kind)[\(name)] circuit breaker open, \(left / 1_000_000)ms left"
+            return .refuse(code: ResponseCode.systemBusy,
+                           remark: "[RateLimit]\(kind)[\(name)] circuit breaker open, \(left / 1_000_000)ms left")
         }
     }
 
-    private func admitSendBack(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
-        let group = request.extFields["group"] ?? ""
-        if let remark = refusal(sendBackLimiter.acquire(group, now: Self.now()), kind: "group", name: group,
-                                limiter: sendBackLimiter) {
-            return responder.respond(code: ResponseCode.systemBusy, remark: remark)
-        }
-        guard sendBackQueued.add(1, ordering: .relaxed).newValue <= Self.sendBackQueueCapacity else {
+    /// At most `sendBackQueueCapacity` send-backs wait for the executor; past that they are answered
+    /// `[OVERLOAD]` (never stored). One that waited longer than the fast-failure limit is answered
+    /// `[TIMEOUT_CLEAN_QUEUE]` (not stored either); every other one is processed and answered by the processor.
+    private func runSendBack(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
+        guard sendBackQueued.add(1, ordering: .relaxed).newValue <= config.sendBackQueueCapacity else {
             sendBackQueued.subtract(1, ordering: .relaxed)
+            overloaded.add(1, ordering: .relaxed)
             return responder.respond(code: ResponseCode.systemBusy, remark: "[OVERLOAD]system busy, start flow control for a while")
         }
         let arrived = Self.now()
@@ -143,28 +124,10 @@ public final class FlowControl: Sendable {
                 return responder.respond(code: ResponseCode.systemBusy, remark:
                     "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: \(waited / 1_000_000)ms, size of queue: \(queued)")
             }
+            let delay = simulatedSendBackDelayMillis.load(ordering: .relaxed)
+            if delay > 0 { usleep(UInt32(delay) * 1000) }
             processor.handle(request, responder: responder)
         }
-    }
-
-    /// A group over its pull rate has its pull held until a token is back, then asks for at most the tokens
-    /// available; the answer comes later, never as an error. What the answer carried is charged by `consumed`.
-    private func admitPull(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
-        guard pullLimiter.isActive, let group = request.extFields["consumerGroup"],
-              let allowance = pullLimiter.pullAllowance(group, now: Self.now()) else {
-            return processor.handle(request, responder: responder)
-        }
-        if allowance.delayNanos > 0 {
-            responder.connection.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(allowance.delayNanos))) { [self] in
-                admitPull(request, responder, processor)
-            }
-            return
-        }
-        var request = request
-        if let asked = request.extFields.int64("maxMsgNums"), asked > allowance.tokens {
-            request.extFields.set("maxMsgNums", max(1, allowance.tokens))
-        }
-        processor.handle(request, responder: responder)
     }
 
     /// Messages a pull answered (stats and the group's pull bucket). Called by PullService on every read.

@@ -162,6 +162,10 @@ public final class InMemoryIndexStore: IndexStore {
         state.withLock { $0.consumerOffsets[ConsumerOffsetKey(group: group, queue: queue)] = offset }
     }
 
+    public func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws {
+        state.withLock { s in s.consumerOffsets.merge(batch) { _, new in new } }
+    }
+
     public func consumerOffset(group: String, queue: QueueKey) throws -> Int64? {
         state.withLock { $0.consumerOffsets[ConsumerOffsetKey(group: group, queue: queue)] }
     }

@@ -57,6 +57,8 @@ public protocol IndexStore: AnyObject, Sendable {
 
     // MARK: Consumer offsets (primary state)
     func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws
+    /// Writes every offset of `batch` in one write transaction (all or none).
+    func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws
     func consumerOffset(group: String, queue: QueueKey) throws -> Int64?
     func consumerOffsets() throws -> [ConsumerOffsetKey: Int64]
 

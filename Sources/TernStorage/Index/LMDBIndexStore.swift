@@ -426,6 +426,14 @@ public final class LMDBIndexStore: IndexStore {
         try env.write { t in _ = try t.put(offsets, IndexKeys.offsetKey(group: group, queue: queue), Self.u64(offset)) }
     }
 
+    public func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws {
+        try env.write { t in
+            for (key, offset) in batch {
+                _ = try t.put(offsets, IndexKeys.offsetKey(group: key.group, queue: key.queue), Self.u64(offset))
+            }
+        }
+    }
+
     public func consumerOffset(group: String, queue: QueueKey) throws -> Int64? {
         try env.read { t in
             try t.get(offsets, IndexKeys.offsetKey(group: group, queue: queue)).map { v in

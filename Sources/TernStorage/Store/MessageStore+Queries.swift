@@ -20,6 +20,11 @@ extension MessageStore {
         try index.commitConsumerOffset(group: group, queue: queue, offset: offset)
     }
 
+    /// Writes every offset of `batch` in one index transaction (all or none).
+    public func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws {
+        try index.commitConsumerOffsets(batch)
+    }
+
     public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] { try index.consumerOffsets() }
 
     // MARK: Timers and transactions

@@ -1,0 +1,114 @@
+import Logging
+import Synchronization
+import TernStorage
+import TernSystem
+
+/// Consumer offsets: primary state, kept in the store's index environment (LMDB).
+///
+/// Commits come from event loops (every pull's commit flag, UPDATE_CONSUMER_OFFSET), which must never wait
+/// for the LMDB write lock. `commit` only records the offset as pending and wakes the writer, a
+/// `TimerService` that writes everything pending in one write transaction per batch; commits arriving while
+/// a batch is written coalesce into the next one (the last value per queue wins). Queries see pending and
+/// in-flight values at once. Consumers re-send unchanged offsets constantly (every pull, every 5 s persist),
+/// so a commit equal to the value known to be stored is dropped before it costs a write.
+///
+/// Durability: a graceful stop writes what is pending (the writer's `onStop`, which runs after in-flight
+/// requests are drained and before the store closes). A broker crash (`kill -9`) loses only the commits not
+/// yet written by the writer: those acknowledged since its last batch started, normally a few milliseconds'
+/// worth (the written ones are in the page cache). A machine crash also loses what the last index sync did
+/// not cover (README, "Indexes").
+///
+/// Invariant: `written` only holds values known to be in the store; `pending` and `inFlight` are disjoint
+/// in time, not in keys (a key in both has its newer value in `pending`).
+final class OffsetService: Sendable {
+    private struct State {
+        var pending: [ConsumerOffsetKey: Int64] = [:]
+        /// The batch the writer is writing now (empty otherwise).
+        var inFlight: [ConsumerOffsetKey: Int64] = [:]
+        var written: [ConsumerOffsetKey: Int64] = [:]
+
+        func unwritten(_ key: ConsumerOffsetKey) -> Int64? { pending[key] ?? inFlight[key] }
+    }
+
+    /// A failed batch is retried after this long (its offsets stay pending, newer commits win).
+    static let retryMillis: Int64 = 1_000
+
+    let store: MessageStore
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let writer = Mutex<TimerService?>(nil)
+
+    init(store: MessageStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The writer service: writes pending commits whenever woken, and once more when it stops.
+    func service(clock: any TernClock, events: LifecycleEvents?) -> TimerService {
+        let service = TimerService(name: "offset-writer", clock: clock, events: events, step: { [self] now in
+            writePending() ? nil : now + Self.retryMillis
+        }, onStop: { [self] in
+            if !writePending() { logger.error("consumer offsets lost at shutdown: the final write failed") }
+        })
+        writer.withLock { $0 = service }
+        return service
+    }
+
+    /// Records `offset` for `group` on `queue`; never blocks (event loops call it).
+    func commit(group: String, queue: QueueKey, offset: Int64) {
+        let key = ConsumerOffsetKey(group: group, queue: queue)
+        let wake = state.withLock { s -> Bool in
+            if (s.unwritten(key) ?? s.written[key]) == offset { return false }
+            let wasIdle = s.pending.isEmpty
+            s.pending[key] = offset
+            return wasIdle
+        }
+        if wake { writer.withLock { $0 }?.wake() }
+    }
+
+    func committed(group: String, queue: QueueKey) -> Int64? {
+        let key = ConsumerOffsetKey(group: group, queue: queue)
+        if let offset = state.withLock({ $0.unwritten(key) }) { return offset }
+        return try? store.consumerOffset(group: group, queue: queue)
+    }
+
+    /// Every committed offset, pending ones included.
+    func all() -> [ConsumerOffsetKey: Int64] {
+        var offsets = (try? store.consumerOffsets()) ?? [:]
+        state.withLock { s in
+            offsets.merge(s.inFlight) { _, new in new }
+            offsets.merge(s.pending) { _, new in new }
+        }
+        return offsets
+    }
+
+    /// Writes the pending commits in one transaction; false when the write failed (they stay pending).
+    /// Runs on the writer's task only, so at most one batch is in flight.
+    @discardableResult
+    func writePending() -> Bool {
+        let batch = state.withLock { s -> [ConsumerOffsetKey: Int64] in
+            precondition(s.inFlight.isEmpty, "one offset batch at a time")
+            s.inFlight = s.pending
+            s.pending = [:]
+            return s.inFlight
+        }
+        if batch.isEmpty { return true }
+        do {
+            try store.commitConsumerOffsets(batch)
+        } catch {
+            logger.warning("cannot write consumer offsets", metadata: [
+                "offsets.count": "\(batch.count)", "error": "\(error)",
+            ])
+            state.withLock { s in
+                s.pending.merge(s.inFlight) { newer, _ in newer }
+                s.inFlight = [:]
+            }
+            return false
+        }
+        state.withLock { s in
+            s.written.merge(s.inFlight) { _, new in new }
+            s.inFlight = [:]
+        }
+        return true
+    }
+}
