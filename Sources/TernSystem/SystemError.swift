@@ -21,7 +21,9 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// The errno's symbolic name ("EIO", "ENOSPC"), or "errno N" for one outside the table.
-    public var errnoName: String { Self.names[errno] ?? "errno \(errno)" }
+    public var errnoName: String { Self.name(ofErrno: errno) }
+
+    static func name(ofErrno code: Int32) -> String { names[code] ?? "errno \(code)" }
 
     /// "msync /data/commitlog/00000000000000000000 at 4096: EIO (Input/output error)".
     public var description: String {

@@ -50,7 +50,8 @@ struct IndexDiskFullTests {
             if i % 64 == 0 { _ = store.waitUntilDispatched(store.maxPhysicalOffset, timeoutMillis: 1_000) }
         }
         // LMDB reports a failed pwrite as its errno, and a short one (the disk filled mid-write) as EIO.
-        guard case let .indexingStopped(cause) = stopped, case let .index(lmdb) = cause, [ENOSPC, EIO].contains(lmdb.code)
+        guard case let .indexingStopped(cause) = stopped, case let .index(lmdb) = cause, [ENOSPC, EIO].contains(lmdb.code),
+              lmdb.path == config.indexPath
         else {
             try FileSystem.writeAtomically(root + "/child-failure",
                                            Array("expected indexingStopped(ENOSPC or EIO), got \(String(describing: stopped))".utf8))

@@ -71,6 +71,43 @@ struct SegmentPreparationTests {
         #expect(store.message(at: after.physicalOffset).map(bodyString) == "after" + Self.body)
     }
 
+    /// The same on a real full file system: the commit log on a 2.5 MiB tmpfs (room for two 1 MiB segments).
+    /// The third segment's posix_fallocate fails with ENOSPC, no file is left, appends fail at once; after the
+    /// tmpfs grows (remount), appends resume without a restart and every acknowledged record is readable.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root; skipped"))
+    func fullFileSystemDuringPreparationLeavesNoFileAndRecoversWhenSpaceReturns() throws {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let config = smallConfig(dir, segmentSize: Self.segmentSize)
+        try FileSystem.createDirectory(config.commitLogPath)
+        guard mount("tmpfs", config.commitLogPath, "tmpfs", 0, "size=2560k") == 0 else {
+            Issue.record("mount tmpfs: \(String(cString: strerror(errno)))")
+            return
+        }
+        defer { umount2(config.commitLogPath, Int32(MNT_DETACH)) }
+        let store = try MessageStore.open(config)
+        defer { store.close() }
+        var acknowledged: [AppendResult] = []
+        var failure: StoreError?
+        while failure == nil && acknowledged.count < 4 * Self.segmentSize / Self.body.count {
+            do { acknowledged.append(try store.append(draft(body: Self.body))) } catch { failure = error }
+        }
+        let cause = try #require(failure?.systemError, "no system error: \(String(describing: failure))")
+        #expect(cause.operation == "posix_fallocate" && cause.errno == ENOSPC)
+        #expect(acknowledged.last.map { $0.endOffset > Int64(Self.segmentSize) } == true)
+        #expect(throws: failure!) { _ = try store.append(draft(body: Self.body)) }
+        #expect(try FileSystem.listDirectory(config.commitLogPath) == [0, 1].map { Segment.fileName(base: Int64($0 * Self.segmentSize)) })
+
+        #expect(mount("tmpfs", config.commitLogPath, "tmpfs", UInt(MS_REMOUNT), "size=8m") == 0)
+        let deadline = Date().addingTimeInterval(10)
+        var next: AppendResult?
+        while next == nil && Date() < deadline {
+            next = try? store.append(draft(body: Self.body))
+            if next == nil { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        #expect(next?.physicalOffset == Int64(2 * Self.segmentSize))
+        for r in acknowledged { #expect(store.message(at: r.physicalOffset).map(bodyString) == Self.body) }
+    }
+
     @Test func trailingZeroByteSegmentIsRemovedAndLogged() throws {
         try repair(trailing: { path in
             try FileSystem.writeAtomically(path, [])

@@ -242,9 +242,10 @@ private func pair(_ entry: LMDBCursor.Entry?) -> [String]? {
     }
 
     @Test func openMissingDatabaseWithoutCreate() throws {
-        try withEnvironment { env, _ throws in
+        try withEnvironment { env, path throws in
             let error = #expect(throws: LMDBError.self) { try env.openDatabase("missing", []) }
             #expect(error?.code == MDB_NOTFOUND)
+            #expect(error?.path == path && error?.description.contains(path) == true)
             _ = try env.openDatabase("present", [.create])
             #expect(try env.openDatabase("present", []).name == "present")
         }

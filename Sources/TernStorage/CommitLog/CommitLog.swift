@@ -70,8 +70,10 @@ final class CommitLog: Sendable {
         /// The last preparation failure and when it happened (monotonic), cleared by a success.
         var failure: (error: StoreError, atNanos: UInt64)?
     }
-    /// The next segment, built by `prepareNextSegment()` or by the writer (`preparedOrCreate`).
+    /// The next segment, built by `prepareNextSegment()` or by the writer (`preparedOrCreate`); held briefly.
     let preparation = Mutex(Preparation())
+    /// Held while a segment file is built (allocation, mapping, prefault): one builder at a time.
+    private let creation = Mutex(())
     /// The active segment is prefaulted up to here (see `prefaultAhead`).
     private let prefaultedUpTo = Mutex<Int64>(0)
     /// The active segment's pages below this offset have been unmapped (see `releaseActiveTail`).
@@ -152,24 +154,31 @@ final class CommitLog: Sendable {
         return Segment(base: base, file: file)
     }
 
-    /// The segment starting at `base`: the prepared one, else created now. Serialised by `preparation`'s lock,
-    /// so the writer and the housekeeping thread never build the same file twice. A failure is remembered: until
-    /// a preparation succeeds, the writer fails at once with it instead of retrying the allocation itself.
+    /// The segment starting at `base`: the prepared one, else created now. Creation is serialised by `creation`,
+    /// so the writer and the housekeeping thread never build the same file twice. A failure is remembered: until a
+    /// preparation succeeds, the writer fails at once with it (never waiting for, or repeating, an allocation
+    /// that may take most of a second on a full disk) while the housekeeping thread retries.
     func preparedOrCreate(base: Int64, prefaultBytes: Int, byWriter: Bool) throws -> Segment {
-        try preparation.withLock { p in
-            if let ready = p.ready, ready.base == base { return ready }
-            if byWriter, let failure = p.failure { throw failure.error }
+        func settled() throws -> Segment? {
+            let state = preparation.withLock { ($0.ready, $0.failure?.error) }
+            if let ready = state.0, ready.base == base { return ready }
+            if byWriter, let failure = state.1 { throw failure }
+            return nil
+        }
+        if let ready = try settled() { return ready }
+        return try creation.withLock { _ in
+            if let ready = try settled() { return ready }  // built (or failed) while this thread waited
             let segment: Segment
             do {
                 segment = try createSegment(base: base)
             } catch {
-                p.failure = (StoreError.wrap(error), Clock.monotonicNanos())
-                throw p.failure!.error
+                let failure = StoreError.wrap(error)
+                preparation.withLock { $0.failure = (failure, Clock.monotonicNanos()) }
+                throw failure
             }
-            // Nobody maps it for writing until it is published here: touching pages is safe.
+            // Nobody maps it for writing until it is published below: touching pages is safe.
             if prefault && prefaultBytes > 0 { segment.file.prefault(0..<min(segment.size, prefaultBytes)) }
-            p.ready = segment
-            p.failure = nil
+            preparation.withLock { $0 = Preparation(ready: segment, failure: nil) }
             return segment
         }
     }

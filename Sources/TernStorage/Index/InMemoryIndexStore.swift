@@ -75,7 +75,9 @@ public final class InMemoryIndexStore: IndexStore {
     public func truncate(from physicalOffset: Int64, lastRecord: Int64) throws {
         state.withLock { s in
             for (q, slot) in s.queues {
-                let kept = slot.entries.filter { $0.physicalOffset < physicalOffset }
+                // Entries are in log order; placeholders (gaps) count only when a kept entry follows them.
+                var kept = Array(slot.entries.prefix { $0.size == 0 || $0.physicalOffset < physicalOffset })
+                while kept.last?.size == 0 { kept.removeLast() }
                 s.queues[q] = (min: slot.min, entries: kept)
             }
             s.keys = s.keys.compactMapValues { v in let k = v.filter { $0.1 < physicalOffset }; return k.isEmpty ? nil : k }

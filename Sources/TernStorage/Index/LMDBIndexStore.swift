@@ -84,6 +84,11 @@ public final class LMDBIndexStore: IndexStore {
         cache.withLock { $0 = c }
     }
 
+    private static func cqKey(_ id: UInt32, _ queueOffset: Int64) -> [UInt8] {
+        var key = [UInt8](); key.appendBigEndian(id); key.appendBigEndian(UInt64(bitPattern: queueOffset))
+        return key
+    }
+
     /// Last queue offset stored for queue `id`, by seeking to the first key of id+1 and stepping back.
     private static func lastOffset(_ cur: LMDBCursor, id: UInt32) throws -> Int64? {
         var probe = [UInt8](); probe.appendBigEndian(id &+ 1); probe.appendBigEndian(UInt64(0))
@@ -180,12 +185,12 @@ public final class LMDBIndexStore: IndexStore {
         try env.write { t in
             try t.withCursor(cq) { cur in
                 for (q, var slot) in c.queues {
-                    while slot.max > slot.min {
-                        var key = [UInt8](); key.appendBigEndian(slot.id); key.appendBigEndian(UInt64(bitPattern: slot.max - 1))
-                        guard let (_, v) = try cur.find(key) else { break }
-                        guard Self.decodeEntry(v, queueOffset: 0).physicalOffset >= physicalOffset else { break }
+                    // From the queue's last entry back (offsets may have a gap after damaged log records).
+                    while slot.max > slot.min, let last = try Self.lastOffset(cur, id: slot.id) {
+                        guard let (_, v) = try cur.find(Self.cqKey(slot.id, last)),
+                              Self.decodeEntry(v, queueOffset: 0).physicalOffset >= physicalOffset else { break }
                         try cur.deleteCurrent()
-                        slot.max -= 1
+                        slot.max = last
                     }
                     c.queues[q] = slot
                 }

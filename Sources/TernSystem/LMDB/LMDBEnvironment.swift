@@ -51,9 +51,10 @@ public final class LMDBEnvironment: @unchecked Sendable {
             try LMDB.check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(handle, MDB_dbi(maxDatabases)))
             try LMDB.check("mdb_env_set_maxreaders", mdb_env_set_maxreaders(handle, 126))
             try LMDB.check("mdb_env_open", mdb_env_open(handle, path, LMDB.environmentFlags(flags), 0o644))
-        } catch {
+        } catch var error as LMDBError {
             // mdb_env_close is the only way to free a handle, also after a failed mdb_env_open.
             mdb_env_close(handle)
+            error.path = path
             throw error
         }
         self.env = handle
@@ -72,6 +73,10 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// A missing database without `.create` throws LMDBError MDB_NOTFOUND; in a read-only environment it is
     /// opened in a read transaction (committed, so the handle is kept in the environment).
     public func openDatabase(_ name: String, _ flags: LMDBDatabase.Flags) throws -> LMDBDatabase {
+        try located { try openDatabaseUnlocated(name, flags) }
+    }
+
+    private func openDatabaseUnlocated(_ name: String, _ flags: LMDBDatabase.Flags) throws -> LMDBDatabase {
         var dbFlags: UInt32 = 0
         if flags.contains(.create) { dbFlags |= UInt32(MDB_CREATE) }
         if flags.contains(.dupSort) { dbFlags |= UInt32(MDB_DUPSORT) }
@@ -94,6 +99,10 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Runs `body` in a read-only transaction (mdb_txn_begin RDONLY … mdb_txn_abort).
     @discardableResult
     public func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        try located { try readUnlocated(body) }
+    }
+
+    private func readUnlocated<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         let txn = try LMDB.begin(handle, readOnly: true)
         let transaction = LMDBTransaction(txn, readOnly: true)
         defer {
@@ -107,6 +116,10 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// A failed commit (e.g. MDB_MAP_FULL) throws LMDBError; the transaction is gone either way.
     @discardableResult
     public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        try located { try writeUnlocated(body) }
+    }
+
+    private func writeUnlocated<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         let txn = try LMDB.begin(handle, readOnly: false)
         let transaction = LMDBTransaction(txn, readOnly: false)
         let result: R
@@ -125,7 +138,17 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// mdb_env_sync(force: 1)
     public func sync() throws {
-        try LMDB.check("mdb_env_sync", mdb_env_sync(handle, 1))
+        try located { try LMDB.check("mdb_env_sync", mdb_env_sync(handle, 1)) }
+    }
+
+    /// Adds this environment's path to an LMDBError leaving `body`.
+    private func located<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch var error as LMDBError where error.path == nil {
+            error.path = path
+            throw error
+        }
     }
 
     /// Number of entries in a database (mdb_stat.ms_entries) in a fresh read transaction.
@@ -194,15 +217,21 @@ public struct LMDBDatabase: Sendable, Hashable {
     public init(name: String, dbi: UInt32) { self.name = name; self.dbi = dbi }
 }
 
-/// Errors from LMDB calls: the function name and LMDB's return code (mdb_strerror text).
+/// Errors from LMDB calls: the function, the environment's path (set by `LMDBEnvironment` when the error leaves
+/// it) and LMDB's return code (a negative MDB_* code, or an errno such as ENOSPC / EIO from a failed write).
 public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
     public var function: String
     public var code: Int32
     public var message: String
-    public init(function: String, code: Int32, message: String) {
-        self.function = function; self.code = code; self.message = message
+    public var path: String?
+    public init(function: String, code: Int32, message: String, path: String? = nil) {
+        self.function = function; self.code = code; self.message = message; self.path = path
     }
-    public var description: String { "\(function): \(message) (\(code))" }
+    /// "mdb_txn_commit /data/index: EIO (Input/output error)"; MDB codes keep their number.
+    public var description: String {
+        let name = code > 0 ? SystemError.name(ofErrno: code) : "\(code)"
+        return "\(function)\(path.map { " \($0)" } ?? ""): \(name) (\(message))"
+    }
     /// MDB_MAP_FULL
     public var isMapFull: Bool { code == -30792 }
 }
