@@ -190,7 +190,11 @@ struct RebuildIndex: ParsableCommand {
 
     func run() throws {
         let report = try store.show(indexAccess: .readWrite, { s in
-            try s.rebuildIndex(batchSize: batchSize, progressEvery: progressEvery) { p in
+            if let aside = s.corruptIndexMovedTo {
+                printError("rebuild-index: the index was corrupt; moved to \(aside), consumer offsets restored from "
+                    + "config/consumerOffset.json")
+            }
+            return try s.rebuildIndex(batchSize: batchSize, progressEvery: progressEvery) { p in
                 printError("rebuild-index: offset \(p.offset) / \(p.end), \(p.records) records, "
                     + "\(Int(p.recordsPerSecond)) msg/s")
             }

@@ -9,7 +9,7 @@ import TernSystem
 @Suite struct IndexLossTests {
     let q0 = QueueKey(topic: "TopicTest", queueId: 0), q1 = QueueKey(topic: "TopicTest", queueId: 1)
 
-    private func fill(_ c: StoreConfig) throws {
+    func fill(_ c: StoreConfig) throws {
         let store = try MessageStore.open(c)
         for i in 0..<100 { _ = try store.append(draft(queueId: Int32(i % 2), body: "m\(i)", keys: ["k\(i)"])) }
         #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
@@ -18,7 +18,7 @@ import TernSystem
         store.close()
     }
 
-    private func expectIntact(_ c: StoreConfig) throws {
+    func expectIntact(_ c: StoreConfig) throws {
         let store = try MessageStore.open(c)
         defer { store.close() }
         #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
@@ -60,5 +60,21 @@ import TernSystem
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(try backup.read()[ConsumerOffsetKey(group: "Live", queue: q0)] == 1)
+    }
+}
+
+extension IndexLossTests {
+    @Test func rebuildIndexReplacesACorruptIndexKeepingOffsets() throws {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let c = smallConfig(dir)
+        try fill(c)
+        try overwrite(c.indexPath + "/data.mdb", at: 0, with: [UInt8](repeating: 0x5A, count: 8192))
+        var options = OfflineStore.Options()
+        options.indexAccess = .readWrite
+        let offline = try OfflineStore.open(root: dir.path, options: options)
+        #expect(offline.corruptIndexMovedTo != nil)
+        _ = try offline.rebuildIndex()
+        offline.close()
+        try expectIntact(c)
     }
 }

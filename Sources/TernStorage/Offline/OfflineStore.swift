@@ -38,6 +38,8 @@ public final class OfflineStore {
     public let index: (any IndexStore)?
     /// True when the index was opened writable (`Options.indexAccess == .readWrite`).
     public let indexIsWritable: Bool
+    /// Where a corrupt index found by a writable open was moved before a fresh one was made (nil: none).
+    public let corruptIndexMovedTo: String?
     let log: CommitLog
     let layout: StoreConfig
     private let lock: FileLock
@@ -74,14 +76,29 @@ public final class OfflineStore {
         log = try CommitLog(directory: layout.commitLogPath, segmentSize: geometry, maxRecordSize: maxRecordSize,
                             prefault: false, readOnly: true)
         indexIsWritable = options.indexAccess == .readWrite
+        var moved: String? = nil
         switch options.indexAccess {
         case .readOnly where FileSystem.isDirectory(layout.indexPath):
             index = try LMDBIndexStore(path: layout.indexPath, mapSize: options.lmdbMapSize, readOnly: true)
         case .readOnly:
             index = nil
         case .readWrite:
-            index = try LMDBIndexStore(path: layout.indexPath, mapSize: options.lmdbMapSize)
+            do {
+                index = try LMDBIndexStore(path: layout.indexPath, mapSize: options.lmdbMapSize)
+            } catch where MessageStore.isIndexCorruption(error) {
+                // The index is derived: a corrupt one is set aside (kept for inspection) and rebuilt, with the
+                // consumer offsets restored from their backup, as the broker does at start.
+                let aside = layout.indexPath + ".corrupt-\(Clock.wallMillis())"
+                try FileSystem.rename(layout.indexPath, to: aside)
+                let fresh = try LMDBIndexStore(path: layout.indexPath, mapSize: options.lmdbMapSize)
+                for (key, offset) in try OffsetBackup(root: layout.root).read() {
+                    try fresh.commitConsumerOffset(group: key.group, queue: key.queue, offset: offset)
+                }
+                index = fresh
+                moved = aside
+            }
         }
+        corruptIndexMovedTo = moved
     }
 
     /// Closes the index and releases the lock. Idempotent.
