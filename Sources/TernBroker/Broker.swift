@@ -14,8 +14,8 @@ import TernTransport
 /// server's), which starts them after recovery and, on graceful shutdown (SIGTERM / SIGINT), stops them in
 /// reverse order: remoting server (stop accepting, refuse new requests) → in-flight requests (suspended
 /// pulls answered, send-backs drained) → registrar (unregister) → stats log → trace → transaction checks →
-/// schedule → topic table (last write) → store (final dispatch, flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the
-/// same with a group of the broker's own (in-process tests).
+/// schedule → topic table (last write) → store (final dispatch, flush, close). ``start(config:group:logger:)``
+/// / ``shutdown()`` do the same with a group of the broker's own (in-process tests).
 public final class Broker: Sendable {
     public let context: BrokerContext
     /// Starts, stops and recovery in order (tests check the order without timing).
