@@ -58,10 +58,12 @@ public final class TopicConfigManager: Sendable {
         self.clock = config.clock
         var table: [String: TopicConfig] = [:]
         var version = DataVersion(timestamp: clock.wallMillis())
+        var loaded: [String: TopicConfig]?
         if let data = FileManager.default.contents(atPath: path) {
             do {
                 let wrapper = try JSONDecoder().decode(TopicConfigSerializeWrapper.self, from: data)
                 table = wrapper.topicConfigTable
+                loaded = table
                 version = wrapper.dataVersion
             } catch {
                 throw BrokerError.badConfigFile(path: path, reason: "\(error)")
@@ -80,7 +82,8 @@ public final class TopicConfigManager: Sendable {
         if table["SELF_TEST_TOPIC"] == nil {
             table["SELF_TEST_TOPIC"] = TopicConfig(topicName: "SELF_TEST_TOPIC", readQueueNums: 1, writeQueueNums: 1)
         }
-        state = NIOLockedValueBox(State(table: table, dataVersion: version, unpersisted: true))
+        // Rewritten at start only when the system topics changed it (a restart with a large table stays fast).
+        state = NIOLockedValueBox(State(table: table, dataVersion: version, unpersisted: loaded != table))
         try persistIfChanged()
     }
 
