@@ -23,10 +23,12 @@ final class BackgroundThread: Sendable {
     func start(_ body: @escaping @Sendable (BackgroundThread) -> Void) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in
+            // Named from inside: on Linux a name set before start does not reach the OS thread (and the kernel
+            // keeps at most 15 bytes), so /proc and debuggers would show the pool's name instead.
+            Thread.current.name = name
             body(self)
             finished.signal()
         }
-        thread.name = name
         thread.start()
     }
 

@@ -23,7 +23,7 @@ public final class MessageStore: Sendable {
     private let diskCheckedAt = Atomic<Int64>(0)
     /// Damaged records that reads met and logged (bounded: see `intactRecord`).
     let damagedReads = Mutex<Set<Int64>>([])
-    private let housekeeping = BackgroundThread(name: "tern-housekeeping")
+    private let housekeeping = BackgroundThread(name: "tern-housekeep")
     let isClosed = Atomic<Bool>(false)
     /// What recovery found and did at open.
     public let recovery: RecoveryReport
