@@ -55,7 +55,8 @@ public final class Broker: Sendable {
             let gate = RequestGate()
             let bound = try await RemotingServer.start(
                 host: config.listenHost, port: config.listenPort, group: group, handler: gate,
-                idleTimeout: .seconds(Int64(config.clientChannelMaxIdleTimeSeconds)), logger: logger)
+                idleTimeout: .seconds(Int64(config.clientChannelMaxIdleTimeSeconds)), limits: config.connectionLimits,
+                logger: logger)
             server = bound
             config.listenPort = bound.port
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger)

@@ -1,3 +1,6 @@
+import NIOCore
+import TernTransport
+
 /// Reading RocketMQ-style `broker.conf` properties into a ``BrokerConfig``.
 ///
 /// Format: `key=value` lines (also `key: value`), `#` / `!` comments, surrounding blanks ignored. Keys keep
@@ -103,6 +106,10 @@ extension BrokerConfig {
         case "messageDelayLevel": messageDelayLevelMillis = try Self.delayLevels(key, value)
         case "retryMaxTimes": retryMaxTimes = Int32(try int(0...10_000))
         case "timerMaxDelaySec": timerMaxDelaySec = Int64(try int(1...(365 * 86_400)))
+        case "serverMaxConnections": connectionLimits.maxConnections = try int(1...1_000_000)
+        case "serverPartialFrameTimeoutSeconds":
+            connectionLimits.partialFrameTimeout = .seconds(Int64(try int(1...3_600)))
+        case "serverPartialFrameBytesMax": connectionLimits.partialFrameBytesMax = try int((1 << 20)...(1 << 34))
         case "deleteWhen": deleteWhen = try Self.hours(key, value)
         case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
         case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()

@@ -1,5 +1,7 @@
+import NIOCore
 import TernStorage
 import TernSystem
+import TernTransport
 
 /// Broker settings. Names and units follow RocketMQ's `BrokerConfig` / `MessageStoreConfig` so an existing
 /// `broker.conf` maps key for key (see `BrokerConfig+Properties.swift`).
@@ -85,6 +87,9 @@ public struct BrokerConfig: Sendable {
     public var timerMaxDelaySec: Int64 = 30 * 86_400
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
+    /// Connection limits of the broker's server (`serverMaxConnections`, `serverPartialFrameTimeoutSeconds`,
+    /// `serverPartialFrameBytesMax`; ours): total connections, slowloris deadline, bytes held in partial frames.
+    public var connectionLimits = ConnectionLimits()
     /// Flow control, dedup windows and stats (Flow/FlowConfig.swift).
     public var flow = FlowConfig()
     /// The one time source of the broker and its store (schedule, transaction checks, trace, stats,

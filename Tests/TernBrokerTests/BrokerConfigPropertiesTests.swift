@@ -1,5 +1,8 @@
+import NIOCore
 import TernBroker
+import TernRemoting
 import TernStorage
+import TernTransport
 import Testing
 
 @Suite struct BrokerConfigPropertiesTests {
@@ -67,6 +70,27 @@ import Testing
         #expect(s.diskSpace.warningRatio == 0.8)
         #expect(s.deleteWhenHours == [4, 16])
         #expect(s.cleanFileForciblyEnable == false)
+    }
+
+    @Test func connectionLimitsComeFromBrokerConf() throws {
+        var c = BrokerConfig()
+        #expect(try c.apply(properties: "serverMaxConnections=50\nserverPartialFrameTimeoutSeconds=5\nserverPartialFrameBytesMax=8388608\n").isEmpty)
+        #expect(c.connectionLimits.maxConnections == 50)
+        #expect(c.connectionLimits.partialFrameTimeout == .seconds(5))
+        #expect(c.connectionLimits.partialFrameBytesMax == 8 << 20)
+        #expect(throws: BrokerError.self) { try c.apply(properties: "serverMaxConnections=0") }
+    }
+
+    @Test func theBrokerServerAppliesTheConfiguredConnectionLimit() async throws {
+        let f = try await BrokerFixture.start { $0.connectionLimits.maxConnections = 2 }
+        let a = try await f.connect(), b = try await f.connect()
+        // Both admitted connections are served (any answer will do).
+        _ = try await f.call(RequestCode.getMaxOffset, ["topic": "T", "queueId": "0"], on: a)
+        _ = try await f.call(RequestCode.getMaxOffset, ["topic": "T", "queueId": "0"], on: b)
+        let c = try await f.connect()
+        #expect(await eventually(timeoutMillis: 5_000) { !c.isActive }, "a third connection was kept past serverMaxConnections=2")
+        a.close(); b.close()
+        await f.stop()
     }
 
     @Test func lineWithoutSeparatorIsAnError() {
