@@ -40,7 +40,13 @@ public final class TopicConfigManager: Sendable {
     private let logger: Logger
     /// Data versions carry this clock's time (`BrokerConfig.clock`).
     private let clock: any TernClock
-    private let onChange = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+    /// Wrapped in a struct: a bare closure read through the box's generic `inout` is re-abstracted on the way
+    /// in and out, and the written-back value gains two thunks per read (a call chain as deep as the number of
+    /// changes, measured at 168,000 frames after 60,000 topic creations).
+    private struct ChangeAction: Sendable {
+        let run: @Sendable () -> Void
+    }
+    private let onChange = NIOLockedValueBox<ChangeAction?>(nil)
     /// Wakes the persistence service after a change.
     private let persister = NIOLockedValueBox<TimerService?>(nil)
     /// Spaces the writes of a growing table under a stream of changes.
@@ -109,7 +115,9 @@ public final class TopicConfigManager: Sendable {
     }
 
     /// Called after every change (the broker re-registers with its name servers).
-    public func setOnChange(_ action: (@Sendable () -> Void)?) { onChange.withLockedValue { $0 = action } }
+    public func setOnChange(_ action: (@Sendable () -> Void)?) {
+        onChange.withLockedValue { $0 = action.map(ChangeAction.init) }
+    }
 
     public func config(_ topic: String) -> TopicConfig? { state.withLockedValue { $0.table[topic] } }
 
@@ -205,7 +213,7 @@ public final class TopicConfigManager: Sendable {
     /// After every change: wake the writer and the registration (both cheap; the work runs on their tasks).
     private func changed() {
         persister.withLockedValue { $0 }?.wake()
-        onChange.withLockedValue { $0 }?()
+        onChange.withLockedValue { $0 }?.run()
     }
 
     /// Writes the table when it changed since the last write (a no-op otherwise). On failure the table stays
