@@ -67,7 +67,7 @@ public final class TopicConfigManager: Sendable {
         var loaded: [String: TopicConfig]?
         if let data = FileManager.default.contents(atPath: path) {
             do {
-                let wrapper = try JSONDecoder().decode(TopicConfigSerializeWrapper.self, from: data)
+                let wrapper = try TopicTableDecoder.decode(Array(data))
                 table = wrapper.topicConfigTable
                 loaded = table
                 version = wrapper.dataVersion
