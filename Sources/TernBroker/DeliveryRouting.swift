@@ -98,34 +98,3 @@ struct DeliveryRouting: Sendable {
         return found
     }
 }
-
-/// An editable property list that keeps the original order (new names go last); names are unique. The broker's
-/// one way to read and edit a stored message's properties as strings: a name that occurs twice keeps its first
-/// position and its last value, as in the Java and C++ clients' property maps and `MessageProperties.value(of:in:)`
-/// (the raw-bytes lookup of the hot paths).
-struct PropertyList: Sendable {
-    private(set) var entries: [(String, String)]
-
-    init(_ bytes: [UInt8]) {
-        var out: [(String, String)] = []
-        for (k, v) in MessageProperties.decode(bytes) {
-            if let i = out.firstIndex(where: { $0.0 == k }) { out[i].1 = v } else { out.append((k, v)) }
-        }
-        entries = out
-    }
-
-    init(_ bytes: UnsafeRawBufferPointer) { self.init(Array(bytes)) }
-
-    subscript(name: String) -> String? {
-        get { entries.first { $0.0 == name }?.1 }
-        set {
-            if let i = entries.firstIndex(where: { $0.0 == name }) {
-                if let newValue { entries[i].1 = newValue } else { entries.remove(at: i) }
-            } else if let newValue {
-                entries.append((name, newValue))
-            }
-        }
-    }
-
-    var encoded: [UInt8] { MessageProperties.encode(entries) }
-}

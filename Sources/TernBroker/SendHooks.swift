@@ -23,8 +23,8 @@ enum SendHooks {
             }
         }
         guard transactional || (request && !hasCluster) else { return nil }
-        var props = MessageProperties.decode(draft.properties)
-        if request && !hasCluster { props.append((ReplyProcessor.clusterProperty, context.config.brokerClusterName)) }
+        var props = PropertyList(draft.properties)
+        if request && !hasCluster { props[ReplyProcessor.clusterProperty] = context.config.brokerClusterName }
         if transactional {
             if context.config.rejectTransactionMessage {
                 return SendProcessor.Rejection(code: ResponseCode.noPermission,
@@ -32,7 +32,7 @@ enum SendHooks {
             }
             TransactionService.divertToHalf(&draft, properties: &props)
         } else {
-            draft.properties = MessageProperties.encode(props)
+            draft.properties = props.encoded
         }
         return nil
     }
