@@ -56,7 +56,7 @@ final class ConsumerProcessor: BrokerProcessor {
     }
 
     func connectionClosed(_ connection: RemotingConnection) {
-        pulls.connectionClosed(connection)
+        pulls.channelClosed(connection)
         clientService.channelClosed(connection)
     }
 

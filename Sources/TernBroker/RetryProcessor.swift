@@ -48,7 +48,7 @@ final class RetryProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.systemError, remark: "CONSUMER_SEND_MSG_BACK needs group and offset")
         }
         // Refused up front when its retry topic could never be stored (RocketMQ accepts it and then fails the put).
-        if let why = TopicConfigManager.invalidTopicReason(SendProcessor.retryTopicPrefix + group) {
+        if let why = TopicConfigManager.invalidTopicReason(SendService.retryTopicPrefix + group) {
             return responder.respond(code: ResponseCode.systemError, remark: "group \(group) cannot have a retry topic: \(why)")
         }
         if !context.config.autoCreateSubscriptionGroup && context.clients.consumerGroup(group) == nil {
@@ -74,7 +74,7 @@ final class RetryProcessor: BrokerProcessor {
             if r.reconsumeTimes >= max || delayLevel < 0 {
                 try routing.toDeadLetters(&draft, &props, group: group)
             } else {
-                let retry = try context.topics.createIfAbsent(SendProcessor.retryTopicPrefix + group, queueNums: 1)
+                let retry = try context.topics.createIfAbsent(SendService.retryTopicPrefix + group, queueNums: 1)
                 draft.topic = Array(retry.topicName.utf8)
                 draft.queueId = Int32.random(in: 0..<Int32(Swift.max(1, retry.writeQueueNums)))
                 props[MessageProperties.delay] = String(delayLevel == 0 ? 3 + r.reconsumeTimes : delayLevel)

@@ -49,7 +49,7 @@ final class ClientService: Sendable {
         client.lastUpdate = nowMillis
         for consumer in request.data.consumerDataSet where !consumer.groupName.isEmpty {
             do {
-                try context.topics.createIfAbsent(SendProcessor.retryTopicPrefix + consumer.groupName, queueNums: 1)
+                try context.topics.createIfAbsent(SendService.retryTopicPrefix + consumer.groupName, queueNums: 1)
             } catch {
                 context.logger.warning("cannot create retry topic", metadata: [
                     "group": "\(consumer.groupName)", "error": "\(error)"])
