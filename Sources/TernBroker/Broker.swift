@@ -61,9 +61,10 @@ public final class Broker: Sendable {
             config.listenPort = bound.port
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger)
             let transactions = TransactionProcessor(context: context)
+            let consumers = ConsumerProcessor(context: context)
             let handler = BrokerRequestHandler(processors: [
                 SendProcessor(context: context),
-                ConsumerProcessor(context: context),
+                consumers,
                 AdminProcessor(context: context),
                 transactions, ReplyProcessor(context: context),
                 FlowAdminProcessor(context: context),
@@ -77,6 +78,7 @@ public final class Broker: Sendable {
                 transactions.service.service(events: events),
                 TraceRecorder(context: context).service(events: events),
                 context.flow.statsLogService(clock: context.clock, events: events),
+                consumers.clientService.expiryService(events: events),
                 registrar.service(events: events),
             ]
             topics.setOnChange { registrar.registerNow() }

@@ -1,5 +1,4 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import TernProtocol
 import TernRemoting
@@ -15,28 +14,21 @@ enum ConsumerRequestCode {
 
 /// The consumer side of the broker as remoting adapters: heartbeats and leaves (ClientService), pulls with long
 /// polling, consumer offsets (OffsetService; adapter in OffsetRequests.swift) and queue locks. Locks are in
-/// LockRequests.swift, pulls in PullService.swift / PullLongPolling.swift.
+/// LockRequests.swift, pulls in PullService.swift / PullLongPolling.swift. The client-expiry scan is a lifecycle
+/// service (`ClientService.expiryService`), started by the broker, not here.
 final class ConsumerProcessor: BrokerProcessor {
-    /// Silent clients are looked for this often (`ClientService.clientExpiryMillis`).
-    static let expiryScanPeriod = TimeAmount.seconds(10)
-
     let context: BrokerContext
     var clients: ClientRegistry { context.clients }
     var offsets: OffsetService { context.offsets }
     let locks: LockManager
     let pulls: PullService
     let clientService: ClientService
-    private let expiryTask = NIOLockedValueBox<RepeatedTask?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
         locks = LockManager(leaseMillis: context.config.lockMaxLiveTimeMillis)
         pulls = PullService(context: context, clients: context.clients, offsets: context.offsets)
         clientService = ClientService(context: context, pulls: pulls)
-        let task = context.group.next().scheduleRepeatedTask(initialDelay: Self.expiryScanPeriod, delay: Self.expiryScanPeriod) {
-            [weak self] _ in self?.clientService.removeExpiredClients()
-        }
-        expiryTask.withLockedValue { $0 = task }
     }
 
     var codes: [Int] {
@@ -64,12 +56,11 @@ final class ConsumerProcessor: BrokerProcessor {
     }
 
     func connectionClosed(_ connection: RemotingConnection) {
-        pulls.connectionClosed(connection)
+        pulls.channelClosed(connection)
         clientService.channelClosed(connection)
     }
 
     func shutdown() {
-        expiryTask.withLockedValue { $0?.cancel(); $0 = nil }
         pulls.shutdown()
     }
 

@@ -17,10 +17,10 @@ struct DeliveryRouting: Sendable {
     static let retryTopicProperty = "RETRY_TOPIC", originMessageId = "ORIGIN_MESSAGE_ID"
     static let maxReconsumeTimes = "MAX_RECONSUME_TIMES"
     static let timerDeliverMs = "TIMER_DELIVER_MS", timerDelaySec = "TIMER_DELAY_SEC", timerDelayMs = "TIMER_DELAY_MS"
-    static let dlqPrefix = "%DLQ%", retryPrefix = SendProcessor.retryTopicPrefix
+    static let dlqPrefix = "%DLQ%", retryPrefix = SendService.retryTopicPrefix
 
     /// Rewrites `draft` in place; a rejection when the message must not be stored.
-    func route(_ draft: inout MessageDraft, maxReconsumeTimes headerMax: Int32?, now: Int64) -> SendProcessor.Rejection? {
+    func route(_ draft: inout MessageDraft, maxReconsumeTimes headerMax: Int32?, now: Int64) -> RequestRejection? {
         let tt = SysFlag.transactionType(draft.sysFlag)
         guard tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit else { return nil }
         let isRetry = draft.topic.starts(with: Self.retryPrefix.utf8)
@@ -33,7 +33,7 @@ struct DeliveryRouting: Sendable {
             if draft.reconsumeTimes >= max {
                 let group = String(decoding: draft.topic.dropFirst(Self.retryPrefix.utf8.count), as: UTF8.self)
                 do { try toDeadLetters(&draft, &props, group: group) } catch {
-                    return .init(code: ResponseCode.systemError, remark: "cannot create the dead-letter topic: \(error)")
+                    return .init(ResponseCode.systemError, "cannot create the dead-letter topic: \(error)")
                 }
                 draft.properties = props.encoded
                 return nil
@@ -41,11 +41,11 @@ struct DeliveryRouting: Sendable {
         }
         if let due = Self.timerDue(props, now: now) {
             guard let due else {
-                return .init(code: ResponseCode.messageIllegal, remark: "bad TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS value")
+                return .init(ResponseCode.messageIllegal, "bad TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS value")
             }
             if due - now > context.config.timerMaxDelaySec * 1_000 {
-                return .init(code: ResponseCode.messageIllegal,
-                             remark: "timer delivery time is more than timerMaxDelaySec=\(context.config.timerMaxDelaySec)s ahead")
+                return .init(ResponseCode.messageIllegal,
+                             "timer delivery time is more than timerMaxDelaySec=\(context.config.timerMaxDelaySec)s ahead")
             }
             if due > now {
                 park(&draft, &props, topic: DelayedDelivery.timerTopic, queueId: 0)
@@ -97,35 +97,4 @@ struct DeliveryRouting: Sendable {
         }
         return found
     }
-}
-
-/// An editable property list that keeps the original order (new names go last); names are unique. The broker's
-/// one way to read and edit a stored message's properties as strings: a name that occurs twice keeps its first
-/// position and its last value, as in the Java and C++ clients' property maps and `MessageProperties.value(of:in:)`
-/// (the raw-bytes lookup of the hot paths).
-struct PropertyList: Sendable {
-    private(set) var entries: [(String, String)]
-
-    init(_ bytes: [UInt8]) {
-        var out: [(String, String)] = []
-        for (k, v) in MessageProperties.decode(bytes) {
-            if let i = out.firstIndex(where: { $0.0 == k }) { out[i].1 = v } else { out.append((k, v)) }
-        }
-        entries = out
-    }
-
-    init(_ bytes: UnsafeRawBufferPointer) { self.init(Array(bytes)) }
-
-    subscript(name: String) -> String? {
-        get { entries.first { $0.0 == name }?.1 }
-        set {
-            if let i = entries.firstIndex(where: { $0.0 == name }) {
-                if let newValue { entries[i].1 = newValue } else { entries.remove(at: i) }
-            } else if let newValue {
-                entries.append((name, newValue))
-            }
-        }
-    }
-
-    var encoded: [UInt8] { MessageProperties.encode(entries) }
 }

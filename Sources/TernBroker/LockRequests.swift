@@ -6,7 +6,7 @@ import TernTransport
 extension ConsumerProcessor {
     func lockBatch(_ request: RemotingCommand, _ responder: RemotingResponder) {
         guard let body = decodeLockBody(request, responder), !GroupName.refuses(body.consumerGroup, responder) else { return }
-        let granted = locks.tryLock(group: body.consumerGroup, clientId: body.clientId, queues: body.mqSet, now: ClientService.nowMillis())
+        let granted = locks.tryLock(group: body.consumerGroup, clientId: body.clientId, queues: body.mqSet, now: clientService.nowMillis)
         responder.respond(code: ResponseCode.success, body: JSONBody.encode(LockBatchResponseBody(lockOKMQSet: granted)))
     }
 

@@ -2,7 +2,6 @@ import NIOConcurrencyHelpers
 import NIOCore
 import TernRemoting
 import TernStorage
-import TernTransport
 
 /// Suspended pulls, per queue and id.
 ///
@@ -27,11 +26,11 @@ extension PullService {
         var p = pending
         p.deadline = .now() + .milliseconds(timeoutMillis)
         p.id = holds.withLockedValue { $0.nextId += 1; return $0.nextId }
-        let loop = p.responder.connection.channel.eventLoop
+        let loop = p.waiter.eventLoop
         let (queue, id) = (p.queue, p.id)
         loop.scheduleTask(deadline: p.deadline) { [weak self] in
             guard let self, let timedOut = self.holds.withLockedValue({ $0.take(queue, id) }) else { return }
-            self.read(timedOut, offset: timedOut.offset).send(to: timedOut.responder)
+            timedOut.waiter.deliver(self.read(timedOut, offset: timedOut.offset))
         }
         park(p)
     }
@@ -44,10 +43,10 @@ extension PullService {
             t.queues[p.queue, default: [:]][p.id] = p
             return true
         }
-        guard parked else { return read(p, offset: p.offset).send(to: p.responder) }
+        guard parked else { return p.waiter.deliver(read(p, offset: p.offset)) }
         if let range = try? context.store.queueRange(p.queue), range.max > p.offset,
            let again = holds.withLockedValue({ $0.take(p.queue, p.id) }) {
-            again.responder.connection.channel.eventLoop.execute { self.wake(again) }
+            again.waiter.eventLoop.execute { self.wake(again) }
         }
     }
 
@@ -64,7 +63,7 @@ extension PullService {
             }
             return out
         }
-        for p in woken { p.responder.connection.channel.eventLoop.execute { self.wake(p) } }
+        for p in woken { p.waiter.eventLoop.execute { self.wake(p) } }
     }
 
     /// Re-reads a woken pull: answers when it found something (or anything but "nothing yet"); a read that
@@ -72,17 +71,17 @@ extension PullService {
     private func wake(_ pending: PendingPull) {
         let answer = read(pending, offset: pending.offset)
         let nothingYet = answer.code == ResponseCode.pullNotFound || answer.status == .noMatchedMessage
-        guard nothingYet, NIODeadline.now() < pending.deadline else { return answer.send(to: pending.responder) }
+        guard nothingYet, NIODeadline.now() < pending.deadline else { return pending.waiter.deliver(answer) }
         var p = pending
         p.offset = answer.nextBeginOffset
         park(p)
     }
 
-    /// Drops the pulls of a closed connection (nobody is left to answer).
-    func connectionClosed(_ connection: RemotingConnection) {
+    /// Drops the pulls of a closed channel (nobody is left to answer).
+    func channelClosed(_ channel: any ClientChannel) {
         holds.withLockedValue { t in
             for (queue, waiting) in t.queues {
-                for (id, p) in waiting where p.responder.connection == connection { _ = t.take(queue, id) }
+                for (id, p) in waiting where p.waiter.channelId == channel.id { _ = t.take(queue, id) }
             }
         }
     }
@@ -95,7 +94,7 @@ extension PullService {
             defer { t.queues = [:] }
             return t.queues.values.flatMap(\.values)
         }
-        for p in all { read(p, offset: p.offset).send(to: p.responder) }
+        for p in all { p.waiter.deliver(read(p, offset: p.offset)) }
     }
 
     /// Number of suspended pulls (tests, statistics).

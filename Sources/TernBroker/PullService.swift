@@ -36,32 +36,31 @@ final class PullService: Sendable {
         arrivals.withLockedValue { $0 = sub }
     }
 
-    func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+    /// Serves `request`: nil when `waiter` gets the outcome (now, or after long polling on its event loop), else
+    /// why the request is refused (nothing delivered).
+    func pull(_ request: PullRequest, waiter: any PullWaiter) -> RequestRejection? {
         let pending: PendingPull
-        switch prepare(request, responder: responder) {
-        case .failure(let r): return responder.respond(code: r.code, remark: r.remark)
+        switch prepare(request, waiter: waiter) {
+        case .failure(let r): return r
         case .success(let p): pending = p
         }
         let header = pending.header
         if header.hasCommitOffset, header.commitOffset >= 0 {
             offsets.commit(group: header.consumerGroup, queue: pending.queue, offset: header.commitOffset)
         }
-        let answer = read(pending, offset: header.queueOffset)
+        let outcome = read(pending, offset: header.queueOffset)
         let timeout = min(header.suspendTimeoutMillis, context.config.longPollingMaxMillis)
-        if answer.code == ResponseCode.pullNotFound, header.hasSuspend, context.config.longPollingEnable, timeout > 0 {
+        if outcome.code == ResponseCode.pullNotFound, header.hasSuspend, context.config.longPollingEnable, timeout > 0 {
             suspend(pending, timeoutMillis: timeout)
-            return
+            return nil
         }
-        answer.send(to: responder)
+        waiter.deliver(outcome)
+        return nil
     }
 
     /// Validates the request (features.md §7 "other pull errors") and resolves its tag filter.
-    private func prepare(_ request: RemotingCommand, responder: RemotingResponder) -> Result<PendingPull, RequestRejection> {
-        let header: PullRequestHeader
-        switch PullRequestHeader.parse(request.extFields) {
-        case .failure(let r): return .failure(r)
-        case .success(let h): header = h
-        }
+    private func prepare(_ request: PullRequest, waiter: any PullWaiter) -> Result<PendingPull, RequestRejection> {
+        let header = request.header
         guard let topic = context.topics.config(header.topic) else {
             return .failure(RequestRejection(ResponseCode.topicNotExist,
                                              "topic[\(header.topic)] not exist, apply first please!"))
@@ -72,7 +71,7 @@ final class PullService: Sendable {
         }
         guard header.queueId >= 0, header.queueId < topic.readQueueNums else {
             return .failure(RequestRejection(ResponseCode.systemError,
-                "queueId[\(header.queueId)] is illegal, topic:[\(header.topic)] topicConfig.readQueueNums:[\(topic.readQueueNums)] consumer:[\(responder.connection.remoteAddress)]"))
+                "queueId[\(header.queueId)] is illegal, topic:[\(header.topic)] topicConfig.readQueueNums:[\(topic.readQueueNums)] consumer:[\(request.consumerAddress)]"))
         }
         let expression: String?, expressionType: String?, subVersion: Int64
         if header.hasSubscription {
@@ -89,12 +88,12 @@ final class PullService: Sendable {
         return makeFilter(group: header.consumerGroup, topic: header.topic, expressionType: expressionType,
                           expression: expression, subVersion: subVersion).map { filter in
             PendingPull(id: 0, header: header, queue: QueueKey(topic: header.topic, queueId: header.queueId),
-                        filter: filter, responder: responder, offset: header.queueOffset, deadline: .now())
+                        filter: filter, waiter: waiter, offset: header.queueOffset, deadline: .now())
         }
     }
 
     /// Reads `pending`'s queue from `offset` and builds the answer.
-    func read(_ pending: PendingPull, offset: Int64) -> PullAnswer {
+    func read(_ pending: PendingPull, offset: Int64) -> PullOutcome {
         let maxCount = max(1, min(pending.header.maxMsgNums, Self.maxMessagesPerPull))
         let result: GetMessageResult
         do {
@@ -103,12 +102,12 @@ final class PullService: Sendable {
                                                    recordFilter: pending.filter.recordPredicate)
         } catch {
             context.logger.warning("pull read failed", metadata: ["queue": "\(pending.queue)", "error": "\(error)"])
-            var a = PullAnswer(code: ResponseCode.systemError, remark: "read failed: \(error)", status: nil)
+            var a = PullOutcome(code: ResponseCode.systemError, remark: "read failed: \(error)", status: nil)
             a.setOffsets(next: offset, min: 0, max: 0)
             return a
         }
         context.flow.consumed(group: pending.header.consumerGroup, topic: pending.queue.topic, count: result.messages.count)
-        var a = PullAnswer(code: Self.responseCode(result.status, requestOffset: offset), remark: result.status.rawValue,
+        var a = PullOutcome(code: Self.responseCode(result.status, requestOffset: offset), remark: result.status.rawValue,
                            status: result.status)
         a.setOffsets(next: result.nextBeginOffset, min: result.minOffset, max: result.maxOffset)
         if !result.messages.isEmpty {
@@ -138,19 +137,38 @@ struct PendingPull: Sendable {
     let header: PullRequestHeader
     let queue: QueueKey
     let filter: PullFilter
-    let responder: RemotingResponder
+    let waiter: any PullWaiter
     var offset: Int64
     var deadline: NIODeadline
 }
 
-/// A pull response. The four offset fields are always present: C++ parses them for codes 0, 19, 20 and 21.
-struct PullAnswer: Sendable {
+/// A pull, whatever transport carried it.
+struct PullRequest: Sendable {
+    var header: PullRequestHeader
+    /// The consumer's `ip:port` (error remarks).
+    var consumerAddress: String
+}
+
+/// Where a pull's outcome goes, at once or after long polling: the transport's way back to the consumer.
+protocol PullWaiter: Sendable {
+    /// The loop a suspended pull's timer and wake-ups run on.
+    var eventLoop: any EventLoop { get }
+    /// The `ClientChannel.id` of the channel the pull came on (a closed channel drops its suspended pulls).
+    var channelId: Int { get }
+    /// Answers the pull; called exactly once per delivered pull.
+    func deliver(_ outcome: PullOutcome)
+}
+
+/// What a pull answers (features.md §7): code, remark, the store's status, the next / min / max queue offsets
+/// and the records found (one buffer of encoded records).
+struct PullOutcome: Sendable {
     var code: Int
     var remark: String
     var status: GetMessageResult.Status?
-    var fields: RemotingExtFields = [:]
     var body: ByteBuffer? = nil
     var nextBeginOffset: Int64 = 0
+    var minOffset: Int64 = 0
+    var maxOffset: Int64 = 0
 
     init(code: Int, remark: String, status: GetMessageResult.Status?) {
         self.code = code
@@ -159,14 +177,6 @@ struct PullAnswer: Sendable {
     }
 
     mutating func setOffsets(next: Int64, min: Int64, max: Int64) {
-        nextBeginOffset = next
-        fields.set("suggestWhichBrokerId", 0)
-        fields.set("nextBeginOffset", next)
-        fields.set("minOffset", min)
-        fields.set("maxOffset", max)
-    }
-
-    func send(to responder: RemotingResponder) {
-        responder.respond(code: code, remark: remark, extFields: fields, body: body)
+        (nextBeginOffset, minOffset, maxOffset) = (next, min, max)
     }
 }

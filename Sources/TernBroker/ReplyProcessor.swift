@@ -70,23 +70,23 @@ final class ReplyProcessor: BrokerProcessor {
     }
 
     /// Java's `msgCheck` for the reply topic (auto-created like any send) and the queue choice.
-    private func prepare(_ header: SendRequestHeader, body: ByteBuffer?, remoteAddress: String) -> Result<MessageDraft, SendProcessor.Rejection> {
+    private func prepare(_ header: SendRequestHeader, body: ByteBuffer?, remoteAddress: String) -> Result<MessageDraft, RequestRejection> {
         if let why = TopicConfigManager.invalidTopicReason(header.topic) {
-            return .failure(.init(code: ResponseCode.systemError, remark: why))
+            return .failure(.init(ResponseCode.systemError, why))
         }
-        if let why = CompressedBody.invalidReason(sysFlag: header.sysFlag, body: body, maxMessageSize: context.config.maxMessageSize) { return .failure(.init(code: ResponseCode.messageIllegal, remark: why)) }
+        if let why = CompressedBody.invalidReason(sysFlag: header.sysFlag, body: body, maxMessageSize: context.config.maxMessageSize) { return .failure(.init(ResponseCode.messageIllegal, why)) }
         let config: TopicConfig
         do {
             guard let c = try context.topics.configForSend(header.topic, defaultTopic: header.defaultTopic,
                                                            requestedQueueNums: header.defaultTopicQueueNums) else {
-                return .failure(.init(code: ResponseCode.topicNotExist, remark: "topic[\(header.topic)] not exist, apply first please!"))
+                return .failure(.init(ResponseCode.topicNotExist, "topic[\(header.topic)] not exist, apply first please!"))
             }
             config = c
         } catch {
-            return .failure(.init(code: ResponseCode.systemError, remark: "cannot create topic \(header.topic): \(error)"))
+            return .failure(.init(ResponseCode.systemError, "cannot create topic \(header.topic): \(error)"))
         }
-        return SendProcessor.chooseQueue(header.queueId, config: config, remoteAddress: remoteAddress, cursor: nextQueue).map {
-            SendProcessor.draft(header, queueId: $0, body: body, bornHost: SendProcessor.bornHost(remoteAddress),
+        return SendService.chooseQueue(header.queueId, config: config, remoteAddress: remoteAddress, cursor: nextQueue).map {
+            SendService.draft(header, queueId: $0, body: body, bornHost: SendService.bornHost(remoteAddress),
                                 storeHost: context.storeHost)
         }
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import Logging
 import NIOCore
 import TernMessage
@@ -10,12 +9,11 @@ import TernTransport
 
 /// CONSUMER_SEND_MSG_BACK (36) and dead-letter administration.
 ///
-/// Send-backs run on their own serial queue, off the event loops and the send path: a consumer's retry storm
-/// queues here, not in front of producers.
+/// Everything here runs on flow control's bounded retry executor, off the event loops and the send path: a
+/// consumer's retry storm queues there, not in front of producers.
 final class RetryProcessor: BrokerProcessor {
     let context: BrokerContext
     let routing: DeliveryRouting
-    private let executor = DispatchQueue(label: "tern-dead-letters")
 
     init(context: BrokerContext) {
         self.context = context
@@ -24,22 +22,19 @@ final class RetryProcessor: BrokerProcessor {
 
     var codes: [Int] { [RequestCode.consumerSendMsgBack, DeadLetterRequestCode.queryDeadLetters, DeadLetterRequestCode.resendDeadLetters] }
 
-    /// Send-backs run where the flow gate put them: its bounded send-back executor (one queue, one limit).
-    /// Dead-letter admin requests arrive on an event loop and go to this processor's serial queue.
+    /// Send-backs run where flow control put them: its bounded retry executor (one queue, one limit).
+    /// Dead-letter admin requests arrive on an event loop and are handed to the same executor; its shutdown
+    /// (in the lifecycle's drain step, before the store closes) waits for the running one.
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
         if GroupName.refuses(headerOf: request, responder) { return }
         if request.code == RequestCode.consumerSendMsgBack { return sendBack(request, responder) }
-        executor.async { [self] in
+        context.flow.runOnRetryExecutor(responder) { [self] in
             if request.code == DeadLetterRequestCode.queryDeadLetters {
                 queryDeadLetters(request.extFields, responder)
             } else {
                 resendDeadLetters(request.extFields, responder)
             }
         }
-    }
-
-    func shutdown() {
-        executor.sync {}  // let queued dead-letter requests finish before the store closes
     }
 
     // MARK: Send-back
@@ -53,7 +48,7 @@ final class RetryProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.systemError, remark: "CONSUMER_SEND_MSG_BACK needs group and offset")
         }
         // Refused up front when its retry topic could never be stored (RocketMQ accepts it and then fails the put).
-        if let why = TopicConfigManager.invalidTopicReason(SendProcessor.retryTopicPrefix + group) {
+        if let why = TopicConfigManager.invalidTopicReason(SendService.retryTopicPrefix + group) {
             return responder.respond(code: ResponseCode.systemError, remark: "group \(group) cannot have a retry topic: \(why)")
         }
         if !context.config.autoCreateSubscriptionGroup && context.clients.consumerGroup(group) == nil {
@@ -79,7 +74,7 @@ final class RetryProcessor: BrokerProcessor {
             if r.reconsumeTimes >= max || delayLevel < 0 {
                 try routing.toDeadLetters(&draft, &props, group: group)
             } else {
-                let retry = try context.topics.createIfAbsent(SendProcessor.retryTopicPrefix + group, queueNums: 1)
+                let retry = try context.topics.createIfAbsent(SendService.retryTopicPrefix + group, queueNums: 1)
                 draft.topic = Array(retry.topicName.utf8)
                 draft.queueId = Int32.random(in: 0..<Int32(Swift.max(1, retry.writeQueueNums)))
                 props[MessageProperties.delay] = String(delayLevel == 0 ? 3 + r.reconsumeTimes : delayLevel)

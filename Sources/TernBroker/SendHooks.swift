@@ -11,7 +11,7 @@ enum SendHooks {
 
     /// Half messages go to RMQ_SYS_TRANS_HALF_TOPIC (TRAN_MSG=true or prepared sysflag); a request message
     /// (REPLY_TO_CLIENT) gets the CLUSTER property, which Java repliers use to name the reply topic.
-    static func adjust(_ draft: inout MessageDraft, context: BrokerContext) -> SendProcessor.Rejection? {
+    static func adjust(_ draft: inout MessageDraft, context: BrokerContext) -> RequestRejection? {
         var transactional = SysFlag.transactionType(draft.sysFlag) == SysFlag.transactionPrepared
         var request = false, hasCluster = false
         draft.properties.withUnsafeBytes { bytes in
@@ -23,16 +23,16 @@ enum SendHooks {
             }
         }
         guard transactional || (request && !hasCluster) else { return nil }
-        var props = MessageProperties.decode(draft.properties)
-        if request && !hasCluster { props.append((ReplyProcessor.clusterProperty, context.config.brokerClusterName)) }
+        var props = PropertyList(draft.properties)
+        if request && !hasCluster { props[ReplyProcessor.clusterProperty] = context.config.brokerClusterName }
         if transactional {
             if context.config.rejectTransactionMessage {
-                return SendProcessor.Rejection(code: ResponseCode.noPermission,
-                                               remark: "the broker[\(context.config.brokerName)] sending transaction message is forbidden")
+                return RequestRejection(ResponseCode.noPermission,
+                                        "the broker[\(context.config.brokerName)] sending transaction message is forbidden")
             }
             TransactionService.divertToHalf(&draft, properties: &props)
         } else {
-            draft.properties = MessageProperties.encode(props)
+            draft.properties = props.encoded
         }
         return nil
     }

@@ -38,14 +38,15 @@ final class TransactionService: Sendable {
 
     /// Rewrites a transactional send into its half message (topic RMQ_SYS_TRANS_HALF_TOPIC queue 0,
     /// REAL_TOPIC / REAL_QID added, transaction bits NOT).
-    static func divertToHalf(_ draft: inout MessageDraft, properties: inout [(String, String)]) {
-        properties.removeAll { $0.0 == MessageProperties.realTopic || $0.0 == MessageProperties.realQueueId }
-        properties.append((MessageProperties.realTopic, String(decoding: draft.topic, as: UTF8.self)))
-        properties.append((MessageProperties.realQueueId, String(draft.queueId)))
+    static func divertToHalf(_ draft: inout MessageDraft, properties: inout PropertyList) {
+        properties[MessageProperties.realTopic] = nil
+        properties[MessageProperties.realQueueId] = nil
+        properties[MessageProperties.realTopic] = String(decoding: draft.topic, as: UTF8.self)
+        properties[MessageProperties.realQueueId] = String(draft.queueId)
         draft.topic = Array(TransactionRecords.halfTopic.utf8)
         draft.queueId = 0
         draft.sysFlag &= ~SysFlag.transactionMask
-        draft.properties = MessageProperties.encode(properties)
+        draft.properties = properties.encoded
     }
 
     // MARK: END_TRANSACTION
@@ -65,8 +66,7 @@ final class TransactionService: Sendable {
                 return .failure(EndError("The commit log offset \(halfOffset) is not a half message"))
             }
             if let why = closedReason(halfOffset, pending) { return .failure(EndError(why)) }
-            let props = MessageProperties.decode(r.properties)
-            let group = props.last { $0.0 == MessageProperties.producerGroup }?.1 ?? ""
+            let group = PropertyList(r.properties)[MessageProperties.producerGroup] ?? ""
             guard group == producerGroup else {
                 return .failure(EndError("The producer group wrong: half message has \(group), request has \(producerGroup)"))
             }
@@ -114,12 +114,12 @@ final class TransactionService: Sendable {
     /// The real message of a committed half: REAL_TOPIC / REAL_QID restored, TRAN_MSG removed, transaction
     /// type COMMIT, PREPARED TRANSACTION OFFSET = the half (how its dispatch marks the half committed).
     static func committedMessage(_ r: RecordView, halfOffset: Int64) -> MessageDraft {
-        var props = MessageProperties.decode(r.properties)
-        let topic = props.last { $0.0 == MessageProperties.realTopic }?.1 ?? ""
-        let queueId = props.last { $0.0 == MessageProperties.realQueueId }.flatMap { Int32($0.1) } ?? 0
-        props.removeAll {
-            [MessageProperties.realTopic, MessageProperties.realQueueId, MessageProperties.transactionPrepared,
-             TransactionRecords.checkTimesProperty].contains($0.0)
+        var props = PropertyList(r.properties)
+        let topic = props[MessageProperties.realTopic] ?? ""
+        let queueId = props[MessageProperties.realQueueId].flatMap { Int32($0) } ?? 0
+        for name in [MessageProperties.realTopic, MessageProperties.realQueueId, MessageProperties.transactionPrepared,
+                     TransactionRecords.checkTimesProperty] {
+            props[name] = nil
         }
         var d = copy(r, topic: topic, queueId: queueId, properties: props)
         d.sysFlag = (r.sysFlag & ~SysFlag.transactionMask) | SysFlag.transactionCommit
@@ -128,10 +128,10 @@ final class TransactionService: Sendable {
     }
 
     /// A new draft with `r`'s body, flags, born and store hosts.
-    static func copy(_ r: RecordView, topic: String, queueId: Int32, properties: [(String, String)]) -> MessageDraft {
+    static func copy(_ r: RecordView, topic: String, queueId: Int32, properties: PropertyList) -> MessageDraft {
         MessageDraft(topic: Array(topic.utf8), queueId: queueId, flag: r.flag, sysFlag: r.sysFlag,
                      bornTimestamp: r.bornTimestamp, bornHost: r.bornHost, storeHost: r.storeHost,
-                     reconsumeTimes: r.reconsumeTimes, body: Array(r.body), properties: MessageProperties.encode(properties))
+                     reconsumeTimes: r.reconsumeTimes, body: Array(r.body), properties: properties.encoded)
     }
 
     /// Appends the op record for `outcome` (body = half queue offset, tag `d`, as Java's op messages).
@@ -204,14 +204,14 @@ final class TransactionService: Sendable {
             prune(&pending)
             guard closedReason(halfOffset, pending) == nil, let stored = store.message(at: halfOffset) else { return nil }
             let r = stored.record
-            let props = MessageProperties.decode(r.properties)
+            let props = PropertyList(r.properties)
             let checks = (try? store.transactionChecks(halfOffset)) ?? 0
             do {
                 if checks >= context.config.transactionCheckMax {
                     pending[halfOffset] = try discard(r, halfOffset: halfOffset, props: props, checks: checks)
                     return nil
                 }
-                let immunity = props.last { $0.0 == Self.immunityProperty }.flatMap { Int64($0.1) }.map { $0 * 1000 }
+                let immunity = props[Self.immunityProperty].flatMap { Int64($0) }.map { $0 * 1000 }
                     ?? context.config.transactionTimeOut
                 if now - r.bornTimestamp < immunity { return nil }
                 _ = try appendOp(r, halfOffset: halfOffset, outcome: .check, checks: checks + 1)
@@ -219,7 +219,7 @@ final class TransactionService: Sendable {
                 context.logger.warning("transaction check failed", metadata: ["offset": "\(halfOffset)", "error": "\(error)"])
                 return nil
             }
-            let group = props.last { $0.0 == MessageProperties.producerGroup }?.1 ?? ""
+            let group = props[MessageProperties.producerGroup] ?? ""
             return (checkRequest(r, halfOffset: halfOffset, props: props), group)
         }
         guard let (request, group) = check else {
@@ -235,26 +235,26 @@ final class TransactionService: Sendable {
     }
 
     /// Moves an unresolved half message to TRANS_CHECK_MAX_TIME_TOPIC and closes it.
-    private func discard(_ r: RecordView, halfOffset: Int64, props: [(String, String)], checks: Int32) throws -> Int64 {
+    private func discard(_ r: RecordView, halfOffset: Int64, props: PropertyList, checks: Int32) throws -> Int64 {
         _ = try? context.topics.createIfAbsent(TransactionRecords.discardTopic, queueNums: 1)
         var kept = props
-        kept.removeAll { $0.0 == TransactionRecords.checkTimesProperty }
-        kept.append((TransactionRecords.checkTimesProperty, String(checks)))
+        kept[TransactionRecords.checkTimesProperty] = nil
+        kept[TransactionRecords.checkTimesProperty] = String(checks)
         _ = try store.append(Self.copy(r, topic: TransactionRecords.discardTopic, queueId: 0, properties: kept))
         let end = try appendOp(r, halfOffset: halfOffset, outcome: .discard)
-        let uniq = props.last { $0.0 == MessageProperties.uniqueKey }?.1 ?? ""
+        let uniq = props[MessageProperties.uniqueKey] ?? ""
         context.logger.warning("transaction half message discarded after the maximum number of checks", metadata: [
             "offset": "\(halfOffset)", "uniqKey": "\(uniq)", "checks": "\(checks)",
-            "group": "\(props.last { $0.0 == MessageProperties.producerGroup }?.1 ?? "")"])
+            "group": "\(props[MessageProperties.producerGroup] ?? "")"])
         return end
     }
 
     /// CHECK_TRANSACTION_STATE (39, one-way): header per remoting.md §5.1; body = the half record with its real
     /// topic and queue (C++ routes the check by the PGROUP property in it).
-    private func checkRequest(_ r: RecordView, halfOffset: Int64, props: [(String, String)]) -> RemotingCommand {
-        let topic = props.last { $0.0 == MessageProperties.realTopic }?.1 ?? TransactionRecords.halfTopic
-        let queueId = props.last { $0.0 == MessageProperties.realQueueId }.flatMap { Int32($0.1) } ?? 0
-        let uniq = props.last { $0.0 == MessageProperties.uniqueKey }?.1 ?? ""
+    private func checkRequest(_ r: RecordView, halfOffset: Int64, props: PropertyList) -> RemotingCommand {
+        let topic = props[MessageProperties.realTopic] ?? TransactionRecords.halfTopic
+        let queueId = props[MessageProperties.realQueueId].flatMap { Int32($0) } ?? 0
+        let uniq = props[MessageProperties.uniqueKey] ?? ""
         let body = Self.copy(r, topic: topic, queueId: queueId, properties: props)
             .encoded(queueOffset: r.queueOffset, physicalOffset: halfOffset, storeTimestamp: r.storeTimestamp)
         var fields = RemotingExtFields()

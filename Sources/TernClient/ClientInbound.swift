@@ -54,9 +54,7 @@ final class ClientInbound: RemotingRequestHandler {
     /// The reply from a push: header fields as the send header plus hosts and store time; body inflated.
     static func replyMessage(_ request: RemotingCommand) -> ReceivedMessage {
         let f = request.extFields
-        let props = Array((f["properties"] ?? "").utf8)
-        var properties: [String: String] = [:]
-        for (k, v) in MessageProperties.decode(props) { properties[k] = v }
+        let properties = PropertyList(Array((f["properties"] ?? "").utf8)).dictionary
         let sysFlag = Int32(truncatingIfNeeded: f.int64("sysFlag") ?? 0)
         var body = request.body.map { Array($0.readableBytesView) } ?? []
         if sysFlag & SysFlag.compressed != 0, let inflated = try? Zlib.inflate(body) { body = inflated }

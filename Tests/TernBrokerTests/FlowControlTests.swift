@@ -43,13 +43,15 @@ import Testing
         groupPullRateLimit.G2=100
         dedupWindowSeconds.Orders=600
         rateLimitBreakerMillis=250
+        sendBackQueueCapacity=64
         """
         #expect(try c.apply(properties: text).isEmpty)
         #expect(c.flow.waitTimeMillsInSendQueue == 300 && !c.flow.brokerFastFailureEnable)
         #expect(c.flow.defaultTopicRateLimit == 50 && c.flow.topicRateLimits == ["Hot": 5.5])
         #expect(c.flow.sendBackRateLimit == 20 && c.flow.groupSendBackRateLimits == ["G1": 2])
         #expect(c.flow.groupPullRateLimits == ["G2": 100] && c.flow.dedupWindowSeconds == ["Orders": 600])
-        #expect(c.flow.rateLimitBreakerMillis == 250)
+        #expect(c.flow.rateLimitBreakerMillis == 250 && c.flow.sendBackQueueCapacity == 64)
+        #expect(throws: BrokerError.self) { try c.apply(properties: "sendBackQueueCapacity=0") }
         #expect(throws: BrokerError.self) { try c.apply(properties: "topicRateLimit.X=-1") }
         #expect(throws: BrokerError.self) { try c.apply(properties: "topicRateLimit.=3") }
     }

@@ -1,8 +1,10 @@
 import Foundation
 import NIOCore
+import Synchronization
 @testable import TernBroker
 import TernProtocol
 import TernRemoting
+import TernSystem
 import TernTransport
 import Testing
 
@@ -165,6 +167,27 @@ import Testing
         #expect(registry.consumerIds(group: "G") == nil)
         old.close()
         new.close()
+        await f.stop()
+    }
+
+    /// The expiry scan is a timer of the broker clock: a client silent for more than two minutes is dropped and its
+    /// connection closed; one that heartbeat within the window stays.
+    @Test func silentClientsExpireOnTheBrokerClock() async throws {
+        let clock = ManualClock(wallMillis: Clock.wallMillis())
+        let f = try await BrokerFixture.start { $0.clock = clock }
+        let scan = try #require(f.broker.timer(named: "client-expiry"))
+        #expect(await eventually { scan.stepsCompleted.load(ordering: .acquiring) > 0 }, "the first due time is set")
+        let silent = try await f.connect(), alive = try await f.connect()
+        #expect(try await f.heartbeat(clientId: "silent", on: silent).code == ResponseCode.success)
+        try await f.advance(clock, millis: 70_000, runningTimer: "client-expiry")
+        #expect(try await f.heartbeat(clientId: "alive", on: alive).code == ResponseCode.success)
+        #expect(try JSONBody.decode(ConsumerListBody.self, from: try await consumerIds(f, "CG").body).consumerIdList
+            == ["alive", "silent"], "70 s of silence is within the window")
+        try await f.advance(clock, millis: 60_000, runningTimer: "client-expiry")
+        #expect(await eventually { !silent.isActive }, "the expired client's connection is closed")
+        let list = try JSONBody.decode(ConsumerListBody.self, from: try await consumerIds(f, "CG").body)
+        #expect(list.consumerIdList == ["alive"])
+        alive.close()
         await f.stop()
     }
 }

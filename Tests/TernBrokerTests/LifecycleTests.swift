@@ -14,7 +14,7 @@ import Testing
 @Suite struct LifecycleTests {
     /// Start order; graceful shutdown stops them in reverse.
     static let serviceOrder = ["store", "topics", "offset-writer", "schedule", "transaction-check", "trace", "stats-log",
-                               "registrar", "requests", "remoting-server"]
+                               "client-expiry", "registrar", "requests", "remoting-server"]
 
     @Test func servicesStartAfterRecoveryAndStopInReverseOrder() async throws {
         let f = try await BrokerFixture.start()

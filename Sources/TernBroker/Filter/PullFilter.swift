@@ -78,7 +78,7 @@ extension PullService {
             case .failure(let r): return .failure(r)
             case .success(let sql):
                 filter = PullFilter(tag: TagFilter(subString: "*"),
-                                    sql: topic.hasPrefix(SendProcessor.retryTopicPrefix) ? nil : sql)
+                                    sql: topic.hasPrefix(SendService.retryTopicPrefix) ? nil : sql)
             }
         } else {
             filter = PullFilter(tag: TagFilter(subString: expression))

@@ -42,7 +42,7 @@ public struct FlowConfig: Sendable, Equatable {
             }
             return v
         }
-        func millis(_ range: ClosedRange<Int64>) throws(BrokerError) -> Int64 {
+        func integer(_ range: ClosedRange<Int64>) throws(BrokerError) -> Int64 {
             guard let v = Int64(value), range.contains(v) else {
                 throw .badConfigValue(key: key, value: value, reason: "expected an integer in \(range.lowerBound)...\(range.upperBound)")
             }
@@ -61,20 +61,21 @@ public struct FlowConfig: Sendable, Equatable {
             case "false": brokerFastFailureEnable = false
             default: throw .badConfigValue(key: key, value: value, reason: "expected true or false")
             }
-        case "waitTimeMillsInSendQueue": waitTimeMillsInSendQueue = try millis(1...600_000)
+        case "waitTimeMillsInSendQueue": waitTimeMillsInSendQueue = try integer(1...600_000)
         case "defaultTopicRateLimit": defaultTopicRateLimit = try rate()
         case "sendBackRateLimit": sendBackRateLimit = try rate()
-        case "rateLimitBreakerMillis": rateLimitBreakerMillis = try millis(0...600_000)
+        case "sendBackQueueCapacity": sendBackQueueCapacity = Int(try integer(1...1_000_000))
+        case "rateLimitBreakerMillis": rateLimitBreakerMillis = try integer(0...600_000)
         case "defaultGroupPullRateLimit": defaultGroupPullRateLimit = try rate()
         case "statsLogEnable":
             guard let b = Bool(value.lowercased()) else { throw .badConfigValue(key: key, value: value, reason: "expected true or false") }
             statsLogEnable = b
-        case "statsPeriodMillis": statsPeriodMillis = try millis(1_000...3_600_000)
+        case "statsPeriodMillis": statsPeriodMillis = try integer(1_000...3_600_000)
         default:
             if let topic = try suffix("topicRateLimit.") { topicRateLimits[topic] = try rate() }
             else if let group = try suffix("sendBackRateLimit.") { groupSendBackRateLimits[group] = try rate() }
             else if let group = try suffix("groupPullRateLimit.") { groupPullRateLimits[group] = try rate() }
-            else if let topic = try suffix("dedupWindowSeconds.") { dedupWindowSeconds[topic] = try millis(0...Self.maxDedupWindowSeconds) }
+            else if let topic = try suffix("dedupWindowSeconds.") { dedupWindowSeconds[topic] = try integer(0...Self.maxDedupWindowSeconds) }
             else { return false }
         }
         return true

@@ -35,7 +35,7 @@ public final class FlowControl: Sendable {
     /// Send-backs answered `[OVERLOAD]` because the executor's queue was full.
     let overloaded = Atomic<Int>(0)
 
-    /// CONSUMER_SEND_MSG_BACK's own executor: a retry storm queues here, not on the event loops.
+    /// The retry executor (`runOnRetryExecutor`): a retry storm queues here, not on the event loops.
     private let sendBackPool: NIOThreadPool
     private let sendBackQueued = Atomic<Int>(0)
     private let statsLogPath: String?
@@ -58,7 +58,7 @@ public final class FlowControl: Sendable {
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
-    /// Waits for the send-back running now; queued ones are answered "broker is shutting down" (not stored,
+    /// Waits for the retry job (send-back, dead-letter request) running now; queued ones are answered "broker is shutting down" (not stored,
     /// not acknowledged). Called from the lifecycle's drain step, never on an event loop.
     func shutdown() {
         try? sendBackPool.syncShutdownGracefully()
@@ -106,6 +106,19 @@ public final class FlowControl: Sendable {
     /// `[OVERLOAD]` (never stored). One that waited longer than the fast-failure limit is answered
     /// `[TIMEOUT_CLEAN_QUEUE]` (not stored either); every other one is processed and answered by the processor.
     private func runSendBack(_ request: RemotingCommand, _ responder: RemotingResponder, _ processor: any BrokerProcessor) {
+        runOnRetryExecutor(responder) { [self] in
+            let delay = simulatedSendBackDelayMillis.load(ordering: .relaxed)
+            if delay > 0 { usleep(UInt32(delay) * 1000) }
+            processor.handle(request, responder: responder)
+        }
+    }
+
+    /// Runs `work` on the retry executor: the one bounded executor for consumer-retry work that may touch the
+    /// store at length (send-backs, dead-letter queries and re-sends), so none of it runs on an event loop and
+    /// a retry storm queues here, in front of nothing else. At most `sendBackQueueCapacity` jobs wait (past
+    /// that: `[OVERLOAD]`); a job that waited past the fast-failure limit is answered `[TIMEOUT_CLEAN_QUEUE]`;
+    /// queued jobs at shutdown are answered "broker is shutting down". `work` answers through `responder`.
+    func runOnRetryExecutor(_ responder: RemotingResponder, _ work: @escaping @Sendable () -> Void) {
         guard sendBackQueued.add(1, ordering: .relaxed).newValue <= config.sendBackQueueCapacity else {
             sendBackQueued.subtract(1, ordering: .relaxed)
             overloaded.add(1, ordering: .relaxed)
@@ -124,9 +137,7 @@ public final class FlowControl: Sendable {
                 return responder.respond(code: ResponseCode.systemBusy, remark:
                     "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: \(waited / 1_000_000)ms, size of queue: \(queued)")
             }
-            let delay = simulatedSendBackDelayMillis.load(ordering: .relaxed)
-            if delay > 0 { usleep(UInt32(delay) * 1000) }
-            processor.handle(request, responder: responder)
+            work()
         }
     }
 

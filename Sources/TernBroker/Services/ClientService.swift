@@ -26,6 +26,8 @@ struct UnregisterRequest: Sendable {
 final class ClientService: Sendable {
     /// A client silent this long is dropped (Java `channelExpiredTimeout`).
     static let clientExpiryMillis: Int64 = 120_000
+    /// Silent clients are looked for this often.
+    static let expiryScanPeriodMillis: Int64 = 10_000
 
     let context: BrokerContext
     var clients: ClientRegistry { context.clients }
@@ -36,17 +38,18 @@ final class ClientService: Sendable {
         self.pulls = pulls
     }
 
-    static func nowMillis() -> Int64 { Int64(Clock.monotonicNanos() / 1_000_000) }
+    /// The broker clock's monotonic time in ms: heartbeat stamps, expiry and lock leases (intervals, never shown).
+    var nowMillis: Int64 { Int64(context.clock.monotonicNanos() / 1_000_000) }
 
     /// Registers the heartbeat's groups; a SQL92 subscription that is not allowed or does not parse refuses
     /// the whole heartbeat (nothing registered).
     func heartbeat(_ request: HeartbeatRequest) -> RequestRejection? {
         if let r = pulls.rejectSubscriptions(request.data) { return r }
         var client = request.client
-        client.lastUpdate = Self.nowMillis()
+        client.lastUpdate = nowMillis
         for consumer in request.data.consumerDataSet where !consumer.groupName.isEmpty {
             do {
-                try context.topics.createIfAbsent(SendProcessor.retryTopicPrefix + consumer.groupName, queueNums: 1)
+                try context.topics.createIfAbsent(SendService.retryTopicPrefix + consumer.groupName, queueNums: 1)
             } catch {
                 context.logger.warning("cannot create retry topic", metadata: [
                     "group": "\(consumer.groupName)", "error": "\(error)"])
@@ -76,12 +79,20 @@ final class ClientService: Sendable {
 
     /// Drops clients silent for longer than `clientExpiryMillis` and closes their channels (as Java does).
     func removeExpiredClients() {
-        let (groups, channels) = clients.removeExpired(now: Self.nowMillis(), maxIdleMillis: Self.clientExpiryMillis)
+        let (groups, channels) = clients.removeExpired(now: nowMillis, maxIdleMillis: Self.clientExpiryMillis)
         for c in channels {
             context.logger.info("client heartbeat expired, closing", metadata: ["peer": "\(c.remoteAddress)"])
             c.close()
         }
         for group in groups { notifyConsumerIdsChanged(group) }
+    }
+
+    /// The expiry scan as a lifecycle service, every `expiryScanPeriodMillis` of the broker clock.
+    func expiryService(events: LifecycleEvents?) -> TimerService {
+        TimerService.periodic(name: "client-expiry", clock: context.clock, periodMillis: Self.expiryScanPeriodMillis,
+                              events: events) { [self] in
+            removeExpiredClients()
+        }
     }
 
     /// NOTIFY_CONSUMER_IDS_CHANGED (40), one-way, to every channel left in the group.

@@ -39,13 +39,9 @@ public enum TransactionRecords {
             return
         }
         guard d.topic == opTopic else { return }
-        var outcome: Outcome?
-        var checks: Int32 = 0
-        for (name, value) in MessageProperties.decode(r.properties) {
-            if name == outcomeProperty { outcome = Outcome(rawValue: value) }
-            if name == checkTimesProperty { checks = Int32(value) ?? 0 }
-        }
-        guard let outcome else { return }
+        let props = PropertyList(r.properties)
+        guard let outcome = props[outcomeProperty].flatMap(Outcome.init(rawValue:)) else { return }
+        let checks = props[checkTimesProperty].flatMap { Int32($0) } ?? 0
         if outcome == .check && checks <= 0 { return }
         d.transactionState = outcome.state
         d.transactionOffset = r.preparedTransactionOffset

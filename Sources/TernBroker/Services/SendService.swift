@@ -1,0 +1,232 @@
+import NIOCore
+import Synchronization
+import TernMessage
+import TernProtocol
+import TernRemoting
+import TernStorage
+import TernSystem
+
+/// A send, whatever transport carried it: the decoded header and the body as received.
+struct SendRequest {
+    var header: SendRequestHeader
+    /// SEND_BATCH_MESSAGE, or a header with `batch` set: the body is a batch encoding.
+    var isBatch: Bool
+    /// The request's body buffer (a view, not a copy: the bytes are copied once, into the draft).
+    var body: ByteBuffer?
+    /// The producer's `ip:port` as the transport sees it (BORNHOST, error remarks).
+    var producerAddress: String
+}
+
+/// What became of a send.
+enum SendOutcome {
+    /// Stored. `queueId` is the one the answer names (the requested queue, also for a half message);
+    /// `awaitsFlush`: a sync-flush broker answers only once the last record is durable (property WAIT).
+    case stored(results: [AppendResult], queueId: Int32, awaitsFlush: Bool)
+    /// A copy of a message already stored within its topic's dedup window: the first copy is answered.
+    case duplicate(DedupService.Original)
+    /// Refused before or by the store; nothing stored.
+    case rejected(RequestRejection)
+}
+
+/// SEND_MESSAGE / _V2 / SEND_BATCH_MESSAGE as a transport-neutral service: validate (Java's `msgCheck`), pick
+/// the queue, route (transactions, delays, retries), dedup, append. Answering (and waiting for the flush) is the
+/// adapter's business (SendProcessor).
+///
+/// Thread-safety: `send` may run on any thread; it runs on the event loop for every message, so it reads the
+/// header once, looks the topic config up once and copies the body once.
+final class SendService: Sendable {
+    static let retryTopicPrefix = "%RETRY%"
+
+    let context: BrokerContext
+    /// Round-robin cursor for requests with a negative queue id.
+    private let nextQueue = Atomic<UInt32>(0)
+    /// Retry past max → DLQ, DELAY → schedule topic, TIMER_* → timer topic (DeliveryRouting.swift).
+    private let routing: DeliveryRouting
+
+    init(context: BrokerContext) {
+        self.context = context
+        routing = DeliveryRouting(context: context)
+    }
+
+    func send(_ request: SendRequest) -> SendOutcome {
+        switch prepare(request) {
+        case let .failure(rejection):
+            return .rejected(rejection)
+        case let .success(drafts):
+            if drafts.count == 1, let window = context.flow.dedup.windowMillis(request.header.topic) {
+                return appendOnce(drafts[0], header: request.header, windowMillis: window)
+            }
+            return append(drafts, header: request.header)
+        }
+    }
+
+    /// Appends `drafts` (one request's messages) and counts them.
+    private func append(_ drafts: [MessageDraft], header: SendRequestHeader) -> SendOutcome {
+        let results: [AppendResult]
+        do {
+            results = drafts.count == 1 ? [try context.store.append(drafts[0])] : try context.store.append(batch: drafts)
+        } catch {
+            return .rejected(RequestRejection(error.responseCode, error.description))
+        }
+        context.flow.stats.put(topic: header.topic, count: results.count)
+        let awaitsFlush = context.config.flushDiskType == .syncFlush && Self.waitsForStore(header.properties)
+        return .stored(results: results, queueId: SendHooks.responseQueueId(drafts[0]), awaitsFlush: awaitsFlush)
+    }
+
+    /// A single-message send to a topic with a dedup window: stored unless its UNIQ_KEY already is (then the
+    /// first copy is the outcome). A message without UNIQ_KEY is stored as usual.
+    private func appendOnce(_ draft: MessageDraft, header: SendRequestHeader, windowMillis: Int64) -> SendOutcome {
+        let key: String? = draft.properties.withUnsafeBytes { bytes in
+            MessageProperties.value(of: "UNIQ_KEY", in: bytes).map { String(decoding: $0, as: UTF8.self) }
+        }
+        guard let key, !key.isEmpty else { return append([draft], header: header) }
+        var outcome: SendOutcome?
+        let original = context.flow.dedup.deduplicate(topic: header.topic, key: key, windowMillis: windowMillis) {
+            let stored = append([draft], header: header)
+            outcome = stored
+            guard case let .stored(results, queueId, _) = stored, let r = results.first else { return nil }
+            return DedupService.Original(storeHost: context.storeHost, physicalOffset: r.physicalOffset, queueId: queueId,
+                                         queueOffset: r.queueOffset, storeTimestamp: r.storeTimestamp)
+        }
+        if let outcome { return outcome }
+        guard let original else { preconditionFailure("deduplicate neither appended nor found the original") }
+        context.flow.duplicatesAnswered.add(1, ordering: .relaxed)
+        return .duplicate(original)
+    }
+
+    /// Checks the request against Java's `msgCheck` rules and builds the drafts to append.
+    private func prepare(_ request: SendRequest) -> Result<[MessageDraft], RequestRejection> {
+        let header = request.header, body = request.body, isBatch = request.isBatch
+        let topic = header.topic
+        // Java answers bad names with SYSTEM_ERROR and reserved topics with NO_PERMISSION (`msgCheck`).
+        if let why = TopicConfigManager.invalidTopicReason(topic) {
+            return .failure(RequestRejection(ResponseCode.systemError, why))
+        }
+        if TopicConfigManager.reservedTopics.contains(topic) {
+            return .failure(RequestRejection(ResponseCode.noPermission, "Sending message to topic[\(topic)] is forbidden."))
+        }
+        if header.properties.utf8.count > RecordLayout.maxPropertiesLength {
+            return .failure(RequestRejection(ResponseCode.messageIllegal,
+                "the message properties length \(header.properties.utf8.count) exceeds \(RecordLayout.maxPropertiesLength)"))
+        }
+        let bodySize = body?.readableBytes ?? 0
+        if bodySize > context.config.maxMessageSize {
+            return .failure(RequestRejection(ResponseCode.messageIllegal,
+                "the message body size \(bodySize) exceeds the max message size \(context.config.maxMessageSize)"))
+        }
+        if !isBatch, let why = CompressedBody.invalidReason(sysFlag: header.sysFlag, body: body,
+                                                            maxMessageSize: context.config.maxMessageSize) {
+            return .failure(RequestRejection(ResponseCode.messageIllegal, why))
+        }
+        if isBatch {
+            if topic.hasPrefix(Self.retryTopicPrefix) {
+                return .failure(RequestRejection(ResponseCode.messageIllegal, "batch request does not support retry group \(topic)"))
+            }
+            if SysFlag.transactionType(header.sysFlag) != SysFlag.transactionNot {
+                return .failure(RequestRejection(ResponseCode.messageIllegal, "batch messages cannot be transactional"))
+            }
+        }
+        let config: TopicConfig
+        switch writableTopicConfig(header) {
+        case let .failure(r): return .failure(r)
+        case let .success(c): config = c
+        }
+        let queueId: Int32
+        switch Self.chooseQueue(header.queueId, config: config, remoteAddress: request.producerAddress, cursor: nextQueue) {
+        case let .failure(r): return .failure(r)
+        case let .success(q): queueId = q
+        }
+        let bornHost = Self.bornHost(request.producerAddress)
+        if isBatch {
+            do {
+                // A batch is stored as sent: no delay, timer or retry routing (Java refuses a batch carrying
+                // DELAY; Tern does not check it yet).
+                return .success(try SendBatch.drafts(body: body, header: header, queueId: queueId, bornHost: bornHost,
+                                                     storeHost: context.storeHost, maxMessageSize: context.config.maxMessageSize))
+            } catch {
+                return .failure(RequestRejection(ResponseCode.messageIllegal, error.remark))
+            }
+        }
+        // SendHooks diverts half messages (TRAN_MSG / prepared sysFlag) to RMQ_SYS_TRANS_HALF_TOPIC.
+        // The body keeps its (possibly compressed) bytes and sysFlag as sent.
+        var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost)
+        if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
+        // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
+        if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
+           let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis()) {
+            return .failure(rejection)
+        }
+        return .success([draft])
+    }
+
+    /// The topic's config when it may be written: `%RETRY%<group>` topics are created on demand with one queue;
+    /// others are auto-created from the default topic when it allows.
+    private func writableTopicConfig(_ header: SendRequestHeader) -> Result<TopicConfig, RequestRejection> {
+        let topic = header.topic
+        let found: TopicConfig?
+        do {
+            found = topic.hasPrefix(Self.retryTopicPrefix)
+                ? try context.topics.createIfAbsent(topic, queueNums: 1)
+                : try context.topics.configForSend(topic, defaultTopic: header.defaultTopic,
+                                                   requestedQueueNums: header.defaultTopicQueueNums)
+        } catch {
+            return .failure(RequestRejection(ResponseCode.systemError, "cannot create topic \(topic): \(error)"))
+        }
+        guard let config = found else {
+            return .failure(RequestRejection(ResponseCode.topicNotExist, "topic[\(topic)] not exist, apply first please!"))
+        }
+        guard Perm.isWritable(config.perm) else {
+            return .failure(RequestRejection(ResponseCode.noPermission, "the topic[\(topic)] sending message is forbidden"))
+        }
+        return .success(config)
+    }
+}
+
+extension SendService {
+    /// The queue a send goes to (shared with the reply processor): the requested one when in range, else
+    /// SYSTEM_ERROR; a negative id picks a writable queue round-robin with `cursor`.
+    static func chooseQueue(_ requested: Int32, config: TopicConfig, remoteAddress: String,
+                            cursor: borrowing Atomic<UInt32>) -> Result<Int32, RequestRejection> {
+        let topic = config.topicName
+        let queueLimit = max(config.writeQueueNums, config.readQueueNums)
+        if requested >= queueLimit {
+            return .failure(RequestRejection(ResponseCode.systemError,
+                "request queueId[\(requested)] is illegal, topic[\(topic)] has \(queueLimit) queues, producer: \(remoteAddress)"))
+        }
+        if requested >= 0 { return .success(requested) }
+        guard config.writeQueueNums > 0 else {
+            return .failure(RequestRejection(ResponseCode.noPermission, "the topic[\(topic)] has no writable queue"))
+        }
+        return .success(Int32(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt32(config.writeQueueNums)))
+    }
+
+    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag.
+    static func draft(_ header: SendRequestHeader, queueId: Int32, body: ByteBuffer?, bornHost: HostAddress,
+                      storeHost: HostAddress) -> MessageDraft {
+        MessageDraft(
+            topic: Array(header.topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
+            bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,
+            reconsumeTimes: header.reconsumeTimes,
+            body: body.map { Array($0.readableBytesView) } ?? [],
+            properties: Array(header.properties.utf8))
+    }
+
+    /// Property WAIT (default true): whether a sync-flush broker answers only after the group commit.
+    static func waitsForStore(_ properties: String) -> Bool {
+        var properties = properties
+        return properties.withUTF8 { bytes in
+            guard let v = MessageProperties.value(of: "WAIT", in: UnsafeRawBufferPointer(bytes)) else { return true }
+            return !v.elementsEqual("false".utf8)
+        }
+    }
+
+    /// BORNHOST: the producer's IPv4 `ip:port` as the socket sees it (IPv4-mapped IPv6 unwrapped), else 0.0.0.0:0.
+    static func bornHost(_ remoteAddress: String) -> HostAddress {
+        if let h = HostAddress(remoteAddress) { return h }
+        let mapped = "::ffff:"
+        if remoteAddress.hasPrefix(mapped), let h = HostAddress(String(remoteAddress.dropFirst(mapped.count))) { return h }
+        return unknownHost
+    }
+
+    static let unknownHost = HostAddress(ip: (0, 0, 0, 0), port: 0)
+}

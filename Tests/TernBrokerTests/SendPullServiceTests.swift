@@ -1,0 +1,105 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+@testable import TernBroker
+import TernClient
+import TernMessage
+import TernProtocol
+import TernRemoting
+import TernStorage
+import Testing
+
+/// The typed send and pull services called directly, without any remoting connection: a recording waiter
+/// stands in for the transport.
+@Suite struct SendPullServiceTests {
+    /// A pull's way back that records what it is given.
+    final class RecordingWaiter: PullWaiter {
+        let eventLoop: any EventLoop
+        let channelId = -1
+        let outcomes = Mutex<[PullOutcome]>([])
+
+        init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+        func deliver(_ outcome: PullOutcome) { outcomes.withLock { $0.append(outcome) } }
+        var count: Int { outcomes.withLock { $0.count } }
+        var last: PullOutcome? { outcomes.withLock { $0.last } }
+    }
+
+    static func request(_ topic: String, queueId: Int32 = 0, body: String, properties: [(String, String)] = []) throws -> SendRequest {
+        let fields = SendFrames.javaFields(topic: topic, queueId: queueId, properties: SendFrames.properties(properties))
+        let header = try SendRequestHeader(fields, names: SendRequestHeader.javaNames)
+        return SendRequest(header: header, isBatch: false, body: ByteBuffer(string: body), producerAddress: "10.0.0.1:4000")
+    }
+
+    static func pull(_ topic: String, offset: Int64, suspendMillis: Int64 = 0) -> PullRequest {
+        let flags = PullRequestHeader.flagSubscription | (suspendMillis > 0 ? PullRequestHeader.flagSuspend : 0)
+        return PullRequest(header: PullRequestHeader(
+            consumerGroup: "CG", topic: topic, queueId: 0, queueOffset: offset, maxMsgNums: 32, sysFlag: flags,
+            commitOffset: -1, suspendTimeoutMillis: suspendMillis, subscription: "*", subVersion: 0, expressionType: nil),
+                           consumerAddress: "10.0.0.2:5000")
+    }
+
+    @Test func sendThenPullThroughTheServicesOnly() async throws {
+        let f = try await BrokerFixture.start()
+        let context = f.broker.context
+        let sends = SendService(context: context)
+        let pulls = PullService(context: context, clients: context.clients, offsets: context.offsets)
+        var stored: [AppendResult] = []
+        for i in 0..<3 {
+            guard case let .stored(results, queueId, awaitsFlush) = sends.send(try Self.request("S", body: "m\(i)")) else {
+                Issue.record("send \(i) was not stored")
+                return
+            }
+            #expect(queueId == 0 && !awaitsFlush && results.count == 1)
+            stored += results
+        }
+        #expect(stored.map(\.queueOffset) == [0, 1, 2])
+        #expect(context.store.waitUntilDispatched(context.store.maxPhysicalOffset))
+
+        let waiter = RecordingWaiter(f.group.next())
+        #expect(pulls.pull(Self.pull("S", offset: 0), waiter: waiter) == nil)
+        let found = try #require(waiter.last)
+        #expect(found.code == ResponseCode.success && found.nextBeginOffset == 3 && found.maxOffset == 3)
+        #expect(try RecordDecoder.messages(in: found.body).map { String(decoding: $0.body, as: UTF8.self) } == ["m0", "m1", "m2"])
+
+        // Long polling: nothing at offset 3 yet; the next send wakes the suspended pull.
+        let polling = RecordingWaiter(f.group.next())
+        #expect(pulls.pull(Self.pull("S", offset: 3, suspendMillis: 10_000), waiter: polling) == nil)
+        #expect(polling.count == 0 && pulls.suspendedCount == 1)
+        guard case .stored = sends.send(try Self.request("S", body: "late")) else { Issue.record("not stored"); return }
+        #expect(await eventually(timeoutMillis: 5_000) { polling.count == 1 })
+        #expect(polling.last?.code == ResponseCode.success && polling.last?.nextBeginOffset == 4)
+        pulls.shutdown()
+        await f.stop()
+    }
+
+    @Test func refusalsAndDuplicatesAreTypedOutcomes() async throws {
+        let f = try await BrokerFixture.start { $0.flow.dedupWindowSeconds = ["D": 60] }
+        let context = f.broker.context
+        let sends = SendService(context: context)
+        let pulls = PullService(context: context, clients: context.clients, offsets: context.offsets)
+        guard case let .rejected(reserved) = sends.send(try Self.request("SCHEDULE_TOPIC_XXXX", body: "x")) else {
+            Issue.record("a reserved topic was accepted")
+            return
+        }
+        #expect(reserved.code == ResponseCode.noPermission)
+        guard case let .rejected(badQueue) = sends.send(try Self.request("S", queueId: 99, body: "x")) else {
+            Issue.record("queue 99 was accepted")
+            return
+        }
+        #expect(badQueue.code == ResponseCode.systemError && badQueue.remark.contains("producer: 10.0.0.1:4000"))
+
+        let copy = try Self.request("D", body: "once", properties: [("UNIQ_KEY", "K1")])
+        guard case let .stored(first, _, _) = sends.send(copy), case let .duplicate(original) = sends.send(copy) else {
+            Issue.record("the second copy was not answered as a duplicate")
+            return
+        }
+        #expect(original.physicalOffset == first[0].physicalOffset && original.queueOffset == first[0].queueOffset)
+
+        let waiter = RecordingWaiter(f.group.next())
+        #expect(pulls.pull(Self.pull("NoSuchTopic", offset: 0), waiter: waiter)?.code == ResponseCode.topicNotExist)
+        #expect(waiter.count == 0, "a refused pull delivers nothing")
+        pulls.shutdown()
+        await f.stop()
+    }
+}
