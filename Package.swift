@@ -89,6 +89,7 @@ let package = Package(
             name: "TernBroker",
             dependencies: [
                 "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
+                "TernReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -226,7 +227,7 @@ let package = Package(
             name: "TernBrokerTests",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernStorage", "TernMessage", "TernTestSupport",
+                "TernStorage", "TernMessage", "TernTestSupport", "TernReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -172,22 +172,11 @@ final class SendProcessor: BrokerProcessor {
         fields["MSG_REGION"] = "DefaultRegion"
         fields["TRACE_ON"] = "true"
 
-        guard context.config.flushDiskType == .syncFlush, Self.waitsForStore(header.properties) else {
+        guard waitsBeforeAnswering(header) else {
             responder.respond(code: ResponseCode.success, extFields: fields)
             return results
         }
-        context.store.whenDurable(last.endOffset) { [fields] outcome in
-            switch outcome {
-            case .durable:
-                responder.respond(code: ResponseCode.success, extFields: fields)
-            case .timedOut:
-                responder.respond(code: ResponseCode.flushDiskTimeout, remark: "flush to disk timed out; the message is stored",
-                                  extFields: fields)
-            case let .failed(why):
-                // Never "stored": the flush covering this record failed.
-                responder.respond(code: ResponseCode.systemError, remark: "flush to disk failed, the message may be lost: \(why)")
-            }
-        }
+        respondWhenStored(end: last.endOffset, fields: fields, responder: responder)
         return results
     }
 

@@ -52,16 +52,27 @@ public final class HAService: Service, Sendable {
         return HAService(store: store, config: config, server: server, logger: logger)
     }
 
+    /// Accepts slaves until cancelled or a graceful shutdown; then closes every link and returns normally
+    /// (a `ServiceGroup` would take a thrown cancellation for a failure).
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await self.server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await link in inbound {
-                        group.addTask { await self.serve(link) }
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.server.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await link in inbound {
+                            group.addTask { await self.serve(link) }
+                        }
                     }
                 }
             }
+        } catch is CancellationError {
+            logger.info("HA server stopped")
         }
+    }
+
+    /// Closes the listening socket of a service whose ``run()`` never ran (its broker failed to start).
+    public func closeUnstarted() async throws {
+        try await server.channel.close()
     }
 
     private enum LinkEnd: Error, CustomStringConvertible {
