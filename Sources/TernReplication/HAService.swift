@@ -121,7 +121,8 @@ public final class HAService: Service, Sendable {
                         throw LinkEnd.slaveClosed
                     }
                     group.addTask {
-                        let tick = min(self.config.heartbeatInterval, self.config.housekeepingInterval)
+                        // Half the heartbeat interval, so an idle link's heartbeat is never a whole tick late.
+                        let tick = min(self.config.heartbeatInterval / 2, self.config.housekeepingInterval)
                         while true {
                             try await Task.sleep(for: tick)
                             let silence = clock.silence
