@@ -102,9 +102,12 @@ def test_sync_master_kill9_every_acked_message_consumable_from_slave(h):
         for proc in procs:
             proc.stop()
         master_log, slave_log = commitlog(master_store), commitlog(slave_store)
-        assert len(slave_log) >= 2 and list(slave_log) == list(master_log), (list(master_log), list(slave_log))
-        for name, data in slave_log.items():
-            assert data == master_log[name], "segment %s differs" % name
+        # A segment either side prepared ahead of its writer holds only zeros; every other one is identical.
+        written = lambda log: [n for n, data in log.items() if data.strip(b"\0")]  # noqa: E731
+        assert len(written(slave_log)) >= 2 and written(slave_log) == written(master_log), (
+            list(master_log), list(slave_log))
+        for name in written(slave_log):
+            assert slave_log[name] == master_log[name], "segment %s differs" % name
     finally:
         for proc in procs:
             proc.kill9()
