@@ -46,6 +46,7 @@ final class SendProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
         if GroupName.refuses(header.producerGroup, responder) { return }
+        if refusesOnSlave(responder) { return }
         switch prepare(header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
                        body: request.body, remoteAddress: responder.connection.remoteAddress) {
         case let .failure(rejection):

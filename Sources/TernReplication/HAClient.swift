@@ -22,6 +22,8 @@ public final class HAClient: Service, Sendable {
     private let masterAddress: @Sendable () -> String?
     private let logger: Logger
     private let linkState = Mutex<(connected: Bool, links: Int)>((false, 0))
+    /// Cuts a pause short (a master address was learned).
+    private let addressChanged = WakeSignal()
 
     /// Whether a link to the master is up now.
     public var isConnected: Bool { linkState.withLock { $0.connected } }
@@ -38,14 +40,29 @@ public final class HAClient: Service, Sendable {
         self.logger = logger
     }
 
+    /// The master's address may have changed: an idle client tries it now instead of after its pause.
+    public func masterAddressChanged() {
+        addressChanged.wake()
+    }
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 if let address = self.masterAddress(), let (host, port) = Self.split(address) {
                     await self.follow(host: host, port: port)
                 }
-                try? await Task.sleep(for: self.config.reconnectPause)
+                await self.pause()
             }
+        }
+    }
+
+    /// `reconnectPause`, or less when ``masterAddressChanged()`` is called meanwhile.
+    private func pause() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: self.config.reconnectPause) }
+            group.addTask { await self.addressChanged.wait() }
+            await group.next()
+            group.cancelAll()
         }
     }
 

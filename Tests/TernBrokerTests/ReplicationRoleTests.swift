@@ -54,7 +54,10 @@ import TernStorage
         let r = try await Self.send(master, "acknowledged")
         #expect(r.code == ResponseCode.success)
         #expect(slave.broker.store.replicationOffset == master.broker.store.maxPhysicalOffset)
-        #expect(try await Self.send(slave, "refused").code == ResponseCode.serviceNotAvailable)
+        let refused = try await Self.send(slave, "refused")
+        #expect(refused.code == ResponseCode.serviceNotAvailable)
+        #expect(refused.remark?.contains("messages are put to the slave") == true)
+        #expect(slave.broker.context.topics.config("R") == nil)  // refused before any topic was created
         await slave.stop()
         await master.stop()
         await ns.shutdown()

@@ -72,7 +72,11 @@ public final class BrokerReplication: Sendable {
     /// A registration answer's `haServerAddr` (slaves follow it unless `haMasterAddress` is configured).
     func learned(masterHAAddress: String?) {
         guard role == .slave, let masterHAAddress, !masterHAAddress.isEmpty else { return }
-        masterAddress.learned.withLock { $0 = masterHAAddress }
+        let changed = masterAddress.learned.withLock { learned in
+            defer { learned = masterHAAddress }
+            return learned != masterHAAddress
+        }
+        if changed { slave?.masterAddressChanged() }
     }
 
     /// SYNC_MASTER: waits until a slave acknowledged `end` (RocketMQ's `CommitLog.handleHA`).
