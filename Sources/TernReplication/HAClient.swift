@@ -22,8 +22,8 @@ public final class HAClient: Service, Sendable {
     private let masterAddress: @Sendable () -> String?
     private let logger: Logger
     private let linkState = Mutex<(connected: Bool, links: Int)>((false, 0))
-    /// Cuts a pause short (a master address was learned).
-    private let addressChanged = WakeSignal()
+    /// The pause under way between links: cancelled when a master address is learned.
+    private let pauseTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Whether a link to the master is up now.
     public var isConnected: Bool { linkState.withLock { $0.connected } }
@@ -42,7 +42,7 @@ public final class HAClient: Service, Sendable {
 
     /// The master's address may have changed: an idle client tries it now instead of after its pause.
     public func masterAddressChanged() {
-        addressChanged.wake()
+        pauseTask.withLock { $0 }?.cancel()
     }
 
     public func run() async throws {
@@ -56,14 +56,13 @@ public final class HAClient: Service, Sendable {
         }
     }
 
-    /// `reconnectPause`, or less when ``masterAddressChanged()`` is called meanwhile.
+    /// `reconnectPause`, or less when ``masterAddressChanged()`` is called meanwhile (a change just before the
+    /// pause starts waits it out: the next attempt reads the address anyway).
     private func pause() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: self.config.reconnectPause) }
-            group.addTask { await self.addressChanged.wait() }
-            await group.next()
-            group.cancelAll()
-        }
+        let sleeping = Task { _ = try? await Task.sleep(for: self.config.reconnectPause) }
+        pauseTask.withLock { $0 = sleeping }
+        await withTaskCancellationHandler { await sleeping.value } onCancel: { sleeping.cancel() }
+        pauseTask.withLock { $0 = nil }
     }
 
     static func split(_ address: String) -> Address? {
