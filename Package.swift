@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "TernTransport", targets: ["TernTransport"]),
         .library(name: "TernNameServer", targets: ["TernNameServer"]),
         .library(name: "TernBroker", targets: ["TernBroker"]),
+        .library(name: "TernReplication", targets: ["TernReplication"]),
         .library(name: "TernClient", targets: ["TernClient"]),
         .executable(name: "tern", targets: ["Tern"]),
         .executable(name: "tern-bench", targets: ["TernBench"]),
@@ -88,10 +89,22 @@ let package = Package(
             name: "TernBroker",
             dependencies: [
                 "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
+                "TernReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // RocketMQ HA: a master streams its commit log to slaves (HAService), a slave follows (HAClient).
+        .target(
+            name: "TernReplication",
+            dependencies: [
+                "TernStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -198,12 +211,23 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // HA codec goldens, and master + slave stores streaming over loopback.
+        .testTarget(
+            name: "TernReplicationTests",
+            dependencies: [
+                "TernReplication", "TernStorage", "TernMessage", "TernTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         // In-process name server + broker driven through TernClient and raw frames.
         .testTarget(
             name: "TernBrokerTests",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernStorage", "TernMessage", "TernTestSupport",
+                "TernStorage", "TernMessage", "TernTestSupport", "TernReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

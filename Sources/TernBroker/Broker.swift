@@ -3,6 +3,7 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import TernRemoting
+import TernReplication
 import TernStorage
 import TernTransport
 
@@ -45,10 +46,13 @@ public final class Broker: Sendable {
     public static func prepare(config: BrokerConfig, group: any EventLoopGroup,
                                logger: Logger = Logger(label: "tern.broker")) async throws -> Broker {
         var config = config
+        // RocketMQ's default HA port is listenPort + 1; an ephemeral broker (tests) gets an ephemeral HA port.
+        config.haListenPort = config.haListenPort ?? (config.listenPort == 0 ? 0 : config.listenPort + 1)
         let events = LifecycleEvents(logger: logger)
         let store = try MessageStore.open(config.storeConfig, logger: logger)
         events.record("store recovered")
         var server: RemotingServer?
+        var replication: BrokerReplication?
         do {
             let topics = try TopicConfigManager(storeRoot: config.storePathRootDir, config: config, logger: logger)
             // Port 0 (tests): bind first so the registered address and STOREHOST carry the real port.
@@ -59,7 +63,10 @@ public final class Broker: Sendable {
                 logger: logger)
             server = bound
             config.listenPort = bound.port
-            let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger)
+            replication = try await BrokerReplication.prepare(config: config, store: store, group: group, logger: logger)
+            if let master = replication?.master { config.haListenPort = master.port }
+            let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger,
+                                            replication: replication)
             let transactions = TransactionProcessor(context: context)
             let consumers = ConsumerProcessor(context: context)
             let handler = BrokerRequestHandler(processors: [
@@ -71,18 +78,23 @@ public final class Broker: Sendable {
                 RetryProcessor(context: context),
             ], flow: context.flow)
             let registrar = NameServerRegistrar(context: context)
-            let timers = [
-                topics.persistService(events: events),
-                context.offsets.service(clock: context.clock, events: events),
+            // A slave's log is its master's: it runs no service that appends records of its own.
+            let appending = config.brokerRole == .slave ? [] : [
                 ScheduleService(context: context).service(events: events),
                 transactions.service.service(events: events),
                 TraceRecorder(context: context).service(events: events),
+            ]
+            let timers = [
+                topics.persistService(events: events),
+                context.offsets.service(clock: context.clock, events: events),
+            ] + appending + [
                 context.flow.statsLogService(clock: context.clock, events: events),
                 consumers.clientService.expiryService(events: events),
                 registrar.service(events: events),
             ]
             topics.setOnChange { registrar.registerNow() }
-            let services: [any Service] = [StopService.store(store, events: events)] + timers + [
+            let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
+                + timers + [
                 StopService.requests(handler, events: events),
                 StopService.remotingServer(bound, gate: gate, events: events),
             ]
@@ -94,6 +106,7 @@ public final class Broker: Sendable {
             return Broker(context: context, events: events, services: services, server: bound, timers: timers)
         } catch {
             await server?.stop()
+            try? await replication?.master?.closeUnstarted()
             store.close()
             throw error
         }
@@ -128,6 +141,7 @@ public final class Broker: Sendable {
     public func abandon() async {
         context.topics.setOnChange(nil)
         await server.stop()
+        try? await context.replication.master?.closeUnstarted()
         context.offsets.writePending()
         context.store.close()
     }

@@ -14,7 +14,7 @@ extension BrokerConfig {
         "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage",
         "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
-        "haListenPort", "brokerIP2", "slaveReadEnable", "mappedFileSizeConsumeQueue",
+        "mappedFileSizeConsumeQueue",
     ]
 
     /// Keys we do not implement whose being ignored would weaken safety (access control, replication
@@ -22,7 +22,6 @@ extension BrokerConfig {
     /// failing closed beats a broker that silently does less than its operator configured.
     static let refusedUnlessHarmless: [String: (harmless: Set<String>, why: String)] = [
         "aclEnable": (["false"], "ACL is not implemented: requests would not be authenticated"),
-        "brokerRole": (["ASYNC_MASTER"], "replication is not implemented: this broker is a master without replicas"),
         "enableDLegerCommitLog": (["false"], "DLedger replication is not implemented"),
     ]
 
@@ -111,6 +110,23 @@ extension BrokerConfig {
             connectionLimits.partialFrameTimeout = .seconds(Int64(try int(1...3_600)))
         case "serverPartialFrameBytesMax": connectionLimits.partialFrameBytesMax = try int((1 << 20)...(1 << 34))
         case "deleteWhen": deleteWhen = try Self.hours(key, value)
+        case "brokerRole":
+            guard let role = BrokerRole(rawValue: value) else {
+                throw .badConfigValue(key: key, value: value, reason: "expected ASYNC_MASTER, SYNC_MASTER or SLAVE")
+            }
+            brokerRole = role
+        case "haListenPort": haListenPort = try int(1...65535)
+        case "haMasterAddress":
+            guard Self.isHostPort(value) else { throw .badConfigValue(key: key, value: value, reason: "expected host:port") }
+            haMasterAddress = value
+        case "brokerIP2":
+            guard Self.isIPv4(value) else { throw .badConfigValue(key: key, value: value, reason: "expected an IPv4 address") }
+            brokerIP2 = value
+        case "haSendHeartbeatInterval": haSendHeartbeatInterval = try int(100...600_000)
+        case "haHousekeepingInterval": haHousekeepingInterval = try int(1_000...3_600_000)
+        case "haTransferBatchSize": haTransferBatchSize = try int(1_024...(64 << 20))
+        case "haSlaveFallbehindMax": haSlaveFallbehindMax = Int64(try int(1...Int.max))
+        case "slaveReadEnable": slaveReadEnable = try bool()
         case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
         case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()
         // RocketMQ 4.9 reads these two as JVM system properties (-Drocketmq.broker.diskSpace…); either name works.

@@ -11,6 +11,14 @@ public struct BrokerConfig: Sendable {
         case syncFlush = "SYNC_FLUSH"
     }
 
+    /// Replication role (`brokerRole`): a master streams its log to slaves; SYNC_MASTER also waits for a slave's
+    /// acknowledgement before answering a send that waits for the store.
+    public enum BrokerRole: String, Sendable, Equatable {
+        case asyncMaster = "ASYNC_MASTER"
+        case syncMaster = "SYNC_MASTER"
+        case slave = "SLAVE"
+    }
+
     public var brokerClusterName = "DefaultCluster"
     public var brokerName = "broker-a"
     /// 0 = master; slaves 1...n.
@@ -95,8 +103,25 @@ public struct BrokerConfig: Sendable {
     /// The one time source of the broker and its store (schedule, transaction checks, trace, stats,
     /// registration, store times): tests inject a `ManualClock`.
     public var clock: any TernClock = SystemClock()
+    // Replication (RocketMQ's HA keys).
+    public var brokerRole: BrokerRole = .asyncMaster
+    /// The HA server's port (`haListenPort`); nil: `listenPort + 1`, as RocketMQ.
+    public var haListenPort: Int?
+    /// A slave's master HA address, `host:port` (`haMasterAddress`); nil: learned from the registration answer.
+    public var haMasterAddress: String?
+    /// The address slaves reach the HA server at (`brokerIP2`); nil: `brokerIP1`.
+    public var brokerIP2: String?
+    public var haSendHeartbeatInterval = 5_000
+    public var haHousekeepingInterval = 20_000
+    public var haTransferBatchSize = 32 * 1024
+    public var haSlaveFallbehindMax: Int64 = 256 << 20
+    /// A slave serves pulls (`slaveReadEnable`).
+    public var slaveReadEnable = false
 
     public init() {}
+
+    /// `brokerIP2:haListenPort`, registered as `haServerAddr`.
+    public var haServerAddress: String { "\(brokerIP2 ?? brokerIP1):\(haListenPort ?? listenPort + 1)" }
 
     /// `ip:port` registered with name servers and stamped into records as STOREHOST.
     public var brokerAddress: String { "\(brokerIP1):\(listenPort)" }
@@ -116,6 +141,7 @@ public struct BrokerConfig: Sendable {
         s.indexBackend = indexBackend
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock
+        s.role = brokerRole == .slave ? .follower : .leader
         return s
     }
 }

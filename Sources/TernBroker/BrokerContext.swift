@@ -25,9 +25,11 @@ public final class BrokerContext: Sendable {
     public let flow: FlowControl
     /// Consumer offsets, written in batches off the event loops.
     let offsets: OffsetService
+    /// The replication role's services and SYNC_MASTER's slave acknowledgements.
+    public let replication: BrokerReplication
 
     public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
-                logger: Logger) throws {
+                logger: Logger, replication: BrokerReplication? = nil) throws {
         self.config = config
         self.store = store
         self.topics = topics
@@ -37,6 +39,8 @@ public final class BrokerContext: Sendable {
             throw BrokerError.badConfigValue(key: "brokerIP1", value: config.brokerIP1, reason: "must be an IPv4 address")
         }
         self.storeHost = host
+        self.replication = replication
+            ?? BrokerReplication(config: config, store: store, master: nil, group: group, logger: logger)
         self.offsets = OffsetService(store: store, logger: logger)
         self.flow = FlowControl(config: config.flow, store: store, storeRoot: config.storePathRootDir, logger: logger)
     }

@@ -81,6 +81,8 @@ final class NameServerRegistrar: Sendable {
                 let response = try await self.call(request, to: address, timeout: Self.registerTimeout)
                 if response.code == ResponseCode.success {
                     self.context.logger.debug("registered", metadata: ["namesrv": "\(address)"])
+                    // A slave follows the master the name server knows (RocketMQ's registerBrokerAll result).
+                    self.context.replication.learned(masterHAAddress: response.extFields["haServerAddr"])
                 } else {
                     self.context.logger.warning("name server refused registration", metadata: [
                         "namesrv": "\(address)", "code": "\(response.code)", "remark": "\(response.remark ?? "")",
@@ -143,7 +145,7 @@ final class NameServerRegistrar: Sendable {
         let config = context.config
         let body = JSONBody.encode(RegisterBrokerBody(topicConfigSerializeWrapper: context.topics.all))
         var ext = identity()
-        ext["haServerAddr"] = "\(config.brokerIP1):\(config.listenPort + 1)"
+        ext["haServerAddr"] = config.haServerAddress
         ext.set("compressed", false)
         ext.set("bodyCrc32", body.withUnsafeReadableBytes { CRC32.rocketmqBodyCRC($0) })
         return RemotingCommand(code: RequestCode.registerBroker, extFields: ext, body: body)

@@ -38,6 +38,7 @@ final class SendProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
         if GroupName.refuses(header.producerGroup, responder) { return }
+        if refusesOnSlave(responder) { return }
         let typed = SendRequest(header: header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
                                 body: request.body, producerAddress: responder.connection.remoteAddress)
         answer(service.send(typed), responder: responder)
@@ -63,18 +64,7 @@ final class SendProcessor: BrokerProcessor {
             guard awaitsFlush else {
                 return responder.respond(code: ResponseCode.success, extFields: fields)
             }
-            context.store.whenDurable(last.endOffset) { [fields] outcome in
-                switch outcome {
-                case .durable:
-                    responder.respond(code: ResponseCode.success, extFields: fields)
-                case .timedOut:
-                    responder.respond(code: ResponseCode.flushDiskTimeout, remark: "flush to disk timed out; the message is stored",
-                                      extFields: fields)
-                case let .failed(why):
-                    // Never "stored": the flush covering this record failed.
-                    responder.respond(code: ResponseCode.systemError, remark: "flush to disk failed, the message may be lost: \(why)")
-                }
-            }
+            respondWhenStored(end: last.endOffset, fields: fields, responder: responder)
         }
     }
 

@@ -33,8 +33,8 @@ import Testing
         #expect(c.autoCreateTopicEnable == false)
         #expect(c.maxMessageSize == 65536)
         #expect(c.storeConfig.maxMessageSize == 65536)
-        #expect(warnings.count == 2)
-        #expect(warnings.contains("unknown key fooBar ignored"))
+        #expect(warnings == ["unknown key fooBar ignored"])
+        #expect(c.brokerRole == .asyncMaster && c.storeConfig.role == .leader)
         #expect(c.storeConfig.deleteWhenHours == [4])
     }
 

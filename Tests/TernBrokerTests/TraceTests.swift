@@ -50,10 +50,7 @@ private func traceBody(_ records: [[String]]) -> String {
 @Suite struct TraceRecorderTests {
     @Test func brokerRecordsStoreEventsAndAdminShowsTheTrace() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var nsConfig = NameServerConfig()
-        nsConfig.listenHost = "127.0.0.1"
-        nsConfig.listenPort = 0
-        let ns = try await NameServer.start(config: nsConfig, group: group)
+        let ns = try await startLocalNameServer(group: group)
         let nsAddress = "127.0.0.1:\(ns.port)"
         let f = try await BrokerFixture.start { $0.namesrvAddr = [nsAddress]; $0.traceTopicEnable = true }
         let trace = "RMQ_SYS_TRACE_TOPIC"

@@ -20,7 +20,8 @@ struct SendRequest {
 /// What became of a send.
 enum SendOutcome {
     /// Stored. `queueId` is the one the answer names (the requested queue, also for a half message);
-    /// `awaitsFlush`: a sync-flush broker answers only once the last record is durable (property WAIT).
+    /// `awaitsFlush`: a sync-flush broker or a SYNC_MASTER answers only once the last record is durable / on a
+    /// slave (property WAIT).
     case stored(results: [AppendResult], queueId: Int32, awaitsFlush: Bool)
     /// A copy of a message already stored within its topic's dedup window: the first copy is answered.
     case duplicate(DedupService.Original)
@@ -69,7 +70,9 @@ final class SendService: Sendable {
             return .rejected(RequestRejection(error.responseCode, error.description))
         }
         context.flow.stats.put(topic: header.topic, count: results.count)
-        let awaitsFlush = context.config.flushDiskType == .syncFlush && Self.waitsForStore(header.properties)
+        // Sync flush and / or a SYNC_MASTER's slave ack (SendProcessor+StoreWait.swift).
+        let awaitsFlush = (context.config.flushDiskType == .syncFlush || context.config.brokerRole == .syncMaster)
+            && Self.waitsForStore(header.properties)
         return .stored(results: results, queueId: SendHooks.responseQueueId(drafts[0]), awaitsFlush: awaitsFlush)
     }
 

@@ -1,0 +1,61 @@
+import TernRemoting
+import TernReplication
+import TernStorage
+import TernTransport
+
+/// How long a send that waits for the store (WAIT=true) waits: the flush policy (SYNC_FLUSH) and then, on a
+/// SYNC_MASTER, a slave's acknowledgement of the record's end (RocketMQ's `handleDiskFlush` + `handleHA`).
+/// FLUSH_DISK_TIMEOUT, SLAVE_NOT_AVAILABLE and FLUSH_SLAVE_TIMEOUT all mean "stored on the master" and carry
+/// the send result's fields, as RocketMQ's `sendOK = true` answers do.
+extension SendProcessor {
+    /// A slave's log is its master's: it refuses sends before touching topics or the store, with RocketMQ's
+    /// SERVICE_NOT_AVAILABLE remark (`handlePutMessageResult`). Returns whether it refused.
+    func refusesOnSlave(_ responder: RemotingResponder) -> Bool {
+        guard context.config.brokerRole == .slave else { return false }
+        responder.respond(code: ResponseCode.serviceNotAvailable, remark: Self.slaveRefusalRemark, extFields: [:])
+        return true
+    }
+
+    static let slaveRefusalRemark = "service not available now. It may be caused by one of the following reasons: "
+        + "the broker's disk is full, messages are put to the slave, message store has been shut down, etc."
+
+    /// Answers once the record ending at `end` is as durable as the broker's policy promises.
+    func respondWhenStored(end: Int64, fields: RemotingExtFields, responder: RemotingResponder) {
+        guard context.config.flushDiskType == .syncFlush else {
+            respondWhenReplicated(end: end, fields: fields, responder: responder)
+            return
+        }
+        context.store.whenDurable(end) { [self] outcome in
+            switch outcome {
+            case .durable:
+                respondWhenReplicated(end: end, fields: fields, responder: responder)
+            case .timedOut:
+                responder.respond(code: ResponseCode.flushDiskTimeout, remark: "flush to disk timed out; the message is stored",
+                                  extFields: fields)
+            case let .failed(why):
+                // Never "stored": the flush covering this record failed.
+                responder.respond(code: ResponseCode.systemError, remark: "flush to disk failed, the message may be lost: \(why)")
+            }
+        }
+    }
+
+    private func respondWhenReplicated(end: Int64, fields: RemotingExtFields, responder: RemotingResponder) {
+        guard context.config.brokerRole == .syncMaster else {
+            responder.respond(code: ResponseCode.success, extFields: fields)
+            return
+        }
+        let replication = context.replication
+        Task {
+            switch await replication.waitForSlave(end) {
+            case .acked:
+                responder.respond(code: ResponseCode.success, extFields: fields)
+            case .slaveNotAvailable:
+                responder.respond(code: ResponseCode.slaveNotAvailable, remark: "no slave available; the message is stored on the master",
+                                  extFields: fields)
+            case .timeout:
+                responder.respond(code: ResponseCode.flushSlaveTimeout, remark: "no slave acknowledged in time; the message is stored on the master",
+                                  extFields: fields)
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import TernStorage
+
+/// Slave side of replication (RocketMQ's `HAService.HAClient`): connects to the master's HA address, reports
+/// `store.replicationOffset` on connect, after each applied chunk and every `heartbeatInterval`, and writes
+/// each chunk at its offset with `store.appendReplicated` (which validates every record, CRC included, before
+/// publishing it; a cut record is held until the next chunk completes it).
+///
+/// A chunk that does not start at the slave's end (unless the slave holds nothing, as in RocketMQ), an invalid
+/// record, a hostile frame, `housekeepingInterval` of silence or a lost connection closes the link; the client
+/// reconnects after `reconnectPause` and reports where it stands, so the master resends from there. The
+/// master's address is asked for on each attempt (it changes with registration answers).
+public final class HAClient: Service, Sendable {
+    public typealias Address = (host: String, port: Int)
+    private let store: MessageStore
+    private let config: HAConfig
+    private let group: any EventLoopGroup
+    private let masterAddress: @Sendable () -> String?
+    private let logger: Logger
+    private let linkState = Mutex<(connected: Bool, links: Int)>((false, 0))
+    /// The pause under way between links: cancelled when a master address is learned.
+    private let pauseTask = Mutex<Task<Void, Never>?>(nil)
+
+    /// Whether a link to the master is up now.
+    public var isConnected: Bool { linkState.withLock { $0.connected } }
+    /// Links opened so far (tests count reconnects).
+    public var linksOpened: Int { linkState.withLock { $0.links } }
+
+    /// `masterAddress` returns "host:port" of the master's HA server, or nil while unknown.
+    public init(store: MessageStore, config: HAConfig, group: any EventLoopGroup, logger: Logger,
+                masterAddress: @escaping @Sendable () -> String?) {
+        self.store = store
+        self.config = config
+        self.group = group
+        self.masterAddress = masterAddress
+        self.logger = logger
+    }
+
+    /// The master's address may have changed: an idle client tries it now instead of after its pause.
+    public func masterAddressChanged() {
+        pauseTask.withLock { $0 }?.cancel()
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if let address = self.masterAddress(), let (host, port) = Self.split(address) {
+                    await self.follow(host: host, port: port)
+                }
+                await self.pause()
+            }
+        }
+    }
+
+    /// `reconnectPause`, or less when ``masterAddressChanged()`` is called meanwhile (a change just before the
+    /// pause starts waits it out: the next attempt reads the address anyway).
+    private func pause() async {
+        let sleeping = Task { _ = try? await Task.sleep(for: self.config.reconnectPause) }
+        pauseTask.withLock { $0 = sleeping }
+        await withTaskCancellationHandler { await sleeping.value } onCancel: { sleeping.cancel() }
+        pauseTask.withLock { $0 = nil }
+    }
+
+    static func split(_ address: String) -> Address? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              port > 0, port < 65_536 else { return nil }
+        return (String(address[..<colon]), port)
+    }
+
+    private enum LinkEnd: Error, CustomStringConvertible {
+        case masterClosed
+        case silent(Duration)
+        case offsetMismatch(master: Int64, slave: Int64)
+
+        var description: String {
+            switch self {
+            case .masterClosed: "master closed the link"
+            case let .silent(d): "nothing from the master for \(d)"
+            case let .offsetMismatch(m, s): "master sends offset \(m), slave's end is \(s)"
+            }
+        }
+    }
+
+    /// One link: connect, report, apply chunks until the link ends (always logged).
+    private func follow(host: String, port: Int) async {
+        var logger = logger
+        logger[metadataKey: "ha.master"] = "\(host):\(port)"
+        do {
+            let link = try await ClientBootstrap(group: group)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(3))
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let decoder = HATransferDecoder(bodySizeMax: self.config.transferBatchSize)
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
+                        return try NIOAsyncChannel<HATransfer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            linkState.withLock { $0 = (true, $0.links + 1) }
+            defer { linkState.withLock { $0.connected = false } }
+            logger.info("connected to master", metadata: ["offset": "\(store.replicationOffset)"])
+            try await link.executeThenClose { inbound, outbound in
+                try await outbound.write(self.report())
+                let clock = LinkClock()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await transfer in inbound {
+                            clock.heard()
+                            try self.apply(transfer)
+                            if !transfer.isHeartbeat { try await outbound.write(self.report()) }
+                        }
+                        throw LinkEnd.masterClosed
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: self.config.heartbeatInterval)
+                            let silence = clock.silence
+                            if silence > self.config.housekeepingInterval { throw LinkEnd.silent(silence) }
+                            try await outbound.write(self.report())
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            logger.info("link to master closed", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// Writes one chunk (a heartbeat only checks the offset), as RocketMQ's `dispatchReadRequest`: an empty slave
+    /// accepts any start (the master's newest segment), otherwise the chunk must start at the slave's end.
+    private func apply(_ transfer: HATransfer) throws {
+        let end = store.replicationOffset
+        guard end == 0 || transfer.offset == end else { throw LinkEnd.offsetMismatch(master: transfer.offset, slave: end) }
+        if transfer.isHeartbeat { return }
+        try store.appendReplicated(transfer.body.readableBytesView, at: transfer.offset)
+    }
+
+    private func report() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        HAProtocol.writeReport(store.replicationOffset, to: &buffer)
+        return buffer
+    }
+}

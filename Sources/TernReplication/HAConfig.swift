@@ -1,0 +1,20 @@
+/// Replication settings, named after RocketMQ's broker keys (`haTransferBatchSize`, `haSendHeartbeatInterval`, …).
+public struct HAConfig: Sendable {
+    /// Master: the address the HA server binds (`haListenPort`; 0 picks a free port, for tests).
+    public var listenHost: String = "0.0.0.0"
+    public var listenPort: Int = 10912
+    /// `haTransferBatchSize`: the largest transfer body; the slave refuses larger frames.
+    public var transferBatchSize: Int = 32 * 1024
+    /// `haSendHeartbeatInterval`: an idle master sends an empty frame, a slave re-reports its offset.
+    public var heartbeatInterval: Duration = .seconds(5)
+    /// `haHousekeepingInterval`: this long without a byte from the peer closes the link.
+    public var housekeepingInterval: Duration = .seconds(20)
+    /// `haSlaveFallbehindMax`: SYNC_MASTER answers SLAVE_NOT_AVAILABLE when the best slave lags more.
+    public var slaveFallbehindMax: Int64 = 256 << 20
+    /// `slaveTimeout`: SYNC_MASTER answers FLUSH_SLAVE_TIMEOUT when no slave acks a send within it.
+    public var slaveTimeout: Duration = .seconds(3)
+    /// Slave: the pause before reconnecting after a link closed (RocketMQ's HAClient waits 5 s).
+    public var reconnectPause: Duration = .seconds(5)
+
+    public init() {}
+}

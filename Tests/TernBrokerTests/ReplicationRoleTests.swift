@@ -1,0 +1,74 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+import TernBroker
+import TernNameServer
+import TernRemoting
+import TernStorage
+
+/// Broker roles end to end in process: a SYNC_MASTER and a SLAVE that learns its master's HA address from the
+/// name server's registration answer.
+@Suite struct ReplicationRoleTests {
+    static func send(_ f: BrokerFixture, _ body: String) async throws -> RemotingCommand {
+        try await f.call(RequestCode.sendMessage, SendFrames.javaFields(topic: "R", queueId: 0), body: SendFrames.buffer(body))
+    }
+
+    /// No slave connected: the send is stored and answered SLAVE_NOT_AVAILABLE (11), as RocketMQ's `isSlaveOK`.
+    @Test func syncMasterWithoutSlaveAnswersSlaveNotAvailable() async throws {
+        let f = try await BrokerFixture.start { $0.brokerRole = .syncMaster }
+        let r = try await Self.send(f, "alone")
+        #expect(r.code == ResponseCode.slaveNotAvailable)
+        #expect(r.extFields["msgId"] != nil)
+        #expect(f.broker.store.maxPhysicalOffset > 0)
+        await f.stop()
+    }
+
+    @Test func asyncMasterNeverWaits() async throws {
+        let f = try await BrokerFixture.start { $0.brokerRole = .asyncMaster }
+        #expect(try await Self.send(f, "fast").code == ResponseCode.success)
+        await f.stop()
+    }
+
+    /// The slave follows the master the name server names; sync sends are acknowledged by it; the slave
+    /// refuses sends itself.
+    @Test func slaveFollowsMasterLearnedFromRegistration() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let ns = try await startLocalNameServer(group: group)
+        let nsAddress = "127.0.0.1:\(ns.port)"
+        let master = try await BrokerFixture.start {
+            $0.namesrvAddr = [nsAddress]
+            $0.brokerRole = .syncMaster
+        }
+        #expect(try await Self.send(master, "before").code == ResponseCode.slaveNotAvailable)
+        let slave = try await BrokerFixture.start {
+            $0.namesrvAddr = [nsAddress]
+            $0.brokerRole = .slave
+            $0.brokerId = 1
+            $0.haSendHeartbeatInterval = 200
+        }
+        #expect(slave.broker.store.role == .follower)
+        #expect(await eventually(timeoutMillis: 10_000) {
+            slave.broker.store.replicationOffset == master.broker.store.maxPhysicalOffset
+        })
+        let r = try await Self.send(master, "acknowledged")
+        #expect(r.code == ResponseCode.success)
+        #expect(slave.broker.store.replicationOffset == master.broker.store.maxPhysicalOffset)
+        let refused = try await Self.send(slave, "refused")
+        #expect(refused.code == ResponseCode.serviceNotAvailable)
+        #expect(refused.remark?.contains("messages are put to the slave") == true)
+        #expect(slave.broker.context.topics.config("R") == nil)  // refused before any topic was created
+        await slave.stop()
+        await master.stop()
+        await ns.shutdown()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// A name server on 127.0.0.1:<free port>.
+func startLocalNameServer(group: any EventLoopGroup) async throws -> NameServer {
+    var config = NameServerConfig()
+    config.listenHost = "127.0.0.1"
+    config.listenPort = 0
+    return try await NameServer.start(config: config, group: group)
+}
