@@ -14,9 +14,9 @@ import TernTransport
 /// answered from then on. ``services`` are run by one `ServiceGroup` per process (`tern` adds the name
 /// server's), which starts them after recovery and, on graceful shutdown (SIGTERM / SIGINT), stops them in
 /// reverse order: remoting server (stop accepting, refuse new requests) → in-flight requests (suspended
-/// pulls answered, send-backs drained) → registrar (unregister) → stats log → trace → transaction checks →
-/// schedule → consumer offsets (pending commits written) → topic table (last write) → store (final dispatch,
-/// flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the same with a group of the broker's own
+/// pulls answered, send-backs drained) → registrar (unregister) → client expiry → stats log → trace →
+/// transaction checks → schedule → consumer offsets (pending commits written) → topic table (last write) →
+/// store (final dispatch, flush, close). ``start(config:group:logger:)`` / ``shutdown()`` do the same with a group of the broker's own
 /// (in-process tests).
 public final class Broker: Sendable {
     public let context: BrokerContext
