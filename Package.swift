@@ -58,7 +58,12 @@ let package = Package(
         // RocketMQ's JSON bodies (topic configs, routes, heartbeats, lock sets) shared by servers and clients.
         .target(
             name: "TernProtocol",
-            dependencies: ["TernRemoting", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "TernRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // zlib for the compressed broker registration, which both the broker and the name server read.
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
         ),
         // Sockets: remoting server and client connections (opaque correlation, timeouts, idle close).
         .target(

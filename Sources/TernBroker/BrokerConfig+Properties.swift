@@ -88,6 +88,7 @@ extension BrokerConfig {
         case "maxMessageSize": maxMessageSize = try int(1...(64 << 20))
         case "longPollingEnable": longPollingEnable = try bool()
         case "registerNameServerPeriod": registerNameServerPeriod = try int(1_000...600_000)
+        case "compressedRegister": compressedRegister = try bool()
         case "clientChannelMaxIdleTimeSeconds": clientChannelMaxIdleTimeSeconds = try int(1...86_400)
         case "mappedFileSizeCommitLog": mappedFileSizeCommitLog = try int((1 << 20)...(1 << 32))
         case "fileReservedTime": fileReservedTime = try int(1...100_000)

@@ -48,6 +48,9 @@ public struct BrokerConfig: Sendable {
     public var longPollingMaxMillis: Int64 = 20_000
     /// Re-registration period with the name servers (`registerNameServerPeriod`, 30 s).
     public var registerNameServerPeriod = 30_000
+    /// Registers with the zlib-compressed body (`compressedRegister`, off as in RocketMQ): far smaller for large
+    /// topic tables; the name server then sees every topic's `topicSysFlag` / `order` as 0 / false.
+    public var compressedRegister = false
     /// Idle client connections are closed after this (`clientChannelMaxIdleTimeSeconds`, 120 s).
     public var clientChannelMaxIdleTimeSeconds = 120
     /// Commit-log segment size (`mappedFileSizeCommitLog`, 1 GiB).

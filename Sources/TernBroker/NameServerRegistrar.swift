@@ -143,12 +143,26 @@ final class NameServerRegistrar: Sendable {
 
     private func registerRequest() -> RemotingCommand {
         let config = context.config
-        let body = JSONBody.encode(RegisterBrokerBody(topicConfigSerializeWrapper: context.topics.all))
+        let (body, compressed) = Self.registerBody(RegisterBrokerBody(topicConfigSerializeWrapper: context.topics.all),
+                                                   compressed: config.compressedRegister, logger: context.logger)
         var ext = identity()
         ext["haServerAddr"] = config.haServerAddress
-        ext.set("compressed", false)
+        ext.set("compressed", compressed)
         ext.set("bodyCrc32", body.withUnsafeReadableBytes { CRC32.rocketmqBodyCRC($0) })
         return RemotingCommand(code: RequestCode.registerBroker, extFields: ext, body: body)
+    }
+
+    /// The body and its `compressed` flag. A table the compressed form cannot carry (topic names are validated,
+    /// so never in practice) goes out as JSON rather than not at all.
+    static func registerBody(_ body: RegisterBrokerBody, compressed: Bool, logger: Logger) -> (ByteBuffer, Bool) {
+        if compressed {
+            do {
+                return (try body.encodeCompressed(), true)
+            } catch {
+                logger.warning("sending the registration uncompressed", metadata: ["error": "\(error)"])
+            }
+        }
+        return (JSONBody.encode(body), false)
     }
 
     private func unregisterRequest() -> RemotingCommand {

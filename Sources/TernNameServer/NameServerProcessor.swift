@@ -61,10 +61,6 @@ public struct NameServerProcessor: Sendable {
         let brokerAddr = try Self.required("brokerAddr", in: request)
         let clusterName = try Self.required("clusterName", in: request)
         guard let brokerId = f.int64("brokerId") else { throw BadRequest("the custom field <brokerId> is null or not a number") }
-        if f.bool("compressed") == true {
-            // Java's compressed form is a custom deflate stream that only `compressedRegister=true` brokers send.
-            return Self.response(ResponseCode.systemError, remark: "compressed registration is not supported")
-        }
         if let expected = f.int64("bodyCrc32"), expected != 0 {
             let actual = request.body.map(BodyCRC32.rocketmq) ?? BodyCRC32.rocketmq(ByteBuffer())
             if Int64(actual) != expected { return Self.response(ResponseCode.systemError, remark: "crc32 not match") }
@@ -73,7 +69,10 @@ public struct NameServerProcessor: Sendable {
         var filterServers: [String] = []
         if let body = request.body, body.readableBytes > 0 {
             if request.version >= Self.registerBodyVersionMin {
-                let decoded = try JSONBody.decode(RegisterBrokerBody.self, from: body)
+                // `compressed=true`: a `compressedRegister=true` broker's zlib form (checked by the CRC above as sent).
+                let decoded = f.bool("compressed") == true
+                    ? try RegisterBrokerBody.decodeCompressed(body)
+                    : try JSONBody.decode(RegisterBrokerBody.self, from: body)
                 wrapper = decoded.topicConfigSerializeWrapper
                 filterServers = decoded.filterServerList
             } else {

@@ -157,9 +157,10 @@ struct NameServerFixture {
 /// A real broker registering with a real name server.
 @Suite struct BrokerRegistrationTests {
     static func startBroker(namesrv: [String], group: any EventLoopGroup, dir: String,
-                            periodMillis: Int = 30_000) async throws -> Broker {
+                            periodMillis: Int = 30_000, compressedRegister: Bool = false) async throws -> Broker {
         var config = BrokerConfig()
         config.registerNameServerPeriod = periodMillis
+        config.compressedRegister = compressedRegister
         config.storePathRootDir = dir
         config.listenHost = "127.0.0.1"
         config.listenPort = 0
