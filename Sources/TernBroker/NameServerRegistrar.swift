@@ -162,7 +162,16 @@ final class NameServerRegistrar: Sendable {
                 logger.warning("sending the registration uncompressed", metadata: ["error": "\(error)"])
             }
         }
-        return (JSONBody.encode(body), false)
+        let json = JSONBody.encode(body)
+        // A table whose JSON form would not fit a frame (about 100,000 topics) could not register at all: send
+        // it compressed whatever `compressedRegister` says (every 4.x name server, Apache's too, decodes it).
+        if !compressed, json.readableBytes > RemotingLimits.frameSizeMaxDefault / 2,
+           let small = try? body.encodeCompressed() {
+            logger.notice("registration body too large for JSON: sending it compressed",
+                          metadata: ["jsonBytes": "\(json.readableBytes)", "compressedBytes": "\(small.readableBytes)"])
+            return (small, true)
+        }
+        return (json, false)
     }
 
     private func unregisterRequest() -> RemotingCommand {

@@ -168,5 +168,8 @@ import Testing
         print("register body, 100000 topics: JSON \(json) B, compressed-form payload \(payload) B, zlib \(compressed.readableBytes) B")
         #expect(compressed.readableBytes * 10 < json)
         #expect(try RegisterBrokerBody.decodeCompressed(compressed).topicConfigSerializeWrapper.topicConfigTable.count == 100_000)
+        // Its JSON form would not fit a 16 MiB frame: the registrar sends it compressed even when not configured to.
+        let (sent, flag) = NameServerRegistrar.registerBody(body, compressed: false, logger: Logger(label: "test"))
+        #expect(flag && sent.readableBytes == compressed.readableBytes)
     }
 }
