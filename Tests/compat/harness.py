@@ -56,8 +56,9 @@ class Broker:
         self.conf_path = os.path.join(workdir, "broker.conf")
         # 64 MiB segments: each store preallocates (fallocate) its segment and prepares the next one, and a
         # run starts ~25 brokers; RocketMQ's 1 GiB default would take tens of GB of a CI disk.
+        # The HA port is chosen like the others: its default (listenPort + 1) may be some connection's local port.
         settings = {"autoCreateTopicEnable": "true", "autoCreateSubscriptionGroup": "true",
-                    "mappedFileSizeCommitLog": str(64 << 20)}
+                    "mappedFileSizeCommitLog": str(64 << 20), "haListenPort": str(free_port())}
         settings.update(conf or {})
         with open(self.conf_path, "w") as f:
             for k, v in settings.items():
