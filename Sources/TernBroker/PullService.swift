@@ -39,6 +39,16 @@ final class PullService: Sendable {
     /// Serves `request`: nil when `waiter` gets the outcome (now, or after long polling on its event loop), else
     /// why the request is refused (nothing delivered).
     func pull(_ request: PullRequest, waiter: any PullWaiter) -> RequestRejection? {
+        if context.config.brokerRole == .slave, !context.config.slaveReadEnable {
+            // RocketMQ's PullMessageProcessor: a slave that may not be read answers PULL_RETRY_IMMEDIATELY and
+            // suggests the master (suggestWhichBrokerId 0). The offsets point back at the request, so a client
+            // never steps over messages it was not given.
+            var a = PullOutcome(code: ResponseCode.pullRetryImmediately,
+                                remark: "slaveReadEnable=false: this slave serves no pulls, pull from the master", status: nil)
+            a.setOffsets(next: request.header.queueOffset, min: 0, max: 0)
+            waiter.deliver(a)
+            return nil
+        }
         let pending: PendingPull
         switch prepare(request, waiter: waiter) {
         case .failure(let r): return r

@@ -65,6 +65,27 @@ import TernStorage
     }
 }
 
+extension ReplicationRoleTests {
+    /// `slaveReadEnable=false` (RocketMQ's default): a slave answers pulls PULL_RETRY_IMMEDIATELY pointing back at
+    /// the requested offset; with `true` the pull is served (here: the topic is unknown to this slave).
+    @Test(arguments: [false, true])
+    func slaveServesPullsOnlyWhenSlaveReadIsEnabled(enabled: Bool) async throws {
+        let slave = try await BrokerFixture.start {
+            $0.brokerRole = .slave
+            $0.brokerId = 1
+            $0.slaveReadEnable = enabled
+        }
+        let r = try await slave.pull("T", offset: 7, suspendMillis: 0)
+        if enabled {
+            #expect(r.code == ResponseCode.topicNotExist)
+        } else {
+            #expect(r.code == ResponseCode.pullRetryImmediately)
+            #expect(r.extFields.int64("nextBeginOffset") == 7 && r.extFields.int64("suggestWhichBrokerId") == 0)
+        }
+        await slave.stop()
+    }
+}
+
 /// A name server on 127.0.0.1:<free port>.
 func startLocalNameServer(group: any EventLoopGroup) async throws -> NameServer {
     var config = NameServerConfig()
