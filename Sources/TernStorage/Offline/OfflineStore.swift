@@ -88,14 +88,10 @@ public final class OfflineStore {
             } catch where MessageStore.isIndexCorruption(error) {
                 // The index is derived: a corrupt one is set aside (kept for inspection) and rebuilt, with the
                 // consumer offsets restored from their backup, as the broker does at start.
-                let aside = layout.indexPath + ".corrupt-\(Clock.wallMillis())"
-                try FileSystem.rename(layout.indexPath, to: aside)
+                moved = try OffsetBackup.moveCorruptIndexAside(layout.indexPath)
                 let fresh = try LMDBIndexStore(path: layout.indexPath, mapSize: options.lmdbMapSize)
-                for (key, offset) in try OffsetBackup(root: layout.root).read() {
-                    try fresh.commitConsumerOffset(group: key.group, queue: key.queue, offset: offset)
-                }
+                _ = try OffsetBackup(root: layout.root).restore(into: fresh)
                 index = fresh
-                moved = aside
             }
         }
         corruptIndexMovedTo = moved

@@ -26,6 +26,25 @@ struct OffsetBackup {
         try FileSystem.writeAtomically(path, Array(try encoder.encode(File(offsetTable: table))))
     }
 
+    /// Moves a corrupt index directory to `<index>.corrupt-<ms>` (kept for inspection); returns where it went.
+    static func moveCorruptIndexAside(_ indexPath: String) throws -> String {
+        let aside = indexPath + ".corrupt-\(Clock.wallMillis())"
+        try FileSystem.rename(indexPath, to: aside)
+        return aside
+    }
+
+    /// Commits into `index` every saved offset it lacks (offsets the index has win); returns how many were
+    /// restored and how many the file held.
+    func restore(into index: any IndexStore) throws -> (restored: Int, saved: Int) {
+        let saved = try read()
+        var restored = 0
+        for (key, offset) in saved where try index.consumerOffset(group: key.group, queue: key.queue) == nil {
+            try index.commitConsumerOffset(group: key.group, queue: key.queue, offset: offset)
+            restored += 1
+        }
+        return (restored, saved.count)
+    }
+
     /// The saved offsets; empty when there is no file. Keys split at the last `@` (group names cannot hold one).
     func read() throws -> [ConsumerOffsetKey: Int64] {
         guard FileSystem.fileExists(path) else { return [:] }
@@ -77,22 +96,16 @@ extension MessageStore {
         do {
             opened = try open()
         } catch where config.indexBackend == .lmdb && isIndexCorruption(error) {
-            let aside = config.indexPath + ".corrupt-\(Clock.wallMillis())"
+            let aside = try OffsetBackup.moveCorruptIndexAside(config.indexPath)
             logger.error("index is corrupt: moved aside and rebuilt from the commit log",
                          metadata: ["error": "\(error)", "movedTo": "\(aside)"])
-            try FileSystem.rename(config.indexPath, to: aside)
             fresh = true
             opened = try open()
         }
         if fresh {
             let backup = OffsetBackup(root: config.root)
-            let saved = try backup.read()
-            var restored = 0
-            for (key, offset) in saved where try opened.0.consumerOffset(group: key.group, queue: key.queue) == nil {
-                try opened.0.commitConsumerOffset(group: key.group, queue: key.queue, offset: offset)
-                restored += 1
-            }
-            if !saved.isEmpty {
+            let (restored, saved) = try backup.restore(into: opened.0)
+            if saved > 0 {
                 try opened.0.sync()
                 logger.notice("index built from the commit log; consumer offsets restored", metadata: [
                     "restored": "\(restored)", "from": "\(backup.path)"])
