@@ -127,6 +127,8 @@ extension BrokerConfig {
         case "haHousekeepingInterval": haHousekeepingInterval = try int(1_000...3_600_000)
         case "haTransferBatchSize": haTransferBatchSize = try int(1_024...(64 << 20))
         case "haSlaveFallbehindMax": haSlaveFallbehindMax = Int64(try int(1...Int.max))
+        case "haMaxGapNotInSync": haMaxGapNotInSync = Int64(try int(0...Int.max))
+        case "allAckInSyncStateSet": allAckInSyncStateSet = try bool()
         case "slaveReadEnable": slaveReadEnable = try bool()
         case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
         case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()

@@ -118,6 +118,10 @@ public struct BrokerConfig: Sendable {
     public var haHousekeepingInterval = 20_000
     public var haTransferBatchSize = 32 * 1024
     public var haSlaveFallbehindMax: Int64 = 256 << 20
+    /// A replica further behind the master's end leaves the in-sync set (`haMaxGapNotInSync`, bytes).
+    public var haMaxGapNotInSync: Int64 = 256 << 20
+    /// SYNC_MASTER sends wait for every in-sync member instead of the best slave (`allAckInSyncStateSet`).
+    public var allAckInSyncStateSet = false
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
 

@@ -21,12 +21,14 @@ public final class HAClient: Service, Sendable {
     private let group: any EventLoopGroup
     private let masterAddress: @Sendable () -> String?
     private let logger: Logger
-    private let linkState = Mutex<(connected: Bool, links: Int)>((false, 0))
+    private let linkState = Mutex<(address: String?, links: Int)>((nil, 0))
     /// The pause under way between links: cancelled when a master address is learned.
     private let pauseTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Whether a link to the master is up now.
-    public var isConnected: Bool { linkState.withLock { $0.connected } }
+    public var isConnected: Bool { linkState.withLock { $0.address != nil } }
+    /// The local address of the link up now, as the master lists it in its in-sync set (`InSyncSet.Replica.peer`).
+    public var linkAddress: String? { linkState.withLock { $0.address } }
     /// Links opened so far (tests count reconnects).
     public var linksOpened: Int { linkState.withLock { $0.links } }
 
@@ -100,8 +102,9 @@ public final class HAClient: Service, Sendable {
                         return try NIOAsyncChannel<HATransfer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
-            linkState.withLock { $0 = (true, $0.links + 1) }
-            defer { linkState.withLock { $0.connected = false } }
+            let local = link.channel.localAddress?.description ?? "?"
+            linkState.withLock { $0 = (local, $0.links + 1) }
+            defer { linkState.withLock { $0.address = nil } }
             logger.info("connected to master", metadata: ["offset": "\(store.replicationOffset)"])
             try await link.executeThenClose { inbound, outbound in
                 try await outbound.write(self.report())

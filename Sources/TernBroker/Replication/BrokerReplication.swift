@@ -59,7 +59,9 @@ public final class BrokerReplication: Sendable {
         ha.transferBatchSize = config.haTransferBatchSize
         ha.heartbeatInterval = .milliseconds(config.haSendHeartbeatInterval)
         ha.housekeepingInterval = .milliseconds(config.haHousekeepingInterval)
-        ha.slaveFallbehindMax = config.haSlaveFallbehindMax
+        ha.ack.fallbehindMax = config.haSlaveFallbehindMax
+        ha.ack.maxGapNotInSync = config.haMaxGapNotInSync
+        ha.ack.allAckInSyncStateSet = config.allAckInSyncStateSet
         return ha
     }
 
@@ -79,10 +81,10 @@ public final class BrokerReplication: Sendable {
         if changed { slave?.masterAddressChanged() }
     }
 
-    /// SYNC_MASTER: waits until a slave acknowledged `end` (RocketMQ's `CommitLog.handleHA`).
-    func waitForSlave(_ end: Int64) async -> ReplicationOutcome {
-        guard let master else { return .slaveNotAvailable }
-        return await master.acks.waitForAck(end, masterEnd: store.maxPhysicalOffset,
-                                            fallbehindMax: config.slaveFallbehindMax, timeout: config.slaveTimeout)
+    /// SYNC_MASTER: calls `done` once `end` is acknowledged as the policy requires (RocketMQ's
+    /// `CommitLog.handleHA`); its timeout runs on `loop`.
+    func whenReplicated(_ end: Int64, on loop: any EventLoop, _ done: @escaping @Sendable (ReplicationOutcome) -> Void) {
+        guard let master else { return done(.slaveNotAvailable) }
+        master.acks.whenAcked(end, masterEnd: store.maxPhysicalOffset, on: loop, done)
     }
 }

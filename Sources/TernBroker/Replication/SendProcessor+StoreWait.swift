@@ -1,3 +1,4 @@
+import NIOCore
 import TernRemoting
 import TernReplication
 import TernStorage
@@ -44,9 +45,8 @@ extension SendProcessor {
             responder.respond(code: ResponseCode.success, extFields: fields)
             return
         }
-        let replication = context.replication
-        Task {
-            switch await replication.waitForSlave(end) {
+        context.replication.whenReplicated(end, on: responder.connection.channel.eventLoop) { outcome in
+            switch outcome {
             case .acked:
                 responder.respond(code: ResponseCode.success, extFields: fields)
             case .slaveNotAvailable:
