@@ -59,9 +59,9 @@ final class AdminProcessor: BrokerProcessor {
         case .success(.topicStats(let entries)):
             guard case .topicStats(let topic) = typed else { preconditionFailure("topic stats answer a topic stats request") }
             responder.respond(code: ResponseCode.success, extFields: context.flow.putStatsFields(topic: topic),
-                              body: JSONBody.encode(TopicStatsBody(offsetTable: entries)))
+                              body: TopicStatsBody(offsetTable: entries).encoded())
         case .success(.runtimeInfo(let table)):
-            responder.respond(code: ResponseCode.success, body: JSONBody.encode(BrokerRuntimeInfoBody(table: table)))
+            responder.respond(code: ResponseCode.success, body: KVTableBody(table: table).encoded())
         }
     }
 

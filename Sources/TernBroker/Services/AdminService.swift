@@ -104,8 +104,8 @@ final class AdminService: Sendable {
                 let range = try context.store.queueRange(key) ?? QueueRange(min: 0, max: 0)
                 let last = range.max > range.min
                     ? try context.store.entries(key, from: range.max - 1, maxCount: 1).first?.storeTimestamp ?? 0 : 0
-                entries.append(.init(brokerName: context.config.brokerName, queueId: q, minOffset: range.min,
-                                     maxOffset: range.max, lastUpdateTimestamp: last))
+                entries.append(.init(queue: MessageQueue(topic: topic, brokerName: context.config.brokerName, queueId: q),
+                                     minOffset: range.min, maxOffset: range.max, lastUpdateTimestamp: last))
             }
         } catch {
             return .failure(RequestRejection(ResponseCode.systemError, "index read failed: \(error)"))
