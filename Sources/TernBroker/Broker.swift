@@ -86,6 +86,7 @@ public final class Broker: Sendable {
             ]
             let timers = [
                 topics.persistService(events: events),
+                context.groups.persistService(events: events),
                 context.offsets.service(clock: context.clock, events: events),
             ] + appending + [
                 context.flow.statsLogService(clock: context.clock, events: events),
