@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TernBroker", targets: ["TernBroker"]),
         .library(name: "TernReplication", targets: ["TernReplication"]),
         .library(name: "TernClient", targets: ["TernClient"]),
+        .library(name: "TernSecurity", targets: ["TernSecurity"]),
         .executable(name: "tern", targets: ["Tern"]),
         .executable(name: "tern-bench", targets: ["TernBench"]),
         .executable(name: "tern-inspect", targets: ["TernInspect"]),
@@ -26,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -89,12 +92,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // RocketMQ's plain ACL: plain_acl.yml accounts (Yams), address patterns, permissions, HmacSHA1 request
+        // signatures (swift-crypto), the file reloaded when it changes.
+        .target(
+            name: "TernSecurity",
+            dependencies: [
+                "TernRemoting", "TernSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Broker: request processors over the message store (send, pull + long polling, offsets, locks, admin).
         .target(
             name: "TernBroker",
             dependencies: [
                 "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernReplication",
+                "TernReplication", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -170,6 +185,7 @@ let package = Package(
         // Seeded generator shared by the test targets and the crash-test child.
         .target(name: "TernTestSupport", path: "Tests/TernTestSupport"),
         .testTarget(name: "TernSystemTests", dependencies: ["TernSystem"]),
+        .testTarget(name: "TernSecurityTests", dependencies: ["TernSecurity", "TernRemoting", "TernSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TernMessageTests", dependencies: ["TernMessage", "TernTestSupport"]),
         .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild", "TernTestSupport"]),
         // OfflineStore (tern-inspect's engine), plus one smoke test of the built tern-inspect binary.
