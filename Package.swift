@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -74,6 +75,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // TLS on every remoting port (and the HA / HTTP ports, which build on this module's TLS setup).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         // Name server: broker registry, liveness, routes, cluster info; the HTTP name-server address document.
@@ -107,7 +111,7 @@ let package = Package(
         .target(
             name: "TernReplication",
             dependencies: [
-                "TernStorage",
+                "TernStorage", "TernTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "Tern",
             dependencies: [
-                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage",
+                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -188,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "TernTransportTests",
             dependencies: [
-                "TernTransport", "TernRemoting",
+                "TernTransport", "TernRemoting", "TernTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -220,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "TernReplicationTests",
             dependencies: [
-                "TernReplication", "TernStorage", "TernMessage", "TernTestSupport",
+                "TernReplication", "TernStorage", "TernMessage", "TernTestSupport", "TernTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
