@@ -138,6 +138,9 @@ struct StandaloneCommand: AsyncParsableCommand {
         ns.httpPort = httpPort
         // One process, one certificate: the name server's ports follow the broker's tls.server.* keys.
         ns.tls = config.tls
+        if config.tls.server.mode == .enforcing, !config.tls.client.enabled {
+            logger.warning("tls.server.mode=enforcing without tls.enable=true: the broker cannot register with its name server")
+        }
         let nameServer = try await Runtime.prepare("name server", group: group) {
             try await NameServer.prepare(config: ns, group: group, logger: logger)
         }

@@ -78,6 +78,11 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if completed, let tls = error as? NIOSSLError, case .uncleanShutdown = tls {
+            // The peer hung up without close_notify (a process exiting): a normal end, not worth a warning.
+            logger.debug("TLS peer closed without close_notify", metadata: ["peer": "\(context.channel.remoteAddress?.description ?? "?")"])
+            return
+        }
         guard !completed else { return context.fireErrorCaught(error) }
         completed = true
         logger.warning("TLS handshake failed", metadata: [
