@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -77,6 +78,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // TLS on every remoting port (and the HA / HTTP ports, which build on this module's TLS setup).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         // Name server: broker registry, liveness, routes, cluster info; the HTTP name-server address document.
@@ -122,7 +126,7 @@ let package = Package(
         .target(
             name: "TernReplication",
             dependencies: [
-                "TernStorage",
+                "TernStorage", "TernTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "Tern",
             dependencies: [
-                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage",
+                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -204,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "TernTransportTests",
             dependencies: [
-                "TernTransport", "TernRemoting",
+                "TernTransport", "TernRemoting", "TernTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -236,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "TernReplicationTests",
             dependencies: [
-                "TernReplication", "TernStorage", "TernMessage", "TernTestSupport",
+                "TernReplication", "TernStorage", "TernMessage", "TernTestSupport", "TernTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -46,6 +46,10 @@ public final class Broker: Sendable {
     public static func prepare(config: BrokerConfig, group: any EventLoopGroup,
                                logger: Logger = Logger(label: "tern.broker")) async throws -> Broker {
         var config = config
+        // TLS files load before anything opens: a configured but unusable certificate stops startup here.
+        config.tls = try config.tls.resolved()
+        let tlsServer = try config.tls.server.makeServer()
+        let tlsClient = try config.tls.client.makeClient()
         // RocketMQ's default HA port is listenPort + 1; an ephemeral broker (tests) gets an ephemeral HA port.
         config.haListenPort = config.haListenPort ?? (config.listenPort == 0 ? 0 : config.listenPort + 1)
         let events = LifecycleEvents(logger: logger)
@@ -60,10 +64,11 @@ public final class Broker: Sendable {
             let bound = try await RemotingServer.start(
                 host: config.listenHost, port: config.listenPort, group: group, handler: gate,
                 idleTimeout: .seconds(Int64(config.clientChannelMaxIdleTimeSeconds)), limits: config.connectionLimits,
-                logger: logger)
+                tls: tlsServer, logger: logger)
             server = bound
             config.listenPort = bound.port
-            replication = try await BrokerReplication.prepare(config: config, store: store, group: group, logger: logger)
+            replication = try await BrokerReplication.prepare(config: config, store: store, group: group, logger: logger,
+                                                              tls: (tlsServer, tlsClient))
             if let master = replication?.master { config.haListenPort = master.port }
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger,
                                             replication: replication)
@@ -77,7 +82,7 @@ public final class Broker: Sendable {
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
             ], flow: context.flow)
-            let registrar = NameServerRegistrar(context: context)
+            let registrar = NameServerRegistrar(context: context, tls: tlsClient)
             // A slave's log is its master's: it runs no service that appends records of its own.
             let appending = config.brokerRole == .slave ? [] : [
                 ScheduleService(context: context).service(events: events),

@@ -139,6 +139,10 @@ extension BrokerConfig {
             diskSpaceCleanForciblyRatio = try Self.ratio(key, value)
         default:
             if try flow.set(key, value) { return nil }
+            do { if try tls.set(key, value) { return nil } } catch {
+                guard case .badValue(_, _, let reason) = error else { throw .badConfigValue(key: key, value: value, reason: "\(error)") }
+                throw .badConfigValue(key: key, value: value, reason: reason)
+            }
             if let refused = Self.refusedUnlessHarmless[key] {
                 guard refused.harmless.contains(value) else {
                     throw .badConfigValue(key: key, value: value, reason: "not supported (\(refused.why))")

@@ -124,6 +124,9 @@ public struct BrokerConfig: Sendable {
     public var allAckInSyncStateSet = false
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
+    /// RocketMQ's `tls.*` keys: the remoting and HA ports (`tls.server.*`), links to name servers and the
+    /// master (`tls.enable`, `tls.client.*`); `tls.config.file` is read at startup.
+    public var tls = TLSConfig()
 
     public init() {}
 

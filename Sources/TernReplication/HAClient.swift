@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TernStorage
+import TernTransport
 
 /// Slave side of replication (RocketMQ's `HAService.HAClient`): connects to the master's HA address, reports
 /// `store.replicationOffset` on connect, after each applied chunk and every `heartbeatInterval`, and writes
@@ -92,16 +93,28 @@ public final class HAClient: Service, Sendable {
         var logger = logger
         logger[metadataKey: "ha.master"] = "\(host):\(port)"
         do {
-            let link = try await ClientBootstrap(group: group)
+            let (link, handshake) = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(3))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        var handshake: EventLoopFuture<Void>?
+                        if let tls = self.config.tlsClient {
+                            let promise = channel.eventLoop.makePromise(of: Void.self)
+                            try tls.addHandlers(to: channel, handshake: promise, logger: self.logger)
+                            handshake = promise.futureResult
+                        }
                         let decoder = HATransferDecoder(bodySizeMax: self.config.transferBatchSize)
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
-                        return try NIOAsyncChannel<HATransfer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return (try NIOAsyncChannel<HATransfer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
                     }
                 }
+            if let handshake {
+                do { try await handshake.get() } catch {
+                    try? await link.channel.close()
+                    throw error
+                }
+            }
             let local = link.channel.localAddress?.description ?? "?"
             linkState.withLock { $0 = (local, $0.links + 1) }
             defer { linkState.withLock { $0.address = nil } }

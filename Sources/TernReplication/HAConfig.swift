@@ -1,3 +1,5 @@
+import TernTransport
+
 /// Replication settings, named after RocketMQ's broker keys (`haTransferBatchSize`, `haSendHeartbeatInterval`, …).
 public struct HAConfig: Sendable {
     /// Master: the address the HA server binds (`haListenPort`; 0 picks a free port, for tests).
@@ -13,6 +15,10 @@ public struct HAConfig: Sendable {
     public var ack = AckPolicy()
     /// Slave: the pause before reconnecting after a link closed (RocketMQ's HAClient waits 5 s).
     public var reconnectPause: Duration = .seconds(5)
+    /// Master: TLS of the HA port (the broker's `tls.server.*`); nil: plain.
+    public var tlsServer: TLSServer?
+    /// Slave: TLS of the link to the master (`tls.enable`, `tls.client.*`); nil: plain.
+    public var tlsClient: TLSClient?
 
     public init() {}
 }

@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TernStorage
+import TernTransport
 
 /// Master side of replication: accepts slaves on `haListenPort` and streams the commit log to each.
 ///
@@ -46,6 +47,7 @@ public final class HAService: Service, Sendable {
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .bind(host: config.listenHost, port: config.listenPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try config.tlsServer?.addHandlers(to: channel, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HAReportDecoder()))
                     return try NIOAsyncChannel<Int64, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }

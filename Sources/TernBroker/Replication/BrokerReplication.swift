@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import TernReplication
 import TernStorage
+import TernTransport
 
 /// The broker's replication role (`brokerRole`): a master runs an `HAService` its slaves follow; a slave runs
 /// an `HAClient` following its master's HA address (`haMasterAddress`, else the one the name server answers,
@@ -29,10 +30,13 @@ public final class BrokerReplication: Sendable {
         var current: String? { configured ?? learned.withLock { $0 } }
     }
 
-    init(config: BrokerConfig, store: MessageStore, master: HAService?, group: any EventLoopGroup, logger: Logger) {
+    init(config: BrokerConfig, store: MessageStore, master: HAService?, group: any EventLoopGroup, logger: Logger,
+         tlsClient: TLSClient? = nil) {
         self.role = config.brokerRole
         self.store = store
-        self.config = Self.haConfig(config)
+        var ha = Self.haConfig(config)
+        ha.tlsClient = tlsClient
+        self.config = ha
         self.master = master
         let address = MasterAddress(configured: config.haMasterAddress)
         self.masterAddress = address
@@ -42,15 +46,18 @@ public final class BrokerReplication: Sendable {
     }
 
     /// Binds the HA server of a master (`brokerIP2`'s interface is the broker's listen host).
-    static func prepare(config: BrokerConfig, store: MessageStore, group: any EventLoopGroup,
-                        logger: Logger) async throws -> BrokerReplication {
+    /// `tls`: the HA port's (`tls.server.*`) and the slave link's (`tls.enable`, `tls.client.*`).
+    static func prepare(config: BrokerConfig, store: MessageStore, group: any EventLoopGroup, logger: Logger,
+                        tls: (server: TLSServer?, client: TLSClient?) = (nil, nil)) async throws -> BrokerReplication {
         var master: HAService?
         if config.brokerRole != .slave {
             var ha = haConfig(config)
             ha.listenHost = config.listenHost
+            ha.tlsServer = tls.server
             master = try await HAService.bind(store: store, config: ha, group: group, logger: logger)
         }
-        return BrokerReplication(config: config, store: store, master: master, group: group, logger: logger)
+        return BrokerReplication(config: config, store: store, master: master, group: group, logger: logger,
+                                 tlsClient: tls.client)
     }
 
     static func haConfig(_ config: BrokerConfig) -> HAConfig {
