@@ -81,9 +81,11 @@ public final class Broker: Sendable {
                 transactions, ReplyProcessor(context: context),
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
+                ReplicationProcessor(context: context),
             ], flow: context.flow)
             let registrar = NameServerRegistrar(context: context, tls: tlsClient)
             // A slave's log is its master's: it runs no service that appends records of its own.
+            let replicaOnly = config.brokerRole == .slave ? [SlaveSync(context: context).service(events: events)] : []
             let appending = config.brokerRole == .slave ? [] : [
                 ScheduleService(context: context).service(events: events),
                 transactions.service.service(events: events),
@@ -93,7 +95,7 @@ public final class Broker: Sendable {
                 topics.persistService(events: events),
                 context.groups.persistService(events: events),
                 context.offsets.service(clock: context.clock, events: events),
-            ] + appending + [
+            ] + appending + replicaOnly + [
                 context.flow.statsLogService(clock: context.clock, events: events),
                 consumers.clientService.expiryService(events: events),
                 registrar.service(events: events),

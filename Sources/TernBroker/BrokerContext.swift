@@ -41,7 +41,7 @@ public final class BrokerContext: Sendable {
             throw BrokerError.badConfigValue(key: "brokerIP1", value: config.brokerIP1, reason: "must be an IPv4 address")
         }
         self.storeHost = host
-        self.replication = replication
+        self.replication = try replication
             ?? BrokerReplication(config: config, store: store, master: nil, group: group, logger: logger)
         self.offsets = OffsetService(store: store, logger: logger)
         self.groups = try SubscriptionGroupManager(storeRoot: config.storePathRootDir, config: config, logger: logger)

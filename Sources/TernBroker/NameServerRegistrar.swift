@@ -86,7 +86,8 @@ final class NameServerRegistrar: Sendable {
                 if response.code == ResponseCode.success {
                     self.context.logger.debug("registered", metadata: ["namesrv": "\(address)"])
                     // A slave follows the master the name server knows (RocketMQ's registerBrokerAll result).
-                    self.context.replication.learned(masterHAAddress: response.extFields["haServerAddr"])
+                    self.context.replication.learned(masterHAAddress: response.extFields["haServerAddr"],
+                                                     masterAddress: response.extFields["masterAddr"])
                 } else {
                     self.context.logger.warning("name server refused registration", metadata: [
                         "namesrv": "\(address)", "code": "\(response.code)", "remark": "\(response.remark ?? "")",

@@ -38,7 +38,6 @@ final class SendProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
         if GroupName.refuses(header.producerGroup, responder) { return }
-        if refusesOnSlave(responder) { return }
         let typed = SendRequest(header: header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
                                 body: request.body, producerAddress: responder.connection.remoteAddress)
         answer(service.send(typed), responder: responder)

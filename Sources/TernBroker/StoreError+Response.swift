@@ -15,4 +15,16 @@ extension StoreError {
         default: ResponseCode.systemError
         }
     }
+
+    /// The answer a sender hears: `responseCode` and `description`, except on a follower, which answers with
+    /// RocketMQ's remark for a send to a slave (`handlePutMessageResult`).
+    var rejection: RequestRejection {
+        switch self {
+        case .notLeader: RequestRejection(responseCode, Self.followerRemark)
+        default: RequestRejection(responseCode, description)
+        }
+    }
+
+    static let followerRemark = "service not available now. It may be caused by one of the following reasons: "
+        + "the broker's disk is full, messages are put to the slave, message store has been shut down, etc."
 }

@@ -140,6 +140,21 @@ public final class TopicConfigManager: Sendable {
         if didChange { changed() }
     }
 
+    /// A slave adopts its master's table (RocketMQ's `SlaveSynchronize.syncTopicConfig`): replaced whole, with
+    /// the master's data version, when that version differs from ours. Returns whether anything changed.
+    @discardableResult
+    public func adoptMasterTable(_ master: TopicConfigSerializeWrapper) -> Bool {
+        let didChange = state.withLockedValue { s -> Bool in
+            if s.dataVersion == master.dataVersion && s.table == master.topicConfigTable { return false }
+            s.table = master.topicConfigTable
+            s.dataVersion = master.dataVersion
+            s.unpersisted = true
+            return true
+        }
+        if didChange { changed() }
+        return didChange
+    }
+
     /// Removes `topic`; returns false when it did not exist.
     @discardableResult
     public func delete(_ topic: String) throws -> Bool {

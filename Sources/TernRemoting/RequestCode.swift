@@ -43,6 +43,8 @@ public enum RequestCode {
     public static let getAllConsumerOffset = 43
     public static let getAllDelayOffset = 45
     public static let getAllSubscriptionGroupConfig = 201
+    /// RocketMQ 5's GET_BROKER_EPOCH_CACHE: a replica reads its master's epoch history (JSON body).
+    public static let getBrokerEpochCache = 1007
     public static let getTopicsByCluster = 224
     public static let queryDataVersion = 322
 

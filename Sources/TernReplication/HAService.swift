@@ -157,16 +157,19 @@ public final class HAService: Service, Sendable {
             if next == nil { next = requested == 0 ? newestSegmentBase() : requested }
             guard var position = next else { continue }
             while !Task.isCancelled {
-                guard let bytes = store.logBytes(from: position, maxCount: config.transferBatchSize) else {
-                    throw LinkEnd.offsetOutsideLog(position)
-                }
-                if bytes.isEmpty { break }
+                // One copy: mapped log bytes straight into the frame.
                 var frame = ByteBuffer()
-                frame.reserveCapacity(HAProtocol.transferHeaderSize + bytes.count)
-                HAProtocol.writeTransferHeader(offset: position, size: Int32(bytes.count), to: &frame)
-                frame.writeBytes(bytes)
+                let count = store.withLogBytes(from: position, maxCount: config.transferBatchSize) { bytes in
+                    guard bytes.count > 0 else { return 0 }
+                    frame.reserveCapacity(HAProtocol.transferHeaderSize + bytes.count)
+                    HAProtocol.writeTransferHeader(offset: position, size: Int32(bytes.count), to: &frame)
+                    frame.writeBytes(bytes)
+                    return bytes.count
+                }
+                guard let count else { throw LinkEnd.offsetOutsideLog(position) }
+                if count == 0 { break }
                 try await outbound.write(frame)
-                position += Int64(bytes.count)
+                position += Int64(count)
                 lastWrite = .now
             }
             next = position

@@ -75,3 +75,30 @@ import TernStorage
         try expectSameIndexes(master: new, slave: old)
     }
 }
+
+extension RejoinTests {
+    /// A follower holding part of a record from the old master drops it on rejoin, even when no published byte
+    /// diverges: the new master may have different bytes there.
+    @Test func heldPartialRecordIsDroppedOnRejoin() throws {
+        let masterDir = StoreDirectory("partial-master"), replicaDir = StoreDirectory("partial-replica")
+        defer { masterDir.cleanup(); replicaDir.cleanup() }
+        let master = try MessageStore.open(masterDir.config(role: .leader))
+        let replica = try MessageStore.open(replicaDir.config(role: .follower))
+        defer { master.close(); replica.close() }
+        try appendRecords(master, count: 3)
+        let all = try #require(master.logBytes(from: 0, maxCount: Int(master.maxPhysicalOffset)))
+        let cut = all.count - 50  // inside the third record
+        try replica.appendReplicated(all[..<cut], at: 0)
+        let published = replica.maxPhysicalOffset
+        #expect(replica.replicationOffset == Int64(cut) && published < Int64(cut))
+        let epochs = try EpochStore(directory: replicaDir.path)
+        try epochs.adopt([EpochEntry(epoch: 1, startOffset: 0)])  // it followed that master in epoch 1
+        let outcome = try Rejoin.truncateToDivergence(store: replica, epochs: epochs, masterEpochs: [EpochEntry(epoch: 1, startOffset: 0)])
+        #expect(outcome == Rejoin.Outcome(divergence: published, endBefore: Int64(cut), endAfter: published))
+        #expect(replica.replicationOffset == published && replica.maxPhysicalOffset == published)
+        #expect(epochs.entries == [EpochEntry(epoch: 1, startOffset: 0)])
+        // The rest comes from the new master at the published end.
+        try replica.appendReplicated(all[Int(published)...], at: published)
+        #expect(replica.maxPhysicalOffset == master.maxPhysicalOffset)
+    }
+}

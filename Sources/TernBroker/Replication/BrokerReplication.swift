@@ -18,26 +18,36 @@ public final class BrokerReplication: Sendable {
     public let master: HAService?
     /// Slaves: the link to the master.
     public let slave: HAClient?
+    /// This replica's epoch history (`<store root>/epochs`).
+    public let epochs: EpochStore
+    /// Requests to the master's broker port (epochs, metadata sync).
+    public let masterClient: MasterClient
+    private let identity: (cluster: String, name: String, id: Int64)
     private let store: MessageStore
     private let config: HAConfig
     private let masterAddress: MasterAddress
 
-    /// The master's HA address: configured, else learned from registration answers.
+    /// The master's HA address: configured, else learned from registration answers; its broker (remoting)
+    /// address is learned from them too (`masterAddr`).
     final class MasterAddress: Sendable {
         let configured: String?
-        let learned = Mutex<String?>(nil)
+        let learned = Mutex<(ha: String?, broker: String?)>((nil, nil))
         init(configured: String?) { self.configured = configured }
-        var current: String? { configured ?? learned.withLock { $0 } }
+        var current: String? { configured ?? learned.withLock { $0.ha } }
+        var broker: String? { learned.withLock { $0.broker } }
     }
 
     init(config: BrokerConfig, store: MessageStore, master: HAService?, group: any EventLoopGroup, logger: Logger,
-         tlsClient: TLSClient? = nil) {
+         tlsClient: TLSClient? = nil) throws {
         self.role = config.brokerRole
         self.store = store
         var ha = Self.haConfig(config)
         ha.tlsClient = tlsClient
         self.config = ha
         self.master = master
+        self.epochs = try EpochStore(directory: config.storePathRootDir)
+        self.masterClient = MasterClient(group: group)
+        self.identity = (config.brokerClusterName, config.brokerName, config.brokerId)
         let address = MasterAddress(configured: config.haMasterAddress)
         self.masterAddress = address
         self.slave = config.brokerRole == .slave
@@ -56,8 +66,13 @@ public final class BrokerReplication: Sendable {
             ha.tlsServer = tls.server
             master = try await HAService.bind(store: store, config: ha, group: group, logger: logger)
         }
-        return BrokerReplication(config: config, store: store, master: master, group: group, logger: logger,
-                                 tlsClient: tls.client)
+        do {
+            return try BrokerReplication(config: config, store: store, master: master, group: group, logger: logger,
+                                         tlsClient: tls.client)
+        } catch {
+            try? await master?.closeUnstarted()
+            throw error
+        }
     }
 
     static func haConfig(_ config: BrokerConfig) -> HAConfig {
@@ -78,14 +93,25 @@ public final class BrokerReplication: Sendable {
     /// The services of this role: run after the store opens, stopped before it closes.
     var services: [any Service] { [master as (any Service)?, slave].compactMap { $0 } }
 
-    /// A registration answer's `haServerAddr` (slaves follow it unless `haMasterAddress` is configured).
-    func learned(masterHAAddress: String?) {
-        guard role == .slave, let masterHAAddress, !masterHAAddress.isEmpty else { return }
+    /// A registration answer's `haServerAddr` (slaves follow it unless `haMasterAddress` is configured) and
+    /// `masterAddr` (the master's broker port, for metadata sync).
+    func learned(masterHAAddress: String?, masterAddress broker: String?) {
+        guard role == .slave else { return }
+        let ha = masterHAAddress.flatMap { $0.isEmpty ? nil : $0 }, broker = broker.flatMap { $0.isEmpty ? nil : $0 }
         let changed = masterAddress.learned.withLock { learned in
-            defer { learned = masterHAAddress }
-            return learned != masterHAAddress
+            defer { learned = (ha ?? learned.ha, broker ?? learned.broker) }
+            return ha != nil && learned.ha != ha
         }
         if changed { slave?.masterAddressChanged() }
+    }
+
+    /// The master's broker address as last learned (nil until a registration answer named it).
+    public var masterBrokerAddress: String? { masterAddress.broker }
+
+    /// What GET_BROKER_EPOCH_CACHE answers: the epoch history, the log end, a master's in-sync set.
+    public func epochCache() -> EpochCacheBody {
+        EpochCacheBody(clusterName: identity.cluster, brokerName: identity.name, brokerId: identity.id,
+                       epochs: epochs.entries, maxOffset: store.maxPhysicalOffset, inSync: master?.acks.inSync)
     }
 
     /// SYNC_MASTER: calls `done` once `end` is acknowledged as the policy requires (RocketMQ's

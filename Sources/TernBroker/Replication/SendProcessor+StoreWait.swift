@@ -9,17 +9,6 @@ import TernTransport
 /// FLUSH_DISK_TIMEOUT, SLAVE_NOT_AVAILABLE and FLUSH_SLAVE_TIMEOUT all mean "stored on the master" and carry
 /// the send result's fields, as RocketMQ's `sendOK = true` answers do.
 extension SendProcessor {
-    /// A slave's log is its master's: it refuses sends before touching topics or the store, with RocketMQ's
-    /// SERVICE_NOT_AVAILABLE remark (`handlePutMessageResult`). Returns whether it refused.
-    func refusesOnSlave(_ responder: RemotingResponder) -> Bool {
-        guard context.config.brokerRole == .slave else { return false }
-        responder.respond(code: ResponseCode.serviceNotAvailable, remark: Self.slaveRefusalRemark, extFields: [:])
-        return true
-    }
-
-    static let slaveRefusalRemark = "service not available now. It may be caused by one of the following reasons: "
-        + "the broker's disk is full, messages are put to the slave, message store has been shut down, etc."
-
     /// Answers once the record ending at `end` is as durable as the broker's policy promises.
     func respondWhenStored(end: Int64, fields: RemotingExtFields, responder: RemotingResponder) {
         guard context.config.flushDiskType == .syncFlush else {

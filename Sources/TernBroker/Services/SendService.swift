@@ -50,6 +50,8 @@ final class SendService: Sendable {
     }
 
     func send(_ request: SendRequest) -> SendOutcome {
+        // A follower's log is its leader's: refused before any topic is created (the store refuses too).
+        if context.store.role == .follower { return .rejected(StoreError.notLeader.rejection) }
         switch prepare(request) {
         case let .failure(rejection):
             return .rejected(rejection)
@@ -67,7 +69,7 @@ final class SendService: Sendable {
         do {
             results = drafts.count == 1 ? [try context.store.append(drafts[0])] : try context.store.append(batch: drafts)
         } catch {
-            return .rejected(RequestRejection(error.responseCode, error.description))
+            return .rejected(error.rejection)
         }
         context.flow.stats.put(topic: header.topic, count: results.count)
         // Sync flush and / or a SYNC_MASTER's slave ack (SendProcessor+StoreWait.swift).
