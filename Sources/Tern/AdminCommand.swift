@@ -13,6 +13,7 @@ struct AdminCommand: AsyncParsableCommand {
             AdminTopicStatus.self, AdminConsumerProgress.self, AdminQueryMsgByKey.self, AdminQueryMsgById.self,
             AdminClusterList.self, AdminTrace.self, AdminSetRateLimit.self, AdminFlowLimits.self,
             AdminDeadLetters.self, AdminResendDeadLetters.self, AdminBrokerStatus.self, AdminGetBrokerConfig.self,
+            AdminUpdateSubGroup.self, AdminDeleteSubGroup.self, AdminGetConsumerConfig.self, AdminResetOffsetByTime.self,
         ])
 }
 

@@ -51,6 +51,8 @@ extension AdminProcessor {
         header["topic"] = topic
         header["group"] = group
         header.set("timestamp", timestamp)
+        // Java's header always carries isForce; the C++ client reads all four fields unconditionally.
+        header.set("isForce", force)
         for client in context.clients.consumerGroup(group)?.clients.values ?? [:].values where client.channel.isActive {
             let form = client.language == .cpp || client.language == .python ? body.fastJSONForC : body.fastJSON
             client.channel.sendOneway(RemotingCommand(code: RequestCode.resetConsumerClientOffset, extFields: header,
