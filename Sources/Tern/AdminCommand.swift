@@ -14,6 +14,7 @@ struct AdminCommand: AsyncParsableCommand {
             AdminClusterList.self, AdminTrace.self, AdminSetRateLimit.self, AdminFlowLimits.self,
             AdminDeadLetters.self, AdminResendDeadLetters.self, AdminBrokerStatus.self, AdminGetBrokerConfig.self,
             AdminUpdateSubGroup.self, AdminDeleteSubGroup.self, AdminGetConsumerConfig.self, AdminResetOffsetByTime.self,
+            AdminUpdateBrokerConfig.self,
         ])
 }
 

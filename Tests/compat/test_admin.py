@@ -36,6 +36,11 @@ def test_admin_commands_against_a_live_broker(h):
 
     config = admin(h, b, "getBrokerConfig", "-b", addr)[addr]
     assert config["listenPort"] == str(b.broker_port) and config["autoCreateSubscriptionGroup"] == "true", config
+    r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "defaultGroupPullRateLimit", "-v", "5000", ok=False)
+    assert r.returncode == 0, r.stderr
+    assert admin(h, b, "getBrokerConfig", "-b", addr)[addr]["defaultGroupPullRateLimit"] == "5000.0"
+    r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "brokerName", "-v", "x", ok=False)
+    assert r.returncode != 0 and "cannot change at runtime" in r.stderr, r.stderr
 
     # topicStatus: the object-keyed TopicStatsTable, decoded by the admin client.
     stats = admin(h, b, "topicStatus", "-t", topic)
