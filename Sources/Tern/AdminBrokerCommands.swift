@@ -51,3 +51,22 @@ struct AdminGetBrokerConfig: AsyncParsableCommand {
         }
     }
 }
+
+struct AdminUpdateBrokerConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "updateBrokerConfig",
+                                                    abstract: "Change a broker setting that can change at runtime.")
+    @OptionGroup var common: AdminOptions
+    @OptionGroup var target: AdminBrokerTarget
+    @Option(name: .customShort("k"), help: "Key (defaultTopicRateLimit, sendBackRateLimit, defaultGroupPullRateLimit).")
+    var key: String
+    @Option(name: .customShort("v"), help: "Value.") var value: String
+
+    func run() async throws {
+        try await common.run { admin in
+            for a in try await target.addresses(admin) {
+                try await admin.updateBrokerConfig(address: a, key: key, value: value)
+                print("update broker config success, \(a)")
+            }
+        }
+    }
+}

@@ -13,6 +13,8 @@ struct AdminCommand: AsyncParsableCommand {
             AdminTopicStatus.self, AdminConsumerProgress.self, AdminQueryMsgByKey.self, AdminQueryMsgById.self,
             AdminClusterList.self, AdminTrace.self, AdminSetRateLimit.self, AdminFlowLimits.self,
             AdminDeadLetters.self, AdminResendDeadLetters.self, AdminBrokerStatus.self, AdminGetBrokerConfig.self,
+            AdminUpdateSubGroup.self, AdminDeleteSubGroup.self, AdminGetConsumerConfig.self, AdminResetOffsetByTime.self,
+            AdminUpdateBrokerConfig.self,
         ])
 }
 

@@ -31,7 +31,8 @@ final class AdminProcessor: BrokerProcessor {
     var codes: [Int] {
         [RequestCode.queryMessage, RequestCode.viewMessageById, RequestCode.updateAndCreateTopic,
          AdminRequestCode.deleteTopicInBroker, RequestCode.getAllTopicConfig, AdminRequestCode.getTopicStatsInfo,
-         AdminRequestCode.getBrokerRuntimeInfo, AdminRequestCode.getBrokerConfig] + SubscriptionGroupRequestCode.all
+         AdminRequestCode.getBrokerRuntimeInfo, AdminRequestCode.getBrokerConfig, ResetOffsetRequestCode.invokeBrokerToResetOffset]
+            + SubscriptionGroupRequestCode.all + GroupAdminRequestCode.all
     }
 
     /// Longest answer to QUERY_MESSAGE (Java `maxMsgsNumBatch`), and the unique-key query size.
@@ -43,6 +44,8 @@ final class AdminProcessor: BrokerProcessor {
         switch request.code {
         case RequestCode.queryMessage: return queryMessage(f, responder)
         case RequestCode.viewMessageById: return viewMessage(f, responder)
+        case ResetOffsetRequestCode.invokeBrokerToResetOffset: return resetOffset(f, responder)
+        case let code where GroupAdminRequestCode.all.contains(code): return groupAdminRequest(request, responder)
         case let code where SubscriptionGroupRequestCode.all.contains(code): return subscriptionGroupRequest(request, responder)
         default: break
         }

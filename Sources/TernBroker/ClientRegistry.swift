@@ -154,6 +154,11 @@ final class ClientRegistry: Sendable {
         }
     }
 
+    /// A producer group's clients (GET_PRODUCER_CONNECTION_LIST).
+    func producerClients(group: String) -> [Client] {
+        state.withLockedValue { s in s.producers[group].map { Array($0.values) } ?? [] }
+    }
+
     /// Live channels of a producer group (transaction check-backs go to one of them).
     func producerConnections(group: String) -> [any ClientChannel] {
         state.withLockedValue { s in (s.producers[group]?.values.map(\.channel) ?? []).filter(\.isActive) }

@@ -19,4 +19,11 @@ extension AdminClient {
         }
         return out
     }
+
+    /// UPDATE_BROKER_CONFIG (25): `key=value` as Java's properties text; the broker refuses keys it cannot
+    /// change at runtime.
+    public func updateBrokerConfig(address: String, key: String, value: String) async throws {
+        let body = ByteBuffer(string: "\(key)=\(value)\n")
+        _ = try await runtime.invoke(address, runtime.makeRequest(code: 25, body: body)).get().expectSuccess(from: address)
+    }
 }

@@ -40,3 +40,9 @@ public struct ConsumerConnectionBody: Codable, Sendable, Equatable {
         self.consumeFromWhere = consumeFromWhere.javaName
     }
 }
+
+/// GET_PRODUCER_CONNECTION_LIST (204) answer (`ProducerConnection`: a set of `Connection`).
+public struct ProducerConnectionBody: Codable, Sendable, Equatable {
+    public var connectionSet: [ConsumerConnectionBody.Connection]
+    public init(connectionSet: [ConsumerConnectionBody.Connection]) { self.connectionSet = connectionSet }
+}

@@ -63,3 +63,24 @@ import Testing
         #expect(BrokerRuntimeInfo.runtime(millis: 90_061_000) == "[ 1 days, 1 hours, 1 minutes, 1 seconds ]")
     }
 }
+
+/// UPDATE_BROKER_CONFIG (25): live-changeable keys apply at once, show in GET_BROKER_CONFIG and survive a
+/// restart (flow.json); any other key refuses the whole update.
+@Suite struct UpdateBrokerConfigTests {
+    @Test func liveKeysApplyAndOthersAreRefused() async throws {
+        let f = try await BrokerFixture.start()
+        var r = try await f.call(FlowAdminProcessor.updateBrokerConfig,
+                                 body: ByteBuffer(string: "defaultTopicRateLimit=250\nsendBackRateLimit=40\n"))
+        #expect(r.code == ResponseCode.success, "\(r.remark ?? "")")
+        #expect(f.broker.context.flow.topicLimiter.snapshot.defaultRate == 250)
+        let text = String(buffer: try #require(try await f.call(AdminRequestCode.getBrokerConfig).body))
+        #expect(text.contains("defaultTopicRateLimit=250.0\n") && text.contains("sendBackRateLimit=40.0\n"))
+        r = try await f.call(FlowAdminProcessor.updateBrokerConfig, body: ByteBuffer(string: "defaultTopicRateLimit=9\nbrokerName=x\n"))
+        #expect(r.code == ResponseCode.systemError && r.remark?.contains("brokerName cannot change at runtime") == true)
+        #expect(f.broker.context.flow.topicLimiter.snapshot.defaultRate == 250)
+        await f.stop(keepStore: true)
+        let again = try await BrokerFixture.start(storeDir: f.storeDir)
+        #expect(again.broker.context.flow.topicLimiter.snapshot.defaultRate == 250)
+        await again.stop()
+    }
+}

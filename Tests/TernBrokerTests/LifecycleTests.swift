@@ -13,8 +13,8 @@ import Testing
 /// events and by the injected clock, never by a poll period.
 @Suite struct LifecycleTests {
     /// Start order; graceful shutdown stops them in reverse.
-    static let serviceOrder = ["store", "topics", "offset-writer", "schedule", "transaction-check", "trace", "stats-log",
-                               "client-expiry", "registrar", "requests", "remoting-server"]
+    static let serviceOrder = ["store", "topics", "subscription-groups", "offset-writer", "schedule", "transaction-check",
+                               "trace", "stats-log", "client-expiry", "registrar", "requests", "remoting-server"]
 
     @Test func servicesStartAfterRecoveryAndStopInReverseOrder() async throws {
         let f = try await BrokerFixture.start()

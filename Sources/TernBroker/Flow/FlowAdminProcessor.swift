@@ -21,7 +21,14 @@ final class FlowAdminProcessor: BrokerProcessor {
         loadSaved()
     }
 
-    var codes: [Int] { [FlowRequestCode.setFlowLimit, FlowRequestCode.getFlowLimits] }
+    /// UPDATE_BROKER_CONFIG (mqadmin updateBrokerConfig): only the broker.conf keys that can change live.
+    static let updateBrokerConfig = 25
+    static let liveConfigKeys: [String: FlowLimitKind] = [
+        "defaultTopicRateLimit": .defaultTopicRate, "sendBackRateLimit": .defaultSendBackRate,
+        "defaultGroupPullRateLimit": .defaultPullRate,
+    ]
+
+    var codes: [Int] { [FlowRequestCode.setFlowLimit, FlowRequestCode.getFlowLimits, Self.updateBrokerConfig] }
 
     func shutdown() { flow.shutdown() }
 
@@ -33,6 +40,7 @@ final class FlowAdminProcessor: BrokerProcessor {
             body.duplicatesAnswered = flow.duplicatesAnswered.load(ordering: .relaxed)
             return responder.respond(code: ResponseCode.success, body: JSONBody.encode(body))
         }
+        if request.code == Self.updateBrokerConfig { return updateBrokerConfig(request, responder) }
         let f = request.extFields
         guard let kind = f["kind"].flatMap(FlowLimitKind.init(rawValue:)) else {
             return responder.respond(code: ResponseCode.systemError, remark:
@@ -53,6 +61,31 @@ final class FlowAdminProcessor: BrokerProcessor {
             return responder.respond(code: ResponseCode.systemError, remark: "limit applied but not saved: \(error)")
         }
         context.logger.info("flow limit changed", metadata: ["kind": "\(kind.rawValue)", "name": "\(name ?? "-")", "value": "\(value)"])
+        responder.respond(code: ResponseCode.success)
+    }
+
+    /// The body is Java's properties text; every key must be live-changeable and every value valid, else
+    /// nothing changes. Applied like SET_FLOW_LIMIT (kept in flow.json).
+    private func updateBrokerConfig(_ request: RemotingCommand, _ responder: RemotingResponder) {
+        var changes: [(FlowLimitKind, Double)] = []
+        for line in String(buffer: request.body ?? ByteBuffer()).split(whereSeparator: \.isNewline) {
+            guard let eq = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            let raw = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard let kind = Self.liveConfigKeys[key] else {
+                return responder.respond(code: ResponseCode.systemError, remark:
+                    "\(key) cannot change at runtime; these can: \(Self.liveConfigKeys.keys.sorted().joined(separator: ", "))")
+            }
+            guard let value = Double(raw), value >= 0, value.isFinite else {
+                return responder.respond(code: ResponseCode.systemError, remark: "bad value \(raw) for \(key)")
+            }
+            changes.append((kind, value))
+        }
+        for (kind, value) in changes { apply(kind, name: nil, value: value) }
+        do { try save() } catch {
+            return responder.respond(code: ResponseCode.systemError, remark: "config applied but not saved: \(error)")
+        }
+        context.logger.info("broker config updated", metadata: ["keys": "\(changes.count)"])
         responder.respond(code: ResponseCode.success)
     }
 

@@ -61,7 +61,12 @@ final class AdminService: Sendable {
             return .success(.runtimeInfo(BrokerRuntimeInfo.table(context, messagesAtStart: messagesAtStart, bootMillis: bootMillis)))
         case .brokerConfig:
             let version = String(buffer: JSONBody.encode(DataVersion(timestamp: bootMillis)))
-            return .success(.brokerConfig(text: context.config.propertiesText, version: version))
+            // The live flow limits (UPDATE_BROKER_CONFIG, SET_FLOW_LIMIT) over broker.conf's.
+            var config = context.config
+            config.flow.defaultTopicRateLimit = context.flow.topicLimiter.snapshot.defaultRate
+            config.flow.sendBackRateLimit = context.flow.sendBackLimiter.snapshot.defaultRate
+            config.flow.defaultGroupPullRateLimit = context.flow.pullLimiter.snapshot.defaultRate
+            return .success(.brokerConfig(text: config.propertiesText, version: version))
         }
     }
 

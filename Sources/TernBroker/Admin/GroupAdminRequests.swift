@@ -1,0 +1,59 @@
+import Logging
+import TernProtocol
+import TernRemoting
+import TernStorage
+import TernTransport
+
+/// Group administration codes answered by `AdminProcessor` beside the subscription-group table.
+enum GroupAdminRequestCode {
+    static let getProducerConnectionList = 204
+    static let cleanExpiredConsumeQueue = 306
+    static let cloneGroupOffset = 314
+    static let all = [getProducerConnectionList, cleanExpiredConsumeQueue, cloneGroupOffset]
+}
+
+extension AdminProcessor {
+    func groupAdminRequest(_ request: RemotingCommand, _ responder: RemotingResponder) {
+        let f = request.extFields
+        switch request.code {
+        case GroupAdminRequestCode.getProducerConnectionList:
+            let group = f["producerGroup"] ?? ""
+            let clients = context.clients.producerClients(group: group).filter(\.channel.isActive)
+            guard !clients.isEmpty else {
+                return responder.respond(code: ResponseCode.systemError, remark: "the producer group[\(group)] not exist")
+            }
+            let set = clients.map {
+                ConsumerConnectionBody.Connection(clientId: $0.clientId, clientAddr: $0.channel.remoteAddress,
+                                                  language: $0.language.name, version: $0.version)
+            }.sorted { ($0.clientId, $0.clientAddr) < ($1.clientId, $1.clientAddr) }
+            responder.respond(code: ResponseCode.success, body: JSONBody.encode(ProducerConnectionBody(connectionSet: set)))
+        case GroupAdminRequestCode.cloneGroupOffset:
+            cloneGroupOffset(f, responder)
+        default:
+            // The consume queues are index entries derived from the log; retention already removes those of
+            // deleted segments, so there is nothing expired left to clean (Java answers success too).
+            responder.respond(code: ResponseCode.success)
+        }
+    }
+
+    /// CLONE_GROUP_OFFSET (Java's `cloneGroupOffset`): `destGroup` takes `srcGroup`'s committed offsets on `topic`
+    /// (every topic `srcGroup` has offsets on when empty). Unless `offline`, a topic an online `srcGroup` no
+    /// longer subscribes to is skipped.
+    private func cloneGroupOffset(_ f: RemotingExtFields, _ responder: RemotingResponder) {
+        guard let src = f["srcGroup"], let dest = f["destGroup"], !src.isEmpty, !dest.isEmpty else {
+            return responder.respond(code: ResponseCode.systemError, remark: "CLONE_GROUP_OFFSET needs srcGroup and destGroup")
+        }
+        let offline = f.bool("offline") ?? false
+        let online = context.clients.consumerGroup(src)
+        let committed = context.offsets.all().filter { $0.key.group == src }
+        var copied = 0
+        for (key, offset) in committed where f["topic"].map({ $0.isEmpty || $0 == key.queue.topic }) ?? true {
+            guard context.topics.config(key.queue.topic) != nil else { continue }
+            if !offline, let online, !online.subscriptions.isEmpty, online.subscriptions[key.queue.topic] == nil { continue }
+            context.offsets.commit(group: dest, queue: key.queue, offset: offset)
+            copied += 1
+        }
+        context.logger.info("group offsets cloned", metadata: ["src": "\(src)", "dest": "\(dest)", "queues": "\(copied)"])
+        responder.respond(code: ResponseCode.success)
+    }
+}

@@ -1,0 +1,69 @@
+"""Admin API with the real client: the C++ client produces and consumes, then `tern admin` commands (the codes
+Apache's mqadmin sends: 28, 26, 202, 208, 200, 201, 207, 222) are checked against the real broker.
+Body shapes themselves are golden-tested in Swift (FastJSONTests, AdminRuntimeTests)."""
+import json
+import subprocess
+import time
+
+from harness import wait_for
+
+
+def admin(h, b, *args, ok=True):
+    r = subprocess.run([h.binary, "admin", *args, "-n", b.namesrv, "--json"], capture_output=True, text=True, timeout=30)
+    if not ok:
+        return r
+    assert r.returncode == 0, "tern admin %s failed: %s %s" % (args[0], r.stdout, r.stderr)
+    return json.loads(r.stdout)
+
+
+def test_admin_commands_against_a_live_broker(h):
+    b, topic, p = h.setup()
+    addr = "127.0.0.1:%d" % b.broker_port
+    group = "G_" + topic
+    c = h.push(b, group, topic)
+    h.wait_ready(p, topic, [c])
+    msgs = h.make(topic, "adm", 20)
+    h.send_ok(p, "sync", msgs)
+    h.collect([c], "adm", [m["body"] for m in msgs])
+
+    # brokerStatus (clusterList reads the same table): every figure parses as mqadmin parses it.
+    status = admin(h, b, "brokerStatus", "-b", addr)[addr]
+    assert all(float(x) >= 0 for x in status["putTps"].split(" ")), status
+    assert len(status["getTransferedTps"].split(" ")) == 3, status
+    assert 0 < float(status["commitLogDiskRatio"]) <= 1, status
+    assert int(status["msgPutTotalTodayNow"]) >= 28 and int(status["earliestMessageTimeStamp"]) > 0, status
+    assert status["brokerVersionDesc"].startswith("V4_"), status
+
+    config = admin(h, b, "getBrokerConfig", "-b", addr)[addr]
+    assert config["listenPort"] == str(b.broker_port) and config["autoCreateSubscriptionGroup"] == "true", config
+    r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "defaultGroupPullRateLimit", "-v", "5000", ok=False)
+    assert r.returncode == 0, r.stderr
+    assert admin(h, b, "getBrokerConfig", "-b", addr)[addr]["defaultGroupPullRateLimit"] == "5000.0"
+    r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "brokerName", "-v", "x", ok=False)
+    assert r.returncode != 0 and "cannot change at runtime" in r.stderr, r.stderr
+
+    # topicStatus: the object-keyed TopicStatsTable, decoded by the admin client.
+    stats = admin(h, b, "topicStatus", "-t", topic)
+    assert sum(q["maxOffset"] for q in stats["queues"]) >= 28, stats
+
+    # consumerProgress: the object-keyed ConsumeStats; the group catches up.
+    def caught_up():
+        progress = admin(h, b, "consumerProgress", "-g", group, "-t", topic)
+        return progress["diffTotal"] == 0 and sum(q["consumerOffset"] for q in progress["queues"]) >= 28
+    assert wait_for(caught_up, 30, 0.5)
+
+    # Subscription groups: create, read back, delete.
+    admin(h, b, "updateSubGroup", "-g", "SUB_" + topic, "-b", addr, "-r", "3", "-d", "false")
+    got = admin(h, b, "getConsumerConfig", "-g", "SUB_" + topic, "-b", addr)[addr]
+    assert got["retryMaxTimes"] == 3 and got["consumeBroadcastEnable"] is False, got
+    assert admin(h, b, "getConsumerConfig", "-g", group, "-b", addr)[addr]["consumeEnable"] is True  # auto-created
+    r = admin(h, b, "deleteSubGroup", "-g", "SUB_" + topic, "-b", addr, ok=False)
+    assert r.returncode == 0, r.stderr
+    assert admin(h, b, "getConsumerConfig", "-g", "SUB_" + topic, "-b", addr) == {}
+
+    # resetOffsetByTime to the beginning while the consumer runs: the broker moves the offsets and tells the
+    # C++ client (RESET_CONSUMER_CLIENT_OFFSET), which consumes the messages again.
+    before = len(h.bodies(c, "adm"))
+    table = admin(h, b, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "0")
+    assert table and all(row["offset"] == 0 for row in table), table
+    assert wait_for(lambda: len(h.bodies(c, "adm")) >= before + len(msgs), 60, 0.5), (before, len(h.bodies(c, "adm")))
