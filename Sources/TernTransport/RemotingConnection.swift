@@ -120,12 +120,21 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         return promise.futureResult
     }
 
+    /// Encodes the frame here and writes bytes: a `RemotingCommand` in the pipeline is boxed into an `NIOAny`
+    /// (too large to sit inline) and passes an encoder handler, both per response on the send path.
     private func send(_ command: RemotingCommand, promise: EventLoopPromise<Void>?) {
+        var frame = channel.allocator.buffer(capacity: 256 + (command.body?.readableBytes ?? 0))
+        do {
+            try RemotingFrame.write(command, into: &frame)
+        } catch {
+            promise?.fail(error)
+            return
+        }
         if channel.eventLoop.inEventLoop, inReadBurst.load(ordering: .relaxed) {
-            channel.write(command, promise: promise)
+            channel.write(frame, promise: promise)
             flushPending.store(true, ordering: .relaxed)
         } else {
-            channel.writeAndFlush(command, promise: promise)
+            channel.writeAndFlush(frame, promise: promise)
         }
     }
 
