@@ -7,7 +7,7 @@ import TernProtocol
 import TernRemoting
 
 /// `tern-bench floor`: the cost floor of a send. A bare NIO server with the broker's socket options and frame
-/// codec that decodes every SEND_MESSAGE(_V2) frame and answers a canned SEND_OK, storing nothing. Broker CPU per
+/// codec (RemotingFrameDecoder in the pipeline, responses encoded straight into bytes as the broker's are) that decodes every SEND_MESSAGE(_V2) frame and answers a canned SEND_OK, storing nothing. Broker CPU per
 /// send divided by the floor's, in the same run, is how much the broker adds on top of bytes in, bytes out.
 ///
 /// It also answers the few name-server and admin requests `tern-bench produce` makes (cluster info, topic
@@ -33,7 +33,6 @@ struct Floor: AsyncParsableCommand {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder()))
-                    try sync.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
                     try sync.addHandler(FloorHandler(replies: replies))
                 }
             }
@@ -88,7 +87,7 @@ final class FloorReplies: Sendable {
 /// Answers on the event loop; responses of one read burst go out in one flush, as the broker's do.
 final class FloorHandler: ChannelInboundHandler {
     typealias InboundIn = RemotingCommand
-    typealias OutboundOut = RemotingCommand
+    typealias OutboundOut = ByteBuffer
 
     private let replies: FloorReplies
     init(replies: FloorReplies) { self.replies = replies }
@@ -108,7 +107,10 @@ final class FloorHandler: ChannelInboundHandler {
         }
         response.opaque = request.opaque
         response.serializeType = request.serializeType
-        context.write(wrapOutboundOut(response), promise: nil)
+        // Encoded here into bytes, as RemotingConnection does for the broker.
+        var frame = context.channel.allocator.buffer(capacity: 256)
+        guard (try? RemotingFrame.write(response, into: &frame)) != nil else { return context.close(promise: nil) }
+        context.write(wrapOutboundOut(frame), promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
