@@ -157,13 +157,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `tern-bench produce | consume | e2e`: load generator with latency percentiles.
+        // `tern-bench produce | consume | e2e | floor`: load generator with latency percentiles.
         .executableTarget(
             name: "TernBench",
             dependencies: [
-                "TernClient",
+                "TernClient", "TernProtocol", "TernRemoting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

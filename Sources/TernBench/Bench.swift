@@ -6,7 +6,7 @@ struct TernBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern-bench",
         abstract: "Load generator for RocketMQ-protocol brokers: throughput and latency percentiles.",
-        subcommands: [Produce.self, Consume.self, EndToEnd.self])
+        subcommands: [Produce.self, Consume.self, EndToEnd.self, Floor.self])
 }
 
 /// Options every mode takes.

@@ -44,13 +44,13 @@ enum BinaryHeaderCodec {
 
     private static func writeLengthPrefixed<Length: FixedWidthInteger>(
         _ text: String,
-        field: String,
+        field: @autoclosure () -> String,  // built only for the error: two interpolations per field showed in profiles
         as: Length.Type,
         into buffer: inout ByteBuffer
     ) throws {
         let count = text.utf8.count
         guard let length = Length(exactly: count) else {
-            throw RemotingError.headerFieldTooLong(field: field, length: count)
+            throw RemotingError.headerFieldTooLong(field: field(), length: count)
         }
         buffer.writeInteger(length)
         buffer.writeString(text)
@@ -76,6 +76,7 @@ enum BinaryHeaderCodec {
             throw malformed("bad extFields length")
         }
         var fields = RemotingExtFields()
+        if extBytes.readableBytes > 0 { fields.reserveCapacity(16) }  // a send header's fields without regrowing
         while extBytes.readableBytes > 0 {
             let entryOffset = header.readerIndex - start - extBytes.readableBytes
             guard let key = readLengthPrefixed(from: &extBytes, as: Int16.self),

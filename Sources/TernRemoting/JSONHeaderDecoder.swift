@@ -54,8 +54,9 @@ struct JSONReader {
         }
     }
 
-    mutating func expectByte(_ byte: UInt8, _ what: String) throws {
-        guard current == byte else { throw malformed("expected \(what)") }
+    /// `what` is only built for the error (an interpolated description per container showed in send profiles).
+    mutating func expectByte(_ byte: UInt8, _ what: @autoclosure () -> String) throws {
+        guard current == byte else { throw malformed("expected \(what())") }
         position += 1
     }
 
@@ -66,7 +67,7 @@ struct JSONReader {
         var command = RemotingCommand(code: 0, language: .java, version: 0, serializeType: .json)
         if byte(at: 0) == 0xEF, byte(at: 1) == 0xBB, byte(at: 2) == 0xBF { position = 3 }
         skipWhitespace()
-        try readObject { reader, key in
+        try readObject(key: { try $0.readHeaderKey() }) { reader, key in
             try reader.readTopLevelValue(key: key, into: &command)
         }
         while let byte = current, byte == .space || byte == .tab || byte == .newline || byte == .carriageReturn
@@ -78,24 +79,59 @@ struct JSONReader {
         return command
     }
 
-    private mutating func readTopLevelValue(key: String, into command: inout RemotingCommand) throws {
-        switch key {
-        case "code": command.code = Int(try readInt32Field(key))
-        case "version": command.version = Int(try readInt32Field(key))
-        case "opaque": command.opaque = try readInt32Field(key)
-        case "flag": command.flag = RemotingFlags(rawValue: try readInt32Field(key))
-        case "remark": command.remark = try readValueText(depth: 2)
-        case "language":
-            let text = try readValueText(depth: 2) ?? ""
-            command.language =
-                LanguageCode(name: text) ?? UInt8(text).flatMap { LanguageCode(rawValue: $0) } ?? .other
-        case "extFields": command.extFields = try readExtFields()
-        default: try skipValue(depth: 2)
+    /// The top-level keys the header reader knows; the rest are skipped.
+    enum HeaderKey {
+        case code, version, opaque, flag, remark, language, extFields, other
+
+        init(_ name: some Collection<UInt8>) {
+            func is_(_ literal: StaticString) -> Bool {
+                literal.withUTF8Buffer { name.elementsEqual($0) }
+            }
+            switch name.count {
+            case 4: self = is_("code") ? .code : is_("flag") ? .flag : .other
+            case 6: self = is_("opaque") ? .opaque : is_("remark") ? .remark : .other
+            case 7: self = is_("version") ? .version : .other
+            case 8: self = is_("language") ? .language : .other
+            case 9: self = is_("extFields") ? .extFields : .other
+            default: self = .other
+            }
         }
     }
 
-    private mutating func readInt32Field(_ key: String) throws -> Int32 {
+    /// A top-level key, matched on its bytes: no String per key (a header has eight).
+    mutating func readHeaderKey() throws -> HeaderKey {
+        let open = position
+        try expectByte(.quote, "'\"'")
         let start = position
+        while let byte = byte(at: position), byte != .quote, byte != .backslash { position += 1 }
+        if byte(at: position) == .quote {
+            position += 1
+            return HeaderKey(slice(start, position - 1))
+        }
+        position = open  // escapes in a key: decode it the general way
+        return HeaderKey(Array(try readString().utf8))
+    }
+
+    private mutating func readTopLevelValue(key: HeaderKey, into command: inout RemotingCommand) throws {
+        switch key {
+        case .code: command.code = Int(try readInt32Field("code"))
+        case .version: command.version = Int(try readInt32Field("version"))
+        case .opaque: command.opaque = try readInt32Field("opaque")
+        case .flag: command.flag = RemotingFlags(rawValue: try readInt32Field("flag"))
+        case .remark: command.remark = try readValueText(depth: 2)
+        case .language:
+            let text = try readValueText(depth: 2) ?? ""
+            command.language =
+                LanguageCode(name: text) ?? UInt8(text).flatMap { LanguageCode(rawValue: $0) } ?? .other
+        case .extFields: command.extFields = try readExtFields()
+        case .other: try skipValue(depth: 2)
+        }
+    }
+
+    private mutating func readInt32Field(_ key: StaticString) throws -> Int32 {
+        let start = position
+        // Fast path: a plain JSON integer, parsed from the bytes (no String).
+        if let value = readPlainInt32() { return value }
         guard let text = try readValueText(depth: 2), let value = Int64(text), let narrow = Int32(exactly: value)
         else {
             position = start
@@ -104,9 +140,30 @@ struct JSONReader {
         return narrow
     }
 
+    /// `-?[0-9]+` fitting an Int32 and followed by a byte that ends a number; otherwise nil with `position` unmoved.
+    private mutating func readPlainInt32() -> Int32? {
+        var i = position
+        let negative = byte(at: i) == .minus
+        if negative { i += 1 }
+        var value: Int64 = 0
+        let digitsStart = i
+        while let byte = byte(at: i), byte >= .digit0, byte <= .digit9, i - digitsStart < 11 {
+            value = value * 10 + Int64(byte - .digit0)
+            i += 1
+        }
+        guard i > digitsStart else { return nil }
+        if let next = byte(at: i), !(next == .comma || next == .closeBrace || next == .space || next == .tab
+                                     || next == .newline || next == .carriageReturn) { return nil }
+        guard let narrow = Int32(exactly: negative ? -value : value) else { return nil }
+        position = i
+        return narrow
+    }
+
     private mutating func readExtFields() throws -> RemotingExtFields {
         var fields = RemotingExtFields()
         if readLiteralIfPresent("null") { return fields }
+        // Room for a send header's fields up front: growing one by one reallocated both arrays four times.
+        fields.reserveCapacity(16)
         try readObject { reader, key in
             guard let value = try reader.readValueText(depth: 3) else { return }
             fields[key] = value
@@ -119,8 +176,14 @@ struct JSONReader {
 
     /// Reads `{ "key": value, ... }`, calling `member` with the reader positioned at each value.
     private mutating func readObject(_ member: (inout JSONReader, String) throws -> Void) throws {
+        try readObject(key: { try $0.readString() }, member)
+    }
+
+    /// Same, with each key read by `readKey`.
+    private mutating func readObject<Key>(key readKey: (inout JSONReader) throws -> Key,
+                                          _ member: (inout JSONReader, Key) throws -> Void) throws {
         try readContainer(open: .openBrace, close: .closeBrace) { reader in
-            let key = try reader.readString()
+            let key = try readKey(&reader)
             reader.skipWhitespace()
             try reader.expectByte(.colon, "':' after a key")
             reader.skipWhitespace()

@@ -1,9 +1,10 @@
 /// The `extFields` of a command: a string-to-string map that keeps insertion order.
 ///
-/// Storage is an array of pairs with linear lookup: headers carry about 15 fields, for which a scan beats
-/// hashing, and the order makes encoded output deterministic. A parallel array of key signatures (length and
-/// first/last bytes) lets the scan compare integers and run a string comparison only on a signature match
-/// (string `==` on unequal strings took a slow path that showed in send-path profiles). Decoders cap the count
+/// Storage is one array of entries with linear lookup: headers carry about 15 fields, for which a scan beats
+/// hashing, and the order makes encoded output deterministic. Each entry keeps its key's signature (length and
+/// first/last bytes), so the scan compares integers and runs a string comparison only on a signature match
+/// (string `==` on unequal strings took a slow path that showed in send-path profiles). One array, not two:
+/// every request and response builds a table, and each array is a heap allocation. Decoders cap the count
 /// (``RemotingLimits/extFieldsCountMax``) so a hostile header cannot make insertion quadratic in a large number.
 ///
 /// Invariant: keys are unique. Setting an existing key replaces its value in place; setting `nil` removes it.
@@ -14,17 +15,20 @@
 public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLiteral, Sequence {
     public typealias Element = (key: String, value: String)
 
-    private var entries: [Element]
-    /// `signatures[i] == signature(entries[i].key)`; keys that are `==` have equal signatures or one is 0.
-    private var signatures: [UInt32]
+    fileprivate struct Entry: Sendable {
+        var key: String
+        var value: String
+        /// `signature(key)`; keys that are `==` have equal signatures or one is 0.
+        var signature: UInt32
+    }
 
-    public init() { entries = []; signatures = [] }
+    private var entries: [Entry]
+
+    public init() { entries = [] }
 
     public init(dictionaryLiteral elements: (String, String)...) {
         entries = []
-        signatures = []
         entries.reserveCapacity(elements.count)
-        signatures.reserveCapacity(elements.count)
         for (key, value) in elements { self[key] = value }
     }
 
@@ -34,11 +38,15 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// Keys in insertion order.
     public var keys: [String] { entries.map(\.key) }
 
-    public func makeIterator() -> IndexingIterator<[Element]> { entries.makeIterator() }
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Entry]>
+        public mutating func next() -> Element? { base.next().map { ($0.key, $0.value) } }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
 
     public mutating func reserveCapacity(_ minimumCapacity: Int) {
         entries.reserveCapacity(minimumCapacity)
-        signatures.reserveCapacity(minimumCapacity)
     }
 
     /// The value for `key`; assigning `nil` removes the field.
@@ -54,10 +62,8 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
             case (let index?, let value?): entries[index].value = value
             case (let index?, nil):
                 entries.remove(at: index)
-                signatures.remove(at: index)
             case (nil, let value?):
-                entries.append((key, value))
-                signatures.append(signature)
+                entries.append(Entry(key: key, value: value, signature: signature))
             case (nil, nil): break
             }
         }
@@ -67,8 +73,8 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     private func index(of key: String, signature: UInt32) -> Int? {
         var i = 0
-        for s in signatures {
-            if s == signature || s == 0 || signature == 0, entries[i].key == key { return i }
+        for e in entries {
+            if e.signature == signature || e.signature == 0 || signature == 0, e.key == key { return i }
             i += 1
         }
         return nil

@@ -71,18 +71,29 @@ public enum RemotingFrame {
     /// Java reads. No other size limit applies here: the peer enforces its own. `buffer` is unchanged when it
     /// throws.
     public static func write(_ command: RemotingCommand, into buffer: inout ByteBuffer) throws {
+        try write(command, into: &buffer, includingBody: true)
+    }
+
+    /// ``write(_:into:)`` without the body: the length prefix counts it, and the caller sends `command.body`
+    /// right after these bytes (a gathering write instead of copying the body into the frame).
+    public static func writeHead(_ command: RemotingCommand, into buffer: inout ByteBuffer) throws {
+        try write(command, into: &buffer, includingBody: false)
+    }
+
+    private static func write(_ command: RemotingCommand, into buffer: inout ByteBuffer, includingBody: Bool) throws {
         let start = buffer.writerIndex
         do {
-            try writeUnchecked(command, into: &buffer, start: start)
+            try writeUnchecked(command, into: &buffer, start: start, includingBody: includingBody)
         } catch {
             buffer.moveWriterIndex(to: start)
             throw error
         }
     }
 
-    private static func writeUnchecked(_ command: RemotingCommand, into buffer: inout ByteBuffer, start: Int) throws {
+    private static func writeUnchecked(_ command: RemotingCommand, into buffer: inout ByteBuffer, start: Int,
+                                       includingBody: Bool) throws {
         let bodyLength = command.body?.readableBytes ?? 0
-        buffer.reserveCapacity(minimumWritableBytes: lengthFieldSize + headerMarkSize + 256 + bodyLength)
+        buffer.reserveCapacity(minimumWritableBytes: lengthFieldSize + headerMarkSize + 256 + (includingBody ? bodyLength : 0))
         buffer.writeInteger(UInt32(0))  // Length, set below.
         buffer.writeInteger(UInt32(0))  // Header mark, set below.
         let headerStart = buffer.writerIndex
@@ -98,7 +109,7 @@ public enum RemotingFrame {
         guard frameLength <= Int(Int32.max) else {
             throw RemotingError.frameTooLarge(size: frameLength, limit: Int(Int32.max))
         }
-        if let body = command.body { buffer.writeImmutableBuffer(body) }
+        if includingBody, let body = command.body { buffer.writeImmutableBuffer(body) }
         buffer.setInteger(UInt32(frameLength), at: start)
         buffer.setInteger(UInt32(command.serializeType.rawValue) << 24 | UInt32(headerLength), at: start + 4)
     }

@@ -3,7 +3,7 @@ import NIOCore
 import TernRemoting
 
 /// Last handler of every remoting pipeline: routes responses to pending requests and requests to the
-/// ``RemotingRequestHandler``; closes the connection on a framing error or after `idleTimeout` of silence.
+/// ``RemotingRequestHandler``; closes the connection on a framing error or after `idleTimeout` without inbound bytes.
 final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = RemotingCommand
 
@@ -117,7 +117,7 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 
 enum RemotingPipeline {
     /// TLS (when `tls` adds it), partial-frame guard (servers, which also pause on unread responses), frame
-    /// decoder, encoder, idle close, dispatcher.
+    /// decoder, idle close, dispatcher. Frames are encoded by `RemotingConnection` itself.
     static func configure(
         _ channel: any Channel,
         handler: (any RemotingRequestHandler)?,
@@ -133,9 +133,11 @@ enum RemotingPipeline {
             let sync = channel.pipeline.syncOperations
             if let budget { try sync.addHandler(PartialFrameGuard(budget: budget, logger: logger)) }
             try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameSizeMax: frameSizeMax)))
-            try sync.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
+            // No encoder: RemotingConnection writes encoded frames (ByteBuffers).
             if let idleTimeout {
-                try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+                // Reads only: watching writes too (allTimeout) costs a promise and a callback per response, and
+                // every client sends at least heartbeats, so a live peer is never read-idle that long.
+                try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
             }
             try sync.addHandler(RemotingChannelHandler(handler: handler, logger: logger,
                                                        pausesOnUnreadResponses: budget != nil, onActive: onActive))

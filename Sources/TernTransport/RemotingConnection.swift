@@ -120,13 +120,37 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         return promise.futureResult
     }
 
+    /// Encodes the frame here and writes bytes: a `RemotingCommand` in the pipeline is boxed into an `NIOAny`
+    /// (too large to sit inline) and passes an encoder handler, both per response on the send path. A body goes
+    /// out as its own buffer after the head (one gathering write, no copy of a pull's messages into the frame).
     private func send(_ command: RemotingCommand, promise: EventLoopPromise<Void>?) {
-        if channel.eventLoop.inEventLoop, inReadBurst.load(ordering: .relaxed) {
-            channel.write(command, promise: promise)
-            flushPending.store(true, ordering: .relaxed)
-        } else {
-            channel.writeAndFlush(command, promise: promise)
+        var head = channel.allocator.buffer(capacity: 256)
+        do {
+            try RemotingFrame.writeHead(command, into: &head)
+        } catch {
+            promise?.fail(error)
+            return
         }
+        let body = command.body.flatMap { $0.readableBytes > 0 ? $0 : nil }
+        let loop = channel.eventLoop
+        guard loop.inEventLoop else {
+            // One hop for head and body together: no other writer's frame can land between them.
+            loop.execute { [head] in self.writeOnLoop(head, body, flush: true, promise: promise) }
+            return
+        }
+        let inBurst = inReadBurst.load(ordering: .relaxed)
+        writeOnLoop(head, body, flush: !inBurst, promise: promise)
+        if inBurst { flushPending.store(true, ordering: .relaxed) }
+    }
+
+    private func writeOnLoop(_ head: ByteBuffer, _ body: ByteBuffer?, flush: Bool, promise: EventLoopPromise<Void>?) {
+        if let body {
+            channel.write(head, promise: nil)
+            channel.write(body, promise: promise)
+        } else {
+            channel.write(head, promise: promise)
+        }
+        if flush { channel.flush() }
     }
 
     // MARK: - Called by the pipeline handler, on the event loop

@@ -36,4 +36,33 @@ import Testing
         #expect(bad.stderr.contains("name server 127.0.0.1:1 unreachable"))
         await broker.stop()
     }
+
+    /// The floor answers the producer's set-up (cluster, topic, route) and every send, JSON and binary headers.
+    @Test func floorAnswersEverySend() throws {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let floor = Process()
+        floor.executableURL = directory.appendingPathComponent("tern-bench")
+        floor.arguments = ["floor", "--port", "0"]
+        let out = Pipe()
+        floor.standardOutput = out
+        try floor.run()
+        defer { floor.terminate(); floor.waitUntilExit() }
+        // Blocks until the ready line or EOF (the child exited): no timing involved.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let address = try #require(text.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) },
+                                   "no address in \(text)")
+        #expect(text.hasPrefix("floor ready on "))
+        for header in [[], ["--binary-header"]] {
+            let run = try bench(["produce", "--namesrv", address, "--topic", "FT", "--json", "--count", "300", "--size", "100",
+                                 "--inflight", "8"] + header)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.json["messages"] as? Int == 300 && run.json["errors"] as? Int == 0)
+        }
+    }
 }

@@ -94,6 +94,20 @@ struct JSONHeaderTests {
         #expect(try decode(#"{"remark":7}"#).remark == "7")
     }
 
+    /// Top-level keys are matched on their bytes and integers parsed in place; escaped keys, spacing and
+    /// out-of-range numbers take the general path and decode as before.
+    @Test func topLevelKeysAndIntegersOnTheFastPath() throws {
+        let spaced = try decode("{ \"code\" : 310 ,\"opaque\":\t-7\n,\"flag\":0 }")
+        #expect(spaced.code == 310 && spaced.opaque == -7 && spaced.flag.rawValue == 0)
+        let escaped = try decode(#"{"co\u0064e":12,"\u006fpaque":5,"extFields":{"a":"1"}}"#)
+        #expect(escaped.code == 12 && escaped.opaque == 5 && escaped.extFields["a"] == "1")
+        #expect(try decode(#"{"codex":9,"cod":8,"code":7}"#).code == 7)
+        #expect(try decode(#"{"opaque":2147483647}"#).opaque == Int32.max)
+        #expect(throws: RemotingError.self) { try decode(#"{"opaque":2147483648}"#) }
+        #expect(throws: RemotingError.self) { try decode(#"{"code":123456789012345}"#) }
+        #expect(try decode(#"{"code":1e1}"#).code == 10)
+    }
+
     @Test func duplicateKeysKeepTheLastValue() throws {
         let command = try decode(#"{"extFields":{"a":"1","b":"2","a":"3"}}"#)
         #expect(command.extFields["a"] == "3")

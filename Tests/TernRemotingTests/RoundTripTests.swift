@@ -28,6 +28,23 @@ struct RoundTripTests {
         #expect(stream.readableBytes == 0)
     }
 
+    /// The head written apart, followed by the body, is byte for byte the whole frame (the connection sends a
+    /// body as its own buffer).
+    @Test(arguments: [RemotingSerializeType.json, .rocketmq])
+    func headThenBodyIsTheFrame(type: RemotingSerializeType) throws {
+        var generator = CommandGenerator(random: SplitMix64(seed: 0x5EED_0003 + UInt64(type.rawValue)))
+        for _ in 0 ..< 200 {
+            let command = generator.command(type)
+            var whole = ByteBufferAllocator().buffer(capacity: 0)
+            try RemotingFrame.write(command, into: &whole)
+            var split = ByteBufferAllocator().buffer(capacity: 0)
+            try RemotingFrame.writeHead(command, into: &split)
+            if let body = command.body { split.writeImmutableBuffer(body) }
+            #expect(split == whole)
+            if split != whole { return }
+        }
+    }
+
     @Test(arguments: [RemotingSerializeType.json, .rocketmq])
     func propertySeparatorsRoundTrip(type: RemotingSerializeType) throws {
         let properties = "UNIQ_KEY\u{1}ABC\u{2}KEYS\u{1}k 1\u{2}WAIT\u{1}true\u{2}"

@@ -43,6 +43,9 @@ final class SendService: Sendable {
     private let nextQueue = Atomic<UInt32>(0)
     /// Retry past max → DLQ, DELAY → schedule topic, TIMER_* → timer topic (DeliveryRouting.swift).
     private let routing: DeliveryRouting
+    /// The last producer address parsed: a connection's sends all carry the same `remoteAddress` string, whose
+    /// `==` on the same storage is a pointer compare, cheaper than parsing it per send.
+    private let lastBornHost = Mutex<(address: String, host: HostAddress)?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
@@ -141,7 +144,7 @@ final class SendService: Sendable {
         case let .failure(r): return .failure(r)
         case let .success(q): queueId = q
         }
-        let bornHost = Self.bornHost(request.producerAddress)
+        let bornHost = cachedBornHost(request.producerAddress)
         if isBatch {
             do {
                 // A batch is stored as sent: no delay, timer or retry routing (Java refuses a batch carrying
@@ -162,6 +165,13 @@ final class SendService: Sendable {
             return .failure(rejection)
         }
         return .success([draft])
+    }
+
+    private func cachedBornHost(_ address: String) -> HostAddress {
+        if let hit = lastBornHost.withLock({ $0?.address == address ? $0?.host : nil }) { return hit }
+        let host = Self.bornHost(address)
+        lastBornHost.withLock { $0 = (address, host) }
+        return host
     }
 
     /// The topic's config when it may be written: `%RETRY%<group>` topics are created on demand with one queue;
