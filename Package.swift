@@ -248,7 +248,7 @@ let package = Package(
             name: "TernBrokerTests",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernStorage", "TernMessage", "TernTestSupport", "TernReplication",
+                "TernStorage", "TernMessage", "TernTestSupport", "TernReplication", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -1,4 +1,5 @@
 import NIOCore
+import TernSecurity
 import TernStorage
 import TernSystem
 import TernTransport
@@ -120,8 +121,22 @@ public struct BrokerConfig: Sendable {
     public var haSlaveFallbehindMax: Int64 = 256 << 20
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
+    /// Enforce RocketMQ's plain ACL (`aclEnable`): every request signed by an account of ``aclFile``.
+    public var aclEnable = false
+    /// The `plain_acl.yml` (`aclFilePath`); nil: `$ROCKETMQ_HOME/conf/plain_acl.yml` when ROCKETMQ_HOME is set,
+    /// else `<storePathRootDir>/conf/plain_acl.yml`.
+    public var aclFilePath: String?
+    /// The account the broker signs its own requests to name servers with (`accessKey` / `secretKey`); nil:
+    /// the first admin account of the ACL file when ACL is on, else unsigned.
+    public var accessKey: String?
+    public var secretKey: String?
 
     public init() {}
+
+    /// The ACL file used when ``aclEnable`` is on.
+    public var aclFile: String {
+        aclFilePath ?? PlainAclFile.defaultPath(home: storePathRootDir)
+    }
 
     /// `brokerIP2:haListenPort`, registered as `haServerAddr`.
     public var haServerAddress: String { "\(brokerIP2 ?? brokerIP1):\(haListenPort ?? listenPort + 1)" }
