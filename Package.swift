@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "TernNameServer",
             dependencies: [
-                "TernTransport", "TernProtocol", "TernRemoting",
+                "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "TernClient",
             dependencies: [
-                "TernTransport", "TernProtocol", "TernRemoting", "TernMessage",
+                "TernTransport", "TernProtocol", "TernRemoting", "TernMessage", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -144,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "Tern",
             dependencies: [
-                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage",
+                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -157,7 +157,7 @@ let package = Package(
         .executableTarget(
             name: "TernBench",
             dependencies: [
-                "TernClient",
+                "TernClient", "TernSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -213,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "TernNameServerTests",
             dependencies: [
-                "TernNameServer", "TernBroker", "TernTransport", "TernProtocol", "TernRemoting",
+                "TernNameServer", "TernBroker", "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

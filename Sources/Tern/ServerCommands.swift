@@ -135,6 +135,8 @@ struct StandaloneCommand: AsyncParsableCommand {
         ns.listenHost = "127.0.0.1"
         ns.listenPort = namesrvPort
         ns.httpPort = httpPort
+        // One ACL file for both: the broker signs its registrations with an admin account of it.
+        ns.aclFilePath = config.aclEnable ? config.aclFile : nil
         let nameServer = try await Runtime.prepare("name server", group: group) {
             try await NameServer.prepare(config: ns, group: group, logger: logger)
         }
@@ -169,10 +171,15 @@ struct NamesrvCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"))
     var logLevel: String = "info"
 
+    @Option(name: .customLong("acl-file"),
+            help: "A plain_acl.yml: registering brokers and deleting topics then need an admin account's signature.")
+    var aclFile: String?
+
     func run() async throws {
         let logger = try Runtime.makeLogger(level: logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var ns = NameServerConfig()
+        ns.aclFilePath = aclFile
         ns.listenHost = host
         ns.listenPort = port
         ns.httpPort = httpPort

@@ -1,4 +1,6 @@
 import ArgumentParser
+import TernClient
+import TernSecurity
 
 @main
 struct TernBench: AsyncParsableCommand {
@@ -16,6 +18,19 @@ struct CommonOptions: ParsableArguments {
     var topic = "TernBench"
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
+    @Option(name: .customLong("access-key"), help: "ACL access key: sign every request (brokers with aclEnable=true).")
+    var accessKey: String?
+    @Option(name: .customLong("secret-key"), help: "ACL secret key of --access-key.")
+    var secretKey: String?
+
+    /// Client options for `namesrv`, signing with the ACL keys when both are given.
+    var clientOptions: ClientOptions {
+        var options = ClientOptions(nameServer: namesrv)
+        if let accessKey, let secretKey {
+            options.credentials = AclCredentials(accessKey: accessKey, secretKey: secretKey)
+        }
+        return options
+    }
 }
 
 /// How long a run lasts: a message count or a wall-clock duration.

@@ -80,7 +80,7 @@ public final class Broker: Sendable {
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
             ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow)
-            let registrar = NameServerRegistrar(context: context)
+            let registrar = NameServerRegistrar(context: context, credentials: config.nameServerCredentials(acl: acl))
             // A slave's log is its master's: it runs no service that appends records of its own.
             let appending = config.brokerRole == .slave ? [] : [
                 ScheduleService(context: context).service(events: events),

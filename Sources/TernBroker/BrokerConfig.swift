@@ -133,6 +133,14 @@ public struct BrokerConfig: Sendable {
 
     public init() {}
 
+    /// What the broker signs its name-server requests with: `accessKey` / `secretKey` when both are set, else
+    /// the first admin account (by access key) of `acl`; nil: unsigned.
+    func nameServerCredentials(acl: PlainAclFile?) -> AclCredentials? {
+        if let accessKey, let secretKey { return AclCredentials(accessKey: accessKey, secretKey: secretKey) }
+        let admin = acl?.current.accounts.values.filter(\.isAdmin).min { $0.accessKey < $1.accessKey }
+        return admin.map { AclCredentials(accessKey: $0.accessKey, secretKey: $0.secretKey) }
+    }
+
     /// The ACL file used when ``aclEnable`` is on.
     public var aclFile: String {
         aclFilePath ?? PlainAclFile.defaultPath(home: storePathRootDir)

@@ -4,6 +4,7 @@ import NIOCore
 import TernMessage
 import TernProtocol
 import TernRemoting
+import TernSecurity
 import TernTransport
 
 /// Registers the broker with every name server in `namesrvAddr`: when its service starts, every
@@ -21,13 +22,16 @@ final class NameServerRegistrar: Sendable {
     static let unregisterTimeout = TimeAmount.seconds(3)
 
     private let context: BrokerContext
+    /// Signs registrations for name servers that enforce ACL; nil: unsigned.
+    private let credentials: AclCredentials?
     private let addresses: [String]
     private let connections = NIOLockedValueBox<[String: RemotingConnection]>([:])
     private let timer = NIOLockedValueBox<TimerService?>(nil)
     /// Spaces rounds (each sends the whole topic table) under a stream of topic changes.
     private let pacer = WorkPacer()
 
-    init(context: BrokerContext) {
+    init(context: BrokerContext, credentials: AclCredentials? = nil) {
+        self.credentials = credentials
         self.context = context
         var seen = Set<String>()
         self.addresses = context.config.namesrvAddr.filter { !$0.isEmpty && seen.insert($0).inserted }
@@ -104,6 +108,7 @@ final class NameServerRegistrar: Sendable {
     /// once over a new one (a name server drops a broker whose connection closes, so a stale connection must
     /// not outlive the round).
     private func call(_ request: RemotingCommand, to address: String, timeout: TimeAmount) async throws -> RemotingCommand {
+        let request = credentials?.signed(request) ?? request
         let cached = connections.withLockedValue { $0[address] }
         if let cached, cached.isActive {
             do {

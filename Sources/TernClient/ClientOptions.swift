@@ -1,5 +1,6 @@
 import NIOCore
 import TernRemoting
+import TernSecurity
 
 /// How request headers are written: JSON (every client) or RocketMQ's binary header (`serializeType` 1).
 public enum HeaderEncoding: Sendable, Hashable {
@@ -24,6 +25,8 @@ public struct ClientOptions: Sendable {
     /// What the requests report as `language` / `version` (Java 4.9.7 by default, so brokers apply their newest rules).
     public var language: LanguageCode = .java
     public var version: Int = RemotingCommand.defaultVersion
+    /// Signs every request with this account (brokers with `aclEnable=true`); nil: unsigned.
+    public var credentials: AclCredentials?
 
     /// `nameServer` may list several addresses separated by `;` or `,` (mqadmin style).
     public init(nameServer: String) {

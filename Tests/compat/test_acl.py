@@ -147,3 +147,21 @@ def test_reload_picks_up_a_new_account(h):
         f.write("accounts: [\n")  # broken: the accounts in force stay
     time.sleep(1.5)
     assert call(b, 9110, fields, credentials=newcomer)[0] == 0
+
+
+def test_tern_admin_signs_with_access_and_secret_keys(h):
+    import subprocess
+    topic = topic_name(h)
+    b = acl_broker(h, topic)
+    base = [h.binary, "admin", "setRateLimit", "-n", b.namesrv, "--kind", "defaultTopicRate", "--value", "0"]
+    unsigned = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    assert unsigned.returncode != 0, unsigned.stdout
+    normal = subprocess.run(base + ["--access-key", PRODUCER[0], "--secret-key", PRODUCER[1]],
+                            capture_output=True, text=True, timeout=60)
+    assert normal.returncode != 0 and "Need admin permission" in normal.stdout + normal.stderr, normal
+    admin = subprocess.run(base + ["--access-key", ADMIN[0], "--secret-key", ADMIN[1]],
+                           capture_output=True, text=True, timeout=60)
+    assert admin.returncode == 0, admin
+    # Registrations were signed by the broker (the standalone name server enforces the same file): routable.
+    status, remark, _ = call(type("NS", (), {"broker_port": b.namesrv_port}), 105, {"topic": "TBW102"})
+    assert status == 0, remark

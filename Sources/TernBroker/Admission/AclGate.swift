@@ -23,7 +23,7 @@ struct AclGate: AdmissionGate {
     ]
 
     func admit(_ request: inout AdmissionRequest, nowNanos: UInt64) -> AdmissionDecision {
-        let verdict = acl.current.validate(ip: Self.ip(request.remoteAddress), extFields: request.extFields,
+        let verdict = acl.current.validate(remoteAddress: request.remoteAddress, extFields: request.extFields,
                                            body: request.body, code: request.code) { [request] in
             Self.requirement(request)
         }
@@ -31,12 +31,6 @@ struct AclGate: AdmissionGate {
         case .allowed: return .admit
         case .denied(let reason): return .refuse(code: ResponseCode.noPermission, remark: reason)
         }
-    }
-
-    /// The address without its port (`ip:port`, IPv6 unbracketed, as Java's `lastIndexOf(':')`).
-    static func ip(_ remoteAddress: String) -> String {
-        guard let colon = remoteAddress.lastIndex(of: ":") else { return remoteAddress }
-        return String(remoteAddress[..<colon])
     }
 
     /// What `request` needs, per code as Java's `PlainAccessValidator.parse`. A send to a retry topic needs SUB on
