@@ -27,7 +27,7 @@ extension PlainAclConfig {
         guard let account = accounts[accessKey] else { return .denied("No acl config for \(accessKey)") }
         if account.whiteRemoteAddress.matches(ip) { return .allowed }
         guard AclSigner.isValid(extFields[AclSigner.signatureKey], extFields: extFields, body: body,
-                                secretKey: account.secretKey) else {
+                                key: account.signingKey) else {
             return .denied("Check signature failed for accessKey=\(accessKey)")
         }
         let needed = requirement()
