@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "TernNameServer",
             dependencies: [
-                "TernTransport", "TernProtocol", "TernRemoting",
+                "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "TernClient",
             dependencies: [
-                "TernTransport", "TernProtocol", "TernRemoting", "TernMessage",
+                "TernTransport", "TernProtocol", "TernRemoting", "TernMessage", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -149,6 +149,7 @@ let package = Package(
             name: "Tern",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport",
+                "TernSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -161,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "TernBench",
             dependencies: [
-                "TernClient", "TernProtocol", "TernRemoting",
+                "TernClient", "TernProtocol", "TernRemoting", "TernSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -218,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "TernNameServerTests",
             dependencies: [
-                "TernNameServer", "TernBroker", "TernTransport", "TernProtocol", "TernRemoting",
+                "TernNameServer", "TernBroker", "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -253,7 +254,7 @@ let package = Package(
             name: "TernBrokerTests",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernStorage", "TernMessage", "TernTestSupport", "TernReplication",
+                "TernStorage", "TernMessage", "TernTestSupport", "TernReplication", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import TernClient
+import TernSecurity
 
 /// `tern admin …`: mqadmin's everyday commands with its option letters, against a name server.
 struct AdminCommand: AsyncParsableCommand {
@@ -26,12 +27,21 @@ struct AdminOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
     @OptionGroup var tls: ClientTLSOptions
+    @Option(name: .customLong("access-key"), help: "ACL access key: sign every request (brokers with aclEnable=true).")
+    var accessKey: String?
+    @Option(name: .customLong("secret-key"), help: "ACL secret key of --access-key.")
+    var secretKey: String?
 
     /// Runs `body` with an admin client; failures print `error: …` on stderr and exit with status 1.
     func run(_ body: (AdminClient) async throws -> Void) async throws {
         var options = ClientOptions(nameServer: namesrv)
         options.requestTimeout = .seconds(5)
         try tls.apply(to: &options)
+        switch (accessKey, secretKey) {
+        case (let access?, let secret?): options.credentials = AclCredentials(accessKey: access, secretKey: secret)
+        case (nil, nil): break
+        default: throw ValidationError("--access-key and --secret-key go together")
+        }
         guard !options.nameServers.isEmpty else { throw ValidationError("-n needs at least one host:port") }
         let runtime = ClientRuntime(options: options)
         defer { runtime.shutdown() }

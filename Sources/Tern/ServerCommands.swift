@@ -141,6 +141,8 @@ struct StandaloneCommand: AsyncParsableCommand {
         if config.tls.server.mode == .enforcing, !config.tls.client.enabled {
             logger.warning("tls.server.mode=enforcing without tls.enable=true: the broker cannot register with its name server")
         }
+        // One ACL file for both: the broker signs its registrations with an admin account of it.
+        ns.aclFilePath = config.aclEnable ? config.aclFile : nil
         let nameServer = try await Runtime.prepare("name server", group: group) {
             try await NameServer.prepare(config: ns, group: group, logger: logger)
         }
@@ -178,6 +180,10 @@ struct NamesrvCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"))
     var logLevel: String = "info"
 
+    @Option(name: .customLong("acl-file"),
+            help: "A plain_acl.yml: registering brokers and deleting topics then need an admin account's signature.")
+    var aclFile: String?
+
     func run() async throws {
         let logger = try Runtime.makeLogger(level: logLevel)
         var ns = NameServerConfig()
@@ -194,6 +200,7 @@ struct NamesrvCommand: AsyncParsableCommand {
             }
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        ns.aclFilePath = aclFile
         ns.listenHost = host
         ns.listenPort = port
         ns.httpPort = httpPort

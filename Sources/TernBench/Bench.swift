@@ -1,5 +1,6 @@
 import ArgumentParser
 import TernClient
+import TernSecurity
 
 @main
 struct TernBench: AsyncParsableCommand {
@@ -23,14 +24,21 @@ struct CommonOptions: ParsableArguments {
     var tlsTrustCert: String?
     @Flag(name: .customLong("tls-test-mode"), help: "With --tls: accept any server certificate (tls.test.mode.enable).")
     var tlsTestMode = false
+    @Option(name: .customLong("access-key"), help: "ACL access key: sign every request (brokers with aclEnable=true).")
+    var accessKey: String?
+    @Option(name: .customLong("secret-key"), help: "ACL secret key of --access-key.")
+    var secretKey: String?
 
-    /// Client options for `namesrv`, with TLS when asked for.
+    /// Client options for `namesrv`, with TLS when asked for, signing with the ACL keys when both are given.
     func clientOptions() throws -> ClientOptions {
         var options = ClientOptions(nameServer: namesrv)
         if tls {
             do { try options.enableTLS(trustCertPath: tlsTrustCert, testMode: tlsTestMode) } catch {
                 throw ValidationError("\(error)")
             }
+        }
+        if let accessKey, let secretKey {
+            options.credentials = AclCredentials(accessKey: accessKey, secretKey: secretKey)
         }
         return options
     }

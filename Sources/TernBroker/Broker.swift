@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import TernRemoting
 import TernReplication
+import TernSecurity
 import TernStorage
 import TernTransport
 
@@ -59,6 +60,8 @@ public final class Broker: Sendable {
         var replication: BrokerReplication?
         do {
             let topics = try TopicConfigManager(storeRoot: config.storePathRootDir, config: config, logger: logger)
+            // ACL on: a missing or broken file stops startup (a broker asked to enforce ACL must not start open).
+            let acl = config.aclEnable ? try PlainAclFile(path: config.aclFile, logger: logger) : nil
             // Port 0 (tests): bind first so the registered address and STOREHOST carry the real port.
             let gate = RequestGate()
             let bound = try await RemotingServer.start(
@@ -82,8 +85,9 @@ public final class Broker: Sendable {
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
                 ReplicationProcessor(context: context),
-            ], flow: context.flow)
-            let registrar = NameServerRegistrar(context: context, tls: tlsClient)
+            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow)
+            let registrar = NameServerRegistrar(context: context, tls: tlsClient,
+                                                credentials: config.nameServerCredentials(acl: acl))
             // A slave's log is its master's: it runs no service that appends records of its own.
             let replicaOnly = config.brokerRole == .slave ? [SlaveSync(context: context).service(events: events)] : []
             let appending = config.brokerRole == .slave ? [] : [
@@ -99,7 +103,7 @@ public final class Broker: Sendable {
                 context.flow.statsLogService(clock: context.clock, events: events),
                 consumers.clientService.expiryService(events: events),
                 registrar.service(events: events),
-            ]
+            ] + (acl.map { [AclGate.reloadService($0, clock: context.clock, events: events)] } ?? [])
             topics.setOnChange { registrar.registerNow() }
             let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
                 + timers + [

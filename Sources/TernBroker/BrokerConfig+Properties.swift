@@ -21,7 +21,6 @@ extension BrokerConfig {
     /// guarantees, disk protection), with the values that are safe to ignore. Any other value stops startup:
     /// failing closed beats a broker that silently does less than its operator configured.
     static let refusedUnlessHarmless: [String: (harmless: Set<String>, why: String)] = [
-        "aclEnable": (["false"], "ACL is not implemented: requests would not be authenticated"),
         "enableDLegerCommitLog": (["false"], "DLedger replication is not implemented"),
     ]
 
@@ -130,6 +129,10 @@ extension BrokerConfig {
         case "haMaxGapNotInSync": haMaxGapNotInSync = Int64(try int(0...Int.max))
         case "allAckInSyncStateSet": allAckInSyncStateSet = try bool()
         case "slaveReadEnable": slaveReadEnable = try bool()
+        case "aclEnable": aclEnable = try bool()
+        case "aclFilePath": aclFilePath = try name()
+        case "accessKey": accessKey = try name()
+        case "secretKey": secretKey = try name()
         case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
         case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()
         // RocketMQ 4.9 reads these two as JVM system properties (-Drocketmq.broker.diskSpace…); either name works.

@@ -1,4 +1,5 @@
 import NIOCore
+import TernSecurity
 import TernStorage
 import TernSystem
 import TernTransport
@@ -127,8 +128,30 @@ public struct BrokerConfig: Sendable {
     /// RocketMQ's `tls.*` keys: the remoting and HA ports (`tls.server.*`), links to name servers and the
     /// master (`tls.enable`, `tls.client.*`); `tls.config.file` is read at startup.
     public var tls = TLSConfig()
+    /// Enforce RocketMQ's plain ACL (`aclEnable`): every request signed by an account of ``aclFile``.
+    public var aclEnable = false
+    /// The `plain_acl.yml` (`aclFilePath`); nil: `$ROCKETMQ_HOME/conf/plain_acl.yml` when ROCKETMQ_HOME is set,
+    /// else `<storePathRootDir>/conf/plain_acl.yml`.
+    public var aclFilePath: String?
+    /// The account the broker signs its own requests to name servers with (`accessKey` / `secretKey`); nil:
+    /// the first admin account of the ACL file when ACL is on, else unsigned.
+    public var accessKey: String?
+    public var secretKey: String?
 
     public init() {}
+
+    /// What the broker signs its name-server requests with: `accessKey` / `secretKey` when both are set, else
+    /// the first admin account (by access key) of `acl`; nil: unsigned.
+    func nameServerCredentials(acl: PlainAclFile?) -> AclCredentials? {
+        if let accessKey, let secretKey { return AclCredentials(accessKey: accessKey, secretKey: secretKey) }
+        let admin = acl?.current.accounts.values.filter(\.isAdmin).min { $0.accessKey < $1.accessKey }
+        return admin.map { AclCredentials(accessKey: $0.accessKey, secretKey: $0.secretKey) }
+    }
+
+    /// The ACL file used when ``aclEnable`` is on.
+    public var aclFile: String {
+        aclFilePath ?? PlainAclFile.defaultPath(home: storePathRootDir)
+    }
 
     /// `brokerIP2:haListenPort`, registered as `haServerAddr`.
     public var haServerAddress: String { "\(brokerIP2 ?? brokerIP1):\(haListenPort ?? listenPort + 1)" }

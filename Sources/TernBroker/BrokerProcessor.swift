@@ -56,7 +56,7 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         let connection = responder.connection
         var candidate = AdmissionRequest(code: request.code, extFields: request.extFields,
                                          remoteAddress: connection.remoteAddress,
-                                         arrivalNanos: connection.readBurstStartNanos)
+                                         arrivalNanos: connection.readBurstStartNanos, body: request.body)
         switch admission.admit(&candidate, nowNanos: FlowControl.now()) {
         case .admit:
             var request = request

@@ -4,6 +4,7 @@ import NIOCore
 import TernMessage
 import TernProtocol
 import TernRemoting
+import TernSecurity
 import TernTransport
 
 /// Registers the broker with every name server in `namesrvAddr`: when its service starts, every
@@ -21,6 +22,8 @@ final class NameServerRegistrar: Sendable {
     static let unregisterTimeout = TimeAmount.seconds(3)
 
     private let context: BrokerContext
+    /// Signs registrations for name servers that enforce ACL; nil: unsigned.
+    private let credentials: AclCredentials?
     private let addresses: [String]
     private let connections = NIOLockedValueBox<[String: RemotingConnection]>([:])
     private let timer = NIOLockedValueBox<TimerService?>(nil)
@@ -30,7 +33,8 @@ final class NameServerRegistrar: Sendable {
     /// TLS of the links to name servers (`tls.enable`); nil: plain.
     private let tls: TLSClient?
 
-    init(context: BrokerContext, tls: TLSClient? = nil) {
+    init(context: BrokerContext, tls: TLSClient? = nil, credentials: AclCredentials? = nil) {
+        self.credentials = credentials
         self.context = context
         self.tls = tls
         var seen = Set<String>()
@@ -109,6 +113,7 @@ final class NameServerRegistrar: Sendable {
     /// once over a new one (a name server drops a broker whose connection closes, so a stale connection must
     /// not outlive the round).
     private func call(_ request: RemotingCommand, to address: String, timeout: TimeAmount) async throws -> RemotingCommand {
+        let request = credentials?.signed(request) ?? request
         let cached = connections.withLockedValue { $0[address] }
         if let cached, cached.isActive {
             do {

@@ -1,6 +1,7 @@
 import NIOCore
 import TernRemoting
 import TernTransport
+import TernSecurity
 
 /// How request headers are written: JSON (every client) or RocketMQ's binary header (`serializeType` 1).
 public enum HeaderEncoding: Sendable, Hashable {
@@ -27,6 +28,8 @@ public struct ClientOptions: Sendable {
     public var version: Int = RemotingCommand.defaultVersion
     /// TLS on every connection (name servers and brokers, like Java's `tls.enable`); nil: plain.
     public var tls: TLSClient?
+    /// Signs every request with this account (brokers with `aclEnable=true`); nil: unsigned.
+    public var credentials: AclCredentials?
 
     /// `nameServer` may list several addresses separated by `;` or `,` (mqadmin style).
     public init(nameServer: String) {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import TernProtocol
 import TernRemoting
+import TernSecurity
 import TernTransport
 
 /// Connections, name-server access and the route cache shared by ``Producer``, ``PullConsumer`` and
@@ -52,15 +53,18 @@ public final class ClientRuntime: Sendable {
     }
 
     /// Sends `command` to `address` and completes with the response (any code); transport failures fail the future.
+    /// Every request leaves through here or ``invokeOneway(_:_:)``, signed when the options carry credentials.
     public func invoke(_ address: String, _ command: RemotingCommand, timeout: TimeAmount? = nil) -> EventLoopFuture<RemotingCommand> {
         let timeout = timeout ?? options.requestTimeout
+        let command = options.credentials?.signed(command) ?? command
         if let c = pool.readyConnection(to: address) { return c.request(command, timeout: timeout) }
         return pool.connection(to: address).flatMap { $0.request(command, timeout: timeout) }
     }
 
     /// Sends `command` one-way to `address` (no answer expected).
     public func invokeOneway(_ address: String, _ command: RemotingCommand) -> EventLoopFuture<Void> {
-        pool.connection(to: address).map { $0.sendOneway(command) }
+        let command = options.credentials?.signed(command) ?? command
+        return pool.connection(to: address).map { $0.sendOneway(command) }
     }
 
     /// Sends `command` to a name server; on a transport failure tries the next one, each at most once.

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
+import TernSecurity
 import TernTransport
 
 /// A name server: the remoting listener, the expiry scan and, when configured, the HTTP address document.
@@ -41,7 +42,8 @@ public final class NameServer: Sendable {
         // TLS files load before anything binds: a configured but unusable certificate stops startup here.
         let tls = try config.tls.resolved().server.makeServer()
         let routes = RouteInfoManager(brokerExpiryMillis: config.brokerExpiryMillis, clock: clock, logger: logger)
-        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger))
+        let acl = try config.aclFilePath.map { path throws(AclConfigError) in try PlainAclFile(path: path, logger: logger) }
+        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger), acl: acl)
         let server = try await RemotingServer.start(
             host: config.listenHost, port: config.listenPort, group: group, handler: handler,
             idleTimeout: .seconds(config.idleTimeoutSeconds), tls: tls, logger: logger)
@@ -57,9 +59,16 @@ public final class NameServer: Sendable {
             }
         }
         let services: [any Service] = [
-            ExpiryScanService(routes: routes, intervalMillis: max(1, config.scanIntervalMillis)),
+            PeriodicService(description: "namesrv-expiry-scan", intervalMillis: max(1, config.scanIntervalMillis)) {
+                routes.scanNotActiveBrokers()
+            },
             ListenerService(server: server, http: http, handler: handler),
-        ]
+        ] + (acl.map { acl in
+            // Re-reads the ACL file when it changes (a broken file keeps the accounts in force).
+            [PeriodicService(description: "namesrv-acl-reload", intervalMillis: max(1, config.aclReloadMillis)) {
+                acl.reloadIfChanged()
+            }]
+        } ?? [])
         logger.info("name server started", metadata: [
             "host": "\(config.listenHost)", "port": "\(server.port)", "http": "\(http.map { String($0.port) } ?? "off")",
             "tls": "\(tls?.mode.rawValue ?? TLSMode.disabled.rawValue)",
@@ -104,17 +113,17 @@ public final class NameServer: Sendable {
     }
 }
 
-/// Drops brokers whose registration expired, every `intervalMillis`.
-struct ExpiryScanService: Service, CustomStringConvertible {
-    let routes: RouteInfoManager
+/// Runs `body` every `intervalMillis` until graceful shutdown (the expiry scan, the ACL file check).
+struct PeriodicService: Service, CustomStringConvertible {
+    let description: String
     let intervalMillis: Int64
-    var description: String { "namesrv-expiry-scan" }
+    let body: @Sendable () -> Void
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: .milliseconds(intervalMillis))
-                routes.scanNotActiveBrokers()
+                body()
             }
         }
     }

@@ -16,6 +16,11 @@ public struct NameServerConfig: Sendable, Equatable {
     public var idleTimeoutSeconds: Int64 = 120
     /// RocketMQ's `tls.server.*` keys (and `tls.config.file`), for the remoting port and the HTTP port.
     public var tls = TLSConfig()
+    /// A `plain_acl.yml`: REGISTER_BROKER, UNREGISTER_BROKER and DELETE_TOPIC_IN_NAMESRV then need a request
+    /// signed by an admin account (RocketMQ 4 leaves its name server open). nil: no ACL.
+    public var aclFilePath: String?
+    /// How often the ACL file's modification time is checked.
+    public var aclReloadMillis: Int64 = 1_000
 
     private var explicitAddressDocument: [String]?
 

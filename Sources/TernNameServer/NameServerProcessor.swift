@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import TernProtocol
 import TernRemoting
+import TernSecurity
 import TernTransport
 
 /// Name-server request codes that `RequestCode` does not name.
@@ -135,11 +136,19 @@ public struct NameServerProcessor: Sendable {
 /// stopped name server closes them (the listener's stop leaves accepted connections open).
 final class NameServerRequestHandler: RemotingRequestHandler {
     let processor: NameServerProcessor
+    /// When set, route-changing requests need an admin signature (``NameServerAcl``).
+    let acl: PlainAclFile?
     private let open = NIOLockedValueBox<[Int: RemotingConnection]>([:])
 
-    init(processor: NameServerProcessor) { self.processor = processor }
+    init(processor: NameServerProcessor, acl: PlainAclFile? = nil) {
+        self.processor = processor
+        self.acl = acl
+    }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        if let acl, let remark = NameServerAcl.refusal(acl, request, remoteAddress: responder.connection.remoteAddress) {
+            return responder.respond(code: ResponseCode.noPermission, remark: remark)
+        }
         responder.respond(processor.process(request, connectionId: responder.connection.id))
     }
 

@@ -23,7 +23,7 @@ public enum AclSigner {
 
     /// Base64 of the HmacSHA1 of `extFields` (as described above) and `body` with `secretKey`.
     public static func signature(extFields: RemotingExtFields, body: ByteBuffer?, secretKey: String) -> String {
-        Data(mac(extFields: extFields, body: body, secretKey: secretKey)).base64EncodedString()
+        Data(mac(extFields: extFields, body: body, key: AclSigningKey(secretKey))).base64EncodedString()
     }
 
     /// Base64 of the HmacSHA1 of `content` with `secretKey` (test vectors, clients that built the content).
@@ -35,9 +35,9 @@ public enum AclSigner {
     /// True when `signature` is the one `secretKey` gives `extFields` and `body`. The comparison takes the same
     /// time wherever the first difference is, so a forger learns nothing from timing.
     public static func isValid(_ signature: String?, extFields: RemotingExtFields, body: ByteBuffer?,
-                               secretKey: String) -> Bool {
+                               key: AclSigningKey) -> Bool {
         guard let signature else { return false }
-        let expected = Data(mac(extFields: extFields, body: body, secretKey: secretKey)).base64EncodedString()
+        let expected = Data(mac(extFields: extFields, body: body, key: key)).base64EncodedString()
         return constantTimeEquals(Array(expected.utf8), Array(signature.utf8))
     }
 
@@ -48,10 +48,10 @@ public enum AclSigner {
         return difference == 0
     }
 
-    private static func mac(extFields: RemotingExtFields, body: ByteBuffer?, secretKey: String)
+    private static func mac(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey)
         -> HMAC<Insecure.SHA1>.MAC
     {
-        var hmac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secretKey.utf8)))
+        var hmac = key.keyed
         hmac.update(data: content(extFields))
         body?.withUnsafeReadableBytes { hmac.update(data: $0) }
         return hmac.finalize()
@@ -75,4 +75,23 @@ public enum AclSigner {
         extFields[accessKeyKey] = accessKey
         extFields[signatureKey] = signature(extFields: extFields, body: body, secretKey: secretKey)
     }
+}
+
+/// A secret key with its HMAC state after the key block, computed once per account: a request then costs the
+/// hash of its content only (HMAC's key setup is two more SHA-1 blocks and a key copy).
+///
+/// `@unchecked Sendable`: `keyed` is a `let` never mutated in place. Users copy it into a local `var` first;
+/// swift-crypto's digest state is copy-on-write (`OpenSSLDigestImpl.update` copies its context unless uniquely
+/// referenced, and the stored copy keeps it shared; `finalize` reads a copy of the context), so concurrent
+/// copies only read the shared state.
+public struct AclSigningKey: @unchecked Sendable, Equatable {
+    public let secret: String
+    let keyed: HMAC<Insecure.SHA1>
+
+    public init(_ secret: String) {
+        self.secret = secret
+        keyed = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secret.utf8)))
+    }
+
+    public static func == (lhs: AclSigningKey, rhs: AclSigningKey) -> Bool { lhs.secret == rhs.secret }
 }

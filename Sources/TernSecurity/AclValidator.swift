@@ -18,15 +18,16 @@ extension PlainAclConfig {
     /// 6. an admin code needs an admin account, then each resource needs its permission (listed, else the
     ///    account's default for topics or groups). An admin account with no listed resources may do anything.
     ///
-    /// `ip` is the peer address without its port.
-    public func validate(ip: String, extFields: RemotingExtFields, body: ByteBuffer?, code: Int,
+    /// `remoteAddress` is the peer as `ip:port` (the port is dropped as Java's `lastIndexOf(':')` does).
+    public func validate(remoteAddress: String, extFields: RemotingExtFields, body: ByteBuffer?, code: Int,
                          requirement: () -> AclRequirement) -> AclVerdict {
+        let ip = remoteAddress.lastIndex(of: ":").map { String(remoteAddress[..<$0]) } ?? remoteAddress
         if globalWhiteRemoteAddresses.contains(where: { $0.matches(ip) }) { return .allowed }
         guard let accessKey = extFields[AclSigner.accessKeyKey] else { return .denied("No accessKey is configured") }
         guard let account = accounts[accessKey] else { return .denied("No acl config for \(accessKey)") }
         if account.whiteRemoteAddress.matches(ip) { return .allowed }
         guard AclSigner.isValid(extFields[AclSigner.signatureKey], extFields: extFields, body: body,
-                                secretKey: account.secretKey) else {
+                                key: account.signingKey) else {
             return .denied("Check signature failed for accessKey=\(accessKey)")
         }
         let needed = requirement()
@@ -38,7 +39,7 @@ extension PlainAclConfig {
 }
 
 extension AclAccount {
-    /// Step 6 of ``PlainAclConfig/validate(ip:extFields:body:code:requirement:)``.
+    /// Step 6 of ``PlainAclConfig/validate(remoteAddress:extFields:body:code:requirement:)``.
     public func check(_ needed: AclRequirement, code: Int) -> AclVerdict {
         if needed.needsAdmin && !isAdmin {
             return .denied("Need admin permission for request code=\(code), but accessKey=\(accessKey) is not")

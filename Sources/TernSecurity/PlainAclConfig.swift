@@ -3,7 +3,8 @@ import Yams
 /// One account of `plain_acl.yml`.
 public struct AclAccount: Sendable, Equatable {
     public let accessKey: String
-    public let secretKey: String
+    public let signingKey: AclSigningKey
+    public var secretKey: String { signingKey.secret }
     /// Requests from these addresses need neither a signature nor permissions (Java skips both).
     public let whiteRemoteAddress: RemoteAddressPattern
     public let isAdmin: Bool
@@ -70,7 +71,7 @@ public struct PlainAclConfig: Sendable, Equatable {
             }
         }
         return AclAccount(
-            accessKey: accessKey, secretKey: secretKey,
+            accessKey: accessKey, signingKey: AclSigningKey(secretKey),
             whiteRemoteAddress: try RemoteAddressPattern(parsing: text(node["whiteRemoteAddress"]) ?? ""),
             isAdmin: ["true", "yes", "on"].contains(text(node["admin"])?.lowercased() ?? ""),
             defaultTopicPermission: AclPermission(parsing: text(node["defaultTopicPerm"])),

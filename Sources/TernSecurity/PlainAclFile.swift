@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
-import TernSystem
+internal import TernSystem
 
 /// The accounts in force, read from `plain_acl.yml` and re-read when the file changes (RocketMQ watches it too).
 ///

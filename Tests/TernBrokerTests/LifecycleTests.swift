@@ -76,14 +76,14 @@ import Testing
     }
 
     @Test func unimplementedKeysThatWouldWeakenSafetyStopStartup() throws {
-        for (key, value) in [("aclEnable", "true"), ("brokerRole", "DLEDGER"),
+        for (key, value) in [("brokerRole", "DLEDGER"),
                              ("enableDLegerCommitLog", "true")] {
             var c = BrokerConfig()
             #expect(throws: BrokerError.self, "\(key)=\(value)") { try c.apply(properties: "\(key)=\(value)\n") }
         }
         var c = BrokerConfig()
-        let warnings = try c.apply(properties: "aclEnable=false\nbrokerRole=ASYNC_MASTER\ndeleteWhen=04\n")
-        #expect(warnings.count == 1)  // aclEnable=false: accepted without effect; brokerRole is implemented
+        let warnings = try c.apply(properties: "enableDLegerCommitLog=false\nbrokerRole=ASYNC_MASTER\ndeleteWhen=04\n")
+        #expect(warnings.count == 1)  // enableDLegerCommitLog=false: accepted without effect; brokerRole is implemented
         #expect(BrokerConfig().listenHost == "127.0.0.1")
     }
 }

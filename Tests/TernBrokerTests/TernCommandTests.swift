@@ -29,10 +29,10 @@ import Testing
     @Test func unsupportedConfigurationStopsStartupWithoutUsageText() throws {
         let dir = NSTemporaryDirectory() + "tern-cmd-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: dir + ".conf") }
-        try "aclEnable=true\n".write(toFile: dir + ".conf", atomically: true, encoding: .utf8)
+        try "enableDLegerCommitLog=true\n".write(toFile: dir + ".conf", atomically: true, encoding: .utf8)
         let r = try Self.run(["standalone", "-c", dir + ".conf", "--store", dir, "--namesrv-port", "0", "--broker-port", "0"])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("aclEnable") && r.stderr.contains("not supported"), "\(r.stderr)")
+        #expect(r.stderr.contains("enableDLegerCommitLog") && r.stderr.contains("not supported"), "\(r.stderr)")
         #expect(!r.stderr.contains("Usage"), "\(r.stderr)")
         #expect(!r.stdout.contains("ready"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/commitlog"), "the store was opened")

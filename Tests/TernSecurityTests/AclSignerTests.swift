@@ -51,14 +51,14 @@ import TernRemoting
         AclSigner.sign(&fields, body: body, accessKey: "ak", secretKey: "sk")
         #expect(fields["AccessKey"] == "ak")
         let signature = fields["Signature"]
-        #expect(AclSigner.isValid(signature, extFields: fields, body: body, secretKey: "sk"))
-        #expect(!AclSigner.isValid(signature, extFields: fields, body: body, secretKey: "sk2"))
-        #expect(!AclSigner.isValid(signature, extFields: fields, body: ByteBuffer(string: "payloaD"), secretKey: "sk"))
-        #expect(!AclSigner.isValid(nil, extFields: fields, body: body, secretKey: "sk"))
+        #expect(AclSigner.isValid(signature, extFields: fields, body: body, key: AclSigningKey("sk")))
+        #expect(!AclSigner.isValid(signature, extFields: fields, body: body, key: AclSigningKey("sk2")))
+        #expect(!AclSigner.isValid(signature, extFields: fields, body: ByteBuffer(string: "payloaD"), key: AclSigningKey("sk")))
+        #expect(!AclSigner.isValid(nil, extFields: fields, body: body, key: AclSigningKey("sk")))
         var changed = fields
         changed["queueId"] = "4"
-        #expect(!AclSigner.isValid(signature, extFields: changed, body: body, secretKey: "sk"))
-        #expect(!AclSigner.isValid(String(signature!.dropLast()), extFields: fields, body: body, secretKey: "sk"))
+        #expect(!AclSigner.isValid(signature, extFields: changed, body: body, key: AclSigningKey("sk")))
+        #expect(!AclSigner.isValid(String(signature!.dropLast()), extFields: fields, body: body, key: AclSigningKey("sk")))
     }
 
     @Test func constantTimeEquality() {

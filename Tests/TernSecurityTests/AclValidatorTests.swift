@@ -17,7 +17,7 @@ import TernRemoting
 
     func verdict(_ fields: RemotingExtFields, ip: String = "127.0.0.1", body: ByteBuffer? = nil, code: Int = 310,
                  _ requirement: AclRequirement) -> AclVerdict {
-        config.validate(ip: ip, extFields: fields, body: body, code: code, requirement: { requirement })
+        config.validate(remoteAddress: ip + ":4242", extFields: fields, body: body, code: code, requirement: { requirement })
     }
 
     @Test func signatureAndKeyChecks() {

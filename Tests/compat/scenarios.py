@@ -152,6 +152,8 @@ def set_namesrv(client, cfg):
         client.set_namesrv_domain(cfg["namesrv_domain"])
     else:
         client.set_namesrv_addr(cfg["namesrv"])
+    if cfg.get("credentials"):  # [accessKey, secretKey]: the client signs every request (ACL)
+        client.set_session_credentials(cfg["credentials"][0], cfg["credentials"][1], "")
 
 
 def run_producer(cfg):

@@ -1,3 +1,4 @@
+import NIOCore
 import TernRemoting
 
 /// What an admission gate sees of a request, whatever transport carried it: the request code, its fields
@@ -15,6 +16,8 @@ struct AdmissionRequest: Sendable {
     /// Monotonic nanoseconds when the request began to wait (the read burst it arrived in): fast failure
     /// measures `now - arrivalNanos`.
     let arrivalNanos: UInt64
+    /// The request's body (signed with the header when ACL is on); shares the request's storage, no copy.
+    var body: ByteBuffer? = nil
 
     /// The topic the request is about (SEND_MESSAGE_V2 names it `b`), nil when it names none.
     var topic: String? {
@@ -46,8 +49,8 @@ enum AdmissionDecision: Sendable, Equatable {
     case retry(afterNanos: UInt64)
 }
 
-/// One check in front of the processors: flow control today (rate limits, fast failure, pull pacing),
-/// ACL next. A gate decides from the request alone plus its own state; it must be quick and never block
+/// One check in front of the processors: ACL (signature and permissions), then flow control (rate limits, fast
+/// failure, pull pacing). A gate decides from the request alone plus its own state; it must be quick and never block
 /// (it runs on an event loop) and must not keep a reservation past its verdict (a later gate may refuse).
 protocol AdmissionGate: Sendable {
     /// Request codes this gate looks at; nil for every code.

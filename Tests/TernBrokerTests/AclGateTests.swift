@@ -1,0 +1,169 @@
+import Foundation
+import NIOCore
+@testable import TernBroker
+import TernProtocol
+import TernRemoting
+import TernSecurity
+import TernStorage
+import TernTransport
+import Testing
+
+/// A broker with `aclEnable=true`: signed requests from the right account pass, everything else is answered
+/// NO_PERMISSION before any processor runs (nothing stored, no flow limit changed).
+@Suite struct AclGateTests {
+    static let acl = """
+        accounts:
+          - accessKey: producer1
+            secretKey: producer-secret
+            defaultTopicPerm: DENY
+            topicPerms: [Orders=PUB]
+          - accessKey: consumer1
+            secretKey: consumer-secret
+            defaultGroupPerm: SUB
+            topicPerms: [Orders=SUB]
+          - accessKey: operator1
+            secretKey: operator-secret
+            admin: true
+
+        """
+
+    static func start(_ text: String = acl) async throws -> BrokerFixture {
+        let path = NSTemporaryDirectory() + "tern-acl-\(UUID().uuidString).yml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try await BrokerFixture.start { config in
+            config.aclEnable = true
+            config.aclFilePath = path
+        }
+    }
+
+    static func signed(_ fields: RemotingExtFields, _ key: String, _ secret: String, body: ByteBuffer?) -> RemotingExtFields {
+        var fields = fields
+        AclSigner.sign(&fields, body: body, accessKey: key, secretKey: secret)
+        return fields
+    }
+
+    func send(_ f: BrokerFixture, topic: String = "Orders", key: String?, secret: String) async throws -> RemotingCommand {
+        let body = SendFrames.buffer("hello")
+        var fields = SendFrames.shortFields(topic: topic, queueId: 0, properties: SendFrames.properties([]))
+        if let key { fields = Self.signed(fields, key, secret, body: body) }
+        return try await f.call(RequestCode.sendMessageV2, fields, body: body)
+    }
+
+    @Test func onlyTheRightSignedAccountStores() async throws {
+        let f = try await Self.start()
+        let unsigned = try await send(f, key: nil, secret: "")
+        #expect(unsigned.code == ResponseCode.noPermission)
+        #expect(unsigned.remark == "No accessKey is configured")
+        let wrong = try await send(f, key: "producer1", secret: "not-the-secret")
+        #expect(wrong.code == ResponseCode.noPermission)
+        #expect(wrong.remark == "Check signature failed for accessKey=producer1")
+        let unknown = try await send(f, key: "stranger", secret: "producer-secret")
+        #expect(unknown.remark == "No acl config for stranger")
+        let subOnly = try await send(f, key: "consumer1", secret: "consumer-secret")
+        #expect(subOnly.code == ResponseCode.noPermission)
+        #expect(subOnly.remark == "No PUB permission for topic Orders, accessKey=consumer1")
+        let otherTopic = try await send(f, topic: "Payments", key: "producer1", secret: "producer-secret")
+        #expect(otherTopic.code == ResponseCode.noPermission)
+        #expect(f.broker.store.maxPhysicalOffset == 0, "a refused send stored something")
+
+        let good = try await send(f, key: "producer1", secret: "producer-secret")
+        #expect(good.code == ResponseCode.success, "\(good.remark ?? "")")
+        #expect(try SendFrames.stored(f.broker.store, "Orders", 0).count == 1)
+
+        // The consumer may pull what the producer may not.
+        let pull = Self.signed(["consumerGroup": "CG", "topic": "Orders", "queueId": "0", "queueOffset": "0",
+                                "maxMsgNums": "32", "sysFlag": "0", "commitOffset": "0", "suspendTimeoutMillis": "0",
+                                "subscription": "*", "subVersion": "0"], "consumer1", "consumer-secret", body: nil)
+        let pulled = try await f.call(RequestCode.pullMessage, pull)
+        // Admitted: the pull processor answers (no subscription registered yet), not the ACL.
+        #expect(pulled.code != ResponseCode.noPermission, "\(pulled.remark ?? "")")
+        let producerPull = Self.signed(pull.filter { $0.key != "Signature" && $0.key != "AccessKey" }
+            .reduce(into: RemotingExtFields()) { $0[$1.key] = $1.value }, "producer1", "producer-secret", body: nil)
+        #expect(try await f.call(RequestCode.pullMessage, producerPull).code == ResponseCode.noPermission)
+        await f.stop()
+    }
+
+    @Test func adminCodesNeedAnAdminAccount() async throws {
+        let f = try await Self.start()
+        let limit: RemotingExtFields = ["kind": "defaultTopicRate", "value": "1"]
+        for (key, secret) in [("producer1", "producer-secret"), ("bogus-key", "bogus-secret")] {
+            let r = try await f.call(FlowRequestCode.setFlowLimit, Self.signed(limit, key, secret, body: nil))
+            #expect(r.code == ResponseCode.noPermission, "\(key): \(r.remark ?? "")")
+            let delete = try await f.call(AdminRequestCode.deleteTopicInBroker, Self.signed(["topic": "Orders"], key, secret, body: nil))
+            #expect(delete.code == ResponseCode.noPermission)
+            let resend = try await f.call(DeadLetterRequestCode.resendDeadLetters,
+                                          Self.signed(["consumerGroup": "CG"], key, secret, body: nil))
+            #expect(resend.code == ResponseCode.noPermission)
+        }
+        let normal = try await f.call(AdminRequestCode.deleteTopicInBroker,
+                                      Self.signed(["topic": "Orders"], "producer1", "producer-secret", body: nil))
+        #expect(normal.remark == "Need admin permission for request code=215, but accessKey=producer1 is not")
+        #expect(f.broker.context.flow.topicLimiter.snapshot.defaultRate == 0)
+
+        let admin = try await f.call(FlowRequestCode.setFlowLimit, Self.signed(limit, "operator1", "operator-secret", body: nil))
+        #expect(admin.code == ResponseCode.success, "\(admin.remark ?? "")")
+        #expect(f.broker.context.flow.topicLimiter.snapshot.defaultRate == 1)
+        await f.stop()
+    }
+
+    /// Random and truncated signatures on one pipelined connection: every one refused, nothing stored.
+    @Test func hostileSignaturesNeverReachAProcessor() async throws {
+        let f = try await Self.start()
+        let connection = try await f.connect()
+        let body = SendFrames.buffer("hello")
+        let good = Self.signed(SendFrames.shortFields(topic: "Orders", queueId: 0, properties: SendFrames.properties([])),
+                               "producer1", "producer-secret", body: body)
+        let signature = Array(good["Signature"]!)
+        var rng = SystemRandomNumberGenerator()
+        let total = 10_000, batch = 200
+        var refused = 0
+        for start in stride(from: 0, to: total, by: batch) {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in start..<start + batch {
+                    var fields = good
+                    switch i % 3 {
+                    case 0: fields["Signature"] = String(signature.prefix(Int.random(in: 0..<signature.count, using: &rng)))
+                    case 1: fields["Signature"] = String((0..<28).map { _ in signature.randomElement(using: &rng)! })
+                    default: fields["Signature"] = String(signature.dropLast()) + (signature.last == "A" ? "B" : "A")
+                    }
+                    let request = RemotingCommand(code: RequestCode.sendMessageV2, language: .cpp, version: 64,
+                                                  extFields: fields, body: body)
+                    group.addTask { try await connection.request(request, timeout: .seconds(30)).code }
+                }
+                for try await code in group where code == ResponseCode.noPermission { refused += 1 }
+            }
+        }
+        connection.close()
+        #expect(refused == total)
+        #expect(f.broker.store.maxPhysicalOffset == 0)
+        await f.stop()
+    }
+
+    @Test func accountsReloadWhenTheFileChanges() async throws {
+        let f = try await Self.start()
+        #expect(try await send(f, key: "producer2", secret: "second-secret").code == ResponseCode.noPermission)
+        let path = try #require(f.broker.context.config.aclFilePath)
+        try (Self.acl + "  - {accessKey: producer2, secretKey: second-secret, topicPerms: [Orders=PUB]}\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        var code = -1
+        for _ in 0..<100 where code != ResponseCode.success {  // the reload timer polls every second
+            code = try await send(f, key: "producer2", secret: "second-secret").code
+            if code != ResponseCode.success { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(code == ResponseCode.success)
+        // A broken file keeps the accounts in force.
+        try "accounts: [".write(toFile: path, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(try await send(f, key: "producer2", secret: "second-secret").code == ResponseCode.success)
+        await f.stop()
+    }
+
+    @Test func missingFileStopsStartup() async throws {
+        await #expect(throws: AclConfigError.self) {
+            try await BrokerFixture.start { config in
+                config.aclEnable = true
+                config.aclFilePath = "/nonexistent/plain_acl.yml"
+            }
+        }
+    }
+}
