@@ -5,6 +5,7 @@ import NIOPosix
 import TernBroker
 import TernClient
 import TernNameServer
+import TernStorage
 import TernTestSupport
 import TernTransport
 import Testing
@@ -59,6 +60,8 @@ import Testing
 
         let producer = Producer(runtime: runtime)
         for i in 0..<5 { _ = try await producer.send(topic: "TLS_T", body: Array("secret-\(i)".utf8)) }
+        // Indexing is asynchronous: pull once the sends are in the queue index.
+        #expect(await broker.store.dispatched(broker.store.maxPhysicalOffset))
         let consumer = PullConsumer(runtime: runtime, group: "TLS_G")
         let queue = try #require(try await consumer.queues(topic: "TLS_T").first)
         let pulled = try await consumer.pull(queue: queue, offset: 0)
