@@ -11,7 +11,9 @@ final class TLSHandshakeDetector: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    /// First byte of every TLS record carrying a handshake message (ClientHello included).
+    /// First byte of every TLS record carrying a handshake message (ClientHello included). No plain peer of
+    /// ours starts so: a remoting frame would claim ≥ 0x16000000 bytes (far above the frame limit), an HA report
+    /// an offset ≥ 0x16 << 56, an HTTP request a method letter.
     static let handshakeRecordType: UInt8 = 0x16
 
     private let server: TLSServer

@@ -80,3 +80,37 @@ import Testing
         try await group.shutdownGracefully()
     }
 }
+
+@Suite struct BrokerTLSConfigTests {
+    @Test func brokerConfReadsTLSKeys() throws {
+        var config = BrokerConfig()
+        let warnings = try config.apply(properties: """
+            tls.server.mode=permissive
+            tls.server.certPath=/etc/tern/server.pem
+            tls.server.keyPath=/etc/tern/server.key
+            tls.server.need.client.auth=optional
+            tls.enable=true
+            tls.client.trustCertPath=/etc/tern/ca.pem
+            """)
+        #expect(warnings.isEmpty)
+        #expect(config.tls.server.mode == .permissive && config.tls.server.needClientAuth == .optional)
+        #expect(config.tls.server.certPath == "/etc/tern/server.pem" && config.tls.server.keyPath == "/etc/tern/server.key")
+        #expect(config.tls.client.enabled && config.tls.client.trustCertPath == "/etc/tern/ca.pem")
+        #expect(throws: BrokerError.self) { try config.apply(properties: "tls.server.mode=on") }
+        #expect(throws: BrokerError.self) { try config.apply(properties: "tls.server.keypath=/x") }
+    }
+
+    @Test func unreadableCertificateStopsBrokerStartup() async throws {
+        var thrown: (any Error)?
+        do {
+            _ = try await BrokerFixture.start { config in
+                _ = try? config.set("tls.server.mode", "enforcing")
+                _ = try? config.set("tls.server.certPath", "/nonexistent/server.pem")
+                _ = try? config.set("tls.server.keyPath", "/nonexistent/server.key")
+            }
+        } catch {
+            thrown = error
+        }
+        #expect("\(thrown.map { "\($0)" } ?? "started")".contains("tls.server.certPath: cannot load /nonexistent/server.pem"))
+    }
+}
