@@ -97,7 +97,9 @@ public enum RemotingClient {
                 RemotingPipeline.configure(channel, handler: handler, frameSizeMax: frameSizeMax,
                                            idleTimeout: nil, logger: logger,
                                            tls: { channel in
-                                               if let tls, let handshake { try tls.addHandlers(to: channel, handshake: handshake, logger: logger) }
+                                               if let tls, let handshake {
+                                                   try tls.addHandlers(to: channel, handshake: handshake, timeout: connectTimeout, logger: logger)
+                                               }
                                            },
                                            onActive: { box.succeed($0) })
             }
@@ -110,6 +112,7 @@ public enum RemotingClient {
         guard let handshake else { return box.futureResult }
         return box.futureResult.and(handshake.futureResult).flatMapError { error in
             box.futureResult.whenSuccess { $0.close() }
+            if let error = error as? TransportError { return loop.makeFailedFuture(error) }
             return loop.makeFailedFuture(TransportError.connectFailed(address, reason: "\(error)"))
         }.map { $0.0 }
     }

@@ -11,7 +11,9 @@ final class TLSHandshakeDetector: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    /// First byte of every TLS record carrying a handshake message (ClientHello included).
+    /// First byte of every TLS record carrying a handshake message (ClientHello included). No plain peer of
+    /// ours starts so: a remoting frame would claim ≥ 0x16000000 bytes (far above the frame limit), an HA report
+    /// an offset ≥ 0x16 << 56, an HTTP request a method letter.
     static let handshakeRecordType: UInt8 = 0x16
 
     private let server: TLSServer
@@ -58,20 +60,44 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
+    /// A peer that neither completes nor fails the handshake within this is closed (Netty's default: 10 s).
+    static let serverHandshakeTimeout = TimeAmount.seconds(10)
+
     private let logger: Logger
     private let side: String
     private let handshake: EventLoopPromise<Void>?
+    private let timeout: TimeAmount
+    private var timer: Scheduled<Void>?
     private var completed = false
 
-    init(logger: Logger, side: String, handshake: EventLoopPromise<Void>? = nil) {
+    init(logger: Logger, side: String, handshake: EventLoopPromise<Void>? = nil,
+         timeout: TimeAmount = TLSHandshakeObserver.serverHandshakeTimeout) {
         self.logger = logger
         self.side = side
         self.handshake = handshake
+        self.timeout = timeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startTimer(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startTimer(context)
+        context.fireChannelActive()
+    }
+
+    private func startTimer(_ context: ChannelHandlerContext) {
+        guard timer == nil, !completed else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            errorCaught(context: context, error: TLSHandshakeError(reason: "no handshake within \(timeout)"))
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls, !completed {
             completed = true
+            timer?.cancel()
             handshake?.succeed(())
         }
         context.fireUserInboundEventTriggered(event)
@@ -85,6 +111,7 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
         }
         guard !completed else { return context.fireErrorCaught(error) }
         completed = true
+        timer?.cancel()
         logger.warning("TLS handshake failed", metadata: [
             "side": "\(side)", "peer": "\(context.channel.remoteAddress?.description ?? "?")", "error": "\(error)",
         ])
@@ -103,6 +130,7 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func endedEarly() {
+        timer?.cancel()
         guard !completed else { return }
         completed = true
         handshake?.fail(TLSHandshakeError(reason: "connection closed during the TLS handshake"))
@@ -118,11 +146,13 @@ public struct TLSHandshakeError: Error, Sendable, Equatable, CustomStringConvert
 extension TLSClient {
     /// Adds the client TLS handler and its observer at the front of a new connection's pipeline (any protocol
     /// over it: remoting, HA). `handshake` completes when the handshake did or fails with a ``TLSHandshakeError``.
-    public func addHandlers(to channel: any Channel, handshake: EventLoopPromise<Void>, logger: Logger) throws {
+    /// A handshake not done within `timeout` of the connection coming up fails.
+    public func addHandlers(to channel: any Channel, handshake: EventLoopPromise<Void>, timeout: TimeAmount = .seconds(3),
+                            logger: Logger) throws {
         let sync = channel.pipeline.syncOperations
         // No SNI: peers are addressed by IP, and SNI must not carry an IP literal.
         try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
-        try sync.addHandler(TLSHandshakeObserver(logger: logger, side: "client", handshake: handshake))
+        try sync.addHandler(TLSHandshakeObserver(logger: logger, side: "client", handshake: handshake, timeout: timeout))
     }
 }
 

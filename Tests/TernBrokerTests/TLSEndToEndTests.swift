@@ -5,6 +5,7 @@ import NIOPosix
 import TernBroker
 import TernClient
 import TernNameServer
+import TernStorage
 import TernTestSupport
 import TernTransport
 import Testing
@@ -59,6 +60,8 @@ import Testing
 
         let producer = Producer(runtime: runtime)
         for i in 0..<5 { _ = try await producer.send(topic: "TLS_T", body: Array("secret-\(i)".utf8)) }
+        // Indexing is asynchronous: pull once the sends are in the queue index.
+        #expect(await broker.store.dispatched(broker.store.maxPhysicalOffset))
         let consumer = PullConsumer(runtime: runtime, group: "TLS_G")
         let queue = try #require(try await consumer.queues(topic: "TLS_T").first)
         let pulled = try await consumer.pull(queue: queue, offset: 0)
@@ -75,5 +78,39 @@ import Testing
         await broker.shutdown()
         await ns.shutdown()
         try await group.shutdownGracefully()
+    }
+}
+
+@Suite struct BrokerTLSConfigTests {
+    @Test func brokerConfReadsTLSKeys() throws {
+        var config = BrokerConfig()
+        let warnings = try config.apply(properties: """
+            tls.server.mode=permissive
+            tls.server.certPath=/etc/tern/server.pem
+            tls.server.keyPath=/etc/tern/server.key
+            tls.server.need.client.auth=optional
+            tls.enable=true
+            tls.client.trustCertPath=/etc/tern/ca.pem
+            """)
+        #expect(warnings.isEmpty)
+        #expect(config.tls.server.mode == .permissive && config.tls.server.needClientAuth == .optional)
+        #expect(config.tls.server.certPath == "/etc/tern/server.pem" && config.tls.server.keyPath == "/etc/tern/server.key")
+        #expect(config.tls.client.enabled && config.tls.client.trustCertPath == "/etc/tern/ca.pem")
+        #expect(throws: BrokerError.self) { try config.apply(properties: "tls.server.mode=on") }
+        #expect(throws: BrokerError.self) { try config.apply(properties: "tls.server.keypath=/x") }
+    }
+
+    @Test func unreadableCertificateStopsBrokerStartup() async throws {
+        var thrown: (any Error)?
+        do {
+            _ = try await BrokerFixture.start { config in
+                _ = try? config.set("tls.server.mode", "enforcing")
+                _ = try? config.set("tls.server.certPath", "/nonexistent/server.pem")
+                _ = try? config.set("tls.server.keyPath", "/nonexistent/server.key")
+            }
+        } catch {
+            thrown = error
+        }
+        #expect("\(thrown.map { "\($0)" } ?? "started")".contains("tls.server.certPath: cannot load /nonexistent/server.pem"))
     }
 }

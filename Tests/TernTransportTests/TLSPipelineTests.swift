@@ -141,6 +141,22 @@ struct TLSPipelineTests {
         }
     }
 
+    @Test func silentServerFailsTheClientHandshakeInTime() async throws {
+        let certs = try TestCertificates.make()
+        defer { certs.remove() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Accepts and never answers the ClientHello.
+        let silent = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let tls = try clientSettings(certs).makeClient()
+        let error = await #expect(throws: TransportError.self) {
+            _ = try await RemotingClient.connect(to: "127.0.0.1:\(silent.localAddress!.port!)", group: group,
+                                                 connectTimeout: .milliseconds(300), tls: tls)
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("no handshake within"))
+        try await silent.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test func opensslClientCompletesAHandshake() async throws {
         try await withServer({ serverSettings($0, .enforcing) }) { certs, server, _, _ in
             let out = try OpenSSLClient.handshake(port: server.port, caFile: certs.caCert)
