@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TernBroker", targets: ["TernBroker"]),
         .library(name: "TernReplication", targets: ["TernReplication"]),
         .library(name: "TernClient", targets: ["TernClient"]),
+        .library(name: "TernOps", targets: ["TernOps"]),
         .executable(name: "tern", targets: ["Tern"]),
         .executable(name: "tern-bench", targets: ["TernBench"]),
         .executable(name: "tern-inspect", targets: ["TernInspect"]),
@@ -26,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -80,11 +84,26 @@ let package = Package(
         .target(
             name: "TernNameServer",
             dependencies: [
-                "TernTransport", "TernProtocol", "TernRemoting",
+                "TernTransport", "TernProtocol", "TernRemoting", "TernOps",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // HTTP for operations (Hummingbird): `GET /metrics` in Prometheus text format from a registry of one
+        // server's own; metric names and labels (RocketMQ 5.1's plus tern_*). No broker or store types here.
+        .target(
+            name: "TernOps",
+            dependencies: [
+                "TernTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -94,7 +113,8 @@ let package = Package(
             name: "TernBroker",
             dependencies: [
                 "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernReplication",
+                "TernReplication", "TernOps",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -129,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "Tern",
             dependencies: [
-                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage",
+                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -225,6 +245,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The ops HTTP server and the exposition over loopback; broker metrics through a real broker.
+        .testTarget(
+            name: "TernOpsTests",
+            dependencies: [
+                "TernOps", "TernBroker", "TernNameServer", "TernClient", "TernStorage", "TernTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // In-process name server + broker driven through TernClient and raw frames.

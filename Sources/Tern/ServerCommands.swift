@@ -3,9 +3,10 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import TernBroker
 import TernNameServer
-import ServiceLifecycle
+import TernOps
 import UnixSignals
 
 /// Options shared by the commands that run a broker.
@@ -166,6 +167,9 @@ struct NamesrvCommand: AsyncParsableCommand {
     @Option(name: .customLong("address-doc"), help: "Addresses published by the HTTP document, ';'-separated.")
     var addressDocument: String?
 
+    @Option(name: .customLong("metrics-prom-port"), help: "Serve Prometheus /metrics on this port (metricsExporterType=PROM, metricsPromExporterPort).")
+    var metricsPromPort: Int?
+
     @Option(name: .customLong("log-level"))
     var logLevel: String = "info"
 
@@ -178,6 +182,10 @@ struct NamesrvCommand: AsyncParsableCommand {
         ns.httpPort = httpPort
         if let addressDocument {
             ns.addressDocument = addressDocument.split(separator: ";").map(String.init)
+        }
+        if let metricsPromPort {
+            ns.metrics.exporterType = .prom
+            (ns.metrics.host, ns.metrics.port) = (host, metricsPromPort)
         }
         let nameServer = try await Runtime.prepare("name server", group: group) {
             try await NameServer.prepare(config: ns, group: group, logger: logger)

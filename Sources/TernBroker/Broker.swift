@@ -5,6 +5,7 @@ import Synchronization
 import TernRemoting
 import TernReplication
 import TernStorage
+import TernOps
 import TernTransport
 
 /// A broker: the store opened (recovery done), the remoting server bound, and its background work as
@@ -26,6 +27,8 @@ public final class Broker: Sendable {
     public let services: [any Service]
     private let server: RemotingServer
     private let timers: [TimerService]
+    /// The ops HTTP server (`GET /metrics`); nil with metrics off.
+    public let ops: OpsHTTPServer?
     private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The port actually bound (differs from the config when it asked for port 0).
@@ -33,12 +36,13 @@ public final class Broker: Sendable {
     public var store: MessageStore { context.store }
 
     private init(context: BrokerContext, events: LifecycleEvents, services: [any Service], server: RemotingServer,
-                 timers: [TimerService]) {
+                 timers: [TimerService], ops: OpsHTTPServer?) {
         self.context = context
         self.events = events
         self.services = services
         self.server = server
         self.timers = timers
+        self.ops = ops
     }
 
     /// Opens the store (recovery), binds the server and builds the services; nothing runs in the background
@@ -65,8 +69,10 @@ public final class Broker: Sendable {
             config.listenPort = bound.port
             replication = try await BrokerReplication.prepare(config: config, store: store, group: group, logger: logger)
             if let master = replication?.master { config.haListenPort = master.port }
+            let metrics = config.metrics.enabled ? BrokerMetrics(node: MetricsNode(
+                cluster: config.brokerClusterName, nodeType: .broker, nodeId: config.brokerName)) : nil
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger,
-                                            replication: replication)
+                                            replication: replication, metrics: metrics)
             let transactions = TransactionProcessor(context: context)
             let consumers = ConsumerProcessor(context: context)
             let handler = BrokerRequestHandler(processors: [
@@ -76,7 +82,7 @@ public final class Broker: Sendable {
                 transactions, ReplyProcessor(context: context),
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
-            ], flow: context.flow)
+            ], flow: context.flow, latency: metrics?.rpc)
             let registrar = NameServerRegistrar(context: context)
             // A slave's log is its master's: it runs no service that appends records of its own.
             let appending = config.brokerRole == .slave ? [] : [
@@ -93,8 +99,12 @@ public final class Broker: Sendable {
                 registrar.service(events: events),
             ]
             topics.setOnChange { registrar.registerNow() }
+            let ops = context.metering.map { m in
+                OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
+                              routes: [m.endpoint(context: context, server: bound, consumers: consumers)], logger: logger)
+            }
             let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
-                + timers + [
+                + timers + (ops.map { [$0] } ?? []) + [
                 StopService.requests(handler, events: events),
                 StopService.remotingServer(bound, gate: gate, events: events),
             ]
@@ -103,7 +113,7 @@ public final class Broker: Sendable {
                 "address": "\(config.brokerAddress)", "store": "\(config.storePathRootDir)",
                 "recovery": "\(store.recovery)",
             ])
-            return Broker(context: context, events: events, services: services, server: bound, timers: timers)
+            return Broker(context: context, events: events, services: services, server: bound, timers: timers, ops: ops)
         } catch {
             await server?.stop()
             try? await replication?.master?.closeUnstarted()

@@ -1,4 +1,5 @@
 import NIOCore
+import TernOps
 import TernTransport
 
 /// Reading RocketMQ-style `broker.conf` properties into a ``BrokerConfig``.
@@ -137,6 +138,7 @@ extension BrokerConfig {
             diskSpaceCleanForciblyRatio = try Self.ratio(key, value)
         default:
             if try flow.set(key, value) { return nil }
+            do { if try metrics.set(key, value) { return nil } } catch { throw .badConfigValue(key: key, value: value, reason: error.reason) }
             if let refused = Self.refusedUnlessHarmless[key] {
                 guard refused.harmless.contains(value) else {
                     throw .badConfigValue(key: key, value: value, reason: "not supported (\(refused.why))")

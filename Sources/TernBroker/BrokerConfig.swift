@@ -1,4 +1,5 @@
 import NIOCore
+import TernOps
 import TernStorage
 import TernSystem
 import TernTransport
@@ -120,6 +121,8 @@ public struct BrokerConfig: Sendable {
     public var haSlaveFallbehindMax: Int64 = 256 << 20
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
+    /// Prometheus exporter (`metricsExporterType`, `metricsPromExporterHost`, `metricsPromExporterPort`).
+    public var metrics = MetricsExporterConfig()
 
     public init() {}
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import TernMessage
+import TernOps
 import TernProtocol
 import TernStorage
 import TernSystem
@@ -27,9 +28,11 @@ public final class BrokerContext: Sendable {
     let offsets: OffsetService
     /// The replication role's services and SYNC_MASTER's slave acknowledgements.
     public let replication: BrokerReplication
+    /// Metrics (`metricsExporterType=PROM`); nil when off, so the request path records nothing.
+    let metering: BrokerMetering?
 
     public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
-                logger: Logger, replication: BrokerReplication? = nil) throws {
+                logger: Logger, replication: BrokerReplication? = nil, metrics: BrokerMetrics? = nil) throws {
         self.config = config
         self.store = store
         self.topics = topics
@@ -43,5 +46,6 @@ public final class BrokerContext: Sendable {
             ?? BrokerReplication(config: config, store: store, master: nil, group: group, logger: logger)
         self.offsets = OffsetService(store: store, logger: logger)
         self.flow = FlowControl(config: config.flow, store: store, storeRoot: config.storePathRootDir, logger: logger)
+        self.metering = metrics.map(BrokerMetering.init)
     }
 }

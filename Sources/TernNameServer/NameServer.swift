@@ -1,7 +1,9 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Prometheus
 import ServiceLifecycle
+import TernOps
 import TernTransport
 
 /// A name server: the remoting listener, the expiry scan and, when configured, the HTTP address document.
@@ -18,6 +20,8 @@ public final class NameServer: Sendable {
     public let services: [any Service]
     private let server: RemotingServer
     private let http: AddressDocumentServer?
+    /// The ops HTTP server (`GET /metrics`); nil with metrics off.
+    public let ops: OpsHTTPServer?
     private let running = NIOLockedValueBox<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The remoting port actually bound.
@@ -26,12 +30,13 @@ public final class NameServer: Sendable {
     public var httpPort: Int? { http?.port }
 
     private init(config: NameServerConfig, routes: RouteInfoManager, server: RemotingServer,
-                 http: AddressDocumentServer?, services: [any Service]) {
+                 http: AddressDocumentServer?, services: [any Service], ops: OpsHTTPServer?) {
         self.config = config
         self.routes = routes
         self.server = server
         self.http = http
         self.services = services
+        self.ops = ops
     }
 
     /// Binds the listeners and builds the services; nothing runs in the background until a group runs them.
@@ -39,7 +44,9 @@ public final class NameServer: Sendable {
                                logger: Logger = Logger(label: "tern.namesrv"),
                                clock: @escaping @Sendable () -> Int64 = RouteInfoManager.wallMillis) async throws -> NameServer {
         let routes = RouteInfoManager(brokerExpiryMillis: config.brokerExpiryMillis, clock: clock, logger: logger)
-        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger))
+        let metrics = config.metrics.enabled ? NameServerMetrics(node: MetricsNode(
+            cluster: "", nodeType: .nameserver, nodeId: "\(config.listenHost):\(config.listenPort)")) : nil
+        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger), latency: metrics?.rpc)
         let server = try await RemotingServer.start(
             host: config.listenHost, port: config.listenPort, group: group, handler: handler,
             idleTimeout: .seconds(config.idleTimeoutSeconds), logger: logger)
@@ -53,14 +60,19 @@ public final class NameServer: Sendable {
                 throw error
             }
         }
+        let ops = metrics.map { m in
+            OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
+                          routes: [m.endpoint(routes: routes, server: server)], logger: logger)
+        }
         let services: [any Service] = [
             ExpiryScanService(routes: routes, intervalMillis: max(1, config.scanIntervalMillis)),
+        ] + (ops.map { [$0] } ?? []) + [
             ListenerService(server: server, http: http, handler: handler),
         ]
         logger.info("name server started", metadata: [
             "host": "\(config.listenHost)", "port": "\(server.port)", "http": "\(http.map { String($0.port) } ?? "off")",
         ])
-        return NameServer(config: config, routes: routes, server: server, http: http, services: services)
+        return NameServer(config: config, routes: routes, server: server, http: http, services: services, ops: ops)
     }
 
     /// Prepares the name server and runs its services in a group of its own.
@@ -128,5 +140,20 @@ struct ListenerService: Service, CustomStringConvertible {
         await http?.stop()
         await server.stop()
         handler.closeAll()
+    }
+}
+
+extension NameServerMetrics {
+    /// `GET /metrics` for a name server: the route table's size and the connections, read at each scrape.
+    func endpoint(routes: RouteInfoManager, server: RemotingServer) -> MetricsEndpoint {
+        let endpoint = MetricsEndpoint(registry: registry)
+        endpoint.onScrape { [self] in
+            let sizes = routes.sizes
+            brokers.set(Double(sizes.brokers))
+            topics.set(Double(sizes.topics))
+            clusters.set(Double(sizes.clusters))
+            connections.set(Double(server.openConnections))
+        }
+        return endpoint
     }
 }

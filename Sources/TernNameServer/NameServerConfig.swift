@@ -1,3 +1,5 @@
+import TernOps
+
 /// Name-server settings (RocketMQ `NamesrvConfig` / `NettyServerConfig` where they overlap).
 public struct NameServerConfig: Sendable, Equatable {
     /// Loopback unless the operator says otherwise (`tern namesrv --host`): never exposed by default.
@@ -12,6 +14,8 @@ public struct NameServerConfig: Sendable, Equatable {
     public var scanIntervalMillis: Int64 = 10_000
     /// Idle remoting connections are closed after this (`serverChannelMaxIdleTimeSeconds`, 120 s).
     public var idleTimeoutSeconds: Int64 = 120
+    /// Prometheus exporter on a port of its own (`metricsExporterType=PROM`, `metricsPromExporterPort`).
+    public var metrics = MetricsExporterConfig()
 
     private var explicitAddressDocument: [String]?
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TernOps
 import TernProtocol
 import TernRemoting
 import TernTransport
@@ -136,11 +137,16 @@ public struct NameServerProcessor: Sendable {
 final class NameServerRequestHandler: RemotingRequestHandler {
     let processor: NameServerProcessor
     private let open = NIOLockedValueBox<[Int: RemotingConnection]>([:])
+    /// rpc latency metrics; nil with metrics off.
+    private let latency: RequestLatency?
 
-    init(processor: NameServerProcessor) { self.processor = processor }
+    init(processor: NameServerProcessor, latency: RequestLatency? = nil) {
+        self.processor = processor
+        self.latency = latency
+    }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
-        responder.respond(processor.process(request, connectionId: responder.connection.id))
+        responder.timed(by: latency).respond(processor.process(request, connectionId: responder.connection.id))
     }
 
     func connectionOpened(_ connection: RemotingConnection) {
