@@ -103,6 +103,7 @@ public final class Broker: Sendable {
                 OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
                               routes: [m.endpoint(context: context, server: bound, consumers: consumers)], logger: logger)
             }
+            try await ops?.checkAvailable(group: group)
             let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
                 + timers + (ops.map { [$0] } ?? []) + [
                 StopService.requests(handler, events: events),

@@ -64,6 +64,11 @@ public final class NameServer: Sendable {
             OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
                           routes: [m.endpoint(routes: routes, server: server)], logger: logger)
         }
+        do { try await ops?.checkAvailable(group: group) } catch {
+            await http?.stop()
+            await server.stop()
+            throw error
+        }
         let services: [any Service] = [
             ExpiryScanService(routes: routes, intervalMillis: max(1, config.scanIntervalMillis)),
         ] + (ops.map { [$0] } ?? []) + [

@@ -19,6 +19,9 @@ public final class BrokerGauges: Sendable {
     // Tern's own.
     /// Bytes each connected slave has not yet acknowledged, by slave address.
     public let replicationLag: ScrapedGauges
+    /// The largest of those (0 without slaves): always present, for alerts and dashboards.
+    public let replicationLagMax: Gauge
+    public let replicationSlaves: Gauge
     public let segments: Gauge
     public let logBytes: Gauge
     public let diskTotalBytes: Gauge
@@ -51,6 +54,8 @@ public final class BrokerGauges: Sendable {
         flushBehindBytes = g("rocketmq_storage_flush_behind_bytes", "Commit-log bytes not yet flushed to disk.")
         replicationLag = ScrapedGauges(registry, "tern_replication_lag_bytes", "Commit-log bytes a slave has not acknowledged.",
                                        base: base, labels: ["slave"], limit: labelLimit)
+        replicationLagMax = g("tern_replication_lag_max_bytes", "Largest lag of a connected slave, bytes (0 without slaves).")
+        replicationSlaves = g("tern_replication_slaves", "Slaves connected to this master.")
         segments = g("tern_store_segments", "Commit-log segment files.")
         logBytes = g("tern_store_log_bytes", "Commit-log bytes kept (write position minus oldest kept offset).")
         diskTotalBytes = g("tern_store_disk_total_bytes", "Size of the store's file system.")

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -56,6 +57,20 @@ public final class OpsHTTPServer: Service, Sendable {
             let first = await group.next() ?? nil
             group.cancelAll()
             return first ?? port
+        }
+    }
+
+    /// Binds the address once and lets it go, so a process whose ops port is taken fails while it starts
+    /// (before it reports ready) rather than from its running service group. Port 0 needs no check.
+    public func checkAvailable(group: any EventLoopGroup) async throws {
+        guard requestedPort != 0 else { return }
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: requestedPort).get()
+            try await channel.close()
+        } catch {
+            throw OpsServerError(host: host, port: requestedPort, underlying: error)
         }
     }
 

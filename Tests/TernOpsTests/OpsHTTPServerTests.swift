@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Testing
@@ -32,6 +33,7 @@ import Testing
         let run = Task { try await group.run() }
         let port = try #require(await first.listening())
         let second = OpsHTTPServer(host: "127.0.0.1", port: port, routes: [], logger: logger)
+        await #expect(throws: OpsServerError.self) { try await second.checkAvailable(group: MultiThreadedEventLoopGroup.singleton) }
         do {
             try await second.run()
             Issue.record("a second server bound a port in use")

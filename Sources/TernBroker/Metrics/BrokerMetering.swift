@@ -68,10 +68,16 @@ extension BrokerMetering {
             g.diskFreeBytes.set(Double(disk.free))
             g.diskUsedRatio.set(disk.usedRatio)
         }
-        for slave in context.replication.master?.acks.slaves ?? [] {
-            g.replicationLag.set([slave.peer], Double(max(0, store.maxPhysicalOffset - max(0, slave.acked))))
+        let slaves = context.replication.master?.acks.slaves ?? []
+        var lagMax: Int64 = 0
+        for slave in slaves {
+            let lag = max(0, store.maxPhysicalOffset - max(0, slave.acked))
+            g.replicationLag.set([slave.peer], Double(lag))
+            lagMax = max(lagMax, lag)
         }
         g.replicationLag.sweep()
+        g.replicationLagMax.set(Double(lagMax))
+        g.replicationSlaves.set(Double(slaves.count))
         g.connections.set(Double(openConnections))
         g.longPollHolds.set(Double(longPollHolds))
         let flow = context.flow
