@@ -53,7 +53,11 @@ public final class Broker: Sendable {
         // RocketMQ's default HA port is listenPort + 1; an ephemeral broker (tests) gets an ephemeral HA port.
         config.haListenPort = config.haListenPort ?? (config.listenPort == 0 ? 0 : config.listenPort + 1)
         let events = LifecycleEvents(logger: logger)
-        let store = try MessageStore.open(config.storeConfig, logger: logger)
+        let metrics = config.metrics.enabled ? BrokerMetrics(node: MetricsNode(
+            cluster: config.brokerClusterName, nodeType: .broker, nodeId: config.brokerName)) : nil
+        var storeConfig = config.storeConfig
+        storeConfig.observer = metrics.map(StoreTimings.init)
+        let store = try MessageStore.open(storeConfig, logger: logger)
         events.record("store recovered")
         var server: RemotingServer?
         var replication: BrokerReplication?
@@ -69,8 +73,6 @@ public final class Broker: Sendable {
             config.listenPort = bound.port
             replication = try await BrokerReplication.prepare(config: config, store: store, group: group, logger: logger)
             if let master = replication?.master { config.haListenPort = master.port }
-            let metrics = config.metrics.enabled ? BrokerMetrics(node: MetricsNode(
-                cluster: config.brokerClusterName, nodeType: .broker, nodeId: config.brokerName)) : nil
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger,
                                             replication: replication, metrics: metrics)
             let transactions = TransactionProcessor(context: context)

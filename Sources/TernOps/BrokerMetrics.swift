@@ -49,6 +49,10 @@ public final class BrokerMetrics: Sendable {
     public let rpc: RequestLatency
     /// Time a send spends in the store's append (copy into the mapped segment), seconds.
     public let storeAppendLatency: ValueHistogram
+    /// One msync round of the commit log, seconds.
+    public let storeFlushLatency: ValueHistogram
+    /// One index batch (derive + LMDB commit), seconds.
+    public let storeDispatchLatency: ValueHistogram
     public let gauges: BrokerGauges
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), node: MetricsNode,
@@ -80,6 +84,12 @@ public final class BrokerMetrics: Sendable {
         rpc = RequestLatency(registry: registry, node: node, labelLimit: labelLimit)
         storeAppendLatency = registry.makeValueHistogram(
             descriptor: d("tern_store_append_latency_seconds", "Time to append one send's records to the commit log."),
+            labels: base, buckets: Self.storeLatencyBuckets)
+        storeFlushLatency = registry.makeValueHistogram(
+            descriptor: d("tern_store_flush_latency_seconds", "Time of one commit-log flush (msync) round."),
+            labels: base, buckets: Self.storeLatencyBuckets)
+        storeDispatchLatency = registry.makeValueHistogram(
+            descriptor: d("tern_store_dispatch_latency_seconds", "Time of one index batch (derive and commit)."),
             labels: base, buckets: Self.storeLatencyBuckets)
         gauges = BrokerGauges(registry: registry, base: base, labelLimit: labelLimit)
     }

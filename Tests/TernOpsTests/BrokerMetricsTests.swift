@@ -57,6 +57,8 @@ import TernStorage
         #expect((sample(text, "rocketmq_rpc_latency_count", ["request_code": "310", "response_code": "0"]) ?? 0) >= Double(n))
         #expect(sample(text, "tern_store_append_latency_seconds_count") == Double(n))
         #expect(sample(text, "tern_store_segments") == 1)
+        #expect((sample(text, "tern_store_dispatch_latency_seconds_count") ?? 0) >= 1)
+        #expect(sample(text, "tern_store_flush_latency_seconds_count") != nil)
         #expect(sample(text, "rocketmq_storage_dispatch_behind_bytes") != nil)
         #expect((sample(text, "tern_connections") ?? 0) >= 1)
 

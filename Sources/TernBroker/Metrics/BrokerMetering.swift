@@ -128,3 +128,11 @@ extension BrokerMetering {
         return endpoint
     }
 }
+
+/// The store's flush and dispatch rounds into `tern_store_flush_latency_seconds` / `..._dispatch_...`.
+struct StoreTimings: StoreObserver {
+    let metrics: BrokerMetrics
+
+    func flushed(bytes: Int64, nanos: UInt64) { metrics.storeFlushLatency.record(Double(nanos) / 1e9) }
+    func dispatched(records: Int, nanos: UInt64) { metrics.storeDispatchLatency.record(Double(nanos) / 1e9) }
+}
