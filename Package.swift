@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TernReplication", targets: ["TernReplication"]),
         .library(name: "TernClient", targets: ["TernClient"]),
         .library(name: "TernSecurity", targets: ["TernSecurity"]),
+        .library(name: "TernOps", targets: ["TernOps"]),
         .executable(name: "tern", targets: ["Tern"]),
         .executable(name: "tern-bench", targets: ["TernBench"]),
         .executable(name: "tern-inspect", targets: ["TernInspect"]),
@@ -30,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -87,7 +91,8 @@ let package = Package(
         .target(
             name: "TernNameServer",
             dependencies: [
-                "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity",
+                "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity", "TernOps",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,12 +113,28 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // HTTP for operations (Hummingbird): `GET /metrics` in Prometheus text format from a registry of one
+        // server's own; metric names and labels (RocketMQ 5.1's plus tern_*). No broker or store types here.
+        .target(
+            name: "TernOps",
+            dependencies: [
+                "TernTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Broker: request processors over the message store (send, pull + long polling, offsets, locks, admin).
         .target(
             name: "TernBroker",
             dependencies: [
                 "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernReplication", "TernSecurity",
+                "TernReplication", "TernSecurity", "TernOps",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -149,7 +170,7 @@ let package = Package(
             name: "Tern",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport",
-                "TernSecurity",
+                "TernSecurity", "TernOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -247,6 +268,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The ops HTTP server and the exposition over loopback; broker metrics through a real broker.
+        .testTarget(
+            name: "TernOpsTests",
+            dependencies: [
+                "TernOps", "TernBroker", "TernNameServer", "TernClient", "TernStorage", "TernTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // In-process name server + broker driven through TernClient and raw frames.

@@ -3,10 +3,12 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import TernBroker
 import TernNameServer
 import TernTransport
 import ServiceLifecycle
+import TernOps
 import UnixSignals
 
 /// Options shared by the commands that run a broker.
@@ -176,6 +178,8 @@ struct NamesrvCommand: AsyncParsableCommand {
 
     @Option(name: [.customShort("c"), .customLong("config")], help: "namesrv properties file (its tls.* keys are used).")
     var configFile: String?
+    @Option(name: .customLong("metrics-prom-port"), help: "Serve Prometheus /metrics on this port (metricsExporterType=PROM, metricsPromExporterPort).")
+    var metricsPromPort: Int?
 
     @Option(name: .customLong("log-level"))
     var logLevel: String = "info"
@@ -206,6 +210,10 @@ struct NamesrvCommand: AsyncParsableCommand {
         ns.httpPort = httpPort
         if let addressDocument {
             ns.addressDocument = addressDocument.split(separator: ";").map(String.init)
+        }
+        if let metricsPromPort {
+            ns.metrics.exporterType = .prom
+            (ns.metrics.host, ns.metrics.port) = (host, metricsPromPort)
         }
         let nameServer = try await Runtime.prepare("name server", group: group) {
             try await NameServer.prepare(config: ns, group: group, logger: logger)

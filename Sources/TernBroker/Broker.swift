@@ -6,6 +6,7 @@ import TernRemoting
 import TernReplication
 import TernSecurity
 import TernStorage
+import TernOps
 import TernTransport
 
 /// A broker: the store opened (recovery done), the remoting server bound, and its background work as
@@ -27,6 +28,8 @@ public final class Broker: Sendable {
     public let services: [any Service]
     private let server: RemotingServer
     private let timers: [TimerService]
+    /// The ops HTTP server (`GET /metrics`); nil with metrics off.
+    public let ops: OpsHTTPServer?
     private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The port actually bound (differs from the config when it asked for port 0).
@@ -34,12 +37,13 @@ public final class Broker: Sendable {
     public var store: MessageStore { context.store }
 
     private init(context: BrokerContext, events: LifecycleEvents, services: [any Service], server: RemotingServer,
-                 timers: [TimerService]) {
+                 timers: [TimerService], ops: OpsHTTPServer?) {
         self.context = context
         self.events = events
         self.services = services
         self.server = server
         self.timers = timers
+        self.ops = ops
     }
 
     /// Opens the store (recovery), binds the server and builds the services; nothing runs in the background
@@ -54,7 +58,11 @@ public final class Broker: Sendable {
         // RocketMQ's default HA port is listenPort + 1; an ephemeral broker (tests) gets an ephemeral HA port.
         config.haListenPort = config.haListenPort ?? (config.listenPort == 0 ? 0 : config.listenPort + 1)
         let events = LifecycleEvents(logger: logger)
-        let store = try MessageStore.open(config.storeConfig, logger: logger)
+        let metrics = config.metrics.enabled ? BrokerMetrics(node: MetricsNode(
+            cluster: config.brokerClusterName, nodeType: .broker, nodeId: config.brokerName)) : nil
+        var storeConfig = config.storeConfig
+        storeConfig.observer = metrics.map(StoreTimings.init)
+        let store = try MessageStore.open(storeConfig, logger: logger)
         events.record("store recovered")
         var server: RemotingServer?
         var replication: BrokerReplication?
@@ -74,7 +82,7 @@ public final class Broker: Sendable {
                                                               tls: (tlsServer, tlsClient))
             if let master = replication?.master { config.haListenPort = master.port }
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger,
-                                            replication: replication)
+                                            replication: replication, metrics: metrics)
             let transactions = TransactionProcessor(context: context)
             let consumers = ConsumerProcessor(context: context)
             let handler = BrokerRequestHandler(processors: [
@@ -85,7 +93,7 @@ public final class Broker: Sendable {
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
                 ReplicationProcessor(context: context),
-            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow)
+            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow, latency: metrics?.rpc)
             let registrar = NameServerRegistrar(context: context, tls: tlsClient,
                                                 credentials: config.nameServerCredentials(acl: acl))
             // A slave's log is its master's: it runs no service that appends records of its own.
@@ -105,8 +113,13 @@ public final class Broker: Sendable {
                 registrar.service(events: events),
             ] + (acl.map { [AclGate.reloadService($0, clock: context.clock, events: events)] } ?? [])
             topics.setOnChange { registrar.registerNow() }
+            let ops = context.metering.map { m in
+                OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
+                              routes: [m.endpoint(context: context, server: bound, consumers: consumers)], logger: logger)
+            }
+            try await ops?.checkAvailable(group: group)
             let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
-                + timers + [
+                + timers + (ops.map { [$0] } ?? []) + [
                 StopService.requests(handler, events: events),
                 StopService.remotingServer(bound, gate: gate, events: events),
             ]
@@ -115,7 +128,7 @@ public final class Broker: Sendable {
                 "address": "\(config.brokerAddress)", "store": "\(config.storePathRootDir)",
                 "recovery": "\(store.recovery)",
             ])
-            return Broker(context: context, events: events, services: services, server: bound, timers: timers)
+            return Broker(context: context, events: events, services: services, server: bound, timers: timers, ops: ops)
         } catch {
             await server?.stop()
             try? await replication?.master?.closeUnstarted()

@@ -1,4 +1,5 @@
 import NIOCore
+import TernOps
 import TernTransport
 
 /// Reading RocketMQ-style `broker.conf` properties into a ``BrokerConfig``.
@@ -146,6 +147,7 @@ extension BrokerConfig {
                 guard case .badValue(_, _, let reason) = error else { throw .badConfigValue(key: key, value: value, reason: "\(error)") }
                 throw .badConfigValue(key: key, value: value, reason: reason)
             }
+            do { if try metrics.set(key, value) { return nil } } catch { throw .badConfigValue(key: key, value: value, reason: error.reason) }
             if let refused = Self.refusedUnlessHarmless[key] {
                 guard refused.harmless.contains(value) else {
                     throw .badConfigValue(key: key, value: value, reason: "not supported (\(refused.why))")

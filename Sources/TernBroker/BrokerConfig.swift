@@ -1,5 +1,6 @@
 import NIOCore
 import TernSecurity
+import TernOps
 import TernStorage
 import TernSystem
 import TernTransport
@@ -137,6 +138,8 @@ public struct BrokerConfig: Sendable {
     /// the first admin account of the ACL file when ACL is on, else unsigned.
     public var accessKey: String?
     public var secretKey: String?
+    /// Prometheus exporter (`metricsExporterType`, `metricsPromExporterHost`, `metricsPromExporterPort`).
+    public var metrics = MetricsExporterConfig()
 
     public init() {}
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import TernMessage
+import TernOps
 import TernProtocol
 import TernStorage
 import TernSystem
@@ -29,9 +30,11 @@ public final class BrokerContext: Sendable {
     public let replication: BrokerReplication
     /// Consumer groups' settings (`config/subscriptionGroup.json`).
     public let groups: SubscriptionGroupManager
+    /// Metrics (`metricsExporterType=PROM`); nil when off, so the request path records nothing.
+    let metering: BrokerMetering?
 
     public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
-                logger: Logger, replication: BrokerReplication? = nil) throws {
+                logger: Logger, replication: BrokerReplication? = nil, metrics: BrokerMetrics? = nil) throws {
         self.config = config
         self.store = store
         self.topics = topics
@@ -46,5 +49,6 @@ public final class BrokerContext: Sendable {
         self.offsets = OffsetService(store: store, logger: logger)
         self.groups = try SubscriptionGroupManager(storeRoot: config.storePathRootDir, config: config, logger: logger)
         self.flow = FlowControl(config: config.flow, store: store, storeRoot: config.storePathRootDir, logger: logger)
+        self.metering = metrics.map(BrokerMetering.init)
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import TernOps
 import TernRemoting
 import TernTransport
 
@@ -27,9 +28,12 @@ final class BrokerRequestHandler: RemotingRequestHandler {
     private let admission: AdmissionChain
     /// Runs admitted requests (nil: on the event loop, straight to the processor).
     private let flow: FlowControl?
+    /// rpc latency metrics; nil with metrics off.
+    private let latency: RequestLatency?
 
     /// `gates` run in order in front of every processor; `flow` adds its own gates after them.
-    init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil) {
+    init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil,
+         latency: RequestLatency? = nil) {
         var table: [Int: any BrokerProcessor] = [:]
         for p in processors {
             for code in p.codes {
@@ -41,9 +45,11 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         self.processors = processors
         self.admission = AdmissionChain(gates + (flow?.admissionGates ?? []), knownCodes: table.keys)
         self.flow = flow
+        self.latency = latency
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        let responder = responder.timed(by: latency)
         guard let p = table[request.code] else {
             responder.respond(code: ResponseCode.requestCodeNotSupported, remark: " request type \(request.code) not supported")
             return

@@ -66,6 +66,7 @@ struct DeliveryRouting: Sendable {
     func toDeadLetters(_ draft: inout MessageDraft, _ props: inout PropertyList, group: String) throws {
         let topic = Self.dlqPrefix + group
         try context.topics.createIfAbsent(topic, queueNums: 1)
+        context.metering?.deadLettered(group: group, topic: props[Self.retryTopicProperty] ?? String(decoding: draft.topic, as: UTF8.self))
         draft.topic = Array(topic.utf8)
         draft.queueId = 0
         props[MessageProperties.delay] = nil

@@ -121,6 +121,8 @@ final class PullService: Sendable {
             return a
         }
         context.flow.consumed(group: pending.header.consumerGroup, topic: pending.queue.topic, count: result.messages.count)
+        context.metering?.pulled(group: pending.header.consumerGroup, queue: pending.queue, count: result.messages.count,
+                                 bytes: result.totalBytes, next: result.nextBeginOffset)
         var a = PullOutcome(code: Self.responseCode(result.status, requestOffset: offset), remark: result.status.rawValue,
                            status: result.status)
         a.setOffsets(next: result.nextBeginOffset, min: result.minOffset, max: result.maxOffset)

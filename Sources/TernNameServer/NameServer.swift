@@ -1,8 +1,10 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import TernSecurity
+import TernOps
 import TernTransport
 
 /// A name server: the remoting listener, the expiry scan and, when configured, the HTTP address document.
@@ -19,6 +21,8 @@ public final class NameServer: Sendable {
     public let services: [any Service]
     private let server: RemotingServer
     private let http: AddressDocumentServer?
+    /// The ops HTTP server (`GET /metrics`); nil with metrics off.
+    public let ops: OpsHTTPServer?
     private let running = NIOLockedValueBox<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The remoting port actually bound.
@@ -27,12 +31,13 @@ public final class NameServer: Sendable {
     public var httpPort: Int? { http?.port }
 
     private init(config: NameServerConfig, routes: RouteInfoManager, server: RemotingServer,
-                 http: AddressDocumentServer?, services: [any Service]) {
+                 http: AddressDocumentServer?, services: [any Service], ops: OpsHTTPServer?) {
         self.config = config
         self.routes = routes
         self.server = server
         self.http = http
         self.services = services
+        self.ops = ops
     }
 
     /// Binds the listeners and builds the services; nothing runs in the background until a group runs them.
@@ -43,7 +48,10 @@ public final class NameServer: Sendable {
         let tls = try config.tls.resolved().server.makeServer()
         let routes = RouteInfoManager(brokerExpiryMillis: config.brokerExpiryMillis, clock: clock, logger: logger)
         let acl = try config.aclFilePath.map { path throws(AclConfigError) in try PlainAclFile(path: path, logger: logger) }
-        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger), acl: acl)
+        let metrics = config.metrics.enabled ? NameServerMetrics(node: MetricsNode(
+            cluster: "", nodeType: .nameserver, nodeId: "\(config.listenHost):\(config.listenPort)")) : nil
+        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger), acl: acl,
+                                               latency: metrics?.rpc)
         let server = try await RemotingServer.start(
             host: config.listenHost, port: config.listenPort, group: group, handler: handler,
             idleTimeout: .seconds(config.idleTimeoutSeconds), tls: tls, logger: logger)
@@ -58,10 +66,20 @@ public final class NameServer: Sendable {
                 throw error
             }
         }
+        let ops = metrics.map { m in
+            OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
+                          routes: [m.endpoint(routes: routes, server: server)], logger: logger)
+        }
+        do { try await ops?.checkAvailable(group: group) } catch {
+            await http?.stop()
+            await server.stop()
+            throw error
+        }
         let services: [any Service] = [
             PeriodicService(description: "namesrv-expiry-scan", intervalMillis: max(1, config.scanIntervalMillis)) {
                 routes.scanNotActiveBrokers()
             },
+        ] + (ops.map { [$0] } ?? []) + [
             ListenerService(server: server, http: http, handler: handler),
         ] + (acl.map { acl in
             // Re-reads the ACL file when it changes (a broken file keeps the accounts in force).
@@ -73,7 +91,7 @@ public final class NameServer: Sendable {
             "host": "\(config.listenHost)", "port": "\(server.port)", "http": "\(http.map { String($0.port) } ?? "off")",
             "tls": "\(tls?.mode.rawValue ?? TLSMode.disabled.rawValue)",
         ])
-        return NameServer(config: config, routes: routes, server: server, http: http, services: services)
+        return NameServer(config: config, routes: routes, server: server, http: http, services: services, ops: ops)
     }
 
     /// Prepares the name server and runs its services in a group of its own.
@@ -141,5 +159,20 @@ struct ListenerService: Service, CustomStringConvertible {
         await http?.stop()
         await server.stop()
         handler.closeAll()
+    }
+}
+
+extension NameServerMetrics {
+    /// `GET /metrics` for a name server: the route table's size and the connections, read at each scrape.
+    func endpoint(routes: RouteInfoManager, server: RemotingServer) -> MetricsEndpoint {
+        let endpoint = MetricsEndpoint(registry: registry)
+        endpoint.onScrape { [self] in
+            let sizes = routes.sizes
+            brokers.set(Double(sizes.brokers))
+            topics.set(Double(sizes.topics))
+            clusters.set(Double(sizes.clusters))
+            connections.set(Double(server.openConnections))
+        }
+        return endpoint
     }
 }

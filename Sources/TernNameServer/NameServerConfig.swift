@@ -1,4 +1,5 @@
 import TernTransport
+import TernOps
 
 /// Name-server settings (RocketMQ `NamesrvConfig` / `NettyServerConfig` where they overlap).
 public struct NameServerConfig: Sendable, Equatable {
@@ -21,6 +22,8 @@ public struct NameServerConfig: Sendable, Equatable {
     public var aclFilePath: String?
     /// How often the ACL file's modification time is checked.
     public var aclReloadMillis: Int64 = 1_000
+    /// Prometheus exporter on a port of its own (`metricsExporterType=PROM`, `metricsPromExporterPort`).
+    public var metrics = MetricsExporterConfig()
 
     private var explicitAddressDocument: [String]?
 

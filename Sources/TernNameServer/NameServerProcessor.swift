@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TernOps
 import TernProtocol
 import TernRemoting
 import TernSecurity
@@ -139,13 +140,17 @@ final class NameServerRequestHandler: RemotingRequestHandler {
     /// When set, route-changing requests need an admin signature (``NameServerAcl``).
     let acl: PlainAclFile?
     private let open = NIOLockedValueBox<[Int: RemotingConnection]>([:])
+    /// rpc latency metrics; nil with metrics off.
+    private let latency: RequestLatency?
 
-    init(processor: NameServerProcessor, acl: PlainAclFile? = nil) {
+    init(processor: NameServerProcessor, acl: PlainAclFile? = nil, latency: RequestLatency? = nil) {
         self.processor = processor
         self.acl = acl
+        self.latency = latency
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        let responder = responder.timed(by: latency)
         if let acl, let remark = NameServerAcl.refusal(acl, request, remoteAddress: responder.connection.remoteAddress) {
             return responder.respond(code: ResponseCode.noPermission, remark: remark)
         }

@@ -90,6 +90,11 @@ public final class RouteInfoManager: Sendable {
 
     @Sendable public static func wallMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
+    /// Live brokers, topics and clusters registered now (metrics).
+    public var sizes: (brokers: Int, topics: Int, clusters: Int) {
+        state.withLockedValue { ($0.liveTable.count, $0.topicQueueTable.count, $0.clusterAddrTable.count) }
+    }
+
     // MARK: - Registration
 
     public func registerBroker(_ r: BrokerRegistration) -> RegisterBrokerResult {

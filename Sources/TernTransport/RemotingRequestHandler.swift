@@ -18,6 +18,12 @@ extension RemotingRequestHandler {
     public func connectionClosed(_ connection: RemotingConnection) {}
 }
 
+/// Told of every answer a ``RemotingResponder`` writes (request metrics). Called on the answering thread:
+/// must be quick and must not block.
+public protocol RemotingResponseObserver: Sendable {
+    func answered(requestCode: Int, responseCode: Int, receivedNanos: UInt64)
+}
+
 /// Answers one request. Sets the response's opaque, response bit and serialize type from the request, and
 /// drops the answer of a one-way request (the peer expects none; Java's leaking error replies confuse clients).
 public struct RemotingResponder: Sendable {
@@ -27,6 +33,9 @@ public struct RemotingResponder: Sendable {
     public let isOneway: Bool
     /// Request code, kept for logging and metrics.
     public let requestCode: Int
+    /// Set by a server that measures its answers; `receivedNanos` is when it took the request (uptime ns).
+    public var observer: (any RemotingResponseObserver)?
+    public var receivedNanos: UInt64 = 0
 
     public init(connection: RemotingConnection, request: RemotingCommand) {
         self.connection = connection
@@ -44,6 +53,7 @@ public struct RemotingResponder: Sendable {
         r.isResponse = true
         r.isOneway = false
         connection.write(r)
+        observer?.answered(requestCode: requestCode, responseCode: r.code, receivedNanos: receivedNanos)
     }
 
     /// Shorthand: a response with `code`, `remark` and optional fields / body.

@@ -69,12 +69,14 @@ final class SendService: Sendable {
     /// Appends `drafts` (one request's messages) and counts them.
     private func append(_ drafts: [MessageDraft], header: SendRequestHeader) -> SendOutcome {
         let results: [AppendResult]
+        let started = context.metering == nil ? 0 : FlowControl.now()
         do {
             results = drafts.count == 1 ? [try context.store.append(drafts[0])] : try context.store.append(batch: drafts)
         } catch {
             return .rejected(error.rejection)
         }
         context.flow.stats.put(topic: header.topic, count: results.count)
+        context.metering?.stored(topic: header.topic, drafts, appendNanos: FlowControl.now() &- started)
         // Sync flush and / or a SYNC_MASTER's slave ack (SendProcessor+StoreWait.swift).
         let awaitsFlush = (context.config.flushDiskType == .syncFlush || context.config.brokerRole == .syncMaster)
             && Self.waitsForStore(header.properties)

@@ -24,7 +24,11 @@ final class FlushService: Sendable {
     private let worker = BackgroundThread(name: "tern-flush")
     private let failure = Mutex<StoreError?>(nil)
 
-    init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64) {
+    private let observer: (any StoreObserver)?
+
+    init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64,
+         observer: (any StoreObserver)? = nil) {
+        self.observer = observer
         self.log = log
         self.index = index
         self.mode = mode
@@ -84,7 +88,9 @@ final class FlushService: Sendable {
         let from = flushed
         guard target > from else { return completeWaiters(upTo: from) }
         do {
+            let started = observer == nil ? 0 : Clock.monotonicNanos()
             try log.flush(from: from, to: target)
+            observer?.flushed(bytes: target - from, nanos: Clock.monotonicNanos() &- started)
             flushedOffset.store(target, ordering: .releasing)
             completeWaiters(upTo: target)
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TernMessage
+import TernSystem
 
 private let tagsName = Array("TAGS".utf8), keysName = Array("KEYS".utf8), uniqueKeyName = Array("UNIQ_KEY".utf8)
 private let timerOutName = Array(DelayedDelivery.timerOutProperty.utf8), deliveredName = Array(DelayedDelivery.deliveredProperty.utf8)
@@ -26,8 +27,11 @@ final class Dispatcher: Sendable {
     let waiters = DispatchWaiters()
     private let worker = BackgroundThread(name: "tern-dispatch")
 
+    private let observer: (any StoreObserver)?
+
     init(log: CommitLog, index: any IndexStore, batchLimit: Int, derivation: DerivationConfig,
-         from checkpoint: DispatchCheckpoint) {
+         from checkpoint: DispatchCheckpoint, observer: (any StoreObserver)? = nil) {
+        self.observer = observer
         self.derivation = derivation
         self.log = log
         self.index = index
@@ -103,7 +107,13 @@ final class Dispatcher: Sendable {
             let limit = log.writePosition
             let start = progress.withLock { $0 }
             guard start.offset < limit else { return total }
+            var batchStart = Clock.monotonicNanos()
             let out = try replay.run(from: start, limit: limit, batchApplied: { records, cp in
+                if let observer {
+                    let now = Clock.monotonicNanos()
+                    observer.dispatched(records: records.count, nanos: now &- batchStart)
+                    batchStart = now
+                }
                 progress.withLock { $0 = cp }
                 dispatchedOffset.store(cp.offset, ordering: .releasing)
                 waiters.resume(upTo: cp.offset)

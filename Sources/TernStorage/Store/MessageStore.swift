@@ -57,8 +57,9 @@ public final class MessageStore: Sendable {
         self.recovery = report
         disk = DiskSpaceMonitor(path: config.root, policy: config.diskSpace)
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                derivation: config.derivation, from: checkpoint)
-        flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition)
+                                derivation: config.derivation, from: checkpoint, observer: config.observer)
+        flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition,
+                               observer: config.observer)
         dispatcher.start()
         flusher.start()
         let window = config.prefaultWindowBytes, keep = config.residentTailBytes

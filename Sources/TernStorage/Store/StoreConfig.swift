@@ -66,6 +66,8 @@ public struct StoreConfig: Sendable {
     /// The store's time source: store timestamps of appended records and retention's "now" (flush deadlines and
     /// the background threads' intervals still use the system's monotonic clock).
     public var clock: any TernClock = SystemClock()
+    /// Flush and dispatch timings (metrics); nil: nobody listens.
+    public var observer: (any StoreObserver)?
 
     public init(root: String) { self.root = root }
 

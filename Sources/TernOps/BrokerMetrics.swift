@@ -1,0 +1,105 @@
+import Prometheus
+
+/// The broker's metrics: RocketMQ 5.1's names, units, labels and buckets (so dashboards and alerts written for
+/// it carry over) plus Tern's own under `tern_`.
+///
+/// Counted on the request path: messages / bytes in and out, message sizes, RPC latency, dead-lettered
+/// messages, store append latency. Instruments are resolved per topic / group / code once and cached
+/// (``LabelledCache``); at most `labelLimit` distinct label sets per family, then `_other`.
+/// Computed at scrape time (``gauges``): consumer lag, storage positions, disk, replication, connections.
+public final class BrokerMetrics: Sendable {
+    /// RocketMQ's `message_type` label.
+    public enum MessageType: String, Sendable { case normal, fifo, transaction, delay }
+
+    /// Default bound on distinct label sets per family (topics × message types, groups × topics, ...).
+    public static let defaultLabelLimit = 1_000
+    /// `rocketmq_message_size` buckets (bytes): 1 KiB, 4 KiB, 512 KiB, 1, 2, 4 MiB, then +Inf (RocketMQ's).
+    public static let messageSizeBuckets: [Double] = [1024, 4096, 524_288, 1_048_576, 2_097_152, 4_194_304]
+    /// `tern_store_*_latency_seconds` buckets: 10 µs to 1 s.
+    public static let storeLatencyBuckets: [Double] = [0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1]
+
+    public struct Inbound: Sendable {
+        public let messages: Counter
+        public let bytes: Counter
+        public let size: ValueHistogram
+
+        /// One stored message of `bodyBytes`.
+        public func record(bodyBytes: Int) {
+            messages.increment()
+            bytes.increment(by: Int64(bodyBytes))
+            size.record(Double(bodyBytes))
+        }
+    }
+
+    public struct Outbound: Sendable {
+        public let messages: Counter
+        public let bytes: Counter
+    }
+
+    struct TopicType: Hashable, Sendable { var topic: String, type: MessageType }
+    struct GroupTopic: Hashable, Sendable { var group: String, topic: String }
+
+    public let registry: PrometheusCollectorRegistry
+    public let node: MetricsNode
+    public let labelLimit: Int
+    private let inbound: LabelledCache<TopicType, Inbound>
+    private let outbound: LabelledCache<GroupTopic, Outbound>
+    private let deadLettered: LabelledCache<GroupTopic, Counter>
+    /// rocketmq_rpc_latency.
+    public let rpc: RequestLatency
+    /// Time a send spends in the store's append (copy into the mapped segment), seconds.
+    public let storeAppendLatency: ValueHistogram
+    /// One msync round of the commit log, seconds.
+    public let storeFlushLatency: ValueHistogram
+    /// One index batch (derive + LMDB commit), seconds.
+    public let storeDispatchLatency: ValueHistogram
+    public let gauges: BrokerGauges
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), node: MetricsNode,
+                labelLimit: Int = BrokerMetrics.defaultLabelLimit) {
+        self.registry = registry
+        self.node = node
+        self.labelLimit = labelLimit
+        let base = node.labels
+        @Sendable func d(_ name: String, _ help: String) -> MetricNameDescriptor { PrometheusCollectorRegistry.descriptor(name, help) }
+        let other = "_other"
+        inbound = LabelledCache(limit: labelLimit, overflowKey: TopicType(topic: other, type: .normal)) { k in
+            let labels = base + [("topic", k.topic), ("message_type", k.type.rawValue)]
+            return Inbound(
+                messages: registry.makeCounter(descriptor: d("rocketmq_messages_in_total", "Messages produced."), labels: labels),
+                bytes: registry.makeCounter(descriptor: d("rocketmq_throughput_in_total", "Bytes of message bodies produced."), labels: labels),
+                size: registry.makeValueHistogram(descriptor: d("rocketmq_message_size", "Sizes of stored messages, bytes."),
+                                                  labels: labels, buckets: Self.messageSizeBuckets))
+        }
+        outbound = LabelledCache(limit: labelLimit, overflowKey: GroupTopic(group: other, topic: other)) { k in
+            let labels = base + [("topic", k.topic), ("consumer_group", k.group)]
+            return Outbound(
+                messages: registry.makeCounter(descriptor: d("rocketmq_messages_out_total", "Messages consumed (pulled)."), labels: labels),
+                bytes: registry.makeCounter(descriptor: d("rocketmq_throughput_out_total", "Bytes of message bodies consumed."), labels: labels))
+        }
+        deadLettered = LabelledCache(limit: labelLimit, overflowKey: GroupTopic(group: other, topic: other)) { k in
+            registry.makeCounter(descriptor: d("rocketmq_send_to_dlq_messages_total", "Messages moved to a dead-letter queue."),
+                                 labels: base + [("topic", k.topic), ("consumer_group", k.group)])
+        }
+        rpc = RequestLatency(registry: registry, node: node, labelLimit: labelLimit)
+        storeAppendLatency = registry.makeValueHistogram(
+            descriptor: d("tern_store_append_latency_seconds", "Time to append one send's records to the commit log."),
+            labels: base, buckets: Self.storeLatencyBuckets)
+        storeFlushLatency = registry.makeValueHistogram(
+            descriptor: d("tern_store_flush_latency_seconds", "Time of one commit-log flush (msync) round."),
+            labels: base, buckets: Self.storeLatencyBuckets)
+        storeDispatchLatency = registry.makeValueHistogram(
+            descriptor: d("tern_store_dispatch_latency_seconds", "Time of one index batch (derive and commit)."),
+            labels: base, buckets: Self.storeLatencyBuckets)
+        gauges = BrokerGauges(registry: registry, base: base, labelLimit: labelLimit)
+    }
+
+    /// Instruments for messages stored to `topic`.
+    public func inbound(topic: String, type: MessageType) -> Inbound { inbound[TopicType(topic: topic, type: type)] }
+
+    /// Instruments for messages `group` pulled from `topic`.
+    public func outbound(group: String, topic: String) -> Outbound { outbound[GroupTopic(group: group, topic: topic)] }
+
+    /// Counter of `group`'s messages of `topic` sent to its dead-letter queue.
+    public func deadLettered(group: String, topic: String) -> Counter { deadLettered[GroupTopic(group: group, topic: topic)] }
+}

@@ -1,0 +1,39 @@
+import Hummingbird
+import NIOCore
+import Prometheus
+import Synchronization
+
+/// `GET /metrics`: the registry in Prometheus text format (0.0.4). Gauges that are computed rather than
+/// counted (consumer lag, disk, replication) are brought up to date by the `refresh` closures first, so a
+/// scrape costs the broker nothing between scrapes.
+public final class MetricsEndpoint: OpsRoutes {
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    public let registry: PrometheusCollectorRegistry
+    private let refreshers = Mutex<[@Sendable () -> Void]>([])
+
+    public init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    /// Adds scrape-time work; it must be quick (it runs on the HTTP server's task for every scrape).
+    public func onScrape(_ refresh: @escaping @Sendable () -> Void) {
+        refreshers.withLock { $0.append(refresh) }
+    }
+
+    /// The exposition text after running the refreshers (what `/metrics` answers).
+    public func scrape() -> [UInt8] {
+        for r in refreshers.withLock({ $0 }) { r() }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16 * 1024)
+        registry.emit(into: &bytes)
+        return bytes
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/metrics") { [self] _, _ -> Response in
+            let body = scrape()
+            return Response(status: .ok, headers: [.contentType: Self.contentType],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+}
