@@ -1,4 +1,5 @@
 import NIOCore
+import TernCoordination
 import TernTransport
 
 /// Reading RocketMQ-style `broker.conf` properties into a ``BrokerConfig``.
@@ -128,6 +129,15 @@ extension BrokerConfig {
         case "haTransferBatchSize": haTransferBatchSize = try int(1_024...(64 << 20))
         case "haSlaveFallbehindMax": haSlaveFallbehindMax = Int64(try int(1...Int.max))
         case "slaveReadEnable": slaveReadEnable = try bool()
+        case "enableControllerMode": enableControllerMode = try bool()
+        case "etcdEndpoints":
+            guard let endpoints = EtcdEndpoint.parseList(value) else {
+                throw .badConfigValue(key: key, value: value, reason: "expected http://host:port[;http://host:port...]")
+            }
+            etcdEndpoints = endpoints
+        case "controllerLeaseTtlSeconds": controllerLeaseTtlSeconds = try int(2...60)
+        case "controllerFenceMarginMillis": controllerFenceMarginMillis = try int(100...30_000)
+        case "haMaxGapNotInSync": haMaxGapNotInSync = Int64(try int(1...Int.max))
         case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
         case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()
         // RocketMQ 4.9 reads these two as JVM system properties (-Drocketmq.broker.diskSpace…); either name works.

@@ -1,4 +1,5 @@
 import NIOCore
+import TernCoordination
 import TernStorage
 import TernSystem
 import TernTransport
@@ -120,6 +121,17 @@ public struct BrokerConfig: Sendable {
     public var haSlaveFallbehindMax: Int64 = 256 << 20
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
+    // Controller mode: the replicas of a brokerName elect their master through etcd (Failover/).
+    /// `enableControllerMode` (RocketMQ 5's key): every replica starts as a slave and the election decides.
+    public var enableControllerMode = false
+    /// `etcdEndpoints` (ours): `http://host:port[;…]`; required with `enableControllerMode`.
+    public var etcdEndpoints: [EtcdEndpoint] = []
+    /// `controllerLeaseTtlSeconds` (ours): the master's etcd lease; a dead master is replaced about this late.
+    public var controllerLeaseTtlSeconds = 3
+    /// `controllerFenceMarginMillis` (ours): a master stops acknowledging this long before its lease can expire.
+    public var controllerFenceMarginMillis = 1_000
+    /// `haMaxGapNotInSync` (RocketMQ 5): a slave further behind than this leaves the in-sync set.
+    public var haMaxGapNotInSync: Int64 = 256 << 20
 
     public init() {}
 
@@ -144,7 +156,7 @@ public struct BrokerConfig: Sendable {
         s.indexBackend = indexBackend
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock
-        s.role = brokerRole == .slave ? .follower : .leader
+        s.role = brokerRole == .slave || enableControllerMode ? .follower : .leader
         return s
     }
 }

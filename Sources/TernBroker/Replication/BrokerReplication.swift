@@ -17,6 +17,8 @@ public final class BrokerReplication: Sendable {
     public let master: HAService?
     /// Slaves: the link to the master.
     public let slave: HAClient?
+    /// Controller mode: the elected role (the master is whoever etcd says; see Failover/).
+    public let leadership: Leadership?
     private let store: MessageStore
     private let config: HAConfig
     private let masterAddress: MasterAddress
@@ -29,28 +31,37 @@ public final class BrokerReplication: Sendable {
         var current: String? { configured ?? learned.withLock { $0 } }
     }
 
-    init(config: BrokerConfig, store: MessageStore, master: HAService?, group: any EventLoopGroup, logger: Logger) {
+    init(config: BrokerConfig, store: MessageStore, master: HAService?, group: any EventLoopGroup, logger: Logger,
+         leadership: Leadership? = nil) {
         self.role = config.brokerRole
         self.store = store
         self.config = Self.haConfig(config)
         self.master = master
+        self.leadership = leadership
         let address = MasterAddress(configured: config.haMasterAddress)
         self.masterAddress = address
-        self.slave = config.brokerRole == .slave
-            ? HAClient(store: store, config: self.config, group: group, logger: logger, masterAddress: { address.current })
-            : nil
+        if let leadership {
+            // Controller mode: every replica can follow; it does while the election names another master.
+            slave = HAClient(store: store, config: self.config, group: group, logger: logger,
+                             masterAddress: { leadership.followAddress })
+        } else {
+            slave = config.brokerRole == .slave
+                ? HAClient(store: store, config: self.config, group: group, logger: logger, masterAddress: { address.current })
+                : nil
+        }
     }
 
     /// Binds the HA server of a master (`brokerIP2`'s interface is the broker's listen host).
     static func prepare(config: BrokerConfig, store: MessageStore, group: any EventLoopGroup,
-                        logger: Logger) async throws -> BrokerReplication {
+                        logger: Logger, leadership: Leadership? = nil) async throws -> BrokerReplication {
         var master: HAService?
-        if config.brokerRole != .slave {
+        if config.brokerRole != .slave || leadership != nil {
             var ha = haConfig(config)
             ha.listenHost = config.listenHost
             master = try await HAService.bind(store: store, config: ha, group: group, logger: logger)
         }
-        return BrokerReplication(config: config, store: store, master: master, group: group, logger: logger)
+        return BrokerReplication(config: config, store: store, master: master, group: group, logger: logger,
+                                 leadership: leadership)
     }
 
     static func haConfig(_ config: BrokerConfig) -> HAConfig {
@@ -71,13 +82,17 @@ public final class BrokerReplication: Sendable {
 
     /// A registration answer's `haServerAddr` (slaves follow it unless `haMasterAddress` is configured).
     func learned(masterHAAddress: String?) {
-        guard role == .slave, let masterHAAddress, !masterHAAddress.isEmpty else { return }
+        guard role == .slave, leadership == nil, let masterHAAddress, !masterHAAddress.isEmpty else { return }
         let changed = masterAddress.learned.withLock { learned in
             defer { learned = masterHAAddress }
             return learned != masterHAAddress
         }
         if changed { slave?.masterAddressChanged() }
     }
+
+    /// Whether this broker may answer a send as stored now: always, except in controller mode, where only the
+    /// elected master whose lease fence holds may.
+    var mayAcknowledge: Bool { leadership?.acknowledges ?? true }
 
     /// SYNC_MASTER: waits until a slave acknowledged `end` (RocketMQ's `CommitLog.handleHA`).
     func waitForSlave(_ end: Int64) async -> ReplicationOutcome {

@@ -11,7 +11,7 @@ extension SendProcessor {
     /// A slave's log is its master's: it refuses sends before touching topics or the store, with RocketMQ's
     /// SERVICE_NOT_AVAILABLE remark (`handlePutMessageResult`). Returns whether it refused.
     func refusesOnSlave(_ responder: RemotingResponder) -> Bool {
-        guard context.config.brokerRole == .slave else { return false }
+        guard context.config.brokerRole == .slave || !context.replication.mayAcknowledge else { return false }
         responder.respond(code: ResponseCode.serviceNotAvailable, remark: Self.slaveRefusalRemark, extFields: [:])
         return true
     }
@@ -40,15 +40,15 @@ extension SendProcessor {
     }
 
     private func respondWhenReplicated(end: Int64, fields: RemotingExtFields, responder: RemotingResponder) {
+        let replication = context.replication
         guard context.config.brokerRole == .syncMaster else {
-            responder.respond(code: ResponseCode.success, extFields: fields)
+            respondStored(fields: fields, replication: replication, responder: responder)
             return
         }
-        let replication = context.replication
         Task {
             switch await replication.waitForSlave(end) {
             case .acked:
-                responder.respond(code: ResponseCode.success, extFields: fields)
+                respondStored(fields: fields, replication: replication, responder: responder)
             case .slaveNotAvailable:
                 responder.respond(code: ResponseCode.slaveNotAvailable, remark: "no slave available; the message is stored on the master",
                                   extFields: fields)
@@ -57,5 +57,15 @@ extension SendProcessor {
                                   extFields: fields)
             }
         }
+    }
+
+    /// SUCCESS, unless leadership (controller mode) was lost while the send waited: a fenced master never
+    /// acknowledges, since another replica may already be master (the record is cut when it rejoins).
+    private func respondStored(fields: RemotingExtFields, replication: BrokerReplication, responder: RemotingResponder) {
+        guard replication.mayAcknowledge else {
+            responder.respond(code: ResponseCode.serviceNotAvailable, remark: "not the master any more; the send was not acknowledged")
+            return
+        }
+        responder.respond(code: ResponseCode.success, extFields: fields)
     }
 }
