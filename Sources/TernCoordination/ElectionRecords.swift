@@ -6,7 +6,9 @@ import Foundation
 /// - `syncset`  ``SyncSet``, the replicas that may contend, written only by the master (no lease);
 /// - `replicas/<brokerId>` ``ReplicaStatus`` of each live replica, under its own lease;
 /// - `epochs/<epoch>` the log offset where that epoch's master began (no lease: the history a rejoining
-///   replica cuts its log by).
+///   replica cuts its log by);
+/// - `replica-epochs/<brokerId>` the last epoch whose bytes that replica accepted (no lease: it survives the
+///   replica's crash, so the restarted replica knows which epoch its log ends in).
 public struct ElectionKeys: Sendable, Equatable {
     public let prefix: String
 
@@ -20,6 +22,7 @@ public struct ElectionKeys: Sendable, Equatable {
     public var replicas: String { prefix + "replicas/" }
     public func replica(_ brokerId: Int) -> String { replicas + String(brokerId) }
     public var epochs: String { prefix + "epochs/" }
+    public func replicaEpoch(_ brokerId: Int) -> String { prefix + "replica-epochs/" + String(brokerId) }
     public func epochStart(_ epoch: Int64) -> String { epochs + String(epoch) }
 }
 

@@ -107,6 +107,16 @@ public final class LeaderElection: Sendable {
         }.sorted { $0.epoch < $1.epoch }
     }
 
+    /// Records that this replica's log now takes bytes of `epoch` (before it takes any).
+    public func recordEpoch(_ epoch: Int64) async throws(EtcdError) {
+        try await etcd.put(keys.replicaEpoch(brokerId), Array(String(epoch).utf8))
+    }
+
+    /// The last epoch this replica recorded (0: none).
+    public func recordedEpoch() async throws(EtcdError) -> Int64 {
+        try await etcd.get(keys.replicaEpoch(brokerId)).flatMap { Int64(String(decoding: $0.value, as: UTF8.self)) } ?? 0
+    }
+
     /// Whether `record` still is the leader key's value (the master checks it every heartbeat).
     public func stillLeader(_ record: LeaderRecord) async throws(EtcdError) -> Bool {
         try await leader()?.record == record

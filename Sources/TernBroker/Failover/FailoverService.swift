@@ -6,7 +6,7 @@ import TernStorage
 /// Controller mode (`enableControllerMode=true`, `etcdEndpoints`): the replicas of a `brokerName` elect their
 /// master through etcd (RocketMQ 5's controller role, without a controller process).
 ///
-/// Every `tick` (a quarter of the lease TTL) each replica renews its lease and publishes its log end
+/// Every `tick` (a sixth of the lease TTL: a dead master's successor waits for the TTL plus about two ticks) each replica renews its lease and publishes its log end
 /// (`ReplicaStatus`). Then:
 /// - master: checks it still holds the leader key and its fence, publishes the in-sync set (replicas within
 ///   `haMaxGapNotInSync` bytes); anything else steps it down;
@@ -35,7 +35,7 @@ final class FailoverService: Service, Sendable {
         self.addr = addr
         self.haAddr = haAddr
         self.maxGap = maxGap
-        self.tick = .milliseconds(max(100, election.ttlSeconds * 1000 / 4))
+        self.tick = .milliseconds(max(100, election.ttlSeconds * 1000 / 6))
         self.roleChanged = roleChanged
         var logger = logger
         logger[metadataKey: "failover.group"] = "\(election.keys.prefix)"
@@ -45,6 +45,15 @@ final class FailoverService: Service, Sendable {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var leaderlessTicks = 0
+            while !Task.isCancelled {
+                do {
+                    self.leadership.restored(epoch: try await self.election.recordedEpoch())
+                    break
+                } catch {
+                    self.logger.warning("cannot read this replica's epoch from etcd", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: self.tick)
+                }
+            }
             while !Task.isCancelled {
                 leaderlessTicks = await self.step(leaderlessTicks: leaderlessTicks)
                 try? await Task.sleep(for: self.tick)
@@ -92,7 +101,7 @@ final class FailoverService: Service, Sendable {
             }
             switch try await election.campaign(addr: addr, haAddr: haAddr, startOffset: store.maxPhysicalOffset) {
             case let .won(record):
-                try becomeLeader(record)
+                try await becomeLeader(record)
                 return 0
             case let .lost(leader):
                 if let leader { try await follow(leader) }
@@ -105,7 +114,8 @@ final class FailoverService: Service, Sendable {
         }
     }
 
-    private func becomeLeader(_ record: LeaderRecord) throws {
+    private func becomeLeader(_ record: LeaderRecord) async throws {
+        try await election.recordEpoch(record.epoch)
         try store.promote()
         leadership.set(.leader(record))
         logger.notice("elected master", metadata: [
@@ -145,17 +155,18 @@ final class FailoverService: Service, Sendable {
             ])
             try store.truncate(to: cut)
         }
+        try await election.recordEpoch(leader.epoch)
         leadership.set(.follower(leader: leader))
         logger.info("following master", metadata: ["master": "\(leader.addr)", "ha": "\(leader.haAddr)", "epoch": "\(leader.epoch)"])
         roleChanged()
     }
 
     /// Where this replica's log stops being the new master's: the start of the first epoch after the last
-    /// one this replica knows it followed or led (its bytes up to there came from that epoch's master, which
-    /// the new master's log also contains). A replica that knows no epoch (restarted) cuts to the start of
-    /// epoch 1, i.e. resynchronises. nil: nothing to cut.
-    // TODO(epochs): replace with the durable EpochStore + Rejoin divergence when they land: a restarted
-    // replica then keeps its log up to the real divergence point.
+    /// one whose bytes this replica took (recorded in etcd before taking any). Its log is a prefix of that
+    /// epoch's master's log (cut the same way when it began following), and every later master's log holds
+    /// that master's log up to the next epoch's start. nil: nothing to cut.
+    // TODO(epochs): when EpochStore + Rejoin land, take the replica's epoch from its durable epoch file and
+    // the divergence from Rejoin (this keeps the history in etcd only).
     private func divergence(for leader: LeaderRecord) async throws(EtcdError) -> Int64? {
         let known = leadership.epoch
         guard leader.epoch > known else { return nil }

@@ -41,8 +41,13 @@ public final class Leadership: Sendable {
     /// The brokerId registered with name servers: 0 while master.
     public var registeredBrokerId: Int { isLeader ? 0 : brokerId }
 
-    /// The last epoch this replica's log followed or led (0: none since the process started).
+    /// The last epoch whose bytes this replica's log took (recorded in etcd, so it survives restarts).
     public var epoch: Int64 { state.withLock { $0.epoch } }
+
+    /// The epoch recorded before this process started.
+    func restored(epoch: Int64) {
+        state.withLock { $0.epoch = max($0.epoch, epoch) }
+    }
 
     func set(_ new: State) {
         state.withLock { s in
