@@ -12,7 +12,7 @@ struct AdminCommand: AsyncParsableCommand {
             AdminUpdateTopic.self, AdminDeleteTopic.self, AdminTopicList.self, AdminTopicRoute.self,
             AdminTopicStatus.self, AdminConsumerProgress.self, AdminQueryMsgByKey.self, AdminQueryMsgById.self,
             AdminClusterList.self, AdminTrace.self, AdminSetRateLimit.self, AdminFlowLimits.self,
-            AdminDeadLetters.self, AdminResendDeadLetters.self,
+            AdminDeadLetters.self, AdminResendDeadLetters.self, AdminHAStatus.self, AdminElectMaster.self,
         ])
 }
 

@@ -7,6 +7,7 @@ import Foundation
 /// - `replicas/<brokerId>` ``ReplicaStatus`` of each live replica, under its own lease;
 /// - `epochs/<epoch>` the log offset where that epoch's master began (no lease: the history a rejoining
 ///   replica cuts its log by);
+/// - `handover` the brokerId an operator asked to become master (`tern admin electMaster`), until it is;
 /// - `replica-epochs/<brokerId>` the last epoch whose bytes that replica accepted (no lease: it survives the
 ///   replica's crash, so the restarted replica knows which epoch its log ends in).
 public struct ElectionKeys: Sendable, Equatable {
@@ -19,6 +20,7 @@ public struct ElectionKeys: Sendable, Equatable {
     public var leader: String { prefix + "leader" }
     public var epoch: String { prefix + "epoch" }
     public var syncSet: String { prefix + "syncset" }
+    public var handover: String { prefix + "handover" }
     public var replicas: String { prefix + "replicas/" }
     public func replica(_ brokerId: Int) -> String { replicas + String(brokerId) }
     public var epochs: String { prefix + "epochs/" }
@@ -99,8 +101,10 @@ enum RecordCodec {
 /// lowest brokerId). So the winner holds every record any live eligible replica holds: with a send
 /// acknowledged only once a slave has it, the most advanced live slave has every acknowledged record.
 public enum ElectionRule {
-    public static func shouldContend(me: Int, replicas: [ReplicaStatus], syncSet: SyncSet?) -> Bool {
+    /// A planned switch (`handover`) names the only contender while that replica is alive and eligible.
+    public static func shouldContend(me: Int, replicas: [ReplicaStatus], syncSet: SyncSet?, handover: Int? = nil) -> Bool {
         let eligible = replicas.filter { syncSet?.members.contains($0.brokerId) ?? true }
+        if let handover, eligible.contains(where: { $0.brokerId == handover }) { return me == handover }
         guard let best = eligible.max(by: { ($0.offset, -$0.brokerId) < ($1.offset, -$1.brokerId) }) else { return false }
         return best.brokerId == me
     }

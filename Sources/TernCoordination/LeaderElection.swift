@@ -117,6 +117,21 @@ public final class LeaderElection: Sendable {
         try await etcd.get(keys.replicaEpoch(brokerId)).flatMap { Int64(String(decoding: $0.value, as: UTF8.self)) } ?? 0
     }
 
+    /// The replica an operator asked to become master, if any.
+    public func handoverTarget() async throws(EtcdError) -> Int? {
+        try await etcd.get(keys.handover).flatMap { Int(String(decoding: $0.value, as: UTF8.self)) }
+    }
+
+    /// Asks the master to hand over to `brokerId` (it stops acknowledging, waits until `brokerId` has its
+    /// whole log, then resigns; only `brokerId` contends).
+    public func requestHandover(to brokerId: Int) async throws(EtcdError) {
+        try await etcd.put(keys.handover, Array(String(brokerId).utf8))
+    }
+
+    public func clearHandover() async throws(EtcdError) {
+        try await etcd.delete(keys.handover)
+    }
+
     /// Whether `record` still is the leader key's value (the master checks it every heartbeat).
     public func stillLeader(_ record: LeaderRecord) async throws(EtcdError) -> Bool {
         try await leader()?.record == record

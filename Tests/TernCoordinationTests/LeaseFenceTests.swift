@@ -50,6 +50,10 @@ import TernSystem
         let set = SyncSet(epoch: 4, masterId: 0, members: [0, 1, 3])
         #expect(ElectionRule.shouldContend(me: 3, replicas: replicas, syncSet: set))
         #expect(!ElectionRule.shouldContend(me: 2, replicas: replicas, syncSet: set))
+        // A planned switch names the only contender while it is alive and eligible; otherwise the rule stands.
+        #expect(ElectionRule.shouldContend(me: 1, replicas: replicas, syncSet: set, handover: 1))
+        #expect(!ElectionRule.shouldContend(me: 3, replicas: replicas, syncSet: set, handover: 1))
+        #expect(ElectionRule.shouldContend(me: 3, replicas: replicas, syncSet: set, handover: 2))
         // No eligible replica alive: nobody contends (the group stays without a master).
         #expect(!ElectionRule.shouldContend(me: 2, replicas: [status(2, 900)], syncSet: set))
     }

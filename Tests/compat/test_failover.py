@@ -190,3 +190,33 @@ def test_repeated_failovers(h):
         assert el[-1] < 5, times
     finally:
         g.close()
+
+
+def test_planned_switch_and_ha_status(h):
+    """`tern admin electMaster` hands mastership to a chosen in-sync slave while the client keeps sending, losing
+    nothing acknowledged; `haStatus` shows the epoch, master and in-sync set; a dead slave leaves the set."""
+    g, first, topic = setup_group(h)
+    etcd_args = ["--etcd", g.etcd.endpoint, "-c", CLUSTER, "-b", NAME]
+    try:
+        p = start_load(h, g, topic, "ps")
+        wait_acks(p, 200, 90)
+        status = admin(h, "haStatus", *etcd_args)
+        assert "epoch %d, master broker %d" % (first["epoch"], first["brokerId"]) in status, status
+        assert "in-sync set: [1, 2, 3]" in status, status
+        target = [i for i in g.replicas if i != first["brokerId"]][-1]
+        t0 = time.time()
+        out = admin(h, "electMaster", *(etcd_args + ["--replica", str(target)]))
+        print("planned switch to broker %d took %.2f s: %s" % (target, time.time() - t0, out.strip()))
+        assert g.leader()["brokerId"] == target
+        wait_acks(p, 100, 60, start=len(p.events))
+        # A slave that dies leaves the in-sync set once its lease lapses; the group keeps acknowledging.
+        dead = [i for i in g.replicas if i not in (target,)][0]
+        g.replicas[dead]["proc"].kill9()
+        g.wait_in_sync(sorted(i for i in g.replicas if i != dead), 20)
+        wait_acks(p, 50, 60, start=len(p.events))
+        status = admin(h, "haStatus", *etcd_args)
+        assert "master broker %d" % target in status, status
+        p.kill()
+        consume_all(h, g, topic, acks(p))
+    finally:
+        g.close()

@@ -77,10 +77,12 @@ final class FailoverService: Service, Sendable {
                     stepDown(reason: "lost the leader key or the lease")
                     return 0
                 }
+                let replicas = try await election.replicas()
                 let members = ElectionRule.inSync(masterId: election.brokerId, masterOffset: store.maxPhysicalOffset,
-                                                  replicas: try await election.replicas(), maxGap: maxGap)
+                                                  replicas: replicas, maxGap: maxGap)
                 let set = SyncSet(epoch: record.epoch, masterId: record.brokerId, members: members)
                 if try await election.syncSet() != set { try await election.publish(set, as: record) }
+                try await handOverIfAsked(record, replicas: replicas, members: members)
                 return 0
             }
             if let (leader, _) = try await election.leader() {
@@ -91,7 +93,8 @@ final class FailoverService: Service, Sendable {
             guard leaderlessTicks >= 1 else { return leaderlessTicks + 1 }
             let replicas = try await election.replicas()
             let syncSet = try await election.syncSet()
-            guard ElectionRule.shouldContend(me: election.brokerId, replicas: replicas, syncSet: syncSet) else {
+            let handover = try await election.handoverTarget()
+            guard ElectionRule.shouldContend(me: election.brokerId, replicas: replicas, syncSet: syncSet, handover: handover) else {
                 if leaderlessTicks % 8 == 1 {
                     logger.info("no master; not contending", metadata: [
                         "syncset": "\(syncSet?.members ?? [])", "replicas": "\(replicas.map { "\($0.brokerId)@\($0.offset)" })",
@@ -102,6 +105,7 @@ final class FailoverService: Service, Sendable {
             switch try await election.campaign(addr: addr, haAddr: haAddr, startOffset: store.maxPhysicalOffset) {
             case let .won(record):
                 try await becomeLeader(record)
+                if handover == election.brokerId { try await election.clearHandover() }
                 return 0
             case let .lost(leader):
                 if let leader { try await follow(leader) }
@@ -112,6 +116,22 @@ final class FailoverService: Service, Sendable {
             if leadership.isLeader, !election.fence.holds { stepDown(reason: "lease fence closed") }
             return leaderlessTicks
         }
+    }
+
+    /// A planned switch (`electMaster`) to an in-sync replica: stop acknowledging (the log stops growing),
+    /// and once the target reports this log's end, resign, so the target wins with nothing missing.
+    private func handOverIfAsked(_ record: LeaderRecord, replicas: [ReplicaStatus], members: [Int]) async throws {
+        guard let target = try await election.handoverTarget(), target != election.brokerId else { return }
+        guard members.contains(target) else {
+            logger.warning("handover target is not in sync; ignored", metadata: ["target": "\(target)"])
+            try await election.clearHandover()
+            return
+        }
+        leadership.setHandingOver(true)
+        let targetOffset = replicas.first { $0.brokerId == target }?.offset ?? -1
+        guard targetOffset >= store.maxPhysicalOffset else { return }
+        try await election.resign(record)
+        stepDown(reason: "handed over to broker \(target)")
     }
 
     private func becomeLeader(_ record: LeaderRecord) async throws {

@@ -16,6 +16,8 @@ public final class Leadership: Sendable {
     /// The configured brokerId, registered while a slave (a master registers as 0).
     public let brokerId: Int
     private let state = Mutex<(state: State, epoch: Int64)>((.follower(leader: nil), 0))
+    /// A planned switch is under way: the master acknowledges nothing more, so its log stops growing.
+    private let handingOver = Atomic<Bool>(false)
 
     init(fence: LeaseFence, brokerId: Int) {
         self.fence = fence
@@ -30,7 +32,9 @@ public final class Leadership: Sendable {
     }
 
     /// Whether a send may be answered as stored now.
-    public var acknowledges: Bool { isLeader && fence.holds }
+    public var acknowledges: Bool { isLeader && fence.holds && !handingOver.load(ordering: .acquiring) }
+
+    func setHandingOver(_ value: Bool) { handingOver.store(value, ordering: .releasing) }
 
     /// The HA address the slave link follows; nil while master or without one.
     public var followAddress: String? {
@@ -50,6 +54,7 @@ public final class Leadership: Sendable {
     }
 
     func set(_ new: State) {
+        if case .follower = new { handingOver.store(false, ordering: .releasing) }
         state.withLock { s in
             s.state = new
             switch new {
