@@ -27,6 +27,7 @@ class Group:
         self.ns.wait_log("ready", 20)
         self.replicas = {}
         self.starts = 0
+        self.probe_acks = []
         for i in range(1, n + 1):
             port = free_port()
             conf = os.path.join(h.workdir, "b%d.conf" % i)
@@ -115,8 +116,12 @@ def wait_acks(p, n, timeout, start=0):
         len(acks(p, start)), start, p.logs())
 
 
-def kill_master_and_measure(h, g, p):
-    """kill -9 the master; returns (seconds to the new master's election, seconds to the first acked send)."""
+def kill_master_and_measure(h, g, p, topic, wait_long_running=True):
+    """kill -9 the master. Returns (old, new, seconds to the election, seconds to the first send acknowledged by a
+    fresh client, seconds to the first ack of the long-running load client). A fresh client (started before the
+    kill, no route cached) shows when the new master accepts sends; the load client also waits for its own
+    route poll (the C++ client refreshes a route that still names a master only every 30 s)."""
+    probe = h.producer(type("NS", (), {"namesrv": g.namesrv})(), timeout_ms=1000, deadline=120)
     old = g.leader()
     mark = len(p.events)
     t0 = time.time()
@@ -124,12 +129,24 @@ def kill_master_and_measure(h, g, p):
     new = g.wait_leader(15, other_than=old["brokerId"])
     elected = time.time() - t0
     assert new["epoch"] > old["epoch"], (old, new)
+    probe_ack = None
+    for n in range(200):
+        body = "probe-%d-%d" % (new["epoch"], n)
+        if h.send(probe, "sync", [{"topic": topic, "body": body, "keys": body}], timeout=10)[0].get("ok"):
+            probe_ack = time.time() - t0
+            g.probe_acks.append(body)
+            break
+    assert probe_ack is not None, "the new master acknowledged no send of a fresh client:\n" + probe.logs()
+    probe.kill()
+    if not wait_long_running:
+        return old, new, elected, probe_ack, None
     wait_acks(p, 1, 60, start=mark)
     first_ack = time.time() - t0
-    return old, new, elected, first_ack
+    return old, new, elected, probe_ack, first_ack
 
 
 def consume_all(h, g, topic, acked):
+    acked = acked + g.probe_acks
     consumer = h.pull(type("NS", (), {"namesrv": g.namesrv})(), "PULL_" + topic, topic, expect=len(acked), deadline=120)
     consumer.expect("pulled", 130)
     got = {m["body"] for m in consumer.messages()}
@@ -153,10 +170,11 @@ def test_kill9_master_new_master_within_5s_no_acknowledged_loss(h):
     try:
         p = start_load(h, g, topic, "fo")
         wait_acks(p, 300, 90)
-        old, new, elected, first_ack = kill_master_and_measure(h, g, p)
-        print("failover: new master (epoch %d, broker %d) elected %.2f s after kill -9; first acknowledged send %.2f s"
-              % (new["epoch"], new["brokerId"], elected, first_ack))
-        assert elected < 5, elected
+        old, new, elected, probe_ack, first_ack = kill_master_and_measure(h, g, p, topic)
+        print("failover: new master (epoch %d, broker %d) elected %.2f s after kill -9; first send acknowledged %.2f s "
+              "(fresh client), %.2f s (long-running client)" % (new["epoch"], new["brokerId"], elected, probe_ack, first_ack))
+        # Goal < 5 s (README); 6 s here leaves room for a loaded CI machine.
+        assert elected < 5 and probe_ack < 6, (elected, probe_ack)
         # The killed master restarts and follows the new one.
         g.start(old["brokerId"])
         g.wait_in_sync([1, 2, 3], 30)
@@ -176,18 +194,18 @@ def test_repeated_failovers(h):
         wait_acks(p, 100, 90)
         times = []
         for _ in range(rounds):
-            old, new, elected, first_ack = kill_master_and_measure(h, g, p)
-            times.append((elected, first_ack))
+            old, new, elected, probe_ack, _ = kill_master_and_measure(h, g, p, topic, wait_long_running=False)
+            times.append((elected, probe_ack))
             g.start(old["brokerId"])
             g.wait_in_sync([1, 2, 3], 30)
-            wait_acks(p, 50, 60, start=len(p.events))
+        # The load client keeps going across every failover (after its own route poll).
+        wait_acks(p, 50, 60, start=len(p.events))
         p.kill()
         consume_all(h, g, topic, acks(p))
-        el = sorted(t[0] for t in times)
-        fa = sorted(t[1] for t in times)
-        print("%d failovers: election median %.2f s max %.2f s; first ack median %.2f s max %.2f s"
-              % (rounds, el[len(el) // 2], el[-1], fa[len(fa) // 2], fa[-1]))
-        assert el[-1] < 5, times
+        stats = [sorted(t[k] for t in times) for k in range(2)]
+        print("%d failovers, median / max: election %.2f / %.2f s; first send acknowledged (fresh client) %.2f / %.2f s"
+              % tuple([rounds] + [x for st in stats for x in (st[len(st) // 2], st[-1])]))
+        assert stats[0][-1] < 5 and stats[1][-1] < 6, times
     finally:
         g.close()
 
