@@ -405,11 +405,11 @@ class Etcd:
     """A single-member `etcd` (Debian's etcd-server) on free loopback ports with its own data dir; the JSON
     gateway answers `get`/`get_prefix`. Controller-mode brokers point `etcdEndpoints` at `endpoint`."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, host="127.0.0.1"):
         import shutil
         binary = shutil.which("etcd") or "/usr/bin/etcd"
         self.client_port, peer = free_port(), free_port()
-        self.endpoint = "http://127.0.0.1:%d" % self.client_port
+        self.endpoint = "http://%s:%d" % (host, self.client_port)
         self.log_path = os.path.join(workdir, "etcd.log")
         os.makedirs(workdir, exist_ok=True)
         peer_url = "http://127.0.0.1:%d" % peer

@@ -7,6 +7,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from harness import Etcd, free_port, tail, wait_for
 from test_replication import Process
 
@@ -17,33 +19,45 @@ PREFIX = "/tern/%s/%s/" % (CLUSTER, NAME)
 class Group:
     """etcd + one name server + `n` controller-mode replicas (brokerId 1..n), restartable on their ports/stores."""
 
-    def __init__(self, h, n=3):
+    def __init__(self, h, n=3, host="127.0.0.1", prefixes=None, ips=None, role="SYNC_MASTER"):
+        """`prefixes[i]`: a command prefix for replica i (`ip netns exec NS`), `ips[i]` its brokerIP1; etcd and
+        the name server listen on `host`."""
         self.h = h
         self.procs = []
-        self.etcd = Etcd(os.path.join(h.workdir, "etcd"))
+        self.prefixes = prefixes or {}
+        self.ips = ips or {}
+        self.etcd = Etcd(os.path.join(h.workdir, "etcd"), host)
         ns_port = free_port()
-        self.namesrv = "127.0.0.1:%d" % ns_port
-        self.ns = self._spawn("namesrv", ["namesrv", "--port", str(ns_port)])
+        self.namesrv = "%s:%d" % (host, ns_port)
+        self.ns = self._spawn("namesrv", ["namesrv", "--port", str(ns_port), "--host", host])
         self.ns.wait_log("ready", 20)
         self.replicas = {}
         self.starts = 0
         self.probe_acks = []
-        for i in range(1, n + 1):
-            port = free_port()
-            conf = os.path.join(h.workdir, "b%d.conf" % i)
-            with open(conf, "w") as f:
-                f.write("\n".join([
-                    "brokerClusterName=" + CLUSTER, "brokerName=" + NAME, "brokerId=%d" % i, "brokerRole=SYNC_MASTER",
-                    "namesrvAddr=" + self.namesrv, "haListenPort=%d" % free_port(), "enableControllerMode=true",
-                    "etcdEndpoints=" + self.etcd.endpoint, "controllerLeaseTtlSeconds=3",
-                    "mappedFileSizeCommitLog=1048576", "maxMessageSize=65536", "haSendHeartbeatInterval=500",
-                    "flushDiskType=ASYNC_FLUSH", "autoCreateTopicEnable=true", "",
-                ]))
-            self.replicas[i] = {"port": port, "conf": conf, "store": os.path.join(h.workdir, "store%d" % i), "proc": None}
-            self.start(i)
+        self.n = n
+        self.role = role
 
-    def _spawn(self, name, args):
-        p = Process(self.h.binary, self.h.workdir, name, args)
+    def add_all(self):
+        for i in range(1, self.n + 1):
+            self.add(i)
+
+    def add(self, i):
+        port = free_port()
+        conf = os.path.join(self.h.workdir, "b%d.conf" % i)
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "brokerClusterName=" + CLUSTER, "brokerName=" + NAME, "brokerId=%d" % i, "brokerRole=" + self.role,
+                "namesrvAddr=" + self.namesrv, "haListenPort=%d" % free_port(), "enableControllerMode=true",
+                "etcdEndpoints=" + self.etcd.endpoint, "controllerLeaseTtlSeconds=3",
+                "mappedFileSizeCommitLog=1048576", "maxMessageSize=65536", "haSendHeartbeatInterval=500",
+                "flushDiskType=ASYNC_FLUSH", "autoCreateTopicEnable=true", "brokerIP1=" + self.ips.get(i, "127.0.0.1"), "",
+            ]))
+        self.replicas[i] = {"port": port, "conf": conf, "store": os.path.join(self.h.workdir, "store%d" % i), "proc": None}
+        self.start(i)
+
+    def _spawn(self, name, args, prefix=None):
+        p = Process(prefix[0], self.h.workdir, name, prefix[1:] + [self.h.binary] + args) if prefix else \
+            Process(self.h.binary, self.h.workdir, name, args)
         self.procs.append(p)
         return p
 
@@ -51,11 +65,11 @@ class Group:
         r = self.replicas[i]
         self.starts += 1
         r["proc"] = self._spawn("b%d-%d" % (i, self.starts), [
-            "broker", "-c", r["conf"], "--store", r["store"], "--broker-port", str(r["port"])])
+            "broker", "-c", r["conf"], "--store", r["store"], "--broker-port", str(r["port"])], self.prefixes.get(i))
         r["proc"].wait_log("tern broker ready", 30)
 
     def addr(self, i):
-        return "127.0.0.1:%d" % self.replicas[i]["port"]
+        return "%s:%d" % (self.ips.get(i, "127.0.0.1"), self.replicas[i]["port"])
 
     def leader(self):
         value = self.etcd.get(PREFIX + "leader")
@@ -156,6 +170,7 @@ def consume_all(h, g, topic, acked):
 
 def setup_group(h):
     g = Group(h)
+    g.add_all()
     first = g.wait_leader(30)
     g.wait_in_sync([1, 2, 3], 30)
     topic = "T_" + h.tag.replace("-", "_")
@@ -238,3 +253,119 @@ def test_planned_switch_and_ha_status(h):
         consume_all(h, g, topic, acks(p))
     finally:
         g.close()
+
+
+class Netns:
+    """A network namespace joined to the host by a veth pair: host side `host_ip`, namespace side `ns_ip`.
+    `cut()` / `heal()` take the host end down / up: the namespace keeps talking to itself, nothing else."""
+
+    def __init__(self):
+        n = os.getpid() % 10000
+        self.name, self.host_dev, self.ns_dev = "tfo%d" % n, "tfoh%d" % n, "tfon%d" % n
+        self.host_ip, self.ns_ip = "10.231.%d.1" % (n % 250), "10.231.%d.2" % (n % 250)
+        self.run("ip", "netns", "add", self.name)
+        self.run("ip", "link", "add", self.host_dev, "type", "veth", "peer", "name", self.ns_dev)
+        self.run("ip", "link", "set", self.ns_dev, "netns", self.name)
+        self.run("ip", "addr", "add", self.host_ip + "/24", "dev", self.host_dev)
+        self.run("ip", "link", "set", self.host_dev, "up")
+        self.run(*self.exec_prefix(), "ip", "addr", "add", self.ns_ip + "/24", "dev", self.ns_dev)
+        self.run(*self.exec_prefix(), "ip", "link", "set", self.ns_dev, "up")
+        self.run(*self.exec_prefix(), "ip", "link", "set", "lo", "up")
+
+    @staticmethod
+    def run(*args):
+        r = subprocess.run(list(args), capture_output=True, timeout=10)
+        assert r.returncode == 0, (args, r)
+
+    def exec_prefix(self):
+        return ["ip", "netns", "exec", self.name]
+
+    def cut(self):
+        self.run("ip", "link", "set", self.host_dev, "down")
+
+    def heal(self):
+        self.run("ip", "link", "set", self.host_dev, "up")
+
+    def close(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=10)
+        subprocess.run(["ip", "link", "del", self.host_dev], capture_output=True, timeout=10)
+
+
+def netns_producer(h, net, namesrv):
+    """A C++ producer agent inside the namespace (the agent runs `sys.executable`: point it at a wrapper)."""
+    import sys
+    wrapper = os.path.join(h.workdir, "python-in-netns")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec %s %s \"$@\"\n" % (" ".join(net.exec_prefix()), sys.executable))
+    os.chmod(wrapper, 0o755)
+    real = sys.executable
+    sys.executable = wrapper
+    try:
+        return h.producer(type("NS", (), {"namesrv": namesrv})(), timeout_ms=1000, deadline=170)
+    finally:
+        sys.executable = real
+
+
+@pytest.mark.parametrize("role", ["SYNC_MASTER", "ASYNC_MASTER"])
+def test_partitioned_master_stops_acknowledging_before_another_is_elected(h, role):
+    """The master alone in a network namespace with a client: cut off from etcd and the slaves, it stops
+    acknowledging before the other side elects; after healing it truncates and rejoins. SYNC_MASTER: its
+    acknowledgements stop with the slaves' acks, and nothing acknowledged is lost. ASYNC_MASTER acknowledges
+    without slaves, so only the lease fence stops it (what it acknowledged after the cut is lost by design)."""
+    if os.geteuid() != 0 or subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
+        pytest.skip("needs root and ip netns")
+    net = Netns()
+    g = None
+    try:
+        g = Group(h, host=net.host_ip, prefixes={1: net.exec_prefix()}, ips={1: net.ns_ip}, role=role)
+        g.add(1)
+        assert g.wait_leader(30)["brokerId"] == 1
+        g.add(2)
+        g.add(3)
+        g.wait_in_sync([1, 2, 3], 30)
+        topic = "T_" + h.tag.replace("-", "_")
+        for i in g.replicas:
+            admin(h, "updateTopic", "-n", g.namesrv, "-b", g.addr(i), "-t", topic, "-r", "4", "-w", "4")
+        inside = netns_producer(h, net, g.namesrv)
+        inside.send_cmd({"op": "load", "topic": topic, "prefix": "in", "count": 1000000, "max_failures": 1000000})
+        wait_acks(inside, 200, 90)
+
+        net.cut()
+        t0 = time.time()
+        last_count, last_ack_at, elected_at = len(acks(inside)), t0, None
+        while time.time() < t0 + 20:
+            count = len(acks(inside))
+            if count != last_count:
+                last_count, last_ack_at = count, time.time()
+            if elected_at is None:
+                rec = g.leader()
+                if rec and rec["brokerId"] != 1:
+                    elected_at = time.time()
+            elif time.time() > elected_at + 2:
+                break
+            time.sleep(0.01)
+        assert elected_at is not None, "no master elected on the majority side\n" + g.logs()
+        print("partition: the isolated master's last acknowledgement %.2f s after the cut, new master elected %.2f s"
+              " after it" % (last_ack_at - t0, elected_at - t0))
+        assert last_ack_at < elected_at, (last_ack_at - t0, elected_at - t0)
+        if role == "ASYNC_MASTER":
+            # It kept acknowledging after the cut until its fence closed (TTL 3 s - margin 1 s after its last renewal).
+            assert last_ack_at - t0 > 0.5, last_ack_at - t0
+            assert "stepped down" in g.replicas[1]["proc"].log()
+
+        probe = h.producer(type("NS", (), {"namesrv": g.namesrv})(), timeout_ms=1000, deadline=120)
+        assert wait_for(lambda: h.send(probe, "sync", [{"topic": topic, "body": "probe-p", "keys": "probe-p"}],
+                                       timeout=10)[0].get("ok"), 30, 0.1)
+        g.probe_acks.append("probe-p")
+        net.heal()
+        g.wait_in_sync([1, 2, 3], 40)
+        inside.kill()
+        acked = acks(inside)
+        if role == "SYNC_MASTER":
+            consume_all(h, g, topic, acked)
+        else:
+            consume_all(h, g, topic, acked[:150] + g.probe_acks[-1:])  # acknowledged before the cut
+    finally:
+        if g:
+            g.close()
+        net.close()
