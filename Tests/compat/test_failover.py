@@ -369,3 +369,31 @@ def test_partitioned_master_stops_acknowledging_before_another_is_elected(h, rol
         if g:
             g.close()
         net.close()
+
+
+def test_no_eligible_replica_means_no_master(h):
+    """Only in-sync replicas may be elected: after both slaves died (the set shrank to the master alone) and then
+    the master, the restarted slaves do not elect one of themselves (they may lack acknowledged records);
+    `haStatus` says NO MASTER; the old master's return elects it, and the slaves follow it."""
+    g, first, topic = setup_group(h)
+    etcd_args = ["--etcd", g.etcd.endpoint, "-c", CLUSTER, "-b", NAME]
+    try:
+        master = first["brokerId"]
+        slaves = [i for i in g.replicas if i != master]
+        for s in slaves:
+            g.replicas[s]["proc"].kill9()
+        g.wait_in_sync([master], 20)
+        g.replicas[master]["proc"].kill9()
+        for s in slaves:
+            g.start(s)
+        assert wait_for(lambda: g.leader() is None, 10, 0.1)
+        time.sleep(3)  # a whole lease TTL with two live replicas and no master
+        assert g.leader() is None, g.leader()
+        status = admin(h, "haStatus", *etcd_args)
+        assert "NO MASTER" in status and "may be elected: %d" % master in status, status
+        g.start(master)
+        back = g.wait_leader(15)
+        assert back["brokerId"] == master and back["epoch"] == first["epoch"] + 1, back
+        g.wait_in_sync([1, 2, 3], 30)
+    finally:
+        g.close()
