@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TernReplication", targets: ["TernReplication"]),
         .library(name: "TernClient", targets: ["TernClient"]),
         .library(name: "TernCoordination", targets: ["TernCoordination"]),
+        .library(name: "TernSecurity", targets: ["TernSecurity"]),
         .executable(name: "tern", targets: ["Tern"]),
         .executable(name: "tern-bench", targets: ["TernBench"]),
         .executable(name: "tern-inspect", targets: ["TernInspect"]),
@@ -27,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Debian's liblmdb-dev, found through pkg-config. Nothing but TernSystem imports it.
@@ -75,6 +79,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // TLS on every remoting port (and the HA / HTTP ports, which build on this module's TLS setup).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         // Name server: broker registry, liveness, routes, cluster info; the HTTP name-server address document.
@@ -90,12 +97,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // RocketMQ's plain ACL: plain_acl.yml accounts (Yams), address patterns, permissions, HmacSHA1 request
+        // signatures (swift-crypto), the file reloaded when it changes.
+        .target(
+            name: "TernSecurity",
+            dependencies: [
+                "TernRemoting", "TernSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Broker: request processors over the message store (send, pull + long polling, offsets, locks, admin).
         .target(
             name: "TernBroker",
             dependencies: [
                 "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernReplication", "TernCoordination",
+                "TernReplication", "TernCoordination", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -108,7 +127,7 @@ let package = Package(
         .target(
             name: "TernReplication",
             dependencies: [
-                "TernStorage",
+                "TernStorage", "TernTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "Tern",
             dependencies: [
-                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernCoordination",
+                "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport", "TernCoordination",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,6 +201,7 @@ let package = Package(
         // Seeded generator shared by the test targets and the crash-test child.
         .target(name: "TernTestSupport", path: "Tests/TernTestSupport"),
         .testTarget(name: "TernSystemTests", dependencies: ["TernSystem"]),
+        .testTarget(name: "TernSecurityTests", dependencies: ["TernSecurity", "TernRemoting", "TernSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TernMessageTests", dependencies: ["TernMessage", "TernTestSupport"]),
         .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild", "TernTestSupport"]),
         // OfflineStore (tern-inspect's engine), plus one smoke test of the built tern-inspect binary.
@@ -200,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "TernTransportTests",
             dependencies: [
-                "TernTransport", "TernRemoting",
+                "TernTransport", "TernRemoting", "TernTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -232,7 +252,7 @@ let package = Package(
         .testTarget(
             name: "TernReplicationTests",
             dependencies: [
-                "TernReplication", "TernStorage", "TernMessage", "TernTestSupport",
+                "TernReplication", "TernStorage", "TernMessage", "TernTestSupport", "TernTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -80,3 +80,9 @@ put("batch", "two", batch_item(b"one", props([("KEYS", "k")])) + batch_item(b"tw
 put("sql92", "compare", b"a > 1 AND b = 'x'")
 put("sql92", "between-in", b"(n BETWEEN 1 AND 10 OR TAGS IN ('t', 'u')) AND NOT c IS NULL")
 put("sql92", "bool", b"flag = TRUE OR x <> 3.5e2 AND y IS NOT NULL")
+put("fastjson", "topic-stats", b'{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:'
+    b'{"lastUpdateTimestamp":1700000000000,"maxOffset":9,"minOffset":0}}}')
+put("fastjson", "consume-stats", b'{"consumeTps":0.0,"offsetTable":{{"brokerName":"b","queueId":1,"topic":"t"}:'
+    b'{"brokerOffset":10,"consumerOffset":4,"lastTimestamp":5}}}')
+put("fastjson", "kv-table", b'{"table":{"putTps":"0.0 0.0 0.0","esc":"a\\"\\\\\\u0001\\ud83d\\ude00/\xc3\xa9"}}')
+put("fastjson", "int-keys", b'{"offsetTable":{"t@g":{0:5,1:-3}},"x":[1.5e3,-0,true,false,null,[],{}]}\x00')

@@ -12,7 +12,8 @@ struct AdminCommand: AsyncParsableCommand {
             AdminUpdateTopic.self, AdminDeleteTopic.self, AdminTopicList.self, AdminTopicRoute.self,
             AdminTopicStatus.self, AdminConsumerProgress.self, AdminQueryMsgByKey.self, AdminQueryMsgById.self,
             AdminClusterList.self, AdminTrace.self, AdminSetRateLimit.self, AdminFlowLimits.self,
-            AdminDeadLetters.self, AdminResendDeadLetters.self, AdminHAStatus.self, AdminElectMaster.self,
+            AdminDeadLetters.self, AdminResendDeadLetters.self, AdminBrokerStatus.self, AdminGetBrokerConfig.self,
+            AdminHAStatus.self, AdminElectMaster.self,
         ])
 }
 
@@ -23,11 +24,13 @@ struct AdminOptions: ParsableArguments {
     var namesrv = "127.0.0.1:9876"
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+    @OptionGroup var tls: ClientTLSOptions
 
     /// Runs `body` with an admin client; failures print `error: …` on stderr and exit with status 1.
     func run(_ body: (AdminClient) async throws -> Void) async throws {
         var options = ClientOptions(nameServer: namesrv)
         options.requestTimeout = .seconds(5)
+        try tls.apply(to: &options)
         guard !options.nameServers.isEmpty else { throw ValidationError("-n needs at least one host:port") }
         let runtime = ClientRuntime(options: options)
         defer { runtime.shutdown() }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import TernBroker
 import TernNameServer
+import TernTransport
 import ServiceLifecycle
 import UnixSignals
 
@@ -135,6 +136,11 @@ struct StandaloneCommand: AsyncParsableCommand {
         ns.listenHost = "127.0.0.1"
         ns.listenPort = namesrvPort
         ns.httpPort = httpPort
+        // One process, one certificate: the name server's ports follow the broker's tls.server.* keys.
+        ns.tls = config.tls
+        if config.tls.server.mode == .enforcing, !config.tls.client.enabled {
+            logger.warning("tls.server.mode=enforcing without tls.enable=true: the broker cannot register with its name server")
+        }
         let nameServer = try await Runtime.prepare("name server", group: group) {
             try await NameServer.prepare(config: ns, group: group, logger: logger)
         }
@@ -166,13 +172,28 @@ struct NamesrvCommand: AsyncParsableCommand {
     @Option(name: .customLong("address-doc"), help: "Addresses published by the HTTP document, ';'-separated.")
     var addressDocument: String?
 
+    @Option(name: [.customShort("c"), .customLong("config")], help: "namesrv properties file (its tls.* keys are used).")
+    var configFile: String?
+
     @Option(name: .customLong("log-level"))
     var logLevel: String = "info"
 
     func run() async throws {
         let logger = try Runtime.makeLogger(level: logLevel)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var ns = NameServerConfig()
+        if let configFile {
+            guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else {
+                throw StartupError("cannot read config file \(configFile)")
+            }
+            do {
+                for key in try ns.tls.apply(properties: text, source: configFile) {
+                    logger.warning("\(configFile): key \(key) ignored")
+                }
+            } catch {
+                throw StartupError("\(configFile): \(error)")
+            }
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         ns.listenHost = host
         ns.listenPort = port
         ns.httpPort = httpPort

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TernClient
 
 @main
 struct TernBench: AsyncParsableCommand {
@@ -16,6 +17,23 @@ struct CommonOptions: ParsableArguments {
     var topic = "TernBench"
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
+    @Flag(help: "Connect with TLS (RocketMQ's tls.enable).")
+    var tls = false
+    @Option(name: .customLong("tls-trust-cert"), help: "CA certificate (PEM) to verify servers against (tls.client.trustCertPath).")
+    var tlsTrustCert: String?
+    @Flag(name: .customLong("tls-test-mode"), help: "With --tls: accept any server certificate (tls.test.mode.enable).")
+    var tlsTestMode = false
+
+    /// Client options for `namesrv`, with TLS when asked for.
+    func clientOptions() throws -> ClientOptions {
+        var options = ClientOptions(nameServer: namesrv)
+        if tls {
+            do { try options.enableTLS(trustCertPath: tlsTrustCert, testMode: tlsTestMode) } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        return options
+    }
 }
 
 /// How long a run lasts: a message count or a wall-clock duration.

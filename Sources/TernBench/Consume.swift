@@ -21,7 +21,7 @@ struct Consume: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: common.namesrv))
+        let runtime = ClientRuntime(options: try common.clientOptions())
         defer { runtime.shutdown() }
         let consumer = PullConsumer(runtime: runtime, group: group)
         let queues = try await consumer.queues(topic: common.topic)

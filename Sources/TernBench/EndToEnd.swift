@@ -21,7 +21,7 @@ struct EndToEnd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = ClientRuntime(options: ClientOptions(nameServer: common.namesrv))
+        let runtime = ClientRuntime(options: try common.clientOptions())
         defer { runtime.shutdown() }
         let route = try await ensureTopic(runtime, topic: common.topic, queues: queues)
         var producerOptions = ProducerOptions()

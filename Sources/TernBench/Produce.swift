@@ -24,7 +24,7 @@ struct Produce: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = ClientOptions(nameServer: common.namesrv)
+        var options = try common.clientOptions()
         options.connectionsPerAddress = connections
         options.headerEncoding = binaryHeader ? .binary : .json
         let runtime = ClientRuntime(options: options)

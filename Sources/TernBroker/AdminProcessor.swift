@@ -9,6 +9,7 @@ import TernTransport
 
 /// Request codes served here that `RequestCode` does not name.
 enum AdminRequestCode {
+    static let getBrokerConfig = 26
     static let getBrokerRuntimeInfo = 28
     static let getTopicStatsInfo = 202
     static let deleteTopicInBroker = 215
@@ -30,7 +31,7 @@ final class AdminProcessor: BrokerProcessor {
     var codes: [Int] {
         [RequestCode.queryMessage, RequestCode.viewMessageById, RequestCode.updateAndCreateTopic,
          AdminRequestCode.deleteTopicInBroker, RequestCode.getAllTopicConfig, AdminRequestCode.getTopicStatsInfo,
-         AdminRequestCode.getBrokerRuntimeInfo]
+         AdminRequestCode.getBrokerRuntimeInfo, AdminRequestCode.getBrokerConfig] + SubscriptionGroupRequestCode.all
     }
 
     /// Longest answer to QUERY_MESSAGE (Java `maxMsgsNumBatch`), and the unique-key query size.
@@ -42,6 +43,7 @@ final class AdminProcessor: BrokerProcessor {
         switch request.code {
         case RequestCode.queryMessage: return queryMessage(f, responder)
         case RequestCode.viewMessageById: return viewMessage(f, responder)
+        case let code where SubscriptionGroupRequestCode.all.contains(code): return subscriptionGroupRequest(request, responder)
         default: break
         }
         let typed: AdminRequest
@@ -59,9 +61,13 @@ final class AdminProcessor: BrokerProcessor {
         case .success(.topicStats(let entries)):
             guard case .topicStats(let topic) = typed else { preconditionFailure("topic stats answer a topic stats request") }
             responder.respond(code: ResponseCode.success, extFields: context.flow.putStatsFields(topic: topic),
-                              body: JSONBody.encode(TopicStatsBody(offsetTable: entries)))
+                              body: TopicStatsBody(offsetTable: entries).encoded())
         case .success(.runtimeInfo(let table)):
-            responder.respond(code: ResponseCode.success, body: JSONBody.encode(BrokerRuntimeInfoBody(table: table)))
+            responder.respond(code: ResponseCode.success, body: KVTableBody(table: table).encoded())
+        case .success(.brokerConfig(let text, let version)):
+            var fields = RemotingExtFields()
+            fields["version"] = version
+            responder.respond(code: ResponseCode.success, extFields: fields, body: ByteBuffer(string: text))
         }
     }
 
@@ -84,6 +90,7 @@ final class AdminProcessor: BrokerProcessor {
         case RequestCode.getAllTopicConfig: return .success(.allTopics)
         case AdminRequestCode.getTopicStatsInfo: return topic("GET_TOPIC_STATS_INFO").map { .topicStats($0) }
         case AdminRequestCode.getBrokerRuntimeInfo: return .success(.runtimeInfo)
+        case AdminRequestCode.getBrokerConfig: return .success(.brokerConfig)
         default: return .failure(RequestRejection(ResponseCode.requestCodeNotSupported, " request type \(code) not supported"))
         }
     }

@@ -47,6 +47,10 @@ public final class Broker: Sendable {
     public static func prepare(config: BrokerConfig, group: any EventLoopGroup,
                                logger: Logger = Logger(label: "tern.broker")) async throws -> Broker {
         var config = config
+        // TLS files load before anything opens: a configured but unusable certificate stops startup here.
+        config.tls = try config.tls.resolved()
+        let tlsServer = try config.tls.server.makeServer()
+        let tlsClient = try config.tls.client.makeClient()
         // RocketMQ's default HA port is listenPort + 1; an ephemeral broker (tests) gets an ephemeral HA port.
         config.haListenPort = config.haListenPort ?? (config.listenPort == 0 ? 0 : config.listenPort + 1)
         let events = LifecycleEvents(logger: logger)
@@ -61,13 +65,13 @@ public final class Broker: Sendable {
             let bound = try await RemotingServer.start(
                 host: config.listenHost, port: config.listenPort, group: group, handler: gate,
                 idleTimeout: .seconds(Int64(config.clientChannelMaxIdleTimeSeconds)), limits: config.connectionLimits,
-                logger: logger)
+                tls: tlsServer, logger: logger)
             server = bound
             config.listenPort = bound.port
             let election = try Self.election(config: config, group: group)
             let leadership = election.map { Leadership(fence: $0.fence, brokerId: Int(config.brokerId)) }
             replication = try await BrokerReplication.prepare(config: config, store: store, group: group, logger: logger,
-                                                              leadership: leadership)
+                                                              tls: (tlsServer, tlsClient), leadership: leadership)
             if let master = replication?.master { config.haListenPort = master.port }
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger,
                                             replication: replication)
@@ -81,7 +85,7 @@ public final class Broker: Sendable {
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
             ], flow: context.flow)
-            let registrar = NameServerRegistrar(context: context)
+            let registrar = NameServerRegistrar(context: context, tls: tlsClient)
             // A slave's log is its master's: it runs no service that appends records of its own (in controller
             // mode neither does any replica yet: these services do not follow a role change).
             let appending = config.brokerRole == .slave || config.enableControllerMode ? [] : [
@@ -91,6 +95,7 @@ public final class Broker: Sendable {
             ]
             let timers = [
                 topics.persistService(events: events),
+                context.groups.persistService(events: events),
                 context.offsets.service(clock: context.clock, events: events),
             ] + appending + [
                 context.flow.statsLogService(clock: context.clock, events: events),

@@ -128,6 +128,8 @@ extension BrokerConfig {
         case "haHousekeepingInterval": haHousekeepingInterval = try int(1_000...3_600_000)
         case "haTransferBatchSize": haTransferBatchSize = try int(1_024...(64 << 20))
         case "haSlaveFallbehindMax": haSlaveFallbehindMax = Int64(try int(1...Int.max))
+        case "haMaxGapNotInSync": haMaxGapNotInSync = Int64(try int(0...Int.max))
+        case "allAckInSyncStateSet": allAckInSyncStateSet = try bool()
         case "slaveReadEnable": slaveReadEnable = try bool()
         case "enableControllerMode": enableControllerMode = try bool()
         case "etcdEndpoints":
@@ -137,7 +139,6 @@ extension BrokerConfig {
             etcdEndpoints = endpoints
         case "controllerLeaseTtlSeconds": controllerLeaseTtlSeconds = try int(2...60)
         case "controllerFenceMarginMillis": controllerFenceMarginMillis = try int(100...30_000)
-        case "haMaxGapNotInSync": haMaxGapNotInSync = Int64(try int(1...Int.max))
         case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
         case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()
         // RocketMQ 4.9 reads these two as JVM system properties (-Drocketmq.broker.diskSpace…); either name works.
@@ -147,6 +148,10 @@ extension BrokerConfig {
             diskSpaceCleanForciblyRatio = try Self.ratio(key, value)
         default:
             if try flow.set(key, value) { return nil }
+            do { if try tls.set(key, value) { return nil } } catch {
+                guard case .badValue(_, _, let reason) = error else { throw .badConfigValue(key: key, value: value, reason: "\(error)") }
+                throw .badConfigValue(key: key, value: value, reason: reason)
+            }
             if let refused = Self.refusedUnlessHarmless[key] {
                 guard refused.harmless.contains(value) else {
                     throw .badConfigValue(key: key, value: value, reason: "not supported (\(refused.why))")

@@ -119,6 +119,10 @@ public struct BrokerConfig: Sendable {
     public var haHousekeepingInterval = 20_000
     public var haTransferBatchSize = 32 * 1024
     public var haSlaveFallbehindMax: Int64 = 256 << 20
+    /// A replica further behind the master's end leaves the in-sync set (`haMaxGapNotInSync`, bytes).
+    public var haMaxGapNotInSync: Int64 = 256 << 20
+    /// SYNC_MASTER sends wait for every in-sync member instead of the best slave (`allAckInSyncStateSet`).
+    public var allAckInSyncStateSet = false
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
     // Controller mode: the replicas of a brokerName elect their master through etcd (Failover/).
@@ -130,8 +134,9 @@ public struct BrokerConfig: Sendable {
     public var controllerLeaseTtlSeconds = 3
     /// `controllerFenceMarginMillis` (ours): a master stops acknowledging this long before its lease can expire.
     public var controllerFenceMarginMillis = 1_000
-    /// `haMaxGapNotInSync` (RocketMQ 5): a slave further behind than this leaves the in-sync set.
-    public var haMaxGapNotInSync: Int64 = 256 << 20
+    /// RocketMQ's `tls.*` keys: the remoting and HA ports (`tls.server.*`), links to name servers and the
+    /// master (`tls.enable`, `tls.client.*`); `tls.config.file` is read at startup.
+    public var tls = TLSConfig()
 
     public init() {}
 

@@ -27,6 +27,8 @@ public final class BrokerContext: Sendable {
     let offsets: OffsetService
     /// The replication role's services and SYNC_MASTER's slave acknowledgements.
     public let replication: BrokerReplication
+    /// Consumer groups' settings (`config/subscriptionGroup.json`).
+    public let groups: SubscriptionGroupManager
 
     public init(config: BrokerConfig, store: MessageStore, topics: TopicConfigManager, group: any EventLoopGroup,
                 logger: Logger, replication: BrokerReplication? = nil) throws {
@@ -42,6 +44,7 @@ public final class BrokerContext: Sendable {
         self.replication = replication
             ?? BrokerReplication(config: config, store: store, master: nil, group: group, logger: logger)
         self.offsets = OffsetService(store: store, logger: logger)
+        self.groups = try SubscriptionGroupManager(storeRoot: config.storePathRootDir, config: config, logger: logger)
         self.flow = FlowControl(config: config.flow, store: store, storeRoot: config.storePathRootDir, logger: logger)
     }
 }

@@ -27,8 +27,12 @@ final class NameServerRegistrar: Sendable {
     /// Spaces rounds (each sends the whole topic table) under a stream of topic changes.
     private let pacer = WorkPacer()
 
-    init(context: BrokerContext) {
+    /// TLS of the links to name servers (`tls.enable`); nil: plain.
+    private let tls: TLSClient?
+
+    init(context: BrokerContext, tls: TLSClient? = nil) {
         self.context = context
+        self.tls = tls
         var seen = Set<String>()
         self.addresses = context.config.namesrvAddr.filter { !$0.isEmpty && seen.insert($0).inserted }
     }
@@ -112,7 +116,7 @@ final class NameServerRegistrar: Sendable {
                 drop(cached, address: address)
             }
         }
-        let c = try await RemotingClient.connect(to: address, group: context.group)
+        let c = try await RemotingClient.connect(to: address, group: context.group, tls: tls)
         connections.withLockedValue { $0[address] = c }
         do {
             return try await c.request(request, timeout: timeout)

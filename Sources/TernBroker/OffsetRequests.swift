@@ -88,13 +88,13 @@ extension ConsumerProcessor {
                 if consumerOffset > 0, let e = try? context.store.entries(queue, from: consumerOffset - 1, maxCount: 1).first {
                     last = e.storeTimestamp
                 }
-                entries.append(ConsumeStatsBody.Entry(topic: topic, brokerName: context.config.brokerName, queueId: id,
-                                                      brokerOffset: brokerOffset, consumerOffset: consumerOffset,
-                                                      lastTimestamp: last))
+                entries.append(ConsumeStatsBody.Entry(
+                    queue: MessageQueue(topic: topic, brokerName: context.config.brokerName, queueId: id),
+                    brokerOffset: brokerOffset, consumerOffset: consumerOffset, lastTimestamp: last))
             }
         }
         let gets = context.flow.stats.getFigures(group: group, topic: f.string("topic").flatMap { $0.isEmpty ? nil : $0 })
         responder.respond(code: ResponseCode.success, extFields: context.flow.getStatsFields(gets),
-                          body: JSONBody.encode(ConsumeStatsBody(offsetTable: entries, consumeTps: gets.tps)))
+                          body: ConsumeStatsBody(offsetTable: entries, consumeTps: gets.tps).encoded())
     }
 }

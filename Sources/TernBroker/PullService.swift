@@ -71,6 +71,10 @@ final class PullService: Sendable {
     /// Validates the request (features.md §7 "other pull errors") and resolves its tag filter.
     private func prepare(_ request: PullRequest, waiter: any PullWaiter) -> Result<PendingPull, RequestRejection> {
         let header = request.header
+        let broadcasting = clients.consumerGroup(header.consumerGroup)?.messageModel == .broadcasting
+        if let refusal = context.groups.pullRefusal(group: header.consumerGroup, broadcasting: broadcasting) {
+            return .failure(refusal)
+        }
         guard let topic = context.topics.config(header.topic) else {
             return .failure(RequestRejection(ResponseCode.topicNotExist,
                                              "topic[\(header.topic)] not exist, apply first please!"))

@@ -51,7 +51,7 @@ final class RetryProcessor: BrokerProcessor {
         if let why = TopicConfigManager.invalidTopicReason(SendService.retryTopicPrefix + group) {
             return responder.respond(code: ResponseCode.systemError, remark: "group \(group) cannot have a retry topic: \(why)")
         }
-        if !context.config.autoCreateSubscriptionGroup && context.clients.consumerGroup(group) == nil {
+        guard let groupConfig = context.groups.find(group) else {
             return responder.respond(code: ResponseCode.subscriptionGroupNotExist, remark: "subscription group not exist, \(group)")
         }
         guard let original = context.store.message(at: offset) else {
@@ -65,7 +65,7 @@ final class RetryProcessor: BrokerProcessor {
         }
         props[MessageProperties.wait] = "false"
         props[DelayedDelivery.deliveredProperty] = nil
-        let max = (request.version >= Self.maxReconsumeTimesVersion ? f.int32("maxReconsumeTimes") : nil) ?? context.config.retryMaxTimes
+        let max = (request.version >= Self.maxReconsumeTimesVersion ? f.int32("maxReconsumeTimes") : nil) ?? Int32(clamping: groupConfig.retryMaxTimes)
         let delayLevel = f.int32("delayLevel") ?? 0
         var draft = MessageDraft(topic: [], queueId: 0, flag: r.flag, sysFlag: r.sysFlag, bornTimestamp: r.bornTimestamp,
                                  bornHost: r.bornHost, storeHost: r.storeHost, reconsumeTimes: r.reconsumeTimes + 1,

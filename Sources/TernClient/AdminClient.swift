@@ -143,10 +143,9 @@ public final class AdminClient: Sendable {
             f["topic"] = topic
             let r = try await runtime.invoke(address, runtime.makeRequest(code: AdminRequestCode.getTopicStatsInfo, extFields: f))
                 .get().expectSuccess(from: address)
-            let body = try JSONBody.decode(TopicStatsMirror.self, from: r.body)
-            out += body.offsetTable.map {
-                QueueStats(brokerName: $0.brokerName ?? bd.brokerName, queueId: $0.queueId, minOffset: $0.minOffset ?? 0,
-                           maxOffset: $0.maxOffset ?? 0, lastUpdateTimestamp: $0.lastUpdateTimestamp ?? 0)
+            out += try TopicStatsBody.decode(from: r.body).offsetTable.map {
+                QueueStats(brokerName: $0.queue.brokerName, queueId: Int32($0.queue.queueId), minOffset: $0.minOffset,
+                           maxOffset: $0.maxOffset, lastUpdateTimestamp: $0.lastUpdateTimestamp)
             }
         }
         return out.sorted { ($0.brokerName, $0.queueId) < ($1.brokerName, $1.queueId) }
@@ -166,12 +165,12 @@ public final class AdminClient: Sendable {
             let r = try await runtime.invoke(address, runtime.makeRequest(code: AdminRequestCode.getConsumeStats, extFields: f)).get()
             // A broker that never saw the group may answer an error or an empty table: nothing to add.
             guard r.code == ResponseCode.success, r.body != nil else { continue }
-            let body = try JSONBody.decode(ConsumeStatsMirror.self, from: r.body)
-            tps += body.consumeTps ?? 0
+            let body = try ConsumeStatsBody.decode(from: r.body)
+            tps += body.consumeTps
             queues += body.offsetTable.map {
-                ConsumerQueueProgress(topic: $0.topic ?? topic ?? "", brokerName: $0.brokerName ?? "", queueId: $0.queueId,
-                                      brokerOffset: $0.brokerOffset ?? 0, consumerOffset: $0.consumerOffset ?? 0,
-                                      lastTimestamp: $0.lastTimestamp ?? 0)
+                ConsumerQueueProgress(topic: $0.queue.topic, brokerName: $0.queue.brokerName, queueId: Int32($0.queue.queueId),
+                                      brokerOffset: $0.brokerOffset, consumerOffset: $0.consumerOffset,
+                                      lastTimestamp: $0.lastTimestamp)
             }
         }
         queues.sort { ($0.topic, $0.brokerName, $0.queueId) < ($1.topic, $1.brokerName, $1.queueId) }
@@ -224,30 +223,4 @@ public final class AdminClient: Sendable {
         }
         return message
     }
-}
-
-/// `{"offsetTable":[{"brokerName","queueId","minOffset","maxOffset","lastUpdateTimestamp"}]}` (Tern's array form).
-private struct TopicStatsMirror: Decodable {
-    struct Entry: Decodable {
-        var brokerName: String?
-        var queueId: Int32
-        var minOffset: Int64?
-        var maxOffset: Int64?
-        var lastUpdateTimestamp: Int64?
-    }
-    var offsetTable: [Entry]
-}
-
-/// `{"offsetTable":[{"topic","brokerName","queueId","brokerOffset","consumerOffset","lastTimestamp"}],"consumeTps":0}`.
-private struct ConsumeStatsMirror: Decodable {
-    struct Entry: Decodable {
-        var topic: String?
-        var brokerName: String?
-        var queueId: Int32
-        var brokerOffset: Int64?
-        var consumerOffset: Int64?
-        var lastTimestamp: Int64?
-    }
-    var offsetTable: [Entry]
-    var consumeTps: Double?
 }

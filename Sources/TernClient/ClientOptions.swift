@@ -1,5 +1,6 @@
 import NIOCore
 import TernRemoting
+import TernTransport
 
 /// How request headers are written: JSON (every client) or RocketMQ's binary header (`serializeType` 1).
 public enum HeaderEncoding: Sendable, Hashable {
@@ -24,12 +25,30 @@ public struct ClientOptions: Sendable {
     /// What the requests report as `language` / `version` (Java 4.9.7 by default, so brokers apply their newest rules).
     public var language: LanguageCode = .java
     public var version: Int = RemotingCommand.defaultVersion
+    /// TLS on every connection (name servers and brokers, like Java's `tls.enable`); nil: plain.
+    public var tls: TLSClient?
 
     /// `nameServer` may list several addresses separated by `;` or `,` (mqadmin style).
     public init(nameServer: String) {
         nameServers = nameServer.split(whereSeparator: { $0 == ";" || $0 == "," })
             .map { $0.trimmingCharacters(in: " ") }
             .filter { !$0.isEmpty }
+    }
+}
+
+extension ClientOptions {
+    /// Turns TLS on from RocketMQ's client keys: `tls.client.trustCertPath` (the CA to verify brokers and name
+    /// servers against; system roots when nil), `tls.test.mode.enable` (verify nothing), and an optional
+    /// `tls.config.file` whose `tls.*` keys are read first. Throws naming any unreadable file.
+    public mutating func enableTLS(trustCertPath: String? = nil, testMode: Bool = false,
+                                   configFile: String? = nil) throws(TLSConfigError) {
+        var config = TLSConfig()
+        config.configFile = configFile
+        config = try config.resolved()
+        config.client.enabled = true
+        if let trustCertPath { config.client.trustCertPath = trustCertPath }
+        if testMode { config.client.testMode = true }
+        tls = try config.client.makeClient()
     }
 }
 

@@ -33,7 +33,8 @@ public final class ClientRuntime: Sendable {
         self.group = group
         self.clientId = ClientInbound.makeClientId()
         self.pool = ConnectionPool(group: group, perAddress: options.connectionsPerAddress,
-                                   connectTimeout: options.connectTimeout, handler: inbound)
+                                   connectTimeout: options.connectTimeout, handler: inbound,
+                                   tls: options.tls)
     }
 
     /// Closes every connection. Requests still in flight fail.

@@ -28,11 +28,14 @@ final class ConnectionPool: Sendable {
     private let connectTimeout: TimeAmount
     /// Serves requests the broker sends on these connections (check-backs, reply pushes).
     private let handler: (any RemotingRequestHandler)?
+    private let tls: TLSClient?
     private let state = NIOLockedValueBox(State())
 
-    init(group: any EventLoopGroup, perAddress: Int, connectTimeout: TimeAmount, handler: (any RemotingRequestHandler)? = nil) {
+    init(group: any EventLoopGroup, perAddress: Int, connectTimeout: TimeAmount, handler: (any RemotingRequestHandler)? = nil,
+         tls: TLSClient? = nil) {
         self.group = group
         self.handler = handler
+        self.tls = tls
         self.perAddress = max(1, perAddress)
         self.connectTimeout = connectTimeout
     }
@@ -74,7 +77,8 @@ final class ConnectionPool: Sendable {
         case .pending(let f): return f
         case .closed: return loop.makeFailedFuture(TransportError.connectionClosed(address))
         case .connect(let slot, let id, let promise):
-            let attempt = RemotingClient.connect(to: address, group: loop, handler: handler, connectTimeout: connectTimeout)
+            let attempt = RemotingClient.connect(to: address, group: loop, handler: handler, connectTimeout: connectTimeout,
+                                                 tls: tls)
             attempt.whenComplete { result in
                 let keep: Bool = self.state.withLockedValue { s in
                     guard var entry = s.entries[address], case .connecting(let current, _) = entry.slots[slot],

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import TernTransport
 
 /// The name-server address "hot document": `GET /rocketmq/nsaddr` (or any `/rocketmq/<subgroup>`) answers
 /// `200 text/plain` with the addresses joined by `;`, which Java clients fetch when given a name-server
@@ -17,13 +18,16 @@ final class AddressDocumentServer: Sendable {
         self.document = document
     }
 
-    static func start(host: String, port: Int, group: any EventLoopGroup, addresses: [String]) async throws -> AddressDocumentServer {
+    /// With `tls`, the port speaks HTTPS (and plain HTTP too in permissive mode).
+    static func start(host: String, port: Int, group: any EventLoopGroup, addresses: [String], tls: TLSServer? = nil,
+                      logger: Logger) async throws -> AddressDocumentServer {
         let document = NIOLockedValueBox(addresses.joined(separator: ";"))
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls?.addHandlers(to: channel, logger: logger)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(AddressDocumentHandler(document: document))
                 }

@@ -38,16 +38,19 @@ public final class NameServer: Sendable {
     public static func prepare(config: NameServerConfig, group: any EventLoopGroup,
                                logger: Logger = Logger(label: "tern.namesrv"),
                                clock: @escaping @Sendable () -> Int64 = RouteInfoManager.wallMillis) async throws -> NameServer {
+        // TLS files load before anything binds: a configured but unusable certificate stops startup here.
+        let tls = try config.tls.resolved().server.makeServer()
         let routes = RouteInfoManager(brokerExpiryMillis: config.brokerExpiryMillis, clock: clock, logger: logger)
         let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger))
         let server = try await RemotingServer.start(
             host: config.listenHost, port: config.listenPort, group: group, handler: handler,
-            idleTimeout: .seconds(config.idleTimeoutSeconds), logger: logger)
+            idleTimeout: .seconds(config.idleTimeoutSeconds), tls: tls, logger: logger)
         var http: AddressDocumentServer?
         if let httpPort = config.httpPort {
             do {
                 http = try await AddressDocumentServer.start(host: config.listenHost, port: httpPort, group: group,
-                                                             addresses: config.addressDocument(boundPort: server.port))
+                                                             addresses: config.addressDocument(boundPort: server.port),
+                                                             tls: tls, logger: logger)
             } catch {
                 await server.stop()
                 throw error
@@ -59,6 +62,7 @@ public final class NameServer: Sendable {
         ]
         logger.info("name server started", metadata: [
             "host": "\(config.listenHost)", "port": "\(server.port)", "http": "\(http.map { String($0.port) } ?? "off")",
+            "tls": "\(tls?.mode.rawValue ?? TLSMode.disabled.rawValue)",
         ])
         return NameServer(config: config, routes: routes, server: server, http: http, services: services)
     }

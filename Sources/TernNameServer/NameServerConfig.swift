@@ -1,3 +1,5 @@
+import TernTransport
+
 /// Name-server settings (RocketMQ `NamesrvConfig` / `NettyServerConfig` where they overlap).
 public struct NameServerConfig: Sendable, Equatable {
     /// Loopback unless the operator says otherwise (`tern namesrv --host`): never exposed by default.
@@ -12,6 +14,8 @@ public struct NameServerConfig: Sendable, Equatable {
     public var scanIntervalMillis: Int64 = 10_000
     /// Idle remoting connections are closed after this (`serverChannelMaxIdleTimeSeconds`, 120 s).
     public var idleTimeoutSeconds: Int64 = 120
+    /// RocketMQ's `tls.server.*` keys (and `tls.config.file`), for the remoting port and the HTTP port.
+    public var tls = TLSConfig()
 
     private var explicitAddressDocument: [String]?
 

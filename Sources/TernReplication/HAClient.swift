@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TernStorage
+import TernTransport
 
 /// Slave side of replication (RocketMQ's `HAService.HAClient`): connects to the master's HA address, reports
 /// `store.replicationOffset` on connect, after each applied chunk and every `heartbeatInterval`, and writes
@@ -21,12 +22,14 @@ public final class HAClient: Service, Sendable {
     private let group: any EventLoopGroup
     private let masterAddress: @Sendable () -> String?
     private let logger: Logger
-    private let linkState = Mutex<(connected: Bool, links: Int)>((false, 0))
+    private let linkState = Mutex<(address: String?, links: Int)>((nil, 0))
     /// The pause under way between links: cancelled when a master address is learned.
     private let pauseTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Whether a link to the master is up now.
-    public var isConnected: Bool { linkState.withLock { $0.connected } }
+    public var isConnected: Bool { linkState.withLock { $0.address != nil } }
+    /// The local address of the link up now, as the master lists it in its in-sync set (`InSyncSet.Replica.peer`).
+    public var linkAddress: String? { linkState.withLock { $0.address } }
     /// Links opened so far (tests count reconnects).
     public var linksOpened: Int { linkState.withLock { $0.links } }
 
@@ -90,18 +93,31 @@ public final class HAClient: Service, Sendable {
         var logger = logger
         logger[metadataKey: "ha.master"] = "\(host):\(port)"
         do {
-            let link = try await ClientBootstrap(group: group)
+            let (link, handshake) = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(3))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        var handshake: EventLoopFuture<Void>?
+                        if let tls = self.config.tlsClient {
+                            let promise = channel.eventLoop.makePromise(of: Void.self)
+                            try tls.addHandlers(to: channel, handshake: promise, logger: self.logger)
+                            handshake = promise.futureResult
+                        }
                         let decoder = HATransferDecoder(bodySizeMax: self.config.transferBatchSize)
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
-                        return try NIOAsyncChannel<HATransfer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return (try NIOAsyncChannel<HATransfer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
                     }
                 }
-            linkState.withLock { $0 = (true, $0.links + 1) }
-            defer { linkState.withLock { $0.connected = false } }
+            if let handshake {
+                do { try await handshake.get() } catch {
+                    try? await link.channel.close()
+                    throw error
+                }
+            }
+            let local = link.channel.localAddress?.description ?? "?"
+            linkState.withLock { $0 = (local, $0.links + 1) }
+            defer { linkState.withLock { $0.address = nil } }
             logger.info("connected to master", metadata: ["offset": "\(store.replicationOffset)"])
             try await link.executeThenClose { inbound, outbound in
                 try await outbound.write(self.report())

@@ -1,3 +1,5 @@
+import TernTransport
+
 /// Replication settings, named after RocketMQ's broker keys (`haTransferBatchSize`, `haSendHeartbeatInterval`, …).
 public struct HAConfig: Sendable {
     /// Master: the address the HA server binds (`haListenPort`; 0 picks a free port, for tests).
@@ -9,12 +11,14 @@ public struct HAConfig: Sendable {
     public var heartbeatInterval: Duration = .seconds(5)
     /// `haHousekeepingInterval`: this long without a byte from the peer closes the link.
     public var housekeepingInterval: Duration = .seconds(20)
-    /// `haSlaveFallbehindMax`: SYNC_MASTER answers SLAVE_NOT_AVAILABLE when the best slave lags more.
-    public var slaveFallbehindMax: Int64 = 256 << 20
-    /// `slaveTimeout`: SYNC_MASTER answers FLUSH_SLAVE_TIMEOUT when no slave acks a send within it.
-    public var slaveTimeout: Duration = .seconds(3)
+    /// SYNC_MASTER's acknowledgement rules and the in-sync set's gap.
+    public var ack = AckPolicy()
     /// Slave: the pause before reconnecting after a link closed (RocketMQ's HAClient waits 5 s).
     public var reconnectPause: Duration = .seconds(5)
+    /// Master: TLS of the HA port (the broker's `tls.server.*`); nil: plain.
+    public var tlsServer: TLSServer?
+    /// Slave: TLS of the link to the master (`tls.enable`, `tls.client.*`); nil: plain.
+    public var tlsClient: TLSClient?
 
     public init() {}
 }

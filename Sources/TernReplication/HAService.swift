@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TernStorage
+import TernTransport
 
 /// Master side of replication: accepts slaves on `haListenPort` and streams the commit log to each.
 ///
@@ -17,7 +18,8 @@ import TernStorage
 /// Lifecycle: ``bind(store:config:group:logger:)`` listens; ``run()`` accepts until cancelled or a graceful
 /// shutdown, then closes every link.
 public final class HAService: Service, Sendable {
-    public let acks = ReplicationAcks()
+    /// Each slave's acknowledged offset, the in-sync set, SYNC_MASTER's waiters.
+    public let acks: ReplicationAcks
     private let store: MessageStore
     private let config: HAConfig
     private let server: NIOAsyncChannel<NIOAsyncChannel<Int64, ByteBuffer>, Never>
@@ -31,6 +33,7 @@ public final class HAService: Service, Sendable {
                  logger: Logger) {
         self.store = store
         self.config = config
+        self.acks = ReplicationAcks(policy: config.ack)
         self.server = server
         self.logger = logger
     }
@@ -44,6 +47,7 @@ public final class HAService: Service, Sendable {
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .bind(host: config.listenHost, port: config.listenPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try config.tlsServer?.addHandlers(to: channel, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HAReportDecoder()))
                     return try NIOAsyncChannel<Int64, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
@@ -115,7 +119,7 @@ public final class HAService: Service, Sendable {
                             let end = self.store.maxPhysicalOffset
                             guard offset <= end else { throw LinkEnd.slaveAhead(reported: offset, masterEnd: end) }
                             clock.heard(offset: offset)
-                            self.acks.acknowledged(link: id, offset: offset)
+                            self.acks.acknowledged(link: id, offset: offset, masterEnd: end)
                             wake.yield()
                         }
                         throw LinkEnd.slaveClosed
@@ -127,6 +131,7 @@ public final class HAService: Service, Sendable {
                             try await Task.sleep(for: tick)
                             let silence = clock.silence
                             if silence > self.config.housekeepingInterval { throw LinkEnd.silent(silence) }
+                            self.acks.check(masterEnd: self.store.maxPhysicalOffset)
                             wake.yield()
                         }
                     }

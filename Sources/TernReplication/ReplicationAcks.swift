@@ -1,114 +1,188 @@
+import NIOCore
 import Synchronization
 
 /// What a SYNC_MASTER send learns about its replication.
 public enum ReplicationOutcome: Sendable, Equatable {
-    /// A slave acknowledged the record's end.
+    /// Acknowledged as the policy requires (a slave; with `allAckInSyncStateSet` every in-sync member).
     case acked
     /// No slave is connected, or the best one lags more than `haSlaveFallbehindMax` (SLAVE_NOT_AVAILABLE).
     case slaveNotAvailable
-    /// No slave acknowledged within `slaveTimeout` (FLUSH_SLAVE_TIMEOUT).
+    /// Not acknowledged within `slaveTimeout` (FLUSH_SLAVE_TIMEOUT).
     case timeout
 }
 
-/// Each connected slave's acknowledged offset and the sends waiting for one: group-committed like flush waits,
-/// so one report releases every waiter at or below it (RocketMQ's `GroupTransferService`).
+/// Each connected slave's acknowledged offset, the in-sync set, and the sends waiting for acknowledgement:
+/// group-committed like flush waits, so one report releases every waiter at or below it (RocketMQ's
+/// `GroupTransferService`).
 ///
-/// Thread-safety: all state under one mutex; continuations are resumed outside it.
+/// What releases a waiter at `offset`:
+/// - default (RocketMQ 4): the best slave's ack ≥ offset; no slave, or the best one more than
+///   `fallbehindMax` behind, answers `.slaveNotAvailable` at once;
+/// - `allAckInSyncStateSet` (RocketMQ 5): every in-sync member's ack ≥ offset. With the set = {master} a send
+///   is acknowledged at once (RocketMQ 5 with `minInSyncReplicas` = 1): the set is what the election may
+///   choose from, so a lone master loses nothing acknowledged by failing over to a member.
+///
+/// Thread-safety: all state under one mutex; callbacks run outside it.
 public final class ReplicationAcks: Sendable {
     public struct SlaveAck: Sendable, Equatable {
         public var link: Int
         public var peer: String
         public var acked: Int64
+        /// The master's end at this slave's previous report (the catch-up mark for joining the set).
+        var masterEndAtReport: Int64 = .max
     }
 
     private struct Waiter {
         var id: Int
         var offset: Int64
-        var continuation: CheckedContinuation<ReplicationOutcome, Never>
+        var done: @Sendable (ReplicationOutcome) -> Void
+        var timer: Scheduled<Void>?
     }
 
     private struct State {
         var slaves: [Int: SlaveAck] = [:]
+        var inSync: Set<Int> = []
+        var masterOffset: Int64 = 0
         var waiters: [Waiter] = []
         var nextId = 0
-        /// Waiters whose timeout fired before they were queued (a timeout shorter than a thread hop).
-        var expiredEarly: Set<Int> = []
+        var watchers: [Int: AsyncStream<InSyncSet>.Continuation] = [:]
         var bestAcked: Int64 { slaves.values.map(\.acked).max() ?? -1 }
+
+        var inSyncSet: InSyncSet {
+            InSyncSet(replicas: inSync.sorted().compactMap { slaves[$0] }.map { .init(link: $0.link, peer: $0.peer, acked: $0.acked) },
+                      masterOffset: masterOffset)
+        }
     }
 
+    public let policy: AckPolicy
     private let state = Mutex(State())
 
-    public init() {}
+    public init(policy: AckPolicy = AckPolicy()) {
+        self.policy = policy
+    }
 
     /// The connected slaves and their acknowledged offsets.
     public var slaves: [SlaveAck] { state.withLock { Array($0.slaves.values).sorted { $0.link < $1.link } } }
     /// The highest offset any slave acknowledged (-1 with none connected).
     public var bestAcked: Int64 { state.withLock { $0.bestAcked } }
-
     /// Sends waiting for an acknowledgement now.
     public var waitingCount: Int { state.withLock { $0.waiters.count } }
+    /// The in-sync set now.
+    public var inSync: InSyncSet { state.withLock { $0.inSyncSet } }
+
+    /// The in-sync set now, then each time its membership changes (the election publishes these). Ends when
+    /// the caller stops iterating; only the newest unread value is kept.
+    public func inSyncChanges() -> AsyncStream<InSyncSet> {
+        let (stream, continuation) = AsyncStream<InSyncSet>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { s in
+            s.nextId += 1
+            s.watchers[s.nextId] = continuation
+            continuation.yield(s.inSyncSet)
+            return s.nextId
+        }
+        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) } }
+        return stream
+    }
 
     func connected(link: Int, peer: String) {
         state.withLock { $0.slaves[link] = SlaveAck(link: link, peer: peer, acked: -1) }
     }
 
     func disconnected(link: Int) {
-        state.withLock { _ = $0.slaves.removeValue(forKey: link) }
-    }
-
-    /// Records a slave's report and releases every waiter at or below the best acknowledged offset.
-    func acknowledged(link: Int, offset: Int64) {
-        let released: [Waiter] = state.withLock { s in
-            s.slaves[link]?.acked = offset
-            let best = s.bestAcked
-            let done = s.waiters.filter { $0.offset <= best }
-            s.waiters.removeAll { $0.offset <= best }
-            return done
+        update { s in
+            s.slaves.removeValue(forKey: link)
+            s.inSync.remove(link)
         }
-        for w in released { w.continuation.resume(returning: .acked) }
     }
 
-    /// Waits until a slave acknowledged `offset` (a record's end), at most `timeout`. `masterEnd` and
-    /// `fallbehindMax` decide whether a slave is available at all, as RocketMQ's `HAService.isSlaveOK`.
-    public func waitForAck(_ offset: Int64, masterEnd: Int64, fallbehindMax: Int64,
-                           timeout: Duration) async -> ReplicationOutcome {
+    /// Records a slave's report (the master's end is `masterEnd`), updates the set, releases waiters.
+    func acknowledged(link: Int, offset: Int64, masterEnd: Int64) {
+        update { s in
+            guard var slave = s.slaves[link] else { return }
+            slave.acked = offset
+            if offset >= min(slave.masterEndAtReport, masterEnd) { s.inSync.insert(link) }
+            slave.masterEndAtReport = masterEnd
+            s.slaves[link] = slave
+            s.masterOffset = masterEnd
+        }
+    }
+
+    /// Drops the members that fell more than `maxGapNotInSync` behind `masterEnd` (a link tick calls it).
+    func check(masterEnd: Int64) {
+        update { s in s.masterOffset = masterEnd }
+    }
+
+    /// Applies `change`, evicts members beyond the gap, releases waiters now covered and tells watchers when
+    /// the membership changed.
+    private func update(_ change: (inout State) -> Void) {
+        let (released, changed, watchers): ([Waiter], InSyncSet?, [AsyncStream<InSyncSet>.Continuation]) = state.withLock { s in
+            let before = s.inSync
+            change(&s)
+            s.inSync = s.inSync.filter { id in s.slaves[id].map { s.masterOffset - $0.acked <= policy.maxGapNotInSync } ?? false }
+            let floor = releaseFloor(s)
+            let done = s.waiters.filter { $0.offset <= floor }
+            s.waiters.removeAll { $0.offset <= floor }
+            let changed = s.inSync == before ? nil : s.inSyncSet
+            return (done, changed, changed == nil ? [] : Array(s.watchers.values))
+        }
+        if let changed { for w in watchers { w.yield(changed) } }
+        for w in released {
+            w.timer?.cancel()
+            w.done(.acked)
+        }
+    }
+
+    /// Every waiter at or below this offset is acknowledged.
+    private func releaseFloor(_ s: State) -> Int64 {
+        guard policy.allAckInSyncStateSet else { return s.bestAcked }
+        return s.inSync.compactMap { s.slaves[$0]?.acked }.min() ?? .max
+    }
+
+    /// Calls `done` once the record ending at `offset` is acknowledged as the policy requires, or with
+    /// `.slaveNotAvailable` / `.timeout` (after `policy.timeout`, scheduled on `loop`). `masterEnd` decides
+    /// whether a slave is available at all (RocketMQ's `HAService.isSlaveOK`). Spawns no task.
+    public func whenAcked(_ offset: Int64, masterEnd: Int64, on loop: any EventLoop,
+                          _ done: @escaping @Sendable (ReplicationOutcome) -> Void) {
         enum Admission { case acked, unavailable, wait(Int) }
         let admission: Admission = state.withLock { s in
-            guard !s.slaves.isEmpty, masterEnd - max(s.bestAcked, 0) < fallbehindMax else { return .unavailable }
-            if s.bestAcked >= offset { return .acked }
+            if !policy.allAckInSyncStateSet {
+                guard !s.slaves.isEmpty, masterEnd - max(s.bestAcked, 0) < policy.fallbehindMax else { return .unavailable }
+            }
+            if releaseFloor(s) >= offset { return .acked }
             s.nextId += 1
+            s.waiters.append(Waiter(id: s.nextId, offset: offset, done: done, timer: nil))
             return .wait(s.nextId)
         }
-        let id: Int
         switch admission {
-        case .acked: return .acked
-        case .unavailable: return .slaveNotAvailable
-        case let .wait(waiterId): id = waiterId
-        }
-        let timer = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            self.expire(id)
-        }
-        defer { timer.cancel() }
-        return await withCheckedContinuation { continuation in
-            let now: ReplicationOutcome? = state.withLock { s in
-                if s.bestAcked >= offset { return .acked }
-                if s.expiredEarly.remove(id) != nil { return .timeout }
-                s.waiters.append(Waiter(id: id, offset: offset, continuation: continuation))
+        case .acked: done(.acked)
+        case .unavailable: done(.slaveNotAvailable)
+        case let .wait(id):
+            let timer = loop.scheduleTask(in: .nanoseconds(Int64(policy.timeout.components.seconds) * 1_000_000_000
+                                                               + policy.timeout.components.attoseconds / 1_000_000_000)) {
+                self.expire(id)
+            }
+            // Released meanwhile: the timer is not needed.
+            let orphan: Scheduled<Void>? = state.withLock { s in
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return timer }
+                s.waiters[i].timer = timer
                 return nil
             }
-            if let now { continuation.resume(returning: now) }
+            orphan?.cancel()
+        }
+    }
+
+    /// ``whenAcked(_:masterEnd:on:_:)`` for async callers (tests).
+    public func waitForAck(_ offset: Int64, masterEnd: Int64, on loop: any EventLoop) async -> ReplicationOutcome {
+        await withCheckedContinuation { continuation in
+            whenAcked(offset, masterEnd: masterEnd, on: loop) { continuation.resume(returning: $0) }
         }
     }
 
     private func expire(_ id: Int) {
         let expired = state.withLock { s -> Waiter? in
-            guard let i = s.waiters.firstIndex(where: { $0.id == id }) else {
-                s.expiredEarly.insert(id)
-                return nil
-            }
+            guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return s.waiters.remove(at: i)
         }
-        expired?.continuation.resume(returning: .timeout)
+        expired?.done(.timeout)
     }
 }

@@ -116,7 +116,8 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 }
 
 enum RemotingPipeline {
-    /// Partial-frame guard (servers, which also pause on unread responses), frame decoder, encoder, idle close, dispatcher.
+    /// TLS (when `tls` adds it), partial-frame guard (servers, which also pause on unread responses), frame
+    /// decoder, encoder, idle close, dispatcher.
     static func configure(
         _ channel: any Channel,
         handler: (any RemotingRequestHandler)?,
@@ -124,9 +125,11 @@ enum RemotingPipeline {
         frameSizeMax: Int,
         idleTimeout: TimeAmount?,
         logger: Logger,
+        tls: (any Channel) throws -> Void = { _ in },
         onActive: (@Sendable (RemotingConnection) -> Void)? = nil
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
+            try tls(channel)
             let sync = channel.pipeline.syncOperations
             if let budget { try sync.addHandler(PartialFrameGuard(budget: budget, logger: logger)) }
             try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameSizeMax: frameSizeMax)))

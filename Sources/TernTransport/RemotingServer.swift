@@ -30,6 +30,7 @@ public final class RemotingServer: Sendable {
         frameSizeMax: Int = RemotingLimits.frameSizeMaxDefault,
         idleTimeout: TimeAmount? = .seconds(120),
         limits: ConnectionLimits = ConnectionLimits(),
+        tls: TLSServer? = nil,
         logger: Logger
     ) async throws -> RemotingServer {
         let budget = ConnectionBudget(limits)
@@ -50,7 +51,8 @@ public final class RemotingServer: Sendable {
                 }
                 channel.closeFuture.whenComplete { _ in budget.releaseConnection() }
                 return RemotingPipeline.configure(channel, handler: handler, budget: budget, frameSizeMax: frameSizeMax,
-                                                  idleTimeout: idleTimeout, logger: logger)
+                                                  idleTimeout: idleTimeout, logger: logger,
+                                                  tls: { try tls?.addHandlers(to: $0, logger: logger) })
             }
             .bind(host: host, port: port)
             .get()
@@ -71,12 +73,14 @@ public final class RemotingServer: Sendable {
 /// Client side: opens connections to `host:port` addresses.
 public enum RemotingClient {
     /// Connects to `address` ("host:port"). `handler` receives requests the peer pushes (may be nil).
+    /// With `tls`, the connection is handed out once the TLS handshake completed; a failed handshake fails it.
     public static func connect(
         to address: String,
         group: any EventLoopGroup,
         handler: (any RemotingRequestHandler)? = nil,
         connectTimeout: TimeAmount = .seconds(3),
         frameSizeMax: Int = RemotingLimits.frameSizeMaxDefault,
+        tls: TLSClient? = nil,
         logger: Logger = Logger(label: "tern.client")
     ) -> EventLoopFuture<RemotingConnection> {
         let loop = group.next()
@@ -84,27 +88,41 @@ public enum RemotingClient {
             return loop.makeFailedFuture(TransportError.badAddress(address))
         }
         let box = loop.makePromise(of: RemotingConnection.self)
+        // Completed by the TLS observer once the channel is up; failed here when it never comes up.
+        let handshake = tls.map { _ in loop.makePromise(of: Void.self) }
         ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 RemotingPipeline.configure(channel, handler: handler, frameSizeMax: frameSizeMax,
                                            idleTimeout: nil, logger: logger,
+                                           tls: { channel in
+                                               if let tls, let handshake { try tls.addHandlers(to: channel, handshake: handshake, logger: logger) }
+                                           },
                                            onActive: { box.succeed($0) })
             }
             .connect(host: host, port: port)
-            .whenFailure { error in box.fail(TransportError.connectFailed(address, reason: "\(error)")) }
-        return box.futureResult
+            .whenFailure { error in
+                let failure = TransportError.connectFailed(address, reason: "\(error)")
+                box.fail(failure)
+                handshake?.fail(failure)
+            }
+        guard let handshake else { return box.futureResult }
+        return box.futureResult.and(handshake.futureResult).flatMapError { error in
+            box.futureResult.whenSuccess { $0.close() }
+            return loop.makeFailedFuture(TransportError.connectFailed(address, reason: "\(error)"))
+        }.map { $0.0 }
     }
 
     public static func connect(
         to address: String,
         group: any EventLoopGroup,
         handler: (any RemotingRequestHandler)? = nil,
-        connectTimeout: TimeAmount = .seconds(3)
+        connectTimeout: TimeAmount = .seconds(3),
+        tls: TLSClient? = nil
     ) async throws -> RemotingConnection {
         try await connect(to: address, group: group, handler: handler, connectTimeout: connectTimeout,
-                          frameSizeMax: RemotingLimits.frameSizeMaxDefault, logger: Logger(label: "tern.client")).get()
+                          frameSizeMax: RemotingLimits.frameSizeMaxDefault, tls: tls, logger: Logger(label: "tern.client")).get()
     }
 
     /// "host:port" → (host, port); nil when malformed.

@@ -167,10 +167,11 @@ import Testing
         Self.dispatched(f)
         let r = try await f.call(202, ["topic": "ST"])
         #expect(r.code == ResponseCode.success)
-        let stats = try JSONBody.decode(TopicStatsBody.self, from: r.body)
+        let stats = try TopicStatsBody.decode(from: r.body)
         try #require(stats.offsetTable.count == 2)
-        #expect(stats.offsetTable[0] == .init(brokerName: "broker-a", queueId: 0, minOffset: 0, maxOffset: 0, lastUpdateTimestamp: 0))
-        #expect(stats.offsetTable[1].queueId == 1 && stats.offsetTable[1].maxOffset == 3 && stats.offsetTable[1].minOffset == 0)
+        #expect(stats.offsetTable[0] == .init(queue: MessageQueue(topic: "ST", brokerName: "broker-a", queueId: 0),
+                                             minOffset: 0, maxOffset: 0, lastUpdateTimestamp: 0))
+        #expect(stats.offsetTable[1].queue.queueId == 1 && stats.offsetTable[1].maxOffset == 3 && stats.offsetTable[1].minOffset == 0)
         let last = try SendFrames.stored(f.broker.store, "ST", 1).last
         let lastStoreTime = try #require(last.flatMap { f.broker.store.message(at: $0.physicalOffset)?.record.storeTimestamp })
         #expect(stats.offsetTable[1].lastUpdateTimestamp == lastStoreTime)
@@ -184,7 +185,7 @@ import Testing
         Self.dispatched(f)
         let r = try await f.call(28)
         #expect(r.code == ResponseCode.success)
-        let table = try JSONBody.decode(BrokerRuntimeInfoBody.self, from: r.body).table
+        let table = try KVTableBody.decode(from: r.body).table
         #expect(table["msgPutTotalTodayNow"] == "4")
         #expect(table["commitLogMaxOffset"] == String(f.broker.store.maxPhysicalOffset))
         #expect(table["commitLogMinOffset"] == "0")

@@ -245,7 +245,7 @@ extension BrokerFixture {
         #expect(stats.extFields.int64("putLastPeriod") == 3)
         #expect(stats.extFields["putTps"] == "0.05")
         consume = try await f.call(208, ["consumerGroup": "G", "topic": "S"], on: c)
-        let body = try JSONBody.decode(ConsumeStatsBody.self, from: consume.body)
+        let body = try ConsumeStatsBody.decode(from: consume.body)
         #expect(abs(body.consumeTps - 0.05) < 1e-9)
         let log = try String(contentsOfFile: f.storeDir + "/logs/stats.log", encoding: .utf8)
         #expect(log.contains("PUT topic=S total=3 period=3 tps=0.05"), "\(log)")

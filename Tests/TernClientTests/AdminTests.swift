@@ -38,9 +38,9 @@ import Testing
         let broker = try await FakeServer.start(group: group) { [json] request in
             switch request.code {
             case 202:
-                return Canned.response(body: json(#"{"offsetTable":[{"brokerName":"broker-a","queueId":1,"minOffset":2,"maxOffset":9,"lastUpdateTimestamp":77},{"brokerName":"broker-a","queueId":0,"minOffset":0,"maxOffset":4,"lastUpdateTimestamp":0}]}"#))
+                return Canned.response(body: json(#"{"offsetTable":{{"brokerName":"broker-a","queueId":1,"topic":"T"}:{"lastUpdateTimestamp":77,"maxOffset":9,"minOffset":2},{"brokerName":"broker-a","queueId":0,"topic":"T"}:{"lastUpdateTimestamp":0,"maxOffset":4,"minOffset":0}}}"#))
             case 208:
-                return Canned.response(body: json(#"{"offsetTable":[{"topic":"T","brokerName":"broker-a","queueId":0,"brokerOffset":10,"consumerOffset":4,"lastTimestamp":5}],"consumeTps":1.5}"#))
+                return Canned.response(body: json(#"{"consumeTps":1.5,"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"T"}:{"brokerOffset":10,"consumerOffset":4,"lastTimestamp":5}}}"#))
             default:
                 return Canned.response(ResponseCode.requestCodeNotSupported)
             }

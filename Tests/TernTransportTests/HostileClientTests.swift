@@ -21,8 +21,8 @@ private final class KiloHandler: RemotingRequestHandler {
     func connectionOpened(_ connection: RemotingConnection) { connections.withLockedValue { $0.append(connection) } }
 }
 
-/// Polls `condition` every 10 ms until it holds or `seconds` pass.
-private func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` every 10 ms until it holds or `seconds` pass (shared by this target's suites).
+func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
     let end = Date().addingTimeInterval(seconds)
     while Date() < end {
         if condition() { return true }

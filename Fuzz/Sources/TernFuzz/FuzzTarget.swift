@@ -1,5 +1,6 @@
 import NIOCore
 import TernMessage
+import TernProtocol
 import TernRemoting
 // The header decoders and the SQL92 compiler are internal, reachable with testability, which debug builds
 // (those of tools/fuzz and tools/test) have; a release build of this harness still compiles and says so.
@@ -11,7 +12,7 @@ import TernRemoting
 /// One decoder under fuzzing. `run` must accept any bytes: it may reject them (throw, return nil) but never trap,
 /// and each checks an invariant the decoder promises beyond "does not crash".
 enum FuzzTarget: String, CaseIterable, Sendable {
-    case frame, jsonHeader = "json-header", binaryHeader = "binary-header", record, properties, batch, sql92
+    case frame, jsonHeader = "json-header", binaryHeader = "binary-header", record, properties, batch, sql92, fastjson
 
     func run(_ data: UnsafeRawBufferPointer) {
         switch self {
@@ -22,6 +23,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .properties: Self.properties(data)
         case .batch: Self.batch(data)
         case .sql92: Self.sql92(data)
+        case .fastjson: Self.fastjson(data)
         }
     }
 
@@ -85,5 +87,18 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         #else
         fatalError("the sql92 target needs a debug build")
         #endif
+    }
+
+    /// What reads writes back to text that reads to the same value; the admin bodies decode it or refuse it.
+    private static func fastjson(_ data: UnsafeRawBufferPointer) {
+        guard let value = try? FastJSONReader.read(data) else { return }
+        let again: FastJSON
+        do { again = try FastJSONReader.read(FastJSONWriter.write(value)) } catch {
+            fatalError("written fastjson does not read: \(error)")
+        }
+        precondition(again == value, "fastjson round trip changed the value")
+        _ = try? TopicStatsBody(fastJSON: value)
+        _ = try? ConsumeStatsBody(fastJSON: value)
+        _ = try? KVTableBody(fastJSON: value)
     }
 }

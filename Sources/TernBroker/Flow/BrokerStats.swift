@@ -70,6 +70,22 @@ final class BrokerStats: Sendable {
         }
     }
 
+    /// Puts and gets over every topic and group (the broker-wide figures of GET_BROKER_RUNTIME_INFO).
+    func totals() -> (puts: Figures, gets: Figures) {
+        state.withLock { s in
+            var puts = Counter(), gets = Counter()
+            for c in s.puts.values {
+                puts.total += c.total
+                puts.lastPeriod += c.lastPeriod
+            }
+            for c in s.gets.values.flatMap(\.values) {
+                gets.total += c.total
+                gets.lastPeriod += c.lastPeriod
+            }
+            return (Self.figures(puts, s.periodMillis), Self.figures(gets, s.periodMillis))
+        }
+    }
+
     /// Closes the running period; returns the stats-log lines for it, stamped `timestamp`.
     func roll(timestamp: String) -> [String] {
         state.withLock { s in

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import TernReplication
 import TernStorage
+import TernTransport
 
 /// The broker's replication role (`brokerRole`): a master runs an `HAService` its slaves follow; a slave runs
 /// an `HAClient` following its master's HA address (`haMasterAddress`, else the one the name server answers,
@@ -32,10 +33,12 @@ public final class BrokerReplication: Sendable {
     }
 
     init(config: BrokerConfig, store: MessageStore, master: HAService?, group: any EventLoopGroup, logger: Logger,
-         leadership: Leadership? = nil) {
+         tlsClient: TLSClient? = nil, leadership: Leadership? = nil) {
         self.role = config.brokerRole
         self.store = store
-        self.config = Self.haConfig(config)
+        var ha = Self.haConfig(config)
+        ha.tlsClient = tlsClient
+        self.config = ha
         self.master = master
         self.leadership = leadership
         let address = MasterAddress(configured: config.haMasterAddress)
@@ -52,16 +55,19 @@ public final class BrokerReplication: Sendable {
     }
 
     /// Binds the HA server of a master (`brokerIP2`'s interface is the broker's listen host).
-    static func prepare(config: BrokerConfig, store: MessageStore, group: any EventLoopGroup,
-                        logger: Logger, leadership: Leadership? = nil) async throws -> BrokerReplication {
+    /// `tls`: the HA port's (`tls.server.*`) and the slave link's (`tls.enable`, `tls.client.*`).
+    static func prepare(config: BrokerConfig, store: MessageStore, group: any EventLoopGroup, logger: Logger,
+                        tls: (server: TLSServer?, client: TLSClient?) = (nil, nil),
+                        leadership: Leadership? = nil) async throws -> BrokerReplication {
         var master: HAService?
         if config.brokerRole != .slave || leadership != nil {
             var ha = haConfig(config)
             ha.listenHost = config.listenHost
+            ha.tlsServer = tls.server
             master = try await HAService.bind(store: store, config: ha, group: group, logger: logger)
         }
         return BrokerReplication(config: config, store: store, master: master, group: group, logger: logger,
-                                 leadership: leadership)
+                                 tlsClient: tls.client, leadership: leadership)
     }
 
     static func haConfig(_ config: BrokerConfig) -> HAConfig {
@@ -70,7 +76,9 @@ public final class BrokerReplication: Sendable {
         ha.transferBatchSize = config.haTransferBatchSize
         ha.heartbeatInterval = .milliseconds(config.haSendHeartbeatInterval)
         ha.housekeepingInterval = .milliseconds(config.haHousekeepingInterval)
-        ha.slaveFallbehindMax = config.haSlaveFallbehindMax
+        ha.ack.fallbehindMax = config.haSlaveFallbehindMax
+        ha.ack.maxGapNotInSync = config.haMaxGapNotInSync
+        ha.ack.allAckInSyncStateSet = config.allAckInSyncStateSet
         return ha
     }
 
@@ -94,10 +102,10 @@ public final class BrokerReplication: Sendable {
     /// elected master whose lease fence holds may.
     var mayAcknowledge: Bool { leadership?.acknowledges ?? true }
 
-    /// SYNC_MASTER: waits until a slave acknowledged `end` (RocketMQ's `CommitLog.handleHA`).
-    func waitForSlave(_ end: Int64) async -> ReplicationOutcome {
-        guard let master else { return .slaveNotAvailable }
-        return await master.acks.waitForAck(end, masterEnd: store.maxPhysicalOffset,
-                                            fallbehindMax: config.slaveFallbehindMax, timeout: config.slaveTimeout)
+    /// SYNC_MASTER: calls `done` once `end` is acknowledged as the policy requires (RocketMQ's
+    /// `CommitLog.handleHA`); its timeout runs on `loop`.
+    func whenReplicated(_ end: Int64, on loop: any EventLoop, _ done: @escaping @Sendable (ReplicationOutcome) -> Void) {
+        guard let master else { return done(.slaveNotAvailable) }
+        master.acks.whenAcked(end, masterEnd: store.maxPhysicalOffset, on: loop, done)
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import TernRemoting
 import TernReplication
 import TernStorage
@@ -42,13 +43,13 @@ extension SendProcessor {
     private func respondWhenReplicated(end: Int64, fields: RemotingExtFields, responder: RemotingResponder) {
         let replication = context.replication
         guard context.config.brokerRole == .syncMaster else {
-            respondStored(fields: fields, replication: replication, responder: responder)
+            Self.respondStored(fields: fields, replication: replication, responder: responder)
             return
         }
-        Task {
-            switch await replication.waitForSlave(end) {
+        replication.whenReplicated(end, on: responder.connection.channel.eventLoop) { outcome in
+            switch outcome {
             case .acked:
-                respondStored(fields: fields, replication: replication, responder: responder)
+                Self.respondStored(fields: fields, replication: replication, responder: responder)
             case .slaveNotAvailable:
                 responder.respond(code: ResponseCode.slaveNotAvailable, remark: "no slave available; the message is stored on the master",
                                   extFields: fields)
@@ -61,7 +62,7 @@ extension SendProcessor {
 
     /// SUCCESS, unless leadership (controller mode) was lost while the send waited: a fenced master never
     /// acknowledges, since another replica may already be master (the record is cut when it rejoins).
-    private func respondStored(fields: RemotingExtFields, replication: BrokerReplication, responder: RemotingResponder) {
+    private static func respondStored(fields: RemotingExtFields, replication: BrokerReplication, responder: RemotingResponder) {
         guard replication.mayAcknowledge else {
             responder.respond(code: ResponseCode.serviceNotAvailable, remark: "not the master any more; the send was not acknowledged")
             return

@@ -1,7 +1,9 @@
 import Logging
+import NIOCore
 import TernProtocol
 import TernRemoting
 import TernStorage
+import TernSystem
 
 /// Topic administration and broker figures, whatever transport carried the request (remoting.md §5.3).
 enum AdminRequest: Sendable, Equatable {
@@ -13,8 +15,10 @@ enum AdminRequest: Sendable, Equatable {
     case allTopics
     /// Per write queue: min / max offset and last store time (GET_TOPIC_STATS_INFO).
     case topicStats(String)
-    /// Version and store figures (GET_BROKER_RUNTIME_INFO).
+    /// Version, traffic and store figures (GET_BROKER_RUNTIME_INFO).
     case runtimeInfo
+    /// The settings as properties text (GET_BROKER_CONFIG).
+    case brokerConfig
 }
 
 enum AdminResult: Sendable {
@@ -22,6 +26,8 @@ enum AdminResult: Sendable {
     case topics(TopicConfigSerializeWrapper)
     case topicStats([TopicStatsBody.Entry])
     case runtimeInfo([String: String])
+    /// Properties text and the config's data version (JSON), Java's `getAllConfigsFormatString` / `version`.
+    case brokerConfig(text: String, version: String)
 }
 
 /// The admin requests as a service: checks, topic-table changes (persisted and re-registered by
@@ -37,10 +43,12 @@ final class AdminService: Sendable {
     /// Messages in the store's queues when the broker started: `msgPutTotalTodayNow` counts from here, as
     /// Java's put counter counts from process start.
     private let messagesAtStart: Int64
+    private let bootMillis: Int64
 
     init(context: BrokerContext) {
         self.context = context
         messagesAtStart = (try? Self.storedMessageCount(context.store)) ?? 0
+        bootMillis = context.clock.wallMillis()
     }
 
     func answer(_ request: AdminRequest) -> Result<AdminResult, RequestRejection> {
@@ -49,7 +57,11 @@ final class AdminService: Sendable {
         case .deleteTopic(let topic): return deleteTopic(topic)
         case .allTopics: return .success(.topics(context.topics.all))
         case .topicStats(let topic): return topicStats(topic)
-        case .runtimeInfo: return .success(.runtimeInfo(runtimeInfo()))
+        case .runtimeInfo:
+            return .success(.runtimeInfo(BrokerRuntimeInfo.table(context, messagesAtStart: messagesAtStart, bootMillis: bootMillis)))
+        case .brokerConfig:
+            let version = String(buffer: JSONBody.encode(DataVersion(timestamp: bootMillis)))
+            return .success(.brokerConfig(text: context.config.propertiesText, version: version))
         }
     }
 
@@ -104,26 +116,13 @@ final class AdminService: Sendable {
                 let range = try context.store.queueRange(key) ?? QueueRange(min: 0, max: 0)
                 let last = range.max > range.min
                     ? try context.store.entries(key, from: range.max - 1, maxCount: 1).first?.storeTimestamp ?? 0 : 0
-                entries.append(.init(brokerName: context.config.brokerName, queueId: q, minOffset: range.min,
-                                     maxOffset: range.max, lastUpdateTimestamp: last))
+                entries.append(.init(queue: MessageQueue(topic: topic, brokerName: context.config.brokerName, queueId: q),
+                                     minOffset: range.min, maxOffset: range.max, lastUpdateTimestamp: last))
             }
         } catch {
             return .failure(RequestRejection(ResponseCode.systemError, "index read failed: \(error)"))
         }
         return .success(.topicStats(entries))
-    }
-
-    private func runtimeInfo() -> [String: String] {
-        let store = context.store
-        let stored = (try? Self.storedMessageCount(store)) ?? messagesAtStart
-        return [
-            "brokerVersionDesc": Self.versionDesc,
-            "brokerVersion": String(RemotingCommand.defaultVersion),
-            "msgPutTotalTodayNow": String(max(0, stored - messagesAtStart)),
-            "commitLogMaxOffset": String(store.maxPhysicalOffset),
-            "commitLogMinOffset": String(store.minPhysicalOffset),
-            "dispatchBehindBytes": String(max(0, store.maxPhysicalOffset - store.dispatchedOffset)),
-        ]
     }
 
     /// Messages ever indexed in the store's queues (sum of each queue's max offset).

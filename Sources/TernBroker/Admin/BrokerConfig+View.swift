@@ -1,0 +1,51 @@
+import TernTransport
+
+/// The broker's settings as GET_BROKER_CONFIG (26) reports them: every key `set(_:_:)` reads, with its
+/// current value in the form `set` accepts, so the text round-trips through `apply(properties:)`.
+extension BrokerConfig {
+    public var properties: [(key: String, value: String)] {
+        var p: [(String, String)] = [
+            ("brokerClusterName", brokerClusterName), ("brokerName", brokerName), ("brokerId", "\(brokerId)"),
+            ("namesrvAddr", namesrvAddr.joined(separator: ";")), ("brokerIP1", brokerIP1), ("listenPort", "\(listenPort)"),
+            ("storePathRootDir", storePathRootDir), ("flushDiskType", flushDiskType.rawValue),
+            ("syncFlushTimeout", "\(syncFlushTimeout)"), ("autoCreateTopicEnable", "\(autoCreateTopicEnable)"),
+            ("autoCreateSubscriptionGroup", "\(autoCreateSubscriptionGroup)"),
+            ("defaultTopicQueueNums", "\(defaultTopicQueueNums)"), ("maxMessageSize", "\(maxMessageSize)"),
+            ("longPollingEnable", "\(longPollingEnable)"), ("registerNameServerPeriod", "\(registerNameServerPeriod)"),
+            ("compressedRegister", "\(compressedRegister)"),
+            ("clientChannelMaxIdleTimeSeconds", "\(clientChannelMaxIdleTimeSeconds)"),
+            ("mappedFileSizeCommitLog", "\(mappedFileSizeCommitLog)"), ("fileReservedTime", "\(fileReservedTime)"),
+            ("transactionTimeOut", "\(transactionTimeOut)"), ("transactionCheckInterval", "\(transactionCheckInterval)"),
+            ("transactionCheckMax", "\(transactionCheckMax)"), ("rejectTransactionMessage", "\(rejectTransactionMessage)"),
+            ("storeReplyMessageEnable", "\(storeReplyMessageEnable)"), ("enablePropertyFilter", "\(enablePropertyFilter)"),
+            ("environmentIsolationEnable", "\(environmentIsolationEnable)"), ("traceTopicEnable", "\(traceTopicEnable)"),
+            ("msgTraceTopicName", msgTraceTopicName), ("retryMaxTimes", "\(retryMaxTimes)"),
+            ("timerMaxDelaySec", "\(timerMaxDelaySec)"), ("serverMaxConnections", "\(connectionLimits.maxConnections)"),
+            ("deleteWhen", deleteWhen.sorted().map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ";")),
+            ("brokerRole", brokerRole.rawValue), 
+            ("haSendHeartbeatInterval", "\(haSendHeartbeatInterval)"),
+            ("haHousekeepingInterval", "\(haHousekeepingInterval)"), ("haTransferBatchSize", "\(haTransferBatchSize)"),
+            ("haSlaveFallbehindMax", "\(haSlaveFallbehindMax)"), ("slaveReadEnable", "\(slaveReadEnable)"),
+            ("diskMaxUsedSpaceRatio", "\(diskMaxUsedSpaceRatio)"), ("cleanFileForciblyEnable", "\(cleanFileForciblyEnable)"),
+            ("diskSpaceWarningLevelRatio", "\(diskSpaceWarningLevelRatio)"),
+            ("diskSpaceCleanForciblyRatio", "\(diskSpaceCleanForciblyRatio)"),
+            ("brokerFastFailureEnable", "\(flow.brokerFastFailureEnable)"),
+            ("waitTimeMillsInSendQueue", "\(flow.waitTimeMillsInSendQueue)"),
+            ("defaultTopicRateLimit", "\(flow.defaultTopicRateLimit)"), ("sendBackRateLimit", "\(flow.sendBackRateLimit)"),
+            ("sendBackQueueCapacity", "\(flow.sendBackQueueCapacity)"),
+            ("rateLimitBreakerMillis", "\(flow.rateLimitBreakerMillis)"),
+            ("defaultGroupPullRateLimit", "\(flow.defaultGroupPullRateLimit)"),
+            ("statsLogEnable", "\(flow.statsLogEnable)"), ("statsPeriodMillis", "\(flow.statsPeriodMillis)"),
+        ]
+        if let haMasterAddress { p.append(("haMasterAddress", haMasterAddress)) }
+        if let haListenPort { p.append(("haListenPort", "\(haListenPort)")) }
+        if let brokerIP2 { p.append(("brokerIP2", brokerIP2)) }
+        return p.map { (key: $0.0, value: $0.1) }
+    }
+
+    /// Java's `MixAll.properties2String`: one `key=value` line per setting (sorted here, Java's is hash order),
+    /// which the admin client reads back with `string2Properties`.
+    public var propertiesText: String {
+        properties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }.joined()
+    }
+}

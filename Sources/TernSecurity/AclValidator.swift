@@ -1,0 +1,57 @@
+import NIOCore
+import TernRemoting
+
+/// The ACL's verdict on one request.
+public enum AclVerdict: Sendable, Equatable {
+    case allowed
+    /// Refused; the reason is the remark the client sees (it names the key and resource, never a secret).
+    case denied(String)
+}
+
+extension PlainAclConfig {
+    /// Java's `PlainPermissionManager.validate`, in its order:
+    /// 1. a global white address is allowed outright;
+    /// 2. no `AccessKey`, or one not in the file, is refused;
+    /// 3. the account's own white address is allowed without signature or permission checks;
+    /// 4. the signature must match (`AclSigner`);
+    /// 5. publishing to the trace topic is allowed;
+    /// 6. an admin code needs an admin account, then each resource needs its permission (listed, else the
+    ///    account's default for topics or groups). An admin account with no listed resources may do anything.
+    ///
+    /// `ip` is the peer address without its port.
+    public func validate(ip: String, extFields: RemotingExtFields, body: ByteBuffer?, code: Int,
+                         requirement: () -> AclRequirement) -> AclVerdict {
+        if globalWhiteRemoteAddresses.contains(where: { $0.matches(ip) }) { return .allowed }
+        guard let accessKey = extFields[AclSigner.accessKeyKey] else { return .denied("No accessKey is configured") }
+        guard let account = accounts[accessKey] else { return .denied("No acl config for \(accessKey)") }
+        if account.whiteRemoteAddress.matches(ip) { return .allowed }
+        guard AclSigner.isValid(extFields[AclSigner.signatureKey], extFields: extFields, body: body,
+                                secretKey: account.secretKey) else {
+            return .denied("Check signature failed for accessKey=\(accessKey)")
+        }
+        let needed = requirement()
+        if needed.resources.contains(where: { $0.name == AclResource.traceTopic && $0.permission == .pub }) {
+            return .allowed
+        }
+        return account.check(needed, code: code)
+    }
+}
+
+extension AclAccount {
+    /// Step 6 of ``PlainAclConfig/validate(ip:extFields:body:code:requirement:)``.
+    public func check(_ needed: AclRequirement, code: Int) -> AclVerdict {
+        if needed.needsAdmin && !isAdmin {
+            return .denied("Need admin permission for request code=\(code), but accessKey=\(accessKey) is not")
+        }
+        if resourcePermissions.isEmpty && isAdmin { return .allowed }
+        for (name, permission) in needed.resources {
+            let isGroup = AclResource.isRetryTopic(name)
+            let owned = resourcePermissions[name] ?? (isGroup ? defaultGroupPermission : defaultTopicPermission)
+            if !owned.allows(permission) {
+                let what = isGroup ? "group \(name.dropFirst(AclResource.retryPrefix.count))" : "topic \(name)"
+                return .denied("No \(permission) permission for \(what), accessKey=\(accessKey)")
+            }
+        }
+        return .allowed
+    }
+}
