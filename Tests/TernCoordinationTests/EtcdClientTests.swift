@@ -8,7 +8,8 @@ func withEtcd(_ body: (EtcdProcess, EtcdClient, any EventLoopGroup) async throws
     let group = MultiThreadedEventLoopGroup.singleton
     let etcd = try await EtcdProcess.start(group: group)
     defer { etcd.stop() }
-    try await body(etcd, EtcdClient(endpoints: [etcd.endpoint], group: group), group)
+    // 3 s per call: a loaded CI machine (every suite in parallel) delays etcd's answers past the 1 s default.
+    try await body(etcd, EtcdClient(endpoints: [etcd.endpoint], group: group, requestTimeout: .seconds(3)), group)
 }
 
 /// Polls `condition` every 50 ms until it holds or `seconds` pass.
@@ -103,7 +104,7 @@ func eventually(seconds: Double, _ condition: () async throws -> Bool) async ret
     @Test func failsOverBetweenEndpoints() async throws {
         try await withEtcd { etcd, _, group in
             let dead = EtcdEndpoint(host: "127.0.0.1", port: try await EtcdProcess.freePort(group))
-            let client = EtcdClient(endpoints: [dead, etcd.endpoint], group: group, requestTimeout: .milliseconds(500))
+            let client = EtcdClient(endpoints: [dead, etcd.endpoint], group: group, requestTimeout: .seconds(3))
             try await client.put("/f", [1])
             #expect(client.currentEndpoint == etcd.endpoint)
             #expect(try await client.get("/f")?.value == [1])

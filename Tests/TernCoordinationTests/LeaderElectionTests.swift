@@ -4,7 +4,8 @@ import TernSystem
 @testable import TernCoordination
 
 @Suite struct LeaderElectionTests {
-    private func replica(_ etcd: EtcdClient, _ id: Int, ttl: Int64 = 2, margin: Duration = .milliseconds(500),
+    /// TTL 5 s by default: a winner's fence must still hold after a campaign on a loaded machine.
+    private func replica(_ etcd: EtcdClient, _ id: Int, ttl: Int64 = 5, margin: Duration = .milliseconds(500),
                          clock: any TernClock = SystemClock()) -> LeaderElection {
         LeaderElection(etcd: etcd, keys: ElectionKeys(cluster: "C", brokerName: "b"), brokerId: id, ttlSeconds: ttl,
                        margin: margin, clock: clock)
@@ -66,7 +67,7 @@ import TernSystem
     /// strictly before a rival, campaigning every 20 ms, can win.
     @Test func fenceClosesBeforeARivalWins() async throws {
         try await withEtcd { _, etcd, _ in
-            let master = replica(etcd, 1, ttl: 2, margin: .milliseconds(300)), rival = replica(etcd, 2)
+            let master = replica(etcd, 1, ttl: 2, margin: .milliseconds(300)), rival = replica(etcd, 2, ttl: 2)
             guard case .won = try await master.campaign(addr: "a", haAddr: "ha", startOffset: 0) else {
                 Issue.record("the only contender lost")
                 return
