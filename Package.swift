@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TernBroker", targets: ["TernBroker"]),
         .library(name: "TernReplication", targets: ["TernReplication"]),
         .library(name: "TernClient", targets: ["TernClient"]),
+        .library(name: "TernCoordination", targets: ["TernCoordination"]),
         .library(name: "TernSecurity", targets: ["TernSecurity"]),
         .library(name: "TernOps", targets: ["TernOps"]),
         .executable(name: "tern", targets: ["Tern"]),
@@ -133,7 +134,7 @@ let package = Package(
             name: "TernBroker",
             dependencies: [
                 "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernReplication", "TernSecurity", "TernOps",
+                "TernReplication", "TernCoordination", "TernSecurity", "TernOps",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -154,6 +155,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // etcd v3 client (JSON gateway over HTTP/1.1), leases, and leader election with lease fencing.
+        .target(
+            name: "TernCoordination",
+            dependencies: [
+                "TernSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Small Swift producer / pull consumer / admin client over the same protocol.
         .target(
             name: "TernClient",
@@ -170,7 +182,7 @@ let package = Package(
             name: "Tern",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport",
-                "TernSecurity", "TernOps",
+                "TernCoordination", "TernSecurity", "TernOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -276,6 +288,15 @@ let package = Package(
             dependencies: [
                 "TernOps", "TernBroker", "TernNameServer", "TernClient", "TernStorage", "TernTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The etcd client and elections against a real `etcd` process on loopback.
+        .testTarget(
+            name: "TernCoordinationTests",
+            dependencies: [
+                "TernCoordination", "TernSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -16,6 +16,7 @@ struct AdminCommand: AsyncParsableCommand {
             AdminDeadLetters.self, AdminResendDeadLetters.self, AdminBrokerStatus.self, AdminGetBrokerConfig.self,
             AdminUpdateSubGroup.self, AdminDeleteSubGroup.self, AdminGetConsumerConfig.self, AdminResetOffsetByTime.self,
             AdminUpdateBrokerConfig.self,
+            AdminHAStatus.self, AdminElectMaster.self,
         ])
 }
 

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import TernCoordination
 import TernRemoting
 import TernReplication
 import TernSecurity
@@ -78,8 +79,10 @@ public final class Broker: Sendable {
                 tls: tlsServer, logger: logger)
             server = bound
             config.listenPort = bound.port
+            let election = try Self.election(config: config, group: group)
+            let leadership = election.map { Leadership(fence: $0.fence, brokerId: Int(config.brokerId)) }
             replication = try await BrokerReplication.prepare(config: config, store: store, group: group, logger: logger,
-                                                              tls: (tlsServer, tlsClient))
+                                                              tls: (tlsServer, tlsClient), leadership: leadership)
             if let master = replication?.master { config.haListenPort = master.port }
             let context = try BrokerContext(config: config, store: store, topics: topics, group: group, logger: logger,
                                             replication: replication, metrics: metrics)
@@ -96,9 +99,10 @@ public final class Broker: Sendable {
             ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow, latency: metrics?.rpc)
             let registrar = NameServerRegistrar(context: context, tls: tlsClient,
                                                 credentials: config.nameServerCredentials(acl: acl))
-            // A slave's log is its master's: it runs no service that appends records of its own.
+            // A slave's log is its master's: it runs no service that appends records of its own (in controller
+            // mode neither does any replica yet: these services do not follow a role change).
             let replicaOnly = config.brokerRole == .slave ? [SlaveSync(context: context).service(events: events)] : []
-            let appending = config.brokerRole == .slave ? [] : [
+            let appending = config.brokerRole == .slave || config.enableControllerMode ? [] : [
                 ScheduleService(context: context).service(events: events),
                 transactions.service.service(events: events),
                 TraceRecorder(context: context).service(events: events),
@@ -118,8 +122,15 @@ public final class Broker: Sendable {
                               routes: [m.endpoint(context: context, server: bound, consumers: consumers)], logger: logger)
             }
             try await ops?.checkAvailable(group: group)
+            let slave = context.replication.slave
+            var failover: [any Service] = []
+            if let election, let leadership {
+                failover = [FailoverService(election: election, leadership: leadership, store: store, addr: config.brokerAddress,
+                                            haAddr: config.haServerAddress, maxGap: config.haMaxGapNotInSync,
+                                            roleChanged: { registrar.registerNow(); slave?.masterAddressChanged() }, logger: logger)]
+            }
             let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
-                + timers + (ops.map { [$0] } ?? []) + [
+                + failover + timers + (ops.map { [$0] } ?? []) + [
                 StopService.requests(handler, events: events),
                 StopService.remotingServer(bound, gate: gate, events: events),
             ]
@@ -135,6 +146,22 @@ public final class Broker: Sendable {
             store.close()
             throw error
         }
+    }
+
+    /// Controller mode's election client (nil without `enableControllerMode`).
+    private static func election(config: BrokerConfig, group: any EventLoopGroup) throws -> LeaderElection? {
+        guard config.enableControllerMode else { return nil }
+        guard !config.etcdEndpoints.isEmpty else {
+            throw BrokerError.badConfigValue(key: "etcdEndpoints", value: "", reason: "required with enableControllerMode=true")
+        }
+        guard config.brokerId > 0 else {
+            throw BrokerError.badConfigValue(key: "brokerId", value: "\(config.brokerId)",
+                                             reason: "controller mode: each replica needs its own brokerId >= 1 (the master registers as 0)")
+        }
+        let etcd = EtcdClient(endpoints: config.etcdEndpoints, group: group)
+        return LeaderElection(etcd: etcd, keys: ElectionKeys(cluster: config.brokerClusterName, brokerName: config.brokerName),
+                              brokerId: Int(config.brokerId), ttlSeconds: Int64(config.controllerLeaseTtlSeconds),
+                              margin: .milliseconds(config.controllerFenceMarginMillis), clock: config.clock)
     }
 
     /// Prepares the broker and runs its services in a group of its own (in-process use; `tern` runs one

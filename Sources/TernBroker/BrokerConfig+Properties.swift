@@ -1,5 +1,6 @@
 import NIOCore
 import TernOps
+import TernCoordination
 import TernTransport
 
 /// Reading RocketMQ-style `broker.conf` properties into a ``BrokerConfig``.
@@ -134,6 +135,14 @@ extension BrokerConfig {
         case "aclFilePath": aclFilePath = try name()
         case "accessKey": accessKey = try name()
         case "secretKey": secretKey = try name()
+        case "enableControllerMode": enableControllerMode = try bool()
+        case "etcdEndpoints":
+            guard let endpoints = EtcdEndpoint.parseList(value) else {
+                throw .badConfigValue(key: key, value: value, reason: "expected http://host:port[;http://host:port...]")
+            }
+            etcdEndpoints = endpoints
+        case "controllerLeaseTtlSeconds": controllerLeaseTtlSeconds = try int(2...60)
+        case "controllerFenceMarginMillis": controllerFenceMarginMillis = try int(100...30_000)
         case "diskMaxUsedSpaceRatio": diskMaxUsedSpaceRatio = try int(10...95)
         case "cleanFileForciblyEnable": cleanFileForciblyEnable = try bool()
         // RocketMQ 4.9 reads these two as JVM system properties (-Drocketmq.broker.diskSpace…); either name works.

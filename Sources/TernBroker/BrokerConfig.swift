@@ -1,6 +1,7 @@
 import NIOCore
 import TernSecurity
 import TernOps
+import TernCoordination
 import TernStorage
 import TernSystem
 import TernTransport
@@ -126,6 +127,15 @@ public struct BrokerConfig: Sendable {
     public var allAckInSyncStateSet = false
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
+    // Controller mode: the replicas of a brokerName elect their master through etcd (Failover/).
+    /// `enableControllerMode` (RocketMQ 5's key): every replica starts as a slave and the election decides.
+    public var enableControllerMode = false
+    /// `etcdEndpoints` (ours): `http://host:port[;…]`; required with `enableControllerMode`.
+    public var etcdEndpoints: [EtcdEndpoint] = []
+    /// `controllerLeaseTtlSeconds` (ours): the master's etcd lease; a dead master is replaced about this late.
+    public var controllerLeaseTtlSeconds = 3
+    /// `controllerFenceMarginMillis` (ours): a master stops acknowledging this long before its lease can expire.
+    public var controllerFenceMarginMillis = 1_000
     /// RocketMQ's `tls.*` keys: the remoting and HA ports (`tls.server.*`), links to name servers and the
     /// master (`tls.enable`, `tls.client.*`); `tls.config.file` is read at startup.
     public var tls = TLSConfig()
@@ -177,7 +187,7 @@ public struct BrokerConfig: Sendable {
         s.indexBackend = indexBackend
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock
-        s.role = brokerRole == .slave ? .follower : .leader
+        s.role = brokerRole == .slave || enableControllerMode ? .follower : .leader
         return s
     }
 }

@@ -147,7 +147,7 @@ final class NameServerRegistrar: Sendable {
         ext["brokerName"] = config.brokerName
         ext["brokerAddr"] = config.brokerAddress
         ext["clusterName"] = config.brokerClusterName
-        ext.set("brokerId", config.brokerId)
+        ext.set("brokerId", context.replication.leadership.map { Int64($0.registeredBrokerId) } ?? config.brokerId)
         return ext
     }
 

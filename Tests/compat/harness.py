@@ -399,3 +399,54 @@ def assert_exact(got, expected, what):
     dups = sorted(b for b in set(got) if got.count(b) > 1)
     assert not missing and not extra and not dups, "%s: %d expected, %d received; missing %d %s; unexpected %s; duplicated %s" % (
         what, len(expected), len(got), len(missing), missing[:8], extra[:8], dups[:8])
+
+
+class Etcd:
+    """A single-member `etcd` (Debian's etcd-server) on free loopback ports with its own data dir; the JSON
+    gateway answers `get`/`get_prefix`. Controller-mode brokers point `etcdEndpoints` at `endpoint`."""
+
+    def __init__(self, workdir, host="127.0.0.1"):
+        import shutil
+        binary = shutil.which("etcd") or "/usr/bin/etcd"
+        self.client_port, peer = free_port(), free_port()
+        self.endpoint = "http://%s:%d" % (host, self.client_port)
+        self.log_path = os.path.join(workdir, "etcd.log")
+        os.makedirs(workdir, exist_ok=True)
+        peer_url = "http://127.0.0.1:%d" % peer
+        self.proc = subprocess.Popen(
+            [binary, "--name", "tern", "--data-dir", os.path.join(workdir, "etcd-data"),
+             "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
+             "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+             "--initial-cluster", "tern=" + peer_url],
+            stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        assert wait_for(self._healthy, 20, 0.1), "etcd did not start:\n" + tail(self.log_path)
+
+    def _post(self, path, body):
+        import urllib.request
+        req = urllib.request.Request(self.endpoint + path, data=json.dumps(body).encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=2) as r:
+            return json.loads(r.read())
+
+    def _healthy(self):
+        try:
+            self._post("/v3/kv/range", {"key": "eA=="})
+            return True
+        except Exception:
+            return False
+
+    def get_prefix(self, prefix):
+        """{key: value} (both str) of every key under prefix."""
+        import base64
+        b = prefix.encode()
+        end = b[:-1] + bytes([b[-1] + 1])
+        kvs = self._post("/v3/kv/range", {"key": base64.b64encode(b).decode(),
+                                          "range_end": base64.b64encode(end).decode()}).get("kvs", [])
+        return {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv.get("value", "")).decode() for kv in kvs}
+
+    def get(self, key):
+        return self.get_prefix(key).get(key)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)

@@ -23,6 +23,8 @@ public final class BrokerReplication: Sendable {
     /// Requests to the master's broker port (epochs, metadata sync).
     public let masterClient: MasterClient
     private let identity: (cluster: String, name: String, id: Int64)
+    /// Controller mode: the elected role (the master is whoever etcd says; see Failover/).
+    public let leadership: Leadership?
     private let store: MessageStore
     private let config: HAConfig
     private let masterAddress: MasterAddress
@@ -38,7 +40,7 @@ public final class BrokerReplication: Sendable {
     }
 
     init(config: BrokerConfig, store: MessageStore, master: HAService?, group: any EventLoopGroup, logger: Logger,
-         tlsClient: TLSClient? = nil) throws {
+         tlsClient: TLSClient? = nil, leadership: Leadership? = nil) throws {
         self.role = config.brokerRole
         self.store = store
         var ha = Self.haConfig(config)
@@ -48,19 +50,27 @@ public final class BrokerReplication: Sendable {
         self.epochs = try EpochStore(directory: config.storePathRootDir)
         self.masterClient = MasterClient(group: group)
         self.identity = (config.brokerClusterName, config.brokerName, config.brokerId)
+        self.leadership = leadership
         let address = MasterAddress(configured: config.haMasterAddress)
         self.masterAddress = address
-        self.slave = config.brokerRole == .slave
-            ? HAClient(store: store, config: self.config, group: group, logger: logger, masterAddress: { address.current })
-            : nil
+        if let leadership {
+            // Controller mode: every replica can follow; it does while the election names another master.
+            slave = HAClient(store: store, config: self.config, group: group, logger: logger,
+                             masterAddress: { leadership.followAddress })
+        } else {
+            slave = config.brokerRole == .slave
+                ? HAClient(store: store, config: self.config, group: group, logger: logger, masterAddress: { address.current })
+                : nil
+        }
     }
 
     /// Binds the HA server of a master (`brokerIP2`'s interface is the broker's listen host).
     /// `tls`: the HA port's (`tls.server.*`) and the slave link's (`tls.enable`, `tls.client.*`).
     static func prepare(config: BrokerConfig, store: MessageStore, group: any EventLoopGroup, logger: Logger,
-                        tls: (server: TLSServer?, client: TLSClient?) = (nil, nil)) async throws -> BrokerReplication {
+                        tls: (server: TLSServer?, client: TLSClient?) = (nil, nil),
+                        leadership: Leadership? = nil) async throws -> BrokerReplication {
         var master: HAService?
-        if config.brokerRole != .slave {
+        if config.brokerRole != .slave || leadership != nil {
             var ha = haConfig(config)
             ha.listenHost = config.listenHost
             ha.tlsServer = tls.server
@@ -68,7 +78,7 @@ public final class BrokerReplication: Sendable {
         }
         do {
             return try BrokerReplication(config: config, store: store, master: master, group: group, logger: logger,
-                                         tlsClient: tls.client)
+                                         tlsClient: tls.client, leadership: leadership)
         } catch {
             try? await master?.closeUnstarted()
             throw error
@@ -94,9 +104,9 @@ public final class BrokerReplication: Sendable {
     var services: [any Service] { [master as (any Service)?, slave].compactMap { $0 } }
 
     /// A registration answer's `haServerAddr` (slaves follow it unless `haMasterAddress` is configured) and
-    /// `masterAddr` (the master's broker port, for metadata sync).
+    /// `masterAddr` (the master's broker port, for metadata sync). Controller mode follows etcd instead.
     func learned(masterHAAddress: String?, masterAddress broker: String?) {
-        guard role == .slave else { return }
+        guard role == .slave, leadership == nil else { return }
         let ha = masterHAAddress.flatMap { $0.isEmpty ? nil : $0 }, broker = broker.flatMap { $0.isEmpty ? nil : $0 }
         let changed = masterAddress.learned.withLock { learned in
             defer { learned = (ha ?? learned.ha, broker ?? learned.broker) }
@@ -113,6 +123,10 @@ public final class BrokerReplication: Sendable {
         EpochCacheBody(clusterName: identity.cluster, brokerName: identity.name, brokerId: identity.id,
                        epochs: epochs.entries, maxOffset: store.maxPhysicalOffset, inSync: master?.acks.inSync)
     }
+
+    /// Whether this broker may answer a send as stored now: always, except in controller mode, where only the
+    /// elected master whose lease fence holds may.
+    var mayAcknowledge: Bool { leadership?.acknowledges ?? true }
 
     /// SYNC_MASTER: calls `done` once `end` is acknowledged as the policy requires (RocketMQ's
     /// `CommitLog.handleHA`); its timeout runs on `loop`.

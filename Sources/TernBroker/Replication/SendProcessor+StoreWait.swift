@@ -30,14 +30,15 @@ extension SendProcessor {
     }
 
     private func respondWhenReplicated(end: Int64, fields: RemotingExtFields, responder: RemotingResponder) {
+        let replication = context.replication
         guard context.config.brokerRole == .syncMaster else {
-            responder.respond(code: ResponseCode.success, extFields: fields)
+            Self.respondStored(fields: fields, replication: replication, responder: responder)
             return
         }
-        context.replication.whenReplicated(end, on: responder.connection.channel.eventLoop) { outcome in
+        replication.whenReplicated(end, on: responder.connection.channel.eventLoop) { outcome in
             switch outcome {
             case .acked:
-                responder.respond(code: ResponseCode.success, extFields: fields)
+                Self.respondStored(fields: fields, replication: replication, responder: responder)
             case .slaveNotAvailable:
                 responder.respond(code: ResponseCode.slaveNotAvailable, remark: "no slave available; the message is stored on the master",
                                   extFields: fields)
@@ -46,5 +47,15 @@ extension SendProcessor {
                                   extFields: fields)
             }
         }
+    }
+
+    /// SUCCESS, unless leadership (controller mode) was lost while the send waited: a fenced master never
+    /// acknowledges, since another replica may already be master (the record is cut when it rejoins).
+    private static func respondStored(fields: RemotingExtFields, replication: BrokerReplication, responder: RemotingResponder) {
+        guard replication.mayAcknowledge else {
+            responder.respond(code: ResponseCode.serviceNotAvailable, remark: "not the master any more; the send was not acknowledged")
+            return
+        }
+        responder.respond(code: ResponseCode.success, extFields: fields)
     }
 }

@@ -53,8 +53,11 @@ final class SendService: Sendable {
     }
 
     func send(_ request: SendRequest) -> SendOutcome {
-        // A follower's log is its leader's: refused before any topic is created (the store refuses too).
-        if context.store.role == .follower { return .rejected(StoreError.notLeader.rejection) }
+        // A follower's log is its leader's: refused before any topic is created (the store refuses too); in
+        // controller mode a master whose lease fence closed stops too.
+        if context.store.role == .follower || !context.replication.mayAcknowledge {
+            return .rejected(StoreError.notLeader.rejection)
+        }
         switch prepare(request) {
         case let .failure(rejection):
             return .rejected(rejection)

@@ -1,0 +1,66 @@
+import Synchronization
+import TernCoordination
+
+/// This replica's role in controller mode, read by the send path, the registrar and the HA client, written by
+/// the ``FailoverService`` only. A master acknowledges sends only while its lease fence holds (see
+/// `LeaseFence`): leadership lost to a partition stops acknowledgements at the fence's deadline even if the
+/// failover service is stuck in an etcd call.
+public final class Leadership: Sendable {
+    public enum State: Sendable, Equatable {
+        /// Following `leader`'s HA address once the log was cut to the divergence point (nil: no master).
+        case follower(leader: LeaderRecord?)
+        case leader(LeaderRecord)
+    }
+
+    public let fence: LeaseFence
+    /// The configured brokerId, registered while a slave (a master registers as 0).
+    public let brokerId: Int
+    private let state = Mutex<(state: State, epoch: Int64)>((.follower(leader: nil), 0))
+    /// A planned switch is under way: the master acknowledges nothing more, so its log stops growing.
+    private let handingOver = Atomic<Bool>(false)
+
+    init(fence: LeaseFence, brokerId: Int) {
+        self.fence = fence
+        self.brokerId = brokerId
+    }
+
+    public var current: State { state.withLock { $0.state } }
+
+    public var isLeader: Bool {
+        if case .leader = current { return true }
+        return false
+    }
+
+    /// Whether a send may be answered as stored now.
+    public var acknowledges: Bool { isLeader && fence.holds && !handingOver.load(ordering: .acquiring) }
+
+    func setHandingOver(_ value: Bool) { handingOver.store(value, ordering: .releasing) }
+
+    /// The HA address the slave link follows; nil while master or without one.
+    public var followAddress: String? {
+        if case let .follower(leader) = current { return leader?.haAddr }
+        return nil
+    }
+
+    /// The brokerId registered with name servers: 0 while master.
+    public var registeredBrokerId: Int { isLeader ? 0 : brokerId }
+
+    /// The last epoch whose bytes this replica's log took (recorded in etcd, so it survives restarts).
+    public var epoch: Int64 { state.withLock { $0.epoch } }
+
+    /// The epoch recorded before this process started.
+    func restored(epoch: Int64) {
+        state.withLock { $0.epoch = max($0.epoch, epoch) }
+    }
+
+    func set(_ new: State) {
+        if case .follower = new { handingOver.store(false, ordering: .releasing) }
+        state.withLock { s in
+            s.state = new
+            switch new {
+            case let .leader(record), let .follower(.some(record)): s.epoch = max(s.epoch, record.epoch)
+            case .follower(nil): break
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Where a replica group's election lives in etcd: `/tern/<brokerClusterName>/<brokerName>/`
+/// - `leader`   ``LeaderRecord`` under the master's lease (gone when the master's lease expires);
+/// - `epoch`    the last epoch handed out (no lease: epochs only grow);
+/// - `syncset`  ``SyncSet``, the replicas that may contend, written only by the master (no lease);
+/// - `replicas/<brokerId>` ``ReplicaStatus`` of each live replica, under its own lease;
+/// - `epochs/<epoch>` the log offset where that epoch's master began (no lease: the history a rejoining
+///   replica cuts its log by);
+/// - `handover` the brokerId an operator asked to become master (`tern admin electMaster`), until it is;
+/// - `replica-epochs/<brokerId>` the last epoch whose bytes that replica accepted (no lease: it survives the
+///   replica's crash, so the restarted replica knows which epoch its log ends in).
+public struct ElectionKeys: Sendable, Equatable {
+    public let prefix: String
+
+    public init(cluster: String, brokerName: String) {
+        prefix = "/tern/\(cluster)/\(brokerName)/"
+    }
+
+    public var leader: String { prefix + "leader" }
+    public var epoch: String { prefix + "epoch" }
+    public var syncSet: String { prefix + "syncset" }
+    public var handover: String { prefix + "handover" }
+    public var replicas: String { prefix + "replicas/" }
+    public func replica(_ brokerId: Int) -> String { replicas + String(brokerId) }
+    public var epochs: String { prefix + "epochs/" }
+    public func replicaEpoch(_ brokerId: Int) -> String { prefix + "replica-epochs/" + String(brokerId) }
+    public func epochStart(_ epoch: Int64) -> String { epochs + String(epoch) }
+}
+
+/// The elected master of a group.
+public struct LeaderRecord: Codable, Sendable, Equatable {
+    public var brokerId: Int
+    /// Remoting address `ip:port` and HA address `ip:haPort`.
+    public var addr: String
+    public var haAddr: String
+    public var epoch: Int64
+
+    public init(brokerId: Int, addr: String, haAddr: String, epoch: Int64) {
+        self.brokerId = brokerId
+        self.addr = addr
+        self.haAddr = haAddr
+        self.epoch = epoch
+    }
+}
+
+/// The in-sync set as the master last published it.
+public struct SyncSet: Codable, Sendable, Equatable {
+    public var epoch: Int64
+    public var masterId: Int
+    /// brokerIds, the master's included.
+    public var members: [Int]
+
+    public init(epoch: Int64, masterId: Int, members: [Int]) {
+        self.epoch = epoch
+        self.masterId = masterId
+        self.members = members
+    }
+}
+
+/// What a replica tells the others (and `haStatus`): who it is and how far its log goes.
+public struct ReplicaStatus: Codable, Sendable, Equatable {
+    public var brokerId: Int
+    public var addr: String
+    public var haAddr: String
+    /// Its commit log's end (a slave: what it received from its master).
+    public var offset: Int64
+    /// The epoch of its log's last record's leader, as it knows it.
+    public var epoch: Int64
+
+    public init(brokerId: Int, addr: String, haAddr: String, offset: Int64, epoch: Int64) {
+        self.brokerId = brokerId
+        self.addr = addr
+        self.haAddr = haAddr
+        self.offset = offset
+        self.epoch = epoch
+    }
+}
+
+/// One entry of the group's epoch history.
+public struct EpochStart: Sendable, Equatable {
+    public var epoch: Int64
+    public var startOffset: Int64
+}
+
+enum RecordCodec {
+    static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // These records hold strings and integers only: encoding cannot fail.
+        return Array((try? encoder.encode(value)) ?? Data())
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
+        try? JSONDecoder().decode(type, from: Data(bytes))
+    }
+}
+
+/// Who contends when the group has no master: a member of the in-sync set (any replica while no set was ever
+/// published, the group's first election), and among those alive the one with the longest log (ties: the
+/// lowest brokerId). So the winner holds every record any live eligible replica holds: with a send
+/// acknowledged only once a slave has it, the most advanced live slave has every acknowledged record.
+public enum ElectionRule {
+    /// A planned switch (`handover`) names the only contender while that replica is alive and eligible.
+    public static func shouldContend(me: Int, replicas: [ReplicaStatus], syncSet: SyncSet?, handover: Int? = nil) -> Bool {
+        let eligible = replicas.filter { syncSet?.members.contains($0.brokerId) ?? true }
+        if let handover, eligible.contains(where: { $0.brokerId == handover }) { return me == handover }
+        guard let best = eligible.max(by: { ($0.offset, -$0.brokerId) < ($1.offset, -$1.brokerId) }) else { return false }
+        return best.brokerId == me
+    }
+
+    /// The in-sync set a master publishes: itself, and every replica whose offset is within `maxGap` of the
+    /// master's end.
+    public static func inSync(masterId: Int, masterOffset: Int64, replicas: [ReplicaStatus], maxGap: Int64) -> [Int] {
+        let caughtUp = replicas.filter { $0.brokerId != masterId && masterOffset - $0.offset <= maxGap }.map(\.brokerId)
+        return ([masterId] + caughtUp).sorted()
+    }
+}
