@@ -286,7 +286,7 @@ let package = Package(
         .testTarget(
             name: "TernOpsTests",
             dependencies: [
-                "TernOps", "TernBroker", "TernNameServer", "TernClient", "TernStorage", "TernTestSupport",
+                "TernOps", "TernBroker", "TernNameServer", "TernClient", "TernStorage", "TernTestSupport", "TernTransport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

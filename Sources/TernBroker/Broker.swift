@@ -119,7 +119,8 @@ public final class Broker: Sendable {
             topics.setOnChange { registrar.registerNow() }
             let ops = context.metering.map { m in
                 OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
-                              routes: [m.endpoint(context: context, server: bound, consumers: consumers)], logger: logger)
+                              routes: [m.endpoint(context: context, server: bound, consumers: consumers)], tls: tlsServer,
+                              logger: logger)
             }
             try await ops?.checkAvailable(group: group)
             let slave = context.replication.slave

@@ -68,7 +68,7 @@ public final class NameServer: Sendable {
         }
         let ops = metrics.map { m in
             OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
-                          routes: [m.endpoint(routes: routes, server: server)], logger: logger)
+                          routes: [m.endpoint(routes: routes, server: server)], tls: tls, logger: logger)
         }
         do { try await ops?.checkAvailable(group: group) } catch {
             await http?.stop()

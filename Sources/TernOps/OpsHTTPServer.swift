@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import TernTransport
 
 /// Routes one part of the operations surface adds to the ops HTTP server (metrics today; the console and the
 /// HTTP gateway add theirs the same way).
@@ -28,14 +29,17 @@ public final class OpsHTTPServer: Service, Sendable {
     public let host: String
     public let requestedPort: Int
     private let routes: [any OpsRoutes]
+    /// The port's TLS (the process's `tls.server.*` keys); nil: plain HTTP.
+    private let tls: TLSServer?
     private let logger: Logger
     private let bound = Mutex<Int?>(nil)
     private let boundEvent = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
-    public init(host: String, port: Int, routes: [any OpsRoutes], logger: Logger) {
+    public init(host: String, port: Int, routes: [any OpsRoutes], tls: TLSServer? = nil, logger: Logger) {
         self.host = host
         self.requestedPort = port
         self.routes = routes
+        self.tls = tls
         self.logger = logger
     }
 
@@ -79,6 +83,7 @@ public final class OpsHTTPServer: Service, Sendable {
         for r in routes { r.register(on: router) }
         let app = Application(
             router: router,
+            server: .ops(tls: tls),
             configuration: ApplicationConfiguration(address: .hostname(host, port: requestedPort), serverName: nil),
             onServerRunning: { [self] channel in
                 let p = channel.localAddress?.port ?? 0
