@@ -15,7 +15,8 @@ struct AdminCommand: AsyncParsableCommand {
             AdminClusterList.self, AdminTrace.self, AdminSetRateLimit.self, AdminFlowLimits.self,
             AdminDeadLetters.self, AdminResendDeadLetters.self, AdminBrokerStatus.self, AdminGetBrokerConfig.self,
             AdminUpdateSubGroup.self, AdminDeleteSubGroup.self, AdminGetConsumerConfig.self, AdminResetOffsetByTime.self,
-            AdminUpdateBrokerConfig.self,
+            AdminUpdateBrokerConfig.self, AdminStatsAll.self, AdminBrokerConsumeStats.self,
+            AdminConsumerConnection.self, AdminProducerConnection.self, AdminCloneGroupOffset.self, AdminConsumerStatus.self,
             AdminHAStatus.self, AdminElectMaster.self,
         ])
 }

@@ -32,7 +32,8 @@ final class AdminProcessor: BrokerProcessor {
         [RequestCode.queryMessage, RequestCode.viewMessageById, RequestCode.updateAndCreateTopic,
          AdminRequestCode.deleteTopicInBroker, RequestCode.getAllTopicConfig, AdminRequestCode.getTopicStatsInfo,
          AdminRequestCode.getBrokerRuntimeInfo, AdminRequestCode.getBrokerConfig, ResetOffsetRequestCode.invokeBrokerToResetOffset]
-            + SubscriptionGroupRequestCode.all + GroupAdminRequestCode.all
+            + SubscriptionGroupRequestCode.all + GroupAdminRequestCode.all + BrokerStatsRequestCode.all
+            + [ConsumerRunningInfoRequestCode.getConsumerRunningInfo]
     }
 
     /// Longest answer to QUERY_MESSAGE (Java `maxMsgsNumBatch`), and the unique-key query size.
@@ -47,6 +48,8 @@ final class AdminProcessor: BrokerProcessor {
         case ResetOffsetRequestCode.invokeBrokerToResetOffset: return resetOffset(f, responder)
         case let code where GroupAdminRequestCode.all.contains(code): return groupAdminRequest(request, responder)
         case let code where SubscriptionGroupRequestCode.all.contains(code): return subscriptionGroupRequest(request, responder)
+        case let code where BrokerStatsRequestCode.all.contains(code): return brokerStatsRequest(request, responder)
+        case ConsumerRunningInfoRequestCode.getConsumerRunningInfo: return consumerRunningInfo(request, responder)
         default: break
         }
         let typed: AdminRequest

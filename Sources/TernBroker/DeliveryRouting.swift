@@ -5,7 +5,8 @@ import TernStorage
 
 /// Where a message to be stored really goes (features.md §1), applied to single sends, send-backs and
 /// dead-letter re-sends before the append:
-/// - a `%RETRY%` message already retried `max` times goes to `%DLQ%<group>` queue 0 (DELAY dropped);
+/// - a `%RETRY%` message already retried `max` times (header, MAX_RECONSUME_TIMES, the group's `retryMaxTimes`,
+///   broker default) goes to `%DLQ%<group>` queue 0 (DELAY dropped);
 /// - `TIMER_DELIVER_MS` / `TIMER_DELAY_SEC` / `TIMER_DELAY_MS` (RocketMQ 5.x) park it in the timer topic with its
 ///   absolute due time in `TIMER_OUT_MS` (at most `timerMaxDelaySec` ahead, else MESSAGE_ILLEGAL);
 /// - `DELAY=N>0` parks it in `SCHEDULE_TOPIC_XXXX` queue min(N, levels)-1.
@@ -29,9 +30,10 @@ struct DeliveryRouting: Sendable {
         var props = PropertyList(draft.properties)
 
         if isRetry {
-            let max = headerMax ?? props[Self.maxReconsumeTimes].flatMap { Int32($0) } ?? context.config.retryMaxTimes
+            let group = String(decoding: draft.topic.dropFirst(Self.retryPrefix.utf8.count), as: UTF8.self)
+            let max = headerMax ?? props[Self.maxReconsumeTimes].flatMap { Int32($0) }
+                ?? context.groups.retryMaxTimes(group: group).map { Int32(clamping: $0) } ?? context.config.retryMaxTimes
             if draft.reconsumeTimes >= max {
-                let group = String(decoding: draft.topic.dropFirst(Self.retryPrefix.utf8.count), as: UTF8.self)
                 do { try toDeadLetters(&draft, &props, group: group) } catch {
                     return .init(ResponseCode.systemError, "cannot create the dead-letter topic: \(error)")
                 }

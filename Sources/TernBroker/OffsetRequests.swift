@@ -77,22 +77,7 @@ extension ConsumerProcessor {
             topics = Set(committed.keys.map(\.queue.topic))
             topics.formUnion(clients.consumerGroup(group)?.subscriptions.keys ?? [:].keys)
         }
-        var entries: [ConsumeStatsBody.Entry] = []
-        for topic in topics.sorted() {
-            guard let config = context.topics.config(topic) else { continue }
-            for id in 0..<max(config.readQueueNums, config.writeQueueNums) {
-                let queue = QueueKey(topic: topic, queueId: Int32(id))
-                let brokerOffset = (try? context.store.queueRange(queue))??.max ?? 0
-                let consumerOffset = max(0, committed[ConsumerOffsetKey(group: group, queue: queue)] ?? 0)
-                var last: Int64 = 0
-                if consumerOffset > 0, let e = try? context.store.entries(queue, from: consumerOffset - 1, maxCount: 1).first {
-                    last = e.storeTimestamp
-                }
-                entries.append(ConsumeStatsBody.Entry(
-                    queue: MessageQueue(topic: topic, brokerName: context.config.brokerName, queueId: id),
-                    brokerOffset: brokerOffset, consumerOffset: consumerOffset, lastTimestamp: last))
-            }
-        }
+        let entries = topics.sorted().flatMap { ConsumeStatsQuery.entries(context, group: group, topic: $0, committed: committed) }
         let gets = context.flow.stats.getFigures(group: group, topic: f.string("topic").flatMap { $0.isEmpty ? nil : $0 })
         responder.respond(code: ResponseCode.success, extFields: context.flow.getStatsFields(gets),
                           body: ConsumeStatsBody(offsetTable: entries, consumeTps: gets.tps).encoded())

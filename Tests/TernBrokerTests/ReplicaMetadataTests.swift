@@ -9,7 +9,8 @@ import TernReplication
 import TernStorage
 
 /// What a replica reads from its master over the broker port: the epoch history and in-sync set
-/// (GET_BROKER_EPOCH_CACHE), and the metadata a slave copies (topics, consumer offsets, delay progress).
+/// (GET_BROKER_EPOCH_CACHE), and the metadata a slave copies (topics, consumer offsets, delay progress,
+/// subscription groups).
 @Suite struct ReplicaMetadataTests {
     @Test func slaveCopiesMasterMetadataAndReadsItsEpochs() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -25,6 +26,8 @@ import TernStorage
         let committed = try await master.call(RequestCode.updateConsumerOffset,
                                               ["consumerGroup": "G", "topic": "Synced", "queueId": "2", "commitOffset": "17"])
         #expect(committed.code == ResponseCode.success)
+        let subGroup = try await master.call(200, body: JSONBody.encode(SubscriptionGroupConfig(groupName: "SG", retryMaxTimes: 3)))
+        #expect(subGroup.code == ResponseCode.success)
         // allAckInSyncStateSet with the set = {master}: acknowledged at once, no slave needed.
         #expect(try await ReplicationRoleTests.send(master, "alone").code == ResponseCode.success)
 
@@ -40,6 +43,8 @@ import TernStorage
             (try? slave.broker.store.consumerOffset(group: "G", queue: QueueKey(topic: "Synced", queueId: 2))) == 17
         })
         #expect(slaveContext.topics.dataVersion == master.broker.context.topics.dataVersion)
+        #expect(await eventually(timeoutMillis: 10_000) { slaveContext.groups.all.subscriptionGroupTable["SG"]?.retryMaxTimes == 3 })
+        #expect(slaveContext.groups.all == master.broker.context.groups.all)
 
         // The caught-up slave joins the in-sync set; a SYNC send then waits for it and is acknowledged.
         let acks = try #require(master.broker.context.replication.master?.acks)

@@ -125,6 +125,18 @@ private struct Seen {
         await f.stop()
     }
 
+    /// A plain send to `%RETRY%<group>` without a maximum uses the subscription group's `retryMaxTimes`
+    /// (Java's `handleRetryAndDLQ`), not the broker default.
+    @Test func retryTopicSendUsesTheGroupsRetryMaxTimes() async throws {
+        let f = try await BrokerFixture.start { $0.retryMaxTimes = 16 }
+        f.broker.context.groups.update(SubscriptionGroupConfig(groupName: "G", retryMaxTimes: 1))
+        try await Self.send(f, "%RETRY%G", "dead", [("RETRY_TOPIC", "T")], reconsumeTimes: 1)
+        try await Self.send(f, "%RETRY%H", "alive", [("RETRY_TOPIC", "T")], reconsumeTimes: 1)
+        #expect(try Self.records(f, "%DLQ%G").map(\.body) == ["dead"])
+        #expect(await eventually(timeoutMillis: 3_000) { ((try? Self.records(f, "%RETRY%H")) ?? []).map(\.body) == ["alive"] })
+        await f.stop()
+    }
+
     @Test func delayLevelTwoIsNotVisibleBeforeFiveSecondsAndIsBy5_5() async throws {
         let f = try await BrokerFixture.start()
         try await Self.send(f, "T", "later", [("DELAY", "2")])

@@ -1,5 +1,5 @@
 """Admin API with the real client: the C++ client produces and consumes, then `tern admin` commands (the codes
-Apache's mqadmin sends: 28, 26, 202, 208, 200, 201, 207, 222) are checked against the real broker.
+Apache's mqadmin sends: 28, 26, 202, 208, 200, 201, 207, 222, 315, 317, 203, 204, 314, 307) are checked against the real broker.
 Body shapes themselves are golden-tested in Swift (FastJSONTests, AdminRuntimeTests)."""
 import json
 import subprocess
@@ -67,3 +67,37 @@ def test_admin_commands_against_a_live_broker(h):
     table = admin(h, b, "resetOffsetByTime", "-g", group, "-t", topic, "-s", "0")
     assert table and all(row["offset"] == 0 for row in table), table
     assert wait_for(lambda: len(h.bodies(c, "adm")) >= before + len(msgs), 60, 0.5), (before, len(h.bodies(c, "adm")))
+
+
+def test_admin_stats_connections_and_clone(h):
+    b, topic, p = h.setup()
+    addr = "127.0.0.1:%d" % b.broker_port
+    group = "G_" + topic
+    c = h.push(b, group, topic)
+    h.wait_ready(p, topic, [c])
+    msgs = h.make(topic, "st", 10)
+    h.send_ok(p, "sync", msgs)
+    h.collect([c], "st", [m["body"] for m in msgs])
+    assert wait_for(lambda: admin(h, b, "consumerProgress", "-g", group, "-t", topic)["diffTotal"] == 0, 30, 0.5)
+
+    # consumerConnection (203): the C++ consumer, as its heartbeats registered it.
+    conns = admin(h, b, "consumerConnection", "-g", group)
+    assert len(conns["connectionSet"]) == 1 and topic in conns["subscriptionTable"], conns
+    # consumerStatus (307): relayed to the C++ client, which answers with its own ConsumerRunningInfo.
+    infos = admin(h, b, "consumerStatus", "-g", group)
+    assert len(infos) == 1 and topic in list(infos.values())[0], infos
+
+    # statsAll (315 per topic and topic@group) and brokerConsumeStats (317).
+    rows = admin(h, b, "statsAll", "-t", topic)
+    put = [r for r in rows if r["group"] == ""]
+    got = [r for r in rows if r["group"] == group]
+    assert put and put[0]["total"] >= 10 and got and got[0]["total"] >= 10, rows
+    queues = [r for r in admin(h, b, "brokerConsumeStats", "-b", addr) if r["group"] == group and r["topic"] == topic]
+    assert queues and sum(r["consumerOffset"] for r in queues) >= 10 and all(r["diff"] == 0 for r in queues), queues
+
+    # cloneGroupOffset (314): a new group starts where the source group is.
+    dest = "CLONE_" + topic
+    r = admin(h, b, "cloneGroupOffset", "-s", group, "-d", dest, "-t", topic, "-o", "true", ok=False)
+    assert r.returncode == 0, r.stderr
+    cloned = admin(h, b, "consumerProgress", "-g", dest, "-t", topic)
+    assert sum(q["consumerOffset"] for q in cloned["queues"]) == sum(q["consumerOffset"] for q in queues), cloned

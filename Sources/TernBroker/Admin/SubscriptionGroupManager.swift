@@ -71,6 +71,11 @@ public final class SubscriptionGroupManager: Sendable {
         return config
     }
 
+    /// The group's `retryMaxTimes` without creating the group (the send path asks for every retry message).
+    func retryMaxTimes(group: String) -> Int? {
+        state.withLockedValue { $0.wrapper.subscriptionGroupTable[group]?.retryMaxTimes }
+    }
+
     public func update(_ config: SubscriptionGroupConfig) {
         state.withLockedValue { s in
             s.wrapper.subscriptionGroupTable[config.groupName] = config
@@ -78,6 +83,20 @@ public final class SubscriptionGroupManager: Sendable {
             s.unpersisted = true
         }
         changed()
+    }
+
+    /// A slave takes its master's table whole when it differs (Java's `syncSubscriptionGroupConfig`); returns
+    /// whether it changed.
+    @discardableResult
+    public func adoptMasterTable(_ master: SubscriptionGroupWrapper) -> Bool {
+        let didChange = state.withLockedValue { s -> Bool in
+            guard s.wrapper != master else { return false }
+            s.wrapper = master
+            s.unpersisted = true
+            return true
+        }
+        if didChange { changed() }
+        return didChange
     }
 
     /// Removes the group; false when it was not there.

@@ -4,13 +4,13 @@ import TernRemoting
 import TernStorage
 
 /// A slave's copy of its master's metadata (RocketMQ's `SlaveSynchronize`): every `periodMillis`, and as soon
-/// as a registration answer names the master, it reads GET_ALL_TOPIC_CONFIG (21), GET_ALL_CONSUMER_OFFSET (43)
-/// and GET_ALL_DELAY_OFFSET (45) from the master's broker port and applies them, so a promoted slave serves
-/// the offsets its consumers committed on the master.
+/// as a registration answer names the master, it reads GET_ALL_TOPIC_CONFIG (21), GET_ALL_CONSUMER_OFFSET (43),
+/// GET_ALL_DELAY_OFFSET (45) and GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201) from the master's broker port and applies
+/// them, so a promoted slave serves the offsets and group settings its consumers had on the master.
 ///
-/// Topic tables are adopted whole when the master's data version differs. Consumer offsets are committed as
-/// the master has them. Delay progress is derived from the replicated log on a Tern slave; the master's table
-/// (an Apache master's delivered copies carry no Tern mark) only ever moves a level forward.
+/// Topic and subscription-group tables are adopted whole when they differ from the master's. Consumer offsets
+/// are committed as the master has them. Delay progress is derived from the replicated log on a Tern slave; the
+/// master's table (an Apache master's delivered copies carry no Tern mark) only ever moves a level forward.
 struct SlaveSync {
     static let periodMillis: Int64 = 10_000
     /// Until a registration answer names the master.
@@ -39,6 +39,9 @@ struct SlaveSync {
             let delays = try JSONBody.decode(DelayOffsetBody.self,
                                              from: try await client.call(RequestCode.getAllDelayOffset, to: master).body)
             try applyDelayOffsets(delays)
+            let groups = try JSONBody.decode(SubscriptionGroupWrapper.self,
+                                             from: try await client.call(RequestCode.getAllSubscriptionGroupConfig, to: master).body)
+            context.groups.adoptMasterTable(groups)
         } catch {
             context.logger.info("slave metadata sync failed", metadata: ["master": "\(master)", "error": "\(error)"])
         }
