@@ -381,7 +381,7 @@ extension BrokerFixture {
         sc.segmentSize = 1 << 20
         sc.maxMessageSize = 4096
         sc.indexBackend = .inMemory
-        let store = try MessageStore.open(sc)
+        let store = try MessageStore.open(sc).start()
         defer { store.close() }
         var fc = FlowConfig()
         fc.sendBackRateLimit = 3

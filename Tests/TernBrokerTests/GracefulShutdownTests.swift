@@ -70,7 +70,7 @@ import Testing
         // Restart (recovery) over what the process left: a clean close leaves nothing to replay.
         var config = StoreConfig(root: dir)
         config.segmentSize = 64 << 20
-        let store = try MessageStore.open(config)
+        let store = try MessageStore.open(config).start()
         defer { store.close() }
         #expect(store.recovery.replayedRecords == 0, "\(store.recovery)")
         let result = acked.withLockedValue { $0 }

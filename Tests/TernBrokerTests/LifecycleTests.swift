@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import NIOCore
+import NIOPosix
 @testable import TernBroker
 import TernMessage
 import TernRemoting
@@ -23,9 +24,35 @@ import Testing
         await f.stop()
         let events = f.broker.events.all
         #expect(events.first == "store recovered")
+        #expect(events.firstIndex(of: "store started").map { $0 > 0 } == true, "\(events)")
         let firstStop = try #require(events.firstIndex { $0.hasSuffix(" stopped") })
         #expect(Set(events[..<firstStop].filter { $0.hasSuffix(" started") }) == started, "\(events)")
         #expect(events.filter { $0.hasSuffix(" stopped") } == Self.serviceOrder.reversed().map { "\($0) stopped" })
+    }
+
+    /// Recovery (prepare) leaves the store's threads stopped; the store service (first in the list) starts them
+    /// when run, and closes the store when it stops.
+    @Test func storeThreadsStartWhenTheStoreServiceRunsNotAtRecovery() async throws {
+        var config = BrokerConfig()
+        config.storePathRootDir = NSTemporaryDirectory() + "tern-broker-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: config.storePathRootDir) }
+        config.listenHost = "127.0.0.1"
+        config.listenPort = 0
+        config.mappedFileSizeCommitLog = 64 << 20
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let broker = try await Broker.prepare(config: config, group: group)
+        #expect(broker.events.all == ["store recovered"])
+        #expect(!broker.store.isStarted, "recovery started the store's threads")
+        let storeService = try #require(broker.services.first as? StopService)
+        #expect(storeService.description == "store")
+        let run = Task { try await storeService.run() }
+        #expect(await eventually { broker.events.all.contains("store started") })
+        #expect(broker.store.isStarted)
+        await broker.abandon()
+        run.cancel()  // no group: cancellation ends the wait for graceful shutdown; closing twice is a no-op
+        try await run.value
+        #expect(broker.events.all == ["store recovered", "store started", "store stopped"])
+        try await group.shutdownGracefully()
     }
 
     @Test func requestsAfterShutdownBeganAreRefusedNotLost() async throws {

@@ -17,7 +17,7 @@ import Testing
         config.maxMessageSize = 64 << 10
         config.prefaultSegments = false
         config.lmdbMapSize = 1 << 30
-        return try MessageStore.open(config)
+        return try MessageStore.open(config).start()
     }
 
     private static func queue(_ id: Int32) -> QueueKey { QueueKey(topic: "T", queueId: id) }

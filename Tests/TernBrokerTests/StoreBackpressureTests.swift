@@ -24,7 +24,7 @@ struct StoreBackpressureTests {
         sc.maxMessageSize = 4096
         sc.indexBackend = .inMemory
         sc.maxDispatchLagBytes = 0  // every append lags until the dispatcher has indexed it
-        let store = try MessageStore.open(sc)
+        let store = try MessageStore.open(sc).start()
         defer { store.close() }
         let backpressure = StoreBackpressure(store: store)
         defer { backpressure.stop() }

@@ -36,7 +36,7 @@ import Testing
         config.maxMessageSize = 64 << 10
         config.prefaultSegments = false
         config.lmdbMapSize = 1 << 30
-        let store = try MessageStore.open(config)
+        let store = try MessageStore.open(config).start()
         defer { store.close() }
         let offsets = OffsetService(store: store, logger: Logger(label: "test"))
         let q = QueueKey(topic: "T", queueId: 0)

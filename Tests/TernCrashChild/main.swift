@@ -4,6 +4,9 @@
 //
 // usage: TernCrashChild <storeDir> <sync|async> <seed> <threads> [mixed]
 // "mixed": delay levels 2 s, 7 s, 11 s and every fourth record in the schedule topic (replay identity tests).
+//
+// usage: TernCrashChild threads <storeDir>: opens the store, prints "OPENED <thread names>", starts it, prints
+// "STARTED <thread names>" (start called twice; names from /proc/self/task/*/comm, comma-separated), closes it and exits.
 import Foundation
 import Synchronization
 import TernMessage
@@ -11,6 +14,25 @@ import TernStorage
 import TernTestSupport
 
 let args = CommandLine.arguments
+if args.count == 3, args[1] == "threads" {
+    func threadNames() -> String {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.sorted().joined(separator: ",")
+    }
+    let store = try MessageStore.open(StoreConfig(root: args[2]))
+    print("OPENED " + threadNames())
+    store.start()
+    store.start()  // idempotent: no second set of threads
+    // Threads name themselves once running: wait (bounded) until all three did.
+    let deadline = Date().addingTimeInterval(10)
+    while ["tern-dispatch", "tern-flush", "tern-housekeep"].contains(where: { !threadNames().contains($0) }), Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.005)
+    }
+    print("STARTED " + threadNames())
+    store.close()
+    exit(0)
+}
 guard args.count == 5 || args.count == 6, let seed = UInt64(args[3]), let threads = Int(args[4]) else {
     FileHandle.standardError.write("usage: TernCrashChild <storeDir> <sync|async> <seed> <threads>\n".data(using: .utf8)!)
     exit(2)
@@ -23,7 +45,7 @@ config.prefaultSegments = false
 config.lmdbMapSize = 1 << 30
 let mixed = args.count == 6 && args[5] == "mixed"
 if mixed { config.delayLevelMillis = [2_000, 7_000, 11_000] }
-let store = try MessageStore.open(config)
+let store = try MessageStore.open(config).start()
 /// Unbuffered write of one line (a buffered line could die with the process after being "acknowledged").
 @Sendable func emit(_ line: String) { FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
 emit("READY \(store.recovery.validEnd)")

@@ -28,7 +28,7 @@ struct Fixture {
     init(_ name: String = #function, count: Int = 1_200) throws {
         root = "/tmp/tern-tests/inspect-\(name.filter { $0.isLetter || $0.isNumber })-\(UInt32.random(in: 0...UInt32.max))"
         try FileSystem.createDirectory(root)
-        let store = try MessageStore.open(Self.config(root))
+        let store = try MessageStore.open(Self.config(root)).start()
         defer { store.close() }
         for i in 0..<count {
             let topic = i % 4 == 3 ? "Audit" : "Orders"

@@ -164,7 +164,7 @@ struct RebuildTests {
             #expect(report.damagedRanges.first?.reason.hasPrefix("body CRC mismatch") == true)
         }
         // What the tool promised: the broker keeps the log whole, loses only the damaged record.
-        let store = try MessageStore.open(Fixture.config(f.root))
+        let store = try MessageStore.open(Fixture.config(f.root)).start()
         #expect(store.recovery.validEnd == f.validEnd && store.recovery.replayedRecords == 0)
         #expect(store.recovery.deletedSegments == 0 && store.recovery.tailProblem == nil)
         #expect(store.message(at: victim.result.physicalOffset) == nil)

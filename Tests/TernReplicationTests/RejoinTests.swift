@@ -19,8 +19,8 @@ import TernStorage
     @Test func deposedMasterTruncatesToDivergenceAndFollows() async throws {
         let oldDir = StoreDirectory("old-master"), newDir = StoreDirectory("new-master")
         defer { oldDir.cleanup(); newDir.cleanup() }
-        var old = try MessageStore.open(oldDir.config(role: .leader))
-        let new = try MessageStore.open(newDir.config(role: .follower))
+        var old = try MessageStore.open(oldDir.config(role: .leader)).start()
+        let new = try MessageStore.open(newDir.config(role: .follower)).start()
         defer { new.close() }
         let oldEpochs = try EpochStore(directory: oldDir.path), newEpochs = try EpochStore(directory: newDir.path)
         try oldEpochs.begin(epoch: 1, at: 0)
@@ -58,7 +58,7 @@ import TernStorage
 
         // The erased tail does not come back after a reopen.
         old.close()
-        old = try MessageStore.open(oldDir.config(role: .follower))
+        old = try MessageStore.open(oldDir.config(role: .follower)).start()
         defer { old.close() }
         #expect(old.maxPhysicalOffset == common)
         #expect(try old.lookup(topic: "TopicA", key: "k150").isEmpty)
@@ -82,8 +82,8 @@ extension RejoinTests {
     @Test func heldPartialRecordIsDroppedOnRejoin() throws {
         let masterDir = StoreDirectory("partial-master"), replicaDir = StoreDirectory("partial-replica")
         defer { masterDir.cleanup(); replicaDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader))
-        let replica = try MessageStore.open(replicaDir.config(role: .follower))
+        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
+        let replica = try MessageStore.open(replicaDir.config(role: .follower)).start()
         defer { master.close(); replica.close() }
         try appendRecords(master, count: 3)
         let all = try #require(master.logBytes(from: 0, maxCount: Int(master.maxPhysicalOffset)))

@@ -13,7 +13,7 @@ import TernStorage
     @Test func idleLinkGetsHeartbeatsAndSilentSlaveIsDropped() async throws {
         let dir = StoreDirectory("master")
         defer { dir.cleanup() }
-        let master = try MessageStore.open(dir.config(role: .leader))
+        let master = try MessageStore.open(dir.config(role: .leader)).start()
         defer { master.close() }
         try appendRecords(master, count: 5)
         var config = testHAConfig()
@@ -57,8 +57,8 @@ import TernStorage
     @Test func slaveSurvivesMasterRestart() async throws {
         let masterDir = StoreDirectory("master"), slaveDir = StoreDirectory("slave")
         defer { masterDir.cleanup(); slaveDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader))
-        let slave = try MessageStore.open(slaveDir.config(role: .follower))
+        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
+        let slave = try MessageStore.open(slaveDir.config(role: .follower)).start()
         defer { master.close(); slave.close() }
         let group = MultiThreadedEventLoopGroup.singleton
         let address = Mutex<String?>(nil)

@@ -14,8 +14,8 @@ import TernStorage
     @Test func slaveStreamsWhileMasterAppends() async throws {
         let masterDir = StoreDirectory("master"), slaveDir = StoreDirectory("slave")
         defer { masterDir.cleanup(); slaveDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader))
-        let slave = try MessageStore.open(slaveDir.config(role: .follower))
+        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
+        let slave = try MessageStore.open(slaveDir.config(role: .follower)).start()
         defer { master.close(); slave.close() }
         try appendRecords(master, count: 20)  // within the first segment: the empty slave starts at 0
         let link = try await ReplicationLink.start(master: master, slave: slave)
@@ -34,9 +34,9 @@ import TernStorage
     @Test func restartedSlaveCatchesUp() async throws {
         let masterDir = StoreDirectory("master"), slaveDir = StoreDirectory("slave")
         defer { masterDir.cleanup(); slaveDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader))
+        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
         defer { master.close() }
-        var slave = try MessageStore.open(slaveDir.config(role: .follower))
+        var slave = try MessageStore.open(slaveDir.config(role: .follower)).start()
         var link = try await ReplicationLink.start(master: master, slave: slave)
         try appendRecords(master, count: 120)
         #expect(await eventually { slave.replicationOffset == master.maxPhysicalOffset })
@@ -45,7 +45,7 @@ import TernStorage
         #expect(await eventually { link.service.acks.slaves.isEmpty })
 
         try appendRecords(master, count: 200, from: 120)
-        slave = try MessageStore.open(slaveDir.config(role: .follower))
+        slave = try MessageStore.open(slaveDir.config(role: .follower)).start()
         defer { slave.close() }
         (link.client, link.following) = ReplicationLink.follow(link.service, with: slave)
         #expect(await eventually { slave.replicationOffset == master.maxPhysicalOffset })
@@ -58,8 +58,8 @@ import TernStorage
     @Test func emptySlaveStartsAtNewestSegment() async throws {
         let masterDir = StoreDirectory("master"), slaveDir = StoreDirectory("slave")
         defer { masterDir.cleanup(); slaveDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader))
-        let slave = try MessageStore.open(slaveDir.config(role: .follower))
+        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
+        let slave = try MessageStore.open(slaveDir.config(role: .follower)).start()
         defer { master.close(); slave.close() }
         try appendRecords(master, count: 300)
         let newest = try #require(master.segments.last).base
@@ -78,7 +78,7 @@ import TernStorage
     @Test func slaveAheadOfMasterIsDropped() async throws {
         let masterDir = StoreDirectory("master")
         defer { masterDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader))
+        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
         defer { master.close() }
         try appendRecords(master, count: 10)
         let service = try await HAService.bind(store: master, config: testHAConfig(), group: group, logger: testLogger)

@@ -22,8 +22,8 @@ import TernTransport
 
         let masterDir = StoreDirectory("tls-master"), slaveDir = StoreDirectory("tls-slave")
         defer { masterDir.cleanup(); slaveDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader))
-        let slave = try MessageStore.open(slaveDir.config(role: .follower))
+        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
+        let slave = try MessageStore.open(slaveDir.config(role: .follower)).start()
         defer { master.close(); slave.close() }
         try appendRecords(master, count: 50)
 

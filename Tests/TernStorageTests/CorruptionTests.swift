@@ -15,7 +15,7 @@ struct CorruptionTests {
 
     /// ~10 segments of 1 KiB records over four queues; returns where each landed.
     static func fill(_ dir: TempDir, count: Int = 600) throws -> [AppendResult] {
-        let store = try MessageStore.open(config(dir))
+        let store = try MessageStore.open(config(dir)).start()
         defer { store.close() }
         let results = try (0..<count).map { i in
             try store.append(draft(queueId: Int32(i) % queues, body: "m\(i)-" + String(repeating: "x", count: 1_000)))
@@ -77,7 +77,7 @@ struct CorruptionTests {
 
         // Indexed before the damage: reads check the CRC and step over it.
         do {
-            let store = try MessageStore.open(Self.config(dir))
+            let store = try MessageStore.open(Self.config(dir)).start()
             defer { store.close() }
             #expect(store.recovery.validEnd == end && store.recovery.deletedSegments == 0)
             try Self.expectOnlyVictimsLost(store, all, victims: [victim.physicalOffset])
@@ -88,7 +88,7 @@ struct CorruptionTests {
         #expect(report.records == all.count - 1)
 
         // The restart after rebuild-index agrees: nothing truncated, the later segments intact.
-        let store = try MessageStore.open(Self.config(dir))
+        let store = try MessageStore.open(Self.config(dir)).start()
         defer { store.close() }
         #expect(store.recovery.validEnd == end && store.recovery.deletedSegments == 0)
         #expect(store.recovery.tailProblem == nil && store.segments.last!.end >= end)
@@ -104,7 +104,7 @@ struct CorruptionTests {
         let victim = all[300]
         try Self.flip(dir, at: victim.physicalOffset + 300)
         try FileSystem.removeRecursively(dir.path + "/index")  // the whole log is the unindexed tail
-        let store = try MessageStore.open(Self.config(dir))
+        let store = try MessageStore.open(Self.config(dir)).start()
         defer { store.close() }
         #expect(store.recovery.damagedRanges.map { $0.start..<$0.end } == [victim.physicalOffset..<victim.endOffset])
         #expect(store.recovery.damagedRanges.first?.segmentBase == victim.physicalOffset - victim.physicalOffset % 65_536)
@@ -121,7 +121,7 @@ struct CorruptionTests {
         var rng = SystemRandomNumberGenerator()
         junk += (0..<200).map { _ in UInt8.random(in: 1...255, using: &rng) }
         try overwrite(segmentPath(dir, base: end - end % 65_536), at: Int(end % 65_536), with: junk)
-        let store = try MessageStore.open(Self.config(dir))
+        let store = try MessageStore.open(Self.config(dir)).start()
         defer { store.close() }
         #expect(store.recovery.validEnd == end && store.recovery.tailProblem != nil)
         #expect(store.recovery.damagedRanges.isEmpty)

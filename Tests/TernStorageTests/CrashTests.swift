@@ -66,7 +66,7 @@ struct CrashTests {
     }
 
     static func checkAll(_ acks: [Ack], in dir: TempDir) throws {
-        let store = try MessageStore.open(childConfig(dir))
+        let store = try MessageStore.open(childConfig(dir)).start()
         defer { store.close() }
         for a in acks {
             let m = try #require(store.message(at: a.physicalOffset), "acknowledged record at \(a.physicalOffset) is missing")

@@ -18,7 +18,7 @@ struct DelayedDeliveryIndexTests {
         let dir = TempDir(); defer { dir.cleanup() }
         var config = smallConfig(dir, backend)
         config.delayLevelMillis = [1_000, 7_000]
-        var store = try MessageStore.open(config)
+        var store = try MessageStore.open(config).start()
         _ = try store.append(draft(topic: Self.schedule, queueId: 1, body: "lvl2", tags: "T"))
         let levelCapped = try store.append(draft(topic: Self.schedule, queueId: 5, body: "cap"))
         let t1 = try store.append(draft(topic: Self.timer, body: "t1", extra: [("TIMER_OUT_MS", "5000")]))
@@ -48,7 +48,7 @@ struct DelayedDeliveryIndexTests {
 
         // Rebuilt from the log (LMDB: index dropped; in-memory: always): the same state.
         if backend == .lmdb { try FileSystem.removeRecursively(config.indexPath) }
-        store = try MessageStore.open(config)
+        store = try MessageStore.open(config).start()
         #expect(try Self.progress(store, 1) == 5)
         #expect(try store.index.timers(dueBy: .max, limit: 10).map(\.physicalOffset) == [t1.physicalOffset])
         // Retention below the remaining timer drops it.

@@ -28,7 +28,7 @@ import TernSystem
         let now = Clock.wallMillis()
         let hour = Calendar.current.component(.hour, from: Date(timeIntervalSince1970: Double(now) / 1000))
         c.deleteWhenHours = [(hour + 1) % 24]
-        let store = try MessageStore.open(c)
+        let store = try MessageStore.open(c).start()
         defer { store.close() }
         #expect(store.retentionTrigger(now: now, pressure: .normal) == .init(expired: false, forcibly: false))
         #expect(store.retentionTrigger(now: now, pressure: .reclaim) == .init(expired: true, forcibly: false))
@@ -39,7 +39,7 @@ import TernSystem
     @Test(arguments: Backend.allCases)
     func forcibleCleaningDeletesOnlySegmentsEveryReaderIsPast(_ backend: Backend) throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024))
+        let store = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024)).start()
         defer { store.close() }
         let body = String(repeating: "f", count: 2000)
         var results: [AppendResult] = []
@@ -82,7 +82,7 @@ import TernSystem
         c.root = dir.path + "/store"
         c.diskSpace.reserveBytes = 1 << 20
         c.lmdbMapSize = 64 << 20
-        let store = try MessageStore.open(c)
+        let store = try MessageStore.open(c).start()
         defer { store.close() }
         let body = String(repeating: "d", count: 4000)
         var acked: [AppendResult] = []

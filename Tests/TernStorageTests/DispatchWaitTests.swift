@@ -9,7 +9,7 @@ import TernSystem
 struct DispatchWaitTests {
     @Test func blockingAndAsyncWaitsAreAnsweredByTheBatchThatCoversTheOffset() async throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir))
+        let store = try MessageStore.open(smallConfig(dir)).start()
         defer { store.close() }
         var last: AppendResult?
         for i in 0..<500 { last = try store.append(draft(queueId: Int32(i % 4), body: "m\(i)")) }
@@ -22,7 +22,7 @@ struct DispatchWaitTests {
 
     @Test func aWaitForAnOffsetNeverWrittenTimesOutAndCloseReleasesTheRest() async throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir))
+        let store = try MessageStore.open(smallConfig(dir)).start()
         let beyond = store.maxPhysicalOffset + 1_000
         #expect(!store.waitUntilDispatched(beyond, timeoutMillis: 50))
         #expect(!(await store.dispatched(beyond, timeout: .milliseconds(50))))
@@ -47,7 +47,7 @@ struct StoreClockTests {
         var config = smallConfig(dir, segmentSize: 64 * 1024)
         config.clock = clock
         config.deleteWhenHours = nil  // any hour: only the ages decide
-        let store = try MessageStore.open(config)
+        let store = try MessageStore.open(config).start()
         defer { store.close() }
         let first = try store.append(draft(body: "a"))
         #expect(first.storeTimestamp == 4_000_000_000_000)

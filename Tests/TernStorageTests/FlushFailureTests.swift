@@ -13,7 +13,7 @@ struct FlushFailureTests {
     @Test func failedMsyncFailsTheWaiterRefusesAppendsAndRecoversOnReopen() async throws {
         let dir = TempDir(); defer { dir.cleanup(); SystemFaults.reset(scope: dir.path) }
         let config = smallConfig(dir, flush: .sync(timeoutMillis: 5_000))
-        var store = try MessageStore.open(config)
+        var store = try MessageStore.open(config).start()
         let durable = try await store.appendDurably(draft(body: "before"))
 
         SystemFaults.inject("msync", errno: EIO, pathContains: dir.path + "/commitlog")
@@ -32,7 +32,7 @@ struct FlushFailureTests {
         store.close()
 
         SystemFaults.reset(scope: dir.path)
-        store = try MessageStore.open(config)
+        store = try MessageStore.open(config).start()
         defer { store.close() }
         #expect(store.message(at: durable.physicalOffset)?.record.body.elementsEqual("before".utf8) == true)
         let after = try await store.appendDurably(draft(body: "after"))

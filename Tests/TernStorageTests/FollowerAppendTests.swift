@@ -14,7 +14,7 @@ import TernTestSupport
     /// A leader store holding several 64 KiB segments of records of varied sizes over 3 topics × 3 queues, with
     /// some transaction half messages.
     static func makeLeader(_ dir: TempDir, seed: UInt64, count: Int = 400) throws -> (MessageStore, [AppendResult]) {
-        let store = try MessageStore.open(smallConfig(dir, segmentSize: segmentSize))
+        let store = try MessageStore.open(smallConfig(dir, segmentSize: segmentSize)).start()
         var random = SplitMix64(seed: seed)
         var results: [AppendResult] = []
         for i in 0..<count {
@@ -37,7 +37,7 @@ import TernTestSupport
         init(seed: UInt64, count: Int) throws {
             (leader, results) = try FollowerAppendTests.makeLeader(leaderDir, seed: seed, count: count)
             bytes = FollowerAppendTests.logBytes(leader)
-            follower = try MessageStore.open(FollowerAppendTests.followerConfig(followerDir))
+            follower = try MessageStore.open(FollowerAppendTests.followerConfig(followerDir)).start()
         }
         /// Closes both stores (their threads stop) and removes their directories.
         func cleanup() {
@@ -222,14 +222,14 @@ import TernTestSupport
         try Self.feed(pair.follower, pair.bytes[0..<(Int(resume) + 7)], from: 0, random: &random)
         pair.follower.close()
         // The held partial record is not part of the log after a restart: the follower resumes at its end.
-        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir))
+        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir)).start()
         #expect(pair.follower.replicationOffset == resume)
         try Self.feed(pair.follower, pair.bytes[Int(resume)...], from: resume, random: &random)
         #expect(pair.follower.waitUntilDispatched(pair.leader.maxPhysicalOffset))
         #expect(try Self.indexContents(pair.follower) == Self.indexContents(pair.leader))
         // Reopened as a follower and then promoted: the writer state recovery rebuilt continues the queues.
         pair.follower.close()
-        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir))
+        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir)).start()
         try pair.follower.promote()
         for (q, range) in try pair.leader.queues() {
             #expect(try pair.follower.append(draft(topic: q.topic, queueId: q.queueId, body: "promoted")).queueOffset == range.max)
@@ -257,7 +257,7 @@ import TernTestSupport
         }
         // The restarted log survives a reopen, and the follower resumes at its end.
         pair.follower.close()
-        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir))
+        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir)).start()
         #expect(pair.follower.minPhysicalOffset == newest)
         #expect(pair.follower.replicationOffset == leader.maxPhysicalOffset)
         #expect(try pair.follower.queues() == served)
@@ -269,7 +269,7 @@ import TernTestSupport
         var config = Self.followerConfig(TempDir())
         defer { try? FileSystem.removeRecursively(config.root) }
         config.flushMode = .sync(timeoutMillis: 5_000)
-        let follower = try MessageStore.open(config)
+        let follower = try MessageStore.open(config).start()
         defer { follower.close() }
         let cut = Int(pair.results[20].physicalOffset) + 11
         let position = try follower.appendReplicated(pair.bytes[0..<cut], at: 0)
@@ -294,11 +294,11 @@ import TernTestSupport
             config.role = .follower
             config.prefaultSegments = false
             config.lmdbMapSize = 1 << 30
-            let follower = try MessageStore.open(config)
+            let follower = try MessageStore.open(config).start()
             try follower.appendReplicated(bytes[0..<cut], at: 0)
             try ProcessSignals.killHard(ProcessSignals.currentProcessId)
         }
-        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir))
+        pair.follower = try MessageStore.open(Self.followerConfig(pair.followerDir)).start()
         #expect(pair.follower.recovery.validEnd == resume)
         #expect(pair.follower.replicationOffset == resume)
         var random = SplitMix64(seed: 19)

@@ -36,7 +36,7 @@ struct IndexDiskFullTests {
         config.segmentSize = 8 << 20
         config.prefaultSegments = false
         config.lmdbMapSize = 1 << 30
-        let store = try MessageStore.open(config)
+        let store = try MessageStore.open(config).start()
         defer { store.close() }
         let keys = (0..<16).map { "\($0)-" + String(repeating: "k", count: 200) }
         var appended: [AppendResult] = []

@@ -10,7 +10,7 @@ import TernSystem
     let q0 = QueueKey(topic: "TopicTest", queueId: 0), q1 = QueueKey(topic: "TopicTest", queueId: 1)
 
     func fill(_ c: StoreConfig) throws {
-        let store = try MessageStore.open(c)
+        let store = try MessageStore.open(c).start()
         for i in 0..<100 { _ = try store.append(draft(queueId: Int32(i % 2), body: "m\(i)", keys: ["k\(i)"])) }
         #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
         try store.commitConsumerOffset(group: "G", queue: q0, offset: 40)
@@ -19,7 +19,7 @@ import TernSystem
     }
 
     func expectIntact(_ c: StoreConfig) throws {
-        let store = try MessageStore.open(c)
+        let store = try MessageStore.open(c).start()
         defer { store.close() }
         #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
         #expect(try store.consumerOffset(group: "G", queue: q0) == 40)
@@ -50,7 +50,7 @@ import TernSystem
 
     @Test func runningStoreBacksUpOffsetsWithoutClosing() async throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir))
+        let store = try MessageStore.open(smallConfig(dir)).start()
         defer { store.close() }
         _ = try store.append(draft(body: "x"))
         try store.commitConsumerOffset(group: "Live", queue: q0, offset: 1)

@@ -9,7 +9,7 @@ struct MessageStoreTests {
     @Test(arguments: Backend.allCases)
     func appendThenReadQueuesKeysAndIds(_ backend: Backend) throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, backend))
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
         defer { store.close() }
         var results: [AppendResult] = []
         for i in 0..<200 {
@@ -57,7 +57,7 @@ struct MessageStoreTests {
     @Test(arguments: Backend.allCases)
     func rollsSegmentsWithBlankFiller(_ backend: Backend) throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024))
+        let store = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024)).start()
         let body = String(repeating: "x", count: 3000)
         for i in 0..<100 { _ = try store.append(draft(body: "\(i)-" + body)) }
         #expect(store.segments.count >= 4)
@@ -67,7 +67,7 @@ struct MessageStoreTests {
         #expect(got.messages.map { bodyString($0).prefix(while: { $0 != "-" }) } == (0..<100).map { Substring("\($0)") })
         store.close()
         // Reopen and keep appending: offsets continue.
-        let again = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024))
+        let again = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024)).start()
         defer { again.close() }
         #expect(try again.append(draft(body: "after")).queueOffset == 100)
     }
@@ -75,7 +75,7 @@ struct MessageStoreTests {
     @Test(arguments: Backend.allCases)
     func rejectsBadMessagesWithoutTouchingTheLog(_ backend: Backend) throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, backend))
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
         defer { store.close() }
         let before = store.maxPhysicalOffset
         #expect(throws: StoreError.messageTooLarge(size: 64 * 1024 + 1, limit: 64 * 1024)) {
@@ -90,21 +90,21 @@ struct MessageStoreTests {
 
     @Test func secondOpenOfTheSameStoreIsRefused() throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir))
+        let store = try MessageStore.open(smallConfig(dir)).start()
         #expect(throws: StoreError.storeLocked(path: dir.path + "/lock")) { _ = try MessageStore.open(smallConfig(dir)) }
         store.close()
-        let again = try MessageStore.open(smallConfig(dir))
+        let again = try MessageStore.open(smallConfig(dir)).start()
         again.close()
     }
 
     @Test func cleanRestartReplaysNothingAndKeepsEverything() throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        var store = try MessageStore.open(smallConfig(dir))
+        var store = try MessageStore.open(smallConfig(dir)).start()
         for i in 0..<500 { _ = try store.append(draft(queueId: Int32(i % 3), body: "m\(i)", keys: ["key\(i)"])) }
         try store.index.commitConsumerOffset(group: "G", queue: QueueKey(topic: "TopicTest", queueId: 1), offset: 42)
         let end = store.maxPhysicalOffset
         store.close()
-        store = try MessageStore.open(smallConfig(dir))
+        store = try MessageStore.open(smallConfig(dir)).start()
         defer { store.close() }
         #expect(store.recovery.replayedRecords == 0)
         #expect(store.recovery.checkpointAtOpen == end)
@@ -116,10 +116,10 @@ struct MessageStoreTests {
 
     @Test func inMemoryBackendRebuildsFromTheWholeLog() throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        var store = try MessageStore.open(smallConfig(dir, .inMemory))
+        var store = try MessageStore.open(smallConfig(dir, .inMemory)).start()
         for i in 0..<300 { _ = try store.append(draft(queueId: Int32(i % 2), body: "m\(i)")) }
         store.close()
-        store = try MessageStore.open(smallConfig(dir, .inMemory))
+        store = try MessageStore.open(smallConfig(dir, .inMemory)).start()
         defer { store.close() }
         #expect(store.recovery.replayedRecords == 300)
         #expect(try store.queueRange(QueueKey(topic: "TopicTest", queueId: 1)) == QueueRange(min: 0, max: 150))
@@ -128,7 +128,7 @@ struct MessageStoreTests {
     @Test(arguments: Backend.allCases)
     func offsetByTimestampAndEarliestTime(_ backend: Backend) throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, backend))
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
         defer { store.close() }
         var times: [Int64] = []
         for i in 0..<30 {
@@ -146,7 +146,7 @@ struct MessageStoreTests {
 
     @Test func syncFlushGroupCommitAcknowledgesOnlyDurableRecords() async throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, flush: .defaultSync))
+        let store = try MessageStore.open(smallConfig(dir, flush: .defaultSync)).start()
         defer { store.close() }
         let ends = try await withThrowingTaskGroup(of: Int64.self) { group in
             for i in 0..<64 {
@@ -168,7 +168,7 @@ struct MessageStoreTests {
     @Test(arguments: Backend.allCases)
     func retentionDeletesOldSegmentsAndAdvancesQueueMinimums(_ backend: Backend) throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024))
+        let store = try MessageStore.open(smallConfig(dir, backend, segmentSize: 64 * 1024)).start()
         defer { store.close() }
         let body = String(repeating: "r", count: 2000)
         for i in 0..<200 { _ = try store.append(draft(queueId: Int32(i % 2), body: body, keys: ["rk\(i)"])) }
@@ -193,7 +193,7 @@ struct MessageStoreTests {
 
     @Test func releasedSegmentsStayReadable() throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, .lmdb, segmentSize: 64 * 1024, flush: .defaultSync))
+        let store = try MessageStore.open(smallConfig(dir, .lmdb, segmentSize: 64 * 1024, flush: .defaultSync)).start()
         defer { store.close() }
         var results: [AppendResult] = []
         for i in 0..<60 { results.append(try store.appendDurablyBlocking(draft(body: "\(i)" + String(repeating: "p", count: 3000)))) }

@@ -11,7 +11,7 @@ import TernSystem
 struct RecoveryTests {
     /// Writes `n` messages, closes; returns each message's append result.
     static func fill(_ dir: TempDir, _ backend: Backend, _ n: Int, from start: Int = 0) throws -> [AppendResult] {
-        let store = try MessageStore.open(smallConfig(dir, backend))
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
         defer { store.close() }
         return try (start..<(start + n)).map { i in
             try store.append(draft(queueId: Int32(i % 2), body: "body-\(i)", keys: ["key\(i)"]))
@@ -36,7 +36,7 @@ struct RecoveryTests {
         try Self.appendRawRecord(dir, at: end, queueOffset: 25) { b in
             for i in 100..<b.count { b[i] = 0 }
         }
-        let store = try MessageStore.open(smallConfig(dir, backend))
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
         defer { store.close() }
         #expect(store.recovery.validEnd == end)
         #expect(store.recovery.tailProblem != nil)
@@ -59,7 +59,7 @@ struct RecoveryTests {
         let written = try Self.fill(dir, backend, 50)
         let end = written.last!.endOffset
         try Self.appendRawRecord(dir, at: end, queueOffset: 25) { _ in }  // whole and valid, never dispatched
-        let store = try MessageStore.open(smallConfig(dir, backend))
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
         defer { store.close() }
         #expect(store.recovery.tailProblem == nil)
         #expect(store.recovery.validEnd > end)
@@ -74,7 +74,7 @@ struct RecoveryTests {
         let written = try Self.fill(dir, backend, 20)
         let end = written.last!.endOffset
         try Self.appendRawRecord(dir, at: end, queueOffset: 10) { b in for i in 4..<b.count { b[i] = 0 } }  // size only
-        let store = try MessageStore.open(smallConfig(dir, backend))
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
         defer { store.close() }
         #expect(store.recovery.validEnd == end)
         #expect(store.message(at: end) == nil)
@@ -85,7 +85,7 @@ struct RecoveryTests {
         let dir = TempDir(); defer { dir.cleanup() }
         let end = try Self.fill(dir, .lmdb, 10).last!.endOffset
         try Self.appendRawRecord(dir, at: end, queueOffset: 5) { b in b[b.count - 40] ^= 0xFF }  // inside the body
-        let store = try MessageStore.open(smallConfig(dir, .lmdb))
+        let store = try MessageStore.open(smallConfig(dir, .lmdb)).start()
         defer { store.close() }
         #expect(store.recovery.validEnd == end)
         #expect(store.recovery.tailProblem?.contains("CRC") ?? false)
@@ -97,7 +97,7 @@ struct RecoveryTests {
         // The log loses its last 10 records (e.g. a power loss before they were flushed) but the index kept them.
         let cut = written[90].physicalOffset
         try MappedFile.open(path: segmentPath(dir, base: 0), size: 1 << 20, create: false).discardTail(from: Int(cut))
-        let store = try MessageStore.open(smallConfig(dir, .lmdb))
+        let store = try MessageStore.open(smallConfig(dir, .lmdb)).start()
         defer { store.close() }
         #expect(store.recovery.indexWasAhead)
         #expect(store.recovery.validEnd == cut)
@@ -125,7 +125,7 @@ struct RecoveryTests {
         for f in ["data.mdb", "lock.mdb"] {
             try FileSystem.writeAtomically(dir.path + "/index/" + f, try FileSystem.readFile(saved + "/" + f))
         }
-        let store = try MessageStore.open(smallConfig(dir, .lmdb))
+        let store = try MessageStore.open(smallConfig(dir, .lmdb)).start()
         defer { store.close() }
         #expect(store.recovery.replayedRecords == 50)
         #expect(!store.recovery.indexWasAhead)
@@ -138,13 +138,13 @@ struct RecoveryTests {
         _ = try Self.fill(dir, .lmdb, 5)
         try FileSystem.writeAtomically(dir.path + "/commitlog/junk", [1, 2, 3])
         #expect(throws: StoreError.badSegment(path: dir.path + "/commitlog/junk", reason: "name is not a 20-digit offset")) {
-            _ = try MessageStore.open(smallConfig(dir, .lmdb))
+            _ = try MessageStore.open(smallConfig(dir, .lmdb)).start()
         }
         try FileSystem.remove(dir.path + "/commitlog/junk")
         // A segment with the wrong size is refused, not silently mapped.
         #expect(throws: StoreError.self) { _ = try MessageStore.open(smallConfig(dir, .lmdb, segmentSize: 2 << 20)) }
         // And the store still opens with the right configuration, data intact.
-        let store = try MessageStore.open(smallConfig(dir, .lmdb))
+        let store = try MessageStore.open(smallConfig(dir, .lmdb)).start()
         defer { store.close() }
         #expect(try store.lookup(topic: "TopicTest", key: "key4").count == 1)
     }
@@ -169,7 +169,7 @@ struct RecoveryTests {
         let junkFrom = Int(rng.next() % UInt64(tail.count))
         for i in junkFrom..<tail.count { tail[i] = UInt8(truncatingIfNeeded: rng.next()) }
         try overwrite(segmentPath(dir, base: 0), at: Int(end), with: tail)
-        let store = try MessageStore.open(smallConfig(dir, .lmdb))
+        let store = try MessageStore.open(smallConfig(dir, .lmdb)).start()
         defer { store.close() }
         let junkAt = end + Int64(junkFrom)
         let hit = try #require(records.firstIndex { $0.contains(junkAt) })

@@ -77,7 +77,7 @@ struct ReplayIdentityTests {
     @Test func liveDispatchRecoveryAndRebuildWriteIdenticalTables() throws {
         let dir = TempDir(); defer { dir.cleanup() }
         do {
-            let store = try MessageStore.open(Self.config(dir))
+            let store = try MessageStore.open(Self.config(dir)).start()
             defer { store.close() }
             try Self.appendMix(store, count: 700)
             #expect(store.segments.count > 2)
@@ -89,7 +89,7 @@ struct ReplayIdentityTests {
         try Self.verifyIsClean(dir)
 
         try FileSystem.removeRecursively(dir.path + "/index")
-        let store = try MessageStore.open(Self.config(dir))
+        let store = try MessageStore.open(Self.config(dir)).start()
         #expect(store.recovery.replayedRecords == 700)
         store.close()
         Self.expectIdentical(live, try Self.dump(dir), "live dispatch vs recovery from an empty index")
@@ -99,19 +99,19 @@ struct ReplayIdentityTests {
         let dir = TempDir(); defer { dir.cleanup() }
         let q = QueueKey(topic: "TopicTest", queueId: 1)
         do {
-            let store = try MessageStore.open(Self.config(dir, levels: DelayedDelivery.defaultLevelMillis))
+            let store = try MessageStore.open(Self.config(dir, levels: DelayedDelivery.defaultLevelMillis)).start()
             defer { store.close() }
             try Self.appendMix(store, count: 100)
             try store.commitConsumerOffset(group: "g", queue: q, offset: 3)
         }
-        let store = try MessageStore.open(Self.config(dir))
+        let store = try MessageStore.open(Self.config(dir)).start()
         #expect(store.recovery.derivationRebuilt)
         #expect(try store.consumerOffset(group: "g", queue: q) == 3)
         let level2 = try #require(try store.entries(QueueKey(topic: DelayedDelivery.scheduleTopic, queueId: 1),
                                                    from: 0, maxCount: 1).first)
         #expect(level2.tagCode == level2.storeTimestamp + Self.otherLevels[1])
         store.close()
-        let reopened = try MessageStore.open(Self.config(dir))
+        let reopened = try MessageStore.open(Self.config(dir)).start()
         #expect(!reopened.recovery.derivationRebuilt && reopened.recovery.replayedRecords == 0)
         reopened.close()
         let recovered = try Self.dump(dir)
@@ -128,7 +128,7 @@ struct ReplayIdentityTests {
         }
         var config = CrashTests.childConfig(dir)
         config.delayLevelMillis = Self.otherLevels
-        let store = try MessageStore.open(config)
+        let store = try MessageStore.open(config).start()
         #expect(try store.queues().keys.contains { $0.topic == DelayedDelivery.scheduleTopic })
         store.close()
         let recovered = try Self.dump(dir)

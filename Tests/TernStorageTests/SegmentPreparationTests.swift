@@ -29,7 +29,7 @@ struct SegmentPreparationTests {
         let dir = TempDir(); defer { dir.cleanup() }
         let logDir = dir.path + "/commitlog"
         defer { SystemFaults.reset(scope: logDir) }
-        var store = try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize))
+        var store = try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize)).start()
         let (armed, expected) = Self.faults[scenario]
         // Once each: the writer or the housekeeping thread consumes them; the failure is then remembered.
         for (operation, code) in armed { SystemFaults.inject(operation, errno: code, pathContains: logDir) }
@@ -65,10 +65,40 @@ struct SegmentPreparationTests {
         #expect(try FileSystem.listDirectory(logDir) == [0, Self.segmentSize].map { Segment.fileName(base: Int64($0)) })
 
         store.close()
-        store = try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize))
+        store = try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize)).start()
         defer { store.close() }
         for r in acknowledged { #expect(store.message(at: r.physicalOffset).map(bodyString) == Self.body) }
         #expect(store.message(at: after.physicalOffset).map(bodyString) == "after" + Self.body)
+    }
+
+    /// The retry interval runs on the store's clock: after a failed preparation (fault consumed, a retry would
+    /// succeed) no retry happens while a manual clock stands still, and the first one after it moved a second
+    /// succeeds. Retries are driven here directly; the housekeeping thread sees the same clock.
+    @Test func preparationRetryWaitsForTheStoreClock() throws {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let logDir = dir.path + "/commitlog"
+        defer { SystemFaults.reset(scope: logDir) }
+        let clock = ManualClock()
+        var config = smallConfig(dir, segmentSize: Self.segmentSize)
+        config.clock = clock
+        let store = try MessageStore.open(config).start()
+        defer { store.close() }
+        SystemFaults.inject("posix_fallocate", errno: ENOSPC, pathContains: logDir)
+        var failed = false
+        for _ in 0..<2 * Self.segmentSize / Self.body.count where !failed {
+            do { _ = try store.append(draft(body: Self.body)) } catch { failed = true }
+        }
+        #expect(failed, "no append failed although the next segment could not be prepared")
+
+        try store.log.prepareNextSegment(prefaultBytes: 0)
+        #expect(throws: StoreError.self, "retried before the store's clock moved") { _ = try store.append(draft(body: Self.body)) }
+        clock.advance(millis: 999)
+        try store.log.prepareNextSegment(prefaultBytes: 0)
+        #expect(throws: StoreError.self, "retried before the interval passed") { _ = try store.append(draft(body: Self.body)) }
+        clock.advance(millis: 1)
+        try store.log.prepareNextSegment(prefaultBytes: 0)
+        let after = try store.append(draft(body: Self.body))
+        #expect(after.physicalOffset == Int64(Self.segmentSize))
     }
 
     /// The same on a real full file system: the commit log on a 2.5 MiB tmpfs (room for two 1 MiB segments).
@@ -84,7 +114,7 @@ struct SegmentPreparationTests {
             return
         }
         defer { umount2(config.commitLogPath, Int32(MNT_DETACH)) }
-        let store = try MessageStore.open(config)
+        let store = try MessageStore.open(config).start()
         defer { store.close() }
         var acknowledged: [AppendResult] = []
         var failure: StoreError?
@@ -125,7 +155,7 @@ struct SegmentPreparationTests {
     private func repair(trailing damage: (String) throws -> Void, expectedLog: String) throws {
         let dir = TempDir(); defer { dir.cleanup() }
         let config = smallConfig(dir, segmentSize: Self.segmentSize)
-        var store = try MessageStore.open(config)
+        var store = try MessageStore.open(config).start()
         let written = try (0..<5).map { try store.append(draft(body: "m\($0)")) }
         store.close()
         let trailing = config.commitLogPath + "/" + Segment.fileName(base: Int64(Self.segmentSize))
@@ -137,7 +167,7 @@ struct SegmentPreparationTests {
         #expect(FileSystem.fileExists(trailing), "the read-only tool removed a file")
 
         let logs = RecordingLogHandler.Records()
-        store = try MessageStore.open(config, logger: Logger(label: "test") { _ in RecordingLogHandler(records: logs) })
+        store = try MessageStore.open(config, logger: Logger(label: "test") { _ in RecordingLogHandler(records: logs) }).start()
         defer { store.close() }
         #expect(!FileSystem.fileExists(trailing))
         #expect(logs.contains(level: .warning, message: expectedLog, path: trailing))
@@ -149,7 +179,7 @@ struct SegmentPreparationTests {
     @Test func trailingShortSegmentHoldingRecordsIsExtendedKeepingItsData() throws {
         let dir = TempDir(); defer { dir.cleanup() }
         let config = smallConfig(dir, segmentSize: Self.segmentSize)
-        var store = try MessageStore.open(config)
+        var store = try MessageStore.open(config).start()
         var written: [AppendResult] = []
         while written.last.map({ $0.physicalOffset < Int64(Self.segmentSize) + 5 * 10_000 }) ?? true {
             written.append(try store.append(draft(body: Self.body)))
@@ -164,7 +194,7 @@ struct SegmentPreparationTests {
         tool.close()
 
         let logs = RecordingLogHandler.Records()
-        store = try MessageStore.open(config, logger: Logger(label: "test") { _ in RecordingLogHandler(records: logs) })
+        store = try MessageStore.open(config, logger: Logger(label: "test") { _ in RecordingLogHandler(records: logs) }).start()
         defer { store.close() }
         #expect(try FileSystem.fileSize(path) == Self.segmentSize)
         #expect(logs.contains(level: .warning, message: "extended a short trailing segment", path: path))
@@ -175,7 +205,7 @@ struct SegmentPreparationTests {
     /// A lone short segment with records looks like a store written with a smaller segment size: refused, kept.
     @Test func loneShortSegmentWithRecordsIsRefusedNotExtended() throws {
         let dir = TempDir(); defer { dir.cleanup() }
-        try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize)).append(draft(body: "m"))
+        try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize)).start().append(draft(body: "m"))
         let bigger = smallConfig(dir, segmentSize: 2 * Self.segmentSize)
         #expect(throws: StoreError.self) { try MessageStore.open(bigger).close() }
         #expect(try FileSystem.fileSize(bigger.commitLogPath + "/" + Segment.fileName(base: 0)) == Self.segmentSize)

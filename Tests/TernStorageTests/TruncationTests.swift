@@ -22,7 +22,7 @@ import TernSystem
         let cutIndex = 90
         let (cut, expectedQueues): (Int64, [QueueKey: QueueRange])
         do {
-            let store = try MessageStore.open(config)
+            let store = try MessageStore.open(config).start()
             let results = try Self.fill(store, count: 200)
             #expect(store.segments.count >= 3)
             #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
@@ -63,7 +63,7 @@ import TernSystem
         let names = try FileSystem.listDirectory(dir.path + "/commitlog").sorted()
         #expect(names.last == Segment.fileName(base: cut - cut % Int64(Self.segmentSize)))
 
-        let store = try MessageStore.open(config)
+        let store = try MessageStore.open(config).start()
         defer { store.close() }
         #expect(store.recovery.tailProblem == nil)
         #expect(try store.consumerOffset(group: "G", queue: QueueKey(topic: "T0", queueId: 0)) == 15)
@@ -79,7 +79,7 @@ import TernSystem
     @Test func truncationAtASegmentBaseKeepsThatSegment() throws {
         let dir = TempDir()
         defer { dir.cleanup() }
-        let store = try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize))
+        let store = try MessageStore.open(smallConfig(dir, segmentSize: Self.segmentSize)).start()
         defer { store.close() }
         let results = try Self.fill(store, count: 200)
         let second = try #require(store.segments.dropFirst().first).base

@@ -25,7 +25,7 @@ final class Fixture: @unchecked Sendable {
         try FileSystem.removeRecursively(root)
         var config = StoreConfig(root: root)
         config.segmentSize = 256 << 20
-        store = try MessageStore.open(config)
+        store = try MessageStore.open(config).start()
         let host = HostAddress(ip: (127, 0, 0, 1), port: 10911)
         let properties = MessageProperties.encode([("TAGS", "TagA")])
         drafts = (0..<256).map { i in

@@ -56,7 +56,7 @@ enum AppendScenario {
                       batch: Int) throws -> Outcome {
         let dir = try scratch.path("append")
         defer { scratch.remove(dir) }
-        let store = try MessageStore.open(options.config(root: dir))
+        let store = try MessageStore.open(options.config(root: dir)).start()
         defer { store.close() }
         let start = store.maxPhysicalOffset
         let clock = Stopwatch()

@@ -34,7 +34,7 @@ enum MemoryScenario {
         let dir = try scratch.path("memory")
         defer { scratch.remove(dir) }
         let before = read()
-        let store = try MessageStore.open(options.config(root: dir))
+        let store = try MessageStore.open(options.config(root: dir)).start()
         let opened = read()
         let peak = Mutex(opened)
         let running = Atomic<Bool>(true)

@@ -12,7 +12,7 @@ enum ReadScenario {
         report.say("reads: \(messages) messages of \(w.recordSize) B over \(queues) queues, best of \(rounds) rounds")
         let dir = try scratch.path("read")
         defer { scratch.remove(dir) }
-        let store = try MessageStore.open(options.config(root: dir))
+        let store = try MessageStore.open(options.config(root: dir)).start()
         defer { store.close() }
         var offsets: [Int64] = []
         offsets.reserveCapacity(messages)

@@ -13,7 +13,7 @@ enum RestartScenario {
         defer { scratch.remove(dir) }
         let build = Stopwatch()
         do {
-            let store = try MessageStore.open(options.config(root: dir))
+            let store = try MessageStore.open(options.config(root: dir)).start()
             try w.append(messages, to: store, batch: 32)
             try store.waitForDispatch()
             store.close()
@@ -23,7 +23,7 @@ enum RestartScenario {
 
         // Clean restart.
         var clock = Stopwatch()
-        var store = try MessageStore.open(options.config(root: dir))
+        var store = try MessageStore.open(options.config(root: dir)).start()
         var millis = clock.millis
         var r = store.recovery
         store.close()
@@ -43,7 +43,7 @@ enum RestartScenario {
             throw BenchError.failed("fill child ended with \(child.terminationReason) \(child.terminationStatus), expected SIGKILL")
         }
         clock = Stopwatch()
-        store = try MessageStore.open(options.config(root: dir))
+        store = try MessageStore.open(options.config(root: dir)).start()
         millis = clock.millis
         r = store.recovery
         let total = try store.queues().values.reduce(0) { $0 + Int($1.max - $1.min) }
@@ -58,7 +58,7 @@ enum RestartScenario {
         // Full rebuild: drop the index directory, open replays the whole log.
         try FileSystem.removeRecursively(options.config(root: dir).indexPath)
         clock = Stopwatch()
-        store = try MessageStore.open(options.config(root: dir))
+        store = try MessageStore.open(options.config(root: dir)).start()
         let seconds = clock.seconds
         r = store.recovery
         store.close()

@@ -41,7 +41,7 @@ enum SyncScenario {
                       appenders: Int) async throws -> (messages: Int, bytes: Int64, seconds: Double) {
         let dir = try scratch.path("sync")
         defer { scratch.remove(dir) }
-        let store = try MessageStore.open(options.config(root: dir, flush: .sync(timeoutMillis: 30_000)))
+        let store = try MessageStore.open(options.config(root: dir, flush: .sync(timeoutMillis: 30_000))).start()
         defer { store.close() }
         let start = store.maxPhysicalOffset
         let deadline = Clock.monotonicNanos() + UInt64(seconds * 1e9)

@@ -140,7 +140,7 @@ struct Fill: ParsableCommand {
     @Flag var thenKill = false
 
     func run() throws {
-        let s = try MessageStore.open(StoreOptions(segmentMiB: segmentMib).config(root: store))
+        let s = try MessageStore.open(StoreOptions(segmentMiB: segmentMib).config(root: store)).start()
         let w = Workload(bodySize: 128, queues: queues, seed: 7)
         for i in 0..<messages { _ = try s.append(w.draft(i)) }
         if thenKill { raise(SIGKILL) }

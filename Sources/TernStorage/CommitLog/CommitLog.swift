@@ -72,6 +72,8 @@ final class CommitLog: Sendable {
     }
     /// The next segment, built by `prepareNextSegment()` or by the writer (`preparedOrCreate`); held briefly.
     let preparation = Mutex(Preparation())
+    /// The store's clock: times preparation retries (a manual clock in tests moves them without sleeping).
+    private let clock: any TernClock
     /// Held while a segment file is built (allocation, mapping, prefault): one builder at a time.
     private let creation = Mutex(())
     /// The active segment is prefaulted up to here (see `prefaultAhead`).
@@ -85,7 +87,8 @@ final class CommitLog: Sendable {
     /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
     /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
     init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, readOnly: Bool = false,
-         logger: Logger = Logger(label: "tern.commitlog")) throws {
+         clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
+        self.clock = clock
         guard segmentSize >= 4096, maxRecordSize + 8 <= segmentSize else {
             throw StoreError.invalidConfig("segment size \(segmentSize) cannot hold a record of \(maxRecordSize) bytes "
                 + "(maxMessageSize + 64 KiB) plus an 8-byte end-of-segment marker")
@@ -173,7 +176,7 @@ final class CommitLog: Sendable {
                 segment = try createSegment(base: base)
             } catch {
                 let failure = StoreError.wrap(error)
-                preparation.withLock { $0.failure = (failure, Clock.monotonicNanos()) }
+                preparation.withLock { $0.failure = (failure, clock.monotonicNanos()) }
                 throw failure
             }
             // Nobody maps it for writing until it is published below: touching pages is safe.
@@ -195,7 +198,7 @@ final class CommitLog: Sendable {
         guard let base else { return }
         let backingOff = preparation.withLock { p in
             guard let failure = p.failure else { return false }
-            return Clock.monotonicNanos() - failure.atNanos < Self.preparationRetryNanos
+            return clock.monotonicNanos() - failure.atNanos < Self.preparationRetryNanos
         }
         if backingOff { return }
         _ = try preparedOrCreate(base: base, prefaultBytes: prefaultBytes, byWriter: false)

@@ -25,10 +25,13 @@ final class FlushService: Sendable {
     private let failure = Mutex<StoreError?>(nil)
 
     private let observer: (any StoreObserver)?
+    /// Waiters' deadlines (monotonic): a manual clock in tests moves them without sleeping.
+    private let clock: any TernClock
 
-    init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64,
+    init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64, clock: any TernClock,
          observer: (any StoreObserver)? = nil) {
         self.observer = observer
+        self.clock = clock
         self.log = log
         self.index = index
         self.mode = mode
@@ -115,7 +118,7 @@ final class FlushService: Sendable {
         if let why = failed { return completion(.failed(why)) }
         let timeout: Int
         if case let .sync(ms) = mode { timeout = ms } else { timeout = 5_000 }
-        waiters.withLock { $0.append(Waiter(end: end, deadline: Clock.monotonicNanos() + UInt64(timeout) * 1_000_000, completion: completion)) }
+        waiters.withLock { $0.append(Waiter(end: end, deadline: clock.monotonicNanos() + UInt64(timeout) * 1_000_000, completion: completion)) }
         worker.wake()
         if flushed >= end { completeWaiters(upTo: flushed) }  // raced with a round that just finished
     }
@@ -130,8 +133,10 @@ final class FlushService: Sendable {
         for d in done { d.completion(.durable) }
     }
 
-    private func expireWaiters() {
-        let now = Clock.monotonicNanos()
+    /// Times out every waiter whose deadline the store's clock has passed (the sync flush thread calls it
+    /// every pass while waiters exist).
+    func expireWaiters() {
+        let now = clock.monotonicNanos()
         let expired: [Waiter] = waiters.withLock { w in
             let e = w.filter { $0.deadline <= now }
             if !e.isEmpty { w.removeAll { $0.deadline <= now } }

@@ -7,9 +7,9 @@ import TernSystem
 
 /// The store: one commit log (source of truth) plus derived indexes, with recovery, flushing and retention.
 ///
-/// Lifecycle: `open` takes the store's lock file, recovers (see Recovery.swift), then starts three threads:
-/// dispatcher (log → indexes), flusher (durability), housekeeping (next segment, retention). `close` stops
-/// them after dispatching and flushing everything, so a clean restart replays nothing.
+/// Lifecycle: `open` takes the store's lock file and recovers (see Recovery.swift); `start()` then starts three
+/// threads: dispatcher (log → indexes), flusher (durability), housekeeping (next segment, retention). `close`
+/// stops them after dispatching and flushing everything, so a clean restart replays nothing.
 public final class MessageStore: Sendable {
     public let config: StoreConfig
     let log: CommitLog
@@ -25,6 +25,7 @@ public final class MessageStore: Sendable {
     let damagedReads = Mutex<Set<Int64>>([])
     private let housekeeping = BackgroundThread(name: "tern-housekeep")
     let isClosed = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
     /// What recovery found and did at open.
     public let recovery: RecoveryReport
 
@@ -37,7 +38,8 @@ public final class MessageStore: Sendable {
         }
         do {
             let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
-                                    maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments, logger: logger)
+                                    maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments,
+                                    clock: config.clock, logger: logger)
             let (index, report, checkpoint) = try openIndex(config, log: log, logger: logger)
             log.setRole(config.role)
             return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
@@ -59,10 +61,22 @@ public final class MessageStore: Sendable {
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
                                 derivation: config.derivation, from: checkpoint, observer: config.observer)
         flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition,
-                               observer: config.observer)
+                               clock: config.clock, observer: config.observer)
+    }
+
+    // MARK: Starting
+
+    /// Starts the background threads: dispatcher (log → indexes), flusher (durability), housekeeping (next
+    /// segment, retention, offset backup). Idempotent; a no-op once closed. Until then the store is recovered and
+    /// readable, appends land in the log, and dispatch / durability waits park until the threads run; offline
+    /// tools never start them.
+    @discardableResult
+    public func start() -> MessageStore {
+        guard !isClosed.load(ordering: .acquiring), !started.exchange(true, ordering: .acquiringAndReleasing) else { return self }
         dispatcher.start()
         flusher.start()
         let window = config.prefaultWindowBytes, keep = config.residentTailBytes
+        // Weak: a store nobody references any more closes itself (deinit) and stops this thread.
         housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
             var lastBackup = Clock.monotonicNanos()
@@ -86,11 +100,12 @@ public final class MessageStore: Sendable {
                         logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
                     }
                 }
-                // Every 10 s, every pass while the disk is under pressure.
+                // Every 5 s.
                 if Clock.monotonicNanos() - lastBackup > 5_000_000_000 {
                     lastBackup = Clock.monotonicNanos()
                     backedUp = self?.backUpOffsets(last: backedUp) ?? backedUp
                 }
+                // Every 10 s, every pass while the disk is under pressure.
                 if pressure >= .forcible || Clock.monotonicNanos() - lastRetention > 10_000_000_000 {
                     lastRetention = Clock.monotonicNanos()
                     do { _ = try self?.runRetention() } catch {
@@ -99,7 +114,11 @@ public final class MessageStore: Sendable {
                 }
             }
         }
+        return self
     }
+
+    /// Whether `start()` ran (offline tools and a broker not yet running its services: false).
+    public var isStarted: Bool { started.load(ordering: .acquiring) }
 
     // MARK: Appending
 

@@ -63,8 +63,8 @@ public struct StoreConfig: Sendable {
     /// LMDB map size (virtual address space; the file grows as needed).
     public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
 
-    /// The store's time source: store timestamps of appended records and retention's "now" (flush deadlines and
-    /// the background threads' intervals still use the system's monotonic clock).
+    /// The store's time source: store timestamps of appended records, retention's "now", sync-flush deadlines and
+    /// the segment-preparation retry interval (the threads' sleep intervals stay on the system clock).
     public var clock: any TernClock = SystemClock()
     /// Flush and dispatch timings (metrics); nil: nobody listens.
     public var observer: (any StoreObserver)?
