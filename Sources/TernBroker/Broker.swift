@@ -126,7 +126,8 @@ public final class Broker: Sendable {
             let slave = context.replication.slave
             var failover: [any Service] = []
             if let election, let leadership {
-                failover = [FailoverService(election: election, leadership: leadership, store: store, addr: config.brokerAddress,
+                failover = [FailoverService(election: election, leadership: leadership, store: store,
+                                            replication: context.replication, addr: config.brokerAddress,
                                             haAddr: config.haServerAddress, maxGap: config.haMaxGapNotInSync,
                                             roleChanged: { registrar.registerNow(); slave?.masterAddressChanged() }, logger: logger)]
             }

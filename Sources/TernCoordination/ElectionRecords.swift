@@ -5,11 +5,10 @@ import Foundation
 /// - `epoch`    the last epoch handed out (no lease: epochs only grow);
 /// - `syncset`  ``SyncSet``, the replicas that may contend, written only by the master (no lease);
 /// - `replicas/<brokerId>` ``ReplicaStatus`` of each live replica, under its own lease;
-/// - `epochs/<epoch>` the log offset where that epoch's master began (no lease: the history a rejoining
-///   replica cuts its log by);
-/// - `handover` the brokerId an operator asked to become master (`tern admin electMaster`), until it is;
-/// - `replica-epochs/<brokerId>` the last epoch whose bytes that replica accepted (no lease: it survives the
-///   replica's crash, so the restarted replica knows which epoch its log ends in).
+/// - `handover` the brokerId an operator asked to become master (`tern admin electMaster`), until it is.
+///
+/// Epoch histories (where each epoch began) are not here: each replica keeps its own durably beside its log
+/// (`EpochStore`), and a rejoining replica compares it with its new master's over the broker protocol.
 public struct ElectionKeys: Sendable, Equatable {
     public let prefix: String
 
@@ -23,9 +22,6 @@ public struct ElectionKeys: Sendable, Equatable {
     public var handover: String { prefix + "handover" }
     public var replicas: String { prefix + "replicas/" }
     public func replica(_ brokerId: Int) -> String { replicas + String(brokerId) }
-    public var epochs: String { prefix + "epochs/" }
-    public func replicaEpoch(_ brokerId: Int) -> String { prefix + "replica-epochs/" + String(brokerId) }
-    public func epochStart(_ epoch: Int64) -> String { epochs + String(epoch) }
 }
 
 /// The elected master of a group.
@@ -75,12 +71,6 @@ public struct ReplicaStatus: Codable, Sendable, Equatable {
         self.offset = offset
         self.epoch = epoch
     }
-}
-
-/// One entry of the group's epoch history.
-public struct EpochStart: Sendable, Equatable {
-    public var epoch: Int64
-    public var startOffset: Int64
 }
 
 enum RecordCodec {

@@ -80,10 +80,10 @@ public final class LeaderElection: Sendable {
         try await etcd.get(prefix: keys.replicas).compactMap { RecordCodec.decode(ReplicaStatus.self, $0.value) }
     }
 
-    /// One attempt to become master as `addr`/`haAddr`, epoch = last epoch + 1 beginning at log offset
-    /// `startOffset` (recorded in the epoch history). The lease is renewed first, so a winner's fence starts
-    /// a full TTL (minus margin) ahead.
-    public func campaign(addr: String, haAddr: String, startOffset: Int64) async throws(EtcdError) -> Outcome {
+    /// One attempt to become master as `addr`/`haAddr`, epoch = last epoch + 1 (the winner records where it
+    /// begins in its own epoch history). The lease is renewed first, so a winner's fence starts a full TTL
+    /// (minus margin) ahead.
+    public func campaign(addr: String, haAddr: String) async throws(EtcdError) -> Outcome {
         _ = try await renew()
         guard let leaseID else { return .lost(nil) }
         let epochKV = try await etcd.get(keys.epoch)
@@ -91,30 +91,10 @@ public final class LeaderElection: Sendable {
         let record = LeaderRecord(brokerId: brokerId, addr: addr, haAddr: haAddr, epoch: last + 1)
         let result = try await etcd.txn(EtcdTxn(
             if: [.createRevision(keys.leader, equals: 0), .modRevision(keys.epoch, equals: epochKV?.modRevision ?? 0)],
-            then: [.put(keys.leader, RecordCodec.encode(record), lease: leaseID), .put(keys.epoch, Array(String(last + 1).utf8)),
-                   .put(keys.epochStart(last + 1), Array(String(startOffset).utf8))],
+            then: [.put(keys.leader, RecordCodec.encode(record), lease: leaseID), .put(keys.epoch, Array(String(last + 1).utf8))],
             else: [.get(keys.leader)]))
         if result.succeeded { return .won(record) }
         return .lost(result.kvs.first.flatMap { RecordCodec.decode(LeaderRecord.self, $0.value) })
-    }
-
-    /// The epoch history, oldest first.
-    public func epochStarts() async throws(EtcdError) -> [EpochStart] {
-        try await etcd.get(prefix: keys.epochs).compactMap { kv in
-            guard let epoch = Int64(kv.key.dropFirst(keys.epochs.count)),
-                  let start = Int64(String(decoding: kv.value, as: UTF8.self)) else { return nil }
-            return EpochStart(epoch: epoch, startOffset: start)
-        }.sorted { $0.epoch < $1.epoch }
-    }
-
-    /// Records that this replica's log now takes bytes of `epoch` (before it takes any).
-    public func recordEpoch(_ epoch: Int64) async throws(EtcdError) {
-        try await etcd.put(keys.replicaEpoch(brokerId), Array(String(epoch).utf8))
-    }
-
-    /// The last epoch this replica recorded (0: none).
-    public func recordedEpoch() async throws(EtcdError) -> Int64 {
-        try await etcd.get(keys.replicaEpoch(brokerId)).flatMap { Int64(String(decoding: $0.value, as: UTF8.self)) } ?? 0
     }
 
     /// The replica an operator asked to become master, if any.

@@ -19,9 +19,9 @@ PREFIX = "/tern/%s/%s/" % (CLUSTER, NAME)
 class Group:
     """etcd + one name server + `n` controller-mode replicas (brokerId 1..n), restartable on their ports/stores."""
 
-    def __init__(self, h, n=3, host="127.0.0.1", prefixes=None, ips=None, role="SYNC_MASTER"):
+    def __init__(self, h, n=3, host="127.0.0.1", prefixes=None, ips=None, role="SYNC_MASTER", extra=()):
         """`prefixes[i]`: a command prefix for replica i (`ip netns exec NS`), `ips[i]` its brokerIP1; etcd and
-        the name server listen on `host`."""
+        the name server listen on `host`; `extra`: more `key=value` config lines for every replica."""
         self.h = h
         self.procs = []
         self.prefixes = prefixes or {}
@@ -36,6 +36,7 @@ class Group:
         self.probe_acks = []
         self.n = n
         self.role = role
+        self.extra = list(extra)
 
     def add_all(self):
         for i in range(1, self.n + 1):
@@ -50,8 +51,8 @@ class Group:
                 "namesrvAddr=" + self.namesrv, "haListenPort=%d" % free_port(), "enableControllerMode=true",
                 "etcdEndpoints=" + self.etcd.endpoint, "controllerLeaseTtlSeconds=3",
                 "mappedFileSizeCommitLog=1048576", "maxMessageSize=65536", "haSendHeartbeatInterval=500",
-                "flushDiskType=ASYNC_FLUSH", "autoCreateTopicEnable=true", "brokerIP1=" + self.ips.get(i, "127.0.0.1"), "",
-            ]))
+                "flushDiskType=ASYNC_FLUSH", "autoCreateTopicEnable=true", "brokerIP1=" + self.ips.get(i, "127.0.0.1"),
+            ] + self.extra + [""]))
         self.replicas[i] = {"port": port, "conf": conf, "store": os.path.join(self.h.workdir, "store%d" % i), "proc": None}
         self.start(i)
 
@@ -173,8 +174,8 @@ def consume_all(h, g, topic, acked):
     assert not missing, "%d acknowledged messages not consumable, e.g. %s" % (len(missing), missing[:5])
 
 
-def setup_group(h):
-    g = Group(h)
+def setup_group(h, extra=()):
+    g = Group(h, extra=extra)
     g.add_all()
     first = g.wait_leader(30)
     g.wait_in_sync([1, 2, 3], 30)
@@ -191,8 +192,11 @@ def create_topic(h, g, topic, i):
     admin(h, "updateTopic", "-n", g.namesrv, "-b", g.addr(i), "-t", topic, "-r", "4", "-w", "4")
 
 
-def test_kill9_master_new_master_within_5s_no_acknowledged_loss(h):
-    g, _, topic = setup_group(h)
+@pytest.mark.parametrize("all_ack", [False, True], ids=["best-slave", "allAckInSyncStateSet"])
+def test_kill9_master_new_master_within_5s_no_acknowledged_loss(h, all_ack):
+    """With `allAckInSyncStateSet=true` a SYNC send waits for every in-sync member (the set the master's HA links
+    acknowledge), so any member the next election picks holds every acknowledged record."""
+    g, _, topic = setup_group(h, extra=["allAckInSyncStateSet=true"] if all_ack else [])
     try:
         p = start_load(h, g, topic, "fo")
         wait_acks(p, 300, 90)
@@ -206,6 +210,11 @@ def test_kill9_master_new_master_within_5s_no_acknowledged_loss(h):
         g.start(old["brokerId"])
         create_topic(h, g, topic, old["brokerId"])
         g.wait_in_sync([1, 2, 3], 30)
+        # One epoch history, durable beside each log: the new master began its epoch there, and the rejoined
+        # old master adopted it after cutting its log to the divergence point.
+        histories = {i: open(os.path.join(g.replicas[i]["store"], "epochs")).read() for i in g.replicas}
+        assert "\n%d " % new["epoch"] in histories[new["brokerId"]], histories
+        assert histories[old["brokerId"]] == histories[new["brokerId"]], histories
         after = start_load(h, g, topic, "fo2")
         wait_acks(after, 100, 60)
         p.kill()

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import TernCoordination
+import TernReplication
 import TernStorage
 
 /// Controller mode (`enableControllerMode=true`, `etcdEndpoints`): the replicas of a `brokerName` elect their
@@ -10,16 +11,19 @@ import TernStorage
 /// (`ReplicaStatus`). Then:
 /// - master: checks it still holds the leader key and its fence, publishes the in-sync set (replicas within
 ///   `haMaxGapNotInSync` bytes); anything else steps it down;
-/// - slave with a master: follows it (after cutting its log to the divergence point when the epoch moved);
+/// - slave with a master: follows it, after cutting its log where its epoch history and the master's diverge;
 /// - slave without a master: after one more tick (so every live replica has published a fresh offset),
-///   contends if `ElectionRule` names it (an in-sync member with the longest log), and on winning promotes its
-///   store, serves HA and re-registers as brokerId 0.
+///   contends if `ElectionRule` names it (an in-sync member with the longest log), and on winning records the
+///   epoch's start in its epoch history, promotes its store, serves HA and re-registers as brokerId 0.
+/// The epoch history lives only in the replica's durable `EpochStore`; etcd holds the leader record and the
+/// last epoch number handed out (the campaign's compare-and-put).
 /// A graceful shutdown revokes the lease: the leader key goes at once and the next master is elected within a
 /// tick or two instead of a TTL.
 final class FailoverService: Service, Sendable {
     let election: LeaderElection
     let leadership: Leadership
     private let store: MessageStore
+    private let replication: BrokerReplication
     private let addr: String
     private let haAddr: String
     private let maxGap: Int64
@@ -27,11 +31,13 @@ final class FailoverService: Service, Sendable {
     private let roleChanged: @Sendable () -> Void
     private let logger: Logger
 
-    init(election: LeaderElection, leadership: Leadership, store: MessageStore, addr: String, haAddr: String,
+    init(election: LeaderElection, leadership: Leadership, store: MessageStore, replication: BrokerReplication,
+         addr: String, haAddr: String,
          maxGap: Int64, roleChanged: @escaping @Sendable () -> Void, logger: Logger) {
         self.election = election
         self.leadership = leadership
         self.store = store
+        self.replication = replication
         self.addr = addr
         self.haAddr = haAddr
         self.maxGap = maxGap
@@ -45,15 +51,6 @@ final class FailoverService: Service, Sendable {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var leaderlessTicks = 0
-            while !Task.isCancelled {
-                do {
-                    self.leadership.restored(epoch: try await self.election.recordedEpoch())
-                    break
-                } catch {
-                    self.logger.warning("cannot read this replica's epoch from etcd", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: self.tick)
-                }
-            }
             while !Task.isCancelled {
                 leaderlessTicks = await self.step(leaderlessTicks: leaderlessTicks)
                 try? await Task.sleep(for: self.tick)
@@ -70,7 +67,7 @@ final class FailoverService: Service, Sendable {
     func step(leaderlessTicks: Int) async -> Int {
         do {
             let status = ReplicaStatus(brokerId: election.brokerId, addr: addr, haAddr: haAddr,
-                                       offset: store.replicationOffset, epoch: leadership.epoch)
+                                       offset: store.replicationOffset, epoch: replication.epochs.current?.epoch ?? 0)
             try await election.heartbeat(status)
             if case let .leader(record) = leadership.current {
                 guard election.fence.holds, try await election.stillLeader(record) else {
@@ -102,7 +99,7 @@ final class FailoverService: Service, Sendable {
                 }
                 return leaderlessTicks + 1
             }
-            switch try await election.campaign(addr: addr, haAddr: haAddr, startOffset: store.maxPhysicalOffset) {
+            switch try await election.campaign(addr: addr, haAddr: haAddr) {
             case let .won(record):
                 try await becomeLeader(record)
                 if handover == election.brokerId { try await election.clearHandover() }
@@ -135,7 +132,8 @@ final class FailoverService: Service, Sendable {
     }
 
     private func becomeLeader(_ record: LeaderRecord) async throws {
-        try await election.recordEpoch(record.epoch)
+        // Durable before the first own append: a rejoining replica's cut depends on where this epoch began.
+        try replication.epochs.begin(epoch: record.epoch, at: store.maxPhysicalOffset)
         try store.promote()
         leadership.set(.leader(record))
         logger.notice("elected master", metadata: [
@@ -157,8 +155,9 @@ final class FailoverService: Service, Sendable {
         if case .follower(.some) = leadership.current { leadership.set(.follower(leader: nil)) }
     }
 
-    /// Follows `leader`: the first time in a new epoch, the log is cut to where this replica's history and
-    /// the new master's diverge (see ``divergence(for:)``), then the HA link is pointed at the master.
+    /// Follows `leader`: first the log is cut where this replica's epoch history and the master's diverge
+    /// (`Rejoin`: durable truncation, then the master's history is adopted), then the HA link is pointed at the
+    /// master. A master that has not yet recorded its epoch is asked again next round.
     private func follow(_ leader: LeaderRecord) async throws {
         if case let .follower(current) = leadership.current, current == leader { return }
         if leader.brokerId == election.brokerId {
@@ -168,29 +167,27 @@ final class FailoverService: Service, Sendable {
             return
         }
         if leadership.isLeader { stepDown(reason: "another replica is master (epoch \(leader.epoch))") }
-        let cut = try await divergence(for: leader)
-        if let cut, cut < store.replicationOffset {
-            logger.notice("truncating to the divergence point", metadata: [
-                "from": "\(store.replicationOffset)", "to": "\(cut)", "epoch": "\(leader.epoch)",
-            ])
-            try store.truncate(to: cut)
+        let master = try await replication.masterClient.epochCache(at: leader.addr)
+        guard let newest = master.epochs.last, newest.epoch >= leader.epoch else {
+            throw FollowError.masterEpochNotRecorded(leader.epoch, master.epochs)
         }
-        try await election.recordEpoch(leader.epoch)
+        let rejoined = try Rejoin.truncateToDivergence(store: store, epochs: replication.epochs, masterEpochs: master.epochs)
+        if rejoined.truncatedBytes > 0 {
+            logger.notice("truncated to the divergence point", metadata: [
+                "from": "\(rejoined.endBefore)", "to": "\(rejoined.endAfter)", "epoch": "\(leader.epoch)",
+            ])
+        }
         leadership.set(.follower(leader: leader))
         logger.info("following master", metadata: ["master": "\(leader.addr)", "ha": "\(leader.haAddr)", "epoch": "\(leader.epoch)"])
         roleChanged()
     }
 
-    /// Where this replica's log stops being the new master's: the start of the first epoch after the last
-    /// one whose bytes this replica took (recorded in etcd before taking any). Its log is a prefix of that
-    /// epoch's master's log (cut the same way when it began following), and every later master's log holds
-    /// that master's log up to the next epoch's start. nil: nothing to cut.
-    // TODO(epochs): when EpochStore + Rejoin land, take the replica's epoch from its durable epoch file and
-    // the divergence from Rejoin (this keeps the history in etcd only).
-    private func divergence(for leader: LeaderRecord) async throws(EtcdError) -> Int64? {
-        let known = leadership.epoch
-        guard leader.epoch > known else { return nil }
-        let starts = try await election.epochStarts()
-        return starts.filter { $0.epoch > known && $0.epoch <= leader.epoch }.map(\.startOffset).min()
+    enum FollowError: Error, CustomStringConvertible {
+        case masterEpochNotRecorded(Int64, [EpochEntry])
+        var description: String {
+            switch self {
+            case let .masterEpochNotRecorded(e, h): "master has not recorded epoch \(e) yet (history \(h))"
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ public final class Leadership: Sendable {
     public let fence: LeaseFence
     /// The configured brokerId, registered while a slave (a master registers as 0).
     public let brokerId: Int
-    private let state = Mutex<(state: State, epoch: Int64)>((.follower(leader: nil), 0))
+    private let state = Mutex<State>(.follower(leader: nil))
     /// A planned switch is under way: the master acknowledges nothing more, so its log stops growing.
     private let handingOver = Atomic<Bool>(false)
 
@@ -24,7 +24,7 @@ public final class Leadership: Sendable {
         self.brokerId = brokerId
     }
 
-    public var current: State { state.withLock { $0.state } }
+    public var current: State { state.withLock { $0 } }
 
     public var isLeader: Bool {
         if case .leader = current { return true }
@@ -45,22 +45,8 @@ public final class Leadership: Sendable {
     /// The brokerId registered with name servers: 0 while master.
     public var registeredBrokerId: Int { isLeader ? 0 : brokerId }
 
-    /// The last epoch whose bytes this replica's log took (recorded in etcd, so it survives restarts).
-    public var epoch: Int64 { state.withLock { $0.epoch } }
-
-    /// The epoch recorded before this process started.
-    func restored(epoch: Int64) {
-        state.withLock { $0.epoch = max($0.epoch, epoch) }
-    }
-
     func set(_ new: State) {
         if case .follower = new { handingOver.store(false, ordering: .releasing) }
-        state.withLock { s in
-            s.state = new
-            switch new {
-            case let .leader(record), let .follower(.some(record)): s.epoch = max(s.epoch, record.epoch)
-            case .follower(nil): break
-            }
-        }
+        state.withLock { $0 = new }
     }
 }
