@@ -131,6 +131,7 @@ extension BrokerConfig {
         case "haMaxGapNotInSync": haMaxGapNotInSync = Int64(try int(0...Int.max))
         case "allAckInSyncStateSet": allAckInSyncStateSet = try bool()
         case "slaveReadEnable": slaveReadEnable = try bool()
+        case "accessMessageInMemoryMaxRatio": accessMessageInMemoryMaxRatio = try int(0...100)
         case "aclEnable": aclEnable = try bool()
         case "aclFilePath": aclFilePath = try name()
         case "accessKey": accessKey = try name()

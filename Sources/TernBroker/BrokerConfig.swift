@@ -127,6 +127,10 @@ public struct BrokerConfig: Sendable {
     public var allAckInSyncStateSet = false
     /// A slave serves pulls (`slaveReadEnable`).
     public var slaveReadEnable = false
+    /// A consumer further behind the log's end than this share of RAM (percent) is told to pull from a slave
+    /// (`suggestWhichBrokerId` = its group's `whichBrokerWhenConsumeSlowly`) when `slaveReadEnable` is on
+    /// (`accessMessageInMemoryMaxRatio`, RocketMQ's default 40).
+    public var accessMessageInMemoryMaxRatio = 40
     // Controller mode: the replicas of a brokerName elect their master through etcd (Failover/).
     /// `enableControllerMode` (RocketMQ 5's key): every replica starts as a slave and the election decides.
     public var enableControllerMode = false

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -126,6 +127,10 @@ final class PullService: Sendable {
         var a = PullOutcome(code: Self.responseCode(result.status, requestOffset: offset), remark: result.status.rawValue,
                            status: result.status)
         a.setOffsets(next: result.nextBeginOffset, min: result.minOffset, max: result.maxOffset)
+        if let last = result.messages.last {
+            a.suggestWhichBrokerId = suggestedBroker(group: pending.header.consumerGroup,
+                                                     pulledEnd: last.physicalOffset + Int64(last.size))
+        }
         if !result.messages.isEmpty {
             var body = ByteBufferAllocator().buffer(capacity: result.totalBytes)
             for m in result.messages { body.writeBytes(m.bytes) }
@@ -133,6 +138,19 @@ final class PullService: Sendable {
         }
         return a
     }
+
+    /// RocketMQ's slow-consumer rule (`DefaultMessageStore.getMessage` + `PullMessageProcessor`): with
+    /// `slaveReadEnable`, a consumer whose last pulled record ends more than `accessMessageInMemoryMaxRatio` % of
+    /// RAM before the log's end is pointed at its group's `whichBrokerWhenConsumeSlowly`; otherwise the master (0).
+    func suggestedBroker(group: String, pulledEnd: Int64) -> Int64 {
+        let config = context.config
+        guard config.slaveReadEnable, config.brokerRole != .slave else { return 0 }
+        let memory = Double(Self.physicalMemory) * Double(config.accessMessageInMemoryMaxRatio) / 100
+        guard Double(context.store.maxPhysicalOffset - pulledEnd) > memory else { return 0 }
+        return context.groups.find(group)?.whichBrokerWhenConsumeSlowly ?? 1
+    }
+
+    static let physicalMemory = ProcessInfo.processInfo.physicalMemory
 
     /// Store status → response code (features.md §7).
     static func responseCode(_ status: GetMessageResult.Status, requestOffset: Int64) -> Int {
@@ -185,6 +203,8 @@ struct PullOutcome: Sendable {
     var nextBeginOffset: Int64 = 0
     var minOffset: Int64 = 0
     var maxOffset: Int64 = 0
+    /// 0: the master; a slave's id when this consumer lags (``PullService/suggestedBroker(group:pulledEnd:)``).
+    var suggestWhichBrokerId: Int64 = 0
 
     init(code: Int, remark: String, status: GetMessageResult.Status?) {
         self.code = code

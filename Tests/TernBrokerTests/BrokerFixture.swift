@@ -6,6 +6,7 @@ import TernBroker
 import TernRemoting
 import TernStorage
 import TernTransport
+import Testing
 
 /// A broker on 127.0.0.1:<free port> over a fresh temporary store, plus raw remoting connections to it.
 /// No name server: registration is off (empty `namesrvAddr`).
@@ -29,6 +30,11 @@ final class BrokerFixture: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         do {
             let broker = try await Broker.start(config: config, group: group, logger: Logger(label: "test.broker"))
+            // The store's threads start when its lifecycle service runs (a task); helpers such as `put` then block
+            // a thread waiting for dispatch, which with parallel suites could starve that task. Wait for it here.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !broker.store.isStarted, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(broker.store.isStarted)
             return BrokerFixture(group: group, broker: broker, storeDir: dir)
         } catch {
             try? await group.shutdownGracefully()

@@ -84,6 +84,27 @@ extension ReplicationRoleTests {
         }
         await slave.stop()
     }
+
+    /// A master tells a consumer further behind the log's end than `accessMessageInMemoryMaxRatio` % of RAM to
+    /// pull from slave 1, only with `slaveReadEnable` (ratio 0: any record after the pulled one is "too far").
+    @Test(arguments: [false, true])
+    func laggingConsumerIsPointedAtTheSlaveOnlyWithSlaveRead(enabled: Bool) async throws {
+        let master = try await BrokerFixture.start {
+            $0.slaveReadEnable = enabled
+            $0.accessMessageInMemoryMaxRatio = 0
+        }
+        try master.createTopic("T", queues: 1)
+        try master.createTopic("U", queues: 1)
+        try master.put("T", body: "first")
+        try master.put("U", body: "later, elsewhere in the log")
+        let lagging = try await master.pull("T", offset: 0, suspendMillis: 0)
+        #expect(lagging.code == ResponseCode.success)
+        #expect(lagging.extFields.int64("suggestWhichBrokerId") == (enabled ? 1 : 0))
+        let caughtUp = try await master.pull("U", offset: 0, suspendMillis: 0)
+        #expect(caughtUp.code == ResponseCode.success)
+        #expect(caughtUp.extFields.int64("suggestWhichBrokerId") == 0)
+        await master.stop()
+    }
 }
 
 /// A name server on 127.0.0.1:<free port>.

@@ -23,7 +23,7 @@ extension RemotingResponder: PullWaiter {
 
     func deliver(_ outcome: PullOutcome) {
         var fields = RemotingExtFields()
-        fields.set("suggestWhichBrokerId", 0)
+        fields.set("suggestWhichBrokerId", outcome.suggestWhichBrokerId)
         fields.set("nextBeginOffset", outcome.nextBeginOffset)
         fields.set("minOffset", outcome.minOffset)
         fields.set("maxOffset", outcome.maxOffset)
