@@ -153,8 +153,15 @@ struct StandaloneCommand: AsyncParsableCommand {
         let broker = try await Runtime.prepare("broker", group: group, cleanup: { await nameServer.abandon() }) { [config] in
             try await Broker.prepare(config: config, group: group, logger: logger)
         }
+        let http = try await Runtime.prepare("HTTP port", group: group, cleanup: {
+            await broker.abandon()
+            await nameServer.abandon()
+        }) { [config] in
+            try HTTPSurface.server(config: config, broker: broker, logger: logger)
+        }
         // The broker's services stop before the name server's: it unregisters while the name server listens.
-        try await Runtime.run(nameServer.services + broker.services,
+        // The HTTP port, a client of the broker, stops first.
+        try await Runtime.run(nameServer.services + broker.services + (http.map { [$0] } ?? []),
                               ready: "tern standalone ready: namesrv 127.0.0.1:\(nameServer.port) broker \(broker.context.config.brokerAddress) store \(config.storePathRootDir)",
                               group: group, logger: logger)
         Runtime.announce("tern standalone stopped")
@@ -244,7 +251,10 @@ struct BrokerCommand: AsyncParsableCommand {
         let b = try await Runtime.prepare("broker", group: group) { [config] in
             try await Broker.prepare(config: config, group: group, logger: logger)
         }
-        try await Runtime.run(b.services, ready: "tern broker ready: \(b.context.config.brokerAddress) store \(config.storePathRootDir)",
+        let http = try await Runtime.prepare("HTTP port", group: group, cleanup: { await b.abandon() }) { [config] in
+            try HTTPSurface.server(config: config, broker: b, logger: logger)
+        }
+        try await Runtime.run(b.services + (http.map { [$0] } ?? []), ready: "tern broker ready: \(b.context.config.brokerAddress) store \(config.storePathRootDir)",
                               group: group, logger: logger)
         Runtime.announce("tern broker stopped")
     }

@@ -118,6 +118,7 @@ extension BrokerConfig {
             }
             brokerRole = role
         case "haListenPort": haListenPort = try int(1...65535)
+        case "httpPort": httpPort = try int(0...65535)
         case "haMasterAddress":
             guard Self.isHostPort(value) else { throw .badConfigValue(key: key, value: value, reason: "expected host:port") }
             haMasterAddress = value

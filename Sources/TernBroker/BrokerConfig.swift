@@ -113,6 +113,8 @@ public struct BrokerConfig: Sendable {
     public var brokerRole: BrokerRole = .asyncMaster
     /// The HA server's port (`haListenPort`); nil: `listenPort + 1`, as RocketMQ.
     public var haListenPort: Int?
+    /// The HTTP port of the console and the HTTP gateway (`httpPort`); nil: not served.
+    public var httpPort: Int?
     /// A slave's master HA address, `host:port` (`haMasterAddress`); nil: learned from the registration answer.
     public var haMasterAddress: String?
     /// The address slaves reach the HA server at (`brokerIP2`); nil: `brokerIP1`.

@@ -39,6 +39,7 @@ extension BrokerConfig {
         ]
         if let haMasterAddress { p.append(("haMasterAddress", haMasterAddress)) }
         if let haListenPort { p.append(("haListenPort", "\(haListenPort)")) }
+        if let httpPort { p.append(("httpPort", "\(httpPort)")) }
         if let brokerIP2 { p.append(("brokerIP2", brokerIP2)) }
         return p.map { (key: $0.0, value: $0.1) }
     }

@@ -1,0 +1,32 @@
+import Logging
+import ServiceLifecycle
+import TernBroker
+import TernOps
+import TernTransport
+
+/// The broker's HTTP port (`httpPort`): the built-in console and the HTTP gateway on one Hummingbird server.
+/// Both are clients of this process's own broker over its remoting port, as rocketmq-dashboard and RocketMQ's
+/// proxies are, so ACL, flow control and consumer offsets are exactly those a RocketMQ client gets.
+enum HTTPSurface {
+    /// What the routes need to reach the broker they front (its remoting address, its name servers, its
+    /// ACL and TLS settings).
+    struct Target: Sendable {
+        var config: BrokerConfig
+        var brokerAddress: String
+        var logger: Logger
+    }
+
+    /// The routes served on `httpPort`, each part adding its own.
+    static func routes(_ target: Target) throws -> [any OpsRoutes] {
+        let routes: [any OpsRoutes] = []
+        return routes
+    }
+
+    /// The server for `httpPort`; nil when the key is not set.
+    static func server(config: BrokerConfig, broker: Broker, logger: Logger) throws -> OpsHTTPServer? {
+        guard let port = config.httpPort else { return nil }
+        let target = Target(config: broker.context.config, brokerAddress: broker.context.config.brokerAddress, logger: logger)
+        return OpsHTTPServer(host: config.listenHost, port: port, routes: try routes(target),
+                             tls: try config.tls.resolved().server.makeServer(), logger: logger)
+    }
+}
