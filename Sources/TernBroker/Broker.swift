@@ -31,6 +31,8 @@ public final class Broker: Sendable {
     private let timers: [TimerService]
     /// The ops HTTP server (`GET /metrics`); nil with metrics off.
     public let ops: OpsHTTPServer?
+    /// The ACL file in force; nil with `aclEnable=false`.
+    public let acl: PlainAclFile?
     private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The port actually bound (differs from the config when it asked for port 0).
@@ -38,13 +40,14 @@ public final class Broker: Sendable {
     public var store: MessageStore { context.store }
 
     private init(context: BrokerContext, events: LifecycleEvents, services: [any Service], server: RemotingServer,
-                 timers: [TimerService], ops: OpsHTTPServer?) {
+                 timers: [TimerService], ops: OpsHTTPServer?, acl: PlainAclFile?) {
         self.context = context
         self.events = events
         self.services = services
         self.server = server
         self.timers = timers
         self.ops = ops
+        self.acl = acl
     }
 
     /// Opens the store (recovery), binds the server and builds the services; nothing runs in the background
@@ -141,7 +144,8 @@ public final class Broker: Sendable {
                 "address": "\(config.brokerAddress)", "store": "\(config.storePathRootDir)",
                 "recovery": "\(store.recovery)",
             ])
-            return Broker(context: context, events: events, services: services, server: bound, timers: timers, ops: ops)
+            return Broker(context: context, events: events, services: services, server: bound, timers: timers, ops: ops,
+                          acl: acl)
         } catch {
             await server?.stop()
             try? await replication?.master?.closeUnstarted()

@@ -2,18 +2,24 @@ import TernRemoting
 
 /// An account's keys as a client holds them (Java `SessionCredentials`, C++ `set_session_credentials`): every
 /// request the client sends is signed with them.
+///
+/// The secret's HMAC key state is computed once, here, not per request.
 public struct AclCredentials: Sendable, Equatable {
     public var accessKey: String
-    public var secretKey: String
+    public var secretKey: String {
+        get { signingKey.secret }
+        set { signingKey = AclSigningKey(newValue) }
+    }
+    private var signingKey: AclSigningKey
 
     public init(accessKey: String, secretKey: String) {
         self.accessKey = accessKey
-        self.secretKey = secretKey
+        signingKey = AclSigningKey(secretKey)
     }
 
     /// Sets `AccessKey` and `Signature` on `command` (Java `AclClientRPCHook.doBeforeRequest`).
     public func sign(_ command: inout RemotingCommand) {
-        AclSigner.sign(&command.extFields, body: command.body, accessKey: accessKey, secretKey: secretKey)
+        AclSigner.sign(&command.extFields, body: command.body, accessKey: accessKey, key: signingKey)
     }
 
     /// `command` signed.

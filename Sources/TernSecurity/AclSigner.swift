@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 import NIOCore
 import TernRemoting
 
@@ -12,7 +11,11 @@ import TernRemoting
 /// Clients add `AccessKey` (and C++ `OnsChannel`, Java optionally `SecurityToken`) before signing, so those are
 /// part of the content. Numbers are signed as the decimal text the client sent.
 ///
-/// Cost: one sort of the ~15 keys, one HMAC pass over the header values and the body (no copy of the body).
+/// Cost of a check (``isValid(_:extFields:body:key:)``): the header values are fed to the account's precomputed
+/// HMAC state in key order without building a string or a sorted copy of the fields (``AclSignedContent``), the
+/// body straight from its buffer; the client's Base64 is decoded once into 20 bytes on the stack and compared
+/// with the MAC in constant time. A signature that is not 28 canonical Base64 characters is refused without
+/// hashing (a flood of junk signatures costs no HMAC).
 public enum AclSigner {
     /// The extField carrying the signature.
     public static let signatureKey = "Signature"
@@ -23,28 +26,39 @@ public enum AclSigner {
 
     /// Base64 of the HmacSHA1 of `extFields` (as described above) and `body` with `secretKey`.
     public static func signature(extFields: RemotingExtFields, body: ByteBuffer?, secretKey: String) -> String {
-        Data(mac(extFields: extFields, body: body, key: AclSigningKey(secretKey))).base64EncodedString()
+        signature(extFields: extFields, body: body, key: AclSigningKey(secretKey))
+    }
+
+    static func signature(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey) -> String {
+        mac(extFields: extFields, body: body, key: key).withUnsafeBytes(AclSignatureText.encode)
     }
 
     /// Base64 of the HmacSHA1 of `content` with `secretKey` (test vectors, clients that built the content).
     public static func signature(content: [UInt8], secretKey: String) -> String {
         let code = HMAC<Insecure.SHA1>.authenticationCode(for: content, using: SymmetricKey(data: Array(secretKey.utf8)))
-        return Data(code).base64EncodedString()
+        return code.withUnsafeBytes(AclSignatureText.encode)
     }
 
-    /// True when `signature` is the one `secretKey` gives `extFields` and `body`. The comparison takes the same
-    /// time wherever the first difference is, so a forger learns nothing from timing.
+    /// True when `signature` is the one `secretKey` gives `extFields` and `body`, spelled exactly as the client
+    /// library spells it (Java compares the strings). The comparison of the MAC takes the same time wherever
+    /// the first difference is, so a forger learns nothing from timing.
     public static func isValid(_ signature: String?, extFields: RemotingExtFields, body: ByteBuffer?,
                                key: AclSigningKey) -> Bool {
         guard let signature else { return false }
-        let expected = Data(mac(extFields: extFields, body: body, key: key)).base64EncodedString()
-        return constantTimeEquals(Array(expected.utf8), Array(signature.utf8))
+        return withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { claimed in
+            guard AclSignatureText.decode(signature, into: claimed) else { return false }
+            return mac(extFields: extFields, body: body, key: key).withUnsafeBytes {
+                constantTimeEquals($0, UnsafeRawBufferPointer(claimed))
+            }
+        }
     }
 
     /// Byte-wise equality whose time depends only on the lengths.
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func constantTimeEquals<A: RandomAccessCollection<UInt8>, B: RandomAccessCollection<UInt8>>(_ a: A, _ b: B)
+        -> Bool where A.Index == Int, B.Index == Int
+    {
         var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for i in 0..<min(a.count, b.count) { difference |= a[i] ^ b[i] }
+        for i in 0..<min(a.count, b.count) { difference |= a[a.startIndex + i] ^ b[b.startIndex + i] }
         return difference == 0
     }
 
@@ -52,33 +66,27 @@ public enum AclSigner {
         -> HMAC<Insecure.SHA1>.MAC
     {
         var hmac = key.keyed
-        hmac.update(data: content(extFields))
+        AclSignedContent.feed(extFields) { hmac.update(data: $0) }
         body?.withUnsafeReadableBytes { hmac.update(data: $0) }
         return hmac.finalize()
-    }
-
-    /// The header part of the content: the signed values in key order.
-    static func content(_ extFields: RemotingExtFields) -> [UInt8] {
-        var fields = extFields.filter { $0.key != signatureKey && $0.key != uniqueKeyQueryFlag }
-        fields.sort { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(fields.reduce(0) { $0 + $1.value.utf8.count })
-        for field in fields { bytes.append(contentsOf: field.value.utf8) }
-        return bytes
     }
 
     /// `extFields` with `AccessKey` set and `Signature` computed over them and `body` (what a client's RPC
     /// hook does before sending).
     public static func sign(_ extFields: inout RemotingExtFields, body: ByteBuffer?, accessKey: String,
                             secretKey: String) {
+        sign(&extFields, body: body, accessKey: accessKey, key: AclSigningKey(secretKey))
+    }
+
+    static func sign(_ extFields: inout RemotingExtFields, body: ByteBuffer?, accessKey: String, key: AclSigningKey) {
         extFields[signatureKey] = nil
         extFields[accessKeyKey] = accessKey
-        extFields[signatureKey] = signature(extFields: extFields, body: body, secretKey: secretKey)
+        extFields[signatureKey] = signature(extFields: extFields, body: body, key: key)
     }
 }
 
-/// A secret key with its HMAC state after the key block, computed once per account: a request then costs the
-/// hash of its content only (HMAC's key setup is two more SHA-1 blocks and a key copy).
+/// A secret key with its HMAC state after the key block (the inner and outer pads already hashed), computed
+/// once per account: a request then copies that state and hashes its content only.
 ///
 /// `@unchecked Sendable`: `keyed` is a `let` never mutated in place. Users copy it into a local `var` first;
 /// swift-crypto's digest state is copy-on-write (`OpenSSLDigestImpl.update` copies its context unless uniquely

@@ -21,11 +21,15 @@ extension PlainAclConfig {
     /// `remoteAddress` is the peer as `ip:port` (the port is dropped as Java's `lastIndexOf(':')` does).
     public func validate(remoteAddress: String, extFields: RemotingExtFields, body: ByteBuffer?, code: Int,
                          requirement: () -> AclRequirement) -> AclVerdict {
-        let ip = remoteAddress.lastIndex(of: ":").map { String(remoteAddress[..<$0]) } ?? remoteAddress
-        if globalWhiteRemoteAddresses.contains(where: { $0.matches(ip) }) { return .allowed }
+        // The address is cut out only when some pattern may match it (most files list none).
+        let ip = { remoteAddress.utf8.lastIndex(of: UInt8(ascii: ":")).map { String(remoteAddress[..<$0]) } ?? remoteAddress }
+        if !globalWhiteRemoteAddresses.isEmpty {
+            let ip = ip()
+            if globalWhiteRemoteAddresses.contains(where: { $0.matches(ip) }) { return .allowed }
+        }
         guard let accessKey = extFields[AclSigner.accessKeyKey] else { return .denied("No accessKey is configured") }
         guard let account = accounts[accessKey] else { return .denied("No acl config for \(accessKey)") }
-        if account.whiteRemoteAddress.matches(ip) { return .allowed }
+        if account.whiteRemoteAddress != .none, account.whiteRemoteAddress.matches(ip()) { return .allowed }
         guard AclSigner.isValid(extFields[AclSigner.signatureKey], extFields: extFields, body: body,
                                 key: account.signingKey) else {
             return .denied("Check signature failed for accessKey=\(accessKey)")

@@ -10,17 +10,46 @@ internal import TernSystem
 /// keeps the previous accounts in force and logs why; at startup it is an error (a broker asked to enforce ACL
 /// must not start open).
 ///
-/// Thread-safety: ``current`` may be read from any thread (one lock per read).
+/// Thread-safety: ``current`` may be read from any thread without a lock (every request reads it): the accounts
+/// are an immutable snapshot published with one atomic store on reload. A published snapshot is never freed
+/// while the file object lives (a reader may still be using the one just replaced, and there is no reclamation
+/// scheme); reloads happen only when an operator edits the file, so that is a few kilobytes per edit.
 public final class PlainAclFile: Sendable {
     public let path: String
     private let logger: Logger
-    private let state: Mutex<(config: PlainAclConfig, mtimeMillis: Int64)>
+    private let snapshot: Atomic<Unmanaged<Snapshot>>
+    private let state: Mutex<State>
+
+    private final class Snapshot: Sendable {
+        let config: PlainAclConfig
+        init(_ config: PlainAclConfig) { self.config = config }
+    }
+
+    private struct State {
+        /// Of the version last read (loaded or found broken); -1 while the file is missing.
+        var mtimeMillis: Int64
+        var counts = ReloadCounts()
+        /// Every snapshot ever published, so none is freed under a reader.
+        var published: [Snapshot]
+    }
+
+    /// What ``reloadIfChanged()`` did so far (tests wait on these instead of sleeping).
+    public struct ReloadCounts: Sendable, Equatable {
+        /// Calls that found the file changed (or gone) since the last one.
+        public var changes = 0
+        /// Changes that took effect.
+        public var reloaded = 0
+        /// Changes refused: the file missing, unreadable or broken (the previous accounts stay).
+        public var rejected = 0
+    }
 
     public init(path: String, logger: Logger) throws(AclConfigError) {
         self.path = path
         self.logger = logger
         let (config, mtime) = try Self.read(path)
-        state = Mutex((config, mtime))
+        let first = Snapshot(config)
+        snapshot = Atomic(Unmanaged.passUnretained(first))
+        state = Mutex(State(mtimeMillis: mtime, published: [first]))
         logger.info("ACL loaded", metadata: ["acl.path": "\(path)", "acl.accounts": "\(config.accounts.count)"])
     }
 
@@ -31,29 +60,49 @@ public final class PlainAclFile: Sendable {
         return (rocketmqHome ?? home) + "/conf/plain_acl.yml"
     }
 
-    /// The accounts in force.
-    public var current: PlainAclConfig { state.withLock { $0.config } }
+    /// The accounts in force (one atomic load, no lock).
+    public var current: PlainAclConfig {
+        snapshot.load(ordering: .acquiring)._withUnsafeGuaranteedRef { $0.config }
+    }
+
+    public var reloadCounts: ReloadCounts { state.withLock { $0.counts } }
 
     /// Re-reads the file when its modification time changed. Returns true when new accounts took effect.
+    /// Called from one timer at a time (the reload service); the state lock is never held while reading.
     @discardableResult
     public func reloadIfChanged() -> Bool {
         let loaded = state.withLock { $0.mtimeMillis }
         guard let mtime = try? FileSystem.modificationTimeMillis(path) else {
             if loaded != -1 {
                 logger.error("ACL file missing; previous accounts stay in force", metadata: ["acl.path": "\(path)"])
-                state.withLock { $0.mtimeMillis = -1 }
+                state.withLock {
+                    $0.mtimeMillis = -1
+                    $0.counts.changes += 1
+                    $0.counts.rejected += 1
+                }
             }
             return false
         }
         guard mtime != loaded else { return false }
         do {
             let (config, readMtime) = try Self.read(path)
-            state.withLock { $0 = (config, readMtime) }
+            let next = Snapshot(config)
+            state.withLock {
+                $0.mtimeMillis = readMtime
+                $0.published.append(next)
+                $0.counts.changes += 1
+                $0.counts.reloaded += 1
+            }
+            snapshot.store(Unmanaged.passUnretained(next), ordering: .releasing)
             logger.info("ACL reloaded", metadata: ["acl.path": "\(path)", "acl.accounts": "\(config.accounts.count)"])
             return true
         } catch {
             // Remember the broken version so it is reported once, not on every poll.
-            state.withLock { $0.mtimeMillis = mtime }
+            state.withLock {
+                $0.mtimeMillis = mtime
+                $0.counts.changes += 1
+                $0.counts.rejected += 1
+            }
             logger.error("ACL file not reloaded; previous accounts stay in force",
                          metadata: ["acl.path": "\(path)", "acl.error": "\(error)"])
             return false

@@ -143,17 +143,18 @@ import Testing
         let f = try await Self.start()
         #expect(try await send(f, key: "producer2", secret: "second-secret").code == ResponseCode.noPermission)
         let path = try #require(f.broker.context.config.aclFilePath)
+        let acl = try #require(f.broker.acl)
+        let start = acl.reloadCounts
         try (Self.acl + "  - {accessKey: producer2, secretKey: second-secret, topicPerms: [Orders=PUB]}\n")
             .write(toFile: path, atomically: true, encoding: .utf8)
-        var code = -1
-        for _ in 0..<100 where code != ResponseCode.success {  // the reload timer polls every second
-            code = try await send(f, key: "producer2", secret: "second-secret").code
-            if code != ResponseCode.success { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(code == ResponseCode.success)
-        // A broken file keeps the accounts in force.
+        // The reload timer polls every second.
+        #expect(await eventually(timeoutMillis: 30_000) { acl.reloadCounts.reloaded > start.reloaded })
+        #expect(try await send(f, key: "producer2", secret: "second-secret").code == ResponseCode.success)
+        // A broken file keeps the accounts in force: wait until the reload timer has seen and refused it.
+        let loaded = acl.reloadCounts
         try "accounts: [".write(toFile: path, atomically: true, encoding: .utf8)
-        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(await eventually(timeoutMillis: 30_000) { acl.reloadCounts.rejected > loaded.rejected })
+        #expect(acl.reloadCounts.reloaded == loaded.reloaded)
         #expect(try await send(f, key: "producer2", secret: "second-secret").code == ResponseCode.success)
         await f.stop()
     }

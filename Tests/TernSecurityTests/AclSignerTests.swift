@@ -30,7 +30,8 @@ import TernRemoting
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<10 {
             var fields = RemotingExtFields()
-            let alphabet = Array("aAbBzZ09_-é中")
+            // U+FF5A and U+1F600: UTF-8 (code point) order and Java's UTF-16 order disagree on these two.
+            let alphabet = Array("aAbBzZ09_-é中ｚ😀")
             for _ in 0..<Int.random(in: 0...12, using: &rng) {
                 let key = String((0..<Int.random(in: 1...6, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
                 fields[key] = String((0..<Int.random(in: 0...20, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
@@ -42,6 +43,50 @@ import TernRemoting
             let ours = AclSigner.signature(extFields: fields, body: body.isEmpty ? nil : ByteBuffer(bytes: body),
                                            secretKey: secret)
             #expect(try pythonSignature(fields, body: body, secret: secret) == ours, "\(fields)")
+        }
+    }
+
+    /// Keys that share their first 8 bytes, a prefix of another key, a NUL: ordered as Java orders them.
+    @Test func keysSharingLongPrefixesAgreeWithPython() throws {
+        var fields = RemotingExtFields()
+        for (i, key) in ["abcdefghZ", "abcdefgh", "abcdefghA", "abcdefgh\u{0}", "a", "ab\u{0}c", "B", "abcdefgh\u{0}\u{0}"]
+            .enumerated() { fields[key] = "v\(i)" }
+        fields["AccessKey"] = "someAccess"
+        let body = Array("body".utf8)
+        #expect(try pythonSignature(fields, body: body, secret: "prefix-secret")
+                == AclSigner.signature(extFields: fields, body: ByteBuffer(bytes: body), secretKey: "prefix-secret"))
+    }
+
+    /// A header larger than the gathering chunk, and a value larger than it, sign as Python does.
+    @Test func valuesBeyondOneChunkAgreeWithPython() throws {
+        var fields: RemotingExtFields = ["AccessKey": "someAccess"]
+        for i in 0..<40 { fields["k\(i)"] = String(repeating: "x\(i % 10)", count: 20) }
+        fields["huge"] = String(repeating: "h", count: 3 * AclSignedContent.chunkByteCount + 7)
+        #expect(try pythonSignature(fields, body: [], secret: "chunk-secret")
+                == AclSigner.signature(extFields: fields, body: nil, secretKey: "chunk-secret"))
+    }
+
+    /// Only the canonical spelling of the right MAC passes (Java compares the strings).
+    @Test func signatureTextIsCanonicalBase64() {
+        var fields: RemotingExtFields = ["topic": "T"]
+        AclSigner.sign(&fields, body: nil, accessKey: "ak", secretKey: "sk")
+        let good = fields["Signature"]!
+        let key = AclSigningKey("sk")
+        #expect(good.utf8.count == 28 && good.hasSuffix("=") && !good.hasSuffix("=="))
+        #expect(AclSigner.isValid(good, extFields: fields, body: nil, key: key))
+        // The 27th character carries 4 data bits and 2 zero bits: setting a zero bit decodes to the same 20
+        // bytes under a lax decoder, and must be refused here.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        let last = alphabet.firstIndex(of: Array(good)[26])!
+        let sameBytes = String(good.dropLast(2)) + String(alphabet[last | 1]) + "="
+        for bad in [String(good.dropLast()), good + "=", String(good.dropLast()) + "A", sameBytes,
+                    "!" + good.dropFirst(), "", String(repeating: "A", count: 28)] {
+            #expect(!AclSigner.isValid(bad, extFields: fields, body: nil, key: key), "\(bad)")
+        }
+        var random = SystemRandomNumberGenerator()
+        for count in 0..<24 {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
+            #expect(bytes.withUnsafeBytes(AclSignatureText.encode) == Data(bytes).base64EncodedString())
         }
     }
 

@@ -41,6 +41,7 @@ import TernSystem
             try write(path, "accounts:\n  - {accessKey: third123, secretKey: 12345678}\n", mtimeMillis: 4_000_000)
             #expect(file.reloadIfChanged())
             #expect(Set(file.current.accounts.keys) == ["third123"])
+            #expect(file.reloadCounts == PlainAclFile.ReloadCounts(changes: 4, reloaded: 2, rejected: 2))
         }
     }
 

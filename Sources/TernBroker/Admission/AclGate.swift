@@ -8,7 +8,7 @@ import TernSystem
 /// costs no flow-control token and reaches no processor. A request without a known `AccessKey`, with a bad
 /// signature or without the permission its code needs is answered NO_PERMISSION (16) with Java's remark.
 ///
-/// Cost per request: one lock to read the accounts, one HMAC over the header values and body; a heartbeat
+/// Cost per request: one atomic load for the accounts, one HMAC over the header values and body; a heartbeat
 /// also decodes its body (the groups and topics it names are checked, as Java does).
 struct AclGate: AdmissionGate {
     let acl: PlainAclFile
@@ -24,9 +24,7 @@ struct AclGate: AdmissionGate {
 
     func admit(_ request: inout AdmissionRequest, nowNanos: UInt64) -> AdmissionDecision {
         let verdict = acl.current.validate(remoteAddress: request.remoteAddress, extFields: request.extFields,
-                                           body: request.body, code: request.code) { [request] in
-            Self.requirement(request)
-        }
+                                           body: request.body, code: request.code) { Self.requirement(request) }
         switch verdict {
         case .allowed: return .admit
         case .denied(let reason): return .refuse(code: ResponseCode.noPermission, remark: reason)

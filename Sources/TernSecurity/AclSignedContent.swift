@@ -1,0 +1,84 @@
+import TernRemoting
+
+/// The header part of a request's signed content (``AclSigner``): the values of every extField except
+/// `Signature` and `_UNIQUE_KEY_QUERY`, in ascending key order by Java's `String.compareTo` (UTF-16 code units).
+///
+/// No string is built and no field array allocated: the fields are referenced from a stack buffer, sorted there
+/// by moving entries (an insertion sort: headers carry ~15 fields, decoders cap them at
+/// ``RemotingLimits/extFieldsCountMax``), and the values' UTF-8 is gathered into a stack chunk handed to `sink`
+/// (one call for a usual header) so the HMAC is updated a few times, not once per field.
+///
+/// Order: each key carries its first 8 UTF-8 bytes as a big-endian integer, so most comparisons are one integer
+/// comparison. For ASCII keys byte order is UTF-16 order; when any key is not ASCII every comparison uses
+/// UTF-16 code units (UTF-8 order differs from UTF-16 order for characters above U+FFFF).
+enum AclSignedContent {
+    /// Bytes gathered before `sink` is called.
+    static let chunkByteCount = 1_024
+
+    private struct Field {
+        let key: String
+        let value: String
+        /// The key's first 8 UTF-8 bytes, big-endian, zero-padded: zero padding keeps a prefix before its
+        /// extensions, and equal prefixes fall back to the full comparison.
+        let head: UInt64
+    }
+
+    /// Calls `sink` with the content's bytes in order (possibly in several pieces).
+    static func feed(_ extFields: RemotingExtFields, _ sink: (UnsafeRawBufferPointer) -> Void) {
+        withUnsafeTemporaryAllocation(of: Field.self, capacity: extFields.count) { fields in
+            var count = 0, ascii = true
+            for (key, value) in extFields where key != AclSigner.signatureKey && key != AclSigner.uniqueKeyQueryFlag {
+                let (head, isASCII) = Self.head(key)
+                ascii = ascii && isASCII
+                fields.initializeElement(at: count, to: Field(key: key, value: value, head: head))
+                count += 1
+            }
+            defer { fields.extracting(0..<count).deinitialize() }
+            for i in 1..<max(count, 1) {
+                var j = i
+                while j > 0, precedes(fields[j], fields[j - 1], ascii: ascii) {
+                    fields.swapAt(j, j - 1)
+                    j -= 1
+                }
+            }
+            gather(fields.extracting(0..<count), sink)
+        }
+    }
+
+    private static func precedes(_ a: Field, _ b: Field, ascii: Bool) -> Bool {
+        guard ascii else { return a.key.utf16.lexicographicallyPrecedes(b.key.utf16) }
+        if a.head != b.head { return a.head < b.head }
+        return a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+    }
+
+    private static func head(_ key: String) -> (head: UInt64, ascii: Bool) {
+        var head: UInt64 = 0, high: UInt8 = 0, shift: UInt64 = 56
+        for byte in key.utf8 {
+            high |= byte
+            if shift <= 56 { head |= UInt64(byte) << shift }
+            shift &-= 8
+        }
+        return (head, high < 0x80)
+    }
+
+    /// The values' UTF-8 in order, copied into one stack chunk that is flushed when full.
+    private static func gather(_ fields: UnsafeMutableBufferPointer<Field>, _ sink: (UnsafeRawBufferPointer) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: chunkByteCount, alignment: 1) { chunk in
+            var used = 0
+            func append(_ bytes: UnsafeRawBufferPointer) {
+                if used + bytes.count > chunk.count {
+                    sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used]))
+                    used = 0
+                    if bytes.count > chunk.count { return sink(bytes) }
+                }
+                UnsafeMutableRawBufferPointer(rebasing: chunk[used...]).copyMemory(from: bytes)
+                used += bytes.count
+            }
+            for field in fields {
+                let appended: Void? = field.value.utf8.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
+                if appended == nil { Array(field.value.utf8).withUnsafeBytes(append) }
+            }
+            if used > 0 { sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used])) }
+        }
+    }
+}
