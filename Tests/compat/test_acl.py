@@ -145,7 +145,7 @@ def test_reload_picks_up_a_new_account(h):
     assert wait_for(lambda: call(b, 9110, fields, credentials=newcomer)[0] == 0, 10, 0.2)
     with open(path, "w") as f:
         f.write("accounts: [\n")  # broken: the accounts in force stay
-    time.sleep(1.5)
+    assert wait_for(lambda: "ACL file not reloaded" in open(b.log_path, errors="replace").read(), 10, 0.1)
     assert call(b, 9110, fields, credentials=newcomer)[0] == 0
 
 
@@ -165,3 +165,135 @@ def test_tern_admin_signs_with_access_and_secret_keys(h):
     # Registrations were signed by the broker (the standalone name server enforces the same file): routable.
     status, remark, _ = call(type("NS", (), {"broker_port": b.namesrv_port}), 105, {"topic": "TBW102"})
     assert status == 0, remark
+
+
+def max_offsets(b, topic, queues=16):
+    """Sum of the topic's queues' max offsets (GET_MAX_OFFSET 30, signed by the admin): messages stored."""
+    total = 0
+    for q in range(queues):
+        status, remark, fields = call(b, 30, {"topic": topic, "queueId": str(q)}, credentials=ADMIN)
+        assert status == 0, remark
+        total += int(fields.get("offset", 0))
+    return total
+
+
+def flood_frames(topic, n, seed):
+    """`n` SEND_MESSAGE_V2 frames a hostile client might send: truncated, random, near-miss, missing signatures,
+    no AccessKey, unknown AccessKey. Each would store a message if it got past the ACL."""
+    import random
+    rnd = random.Random(seed)
+    body = b"flood"
+    frames = []
+    for i in range(n):
+        fields = {"a": "P_flood", "b": topic, "c": "TBW102", "d": "4", "e": str(i % 4), "f": "0",
+                  "g": str(int(time.time() * 1000)), "h": "0", "i": "", "j": "0", "k": "false", "m": "false",
+                  "AccessKey": PRODUCER[0]}
+        content = "".join(fields[k] for k in sorted(fields, key=lambda k: k.encode("utf-16-be")))
+        good = base64.b64encode(hmac.new(PRODUCER[1].encode(), content.encode() + body, hashlib.sha1).digest()).decode()
+        kind = i % 6
+        if kind == 0:
+            fields["Signature"] = good[:rnd.randrange(len(good))]
+        elif kind == 1:
+            fields["Signature"] = base64.b64encode(bytes(rnd.randrange(256) for _ in range(20))).decode()
+        elif kind == 2:
+            at = rnd.randrange(27)
+            fields["Signature"] = good[:at] + ("B" if good[at] == "A" else "A") + good[at + 1:]
+        elif kind == 3:
+            pass  # no Signature
+        elif kind == 4:
+            del fields["AccessKey"]
+        else:
+            fields["AccessKey"] = "stranger%d" % rnd.randrange(1000)
+            fields["Signature"] = good
+        header = json.dumps({"code": 310, "language": "CPP", "version": 400, "opaque": i, "flag": 0,
+                             "extFields": fields}).encode()
+        frames.append(struct.pack(">ii", 4 + len(header) + len(body), len(header)) + header + body)
+    return frames
+
+
+def fire(port, frames, window=200):
+    """Sends `frames` on one connection, `window` pipelined at a time; returns the answers' codes."""
+    codes = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        buf = b""
+        for start in range(0, len(frames), window):
+            batch = frames[start:start + window]
+            s.sendall(b"".join(batch))
+            for _ in batch:
+                while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+                    chunk = s.recv(1 << 16)
+                    assert chunk, "connection closed by the broker"
+                    buf += chunk
+                size = struct.unpack(">i", buf[:4])[0]
+                header_len = struct.unpack(">i", buf[4:8])[0] & 0xFFFFFF
+                codes.append(json.loads(buf[8:8 + header_len])["code"])
+                buf = buf[4 + size:]
+    return codes
+
+
+def flood(port, frames):
+    """The hostile client: one socket per list of frames, on threads of one process (its own interpreter, so
+    the harness's threads and the flood do not share a GIL); returns every answer's code."""
+    import threading
+    codes = [[] for _ in frames]
+    threads = [threading.Thread(target=lambda c=c: codes[c].extend(fire(port, frames[c]))) for c in range(len(frames))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [code for per_connection in codes for code in per_connection]
+
+
+def test_hostile_flood_never_reaches_a_processor(h):
+    """10 000 forged sends from 5 connections while the C++ client sends signed: every forged one is refused
+    (NO_PERMISSION, counted in rocketmq_rpc_latency), nothing of them is stored, and the signed client's send
+    latency with and without the flood is reported (a measurement, not asserted)."""
+    from test_metrics import scrape, total
+    from harness import free_port
+    topic = topic_name(h)
+    metrics_port = free_port()
+    path = os.path.join(h.workdir, "plain_acl_flood.yml")
+    with open(path, "w") as f:
+        f.write(ACL % {"topic": topic, "white": ""})
+    b = h.broker({"aclEnable": "true", "aclFilePath": path, "metricsExporterType": "PROM",
+                  "metricsPromExporterPort": str(metrics_port)})
+    p = h.producer(b, credentials=PRODUCER)
+    warm_topic(h, p, topic)
+    stored_before = max_offsets(b, topic)
+    refused_before = total(scrape(metrics_port), "rocketmq_rpc_latency_count", request_code="310", response_code="16")
+
+    batch, acked = 50, 0
+
+    def send_batches(prefix, keep_going):
+        """Mean µs per signed sync send over batches sent while keep_going() (at least 4 batches)."""
+        nonlocal acked
+        elapsed, sends, k = 0.0, 0, 0
+        while k < 4 or keep_going():
+            msgs = h.make(topic, "%s%d" % (prefix, k), batch)
+            t0 = time.monotonic()
+            h.send_ok(p, "sync", msgs)
+            elapsed += time.monotonic() - t0
+            sends += batch
+            acked += batch
+            k += 1
+        return elapsed * 1e6 / sends, sends
+
+    quiet_us, quiet_n = send_batches("quiet", lambda: False)
+    import multiprocessing
+    connections, per = 5, 2_000
+    frames = [flood_frames(topic, per, seed) for seed in range(connections)]
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        t0 = time.monotonic()
+        pending = pool.apply_async(flood, (b.broker_port, frames))
+        flood_us, flood_n = send_batches("flood", lambda: not pending.ready())
+        answered = pending.get(120)
+        flood_seconds = time.monotonic() - t0
+    assert len(answered) == connections * per, "some forged requests got no answer"
+    assert set(answered) == {16}, sorted(set(answered))
+    refused = total(scrape(metrics_port), "rocketmq_rpc_latency_count", request_code="310", response_code="16")
+    assert refused - refused_before == connections * per
+    assert max_offsets(b, topic) - stored_before == acked, "a forged send was stored"
+    h.notes.append("flood: %d forged sends refused in %.2f s; signed sync send mean %.0f µs quiet (%d sends), "
+                   "%.0f µs during the flood (%d sends)" % (connections * per, flood_seconds, quiet_us, quiet_n,
+                                                            flood_us, flood_n))
+    print(h.notes[-1])
