@@ -57,7 +57,8 @@ extension OfflineStore {
     }
 
     /// Where the records end: the walk of the last segment holding any (a prepared next segment is all
-    /// zeros); and the reason when an invalid record (a torn tail) ends it.
+    /// zeros); and the reason when an invalid record (a torn tail) ends it. Also the 100 % of progress lines
+    /// (a segment file's size is not the data's end).
     func dataEnd() -> (end: Int64, reason: String?) {
         for segment in log.segments.reversed() {
             let (end, stop) = log.walk(from: segment.base, limit: segment.end, checkCRC: false) { _, _ in true }

@@ -17,7 +17,7 @@ extension OfflineStore {
         try run.loadIndexState()
         var damaged: [DamagedRange] = []
         // Progress of the log walk (pass 1, the long one), about every second.
-        var meter = ProgressMeter(end: log.segments.last?.end ?? log.minOffset, every: .max, interval: .seconds(1))
+        var meter = ProgressMeter(end: dataEnd().end, every: .max, interval: .seconds(1))
         var records = 0
         let (validEnd, stop) = try log.walkAcrossDamage(from: log.minOffset, { offset, view in
             try run.checkRecordIsIndexed(offset, view)
