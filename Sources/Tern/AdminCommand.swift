@@ -17,7 +17,7 @@ struct AdminCommand: AsyncParsableCommand {
             AdminUpdateSubGroup.self, AdminDeleteSubGroup.self, AdminGetConsumerConfig.self, AdminResetOffsetByTime.self,
             AdminUpdateBrokerConfig.self, AdminStatsAll.self, AdminBrokerConsumeStats.self,
             AdminConsumerConnection.self, AdminProducerConnection.self, AdminCloneGroupOffset.self, AdminConsumerStatus.self,
-            AdminHAStatus.self, AdminElectMaster.self,
+            AdminHAStatus.self, AdminElectMaster.self, AdminQueryMsgByOffset.self, AdminPrintMsg.self,
         ])
 }
 

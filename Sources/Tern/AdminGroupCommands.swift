@@ -41,10 +41,13 @@ struct AdminDeleteSubGroup: AsyncParsableCommand {
     @OptionGroup var common: AdminOptions
     @OptionGroup var target: AdminBrokerTarget
     @Option(name: .customShort("g"), help: "Group name.") var group: String
+    @Flag(name: [.customShort("r"), .customLong("remove-offset")], help: "Also delete the group's committed offsets (all topics).")
+    var removeOffset = false
 
     func run() async throws {
         try await common.run { admin in
-            for b in try await admin.deleteSubscriptionGroup(group, cluster: target.cluster, brokerAddress: target.brokerAddr) {
+            for b in try await admin.deleteSubscriptionGroup(group, removeOffset: removeOffset, cluster: target.cluster,
+                                                             brokerAddress: target.brokerAddr) {
                 print("delete subscription group [\(group)] from broker [\(b)] success.")
             }
         }

@@ -81,19 +81,20 @@ struct AdminQueryMsgById: AsyncParsableCommand {
             }
         }
     }
+}
 
-    private func printMessage(_ m: ReceivedMessage) {
-        let rows: [(String, String)] = [
-            ("OffsetID", m.msgId), ("Topic", m.topic), ("Tags", m.tags ?? "-"), ("Keys", m.keys.joined(separator: " ")),
-            ("Queue ID", String(m.queueId)), ("Queue Offset", String(m.queueOffset)),
-            ("CommitLog Offset", String(m.physicalOffset)), ("Reconsume Times", String(m.reconsumeTimes)),
-            ("Born Timestamp", formatMillis(m.bornTimestamp)), ("Store Timestamp", formatMillis(m.storeTimestamp)),
-            ("Born Host", m.bornHost), ("Store Host", m.storeHost), ("System Flag", String(m.sysFlag)),
-            ("Properties", m.properties.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ", ")),
-            ("Body Size", String(m.body.count)), ("Body", MessageJSON.bodyText(m.body)),
-        ]
-        for (name, value) in rows { print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
-    }
+/// A message as mqadmin's queryMsgById prints it, one "Name:  value" row per field.
+func printMessage(_ m: ReceivedMessage) {
+    let rows: [(String, String)] = [
+        ("OffsetID", m.msgId), ("Topic", m.topic), ("Tags", m.tags ?? "-"), ("Keys", m.keys.joined(separator: " ")),
+        ("Queue ID", String(m.queueId)), ("Queue Offset", String(m.queueOffset)),
+        ("CommitLog Offset", String(m.physicalOffset)), ("Reconsume Times", String(m.reconsumeTimes)),
+        ("Born Timestamp", formatMillis(m.bornTimestamp)), ("Store Timestamp", formatMillis(m.storeTimestamp)),
+        ("Born Host", m.bornHost), ("Store Host", m.storeHost), ("System Flag", String(m.sysFlag)),
+        ("Properties", m.properties.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ", ")),
+        ("Body Size", String(m.body.count)), ("Body", MessageJSON.bodyText(m.body)),
+    ]
+    for (name, value) in rows { print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
 }
 
 /// JSON view of a message: body as UTF-8 text when valid, else base64.

@@ -32,7 +32,7 @@ struct Consume: AsyncParsableCommand {
         }
         let limit: RunLimit? = (count != nil || duration != nil) ? try RunLimit(count: count, duration: duration) : nil
         let stats = BenchStats()
-        let progress = progressTask(stats, label: "consume")
+        let progress = progressTask(stats, label: "consume", limit: limit)
         let start = NIODeadline.now()
         let pump = PullPump(consumer: consumer, queues: queues, starts: starts, batch: batch, limit: limit, start: start,
                             idleTimeout: .nanoseconds(Int64(idleTimeout * 1e9)), stats: stats, loop: runtime.group.next())

@@ -43,7 +43,7 @@ struct EndToEnd: AsyncParsableCommand {
         let stopFlag = StopFlag()
         for w in watchers { w.start(stop: stopFlag) }
 
-        let progress = progressTask(received, label: "e2e received")
+        let progress = progressTask(received, label: "e2e received", limit: .duration(seconds: duration))
         let start = NIODeadline.now()
         let total = Int(Double(rate) * duration)
         let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: max(24, size),

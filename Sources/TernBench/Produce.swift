@@ -38,7 +38,7 @@ struct Produce: AsyncParsableCommand {
         let producer = Producer(runtime: runtime, options: producerOptions)
 
         let stats = BenchStats()
-        let progress = progressTask(stats, label: "produce")
+        let progress = progressTask(stats, label: "produce", limit: try RunLimit(count: count, duration: duration))
         let start = NIODeadline.now()
         let pump = SendPump(producer: producer, topic: common.topic, body: ByteBuffer(repeating: UInt8(ascii: "x"), count: size),
                             limit: try RunLimit(count: count, duration: duration), start: start, stats: stats,

@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import NIOCore
 import Synchronization
+import TernSystem
 
 /// Counters and a latency histogram (µs) shared by completion callbacks on any thread.
 final class BenchStats: Sendable {
@@ -92,9 +93,12 @@ struct Summary: Encodable {
     }
 }
 
-/// Prints a progress line to stderr every second until cancelled.
-func progressTask(_ stats: BenchStats, label: String) -> Task<Void, Never> {
-    Task {
+/// Updates a progress line on stderr every second until cancelled (only when stderr is a terminal: piped runs
+/// and their parsers see the summary alone): rate, total, errors, and the share of `limit` done when known.
+func progressTask(_ stats: BenchStats, label: String, limit: RunLimit? = nil) -> Task<Void, Never> {
+    let line = TerminalProgress()
+    guard line.isShown else { return Task {} }
+    return Task {
         var last = 0
         var second = 0
         while !Task.isCancelled {
@@ -102,10 +106,16 @@ func progressTask(_ stats: BenchStats, label: String) -> Task<Void, Never> {
             if Task.isCancelled { break }
             second += 1
             let s = stats.snapshot
-            let line = "[\(second)s] \(label): \(s.messages - last) msg/s, total \(s.messages), errors \(s.errors)\n"
-            FileHandle.standardError.write(Data(line.utf8))
+            var text = "[\(second)s] \(label): \(s.messages - last) msg/s, total \(s.messages), errors \(s.errors)"
+            switch limit {
+            case .count(let n)?: text += ", " + TerminalProgress.percent(Double(s.messages), of: Double(n))
+            case .duration(let seconds)?: text += ", " + TerminalProgress.percent(Double(second), of: seconds)
+            case nil: break
+            }
+            line.update(text)
             last = s.messages
         }
+        line.finish()
     }
 }
 

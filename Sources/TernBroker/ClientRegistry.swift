@@ -137,6 +137,11 @@ final class ClientRegistry: Sendable {
 
     func consumerGroup(_ group: String) -> ConsumerGroup? { state.withLockedValue { $0.consumers[group] } }
 
+    /// Groups with a client subscribed to `topic` (QUERY_TOPIC_CONSUME_BY_WHO).
+    func consumerGroups(subscribing topic: String) -> [String] {
+        state.withLockedValue { s in s.consumers.filter { $0.value.subscriptions[topic] != nil }.map(\.key) }
+    }
+
     func consumerChannels(group: String) -> [any ClientChannel] {
         state.withLockedValue { s in s.consumers[group].map { $0.clients.values.map(\.channel) } ?? [] }
     }

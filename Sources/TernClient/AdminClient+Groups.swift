@@ -14,13 +14,14 @@ extension AdminClient {
         return targets
     }
 
-    /// DELETE_SUBSCRIPTIONGROUP (207). Returns the brokers.
+    /// DELETE_SUBSCRIPTIONGROUP (207); `removeOffset` also deletes the group's committed offsets. Returns the brokers.
     @discardableResult
-    public func deleteSubscriptionGroup(_ group: String, cluster: String? = nil, brokerAddress: String? = nil) async throws -> [String] {
+    public func deleteSubscriptionGroup(_ group: String, removeOffset: Bool = false, cluster: String? = nil,
+                                        brokerAddress: String? = nil) async throws -> [String] {
         let targets = try await brokers(cluster: cluster, brokerAddress: brokerAddress)
         var f = RemotingExtFields()
         f["groupName"] = group
-        f.set("removeOffset", false)
+        f.set("removeOffset", removeOffset)
         for a in targets {
             _ = try await runtime.invoke(a, runtime.makeRequest(code: 207, extFields: f)).get().expectSuccess(from: a)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TernStorage
+import TernSystem
 
 /// The root command: only dispatches to a subcommand.
 struct TernInspectCommand: ParsableCommand {
@@ -14,10 +15,11 @@ struct TernInspectCommand: ParsableCommand {
 
             Every command accepts --json (JSON with sorted keys; dump prints one JSON object per line).
 
-            Exit status: 0 ok; 1 verify found problems, or rebuild-index met damaged records or a torn tail; \
-            2 usage error, or the store cannot be opened (missing, locked, inconsistent segments) or read.
+            Exit status: 0 ok; 1 verify found problems, compare found a difference, or rebuild-index met damaged \
+            records or a torn tail; 2 usage error, or the store cannot be opened (missing, locked, inconsistent segments) or read.
             """,
-        subcommands: [Stats.self, Dump.self, Verify.self, Queues.self, FindKey.self, RebuildIndex.self, DumpIndex.self]
+        subcommands: [Stats.self, Dump.self, Verify.self, Queues.self, FindKey.self, RebuildIndex.self, DumpIndex.self,
+                      Compare.self]
     )
 }
 
@@ -113,7 +115,11 @@ struct Verify: ParsableCommand {
     @Option(help: "Most problems listed (all are counted).") var maxProblems: Int = 1_000
 
     func run() throws {
-        let report = try store.show({ try $0.verify(maxProblems: maxProblems) }, text: printVerify)
+        let line = TerminalProgress()
+        let report = try store.show({ s in
+            defer { line.finish() }
+            return try s.verify(maxProblems: maxProblems) { line.update("verify: " + describe($0)) }
+        }, text: printVerify)
         if !report.isClean { throw ExitCode(1) }
     }
 }
@@ -174,12 +180,12 @@ struct RebuildIndex: ParsableCommand {
         discussion: """
             Steps over damage in the middle of the log (those records are lost and listed) and stops at a torn \
             tail, where the broker's recovery truncates the log; exits 1 in both cases. \
-            Progress goes to stderr.
+            Progress is shown on stderr when it is a terminal.
             """)
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Records per index transaction.") var batchSize: Int = 8_192
-    @Option(help: "Print progress every this many records (and at least every second).")
+    @Option(help: "Update the progress line every this many records (and at least every second).")
     var progressEvery: Int = 100_000
 
     func validate() throws {
@@ -194,10 +200,9 @@ struct RebuildIndex: ParsableCommand {
                 printError("rebuild-index: the index was corrupt; moved to \(aside), consumer offsets restored from "
                     + "config/consumerOffset.json")
             }
-            return try s.rebuildIndex(batchSize: batchSize, progressEvery: progressEvery) { p in
-                printError("rebuild-index: offset \(p.offset) / \(p.end), \(p.records) records, "
-                    + "\(Int(p.recordsPerSecond)) msg/s")
-            }
+            let line = TerminalProgress()
+            defer { line.finish() }
+            return try s.rebuildIndex(batchSize: batchSize, progressEvery: progressEvery) { line.update("rebuild-index: " + describe($0)) }
         }, text: printRebuild)
         if report.invalidRecord != nil || !report.damagedRanges.isEmpty { throw ExitCode(1) }
     }

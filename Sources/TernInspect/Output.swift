@@ -1,5 +1,6 @@
 import Foundation
 import TernStorage
+import TernSystem
 
 // Text and JSON rendering. Text goes to stdout, progress and errors to stderr.
 
@@ -136,4 +137,10 @@ func printRebuild(_ r: RebuildReport) {
         print("stopped at a torn tail at \(bad.offset): \(bad.reason)")
         print("the broker's recovery will truncate the log at \(bad.offset) (nothing valid follows it)")
     }
+}
+
+/// A progress line's text: "37.5 % (offset 1048576 of 2796202), 12000 records, 48000 msg/s".
+func describe(_ p: RebuildProgress) -> String {
+    let percent = TerminalProgress.percent(Double(p.offset), of: Double(p.end))
+    return "\(percent) (offset \(p.offset) of \(p.end)), \(p.records) records, \(Int(p.recordsPerSecond)) msg/s"
 }

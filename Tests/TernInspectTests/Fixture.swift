@@ -76,7 +76,11 @@ struct Fixture {
     var segmentSize: Int64 { 1 << 20 }
 
     /// Overwrites bytes of the log at a physical offset, through a separate writable mapping.
-    func overwriteLog(at offset: Int64, with bytes: [UInt8]) throws {
+    func overwriteLog(at offset: Int64, with bytes: [UInt8]) throws { try Self.overwriteLog(root: root, at: offset, with: bytes) }
+
+    /// The same on a copy of a fixture's store at `root` (bytes within one segment).
+    static func overwriteLog(root: String, at offset: Int64, with bytes: [UInt8]) throws {
+        let segmentSize: Int64 = 1 << 20
         let base = offset - offset % segmentSize
         let file = try MappedFile.open(path: root + "/commitlog/" + Segment.fileName(base: base), size: Int(segmentSize),
                                        create: false)

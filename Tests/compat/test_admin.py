@@ -1,5 +1,6 @@
 """Admin API with the real client: the C++ client produces and consumes, then `tern admin` commands (the codes
-Apache's mqadmin sends: 28, 26, 202, 208, 200, 201, 207, 222, 315, 317, 203, 204, 314, 307) are checked against the real broker.
+Apache's mqadmin sends: 28, 26, 202, 208, 200, 201, 207, 222, 315, 317, 203, 204, 314, 307, 300, and the pulls of
+queryMsgByOffset / printMsg: 11, 29, 30, 31) are checked against the real broker.
 Body shapes themselves are golden-tested in Swift (FastJSONTests, AdminRuntimeTests)."""
 import json
 import subprocess
@@ -101,3 +102,42 @@ def test_admin_stats_connections_and_clone(h):
     assert r.returncode == 0, r.stderr
     cloned = admin(h, b, "consumerProgress", "-g", dest, "-t", topic)
     assert sum(q["consumerOffset"] for q in cloned["queues"]) == sum(q["consumerOffset"] for q in queues), cloned
+
+
+def test_admin_message_queries_producer_connection_and_offset_removal(h):
+    """queryMsgByOffset / printMsg pull as TOOLS_CONSUMER; producerConnection shows the C++ producer;
+    deleteSubGroup --remove-offset (207, removeOffset=true) removes the group's offsets, still gone after kill -9."""
+    b, topic, p = h.setup()
+    addr = "127.0.0.1:%d" % b.broker_port
+    group = "G_" + topic
+    c = h.push(b, group, topic)
+    h.wait_ready(p, topic, [c])
+    msgs = h.make(topic, "qo", 12, tags="TagQ")
+    h.send_ok(p, "sync", msgs)
+    h.collect([c], "qo", [m["body"] for m in msgs])
+    got = [m for m in c.messages() if m["body"].startswith("qo-")]
+
+    broker_name = admin(h, b, "topicStatus", "-t", topic)["queues"][0]["brokerName"]
+    for m in got[:3]:
+        found = admin(h, b, "queryMsgByOffset", "-t", topic, "-b", broker_name, "-i", str(m["queue_id"]),
+                      "-o", str(m["queue_offset"]))
+        assert found["body"] == m["body"] and found["tags"] == "TagQ" and found["queueOffset"] == m["queue_offset"], found
+    r = admin(h, b, "queryMsgByOffset", "-t", topic, "-b", broker_name, "-i", "0", "-o", "1000000", ok=False)
+    assert r.returncode != 0 and "no message at offset" in r.stderr, r.stderr
+    printed = admin(h, b, "printMsg", "-t", topic, "-s", "TagQ")
+    assert sorted(x["body"] for x in printed) == sorted(m["body"] for m in msgs), printed
+
+    # producerConnection (204): the C++ producer's group, as its heartbeats registered it.
+    conns = admin(h, b, "producerConnection", "-g", "P_" + h.tag, "-t", topic)
+    assert len(conns) == 1 and conns[0]["language"] == "CPP", conns
+
+    assert wait_for(lambda: admin(h, b, "consumerProgress", "-g", group, "-t", topic)["diffTotal"] == 0, 30, 0.5)
+    c.stop()
+    before = admin(h, b, "consumerProgress", "-g", group)
+    assert sum(q["consumerOffset"] for q in before["queues"]) >= len(msgs), before
+    r = admin(h, b, "deleteSubGroup", "-g", group, "-b", addr, "--remove-offset", ok=False)
+    assert r.returncode == 0, r.stderr
+    b.kill9()  # answered once removed: no graceful stop needed to keep the removal
+    b.start(timeout=60)
+    after = admin(h, b, "consumerProgress", "-g", group)
+    assert after["queues"] == [], after

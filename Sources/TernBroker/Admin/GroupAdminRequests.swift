@@ -9,7 +9,13 @@ enum GroupAdminRequestCode {
     static let getProducerConnectionList = 204
     static let cleanExpiredConsumeQueue = 306
     static let cloneGroupOffset = 314
-    static let all = [getProducerConnectionList, cleanExpiredConsumeQueue, cloneGroupOffset]
+    static let queryTopicConsumeByWho = 300
+    static let all = [getProducerConnectionList, cleanExpiredConsumeQueue, cloneGroupOffset, queryTopicConsumeByWho]
+}
+
+/// Java's `GroupList` (QUERY_TOPIC_CONSUME_BY_WHO's answer).
+struct GroupListBody: Codable, Equatable {
+    var groupList: [String]
 }
 
 extension AdminProcessor {
@@ -29,6 +35,13 @@ extension AdminProcessor {
             responder.respond(code: ResponseCode.success, body: JSONBody.encode(ProducerConnectionBody(connectionSet: set)))
         case GroupAdminRequestCode.cloneGroupOffset:
             cloneGroupOffset(f, responder)
+        case GroupAdminRequestCode.queryTopicConsumeByWho:
+            // As Java's: groups subscribed to the topic now, and groups with committed offsets on it (mqadmin's
+            // message track of queryMsgById / queryMsgByOffset asks this).
+            let topic = f["topic"] ?? ""
+            var groups = Set(context.clients.consumerGroups(subscribing: topic))
+            for key in context.offsets.all().keys where key.queue.topic == topic { groups.insert(key.group) }
+            responder.respond(code: ResponseCode.success, body: JSONBody.encode(GroupListBody(groupList: groups.sorted())))
         default:
             // The consume queues are index entries derived from the log; retention already removes those of
             // deleted segments, so there is nothing expired left to clean (Java answers success too).

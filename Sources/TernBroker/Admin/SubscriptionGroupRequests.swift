@@ -14,8 +14,9 @@ enum SubscriptionGroupRequestCode {
 
 extension AdminProcessor {
     /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (body: a `SubscriptionGroupConfig`), GET_ALL_SUBSCRIPTIONGROUP_CONFIG
-    /// (answer: `SubscriptionGroupWrapper`), DELETE_SUBSCRIPTIONGROUP (`groupName`). A slave refuses changes,
-    /// as Java's `validateSlave` does.
+    /// (answer: `SubscriptionGroupWrapper`), DELETE_SUBSCRIPTIONGROUP (`groupName`, `removeOffset`: also every
+    /// committed offset of the group, answered once they are deleted). A slave refuses changes, as Java's
+    /// `validateSlave` does.
     func subscriptionGroupRequest(_ request: RemotingCommand, _ responder: RemotingResponder) {
         let groups = context.groups
         if request.code != SubscriptionGroupRequestCode.getAll, context.config.brokerRole == .slave {
@@ -39,7 +40,11 @@ extension AdminProcessor {
                 return responder.respond(code: ResponseCode.systemError, remark: "DELETE_SUBSCRIPTIONGROUP needs the field groupName")
             }
             if groups.delete(name) { context.logger.info("subscription group deleted", metadata: ["group": "\(name)"]) }
-            responder.respond(code: ResponseCode.success)
+            guard request.extFields.bool("removeOffset") == true else { return responder.respond(code: ResponseCode.success) }
+            context.offsets.remove(group: name) { removed in
+                if removed { return responder.respond(code: ResponseCode.success) }
+                responder.respond(code: ResponseCode.systemError, remark: "the consumer offsets of group \(name) could not be removed")
+            }
         default:
             responder.respond(code: ResponseCode.success, body: JSONBody.encode(groups.all))
         }

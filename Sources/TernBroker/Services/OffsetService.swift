@@ -18,16 +18,35 @@ import TernSystem
 /// worth (the written ones are in the page cache). A machine crash also loses what the last index sync did
 /// not cover (README, "Indexes").
 ///
+/// Removal (`remove(group:)`, DELETE_SUBSCRIPTIONGROUP with `removeOffset`) goes through the same writer: it
+/// drops the group's pending commits at once and the writer deletes the group's stored offsets before it writes
+/// any commit that arrived later, so a commit made after the removal survives it.
+///
 /// Invariant: `written` only holds values known to be in the store; `pending` and `inFlight` are disjoint
-/// in time, not in keys (a key in both has its newer value in `pending`).
+/// in time, not in keys (a key in both has its newer value in `pending`). Removals are ordered the same way:
+/// `removing` is newer than `inFlight` and older than `pending`; `removingInFlight` is older than `inFlight`.
 final class OffsetService: Sendable {
     private struct State {
         var pending: [ConsumerOffsetKey: Int64] = [:]
         /// The batch the writer is writing now (empty otherwise).
         var inFlight: [ConsumerOffsetKey: Int64] = [:]
         var written: [ConsumerOffsetKey: Int64] = [:]
+        /// Groups to remove in the next batch, and who waits for that.
+        var removing: Set<String> = []
+        var removalWaiters: [@Sendable (Bool) -> Void] = []
+        /// Groups the writer removes now (before it writes `inFlight`).
+        var removingInFlight: Set<String> = []
 
-        func unwritten(_ key: ConsumerOffsetKey) -> Int64? { pending[key] ?? inFlight[key] }
+        enum Known { case value(Int64), removed, store }
+
+        /// What the service knows about `key` that the store may not have yet, newest first.
+        func known(_ key: ConsumerOffsetKey) -> Known {
+            if let v = pending[key] { return .value(v) }
+            if removing.contains(key.group) { return .removed }
+            if let v = inFlight[key] { return .value(v) }
+            if removingInFlight.contains(key.group) { return .removed }
+            return .store
+        }
     }
 
     /// A failed batch is retried after this long (its offsets stay pending, newer commits win).
@@ -58,8 +77,12 @@ final class OffsetService: Sendable {
     func commit(group: String, queue: QueueKey, offset: Int64) {
         let key = ConsumerOffsetKey(group: group, queue: queue)
         let wake = state.withLock { s -> Bool in
-            if (s.unwritten(key) ?? s.written[key]) == offset { return false }
-            let wasIdle = s.pending.isEmpty
+            switch s.known(key) {
+            case .value(let v) where v == offset: return false
+            case .store where s.written[key] == offset: return false
+            default: break
+            }
+            let wasIdle = s.pending.isEmpty && s.removing.isEmpty
             s.pending[key] = offset
             return wasIdle
         }
@@ -68,29 +91,66 @@ final class OffsetService: Sendable {
 
     func committed(group: String, queue: QueueKey) -> Int64? {
         let key = ConsumerOffsetKey(group: group, queue: queue)
-        if let offset = state.withLock({ $0.unwritten(key) }) { return offset }
-        return try? store.consumerOffset(group: group, queue: queue)
+        switch state.withLock({ $0.known(key) }) {
+        case .value(let offset): return offset
+        case .removed: return nil
+        case .store: return try? store.consumerOffset(group: group, queue: queue)
+        }
+    }
+
+    /// Removes every committed offset of `group` (all topics, its retry topic included), as Java's
+    /// `ConsumerOffsetManager.removeOffset`; never blocks. `done` runs on the writer once the offsets are deleted
+    /// from the index and its backup (true), or the delete failed (false: the offsets are kept).
+    func remove(group: String, done: @escaping @Sendable (Bool) -> Void) {
+        let wake = state.withLock { s -> Bool in
+            let wasIdle = s.pending.isEmpty && s.removing.isEmpty
+            s.pending = s.pending.filter { $0.key.group != group }
+            s.written = s.written.filter { $0.key.group != group }
+            s.removing.insert(group)
+            s.removalWaiters.append(done)
+            return wasIdle
+        }
+        if wake { writer.withLock { $0 }?.wake() }
     }
 
     /// Every committed offset, pending ones included.
     func all() -> [ConsumerOffsetKey: Int64] {
         var offsets = (try? store.consumerOffsets()) ?? [:]
         state.withLock { s in
+            offsets = offsets.filter { !s.removingInFlight.contains($0.key.group) }
             offsets.merge(s.inFlight) { _, new in new }
+            offsets = offsets.filter { !s.removing.contains($0.key.group) }
             offsets.merge(s.pending) { _, new in new }
         }
         return offsets
     }
 
-    /// Writes the pending commits in one transaction; false when the write failed (they stay pending).
-    /// Runs on the writer's task only, so at most one batch is in flight.
+    /// Deletes the groups being removed, then writes the pending commits in one transaction; false when the
+    /// commits could not be written (they stay pending). Runs on the writer's task only, so at most one batch is
+    /// in flight.
     @discardableResult
     func writePending() -> Bool {
-        let batch = state.withLock { s -> [ConsumerOffsetKey: Int64] in
-            precondition(s.inFlight.isEmpty, "one offset batch at a time")
+        let (batch, groups, waiters) = state.withLock { s in
+            precondition(s.inFlight.isEmpty && s.removingInFlight.isEmpty, "one offset batch at a time")
             s.inFlight = s.pending
             s.pending = [:]
-            return s.inFlight
+            s.removingInFlight = s.removing
+            s.removing = []
+            defer { s.removalWaiters = [] }
+            return (s.inFlight, s.removingInFlight, s.removalWaiters)
+        }
+        if !groups.isEmpty {
+            let removed: Bool
+            do {
+                let count = try store.removeConsumerOffsets(groups: groups)
+                logger.info("consumer offsets removed", metadata: ["groups": "\(groups.sorted())", "offsets.count": "\(count)"])
+                removed = true
+            } catch {
+                logger.warning("cannot remove consumer offsets", metadata: ["groups": "\(groups.sorted())", "error": "\(error)"])
+                removed = false
+            }
+            state.withLock { $0.removingInFlight = [] }
+            for done in waiters { done(removed) }
         }
         if batch.isEmpty { return true }
         do {

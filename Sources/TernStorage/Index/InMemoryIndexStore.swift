@@ -174,6 +174,14 @@ public final class InMemoryIndexStore: IndexStore {
 
     public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] { state.withLock { $0.consumerOffsets } }
 
+    public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
+        state.withLock { s in
+            let before = s.consumerOffsets.count
+            s.consumerOffsets = s.consumerOffsets.filter { !groups.contains($0.key.group) }
+            return before - s.consumerOffsets.count
+        }
+    }
+
     public func sync() throws {}
 
     public func statistics() throws -> IndexStatistics {

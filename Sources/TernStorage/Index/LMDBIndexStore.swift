@@ -463,6 +463,26 @@ public final class LMDBIndexStore: IndexStore {
         }
     }
 
+    /// Keys are `group 0x00 queue`, so each group's offsets are one key range.
+    public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
+        try env.write { t in
+            try t.withCursor(offsets) { cur in
+                var removed = 0
+                for group in groups {
+                    let prefix = Array(group.utf8) + [0]
+                    var e = try cur.seek(prefix)
+                    // After mdb_cursor_del the cursor sits on the next entry and MDB_NEXT returns it.
+                    while let (k, _) = e, k.starts(with: prefix) {
+                        try cur.deleteCurrent()
+                        removed += 1
+                        e = try cur.next()
+                    }
+                }
+                return removed
+            }
+        }
+    }
+
     // MARK: Durability, statistics
 
     public func sync() throws { try env.sync() }

@@ -47,7 +47,7 @@ extension OfflineStore {
         guard indexIsWritable, let index else {
             throw OfflineStoreError.invalidOption("rebuild-index needs the index opened writable (.readWrite)")
         }
-        var meter = ProgressMeter(end: log.segments.last?.end ?? log.minOffset, every: progressEvery,
+        var meter = ProgressMeter(end: dataEnd().end, every: progressEvery,
                                   interval: progressInterval)
         // The config the index was built with (the broker's), not this tool's defaults.
         let derivation = try index.derivation() ?? .default

@@ -12,12 +12,17 @@ extension OfflineStore {
     ///    (as `Dispatcher.derive` would write it); the checkpoint lies within the valid log.
     /// Without an index only pass 1 runs. Cost: one CRC pass over the log plus one index read per record and
     /// per entry.
-    public func verify(maxProblems: Int = 1_000) throws -> VerifyReport {
+    public func verify(maxProblems: Int = 1_000, progress: (RebuildProgress) -> Void = { _ in }) throws -> VerifyReport {
         var run = VerifyRun(log: log, index: index, maxProblems: maxProblems)
         try run.loadIndexState()
         var damaged: [DamagedRange] = []
+        // Progress of the log walk (pass 1, the long one), about every second.
+        var meter = ProgressMeter(end: dataEnd().end, every: .max, interval: .seconds(1))
+        var records = 0
         let (validEnd, stop) = try log.walkAcrossDamage(from: log.minOffset, { offset, view in
             try run.checkRecordIsIndexed(offset, view)
+            records += 1
+            if let p = meter.tick(offset: offset, records: records) { progress(p) }
             return true
         }, damaged: { damaged.append($0) })
         run.checkDamage(damaged, stop: stop, validEnd: validEnd)

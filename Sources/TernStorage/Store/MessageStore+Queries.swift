@@ -27,6 +27,14 @@ extension MessageStore {
 
     public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] { try index.consumerOffsets() }
 
+    /// Deletes every offset of `groups` (all topics), then rewrites the offset backup at once so an index rebuilt
+    /// from the log does not restore them; returns how many were deleted.
+    public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
+        let removed = try index.removeConsumerOffsets(groups: groups)
+        if removed > 0 { try rewriteOffsetBackup() }
+        return removed
+    }
+
     // MARK: Timers and transactions
 
     /// Pending timer entries due at or before `due`, earliest first, at most `limit`.

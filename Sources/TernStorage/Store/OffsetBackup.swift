@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TernSystem
 
 /// Consumer offsets are the one piece of primary state inside the index (everything else there is derived from
@@ -116,13 +117,27 @@ extension MessageStore {
 
     /// Writes the offset backup when the offsets changed since `last`; returns what was written (or `last`).
     func backUpOffsets(last: [ConsumerOffsetKey: Int64]?) -> [ConsumerOffsetKey: Int64]? {
-        guard config.indexBackend == .lmdb, let now = try? index.consumerOffsets(), now != last else { return last }
-        do {
-            try OffsetBackup(root: config.root).write(now)
-            return now
-        } catch {
-            logger.warning("consumer offset backup failed", metadata: ["error": "\(error)"])
-            return last
+        guard config.indexBackend == .lmdb else { return last }
+        return offsetBackupWrites.withLock { _ -> [ConsumerOffsetKey: Int64]? in
+            guard let now = try? index.consumerOffsets(), now != last else { return last }
+            do {
+                try OffsetBackup(root: config.root).write(now)
+                return now
+            } catch {
+                logger.warning("consumer offset backup failed", metadata: ["error": "\(error)"])
+                return last
+            }
         }
     }
+
+    /// Writes the offset backup now (after offsets were removed: an index rebuilt from the log must not get
+    /// them back from a stale backup).
+    func rewriteOffsetBackup() throws {
+        guard config.indexBackend == .lmdb else { return }
+        try offsetBackupWrites.withLock { _ in try OffsetBackup(root: config.root).write(try index.consumerOffsets()) }
+    }
 }
+
+/// Serializes "read the offsets, write the backup" between housekeeping and a removal, so the file written last
+/// holds the offsets read last.
+private let offsetBackupWrites = Mutex(())
