@@ -177,8 +177,11 @@ import Testing
         let half = try #require(MessageId.decodeOffsetId(msgId)).physicalOffset
         func checks() -> [RemotingCommand] { recorder.requests.filter { $0.code == RequestCode.checkTransactionState } }
 
-        // One check per scan, each scan one interval of the clock later; the fourth scan discards.
+        // One check per scan, each scan one interval of the clock later; the fourth scan discards. The producer
+        // heartbeats before each scan, as a live one does: three intervals exceed the client expiry, whose timer
+        // would otherwise race the check scan for the connection.
         for scan in 1...3 {
+            #expect(try await f.call(RequestCode.heartBeat, body: ByteBuffer(string: hb), on: c).code == ResponseCode.success)
             try await Self.nextCheckScan(f, clock)
             #expect(await eventually { checks().count == scan })
             #expect(try Self.state(f, half) == .half)
