@@ -29,11 +29,11 @@ extension Console {
             await self.page(.groups, "Consumer groups") {
                 let q = Self.query(request)
                 let filter = q["filter"] ?? "", page = ConsoleRequest.page(q["page"])
-                let all = try await data.groups().filter {
-                    !GroupPages.isInternal($0.name) && (filter.isEmpty || $0.name.localizedCaseInsensitiveContains(filter))
+                let all = try await data.groupNames().filter {
+                    !GroupPages.isInternal($0) && (filter.isEmpty || $0.localizedCaseInsensitiveContains(filter))
                 }
                 let shown = Array(all.dropFirst(page * GroupPages.pageSize).prefix(GroupPages.pageSize))
-                return GroupPages.list(shown, filter: filter, page: page, total: all.count)
+                return GroupPages.list(await data.groupSummaries(shown), filter: filter, page: page, total: all.count)
             }
         }
         router.get("/group") { request, _ -> Response in
@@ -56,7 +56,9 @@ extension Console {
         router.get("/trace") { request, _ -> Response in
             let id = Self.query(request)["id"] ?? ""
             guard !id.isEmpty else { return Self.html(MessagePages.trace("", records: [])) }
-            do { return Self.html(MessagePages.trace(id, records: try await data.admin.trace(msgId: id))) } catch {
+            do { return Self.html(MessagePages.trace(id, records: try await data.admin.trace(msgId: id))) } catch ClientError.topicNotFound(let t) {
+                return Self.html(MessagePages.trace(id, records: [], error: "no trace topic \(t) yet: no client has sent a trace"))
+            } catch {
                 return Self.html(MessagePages.trace(id, records: [], error: "\(error)"), status: .badGateway)
             }
         }

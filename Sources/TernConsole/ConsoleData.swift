@@ -64,17 +64,24 @@ struct ConsoleData: Sendable {
         return (try await queues, try await puts, route.data)
     }
 
-    /// Every group with offsets or a subscription config on any master.
-    func groups() async throws -> [GroupSummary] {
-        let masters = try await admin.masterAddresses(cluster: nil)
+    /// Every subscription group of every master, sorted.
+    func groupNames() async throws -> [String] {
         let admin = admin
-        let answers = await Self.concurrentMap(masters) { a -> (ConsumeStatsListBody?, [String]) in
-            async let stats = try? await admin.brokerConsumeStats(address: a)
-            async let configs = try? await admin.subscriptionGroups(address: a)
-            let names = (await configs).map { Array($0.subscriptionGroupTable.keys) } ?? []
-            return (await stats, names)
+        let tables = try await Self.concurrentMap(admin.masterAddresses(cluster: nil)) { a in
+            (try? await admin.subscriptionGroups(address: a))?.subscriptionGroupTable.keys.map { $0 } ?? []
         }
-        return GroupSummary.merge(answers.compactMap(\.0), configured: answers.flatMap(\.1))
+        return Array(Set(tables.joined())).sorted()
+    }
+
+    /// List rows of `names`: each group's progress (a group no master has offsets for shows no lag).
+    func groupSummaries(_ names: [String]) async -> [GroupSummary] {
+        let admin = admin
+        return await Self.concurrentMap(names) { name in
+            guard let progress = try? await admin.consumerProgress(group: name) else {
+                return GroupSummary(name: name, topics: [], lag: 0, consumeTps: 0)
+            }
+            return GroupSummary(name: name, progress: progress)
+        }
     }
 
     /// A group's progress and its online members (nil with the broker's reason when none is online).

@@ -16,35 +16,18 @@ public struct GroupSummary: Sendable, Equatable {
         self.consumeTps = consumeTps
     }
 
-    /// Rows from each master's GET_BROKER_CONSUME_STATS plus the groups that have a subscription config but no
-    /// committed offsets yet, merged by name and sorted.
-    public static func merge(_ stats: [ConsumeStatsListBody], configured: [String]) -> [GroupSummary] {
-        var byName: [String: GroupSummary] = [:]
-        for body in stats {
-            for g in body.groups {
-                var s = byName[g.group] ?? GroupSummary(name: g.group, topics: [], lag: 0, consumeTps: 0)
-                for st in g.stats {
-                    s.lag += st.diffTotal
-                    s.consumeTps += st.consumeTps
-                    s.topics += st.offsetTable.map(\.queue.topic)
-                }
-                byName[g.group] = s
-            }
-        }
-        for name in configured where byName[name] == nil {
-            byName[name] = GroupSummary(name: name, topics: [], lag: 0, consumeTps: 0)
-        }
-        return byName.values.map { g in
-            var g = g
-            g.topics = Array(Set(g.topics)).sorted()
-            return g
-        }.sorted { $0.name < $1.name }
+    /// A row from the group's progress on every master (GET_CONSUME_STATS).
+    public init(name: String, progress: ConsumerProgress) {
+        self.init(name: name, topics: Array(Set(progress.queues.map(\.topic))).sorted(), lag: progress.totalLag,
+                  consumeTps: progress.consumeTps)
     }
 }
 
 /// The consumer-group list and one group's page: members, lag per queue, reset offset by time.
 public enum GroupPages {
-    public static let pageSize = 200
+    /// Groups per list page: each row costs one consume-stats request per master (a broker's all-groups answer
+    /// grows with every group and topic, so the list asks per shown group instead).
+    public static let pageSize = 100
 
     /// Groups Tern and RocketMQ create for themselves.
     public static func isInternal(_ group: String) -> Bool {

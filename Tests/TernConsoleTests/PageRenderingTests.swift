@@ -94,14 +94,15 @@ import TernProtocol
         #expect(offline.contains("not online &lt;now&gt;"))
     }
 
-    @Test func groupSummariesMergeBrokersAndConfiguredGroups() {
-        let mq = MessageQueue(topic: "T", brokerName: "a", queueId: 0)
-        let stats = ConsumeStatsBody(offsetTable: [.init(queue: mq, brokerOffset: 9, consumerOffset: 2, lastTimestamp: 0)])
-        let merged = GroupSummary.merge([ConsumeStatsListBody(brokerAddr: "a", groups: [.init(group: "G", stats: [stats])], totalDiff: 7),
-                                         ConsumeStatsListBody(brokerAddr: "b", groups: [.init(group: "G", stats: [stats])], totalDiff: 7)],
-                                        configured: ["G", "Idle"])
-        #expect(merged == [GroupSummary(name: "G", topics: ["T"], lag: 14, consumeTps: 0),
-                           GroupSummary(name: "Idle", topics: [], lag: 0, consumeTps: 0)])
+    @Test func groupRowSumsLagOverQueuesAndNamesTopicsOnce() {
+        let progress = ConsumerProgress(queues: [
+            ConsumerQueueProgress(topic: "T", brokerName: "a", queueId: 0, brokerOffset: 9, consumerOffset: 2, lastTimestamp: 0),
+            ConsumerQueueProgress(topic: "T", brokerName: "b", queueId: 0, brokerOffset: 9, consumerOffset: 2, lastTimestamp: 0),
+            ConsumerQueueProgress(topic: "%RETRY%G", brokerName: "a", queueId: 0, brokerOffset: 1, consumerOffset: 1, lastTimestamp: 0),
+        ], consumeTps: 2.5)
+        #expect(GroupSummary(name: "G", progress: progress) == GroupSummary(name: "G", topics: ["%RETRY%G", "T"], lag: 14, consumeTps: 2.5))
+        let page = GroupPages.list([GroupSummary(name: "G", progress: progress)], filter: "", page: 0, total: 1)
+        #expect(page.contains("<span class=\"num group-lag\">14</span>"))
     }
 
     @Test func messagePageShowsHeadersPropertiesAndBodyAsTextAndHex() {
