@@ -1,7 +1,8 @@
 """The built-in console (`tern standalone --http-port`) in a real browser: Debian's headless Chromium driven by
 selenium through Debian's chromedriver, against a broker filled by the official C++ client (messages with keys, a
 lagging consumer group, a dead letter). Asserts what a person sees, creates a topic and re-pushes a dead letter
-through the UI and checks through the broker that both happened. Screenshots: <test workdir>/console-*.png."""
+through the UI and checks through the broker that both happened. Screenshots: console-*.png in the test's workdir
+(kept only when the test fails, see pytest.ini), or in $TERN_ARTIFACTS when set (always kept)."""
 import base64
 import json
 import os
@@ -122,8 +123,10 @@ def test_console_pages_and_actions_in_a_real_browser(h):
     assert wait_for(lambda: len(admin(h, b, "dlq", "-g", dead_group)) >= 1, 120, 1.0), "no dead letter for %s" % dead_group
 
     driver = chromium(h.workdir)
+    shots = os.environ.get("TERN_ARTIFACTS") or h.workdir
+    os.makedirs(shots, exist_ok=True)
     try:
-        ui = Page(driver, base, h.workdir)
+        ui = Page(driver, base, shots)
         # Cluster: the broker, its role and version.
         ui.open("/", shot="cluster")
         rows = ui.texts("#brokers tbody tr")
