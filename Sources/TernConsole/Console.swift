@@ -110,6 +110,11 @@ public final class Console: OpsRoutes {
     /// refused the account.
     func write(_ request: Request, _ run: (AdminClient) async throws -> String,
                render: (String, Bool) async throws -> String) async -> Response {
+        guard ConsoleRequest.isSameOrigin(origin: request.headers[.origin], authority: request.head.authority) else {
+            return Self.html(Layout.page(.cluster, title: "Refused", body: HTML.notice(
+                "A form from another site may not change this broker (Origin differs from this console).", kind: "error")),
+                status: .forbidden)
+        }
         let notice: String, failed: Bool
         var status = HTTPResponse.Status.ok
         do { (notice, failed) = (try await withWriter(request, run), false) } catch is NeedsAccount {

@@ -43,6 +43,15 @@ public enum ConsoleRequest {
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
+    /// Whether a state-changing request may proceed: a browser names the page a form was sent from in `Origin`;
+    /// one from another site (a forged form, with the person's cached basic-auth account) is refused. Requests
+    /// without `Origin` (curl, scripts) carry no ambient browser state and pass.
+    public static func isSameOrigin(origin: String?, authority: String?) -> Bool {
+        guard let origin else { return true }
+        guard let authority else { return false }
+        return origin == "http://\(authority)" || origin == "https://\(authority)"
+    }
+
     /// A non-negative page number from a query value (0 when absent or unreadable).
     static func page(_ text: String?) -> Int { max(0, text.flatMap { Int($0) } ?? 0) }
 }

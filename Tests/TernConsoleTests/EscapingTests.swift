@@ -50,6 +50,16 @@ import TernSecurity
         #expect(ConsoleRequest.basicCredentials("Basic " + Data(":secret".utf8).base64EncodedString()) == nil)
     }
 
+    @Test func crossSiteFormsAreRefused() {
+        #expect(ConsoleRequest.isSameOrigin(origin: nil, authority: "127.0.0.1:8080"))
+        #expect(ConsoleRequest.isSameOrigin(origin: "http://127.0.0.1:8080", authority: "127.0.0.1:8080"))
+        #expect(ConsoleRequest.isSameOrigin(origin: "https://broker.example:8443", authority: "broker.example:8443"))
+        #expect(!ConsoleRequest.isSameOrigin(origin: "http://evil.example", authority: "127.0.0.1:8080"))
+        #expect(!ConsoleRequest.isSameOrigin(origin: "http://127.0.0.1:9999", authority: "127.0.0.1:8080"))
+        #expect(!ConsoleRequest.isSameOrigin(origin: "null", authority: "127.0.0.1:8080"))
+        #expect(!ConsoleRequest.isSameOrigin(origin: "http://127.0.0.1:8080", authority: nil))
+    }
+
     @Test func formTimes() {
         #expect(ConsoleRequest.timestamp("") == -1)
         #expect(ConsoleRequest.timestamp("1700000000000") == 1_700_000_000_000)

@@ -212,8 +212,10 @@ accounts:
 """
 
 
-def post(url, fields, account=None):
+def post(url, fields, account=None, origin=None):
     req = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST")
+    if origin:
+        req.add_header("Origin", origin)
     if account:
         req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % account).encode()).decode())
     try:
@@ -238,7 +240,11 @@ def test_console_writes_need_an_acl_admin_account(h):
     status, _, page = post(base + "/topic/update", {"name": topic, "readQueues": 2, "writeQueues": 2},
                            ("readerAK", "reader-secret"))
     assert status == 403, (status, page[-500:])
+    # A form another site's page sent (the browser names that site in Origin) is refused even with an account.
     status, _, page = post(base + "/topic/update", {"name": topic, "readQueues": 2, "writeQueues": 2},
-                           ("operatorAK", "operator-secret"))
+                           ("operatorAK", "operator-secret"), origin="http://evil.example")
+    assert status == 403 and "another site" in page, (status, page[-500:])
+    status, _, page = post(base + "/topic/update", {"name": topic, "readQueues": 2, "writeQueues": 2},
+                           ("operatorAK", "operator-secret"), origin=base)
     assert status == 200 and "saved on" in page, (status, page[-800:])
     assert wait_for(lambda: topic in urllib.request.urlopen(base + "/topics?filter=" + topic, timeout=10).read().decode(), 15, 0.3)
