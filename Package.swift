@@ -129,6 +129,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Built-in web console on the broker's HTTP port: server-side HTML pages, each a TernClient admin client
+        // of this process's own broker over its remoting port (so ACL applies, as for rocketmq-dashboard).
+        .target(
+            name: "TernConsole",
+            dependencies: [
+                "TernOps", "TernClient", "TernProtocol", "TernRemoting", "TernSecurity", "TernTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Broker: request processors over the message store (send, pull + long polling, offsets, locks, admin).
         .target(
             name: "TernBroker",
@@ -182,7 +193,8 @@ let package = Package(
             name: "Tern",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport",
-                "TernCoordination", "TernSecurity", "TernOps",
+                "TernCoordination", "TernSecurity", "TernOps", "TernConsole",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -290,6 +302,13 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Console pages rendered from fixed admin answers: escaping, tables, forms.
+        .testTarget(
+            name: "TernConsoleTests",
+            dependencies: [
+                "TernConsole", "TernClient", "TernProtocol", "TernSecurity",
             ]
         ),
         // The etcd client and elections against a real `etcd` process on loopback.

@@ -18,15 +18,16 @@ enum HTTPSurface {
 
     /// The routes served on `httpPort`, each part adding its own.
     static func routes(_ target: Target) throws -> [any OpsRoutes] {
-        let routes: [any OpsRoutes] = []
+        var routes: [any OpsRoutes] = []
+        routes.append(try console(target))
         return routes
     }
 
-    /// The server for `httpPort`; nil when the key is not set.
-    static func server(config: BrokerConfig, broker: Broker, logger: Logger) throws -> OpsHTTPServer? {
+    /// The server for `httpPort`; nil when the key is not set. `extra`: routes of other parts of the process.
+    static func server(config: BrokerConfig, broker: Broker, logger: Logger, extra: [any OpsRoutes] = []) throws -> OpsHTTPServer? {
         guard let port = config.httpPort else { return nil }
         let target = Target(config: broker.context.config, brokerAddress: broker.context.config.brokerAddress, logger: logger)
-        return OpsHTTPServer(host: config.listenHost, port: port, routes: try routes(target),
+        return OpsHTTPServer(host: config.listenHost, port: port, routes: try routes(target) + extra,
                              tls: try config.tls.resolved().server.makeServer(), logger: logger)
     }
 }

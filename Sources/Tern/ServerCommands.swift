@@ -62,8 +62,11 @@ struct StartupError: Error, CustomStringConvertible {
 /// SIGTERM right after "ready" is a graceful shutdown, not the default action (death).
 struct ReadyLine: Service {
     let line: String
+    /// The HTTP port binds inside the group: "ready" waits until it listens (clients use it right after).
+    let http: OpsHTTPServer?
 
     func run() async throws {
+        _ = await http?.listening()
         Runtime.announce(line)
         try? await gracefulShutdown()
     }
@@ -82,9 +85,10 @@ enum Runtime {
 
     /// Runs `services` in the process's one service group until SIGTERM / SIGINT, then shuts them down
     /// gracefully in reverse order and stops the event loops. `ready` is printed once the group runs.
-    static func run(_ services: [any Service], ready: String, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+    static func run(_ services: [any Service], http: OpsHTTPServer? = nil, ready: String, group: MultiThreadedEventLoopGroup,
+                    logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(
-            services: services + [ReadyLine(line: ready)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services + (http.map { [$0] } ?? []) + [ReadyLine(line: ready, http: http)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A shutdown step that hangs is cancelled after this; the store is closed either way.
         configuration.maximumGracefulShutdownDuration = .seconds(60)
         let serviceGroup = ServiceGroup(configuration: configuration)
@@ -127,17 +131,19 @@ struct StandaloneCommand: AsyncParsableCommand {
     @Option(name: .customLong("namesrv-port"), help: "Name server port. Default: 9876.")
     var namesrvPort: Int = 9876
 
-    @Option(name: .customLong("http-port"), help: "Serve the name-server address document (/rocketmq/nsaddr) on this port.")
+    @Option(name: .customLong("http-port"),
+            help: "The HTTP port (httpPort): the console at /, the name-server address document at /rocketmq/nsaddr.")
     var httpPort: Int?
 
     func run() async throws {
         let logger = try Runtime.makeLogger(level: broker.logLevel)
         var config = try broker.brokerConfig(logger: logger)
+        if let httpPort { config.httpPort = httpPort }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var ns = NameServerConfig()
         ns.listenHost = "127.0.0.1"
         ns.listenPort = namesrvPort
-        ns.httpPort = httpPort
+        // One process, one HTTP server: the broker's httpPort serves the address document too (below).
         // One process, one certificate: the name server's ports follow the broker's tls.server.* keys.
         ns.tls = config.tls
         if config.tls.server.mode == .enforcing, !config.tls.client.enabled {
@@ -157,11 +163,12 @@ struct StandaloneCommand: AsyncParsableCommand {
             await broker.abandon()
             await nameServer.abandon()
         }) { [config] in
-            try HTTPSurface.server(config: config, broker: broker, logger: logger)
+            try HTTPSurface.server(config: config, broker: broker, logger: logger,
+                                   extra: [AddressDocumentRoutes(addresses: ["127.0.0.1:\(nameServer.port)"])])
         }
         // The broker's services stop before the name server's: it unregisters while the name server listens.
         // The HTTP port, a client of the broker, stops first.
-        try await Runtime.run(nameServer.services + broker.services + (http.map { [$0] } ?? []),
+        try await Runtime.run(nameServer.services + broker.services, http: http,
                               ready: "tern standalone ready: namesrv 127.0.0.1:\(nameServer.port) broker \(broker.context.config.brokerAddress) store \(config.storePathRootDir)",
                               group: group, logger: logger)
         Runtime.announce("tern standalone stopped")
@@ -254,7 +261,7 @@ struct BrokerCommand: AsyncParsableCommand {
         let http = try await Runtime.prepare("HTTP port", group: group, cleanup: { await b.abandon() }) { [config] in
             try HTTPSurface.server(config: config, broker: b, logger: logger)
         }
-        try await Runtime.run(b.services + (http.map { [$0] } ?? []), ready: "tern broker ready: \(b.context.config.brokerAddress) store \(config.storePathRootDir)",
+        try await Runtime.run(b.services, http: http, ready: "tern broker ready: \(b.context.config.brokerAddress) store \(config.storePathRootDir)",
                               group: group, logger: logger)
         Runtime.announce("tern broker stopped")
     }

@@ -161,7 +161,7 @@ public struct BrokerConfig: Sendable {
 
     /// What the broker signs its name-server requests with: `accessKey` / `secretKey` when both are set, else
     /// the first admin account (by access key) of `acl`; nil: unsigned.
-    func nameServerCredentials(acl: PlainAclFile?) -> AclCredentials? {
+    public func nameServerCredentials(acl: PlainAclFile?) -> AclCredentials? {
         if let accessKey, let secretKey { return AclCredentials(accessKey: accessKey, secretKey: secretKey) }
         let admin = acl?.current.accounts.values.filter(\.isAdmin).min { $0.accessKey < $1.accessKey }
         return admin.map { AclCredentials(accessKey: $0.accessKey, secretKey: $0.secretKey) }
