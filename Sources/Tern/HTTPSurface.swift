@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import TernBroker
+import TernGateway
 import TernOps
 import TernTransport
 
@@ -18,7 +19,8 @@ enum HTTPSurface {
 
     /// The routes served on `httpPort`, each part adding its own.
     static func routes(_ target: Target) throws -> [any OpsRoutes] {
-        let routes: [any OpsRoutes] = []
+        var routes: [any OpsRoutes] = []
+        routes.append(try HTTPGateway(config: GatewayConfig(nameServers: target.config.namesrvAddr, brokerAddress: target.brokerAddress, brokerName: target.config.brokerName, maxMessageSize: target.config.maxMessageSize, aclFilePath: target.config.aclEnable ? target.config.aclFile : nil, tls: try target.config.tls.resolved().client.makeClient()), logger: target.logger))
         return routes
     }
 
