@@ -57,26 +57,44 @@ public final class HTTPGateway: OpsRoutes {
     // MARK: Send
 
     func send(topic: String, _ message: OutgoingMessage, clients c: GatewayClients.Clients) async throws -> GatewayJSON.SendResultItem {
-        let queue = try await shardQueue(topic: topic, key: message.shardingKey, runtime: c.runtime)
-        let r = try await c.producer.send(topic: topic, body: message.body, tags: message.tags, keys: message.keys,
-                                          properties: message.sendProperties, queue: queue)
+        let r = try await autoCreating(topic: topic, runtime: c.runtime) {
+            let queue = try await shardQueue(topic: topic, key: message.shardingKey, runtime: c.runtime)
+            return try await c.producer.send(topic: topic, body: message.body, tags: message.tags, keys: message.keys,
+                                             properties: message.sendProperties, queue: queue)
+        }
         return GatewayJSON.SendResultItem(msgId: r.uniqueKey ?? r.msgId, offsetMsgId: r.msgId, queueId: Int(r.queueId),
                                           queueOffset: r.queueOffset, status: r.status.rawValue)
     }
 
     /// A batch goes to one queue (consecutive offsets); the first message's sharding key chooses it.
     func sendBatch(topic: String, _ messages: [OutgoingMessage], clients c: GatewayClients.Clients) async throws -> GatewayJSON.BatchResult {
-        let queue = try await shardQueue(topic: topic, key: messages.first?.shardingKey, runtime: c.runtime)
         let entries = messages.map {
             BatchEntry(body: $0.body, tags: $0.tags, keys: $0.keys, properties: $0.sendProperties)
         }
-        let r = try await c.producer.sendBatch(topic: topic, messages: entries, queue: queue)
+        let r = try await autoCreating(topic: topic, runtime: c.runtime) {
+            let queue = try await shardQueue(topic: topic, key: messages.first?.shardingKey, runtime: c.runtime)
+            return try await c.producer.sendBatch(topic: topic, messages: entries, queue: queue)
+        }
         let ids = r.msgIds
         return GatewayJSON.BatchResult(messages: messages.indices.map { i in
             let id = i < ids.count ? ids[i] : r.msgId
             return GatewayJSON.SendResultItem(msgId: id, offsetMsgId: id, queueId: Int(r.queueId),
                                               queueOffset: r.queueOffset + Int64(i), status: r.status.rawValue)
         })
+    }
+
+    /// A topic the name servers do not know is sent to this process's broker over a route pinned for that one
+    /// attempt, as RocketMQ producers fall back to TBW102's route: the broker creates the topic when
+    /// `autoCreateTopicEnable` is on and answers TOPIC_NOT_EXIST (404) when it is off.
+    func autoCreating<T: Sendable>(topic: String, runtime: ClientRuntime, _ send: () async throws -> T) async throws -> T {
+        do {
+            return try await send()
+        } catch ClientError.topicNotFound {
+            runtime.pinRoute(topic: topic, brokerAddress: config.brokerAddress, brokerName: config.brokerName,
+                             queues: ProducerOptions().defaultTopicQueueNums)
+            defer { runtime.invalidateRoute(topic: topic) }
+            return try await send()
+        }
     }
 
     /// The queue of a sharding key: a stable hash (FNV-1a) over the topic's writable queues, so one key keeps

@@ -21,7 +21,7 @@ enum OpenAPIDocument {
               {"name": "X-Tern-Keys", "in": "header", "description": "Comma-separated message keys.", "schema": {"type": "string"}},
               {"name": "X-Tern-Delay-Level", "in": "header", "schema": {"type": "integer", "minimum": 0, "maximum": 18}},
               {"name": "X-Tern-Sharding-Key", "in": "header", "description": "Same key, same queue (ordered).", "schema": {"type": "string"}},
-              {"name": "X-Tern-Properties", "in": "header", "description": "User properties: name=value pairs joined by &, percent-encoded; names [A-Za-z][A-Za-z0-9_.-]{0,63}, not a system property.", "schema": {"type": "string"}}
+              {"name": "X-Tern-Properties", "in": "header", "description": "User properties: name=value pairs joined by &, percent-encoded; names [A-Za-z][A-Za-z0-9_.-]{0,63}, not a system property.", "schema": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]{0,63}=[A-Za-z0-9._~-]*(&[A-Za-z][A-Za-z0-9_.-]{0,63}=[A-Za-z0-9._~-]*)*$"}}
             ],
             "requestBody": {
               "required": true,

@@ -21,7 +21,7 @@ import TernNameServer
         let admin: AdminClient
         let dir: String
 
-        static func start(maxMessageSize: Int = 1024) async throws -> Fixture {
+        static func start(maxMessageSize: Int = 1024, autoCreateTopics: Bool = false) async throws -> Fixture {
             let dir = NSTemporaryDirectory() + "tern-gateway-\(UUID().uuidString)"
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
             var nsConfig = NameServerConfig()
@@ -33,6 +33,7 @@ import TernNameServer
             config.mappedFileSizeCommitLog = 64 << 20
             config.namesrvAddr = ["127.0.0.1:\(ns.port)"]
             config.maxMessageSize = maxMessageSize
+            config.autoCreateTopicEnable = autoCreateTopics
             let broker = try await Broker.start(config: config, group: group, logger: Logger(label: "test.broker"))
             let gateway = try HTTPGateway(config: GatewayConfig(
                 nameServers: config.namesrvAddr, brokerAddress: "127.0.0.1:\(broker.port)", brokerName: config.brokerName,
@@ -160,6 +161,20 @@ import TernNameServer
                 #expect(result.first?["ok"] as? Bool == ok)
             }
         }
+        try await f.stop()
+    }
+
+    @Test func unknownTopicIsCreatedWhenTheBrokerAutoCreatesTopics() async throws {
+        let f = try await Fixture.start(autoCreateTopics: true)
+        try await f.createTopic("GwWarm", queues: 1)  // waits until the broker registered
+        try await f.app().test(.router) { client in
+            for body in ["first", "second"] {
+                try await client.execute(uri: "/topics/GwNew/messages", method: .post, body: ByteBuffer(string: body)) { r in
+                    #expect(r.status == .ok, "\(String(buffer: r.body))")
+                }
+            }
+        }
+        #expect(try await f.admin.runtime.route(topic: "GwNew", refresh: true).get().writeQueues.count > 0)
         try await f.stop()
     }
 
