@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import TernClient
 import TernProtocol
 
@@ -63,14 +64,19 @@ actor GroupConsumer {
             if !got.isEmpty { return got }
             if let failure = failures.removeValue(forKey: topic) { throw failure }
             let now = ContinuousClock.now
-            if !first && now >= deadline { return [] }
+            // A process shutting down answers its waiting receivers at once instead of holding its HTTP server.
+            if !first && (now >= deadline || Task.isShuttingDownGracefully) { return [] }
             first = false
             let remaining = Swift.max(.zero, deadline - now)
             let pulls = startPulls(topic: topic, suspend: remaining, consumer: consumer)
             if remaining == .zero {
                 for p in pulls { await p.value }
             } else {
-                await signal(until: Swift.min(deadline, nextVisibility(topic: topic, after: now) ?? deadline))
+                await withGracefulShutdownHandler {
+                    await signal(until: Swift.min(deadline, nextVisibility(topic: topic, after: now) ?? deadline))
+                } onGracefulShutdown: {
+                    Task { await self.wake() }
+                }
             }
         }
     }
@@ -197,7 +203,7 @@ actor GroupConsumer {
         waiters.removeValue(forKey: id)?.resume()
     }
 
-    private func wake() {
+    func wake() {
         let all = waiters
         waiters.removeAll()
         for w in all.values { w.resume() }
