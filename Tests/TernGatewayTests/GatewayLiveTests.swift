@@ -174,7 +174,14 @@ import TernNameServer
                 }
             }
         }
-        #expect(try await f.admin.runtime.route(topic: "GwNew", refresh: true).get().writeQueues.count > 0)
+        // The broker registers the topic it created with the name server shortly after.
+        let deadline = ContinuousClock.now + .seconds(15)
+        var route: TopicRouteInfo?
+        while route == nil, ContinuousClock.now < deadline {
+            route = try? await f.admin.runtime.route(topic: "GwNew", refresh: true).get()
+            if route == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect((route?.writeQueues.count ?? 0) > 0)
         try await f.stop()
     }
 
