@@ -83,15 +83,15 @@ public final class HTTPGateway: OpsRoutes {
         })
     }
 
-    /// A topic the name servers do not know is sent to this process's broker over a route pinned for that one
-    /// attempt, as RocketMQ producers fall back to TBW102's route: the broker creates the topic when
-    /// `autoCreateTopicEnable` is on and answers TOPIC_NOT_EXIST (404) when it is off.
+    /// A topic the name servers do not know is sent to queue 0 of this process's broker over a route pinned for
+    /// that one attempt, as RocketMQ producers fall back to TBW102's route: the broker creates the topic when
+    /// `autoCreateTopicEnable` is on and answers TOPIC_NOT_EXIST (404) when it is off. Queue 0 exists however
+    /// many queues the topic gets (or already has, when the broker created it and has not registered it yet).
     func autoCreating<T: Sendable>(topic: String, runtime: ClientRuntime, _ send: () async throws -> T) async throws -> T {
         do {
             return try await send()
         } catch ClientError.topicNotFound {
-            runtime.pinRoute(topic: topic, brokerAddress: config.brokerAddress, brokerName: config.brokerName,
-                             queues: ProducerOptions().defaultTopicQueueNums)
+            runtime.pinRoute(topic: topic, brokerAddress: config.brokerAddress, brokerName: config.brokerName, queues: 1)
             defer { runtime.invalidateRoute(topic: topic) }
             return try await send()
         }

@@ -42,16 +42,21 @@ import TernNameServer
             return Fixture(group: group, ns: ns, broker: broker, gateway: gateway, admin: admin, dir: dir)
         }
 
-        /// Creates `topic` once the broker registered with the name server (it does so right after starting).
+        /// Creates `topic` once the broker registered with the name server (it does so right after starting), and
+        /// waits until the name server routes it with all its queues.
         func createTopic(_ topic: String, queues: Int) async throws {
             let deadline = ContinuousClock.now + .seconds(15)
             while true {
                 do {
                     try await admin.createTopic(topic, readQueues: queues, writeQueues: queues)
-                    return
+                    break
                 } catch where ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(100))
                 }
+            }
+            while (try? await admin.runtime.route(topic: topic, refresh: true).get())?.writeQueues.count != queues {
+                guard ContinuousClock.now < deadline else { throw ClientError.topicNotFound(topic) }
+                try await Task.sleep(for: .milliseconds(100))
             }
         }
 
