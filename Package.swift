@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TernCoordination", targets: ["TernCoordination"]),
         .library(name: "TernSecurity", targets: ["TernSecurity"]),
         .library(name: "TernOps", targets: ["TernOps"]),
+        .library(name: "TernGateway", targets: ["TernGateway"]),
         .executable(name: "tern", targets: ["Tern"]),
         .executable(name: "tern-bench", targets: ["TernBench"]),
         .executable(name: "tern-inspect", targets: ["TernInspect"]),
@@ -188,12 +189,24 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
+        // HTTP gateway on httpPort: send, long-poll receive, ack / nack, /openapi.json; a TernClient of its own broker.
+        .target(
+            name: "TernGateway",
+            dependencies: [
+                "TernOps", "TernClient", "TernSecurity", "TernProtocol", "TernRemoting", "TernMessage", "TernTransport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // `tern standalone | namesrv | broker | admin`.
         .executableTarget(
             name: "Tern",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernProtocol", "TernStorage", "TernTransport",
-                "TernCoordination", "TernSecurity", "TernOps", "TernConsole",
+                "TernCoordination", "TernSecurity", "TernOps", "TernConsole", "TernGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -318,6 +331,18 @@ let package = Package(
                 "TernCoordination", "TernSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The gateway's codecs and cursors, and its routes in-process against a real broker.
+        .testTarget(
+            name: "TernGatewayTests",
+            dependencies: [
+                "TernGateway", "TernBroker", "TernNameServer", "TernClient", "TernOps", "TernProtocol", "TernTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // In-process name server + broker driven through TernClient and raw frames.

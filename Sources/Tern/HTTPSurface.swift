@@ -20,6 +20,7 @@ enum HTTPSurface {
     static func routes(_ target: Target) throws -> [any OpsRoutes] {
         var routes: [any OpsRoutes] = []
         routes.append(try console(target))
+        routes.append(try gateway(target))
         return routes
     }
 
