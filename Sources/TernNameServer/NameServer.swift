@@ -165,7 +165,7 @@ struct ListenerService: Service, CustomStringConvertible {
 extension NameServerMetrics {
     /// `GET /metrics` for a name server: the route table's size and the connections, read at each scrape.
     func endpoint(routes: RouteInfoManager, server: RemotingServer) -> MetricsEndpoint {
-        let endpoint = MetricsEndpoint(registry: registry)
+        let endpoint = MetricsEndpoint(self)
         endpoint.onScrape { [self] in
             let sizes = routes.sizes
             brokers.set(Double(sizes.brokers))

@@ -5,9 +5,11 @@ import Prometheus
 ///
 /// Counted on the request path: messages / bytes in and out, message sizes, RPC latency, dead-lettered
 /// messages, store append latency. Instruments are resolved per topic / group / code once and cached
-/// (``LabelledCache``); at most `labelLimit` distinct label sets per family, then `_other`.
+/// (``LabelledCache``, a lock-free lookup); at most `labelLimit` distinct label sets per family, then `_other`.
+/// Recording takes no lock: counters are the registry's atomics, histograms are ``AtomicHistogram``s (rendered
+/// after the registry's families by ``emit(into:)``).
 /// Computed at scrape time (``gauges``): consumer lag, storage positions, disk, replication, connections.
-public final class BrokerMetrics: Sendable {
+public final class BrokerMetrics: MetricsSource {
     /// RocketMQ's `message_type` label.
     public enum MessageType: String, Sendable { case normal, fifo, transaction, delay }
 
@@ -21,13 +23,13 @@ public final class BrokerMetrics: Sendable {
     public struct Inbound: Sendable {
         public let messages: Counter
         public let bytes: Counter
-        public let size: ValueHistogram
+        public let size: AtomicHistogram
 
         /// One stored message of `bodyBytes`.
         public func record(bodyBytes: Int) {
             messages.increment()
             bytes.increment(by: Int64(bodyBytes))
-            size.record(Double(bodyBytes))
+            size.record(bodyBytes)
         }
     }
 
@@ -47,13 +49,15 @@ public final class BrokerMetrics: Sendable {
     private let deadLettered: LabelledCache<GroupTopic, Counter>
     /// rocketmq_rpc_latency.
     public let rpc: RequestLatency
-    /// Time a send spends in the store's append (copy into the mapped segment), seconds.
-    public let storeAppendLatency: ValueHistogram
-    /// One msync round of the commit log, seconds.
-    public let storeFlushLatency: ValueHistogram
-    /// One index batch (derive + LMDB commit), seconds.
-    public let storeDispatchLatency: ValueHistogram
+    /// Time a send spends in the store's append (copy into the mapped segment); recorded in ns, rendered in seconds.
+    public let storeAppendLatency: AtomicHistogram
+    /// One msync round of the commit log (ns recorded, seconds rendered).
+    public let storeFlushLatency: AtomicHistogram
+    /// One index batch, derive + LMDB commit (ns recorded, seconds rendered).
+    public let storeDispatchLatency: AtomicHistogram
     public let gauges: BrokerGauges
+    /// The histogram families, rendered after the registry's.
+    private let histograms: [HistogramFamily]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), node: MetricsNode,
                 labelLimit: Int = BrokerMetrics.defaultLabelLimit) {
@@ -63,13 +67,13 @@ public final class BrokerMetrics: Sendable {
         let base = node.labels
         @Sendable func d(_ name: String, _ help: String) -> MetricNameDescriptor { PrometheusCollectorRegistry.descriptor(name, help) }
         let other = "_other"
+        let sizes = HistogramFamily("rocketmq_message_size", "Sizes of stored messages, bytes.", bounds: Self.messageSizeBuckets)
         inbound = LabelledCache(limit: labelLimit, overflowKey: TopicType(topic: other, type: .normal)) { k in
             let labels = base + [("topic", k.topic), ("message_type", k.type.rawValue)]
             return Inbound(
                 messages: registry.makeCounter(descriptor: d("rocketmq_messages_in_total", "Messages produced."), labels: labels),
                 bytes: registry.makeCounter(descriptor: d("rocketmq_throughput_in_total", "Bytes of message bodies produced."), labels: labels),
-                size: registry.makeValueHistogram(descriptor: d("rocketmq_message_size", "Sizes of stored messages, bytes."),
-                                                  labels: labels, buckets: Self.messageSizeBuckets))
+                size: sizes.makeHistogram(labels: labels))
         }
         outbound = LabelledCache(limit: labelLimit, overflowKey: GroupTopic(group: other, topic: other)) { k in
             let labels = base + [("topic", k.topic), ("consumer_group", k.group)]
@@ -81,17 +85,24 @@ public final class BrokerMetrics: Sendable {
             registry.makeCounter(descriptor: d("rocketmq_send_to_dlq_messages_total", "Messages moved to a dead-letter queue."),
                                  labels: base + [("topic", k.topic), ("consumer_group", k.group)])
         }
-        rpc = RequestLatency(registry: registry, node: node, labelLimit: labelLimit)
-        storeAppendLatency = registry.makeValueHistogram(
-            descriptor: d("tern_store_append_latency_seconds", "Time to append one send's records to the commit log."),
-            labels: base, buckets: Self.storeLatencyBuckets)
-        storeFlushLatency = registry.makeValueHistogram(
-            descriptor: d("tern_store_flush_latency_seconds", "Time of one commit-log flush (msync) round."),
-            labels: base, buckets: Self.storeLatencyBuckets)
-        storeDispatchLatency = registry.makeValueHistogram(
-            descriptor: d("tern_store_dispatch_latency_seconds", "Time of one index batch (derive and commit)."),
-            labels: base, buckets: Self.storeLatencyBuckets)
+        rpc = RequestLatency(node: node, labelLimit: labelLimit)
+        func seconds(_ name: String, _ help: String) -> HistogramFamily {
+            HistogramFamily(name, help, bounds: Self.storeLatencyBuckets, scale: 1e9)
+        }
+        let append = seconds("tern_store_append_latency_seconds", "Time to append one send's records to the commit log.")
+        let flush = seconds("tern_store_flush_latency_seconds", "Time of one commit-log flush (msync) round.")
+        let dispatch = seconds("tern_store_dispatch_latency_seconds", "Time of one index batch (derive and commit).")
+        storeAppendLatency = append.makeHistogram(labels: base)
+        storeFlushLatency = flush.makeHistogram(labels: base)
+        storeDispatchLatency = dispatch.makeHistogram(labels: base)
+        histograms = [sizes, rpc.family, append, flush, dispatch]
         gauges = BrokerGauges(registry: registry, base: base, labelLimit: labelLimit)
+    }
+
+    /// The exposition: the registry's families, then the histograms.
+    public func emit(into buffer: inout [UInt8]) {
+        registry.emit(into: &buffer)
+        for family in histograms { family.emit(into: &buffer) }
     }
 
     /// Instruments for messages stored to `topic`.

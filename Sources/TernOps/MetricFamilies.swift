@@ -23,36 +23,6 @@ extension PrometheusCollectorRegistry {
     }
 }
 
-/// Labelled instruments resolved once per label values and cached: the hot path pays one dictionary lookup
-/// under a lock, never an allocation. Cardinality is bounded: past `limit` distinct keys every new key shares
-/// the instrument of `overflowKey` (label value `_other`), so a flood of topic or group names cannot grow
-/// the registry without bound.
-final class LabelledCache<Key: Hashable & Sendable, Instrument: Sendable>: Sendable {
-    private let entries = Mutex<[Key: Instrument]>([:])
-    private let limit: Int
-    private let overflowKey: Key
-    private let make: @Sendable (Key) -> Instrument
-
-    init(limit: Int, overflowKey: Key, make: @escaping @Sendable (Key) -> Instrument) {
-        self.limit = limit
-        self.overflowKey = overflowKey
-        self.make = make
-    }
-
-    subscript(_ key: Key) -> Instrument {
-        entries.withLock { e in
-            if let i = e[key] { return i }
-            let k = e.count < limit ? key : overflowKey
-            if let i = e[k] { return i }
-            let i = make(k)
-            e[k] = i
-            return i
-        }
-    }
-
-    var count: Int { entries.withLock { $0.count } }
-}
-
 /// A gauge family whose series are recomputed at each scrape: `set` the current series, then `sweep` drops
 /// the ones not set since the last sweep (a group that went away stops being reported).
 public final class ScrapedGauges: Sendable {

@@ -3,16 +3,23 @@ import NIOCore
 import Prometheus
 import Synchronization
 
-/// `GET /metrics`: the registry in Prometheus text format (0.0.4). Gauges that are computed rather than
+/// What `/metrics` renders: a process's metric families in Prometheus text format (0.0.4).
+public protocol MetricsSource: Sendable {
+    func emit(into buffer: inout [UInt8])
+}
+
+extension PrometheusCollectorRegistry: MetricsSource {}
+
+/// `GET /metrics`: the source in Prometheus text format (0.0.4). Gauges that are computed rather than
 /// counted (consumer lag, disk, replication) are brought up to date by the `refresh` closures first, so a
 /// scrape costs the broker nothing between scrapes.
 public final class MetricsEndpoint: OpsRoutes {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
-    public let registry: PrometheusCollectorRegistry
+    public let source: any MetricsSource
     private let refreshers = Mutex<[@Sendable () -> Void]>([])
 
-    public init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
+    public init(_ source: any MetricsSource) {
+        self.source = source
     }
 
     /// Adds scrape-time work; it must be quick (it runs on the HTTP server's task for every scrape).
@@ -25,7 +32,7 @@ public final class MetricsEndpoint: OpsRoutes {
         for r in refreshers.withLock({ $0 }) { r() }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16 * 1024)
-        registry.emit(into: &bytes)
+        source.emit(into: &bytes)
         return bytes
     }
 

@@ -3,25 +3,26 @@ import Prometheus
 import TernTransport
 
 /// `rocketmq_rpc_latency` (milliseconds, RocketMQ's unit and buckets) by `request_code` and `response_code`:
-/// from the moment the server's handler took the request to its answer. Broker and name server alike.
+/// from the start of the read burst that carried the request (`RemotingConnection.readBurstStartNanos`, so
+/// the wait behind the burst's earlier frames counts, and taking a request reads no clock) to its answer.
+/// Broker and name server alike; recorded without a lock (``AtomicHistogram``).
 public final class RequestLatency: Sendable {
     public static let buckets: [Double] = [1, 3, 5, 10, 30, 50, 100, 300, 500, 1_000, 3_000, 5_000, 10_000]
 
     struct Codes: Hashable, Sendable { var request: Int, response: Int }
-    private let histograms: LabelledCache<Codes, ValueHistogram>
+    let family = HistogramFamily("rocketmq_rpc_latency", "Request latency, ms: taken to answered.",
+                                 bounds: RequestLatency.buckets, scale: 1_000_000)
+    private let histograms: LabelledCache<Codes, AtomicHistogram>
 
-    public init(registry: PrometheusCollectorRegistry, node: MetricsNode, labelLimit: Int) {
-        let base = node.labels
+    public init(node: MetricsNode, labelLimit: Int) {
+        let base = node.labels, family = family
         histograms = LabelledCache(limit: labelLimit, overflowKey: Codes(request: -1, response: -1)) { k in
-            registry.makeValueHistogram(descriptor: PrometheusCollectorRegistry.descriptor(
-                                            "rocketmq_rpc_latency", "Request latency, ms: taken to answered."),
-                                        labels: base + [("request_code", "\(k.request)"), ("response_code", "\(k.response)")],
-                                        buckets: Self.buckets)
+            family.makeHistogram(labels: base + [("request_code", "\(k.request)"), ("response_code", "\(k.response)")])
         }
     }
 
     public func record(requestCode: Int, responseCode: Int, nanos: UInt64) {
-        histograms[Codes(request: requestCode, response: responseCode)].record(Double(nanos) / 1_000_000)
+        histograms[Codes(request: requestCode, response: responseCode)].record(Int(truncatingIfNeeded: nanos))
     }
 
     /// The observer a server's request handler puts on each responder (`RemotingResponder.observer`), and when.
@@ -31,18 +32,21 @@ public final class RequestLatency: Sendable {
     private struct Observer: RemotingResponseObserver {
         let latency: RequestLatency
         func answered(requestCode: Int, responseCode: Int, receivedNanos: UInt64) {
-            latency.record(requestCode: requestCode, responseCode: responseCode, nanos: RequestLatency.now() &- receivedNanos)
+            // A request answered before its burst's start was read (never on a server) counts as 0 ms.
+            let now = RequestLatency.now()
+            latency.record(requestCode: requestCode, responseCode: responseCode, nanos: now > receivedNanos ? now - receivedNanos : 0)
         }
     }
 }
 
 extension RemotingResponder {
-    /// This responder, reporting its answer to `latency` (nil: unchanged).
+    /// This responder, reporting its answer to `latency` (nil: unchanged). Called on the event loop while the
+    /// request's read burst is delivered, so the burst's start is the request's arrival.
     public func timed(by latency: RequestLatency?) -> RemotingResponder {
         guard let latency else { return self }
         var r = self
         r.observer = latency.observer
-        r.receivedNanos = RequestLatency.now()
+        r.receivedNanos = connection.readBurstStartNanos
         return r
     }
 }

@@ -45,9 +45,15 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     public var readBurstStartNanos: UInt64 { burstStart.load(ordering: .relaxed) }
     /// `ReadPauseReason` bits holding reads (RemotingConnection+ReadGate.swift); written on the event loop only.
     let readGate = Atomic<UInt8>(0)
+    /// Frames without a body answered on the event loop during a read burst, encoded one after another into one
+    /// buffer that is written when the burst ends (or before any other write, keeping the order): one buffer and
+    /// one pipeline write per burst instead of per response. Event loop only (the box checks).
+    private let burstOut: NIOLoopBoundBox<ByteBuffer?>
+    static let burstOutCapacity = 16 * 1024
 
     init(channel: any Channel) {
         self.channel = channel
+        self.burstOut = .makeEmptyBox(valueType: ByteBuffer.self, eventLoop: channel.eventLoop)
         self.id = Self.ids.withLockedValue { $0 += 1; return $0 }
         if let address = channel.remoteAddress, let ip = address.ipAddress, let port = address.port {
             self.remoteAddress = "\(ip):\(port)"
@@ -124,6 +130,18 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// (too large to sit inline) and passes an encoder handler, both per response on the send path. A body goes
     /// out as its own buffer after the head (one gathering write, no copy of a pull's messages into the frame).
     private func send(_ command: RemotingCommand, promise: EventLoopPromise<Void>?) {
+        let loop = channel.eventLoop
+        if promise == nil, command.body.map({ $0.readableBytes == 0 }) ?? true, loop.inEventLoop,
+           inReadBurst.load(ordering: .relaxed) {
+            // Taken out of the box while written, so it stays uniquely referenced (no copy on write).
+            var out = burstOut.value.take() ?? channel.allocator.buffer(capacity: Self.burstOutCapacity)
+            // Doubling, not the frame's exact need: a long burst would otherwise reallocate per frame.
+            if out.writableBytes < 1024 { out.reserveCapacity(2 * out.capacity) }
+            // On failure the buffer is left as it was (RemotingFrame), and there is no promise to fail.
+            if (try? RemotingFrame.writeHead(command, into: &out)) != nil { flushPending.store(true, ordering: .relaxed) }
+            burstOut.value = out
+            return
+        }
         var head = channel.allocator.buffer(capacity: 256)
         do {
             try RemotingFrame.writeHead(command, into: &head)
@@ -132,7 +150,6 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
             return
         }
         let body = command.body.flatMap { $0.readableBytes > 0 ? $0 : nil }
-        let loop = channel.eventLoop
         guard loop.inEventLoop else {
             // One hop for head and body together: no other writer's frame can land between them.
             loop.execute { [head] in self.writeOnLoop(head, body, flush: true, promise: promise) }
@@ -144,6 +161,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     }
 
     private func writeOnLoop(_ head: ByteBuffer, _ body: ByteBuffer?, flush: Bool, promise: EventLoopPromise<Void>?) {
+        writeBurstOut()
         if let body {
             channel.write(head, promise: nil)
             channel.write(body, promise: promise)
@@ -163,7 +181,15 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// Ends the burst; true when queued writes need the flush.
     func readBurstEnded() -> Bool {
         inReadBurst.store(false, ordering: .relaxed)
+        writeBurstOut()
         return flushPending.exchange(false, ordering: .relaxed)
+    }
+
+    /// Writes the frames coalesced so far (event loop only).
+    private func writeBurstOut() {
+        guard let out = burstOut.value else { return }
+        burstOut.value = nil
+        channel.write(out, promise: nil)
     }
 
     public func close() {

@@ -165,6 +165,21 @@ enum SendFrames {
         await f.stop()
     }
 
+    /// The last topic's bytes are kept for the next send: alternating topics must each land in their own.
+    @Test func alternatingTopicsEachStoreToTheirOwn() async throws {
+        let f = try await BrokerFixture.start()
+        for (i, topic) in ["TA", "TB", "TA", "TA", "TB"].enumerated() {
+            let r = try await f.call(RequestCode.sendMessageV2, SendFrames.shortFields(topic: topic, queueId: 0),
+                                     body: SendFrames.buffer("\(topic) \(i)"))
+            #expect(r.code == ResponseCode.success, "\(r.remark ?? "")")
+        }
+        #expect(try SendFrames.stored(f.broker.store, "TA", 0).map { String(decoding: $0.body, as: UTF8.self) }
+                == ["TA 0", "TA 2", "TA 3"])
+        #expect(try SendFrames.stored(f.broker.store, "TB", 0).map { String(decoding: $0.body, as: UTF8.self) }
+                == ["TB 1", "TB 4"])
+        await f.stop()
+    }
+
     @Test func negativeQueueIdRoundRobins() async throws {
         let f = try await BrokerFixture.start()
         var queues = Set<String>()

@@ -21,7 +21,7 @@ import Testing
         let counter = registry.makeCounter(descriptor: PrometheusCollectorRegistry.descriptor("tern_tls_test_total", "test"))
         counter.increment()
         let logger = Logger(label: "test.ops.tls")
-        let server = OpsHTTPServer(host: "127.0.0.1", port: 0, routes: [MetricsEndpoint(registry: registry)],
+        let server = OpsHTTPServer(host: "127.0.0.1", port: 0, routes: [MetricsEndpoint(registry)],
                                    tls: try settings.makeServer(), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         let run = Task { try await group.run() }

@@ -9,7 +9,7 @@ import Testing
 @Suite struct OpsHTTPServerTests {
     @Test func servesMetricsAndStopsWithItsGroup() async throws {
         let registry = PrometheusCollectorRegistry()
-        let endpoint = MetricsEndpoint(registry: registry)
+        let endpoint = MetricsEndpoint(registry)
         let counter = registry.makeCounter(descriptor: PrometheusCollectorRegistry.descriptor("tern_test_total", "test"))
         endpoint.onScrape { counter.increment() }
         let server = OpsHTTPServer(host: "127.0.0.1", port: 0, routes: [endpoint], logger: Logger(label: "test.ops"))

@@ -10,7 +10,7 @@ import TernTransport
 /// The broker's side of its metrics (TernOps.BrokerMetrics holds names and instruments): what the request
 /// path records, and the figures computed at scrape time from the store's typed queries.
 ///
-/// Thread-safety: the counters are the registry's (atomic); `pulled` is one mutex-guarded map.
+/// Thread-safety: the counters and histograms are atomics; `pulled` is one mutex-guarded map (pulls only).
 final class BrokerMetering: Sendable {
     let metrics: BrokerMetrics
     /// Next offset each group's last pull on each queue answered: ready = max - pulled, inflight = pulled - committed.
@@ -29,7 +29,7 @@ final class BrokerMetering: Sendable {
             : first.topic == Self.scheduleTopic || first.topic == Self.timerTopic ? .delay : .normal
         let inbound = metrics.inbound(topic: topic, type: type)
         for d in drafts { inbound.record(bodyBytes: d.body.count) }
-        metrics.storeAppendLatency.record(Double(appendNanos) / 1e9)
+        metrics.storeAppendLatency.record(Int(truncatingIfNeeded: appendNanos))
     }
 
     /// A pull of `group` on `queue` answered `count` records of `bytes`, the next pull starting at `next`.
@@ -121,7 +121,7 @@ extension BrokerMetering {
 extension BrokerMetering {
     /// `GET /metrics` for this broker: the registry, refreshed from the store and the server at each scrape.
     func endpoint(context: BrokerContext, server: RemotingServer, consumers: ConsumerProcessor) -> MetricsEndpoint {
-        let endpoint = MetricsEndpoint(registry: metrics.registry)
+        let endpoint = MetricsEndpoint(metrics)
         endpoint.onScrape { [self] in
             refresh(context: context, openConnections: server.openConnections, longPollHolds: consumers.pulls.suspendedCount)
         }
@@ -133,6 +133,6 @@ extension BrokerMetering {
 struct StoreTimings: StoreObserver {
     let metrics: BrokerMetrics
 
-    func flushed(bytes: Int64, nanos: UInt64) { metrics.storeFlushLatency.record(Double(nanos) / 1e9) }
-    func dispatched(records: Int, nanos: UInt64) { metrics.storeDispatchLatency.record(Double(nanos) / 1e9) }
+    func flushed(bytes: Int64, nanos: UInt64) { metrics.storeFlushLatency.record(Int(truncatingIfNeeded: nanos)) }
+    func dispatched(records: Int, nanos: UInt64) { metrics.storeDispatchLatency.record(Int(truncatingIfNeeded: nanos)) }
 }

@@ -46,6 +46,9 @@ final class SendService: Sendable {
     /// The last producer address parsed: a connection's sends all carry the same `remoteAddress` string, whose
     /// `==` on the same storage is a pointer compare, cheaper than parsing it per send.
     private let lastBornHost = Mutex<(address: String, host: HostAddress)?>(nil)
+    /// The last topic's UTF-8 bytes: a producer's sends name the same topic, and sharing the array (copy on
+    /// write) spares the draft an allocation per send.
+    private let lastTopic = Mutex<(name: String, bytes: [UInt8])?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
@@ -162,7 +165,8 @@ final class SendService: Sendable {
         }
         // SendHooks diverts half messages (TRAN_MSG / prepared sysFlag) to RMQ_SYS_TRANS_HALF_TOPIC.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
-        var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost)
+        var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost,
+                               topic: cachedTopic(header.topic))
         if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
         // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
         if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
@@ -170,6 +174,13 @@ final class SendService: Sendable {
             return .failure(rejection)
         }
         return .success([draft])
+    }
+
+    private func cachedTopic(_ name: String) -> [UInt8] {
+        if let hit = lastTopic.withLock({ $0?.name == name ? $0?.bytes : nil }) { return hit }
+        let bytes = Array(name.utf8)
+        lastTopic.withLock { $0 = (name, bytes) }
+        return bytes
     }
 
     private func cachedBornHost(_ address: String) -> HostAddress {
@@ -220,11 +231,12 @@ extension SendService {
         return .success(Int32(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt32(config.writeQueueNums)))
     }
 
-    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag.
+    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag. `topic`: the header's
+    /// topic as UTF-8 when the caller has it already.
     static func draft(_ header: SendRequestHeader, queueId: Int32, body: ByteBuffer?, bornHost: HostAddress,
-                      storeHost: HostAddress) -> MessageDraft {
+                      storeHost: HostAddress, topic: [UInt8]? = nil) -> MessageDraft {
         MessageDraft(
-            topic: Array(header.topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
+            topic: topic ?? Array(header.topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
             bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,
             reconsumeTimes: header.reconsumeTimes,
             body: body.map { Array($0.readableBytesView) } ?? [],
