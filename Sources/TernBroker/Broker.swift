@@ -134,7 +134,7 @@ public final class Broker: Sendable {
             if let election, let leadership, let roleBound {
                 failover = [FailoverService(election: election, leadership: leadership, store: store,
                                             replication: context.replication, addr: config.brokerAddress,
-                                            haAddr: config.haServerAddress, maxGap: config.haMaxGapNotInSync,
+                                            haAddr: config.haServerAddress,
                                             masterServices: roleBound.master, slaveServices: roleBound.slave,
                                             roleChanged: { registrar.registerNow() }, logger: logger)]
             }

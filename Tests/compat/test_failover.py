@@ -94,9 +94,12 @@ class Group:
         return found[-1]
 
     def wait_in_sync(self, members, timeout):
+        """The set the current master published (a new master starts with itself alone: its slaves join once
+        their HA links caught up) has `members`."""
         def synced():
-            s = self.etcd.get(PREFIX + "syncset")
-            return s is not None and sorted(json.loads(s)["members"]) == sorted(members)
+            s, rec = self.etcd.get(PREFIX + "syncset"), self.leader()
+            return s is not None and rec is not None and json.loads(s)["epoch"] == rec["epoch"] \
+                and sorted(json.loads(s)["members"]) == sorted(members)
         assert wait_for(synced, timeout, 0.1), "in-sync set never became %s: %s\n%s" % (
             members, self.etcd.get_prefix(PREFIX), self.logs())
 
@@ -356,7 +359,9 @@ def test_partitioned_master_stops_acknowledging_before_another_is_elected(h, rol
     net = Netns()
     g = None
     try:
-        g = Group(h, host=net.host_ip, prefixes={1: net.exec_prefix()}, ips={1: net.ns_ip}, role=role)
+        # Replicas 2 and 3 advertise the host end of the veth pair: the namespace reaches them there after healing.
+        g = Group(h, host=net.host_ip, prefixes={1: net.exec_prefix()},
+                  ips={1: net.ns_ip, 2: net.host_ip, 3: net.host_ip}, role=role)
         g.add(1)
         assert g.wait_leader(30)["brokerId"] == 1
         g.add(2)

@@ -20,6 +20,16 @@ def pulled(h, g, topic, expect=0):
     return [m["body"] for m in agent.messages()]
 
 
+def pulled_all(h, g, topic, bodies, timeout):
+    """One-pass pulls until every one of `bodies` is in `topic`."""
+    last = []
+
+    def complete():
+        last[:] = pulled(h, g, topic)
+        return set(bodies) <= set(last)
+    assert wait_for(complete, timeout, 0.5), (last, bodies)
+
+
 def master_services_started(g, i):
     return any("role services started" in line and "master-services" in line
                for line in g.replicas[i]["proc"].log().splitlines())
@@ -28,8 +38,8 @@ def master_services_started(g, i):
 def send_until_ok(h, g, prefix, topic, delay, timeout=30):
     """A fresh client (no route cached) sends one delayed message, a new body per attempt, until one is
     acknowledged (the route is being replaced; a SYNC_MASTER whose slave is not linked yet answers
-    SLAVE_NOT_AVAILABLE, stored nonetheless). Returns (when the acknowledged attempt was sent: its store time
-    is no earlier, every body stored: answered at all)."""
+    SLAVE_NOT_AVAILABLE, stored nonetheless, and the C++ client may have stored it more than once retrying).
+    Returns (when the acknowledged attempt was sent: its store time is no earlier, every body stored)."""
     p = h.producer(ns_of(g), timeout_ms=1500, deadline=120)
     end = time.time() + timeout
     stored = []
@@ -60,18 +70,18 @@ def test_delayed_messages_are_delivered_by_whichever_replica_is_master(h):
     admin(h, "updateTopic", "-n", g.namesrv, "-b", g.addr(first["brokerId"]), "-t", topic, "-r", "4", "-w", "4")
     try:
         # Level 2 (5 s) on the first master: delivered after its delay, by it.
-        sent_a, stored = send_until_ok(h, g, "dl-a", topic, 2)
+        sent_a, stored_a = send_until_ok(h, g, "dl-a", topic, 2)
         early = pulled(h, g, topic)
         if time.time() - sent_a < 4.8:
             assert not early, "level-2 message delivered before its delay: %s" % early
-        assert sorted(pulled(h, g, topic, expect=len(stored))) == sorted(stored)
+        pulled_all(h, g, topic, stored_a, 30)
         assert time.time() - sent_a >= 5
         # Level 3 (10 s) parked on the first master, which dies before it is due.
         sent_b, stored_b = send_until_ok(h, g, "dl-b", topic, 3)
-        stored += stored_b
         g.replicas[first["brokerId"]]["proc"].kill9()
         new = g.wait_leader(15, other_than=first["brokerId"])
         assert master_services_started(g, new["brokerId"])
+        g.wait_in_sync([i for i in g.replicas if i != first["brokerId"]], 30)
         # Level 2 on the new master.
         sent_c, stored_c = send_until_ok(h, g, "dl-c", topic, 2)
         now = pulled(h, g, topic)
@@ -79,15 +89,16 @@ def test_delayed_messages_are_delivered_by_whichever_replica_is_master(h):
             assert not [b for b in now if b.startswith("dl-b")], "level-3 message delivered before its delay"
         if time.time() - sent_c < 4.8:
             assert not [b for b in now if b.startswith("dl-c")], "level-2 message delivered before its delay"
-        stored += stored_c
-        got = pulled(h, g, topic, expect=len(stored))
-        elapsed = (time.time() - sent_b, time.time() - sent_c)
-        assert sorted(got) == sorted(stored), (got, stored)
-        assert elapsed[0] >= 10 and elapsed[1] >= 5, (elapsed, got)
-        # Exactly once each, also a moment later (the new master did not deliver dl-a again).
+        stored = stored_a + stored_b + stored_c
+        pulled_all(h, g, topic, stored, 40)
+        assert time.time() - sent_b >= 10 and time.time() - sent_c >= 5
+        # Each delivered once, also a moment later (the new master did not deliver dl-a again). An attempt the
+        # client saw unacknowledged may have been stored twice by its own retry: counted once here.
         time.sleep(1)
         got = pulled(h, g, topic)
-        assert sorted(got) == sorted(stored), (got, stored)
+        assert set(got) == set(stored), (got, stored)
+        acked = [stored_a[-1], stored_b[-1], stored_c[-1]]
+        assert all(got.count(b) == 1 for b in acked), (got, stored)
         # A replica that was never master never ran the master's appenders.
         for i in g.replicas:
             if i not in (first["brokerId"], new["brokerId"]):

@@ -9,8 +9,8 @@ import TernStorage
 ///
 /// Every `tick` (a sixth of the lease TTL: a dead master's successor waits for the TTL plus about two ticks) each replica renews its lease and publishes its log end
 /// (`ReplicaStatus`). Then:
-/// - master: checks it still holds the leader key and its fence, publishes the in-sync set (replicas within
-///   `haMaxGapNotInSync` bytes); anything else steps it down (its own appenders stopped, awaited);
+/// - master: checks it still holds the leader key and its fence, publishes the in-sync set (the replicas whose
+///   HA links its acknowledgements keep in sync, see `InSyncSet`); anything else steps it down (its own appenders stopped, awaited);
 /// - slave with a master: follows it, after closing the link to any previous master and cutting its log where
 ///   its epoch history and the master's diverge, and syncs metadata from it;
 /// - slave without a master: after one more tick (so every live replica has published a fresh offset),
@@ -28,7 +28,6 @@ final class FailoverService: Service, Sendable {
     private let replication: BrokerReplication
     private let addr: String
     private let haAddr: String
-    private let maxGap: Int64
     private let tick: Duration
     private let roleChanged: @Sendable () -> Void
     /// Run only while master (they append records of their own) / while following a master (metadata sync).
@@ -37,7 +36,7 @@ final class FailoverService: Service, Sendable {
     private let logger: Logger
 
     init(election: LeaderElection, leadership: Leadership, store: MessageStore, replication: BrokerReplication,
-         addr: String, haAddr: String, maxGap: Int64, masterServices: RoleServices, slaveServices: RoleServices,
+         addr: String, haAddr: String, masterServices: RoleServices, slaveServices: RoleServices,
          roleChanged: @escaping @Sendable () -> Void, logger: Logger) {
         self.election = election
         self.leadership = leadership
@@ -45,7 +44,6 @@ final class FailoverService: Service, Sendable {
         self.replication = replication
         self.addr = addr
         self.haAddr = haAddr
-        self.maxGap = maxGap
         self.tick = .milliseconds(max(100, election.ttlSeconds * 1000 / 6))
         self.roleChanged = roleChanged
         self.masterServices = masterServices
@@ -74,7 +72,8 @@ final class FailoverService: Service, Sendable {
     func step(leaderlessTicks: Int) async -> Int {
         do {
             let status = ReplicaStatus(brokerId: election.brokerId, addr: addr, haAddr: haAddr,
-                                       offset: store.replicationOffset, epoch: replication.epochs.current?.epoch ?? 0)
+                                       offset: store.replicationOffset, epoch: replication.epochs.current?.epoch ?? 0,
+                                       link: leadership.isLeader ? nil : replication.slave?.linkAddress)
             try await election.heartbeat(status)
             if case let .leader(record) = leadership.current {
                 guard election.fence.holds, try await election.stillLeader(record) else {
@@ -82,8 +81,8 @@ final class FailoverService: Service, Sendable {
                     return 0
                 }
                 let replicas = try await election.replicas()
-                let members = ElectionRule.inSync(masterId: election.brokerId, masterOffset: store.maxPhysicalOffset,
-                                                  replicas: replicas, maxGap: maxGap)
+                let links = Set(replication.master?.acks.inSync.replicas.map(\.peer) ?? [])
+                let members = ElectionRule.inSync(masterId: election.brokerId, replicas: replicas, linksInSync: links)
                 let set = SyncSet(epoch: record.epoch, masterId: record.brokerId, members: members)
                 if try await election.syncSet() != set { try await election.publish(set, as: record) }
                 try await handOverIfAsked(record, replicas: replicas, members: members)
