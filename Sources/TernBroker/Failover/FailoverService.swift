@@ -10,7 +10,8 @@ import TernStorage
 /// Every `tick` (a sixth of the lease TTL: a dead master's successor waits for the TTL plus about two ticks) each replica renews its lease and publishes its log end
 /// (`ReplicaStatus`). Then:
 /// - master: checks it still holds the leader key and its fence, publishes the in-sync set (the replicas whose
-///   HA links its acknowledgements keep in sync, see `InSyncSet`); anything else steps it down (its own appenders stopped, awaited);
+///   HA links its acknowledgements keep in sync, see `InSyncSet`); anything else steps it down (its own
+///   appenders stopped, awaited);
 /// - slave with a master: follows it, after closing the link to any previous master and cutting its log where
 ///   its epoch history and the master's diverge, and syncs metadata from it;
 /// - slave without a master: after one more tick (so every live replica has published a fresh offset),
