@@ -102,23 +102,30 @@ public final class Broker: Sendable {
             ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow, latency: metrics?.rpc)
             let registrar = NameServerRegistrar(context: context, tls: tlsClient,
                                                 credentials: config.nameServerCredentials(acl: acl))
-            // A slave's log is its master's: it runs no service that appends records of its own (in controller
-            // mode neither does any replica yet: these services do not follow a role change).
-            let replicaOnly = config.brokerRole == .slave ? [SlaveSync(context: context).service(events: events)] : []
-            let appending = config.brokerRole == .slave || config.enableControllerMode ? [] : [
-                ScheduleService(context: context).service(events: events),
-                transactions.service.service(events: events),
-                TraceRecorder(context: context).service(events: events),
-            ]
-            let timers = [
+            // A slave's log is its master's: it runs no service that appends records of its own. In controller
+            // mode these run while the election makes this replica master (or follow a master), see Failover/.
+            let appendingServices: @Sendable () -> [TimerService] = {
+                [ScheduleService(context: context).service(events: events),
+                 transactions.service.service(events: events),
+                 TraceRecorder(context: context).service(events: events)]
+            }
+            let slaveServices: @Sendable () -> [TimerService] = { [SlaveSync(context: context).service(events: events)] }
+            let fixedRole = !config.enableControllerMode
+            let replicaOnly = fixedRole && config.brokerRole == .slave ? slaveServices() : []
+            let appending = fixedRole && config.brokerRole != .slave ? appendingServices() : []
+            let roleBound = fixedRole ? nil : (master: RoleServices(name: "master-services", logger: logger, make: appendingServices),
+                                               slave: RoleServices(name: "slave-services", logger: logger, make: slaveServices))
+            let persisting = [
                 topics.persistService(events: events),
                 context.groups.persistService(events: events),
                 context.offsets.service(clock: context.clock, events: events),
-            ] + appending + replicaOnly + [
+            ]
+            let others = [
                 context.flow.statsLogService(clock: context.clock, events: events),
                 consumers.clientService.expiryService(events: events),
                 registrar.service(events: events),
             ] + (acl.map { [AclGate.reloadService($0, clock: context.clock, events: events)] } ?? [])
+            let timers = persisting + appending + replicaOnly + others
             topics.setOnChange { registrar.registerNow() }
             let ops = context.metering.map { m in
                 OpsHTTPServer(host: config.metrics.host, port: config.metrics.port,
@@ -126,16 +133,18 @@ public final class Broker: Sendable {
                               logger: logger)
             }
             try await ops?.checkAvailable(group: group)
-            let slave = context.replication.slave
             var failover: [any Service] = []
-            if let election, let leadership {
+            if let election, let leadership, let roleBound {
                 failover = [FailoverService(election: election, leadership: leadership, store: store,
                                             replication: context.replication, addr: config.brokerAddress,
-                                            haAddr: config.haServerAddress, maxGap: config.haMaxGapNotInSync,
-                                            roleChanged: { registrar.registerNow(); slave?.masterAddressChanged() }, logger: logger)]
+                                            haAddr: config.haServerAddress,
+                                            masterServices: roleBound.master, slaveServices: roleBound.slave,
+                                            roleChanged: { registrar.registerNow() }, logger: logger)]
             }
+            let background: [any Service] = persisting + appending + replicaOnly
+                + (roleBound.map { [$0.master, $0.slave] } ?? []) + others
             let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
-                + failover + timers + (ops.map { [$0] } ?? []) + [
+                + failover + background + (ops.map { [$0] } ?? []) + [
                 StopService.requests(handler, events: events),
                 StopService.remotingServer(bound, gate: gate, events: events),
             ]

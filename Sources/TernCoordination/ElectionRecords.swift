@@ -63,13 +63,17 @@ public struct ReplicaStatus: Codable, Sendable, Equatable {
     public var offset: Int64
     /// The epoch of its log's last record's leader, as it knows it.
     public var epoch: Int64
+    /// While it follows a master: its HA link's local address, which the master sees as the link's peer. The
+    /// 4.x HA protocol carries nothing but offsets, so this is how a master tells which replica a link is.
+    public var link: String?
 
-    public init(brokerId: Int, addr: String, haAddr: String, offset: Int64, epoch: Int64) {
+    public init(brokerId: Int, addr: String, haAddr: String, offset: Int64, epoch: Int64, link: String? = nil) {
         self.brokerId = brokerId
         self.addr = addr
         self.haAddr = haAddr
         self.offset = offset
         self.epoch = epoch
+        self.link = link
     }
 }
 
@@ -99,10 +103,12 @@ public enum ElectionRule {
         return best.brokerId == me
     }
 
-    /// The in-sync set a master publishes: itself, and every replica whose offset is within `maxGap` of the
-    /// master's end.
-    public static func inSync(masterId: Int, masterOffset: Int64, replicas: [ReplicaStatus], maxGap: Int64) -> [Int] {
-        let caughtUp = replicas.filter { $0.brokerId != masterId && masterOffset - $0.offset <= maxGap }.map(\.brokerId)
-        return ([masterId] + caughtUp).sorted()
+    /// The in-sync set a master publishes: itself, and every replica whose HA link is in the set its own
+    /// acknowledgements keep (`linksInSync`: those links' peer addresses; see `InSyncSet`), so the replicas
+    /// that may be elected are exactly those a SYNC send with `allAckInSyncStateSet` waits for. A replica's
+    /// self-reported offset does not count: it may hold a log it cannot stream from this master.
+    public static func inSync(masterId: Int, replicas: [ReplicaStatus], linksInSync: Set<String>) -> [Int] {
+        let linked = replicas.filter { r in r.brokerId != masterId && r.link.map { linksInSync.contains($0) } == true }
+        return ([masterId] + linked.map(\.brokerId)).sorted()
     }
 }

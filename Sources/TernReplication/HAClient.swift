@@ -14,7 +14,8 @@ import TernTransport
 /// A chunk that does not start at the slave's end (unless the slave holds nothing, as in RocketMQ), an invalid
 /// record, a hostile frame, `housekeepingInterval` of silence or a lost connection closes the link; the client
 /// reconnects after `reconnectPause` and reports where it stands, so the master resends from there. The
-/// master's address is asked for on each attempt (it changes with registration answers).
+/// master's address is asked for on each attempt (it changes with registration answers or an election); a
+/// live link to a master the address no longer names is closed by ``masterAddressChanged()``.
 public final class HAClient: Service, Sendable {
     public typealias Address = (host: String, port: Int)
     private let store: MessageStore
@@ -25,6 +26,8 @@ public final class HAClient: Service, Sendable {
     private let linkState = Mutex<(address: String?, links: Int)>((nil, 0))
     /// The pause under way between links: cancelled when a master address is learned.
     private let pauseTask = Mutex<Task<Void, Never>?>(nil)
+    /// The link under way (its task) and the address it was opened to.
+    private let currentLink = Mutex<(address: String, task: Task<Void, Never>)?>(nil)
 
     /// Whether a link to the master is up now.
     public var isConnected: Bool { linkState.withLock { $0.address != nil } }
@@ -43,16 +46,31 @@ public final class HAClient: Service, Sendable {
         self.logger = logger
     }
 
-    /// The master's address may have changed: an idle client tries it now instead of after its pause.
-    public func masterAddressChanged() {
+    /// The master's address may have changed: an idle client tries it now instead of after its pause, and a
+    /// live link to another address (a planned switch, a new election) is closed. Returns once that link has
+    /// ended: nothing it received is applied after this returns.
+    public func masterAddressChanged() async {
         pauseTask.withLock { $0 }?.cancel()
+        let wanted = masterAddress()
+        guard let stale = currentLink.withLock({ $0 }), stale.address != wanted else { return }
+        logger.info("master address changed; closing the link", metadata: [
+            "ha.master": "\(stale.address)", "ha.next": "\(wanted ?? "none")",
+        ])
+        stale.task.cancel()
+        await stale.task.value
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 if let address = self.masterAddress(), let (host, port) = Self.split(address) {
-                    await self.follow(host: host, port: port)
+                    // A task of its own, so that a change of master can end this link alone.
+                    let link = Task { await self.follow(host: host, port: port) }
+                    self.currentLink.withLock { $0 = (address, link) }
+                    // A change between reading the address and publishing the link is seen here or there.
+                    if self.masterAddress() != address { link.cancel() }
+                    await withTaskCancellationHandler { await link.value } onCancel: { link.cancel() }
+                    self.currentLink.withLock { if $0?.task == link { $0 = nil } }
                 }
                 await self.pause()
             }
@@ -126,6 +144,8 @@ public final class HAClient: Service, Sendable {
                     group.addTask {
                         for try await transfer in inbound {
                             clock.heard()
+                            // A link ended by a change of master applies nothing more (buffered chunks included).
+                            try Task.checkCancellation()
                             try self.apply(transfer)
                             if !transfer.isHeartbeat { try await outbound.write(self.report()) }
                         }

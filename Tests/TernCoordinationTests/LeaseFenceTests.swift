@@ -58,9 +58,15 @@ import TernSystem
         #expect(!ElectionRule.shouldContend(me: 2, replicas: [status(2, 900)], syncSet: set))
     }
 
-    @Test func inSyncSetByGap() {
-        let replicas = [status(0, 1_000), status(1, 990), status(2, 100)]
-        #expect(ElectionRule.inSync(masterId: 0, masterOffset: 1_000, replicas: replicas, maxGap: 10) == [0, 1])
-        #expect(ElectionRule.inSync(masterId: 0, masterOffset: 1_000, replicas: replicas, maxGap: 900) == [0, 1, 2])
+    /// Members are the replicas whose HA link the master's acknowledgements keep in sync, whatever offset they
+    /// report themselves.
+    @Test func inSyncSetByLink() {
+        var linked = status(1, 100), unlinked = status(2, 1_000), other = status(3, 1_000)
+        linked.link = "[IPv4]127.0.0.1/127.0.0.1:40001"
+        other.link = "[IPv4]127.0.0.1/127.0.0.1:40003"
+        let replicas = [status(0, 1_000), linked, unlinked, other]
+        #expect(ElectionRule.inSync(masterId: 0, replicas: replicas, linksInSync: [linked.link!]) == [0, 1])
+        #expect(ElectionRule.inSync(masterId: 0, replicas: replicas, linksInSync: [linked.link!, other.link!]) == [0, 1, 3])
+        #expect(ElectionRule.inSync(masterId: 0, replicas: replicas, linksInSync: []) == [0])
     }
 }

@@ -6,7 +6,8 @@ import Testing
 import TernStorage
 @testable import TernReplication
 
-/// Link upkeep: heartbeats on an idle link, a silent slave dropped, a slave surviving its master's restart.
+/// Link upkeep: heartbeats on an idle link, a silent slave dropped, a slave surviving its master's restart, a live
+/// link moved to another master when the address changes.
 @Suite struct ReplicationLinkTests {
     /// A raw peer reporting the master's end gets empty frames (heartbeats at that offset) while the log is idle,
     /// and is dropped once it stays silent for `housekeepingInterval`.
@@ -55,11 +56,9 @@ import TernStorage
 
     /// The slave reconnects to a master that came back (on another port here) and catches up.
     @Test func slaveSurvivesMasterRestart() async throws {
-        let masterDir = StoreDirectory("master"), slaveDir = StoreDirectory("slave")
-        defer { masterDir.cleanup(); slaveDir.cleanup() }
-        let master = try MessageStore.open(masterDir.config(role: .leader)).start()
-        let slave = try MessageStore.open(slaveDir.config(role: .follower)).start()
-        defer { master.close(); slave.close() }
+        let stores = try StorePair()
+        defer { stores.close() }
+        let master = stores.master, slave = stores.slave
         let group = MultiThreadedEventLoopGroup.singleton
         let address = Mutex<String?>(nil)
         var service = try await HAService.bind(store: master, config: testHAConfig(), group: group, logger: testLogger)
@@ -86,5 +85,44 @@ import TernStorage
         await serving.value
         expectSameSegments(master: master, slave: slave)
         try expectSameIndexes(master: master, slave: slave)
+    }
+
+    /// A change of master address (a planned switch) ends the live link at once, long before the old master
+    /// would fall silent: once `masterAddressChanged()` returns the old master has lost its slave, and the client
+    /// follows the new master. Two HA servers over one store stand for two masters holding the same log.
+    @Test func liveLinkMovesToTheNewMasterAtOnce() async throws {
+        let stores = try StorePair()
+        defer { stores.close() }
+        let master = stores.master, slave = stores.slave
+        let group = MultiThreadedEventLoopGroup.singleton
+        let old = try await HAService.bind(store: master, config: testHAConfig(), group: group, logger: testLogger)
+        let new = try await HAService.bind(store: master, config: testHAConfig(), group: group, logger: testLogger)
+        let servingOld = Task { _ = try? await old.run() }, servingNew = Task { _ = try? await new.run() }
+        let address = Mutex<String>("127.0.0.1:\(old.port)")
+        let client = HAClient(store: slave, config: testHAConfig(), group: group, logger: testLogger,
+                              masterAddress: { address.withLock { $0 } })
+        let following = Task { _ = try? await client.run() }
+        try appendRecords(master, count: 100)
+        #expect(await eventually { slave.replicationOffset == master.maxPhysicalOffset && old.acks.slaves.count == 1 })
+
+        address.withLock { $0 = "127.0.0.1:\(new.port)" }
+        await client.masterAddressChanged()
+        // The old link has ended on the client's side; the old master notices the close within moments (its
+        // housekeeping, 5 s here, is not what ends it).
+        #expect(await eventually(.seconds(2)) { old.acks.slaves.isEmpty })
+        #expect(await eventually(.seconds(2)) { new.acks.slaves.count == 1 })
+        try appendRecords(master, count: 50, from: 100)
+        #expect(await eventually { slave.replicationOffset == master.maxPhysicalOffset })
+        #expect(old.acks.slaves.isEmpty && client.linksOpened == 2)
+        // Unchanged address: the live link stays.
+        await client.masterAddressChanged()
+        #expect(client.isConnected && client.linksOpened == 2)
+        following.cancel()
+        servingOld.cancel()
+        servingNew.cancel()
+        await following.value
+        await servingOld.value
+        await servingNew.value
+        expectSameSegments(master: master, slave: slave)
     }
 }

@@ -29,6 +29,26 @@ struct StoreDirectory {
     }
 }
 
+/// A master (leader) and a slave (follower) store, started, each in a fresh directory.
+struct StorePair {
+    let master: MessageStore
+    let slave: MessageStore
+    private let dirs: [StoreDirectory]
+
+    init() throws {
+        dirs = [StoreDirectory("master"), StoreDirectory("slave")]
+        master = try MessageStore.open(dirs[0].config(role: .leader)).start()
+        slave = try MessageStore.open(dirs[1].config(role: .follower)).start()
+    }
+
+    /// Closes both stores and removes their directories.
+    func close() {
+        master.close()
+        slave.close()
+        for d in dirs { d.cleanup() }
+    }
+}
+
 /// Records of varied sizes over two topics × three queues.
 func appendRecords(_ store: MessageStore, count: Int, from first: Int = 0) throws {
     let host = HostAddress(ip: (127, 0, 0, 1), port: 10911)

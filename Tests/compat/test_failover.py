@@ -43,17 +43,18 @@ class Group:
             self.add(i)
 
     def add(self, i):
-        port = free_port()
+        port, ha_port = free_port(), free_port()
         conf = os.path.join(self.h.workdir, "b%d.conf" % i)
         with open(conf, "w") as f:
             f.write("\n".join([
                 "brokerClusterName=" + CLUSTER, "brokerName=" + NAME, "brokerId=%d" % i, "brokerRole=" + self.role,
-                "namesrvAddr=" + self.namesrv, "haListenPort=%d" % free_port(), "enableControllerMode=true",
+                "namesrvAddr=" + self.namesrv, "haListenPort=%d" % ha_port, "enableControllerMode=true",
                 "etcdEndpoints=" + self.etcd.endpoint, "controllerLeaseTtlSeconds=3",
                 "mappedFileSizeCommitLog=1048576", "maxMessageSize=65536", "haSendHeartbeatInterval=500",
                 "flushDiskType=ASYNC_FLUSH", "autoCreateTopicEnable=true", "brokerIP1=" + self.ips.get(i, "127.0.0.1"),
             ] + self.extra + [""]))
-        self.replicas[i] = {"port": port, "conf": conf, "store": os.path.join(self.h.workdir, "store%d" % i), "proc": None}
+        self.replicas[i] = {"port": port, "conf": conf, "store": os.path.join(self.h.workdir, "store%d" % i), "proc": None,
+                            "ha": "%s:%d" % (self.ips.get(i, "127.0.0.1"), ha_port)}
         self.start(i)
 
     def _spawn(self, name, args, prefix=None):
@@ -93,9 +94,12 @@ class Group:
         return found[-1]
 
     def wait_in_sync(self, members, timeout):
+        """The set the current master published (a new master starts with itself alone: its slaves join once
+        their HA links caught up) has `members`."""
         def synced():
-            s = self.etcd.get(PREFIX + "syncset")
-            return s is not None and sorted(json.loads(s)["members"]) == sorted(members)
+            s, rec = self.etcd.get(PREFIX + "syncset"), self.leader()
+            return s is not None and rec is not None and json.loads(s)["epoch"] == rec["epoch"] \
+                and sorted(json.loads(s)["members"]) == sorted(members)
         assert wait_for(synced, timeout, 0.1), "in-sync set never became %s: %s\n%s" % (
             members, self.etcd.get_prefix(PREFIX), self.logs())
 
@@ -186,9 +190,8 @@ def setup_group(h, extra=()):
 
 
 def create_topic(h, g, topic, i):
-    """Topic configs are not synchronised to slaves here, and a replica killed before its topic table's periodic
-    write forgets the topic: the operator creates it on every replica, again after each restart (a master
-    without it would register a route without the topic)."""
+    """Created on every replica (again after each restart) so that the load can start at once: slaves copy the
+    master's topic table only at their next metadata sync (test_failover_roles.py covers that path)."""
     admin(h, "updateTopic", "-n", g.namesrv, "-b", g.addr(i), "-t", topic, "-r", "4", "-w", "4")
 
 
@@ -266,6 +269,17 @@ def test_planned_switch_and_ha_status(h):
         out = admin(h, "electMaster", *(etcd_args + ["--replica", str(target)]))
         print("planned switch to broker %d took %.2f s: %s" % (target, time.time() - t0, out.strip()))
         assert g.leader()["brokerId"] == target
+        # The third replica's HA link leaves the old master at once (nothing from it is applied after the switch)
+        # and follows the new one, instead of staying on the old master, which now relays the new one's bytes.
+        third = [i for i in g.replicas if i not in (first["brokerId"], target)][0]
+        proc = g.replicas[third]["proc"]
+        old_link, new_link = ["ha.master=" + g.replicas[i]["ha"] for i in (first["brokerId"], target)]
+
+        def lines(text, link):
+            return [n for n, line in enumerate(proc.log().splitlines()) if text in line and link in line]
+        assert wait_for(lambda: lines("connected to master", new_link), 5, 0.05), tail(proc.log_path, 60)
+        closed = lines("closing the link", old_link)
+        assert closed and closed[0] < lines("connected to master", new_link)[0], tail(proc.log_path, 60)
         # A client that cached the old master's route recovers at its route poll; a new one sends at once.
         after = start_load(h, g, topic, "ps2")
         wait_acks(after, 100, 60)
@@ -345,7 +359,9 @@ def test_partitioned_master_stops_acknowledging_before_another_is_elected(h, rol
     net = Netns()
     g = None
     try:
-        g = Group(h, host=net.host_ip, prefixes={1: net.exec_prefix()}, ips={1: net.ns_ip}, role=role)
+        # Replicas 2 and 3 advertise the host end of the veth pair: the namespace reaches them there after healing.
+        g = Group(h, host=net.host_ip, prefixes={1: net.exec_prefix()},
+                  ips={1: net.ns_ip, 2: net.host_ip, 3: net.host_ip}, role=role)
         g.add(1)
         assert g.wait_leader(30)["brokerId"] == 1
         g.add(2)

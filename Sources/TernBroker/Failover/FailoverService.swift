@@ -9,12 +9,15 @@ import TernStorage
 ///
 /// Every `tick` (a sixth of the lease TTL: a dead master's successor waits for the TTL plus about two ticks) each replica renews its lease and publishes its log end
 /// (`ReplicaStatus`). Then:
-/// - master: checks it still holds the leader key and its fence, publishes the in-sync set (replicas within
-///   `haMaxGapNotInSync` bytes); anything else steps it down;
-/// - slave with a master: follows it, after cutting its log where its epoch history and the master's diverge;
+/// - master: checks it still holds the leader key and its fence, publishes the in-sync set (the replicas whose
+///   HA links its acknowledgements keep in sync, see `InSyncSet`); anything else steps it down (its own
+///   appenders stopped, awaited);
+/// - slave with a master: follows it, after closing the link to any previous master and cutting its log where
+///   its epoch history and the master's diverge, and syncs metadata from it;
 /// - slave without a master: after one more tick (so every live replica has published a fresh offset),
 ///   contends if `ElectionRule` names it (an in-sync member with the longest log), and on winning records the
-///   epoch's start in its epoch history, promotes its store, serves HA and re-registers as brokerId 0.
+///   epoch's start in its epoch history, promotes its store, starts the master's own appenders (schedule,
+///   transaction check, trace: ``masterServices``), serves HA and re-registers as brokerId 0.
 /// The epoch history lives only in the replica's durable `EpochStore`; etcd holds the leader record and the
 /// last epoch number handed out (the campaign's compare-and-put).
 /// A graceful shutdown revokes the lease: the leader key goes at once and the next master is elected within a
@@ -26,23 +29,26 @@ final class FailoverService: Service, Sendable {
     private let replication: BrokerReplication
     private let addr: String
     private let haAddr: String
-    private let maxGap: Int64
     private let tick: Duration
     private let roleChanged: @Sendable () -> Void
+    /// Run only while master (they append records of their own) / while following a master (metadata sync).
+    let masterServices: RoleServices
+    let slaveServices: RoleServices
     private let logger: Logger
 
     init(election: LeaderElection, leadership: Leadership, store: MessageStore, replication: BrokerReplication,
-         addr: String, haAddr: String,
-         maxGap: Int64, roleChanged: @escaping @Sendable () -> Void, logger: Logger) {
+         addr: String, haAddr: String, masterServices: RoleServices, slaveServices: RoleServices,
+         roleChanged: @escaping @Sendable () -> Void, logger: Logger) {
         self.election = election
         self.leadership = leadership
         self.store = store
         self.replication = replication
         self.addr = addr
         self.haAddr = haAddr
-        self.maxGap = maxGap
         self.tick = .milliseconds(max(100, election.ttlSeconds * 1000 / 6))
         self.roleChanged = roleChanged
+        self.masterServices = masterServices
+        self.slaveServices = slaveServices
         var logger = logger
         logger[metadataKey: "failover.group"] = "\(election.keys.prefix)"
         self.logger = logger
@@ -67,16 +73,17 @@ final class FailoverService: Service, Sendable {
     func step(leaderlessTicks: Int) async -> Int {
         do {
             let status = ReplicaStatus(brokerId: election.brokerId, addr: addr, haAddr: haAddr,
-                                       offset: store.replicationOffset, epoch: replication.epochs.current?.epoch ?? 0)
+                                       offset: store.replicationOffset, epoch: replication.epochs.current?.epoch ?? 0,
+                                       link: leadership.isLeader ? nil : replication.slave?.linkAddress)
             try await election.heartbeat(status)
             if case let .leader(record) = leadership.current {
                 guard election.fence.holds, try await election.stillLeader(record) else {
-                    stepDown(reason: "lost the leader key or the lease")
+                    await stepDown(reason: "lost the leader key or the lease")
                     return 0
                 }
                 let replicas = try await election.replicas()
-                let members = ElectionRule.inSync(masterId: election.brokerId, masterOffset: store.maxPhysicalOffset,
-                                                  replicas: replicas, maxGap: maxGap)
+                let links = Set(replication.master?.acks.inSync.replicas.map(\.peer) ?? [])
+                let members = ElectionRule.inSync(masterId: election.brokerId, replicas: replicas, linksInSync: links)
                 let set = SyncSet(epoch: record.epoch, masterId: record.brokerId, members: members)
                 if try await election.syncSet() != set { try await election.publish(set, as: record) }
                 try await handOverIfAsked(record, replicas: replicas, members: members)
@@ -86,7 +93,7 @@ final class FailoverService: Service, Sendable {
                 try await follow(leader)
                 return 0
             }
-            leaderGone()
+            await leaderGone()
             guard leaderlessTicks >= 1 else { return leaderlessTicks + 1 }
             let replicas = try await election.replicas()
             let syncSet = try await election.syncSet()
@@ -110,7 +117,7 @@ final class FailoverService: Service, Sendable {
             }
         } catch {
             logger.warning("failover round failed", metadata: ["error": "\(error)"])
-            if leadership.isLeader, !election.fence.holds { stepDown(reason: "lease fence closed") }
+            if leadership.isLeader, !election.fence.holds { await stepDown(reason: "lease fence closed") }
             return leaderlessTicks
         }
     }
@@ -128,31 +135,42 @@ final class FailoverService: Service, Sendable {
         let targetOffset = replicas.first { $0.brokerId == target }?.offset ?? -1
         guard targetOffset >= store.maxPhysicalOffset else { return }
         try await election.resign(record)
-        stepDown(reason: "handed over to broker \(target)")
+        await stepDown(reason: "handed over to broker \(target)")
     }
 
+    /// The slave's metadata sync stops before the store is promoted; the master's own appenders start after.
     private func becomeLeader(_ record: LeaderRecord) async throws {
+        await slaveServices.stop()
         // Durable before the first own append: a rejoining replica's cut depends on where this epoch began.
         try replication.epochs.begin(epoch: record.epoch, at: store.maxPhysicalOffset)
         try store.promote()
         leadership.set(.leader(record))
+        masterServices.start()
         logger.notice("elected master", metadata: [
             "epoch": "\(record.epoch)", "offset": "\(store.maxPhysicalOffset)", "fence.ms": "\(election.fence.remainingNanos / 1_000_000)",
         ])
         roleChanged()
     }
 
-    private func stepDown(reason: String) {
+    /// The store refuses appends at once (a master's own appenders that are mid-step fail and stop); returns
+    /// once those appenders have stopped, so nothing appends while the log is cut to follow another master.
+    private func stepDown(reason: String) async {
         election.fence.drop()
         guard case .leader = leadership.current else { return }
         try? store.demote()
         leadership.set(.follower(leader: nil))
         logger.warning("stepped down", metadata: ["reason": "\(reason)"])
+        await masterServices.stop()
         roleChanged()
     }
 
-    private func leaderGone() {
-        if case .follower(.some) = leadership.current { leadership.set(.follower(leader: nil)) }
+    /// The master's key is gone: its HA link is dropped and the metadata sync told to stop (awaited before
+    /// this replica promotes or follows another).
+    private func leaderGone() async {
+        guard case .follower(.some) = leadership.current else { return }
+        leadership.set(.follower(leader: nil))
+        slaveServices.beginStop()
+        await replication.slave?.masterAddressChanged()
     }
 
     /// Follows `leader`: first the log is cut where this replica's epoch history and the master's diverge
@@ -166,11 +184,15 @@ final class FailoverService: Service, Sendable {
             try await election.resign(leader)
             return
         }
-        if leadership.isLeader { stepDown(reason: "another replica is master (epoch \(leader.epoch))") }
+        if leadership.isLeader { await stepDown(reason: "another replica is master (epoch \(leader.epoch))") }
         let master = try await replication.masterClient.epochCache(at: leader.addr)
         guard let newest = master.epochs.last, newest.epoch >= leader.epoch else {
             throw FollowError.masterEpochNotRecorded(leader.epoch, master.epochs)
         }
+        // Nothing from the previous master is applied past this point: its link is closed (awaited) before the cut.
+        if case .follower(.some) = leadership.current { leadership.set(.follower(leader: nil)) }
+        await replication.slave?.masterAddressChanged()
+        await slaveServices.stop()
         let rejoined = try Rejoin.truncateToDivergence(store: store, epochs: replication.epochs, masterEpochs: master.epochs)
         if rejoined.truncatedBytes > 0 {
             logger.notice("truncated to the divergence point", metadata: [
@@ -179,6 +201,8 @@ final class FailoverService: Service, Sendable {
         }
         leadership.set(.follower(leader: leader))
         logger.info("following master", metadata: ["master": "\(leader.addr)", "ha": "\(leader.haAddr)", "epoch": "\(leader.epoch)"])
+        await replication.slave?.masterAddressChanged()
+        slaveServices.start()
         roleChanged()
     }
 

@@ -42,6 +42,12 @@ public final class Leadership: Sendable {
         return nil
     }
 
+    /// The broker (remoting) address of the master followed now; nil while master or without one.
+    public var followedBrokerAddress: String? {
+        if case let .follower(leader) = current { return leader?.addr }
+        return nil
+    }
+
     /// The brokerId registered with name servers: 0 while master.
     public var registeredBrokerId: Int { isLeader ? 0 : brokerId }
 

@@ -112,11 +112,15 @@ public final class BrokerReplication: Sendable {
             defer { learned = (ha ?? learned.ha, broker ?? learned.broker) }
             return ha != nil && learned.ha != ha
         }
-        if changed { slave?.masterAddressChanged() }
+        if changed, let slave { Task { await slave.masterAddressChanged() } }
     }
 
-    /// The master's broker address as last learned (nil until a registration answer named it).
-    public var masterBrokerAddress: String? { masterAddress.broker }
+    /// The master's broker address: as last learned (nil until a registration answer named it), or in
+    /// controller mode the elected master's while following it.
+    public var masterBrokerAddress: String? {
+        guard let leadership else { return masterAddress.broker }
+        return leadership.followedBrokerAddress
+    }
 
     /// What GET_BROKER_EPOCH_CACHE answers: the epoch history, the log end, a master's in-sync set.
     public func epochCache() -> EpochCacheBody {
