@@ -69,7 +69,7 @@ extension ConsumerProcessor {
         guard let group = f.string("consumerGroup"), !group.isEmpty else {
             return responder.respond(code: ResponseCode.systemError, remark: "the custom field <consumerGroup> is null")
         }
-        let committed = offsets.all().filter { $0.key.group == group }
+        let committed = offsets.all(group: group)
         var topics: Set<String>
         if let topic = f.string("topic"), !topic.isEmpty {
             topics = [topic]

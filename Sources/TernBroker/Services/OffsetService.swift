@@ -115,12 +115,23 @@ final class OffsetService: Sendable {
 
     /// Every committed offset, pending ones included.
     func all() -> [ConsumerOffsetKey: Int64] {
-        var offsets = (try? store.consumerOffsets()) ?? [:]
+        merged((try? store.consumerOffsets()) ?? [:], group: nil)
+    }
+
+    /// One group's offsets as ``all()`` shows them, read from the group's key range only.
+    func all(group: String) -> [ConsumerOffsetKey: Int64] {
+        merged((try? store.consumerOffsets(group: group)) ?? [:], group: group)
+    }
+
+    /// Stored offsets overlaid with removals and commits not written yet (of `group` only, when given).
+    private func merged(_ stored: [ConsumerOffsetKey: Int64], group: String?) -> [ConsumerOffsetKey: Int64] {
+        var offsets = stored
+        let mine: (ConsumerOffsetKey) -> Bool = { key in group.map { key.group == $0 } ?? true }
         state.withLock { s in
             offsets = offsets.filter { !s.removingInFlight.contains($0.key.group) }
-            offsets.merge(s.inFlight) { _, new in new }
+            offsets.merge(s.inFlight.filter { mine($0.key) }) { _, new in new }
             offsets = offsets.filter { !s.removing.contains($0.key.group) }
-            offsets.merge(s.pending) { _, new in new }
+            offsets.merge(s.pending.filter { mine($0.key) }) { _, new in new }
         }
         return offsets
     }

@@ -174,6 +174,10 @@ public final class InMemoryIndexStore: IndexStore {
 
     public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] { state.withLock { $0.consumerOffsets } }
 
+    public func consumerOffsets(group: String) throws -> [ConsumerOffsetKey: Int64] {
+        state.withLock { $0.consumerOffsets.filter { $0.key.group == group } }
+    }
+
     public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
         state.withLock { s in
             let before = s.consumerOffsets.count

@@ -61,6 +61,8 @@ public protocol IndexStore: AnyObject, Sendable {
     func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws
     func consumerOffset(group: String, queue: QueueKey) throws -> Int64?
     func consumerOffsets() throws -> [ConsumerOffsetKey: Int64]
+    /// One group's offsets (all topics): a key range, not a scan of every group's.
+    func consumerOffsets(group: String) throws -> [ConsumerOffsetKey: Int64]
     /// Deletes every offset of each group in `groups` (all topics) in one write transaction; returns how many.
     func removeConsumerOffsets(groups: Set<String>) throws -> Int
 

@@ -463,6 +463,23 @@ public final class LMDBIndexStore: IndexStore {
         }
     }
 
+    public func consumerOffsets(group: String) throws -> [ConsumerOffsetKey: Int64] {
+        try env.read { t in
+            var out: [ConsumerOffsetKey: Int64] = [:]
+            try t.withCursor(offsets) { cur in
+                let prefix = Array(group.utf8) + [0]
+                var e = try cur.seek(prefix)
+                while let (k, v) = e, k.starts(with: prefix) {
+                    if let key = IndexKeys.decodeOffsetKey(k), v.count == 8 {
+                        out[key] = Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 0))
+                    }
+                    e = try cur.next()
+                }
+            }
+            return out
+        }
+    }
+
     /// Keys are `group 0x00 queue`, so each group's offsets are one key range.
     public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
         try env.write { t in

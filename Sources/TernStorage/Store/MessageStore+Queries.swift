@@ -26,6 +26,8 @@ extension MessageStore {
     }
 
     public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] { try index.consumerOffsets() }
+    /// One group's committed offsets, all topics.
+    public func consumerOffsets(group: String) throws -> [ConsumerOffsetKey: Int64] { try index.consumerOffsets(group: group) }
 
     /// Deletes every offset of `groups` (all topics), then rewrites the offset backup at once so an index rebuilt
     /// from the log does not restore them; returns how many were deleted.
