@@ -80,7 +80,7 @@ def test_delayed_messages_are_delivered_by_whichever_replica_is_master(h):
         sent_b, stored_b = send_until_ok(h, g, "dl-b", topic, 3)
         g.replicas[first["brokerId"]]["proc"].kill9()
         new = g.wait_leader(15, other_than=first["brokerId"])
-        assert master_services_started(g, new["brokerId"])
+        assert wait_for(lambda: master_services_started(g, new["brokerId"]), 15, 0.2), g.logs()
         g.wait_in_sync([i for i in g.replicas if i != first["brokerId"]], 30)
         # Level 2 on the new master.
         sent_c, stored_c = send_until_ok(h, g, "dl-c", topic, 2)
