@@ -46,8 +46,11 @@ struct EndToEnd: AsyncParsableCommand {
         let progress = progressTask(received, label: "e2e received", limit: .duration(seconds: duration))
         let start = NIODeadline.now()
         let total = Int(Double(rate) * duration)
-        let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: max(24, size),
-                                runId: runId, stats: sendStats, loop: loop)
+        let bodySize = max(24, size)
+        let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: bodySize,
+                                stats: sendStats, loop: loop) {
+            LatencyBody.make(size: bodySize, runId: runId, now: $0.uptimeNanoseconds)
+        }
         try await sender.run()
         let sent = sendStats.snapshot.messages
         let graceEnd = NIODeadline.now() + .nanoseconds(Int64(grace * 1e9))
@@ -136,26 +139,29 @@ final class LatencyWatcher: Sendable {
 }
 
 /// Sends `total` messages at `rate` per second: a 1 ms tick sends whatever is due, without waiting for answers.
+/// The load is the same whatever the broker or client costs per message (fixed-rate CPU comparisons).
 final class RateSender: Sendable {
     let producer: Producer
     let topic: String
     let rate: Int
     let total: Int
     let size: Int
-    let runId: UInt64
+    /// The body of a message sent at the given time.
+    let body: @Sendable (NIODeadline) -> ByteBuffer
     let stats: BenchStats
     let loop: any EventLoop
     private let issued = Mutex(0)
     private let completed = Atomic<Int>(0)
     private let done: EventLoopPromise<Void>
 
-    init(producer: Producer, topic: String, rate: Int, total: Int, size: Int, runId: UInt64, stats: BenchStats, loop: any EventLoop) {
+    init(producer: Producer, topic: String, rate: Int, total: Int, size: Int, stats: BenchStats, loop: any EventLoop,
+         body: @escaping @Sendable (NIODeadline) -> ByteBuffer) {
         self.producer = producer
         self.topic = topic
         self.rate = rate
         self.total = total
         self.size = size
-        self.runId = runId
+        self.body = body
         self.stats = stats
         self.loop = loop
         self.done = loop.makePromise()
@@ -177,8 +183,7 @@ final class RateSender: Sendable {
 
     private func sendOne() {
         let begin = NIODeadline.now()
-        let body = LatencyBody.make(size: size, runId: runId, now: begin.uptimeNanoseconds)
-        producer.sendFuture(topic: topic, body: body).whenComplete { result in
+        producer.sendFuture(topic: topic, body: body(begin)).whenComplete { result in
             switch result {
             case .success: self.stats.record(latencyMicros: micros(since: begin), bytes: self.size)
             case .failure(let error): self.stats.error(error)

@@ -11,6 +11,8 @@ struct Produce: AsyncParsableCommand {
     @Option(help: "Messages to send.") var count: Int?
     @Option(help: "Seconds to send for (default 10 when --count is absent).") var duration: Double?
     @Option(help: "Requests kept in flight.") var inflight = 64
+    @Option(help: "Messages per second at a fixed rate (a 1 ms tick sends what is due; --inflight is then ignored), instead of as fast as the window allows.")
+    var rate: Int?
     @Option(help: "TCP connections per broker.") var connections = 1
     @Option(help: "Queues per broker when creating the topic.") var queues = 8
     @Flag(help: "Send ROCKETMQ binary headers instead of JSON.") var binaryHeader = false
@@ -18,8 +20,8 @@ struct Produce: AsyncParsableCommand {
 
     func validate() throws {
         _ = try RunLimit(count: count, duration: duration)
-        guard size >= 1, inflight >= 1, connections >= 1, queues >= 1 else {
-            throw ValidationError("--size, --inflight, --connections and --queues must be positive")
+        guard size >= 1, inflight >= 1, connections >= 1, queues >= 1, (rate ?? 1) >= 1 else {
+            throw ValidationError("--size, --inflight, --rate, --connections and --queues must be positive")
         }
     }
 
@@ -40,10 +42,20 @@ struct Produce: AsyncParsableCommand {
         let stats = BenchStats()
         let progress = progressTask(stats, label: "produce", limit: try RunLimit(count: count, duration: duration))
         let start = NIODeadline.now()
-        let pump = SendPump(producer: producer, topic: common.topic, body: ByteBuffer(repeating: UInt8(ascii: "x"), count: size),
-                            limit: try RunLimit(count: count, duration: duration), start: start, stats: stats,
-                            loop: runtime.group.next())
-        try await pump.run(inflight: inflight)
+        let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: size)
+        let limit = try RunLimit(count: count, duration: duration)
+        if let rate {
+            let total: Int
+            switch limit {
+            case .count(let n): total = n
+            case .duration(let s): total = max(1, Int(Double(rate) * s))
+            }
+            try await RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: size, stats: stats,
+                                 loop: runtime.group.next()) { _ in body }.run()
+        } else {
+            try await SendPump(producer: producer, topic: common.topic, body: body, limit: limit, start: start, stats: stats,
+                               loop: runtime.group.next()).run(inflight: inflight)
+        }
         let seconds = elapsedSeconds(since: start)
         progress.cancel()
         stats.summary(mode: "produce", seconds: seconds).print(json: common.json, latencyLabel: "send latency")
