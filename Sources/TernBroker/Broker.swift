@@ -29,6 +29,8 @@ public final class Broker: Sendable {
     public let services: [any Service]
     private let server: RemotingServer
     private let timers: [TimerService]
+    /// Controller mode: the timers that run while this replica holds a role (empty with fixed roles).
+    private let roleServices: [RoleServices]
     /// The ops HTTP server (`GET /metrics`); nil with metrics off.
     public let ops: OpsHTTPServer?
     /// The ACL file in force; nil with `aclEnable=false`.
@@ -40,12 +42,13 @@ public final class Broker: Sendable {
     public var store: MessageStore { context.store }
 
     private init(context: BrokerContext, events: LifecycleEvents, services: [any Service], server: RemotingServer,
-                 timers: [TimerService], ops: OpsHTTPServer?, acl: PlainAclFile?) {
+                 timers: [TimerService], roleServices: [RoleServices], ops: OpsHTTPServer?, acl: PlainAclFile?) {
         self.context = context
         self.events = events
         self.services = services
         self.server = server
         self.timers = timers
+        self.roleServices = roleServices
         self.ops = ops
         self.acl = acl
     }
@@ -115,6 +118,7 @@ public final class Broker: Sendable {
             let appending = fixedRole && config.brokerRole != .slave ? appendingServices() : []
             let roleBound = fixedRole ? nil : (master: RoleServices(name: "master-services", logger: logger, make: appendingServices),
                                                slave: RoleServices(name: "slave-services", logger: logger, make: slaveServices))
+            let roleServices = roleBound.map { [$0.master, $0.slave] } ?? []
             let persisting = [
                 topics.persistService(events: events),
                 context.groups.persistService(events: events),
@@ -142,7 +146,7 @@ public final class Broker: Sendable {
                                             roleChanged: { registrar.registerNow() }, logger: logger)]
             }
             let background: [any Service] = persisting + appending + replicaOnly
-                + (roleBound.map { [$0.master, $0.slave] } ?? []) + others
+                + roleServices + others
             let services: [any Service] = [StopService.store(store, events: events)] + context.replication.services
                 + failover + background + (ops.map { [$0] } ?? []) + [
                 StopService.requests(handler, events: events),
@@ -153,8 +157,8 @@ public final class Broker: Sendable {
                 "address": "\(config.brokerAddress)", "store": "\(config.storePathRootDir)",
                 "recovery": "\(store.recovery)",
             ])
-            return Broker(context: context, events: events, services: services, server: bound, timers: timers, ops: ops,
-                          acl: acl)
+            return Broker(context: context, events: events, services: services, server: bound, timers: timers,
+                          roleServices: roleServices, ops: ops, acl: acl)
         } catch {
             await server?.stop()
             try? await replication?.master?.closeUnstarted()
@@ -213,11 +217,14 @@ public final class Broker: Sendable {
         context.store.close()
     }
 
-    /// The timer service called `name` ("schedule", "transaction-check", ...).
-    func timer(named name: String) -> TimerService? { timers.first { $0.name == name } }
+    /// The timer service called `name` ("schedule", "transaction-check", ...), a role's while it runs.
+    func timer(named name: String) -> TimerService? {
+        timers.first { $0.name == name } ?? roleServices.lazy.compactMap { $0.timer(named: name) }.first
+    }
 
     /// Makes every timer re-read the clock now (tests that move a `ManualClock`).
     public func clockChanged() {
         for t in timers { t.wake() }
+        for r in roleServices { r.wake() }
     }
 }

@@ -8,15 +8,17 @@ import Synchronization
 /// shutdown at their place in the stop order (before the offset and topic writers and the store).
 ///
 /// Each start builds fresh services (a `TimerService` runs once) in a `ServiceGroup` of their own on a detached
-/// task, so the caller's graceful-shutdown scope does not reach them: they stop exactly when told.
+/// task, so the caller's graceful-shutdown scope does not reach them: they stop exactly when told. The running
+/// timers are reachable (``wake()``, ``timer(named:)``) so that `Broker.clockChanged()` reaches them like the
+/// broker's fixed timers: against a `ManualClock` a timer sleeps until woken.
 final class RoleServices: Service, Sendable {
-    typealias Make = @Sendable () -> [any Service]
+    typealias Make = @Sendable () -> [TimerService]
 
     let name: String
     private let make: Make
     private let logger: Logger
     private struct State {
-        var running: (group: ServiceGroup, task: Task<Void, Never>)?
+        var running: (group: ServiceGroup, task: Task<Void, Never>, timers: [TimerService])?
         /// The last group's task: a stop awaits it even when another caller triggered the shutdown.
         var last: Task<Void, Never>?
         /// The broker is shutting down: nothing starts any more.
@@ -35,18 +37,29 @@ final class RoleServices: Service, Sendable {
     /// Times the services were started (tests).
     var starts: Int { state.withLock { $0.starts } }
 
+    /// The running timer called `name` (nil while stopped).
+    func timer(named name: String) -> TimerService? {
+        state.withLock { $0.running?.timers.first { $0.name == name } }
+    }
+
+    /// Makes the running timers re-read the clock now.
+    func wake() {
+        for t in state.withLock({ $0.running?.timers ?? [] }) { t.wake() }
+    }
+
     /// Starts the services unless they run already or the broker is shutting down.
     func start() {
         let name = self.name, logger = self.logger
         let started = state.withLock { s -> Bool in
             guard s.running == nil, !s.closed else { return false }
-            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: make(), logger: logger))
+            let timers = make()
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: timers, logger: logger))
             let task = Task.detached {
                 do { try await group.run() } catch {
                     logger.error("role services failed", metadata: ["services": "\(name)", "error": "\(error)"])
                 }
             }
-            s.running = (group, task)
+            s.running = (group, task, timers)
             s.last = task
             s.starts += 1
             return true

@@ -1,0 +1,1 @@
+../TernCoordinationTests/EtcdProcess.swift
