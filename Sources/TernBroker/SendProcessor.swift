@@ -49,7 +49,7 @@ final class SendProcessor: BrokerProcessor {
         case let .rejected(rejection):
             responder.respond(code: rejection.code, remark: rejection.remark, extFields: [:])
         case let .duplicate(original):
-            responder.respond(code: ResponseCode.success, extFields: Self.fields(
+            responder.respond(code: ResponseCode.success, extFields: fields(
                 msgId: MessageId.offsetId(storeHost: original.storeHost, physicalOffset: original.physicalOffset),
                 queueId: original.queueId, queueOffset: original.queueOffset))
         case let .stored(results, queueId, awaitsFlush):
@@ -59,7 +59,7 @@ final class SendProcessor: BrokerProcessor {
             let msgId = results.count == 1
                 ? MessageId.offsetId(storeHost: storeHost, physicalOffset: first.physicalOffset)
                 : results.map { MessageId.offsetId(storeHost: storeHost, physicalOffset: $0.physicalOffset) }.joined(separator: ",")
-            let fields = Self.fields(msgId: msgId, queueId: queueId, queueOffset: first.queueOffset)
+            let fields = self.fields(msgId: msgId, queueId: queueId, queueOffset: first.queueOffset)
             guard awaitsFlush else {
                 return responder.respond(code: ResponseCode.success, extFields: fields)
             }
@@ -67,15 +67,15 @@ final class SendProcessor: BrokerProcessor {
         }
     }
 
-    /// The send answer's header fields.
-    private static func fields(msgId: String, queueId: Int32, queueOffset: Int64) -> RemotingExtFields {
+    /// The send answer's header fields; TRACE_ON tells clients whether to trace (`traceOn`).
+    private func fields(msgId: String, queueId: Int32, queueOffset: Int64) -> RemotingExtFields {
         var fields = RemotingExtFields()
         fields.reserveCapacity(5)
         fields["msgId"] = msgId
         fields.set("queueId", queueId)
         fields.set("queueOffset", queueOffset)
         fields["MSG_REGION"] = "DefaultRegion"
-        fields["TRACE_ON"] = "true"
+        fields["TRACE_ON"] = context.config.traceOn ? "true" : "false"
         return fields
     }
 }
