@@ -118,9 +118,9 @@ def admin(h, *args):
     return r.stdout.decode()
 
 
-def start_load(h, g, topic, prefix):
-    """A C++ producer sending sync, one after another, reporting each ack/fail; runs until killed."""
-    p = h.producer(type("NS", (), {"namesrv": g.namesrv})(), timeout_ms=1500, deadline=170)
+def start_load(h, g, topic, prefix, deadline=170):
+    """A C++ producer sending sync, one after another, reporting each ack/fail; runs until killed (or `deadline` s)."""
+    p = h.producer(type("NS", (), {"namesrv": g.namesrv})(), timeout_ms=1500, deadline=deadline)
     p.send_cmd({"op": "load", "topic": topic, "prefix": prefix, "count": 1000000, "max_failures": 1000000})
     return p
 
