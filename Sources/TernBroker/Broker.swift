@@ -37,6 +37,8 @@ public final class Broker: Sendable {
 
     /// The port actually bound (differs from the config when it asked for port 0).
     public var port: Int { server.port }
+    /// The remoting server, for a benchmark that drives its pipeline without sockets (`configureEmbedded`).
+    @_spi(Benchmarks) public var remotingServer: RemotingServer { server }
     public var store: MessageStore { context.store }
 
     private init(context: BrokerContext, events: LifecycleEvents, services: [any Service], server: RemotingServer,
