@@ -57,7 +57,10 @@ struct AdminUpdateBrokerConfig: AsyncParsableCommand {
                                                     abstract: "Change a broker setting that can change at runtime.")
     @OptionGroup var common: AdminOptions
     @OptionGroup var target: AdminBrokerTarget
-    @Option(name: .customShort("k"), help: "Key (defaultTopicRateLimit, sendBackRateLimit, defaultGroupPullRateLimit).")
+    @Option(name: .customShort("k"), help: """
+        Key (defaultTopicRateLimit, sendBackRateLimit, defaultGroupPullRateLimit, flushIntervalCommitLog, \
+        flushCommitLogLeastPages, flushCommitLogThoroughInterval).
+        """)
     var key: String
     @Option(name: .customShort("v"), help: "Value.") var value: String
 

@@ -33,7 +33,7 @@ final class AdminProcessor: BrokerProcessor {
          AdminRequestCode.deleteTopicInBroker, RequestCode.getAllTopicConfig, AdminRequestCode.getTopicStatsInfo,
          AdminRequestCode.getBrokerRuntimeInfo, AdminRequestCode.getBrokerConfig, ResetOffsetRequestCode.invokeBrokerToResetOffset]
             + SubscriptionGroupRequestCode.all + GroupAdminRequestCode.all + BrokerStatsRequestCode.all
-            + [ConsumerRunningInfoRequestCode.getConsumerRunningInfo]
+            + [ConsumerRunningInfoRequestCode.getConsumerRunningInfo, ConsumeQueueQueryRequestCode.queryConsumeQueue]
     }
 
     /// Longest answer to QUERY_MESSAGE (Java `maxMsgsNumBatch`), and the unique-key query size.
@@ -50,6 +50,7 @@ final class AdminProcessor: BrokerProcessor {
         case let code where SubscriptionGroupRequestCode.all.contains(code): return subscriptionGroupRequest(request, responder)
         case let code where BrokerStatsRequestCode.all.contains(code): return brokerStatsRequest(request, responder)
         case ConsumerRunningInfoRequestCode.getConsumerRunningInfo: return consumerRunningInfo(request, responder)
+        case ConsumeQueueQueryRequestCode.queryConsumeQueue: return queryConsumeQueue(f, responder)
         default: break
         }
         let typed: AdminRequest

@@ -39,6 +39,8 @@ public final class Broker: Sendable {
 
     /// The port actually bound (differs from the config when it asked for port 0).
     public var port: Int { server.port }
+    /// The remoting server, for a benchmark that drives its pipeline without sockets (`configureEmbedded`).
+    @_spi(Benchmarks) public var remotingServer: RemotingServer { server }
     public var store: MessageStore { context.store }
 
     private init(context: BrokerContext, events: LifecycleEvents, services: [any Service], server: RemotingServer,
@@ -72,6 +74,7 @@ public final class Broker: Sendable {
         let store = try MessageStore.open(storeConfig, logger: logger)
         events.record("store recovered")
         var server: RemotingServer?
+        var vip: RemotingServer?
         var replication: BrokerReplication?
         do {
             let topics = try TopicConfigManager(storeRoot: config.storePathRootDir, config: config, logger: logger)
@@ -84,6 +87,8 @@ public final class Broker: Sendable {
                 idleTimeout: .seconds(Int64(config.clientChannelMaxIdleTimeSeconds)), limits: config.connectionLimits,
                 tls: tlsServer, logger: logger)
             server = bound
+            vip = await Self.bindVIPChannel(config: config, requestedPort: config.listenPort, group: group,
+                                            handler: gate, tls: tlsServer, logger: logger)
             config.listenPort = bound.port
             let election = try Self.election(config: config, group: group)
             let leadership = election.map { Leadership(fence: $0.fence, brokerId: Int(config.brokerId)) }
@@ -151,7 +156,7 @@ public final class Broker: Sendable {
                 + failover + background + (ops.map { [$0] } ?? []) + [
                 StopService.requests(handler, events: events),
                 StopService.remotingServer(bound, gate: gate, events: events),
-            ]
+            ] + (vip.map { [StopService.remotingServer($0, gate: gate, events: events)] } ?? [])
             gate.open(handler)
             logger.info("broker prepared", metadata: [
                 "address": "\(config.brokerAddress)", "store": "\(config.storePathRootDir)",
@@ -161,6 +166,7 @@ public final class Broker: Sendable {
                           roleServices: roleServices, ops: ops, acl: acl)
         } catch {
             await server?.stop()
+            await vip?.stop()
             try? await replication?.master?.closeUnstarted()
             store.close()
             throw error

@@ -1,5 +1,6 @@
 import NIOCore
 import TernOps
+import TernStorage
 import TernCoordination
 import TernTransport
 
@@ -15,7 +16,7 @@ extension BrokerConfig {
         "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
         "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage",
-        "flushIntervalCommitLog", "flushCommitLogTimed", "transientStorePoolEnable",
+        "flushCommitLogTimed", "transientStorePoolEnable",
         "mappedFileSizeConsumeQueue",
     ]
 
@@ -83,6 +84,9 @@ extension BrokerConfig {
             }
             flushDiskType = t
         case "syncFlushTimeout": syncFlushTimeout = try int(1...600_000)
+        case "flushIntervalCommitLog": asyncFlush.intervalMillis = try int(1...3_600_000)
+        case "flushCommitLogLeastPages": asyncFlush.leastPages = try int(0...(1 << 20))
+        case "flushCommitLogThoroughInterval": asyncFlush.thoroughIntervalMillis = try int(0...86_400_000)
         case "autoCreateTopicEnable": autoCreateTopicEnable = try bool()
         case "autoCreateSubscriptionGroup": autoCreateSubscriptionGroup = try bool()
         case "defaultTopicQueueNums": defaultTopicQueueNums = try int(1...1024)
@@ -101,6 +105,12 @@ extension BrokerConfig {
         case "enablePropertyFilter": enablePropertyFilter = try bool()
         case "environmentIsolationEnable": environmentIsolationEnable = try bool()
         case "traceTopicEnable": traceTopicEnable = try bool()
+        case "traceOn": traceOn = try bool()
+        // Java starts this many filter-server processes (class filters); Tern has none, so only 0 is true.
+        case "filterServerNums":
+            guard value == "0" else { throw .badConfigValue(key: key, value: value, reason: "filter servers are not supported") }
+        // Java's NettyClientConfig.useTLS: the broker's own connections (to name servers, to the master) use TLS.
+        case "useTLS": tls.client.enabled = try bool()
         case "msgTraceTopicName":
             if let why = TopicConfigManager.invalidTopicReason(value) { throw .badConfigValue(key: key, value: value, reason: why) }
             msgTraceTopicName = value
@@ -171,12 +181,15 @@ extension BrokerConfig {
         return nil
     }
 
+    /// `messageDelayLevel`'s units, largest first.
+    static let delayUnits: [(name: Character, millis: Int64)] = [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)]
+
     /// `messageDelayLevel`: blank-separated durations, each a positive integer with unit s, m, h or d.
     static func delayLevels(_ key: String, _ value: String) throws(BrokerError) -> [Int64] {
-        let units: [Character: Int64] = ["s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
         var out: [Int64] = []
         for token in value.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-            guard let unit = token.last.flatMap({ units[$0] }), let n = Int64(token.dropLast()), n > 0 else {
+            guard let unit = token.last.flatMap({ u in delayUnits.first { $0.name == u }?.millis }),
+                  let n = Int64(token.dropLast()), n > 0 else {
                 throw .badConfigValue(key: key, value: value,
                                       reason: "\"\(token)\" is not a duration like 5s, 1m, 2h or 1d")
             }

@@ -38,6 +38,9 @@ public struct BrokerConfig: Sendable {
     public var flushDiskType: FlushDiskType = .asyncFlush
     /// Sync flush: how long a send waits for the group commit before answering FLUSH_DISK_TIMEOUT.
     public var syncFlushTimeout = 5_000
+    /// Async flush: `flushIntervalCommitLog`, `flushCommitLogLeastPages`, `flushCommitLogThoroughInterval`
+    /// (changeable at runtime by UPDATE_BROKER_CONFIG). Kept but unused under SYNC_FLUSH, as in RocketMQ.
+    public var asyncFlush = AsyncFlushSettings()
     /// Create unknown topics on first send (and register `TBW102` with the INHERIT bit so clients route them).
     public var autoCreateTopicEnable = true
     public var autoCreateSubscriptionGroup = true
@@ -91,6 +94,8 @@ public struct BrokerConfig: Sendable {
     /// Pre-create the trace topic (`traceTopicEnable`) named `msgTraceTopicName`; the broker's Store trace
     /// records are written for every trace topic whatever this says.
     public var traceTopicEnable = false
+    /// Whether send answers tell clients to trace (`traceOn`, the TRACE_ON field; true as in RocketMQ).
+    public var traceOn = true
     public var msgTraceTopicName = "RMQ_SYS_TRACE_TOPIC"
     /// Delay levels in ms (`messageDelayLevel`, "1s 5s 10s 30s 1m ... 2h"); level N = entry N.
     public var messageDelayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
@@ -184,6 +189,7 @@ public struct BrokerConfig: Sendable {
         s.segmentSize = mappedFileSizeCommitLog
         s.maxMessageSize = maxMessageSize
         s.flushMode = flushDiskType == .syncFlush ? .sync(timeoutMillis: syncFlushTimeout) : .defaultAsync
+        s.asyncFlush = asyncFlush
         s.retentionMillis = Int64(fileReservedTime) * 3_600_000
         s.deleteWhenHours = deleteWhen
         s.diskSpace.maxUsedRatio = Double(diskMaxUsedSpaceRatio) / 100

@@ -164,6 +164,11 @@ final class ClientRegistry: Sendable {
         state.withLockedValue { s in s.producers[group].map { Array($0.values) } ?? [] }
     }
 
+    /// Every producer group's clients (GET_ALL_PRODUCER_INFO).
+    func allProducerClients() -> [String: [Client]] {
+        state.withLockedValue { s in s.producers.mapValues { Array($0.values) } }
+    }
+
     /// Live channels of a producer group (transaction check-backs go to one of them).
     func producerConnections(group: String) -> [any ClientChannel] {
         state.withLockedValue { s in (s.producers[group]?.values.map(\.channel) ?? []).filter(\.isActive) }

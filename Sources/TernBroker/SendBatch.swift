@@ -33,9 +33,9 @@ enum SendBatch {
             throw Rejected(remark: "malformed batch body: \(error)")
         }
         guard !items.isEmpty else { throw Rejected(remark: "the batch body holds no message") }
-        let topic = Array(header.topic.utf8)
+        let topic = header.topicUTF8
         let sysFlag = header.sysFlag & ~SysFlag.compressed
-        let batchProperties = Array(header.properties.utf8)
+        let batchProperties = header.properties
         return items.map { item in
             MessageDraft(topic: topic, queueId: queueId, flag: item.flag, sysFlag: sysFlag,
                          bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,

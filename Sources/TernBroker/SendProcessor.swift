@@ -15,6 +15,8 @@ import TernTransport
 final class SendProcessor: BrokerProcessor {
     let context: BrokerContext
     let service: SendService
+    /// The last topic and producer group decoded (a producer's sends repeat them).
+    private let recentNames = SendRequestHeader.RecentNames()
 
     /// Stops reading a sender's connection while the indexes lag too far behind the log.
     let backpressure: StoreBackpressure
@@ -33,7 +35,8 @@ final class SendProcessor: BrokerProcessor {
         let header: SendRequestHeader
         do {
             header = try SendRequestHeader(request.extFields, names: request.code == RequestCode.sendMessage
-                                           ? SendRequestHeader.javaNames : SendRequestHeader.shortNames)
+                                           ? SendRequestHeader.javaNames : SendRequestHeader.shortNames,
+                                           recent: recentNames)
         } catch {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
@@ -49,17 +52,18 @@ final class SendProcessor: BrokerProcessor {
         case let .rejected(rejection):
             responder.respond(code: rejection.code, remark: rejection.remark, extFields: [:])
         case let .duplicate(original):
-            responder.respond(code: ResponseCode.success, extFields: Self.fields(
-                msgId: MessageId.offsetId(storeHost: original.storeHost, physicalOffset: original.physicalOffset),
+            responder.respond(code: ResponseCode.success, extFields: fields(
+                storeHost: original.storeHost, physicalOffset: original.physicalOffset,
                 queueId: original.queueId, queueOffset: original.queueOffset))
         case let .stored(results, queueId, awaitsFlush):
             backpressure.pauseIfLagging(responder.connection)
             guard !responder.isOneway, let first = results.first, let last = results.last else { return }
             let storeHost = context.storeHost
-            let msgId = results.count == 1
-                ? MessageId.offsetId(storeHost: storeHost, physicalOffset: first.physicalOffset)
-                : results.map { MessageId.offsetId(storeHost: storeHost, physicalOffset: $0.physicalOffset) }.joined(separator: ",")
-            let fields = Self.fields(msgId: msgId, queueId: queueId, queueOffset: first.queueOffset)
+            let fields = results.count == 1
+                ? self.fields(storeHost: storeHost, physicalOffset: first.physicalOffset, queueId: queueId,
+                              queueOffset: first.queueOffset)
+                : self.fields(msgId: results.map { MessageId.offsetId(storeHost: storeHost, physicalOffset: $0.physicalOffset) }
+                                  .joined(separator: ","), queueId: queueId, queueOffset: first.queueOffset)
             guard awaitsFlush else {
                 return responder.respond(code: ResponseCode.success, extFields: fields)
             }
@@ -67,15 +71,39 @@ final class SendProcessor: BrokerProcessor {
         }
     }
 
-    /// The send answer's header fields.
-    private static func fields(msgId: String, queueId: Int32, queueOffset: Int64) -> RemotingExtFields {
+    /// A single message's answer: msgId (the offset message id: store host and physical offset), queueId,
+    /// queueOffset, and Java's two constant-per-broker fields, from a shared table (no table or String per
+    /// answer). TRACE_ON tells clients whether to trace (`traceOn`): one template per value.
+    static let answer = template(traceOn: true)
+    static let answerUntraced = template(traceOn: false)
+
+    private static func template(traceOn: Bool) -> RemotingExtFields.Template {
+        RemotingExtFields.Template([
+            "msgId": .hex128(slot: 0), "queueId": .decimal(slot: 2), "queueOffset": .decimal(slot: 3),
+            "MSG_REGION": .text("DefaultRegion"), "TRACE_ON": .text(traceOn ? "true" : "false"),
+        ])
+    }
+
+    /// The answer's fields for one message at `physicalOffset`.
+    func fields(storeHost: HostAddress, physicalOffset: Int64, queueId: Int32, queueOffset: Int64) -> RemotingExtFields {
+        // MessageId.offsetId's 16 bytes: IPv4, port (4 bytes), physical offset (8 bytes).
+        let ip = storeHost.ip
+        let host = UInt64(ip.0) << 56 | UInt64(ip.1) << 48 | UInt64(ip.2) << 40 | UInt64(ip.3) << 32
+            | UInt64(UInt32(bitPattern: storeHost.port))
+        return RemotingExtFields(context.config.traceOn ? Self.answer : Self.answerUntraced, words: host,
+                                 UInt64(bitPattern: physicalOffset), UInt64(bitPattern: Int64(queueId)),
+                                 UInt64(bitPattern: queueOffset))
+    }
+
+    /// A batch's answer fields (msgId: the ids joined with `,`).
+    private func fields(msgId: String, queueId: Int32, queueOffset: Int64) -> RemotingExtFields {
         var fields = RemotingExtFields()
         fields.reserveCapacity(5)
         fields["msgId"] = msgId
         fields.set("queueId", queueId)
         fields.set("queueOffset", queueOffset)
         fields["MSG_REGION"] = "DefaultRegion"
-        fields["TRACE_ON"] = "true"
+        fields["TRACE_ON"] = context.config.traceOn ? "true" : "false"
         return fields
     }
 }

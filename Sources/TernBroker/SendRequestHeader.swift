@@ -5,6 +5,8 @@ import TernRemoting
 struct SendRequestHeader {
     var producerGroup: String
     var topic: String
+    /// `topic`'s UTF-8 (shared with ``RecentName``'s entry: no copy per send).
+    var topicUTF8: [UInt8]
     var defaultTopic: String?
     var defaultTopicQueueNums: Int
     /// Negative: the broker picks the queue.
@@ -12,8 +14,8 @@ struct SendRequestHeader {
     var sysFlag: Int32
     var bornTimestamp: Int64
     var flag: Int32
-    /// Encoded property string (`name 0x01 value 0x02`...), as sent.
-    var properties: String
+    /// Encoded property string (`name 0x01 value 0x02`...), as sent, in UTF-8: the draft takes this array.
+    var properties: [UInt8]
     var reconsumeTimes: Int32
     var unitMode: Bool
     /// `batch` / `m`: the body is a batch encoding (C++ 1.2.3 sends batches as code 10 with `batch:"1"`).
@@ -41,9 +43,16 @@ struct SendRequestHeader {
         let remark: String
     }
 
+    /// The last topic and producer group seen by one processor.
+    struct RecentNames: Sendable {
+        let topic = RecentName()
+        let producerGroup = RecentName()
+    }
+
     /// Decodes with `names`. Only topic and queueId are required (Java also requires group, default topic,
-    /// sysFlag, bornTimestamp and flag; leniency there costs nothing); numeric fields must parse.
-    init(_ fields: RemotingExtFields, names: Names) throws(Invalid) {
+    /// sysFlag, bornTimestamp and flag; leniency there costs nothing); numeric fields must parse. `recent`:
+    /// the caller's last topic and group, reused when the header names them again.
+    init(_ fields: RemotingExtFields, names: Names, recent: RecentNames? = nil) throws(Invalid) {
         func number<T: FixedWidthInteger>(_ key: String, _ default: T?) throws(Invalid) -> T {
             // One lookup on the common path (a valid number); the text only for the error.
             if let v = fields.int64(key), let typed = T(exactly: v) { return typed }
@@ -53,16 +62,19 @@ struct SendRequestHeader {
             }
             throw Invalid(remark: "the custom field <\(key)> is not a valid number: \(text)")
         }
-        guard let topic = fields[names.topic] else { throw Invalid(remark: "the custom field <\(names.topic)> is null") }
-        self.topic = topic
-        producerGroup = fields[names.producerGroup] ?? ""
+        guard let topic = recent?.topic.name(names.topic, in: fields)
+                ?? fields[names.topic].map({ ($0, Array($0.utf8)) }) else {
+            throw Invalid(remark: "the custom field <\(names.topic)> is null")
+        }
+        (self.topic, topicUTF8) = topic
+        producerGroup = (recent?.producerGroup.name(names.producerGroup, in: fields)?.name ?? fields[names.producerGroup]) ?? ""
         defaultTopic = fields[names.defaultTopic]
         defaultTopicQueueNums = try number(names.defaultTopicQueueNums, 4)
         queueId = try number(names.queueId, nil)
         sysFlag = try number(names.sysFlag, 0)
         bornTimestamp = try number(names.bornTimestamp, 0)
         flag = try number(names.flag, 0)
-        properties = fields[names.properties] ?? ""
+        properties = fields.utf8(names.properties) ?? []
         reconsumeTimes = try number(names.reconsumeTimes, 0)
         unitMode = fields.bool(names.unitMode) ?? false
         batch = fields.bool(names.batch) ?? false

@@ -50,7 +50,8 @@ public final class NameServer: Sendable {
         let acl = try config.aclFilePath.map { path throws(AclConfigError) in try PlainAclFile(path: path, logger: logger) }
         let metrics = config.metrics.enabled ? NameServerMetrics(node: MetricsNode(
             cluster: "", nodeType: .nameserver, nodeId: "\(config.listenHost):\(config.listenPort)")) : nil
-        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger), acl: acl,
+        let handler = NameServerRequestHandler(processor: NameServerProcessor(routes: routes, logger: logger, config: config),
+                                               acl: acl,
                                                latency: metrics?.rpc)
         let server = try await RemotingServer.start(
             host: config.listenHost, port: config.listenPort, group: group, handler: handler,

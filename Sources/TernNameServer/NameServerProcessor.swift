@@ -18,14 +18,18 @@ enum NameServerRequestCode {
 public struct NameServerProcessor: Sendable {
     public let routes: RouteInfoManager
     private let logger: Logger
+    /// GET_NAMESRV_CONFIG's answer (`NameServerConfig.propertiesText`).
+    private let configText: String
 
     /// REGISTER_BROKER bodies are `RegisterBrokerBody` from this request version on (every 4.x broker), a bare
     /// `TopicConfigSerializeWrapper` before.
     static let registerBodyVersionMin = 38
 
-    public init(routes: RouteInfoManager, logger: Logger = Logger(label: "tern.namesrv")) {
+    public init(routes: RouteInfoManager, logger: Logger = Logger(label: "tern.namesrv"),
+                config: NameServerConfig = NameServerConfig()) {
         self.routes = routes
         self.logger = logger
+        configText = config.propertiesText
     }
 
     /// The response to `request` (opaque and flags are the responder's job). `connectionId` identifies the
@@ -47,6 +51,10 @@ public struct NameServerProcessor: Sendable {
                 let topic = try Self.required("topic", in: request)
                 routes.deleteTopic(topic, clusterName: request.extFields["clusterName"])
                 return Self.success()
+            case NameServerRequestCode.getNamesrvConfig:
+                return Self.success(body: ByteBuffer(string: configText))
+            case NameServerRequestCode.updateNamesrvConfig:
+                return updateConfig(request)
             default:
                 return Self.response(ResponseCode.requestCodeNotSupported, remark: " request type \(request.code) not supported")
             }

@@ -14,11 +14,12 @@ import NIOCore
 /// Anything else (truncation, a missing colon, trailing garbage, nesting beyond
 /// ``RemotingLimits/jsonNestingDepthMax``) throws ``RemotingError/malformedHeader(reason:offset:)``.
 ///
-/// Cost: one pass over the header; strings without escapes are decoded straight from the buffer.
+/// Cost: one pass over the header; strings without escapes are decoded straight from the buffer, and extFields
+/// string and integer values are only located (``RemotingExtFields`` builds a String when one is read).
 enum JSONHeaderDecoder {
     static func decode(_ header: ByteBuffer) throws -> RemotingCommand {
         try header.withUnsafeReadableBytes { bytes in
-            var reader = JSONReader(bytes: bytes)
+            var reader = JSONReader(bytes: bytes, source: header)
             return try reader.readHeader()
         }
     }
@@ -27,11 +28,16 @@ enum JSONHeaderDecoder {
 /// A cursor over the header bytes. Every read checks `position < bytes.count` first, so no input can make it
 /// read outside the buffer. It never escapes the `withUnsafeReadableBytes` closure that created it.
 struct JSONReader {
-    private let bytes: UnsafeRawBufferPointer
+    let bytes: UnsafeRawBufferPointer
+    /// The buffer `bytes` are the readable bytes of, when extFields values may refer to it (a header).
+    private let source: ByteBuffer?
     /// Index of the next byte to read; `0 <= position <= bytes.count`.
     var position = 0
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer, source: ByteBuffer? = nil) {
+        self.bytes = bytes
+        self.source = source
+    }
 
     func malformed(_ reason: String) -> RemotingError {
         .malformedHeader(reason: reason, offset: position)
@@ -160,18 +166,38 @@ struct JSONReader {
     }
 
     private mutating func readExtFields() throws -> RemotingExtFields {
-        var fields = RemotingExtFields()
+        var fields = source.map(RemotingExtFields.init(source:)) ?? RemotingExtFields()
         if readLiteralIfPresent("null") { return fields }
-        // Room for a send header's fields up front: growing one by one reallocated both arrays four times.
+        // Room for a send header's fields up front: growing one by one reallocated the array four times.
         fields.reserveCapacity(16)
         try readObject { reader, key in
-            guard let value = try reader.readValueText(depth: 3) else { return }
-            fields[key] = value
+            guard let value = try reader.readExtFieldValue() else { return }
+            fields.set(value, for: key)
             guard fields.count <= RemotingLimits.extFieldsCountMax else {
                 throw reader.malformed("more than \(RemotingLimits.extFieldsCountMax) extFields")
             }
         }
         return fields
+    }
+
+    /// An extFields value: strings and integers as their place in `source` (no String until one is read),
+    /// the rest as ``readValueText(depth:)`` renders it; nil for `null`.
+    private mutating func readExtFieldValue() throws -> RemotingExtFields.StoredValue? {
+        let start = position
+        guard source != nil, let token = UInt32(exactly: start) else {
+            return try readValueText(depth: 3).map(RemotingExtFields.StoredValue.text)
+        }
+        switch current ?? 0 {
+        case .quote:
+            let verbatim = try skipString()
+            let end = UInt32(position)
+            return verbatim ? .verbatim(start: token + 1, end: end - 1) : .jsonString(start: token, end: end)
+        case .minus, .digit0 ... .digit9:
+            if let text = try readNumberToken() { return .text(text) }
+            return .verbatim(start: token, end: UInt32(position))
+        default:
+            return try readValueText(depth: 3).map(RemotingExtFields.StoredValue.text)
+        }
     }
 
     /// Reads `{ "key": value, ... }`, calling `member` with the reader positioned at each value.

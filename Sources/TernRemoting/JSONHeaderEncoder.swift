@@ -48,12 +48,23 @@ enum JSONHeaderEncoder {
         s.decimal(Int64(command.version))
         s.literal(",\"extFields\":{")
         var first = true
-        for (key, value) in command.extFields {
+        command.extFields.forEachRendered { key, value in
             if !first { s.byte(.comma) }
             first = false
             s.quoted(key)
             s.byte(.colon)
-            s.quoted(value)
+            switch value {
+            case let .string(text): s.quoted(text)
+            case let .decimal(n):
+                s.byte(.quote)
+                s.decimal(n)
+                s.byte(.quote)
+            case let .hex128(high, low):
+                s.byte(.quote)
+                s.hex(high)
+                s.hex(low)
+                s.byte(.quote)
+            }
         }
         s.literal("}}")
     }
@@ -86,6 +97,8 @@ protocol JSONSink {
     /// Bytes written as they are (names known to need no escaping).
     mutating func raw(_ text: String)
     mutating func decimal(_ value: Int64)
+    /// 16 uppercase hex digits, big-endian.
+    mutating func hex(_ value: UInt64)
     /// `"text"` with JSON escapes.
     mutating func quoted(_ text: String)
 }
@@ -96,6 +109,7 @@ struct JSONLengthCounter: JSONSink {
     mutating func byte(_ byte: UInt8) { count += 1 }
     mutating func raw(_ text: String) { count += text.utf8.count }
     mutating func decimal(_ value: Int64) { count += JSONHeaderEncoder.decimalLength(value) }
+    mutating func hex(_ value: UInt64) { count += 16 }
     mutating func quoted(_ text: String) {
         var text = text
         count += 2 + text.withUTF8 { utf8 in
@@ -149,6 +163,12 @@ struct JSONByteWriter: JSONSink {
         } while v > 0
         if value < 0 { out[position] = .minus }
         position += n
+    }
+
+    mutating func hex(_ value: UInt64) {
+        room(16)
+        for i in 0 ..< 16 { out[position + i] = RemotingExtFields.hexDigit(value >> UInt64(60 - 4 * i)) }
+        position += 16
     }
 
     mutating func quoted(_ text: String) {

@@ -1,23 +1,62 @@
 extension JSONReader {
     /// Reads a string token. Invalid UTF-8 is replaced with U+FFFD by `String(decoding:)`, never trapped on.
     mutating func readString() throws -> String {
+        try readStringToken({ String(decoding: $0, as: UTF8.self) }, { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// Reads a string token as its UTF-8 bytes, escapes resolved (invalid UTF-8 is left as it is).
+    mutating func readStringUTF8() throws -> [UInt8] {
+        try readStringToken({ Array($0) }, { $0 })
+    }
+
+    /// A string token: `plain` gets the bytes between the quotes when there is no escape (decoded straight from
+    /// the buffer), `escaped` the decoded bytes otherwise.
+    private mutating func readStringToken<T>(_ plain: (Slice<UnsafeRawBufferPointer>) -> T,
+                                             _ escaped: ([UInt8]) -> T) throws -> T {
         try expectByte(.quote, "'\"'")
         let start = position
-        // Fast path: no escapes, decode straight from the buffer.
         while let byte = byte(at: position), byte != .quote, byte != .backslash { position += 1 }
         guard let stop = byte(at: position) else { throw malformed("unterminated string") }
         if stop == .quote {
             position += 1
-            return String(decoding: slice(start, position - 1), as: UTF8.self)
+            return plain(slice(start, position - 1))
         }
-        var utf8 = Array(slice(start, position))
+        return escaped(try readEscapedTail(from: start))
+    }
+
+    /// The rest of a string whose content began at `start`, `position` at its first backslash.
+    private mutating func readEscapedTail(from start: Int) throws -> [UInt8] {
+        var utf8: [UInt8] = []
+        // An escape never decodes longer than it is written: the rest of the header bounds the result.
+        utf8.reserveCapacity(bytes.count - start)
+        utf8.append(contentsOf: slice(start, position))
         while true {
             guard let byte = byte(at: position) else { throw malformed("unterminated string") }
             position += 1
             switch byte {
-            case .quote: return String(decoding: utf8, as: UTF8.self)
+            case .quote: return utf8
             case .backslash: try readEscape(into: &utf8)
             default: utf8.append(byte)
+            }
+        }
+    }
+
+    /// Moves past a string token, checking it as ``readString()`` would, without decoding it. Returns true when
+    /// its content is ASCII without escapes (the bytes between the quotes are the value).
+    mutating func skipString() throws -> Bool {
+        try expectByte(.quote, "'\"'")
+        var high: UInt8 = 0, escaped = false
+        while true {
+            guard let byte = byte(at: position) else { throw malformed("unterminated string") }
+            position += 1
+            switch byte {
+            case .quote: return high < 0x80 && !escaped
+            case .backslash:
+                escaped = true
+                guard let escape = self.byte(at: position) else { throw malformed("unterminated escape") }
+                position += 1
+                if escape == UInt8(ascii: "u") { _ = try readUnicodeEscape() }
+            default: high |= byte
             }
         }
     }
@@ -86,6 +125,13 @@ extension JSONReader {
     /// (`4.0`, `1e3`) as integers, other values as Swift prints the `Double`.
     mutating func readNumberText() throws -> String {
         let start = position
+        return try readNumberToken() ?? String(decoding: slice(start, position), as: UTF8.self)
+    }
+
+    /// Reads a number token: nil for an integer (its text is the token as written, no String built), else the
+    /// rendering ``readNumberText()`` describes.
+    mutating func readNumberToken() throws -> String? {
+        let start = position
         var isInteger = true
         if byte(at: position) == .minus { position += 1 }
         guard skipDigits() else { throw malformed("number without digits") }
@@ -100,8 +146,8 @@ extension JSONReader {
             if let sign = self.byte(at: position), sign == .plus || sign == .minus { position += 1 }
             guard skipDigits() else { throw malformed("number without exponent digits") }
         }
+        if isInteger { return nil }
         let text = String(decoding: slice(start, position), as: UTF8.self)
-        if isInteger { return text }
         guard let value = Double(text), value.isFinite else { throw malformed("number out of range") }
         // Integral values below 2^53 are exact in a Double and print without a fraction.
         if value == value.rounded(), abs(value) < 9_007_199_254_740_992 { return String(Int64(value)) }

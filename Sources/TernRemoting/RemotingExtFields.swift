@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The `extFields` of a command: a string-to-string map that keeps insertion order.
 ///
 /// Storage is one array of entries with linear lookup: headers carry about 15 fields, for which a scan beats
@@ -7,27 +9,76 @@
 /// every request and response builds a table, and each array is a heap allocation. Decoders cap the count
 /// (``RemotingLimits/extFieldsCountMax``) so a hostile header cannot make insertion quadratic in a large number.
 ///
+/// Decoded values stay in the header: the JSON decoder records where each string or integer value lies in the
+/// request's header bytes (`source`, a view of the receive buffer, no copy) and a `String` is built only when a
+/// value is read as one. A send header has a dozen values of which the broker reads a few, and every value
+/// longer than 15 UTF-8 bytes was a heap allocation. ``utf8(_:)``, ``value(_:equalsUTF8:)``, ``int64(_:)`` and
+/// ``bool(_:)`` read such values without a `String`.
+///
 /// Invariant: keys are unique. Setting an existing key replaces its value in place; setting `nil` removes it.
-/// Equality ignores order, as for a map.
+/// Equality ignores order, as for a map. Token offsets lie within `source`'s readable bytes, which never change
+/// (a `ByteBuffer` is a value: the decoder's copy cannot be written through).
 ///
 /// Values are strings on the wire we write. On input, numbers and booleans have already been rendered as text
 /// by the header decoder; the typed accessors parse that text.
 public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLiteral, Sequence {
     public typealias Element = (key: String, value: String)
 
+    /// A value as stored.
+    enum StoredValue: Sendable {
+        case text(String)
+        /// `source`'s readable bytes `start ..< end` are the value's UTF-8 as is: an ASCII JSON string's
+        /// content without escapes, or an integer as written.
+        case verbatim(start: UInt32, end: UInt32)
+        /// `source`'s readable bytes `start ..< end` are a JSON string token, quotes included, with escapes or
+        /// non-ASCII bytes: decoded by the JSON reader when read.
+        case jsonString(start: UInt32, end: UInt32)
+        /// The signed decimal of inline word `slot` (``Template``).
+        case decimal(slot: UInt8)
+        /// Inline words `slot` and `slot + 1` as 32 uppercase hex digits (``Template``).
+        case hex128(slot: UInt8)
+    }
+
+    /// What token and template values refer to.
+    enum Backing: Sendable {
+        case none
+        /// The header bytes that `.verbatim` and `.jsonString` values lie in.
+        case header(ByteBuffer)
+        /// The integers `.decimal` and `.hex128` values render.
+        case words(UInt64, UInt64, UInt64, UInt64)
+    }
+
     fileprivate struct Entry: Sendable {
         var key: String
-        var value: String
+        var value: StoredValue
         /// `signature(key)`; keys that are `==` have equal signatures or one is 0.
         var signature: UInt32
     }
 
     private var entries: [Entry]
+    private var backing: Backing
 
-    public init() { entries = [] }
+    public init() {
+        entries = []
+        backing = .none
+    }
+
+    /// Fields whose token values lie in `source` (the JSON decoder's form).
+    init(source: ByteBuffer) {
+        entries = []
+        backing = .header(source)
+    }
+
+    /// These fields (the table shared, not copied) with `words` for their template values.
+    func withWords(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) -> RemotingExtFields {
+        var fields = self
+        fields.backing = .words(w0, w1, w2, w3)
+        return fields
+    }
 
     public init(dictionaryLiteral elements: (String, String)...) {
         entries = []
+        backing = .none
         entries.reserveCapacity(elements.count)
         for (key, value) in elements { self[key] = value }
     }
@@ -39,11 +90,17 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     public var keys: [String] { entries.map(\.key) }
 
     public struct Iterator: IteratorProtocol {
-        fileprivate var base: IndexingIterator<[Entry]>
-        public mutating func next() -> Element? { base.next().map { ($0.key, $0.value) } }
+        fileprivate let fields: RemotingExtFields
+        fileprivate var index = 0
+        public mutating func next() -> Element? {
+            guard index < fields.entries.count else { return nil }
+            defer { index += 1 }
+            let entry = fields.entries[index]
+            return (entry.key, fields.string(entry.value))
+        }
     }
 
-    public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
+    public func makeIterator() -> Iterator { Iterator(fields: self) }
 
     public mutating func reserveCapacity(_ minimumCapacity: Int) {
         entries.reserveCapacity(minimumCapacity)
@@ -53,20 +110,25 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     public subscript(key: String) -> String? {
         get {
             guard let index = index(of: key) else { return nil }
-            return entries[index].value
+            return string(entries[index].value)
         }
         set {
-            let signature = Self.signature(key)
-            let existing = index(of: key, signature: signature)
-            switch (existing, newValue) {
-            case (let index?, let value?): entries[index].value = value
-            case (let index?, nil):
-                entries.remove(at: index)
-            case (nil, let value?):
-                entries.append(Entry(key: key, value: value, signature: signature))
-            case (nil, nil): break
-            }
+            if let newValue { set(.text(newValue), for: key) } else { remove(key) }
         }
+    }
+
+    /// Sets `key` to `value`, replacing an existing value in place.
+    mutating func set(_ value: StoredValue, for key: String) {
+        let signature = Self.signature(key)
+        if let index = index(of: key, signature: signature) {
+            entries[index].value = value
+        } else {
+            entries.append(Entry(key: key, value: value, signature: signature))
+        }
+    }
+
+    private mutating func remove(_ key: String) {
+        if let index = index(of: key) { entries.remove(at: index) }
     }
 
     private func index(of key: String) -> Int? { index(of: key, signature: Self.signature(key)) }
@@ -78,6 +140,104 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
             i += 1
         }
         return nil
+    }
+
+    private func value(_ key: String) -> StoredValue? { index(of: key).map { entries[$0].value } }
+
+    /// `value` as a String (built here for token and template values).
+    private func string(_ value: StoredValue) -> String {
+        switch value {
+        case let .text(text): return text
+        case .verbatim: return String(decoding: verbatimBytes(value)!, as: UTF8.self)
+        case let .jsonString(start, end):
+            return decodedToken(start, end) { reader in try reader.readString() } ?? ""
+        case let .decimal(slot): return String(Int64(bitPattern: word(slot)))
+        case let .hex128(slot):
+            var utf8: [UInt8] = []
+            for word in [word(slot), word(slot + 1)] {
+                for shift in stride(from: 60, through: 0, by: -4) { utf8.append(Self.hexDigit(word >> UInt64(shift))) }
+            }
+            return String(decoding: utf8, as: UTF8.self)
+        }
+    }
+
+    /// The uppercase hex digit of `value`'s low 4 bits.
+    static func hexDigit(_ value: UInt64) -> UInt8 {
+        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+    }
+
+    /// Inline word `slot` (template values only).
+    private func word(_ slot: UInt8) -> UInt64 {
+        guard case let .words(w0, w1, w2, w3) = backing else { preconditionFailure("template value without words") }
+        switch slot {
+        case 0: return w0
+        case 1: return w1
+        case 2: return w2
+        default: return w3
+        }
+    }
+
+    /// The header bytes token values lie in.
+    private var source: ByteBuffer {
+        guard case let .header(source) = backing else { preconditionFailure("token value without its header") }
+        return source
+    }
+
+    /// Runs `read` with a JSON reader positioned at the token `start ..< end` of `source`. The token parsed
+    /// when the header was decoded, so reading it again cannot fail.
+    private func decodedToken<T>(_ start: UInt32, _ end: UInt32, _ read: (inout JSONReader) throws -> T) -> T? {
+        source.withUnsafeReadableBytes { bytes in
+            var reader = JSONReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]))
+            return try? read(&reader)
+        }
+    }
+
+    /// The verbatim bytes of `value`, nil for other values.
+    private func verbatimBytes(_ value: StoredValue) -> ByteBufferView? {
+        guard case let .verbatim(start, end) = value else { return nil }
+        let source = source
+        return source.readableBytesView[(source.readerIndex + Int(start)) ..< (source.readerIndex + Int(end))]
+    }
+
+    /// A value as the encoder writes it: integers without a String.
+    enum Rendered {
+        case string(String)
+        case decimal(Int64)
+        case hex128(UInt64, UInt64)
+    }
+
+    /// Calls `body` with every field in order.
+    func forEachRendered(_ body: (String, Rendered) -> Void) {
+        for entry in entries {
+            switch entry.value {
+            case let .decimal(slot): body(entry.key, .decimal(Int64(bitPattern: word(slot))))
+            case let .hex128(slot): body(entry.key, .hex128(word(slot), word(slot + 1)))
+            default: body(entry.key, .string(string(entry.value)))
+            }
+        }
+    }
+
+    /// The UTF-8 of the value for `key` in a new array (the one allocation when the caller needs the bytes
+    /// anyway, instead of a String and then an array), or nil when absent.
+    public func utf8(_ key: String) -> [UInt8]? {
+        guard let value = value(key) else { return nil }
+        switch value {
+        case let .text(text): return Array(text.utf8)
+        case .verbatim: return Array(verbatimBytes(value)!)
+        case let .jsonString(start, end):
+            let bytes = decodedToken(start, end) { reader in try reader.readStringUTF8() } ?? []
+            // Invalid UTF-8 reads as U+FFFD, as through the String.
+            return bytes.allSatisfy { $0 < 0x80 } ? bytes : Array(String(decoding: bytes, as: UTF8.self).utf8)
+        case .decimal, .hex128: return Array(string(value).utf8)
+        }
+    }
+
+    /// True when `key` is present and its value's UTF-8 is `utf8`; no String is built for a token value.
+    public func value(_ key: String, equalsUTF8 utf8: [UInt8]) -> Bool {
+        guard let value = value(key) else { return false }
+        if let bytes = verbatimBytes(value) { return bytes.elementsEqual(utf8) }
+        return string(value).utf8.elementsEqual(utf8)
     }
 
     /// UTF-8 length (low 16 bits, saturated) and first and last bytes of an ASCII key. 0 (matches every
@@ -100,7 +260,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     public static func == (lhs: RemotingExtFields, rhs: RemotingExtFields) -> Bool {
         guard lhs.count == rhs.count else { return false }
         // Keys are unique on both sides, so equal counts plus every lhs pair found in rhs means equal maps.
-        return lhs.entries.allSatisfy { rhs[$0.key] == $0.value }
+        return lhs.allSatisfy { rhs[$0.key] == $0.value }
     }
 }
 
@@ -115,9 +275,31 @@ extension RemotingExtFields {
     /// C++ sends some integers as JSON numbers and others as strings; both arrive here as decimal text.
     /// Surrounding spaces are tolerated.
     public func int64(_ key: String) -> Int64? {
-        guard let text = self[key] else { return nil }
-        // Fast path: plain digits (every client sends them); the Character-based trim is slow.
+        guard let value = value(key) else { return nil }
+        // Fast path: plain digits (every client sends them), parsed from the header bytes.
+        if let bytes = verbatimBytes(value), let parsed = Self.decimal(bytes) { return parsed }
+        let text = string(value)
+        // The Character-based trim is slow: only when the plain parse fails.
         return Int64(text) ?? Int64(trimmingSpaces(text))
+    }
+
+    /// `[+-]?[0-9]+` within Int64, as `Int64(String)` accepts it; nil otherwise.
+    private static func decimal(_ bytes: ByteBufferView) -> Int64? {
+        var digits = bytes[...]
+        guard let first = digits.first else { return nil }
+        let negative = first == UInt8(ascii: "-")
+        if negative || first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard !digits.isEmpty else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = next
+        }
+        return value
     }
 
     /// The value for `key` as an `Int32`, or `nil` when absent, not an integer, or out of range.
@@ -130,8 +312,13 @@ extension RemotingExtFields {
     /// C++ 1.2.3 sends `"1"`/`"0"`; Java and C++ 2.x send `"true"`/`"false"`. Anything else is `nil`, so
     /// callers choose the default explicitly.
     public func bool(_ key: String) -> Bool? {
-        guard let text = self[key] else { return nil }
-        switch text {  // fast path for the exact spellings clients send
+        guard let value = value(key) else { return nil }
+        if let bytes = verbatimBytes(value) {  // fast path for the exact spellings clients send
+            if bytes.elementsEqual("true".utf8) || bytes.elementsEqual("1".utf8) { return true }
+            if bytes.elementsEqual("false".utf8) || bytes.elementsEqual("0".utf8) { return false }
+        }
+        let text = string(value)
+        switch text {
         case "true", "1": return true
         case "false", "0": return false
         default: break
@@ -163,6 +350,6 @@ extension RemotingExtFields {
 
 extension RemotingExtFields: CustomStringConvertible {
     public var description: String {
-        "[" + entries.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "]"
+        "[" + map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "]"
     }
 }

@@ -7,7 +7,11 @@ import NIOCore
 /// puts the `ByteToMessageHandler` in its error state (later bytes are dropped) and reaches `errorCaught`, where
 /// the server answers if it can and closes the connection. Bytes of an incomplete frame left at end of input
 /// are dropped.
-public struct RemotingFrameDecoder: ByteToMessageDecoder {
+///
+/// Single-step: a channel handler can run it inline (`NIOSingleStepByteToMessageProcessor`), so a decoded
+/// command reaches its consumer as a value instead of an `NIOAny` box (a heap allocation per frame: a command is
+/// too large for the existential's inline buffer); `ByteToMessageHandler` takes it too.
+public struct RemotingFrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = RemotingCommand
 
     /// Largest accepted length prefix.
@@ -19,19 +23,11 @@ public struct RemotingFrameDecoder: ByteToMessageDecoder {
         self.frameSizeMax = frameSizeMax
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let command = try RemotingFrame.read(from: &buffer, frameSizeMax: frameSizeMax) else {
-            return .needMoreData
-        }
-        context.fireChannelRead(Self.wrapInboundOut(command))
-        return .continue
+    public mutating func decode(buffer: inout ByteBuffer) throws -> RemotingCommand? {
+        try RemotingFrame.read(from: &buffer, frameSizeMax: frameSizeMax)
     }
 
-    public mutating func decodeLast(
-        context: ChannelHandlerContext,
-        buffer: inout ByteBuffer,
-        seenEOF: Bool
-    ) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RemotingCommand? {
+        try decode(buffer: &buffer)
     }
 }

@@ -2,10 +2,14 @@ import Logging
 import NIOCore
 import TernRemoting
 
-/// Last handler of every remoting pipeline: routes responses to pending requests and requests to the
-/// ``RemotingRequestHandler``; closes the connection on a framing error or after `idleTimeout` without inbound bytes.
+/// Last handler of every remoting pipeline: splits the inbound bytes into frames, routes responses to pending
+/// requests and requests to the ``RemotingRequestHandler``; closes the connection on a framing error or after
+/// `idleTimeout` without inbound bytes.
+///
+/// Frames are decoded here, not by a `ByteToMessageHandler` in front: a command passed along the pipeline is
+/// boxed into an `NIOAny` (a heap allocation per request). After a framing error later bytes are dropped.
 final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = RemotingCommand
+    typealias InboundIn = ByteBuffer
 
     private let handler: (any RemotingRequestHandler)?
     private let logger: Logger
@@ -17,9 +21,13 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     /// in memory; holding them undispatched keeps one read burst (up to 16 reads) from turning into thousands of
     /// responses nobody reads. Dispatched in order once the peer drains its responses.
     private var heldRequests = CircularBuffer<RemotingCommand>()
+    private let frames: NIOSingleStepByteToMessageProcessor<RemotingFrameDecoder>
+    /// A frame did not decode: the stream cannot be resynchronised, the connection is closing.
+    private var framingFailed = false
 
-    init(handler: (any RemotingRequestHandler)?, logger: Logger, pausesOnUnreadResponses: Bool = false,
+    init(handler: (any RemotingRequestHandler)?, logger: Logger, frameSizeMax: Int, pausesOnUnreadResponses: Bool = false,
          onActive: (@Sendable (RemotingConnection) -> Void)? = nil) {
+        self.frames = NIOSingleStepByteToMessageProcessor(RemotingFrameDecoder(frameSizeMax: frameSizeMax))
         self.handler = handler
         self.logger = logger
         self.pausesOnUnreadResponses = pausesOnUnreadResponses
@@ -44,7 +52,16 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let command = unwrapInboundIn(data)
+        guard !framingFailed else { return }
+        do {
+            try frames.process(buffer: unwrapInboundIn(data)) { command in received(command, context: context) }
+        } catch {
+            framingFailed = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func received(_ command: RemotingCommand, context: ChannelHandlerContext) {
         guard let connection else { return }
         connection.readBurstStarted()
         if command.isResponse {
@@ -116,8 +133,8 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 }
 
 enum RemotingPipeline {
-    /// TLS (when `tls` adds it), partial-frame guard (servers, which also pause on unread responses), frame
-    /// decoder, idle close, dispatcher. Frames are encoded by `RemotingConnection` itself.
+    /// TLS (when `tls` adds it), partial-frame guard (servers, which also pause on unread responses), idle
+    /// close, then the frame decoder and dispatcher in one handler. Frames are encoded by `RemotingConnection`.
     static func configure(
         _ channel: any Channel,
         handler: (any RemotingRequestHandler)?,
@@ -130,17 +147,31 @@ enum RemotingPipeline {
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             try tls(channel)
-            let sync = channel.pipeline.syncOperations
-            if let budget { try sync.addHandler(PartialFrameGuard(budget: budget, logger: logger)) }
-            try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameSizeMax: frameSizeMax)))
-            // No encoder: RemotingConnection writes encoded frames (ByteBuffers).
-            if let idleTimeout {
-                // Reads only: watching writes too (allTimeout) costs a promise and a callback per response, and
-                // every client sends at least heartbeats, so a live peer is never read-idle that long.
-                try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-            }
-            try sync.addHandler(RemotingChannelHandler(handler: handler, logger: logger,
-                                                       pausesOnUnreadResponses: budget != nil, onActive: onActive))
+            try addHandlers(channel, handler: handler, budget: budget, frameSizeMax: frameSizeMax,
+                            idleTimeout: idleTimeout, logger: logger, onActive: onActive)
         }
+    }
+
+    /// The handlers after TLS; on `channel`'s event loop.
+    static func addHandlers(
+        _ channel: any Channel,
+        handler: (any RemotingRequestHandler)?,
+        budget: ConnectionBudget? = nil,
+        frameSizeMax: Int,
+        idleTimeout: TimeAmount?,
+        logger: Logger,
+        onActive: (@Sendable (RemotingConnection) -> Void)? = nil
+    ) throws {
+        let sync = channel.pipeline.syncOperations
+        if let budget { try sync.addHandler(PartialFrameGuard(budget: budget, logger: logger)) }
+        if let idleTimeout {
+            // Reads only: watching writes too (allTimeout) costs a promise and a callback per response, and
+            // every client sends at least heartbeats, so a live peer is never read-idle that long.
+            try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+        }
+        // No decoder or encoder handlers: RemotingChannelHandler splits frames, RemotingConnection writes
+        // encoded frames (ByteBuffers).
+        try sync.addHandler(RemotingChannelHandler(handler: handler, logger: logger, frameSizeMax: frameSizeMax,
+                                                   pausesOnUnreadResponses: budget != nil, onActive: onActive))
     }
 }

@@ -11,13 +11,20 @@ public final class RemotingServer: Sendable {
     public let group: any EventLoopGroup
     private let channel: any Channel
     private let budget: ConnectionBudget
+    private let handler: any RemotingRequestHandler
+    private let frameSizeMax: Int
+    private let logger: Logger
     /// The port actually bound (useful when asked for port 0).
     public let port: Int
 
-    private init(group: any EventLoopGroup, channel: any Channel, budget: ConnectionBudget) {
+    private init(group: any EventLoopGroup, channel: any Channel, budget: ConnectionBudget,
+                 handler: any RemotingRequestHandler, frameSizeMax: Int, logger: Logger) {
         self.group = group
         self.channel = channel
         self.budget = budget
+        self.handler = handler
+        self.frameSizeMax = frameSizeMax
+        self.logger = logger
         self.port = channel.localAddress?.port ?? 0
     }
 
@@ -56,13 +63,22 @@ public final class RemotingServer: Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        return RemotingServer(group: group, channel: channel, budget: budget)
+        return RemotingServer(group: group, channel: channel, budget: budget, handler: handler,
+                              frameSizeMax: frameSizeMax, logger: logger)
     }
 
     /// Connections open now (accepted and not yet closed).
     public var openConnections: Int { budget.openConnections }
     /// Bytes of incomplete frames buffered across all connections now.
     public var partialFrameBytes: Int { budget.partialFrameBytes }
+
+    /// Puts this server's connection pipeline (its handler and frame limit; no TLS, connection limits or idle
+    /// close) on `channel`, which the caller drives, e.g. an `EmbeddedChannel`: the send-path micro-benchmark
+    /// measures decode → handler → encoded answer without sockets. Call on `channel`'s event loop.
+    @_spi(Benchmarks) public func configureEmbedded(_ channel: any Channel) throws {
+        try RemotingPipeline.addHandlers(channel, handler: handler, frameSizeMax: frameSizeMax, idleTimeout: nil,
+                                         logger: logger)
+    }
 
     /// Stops accepting. Existing connections stay open until closed by their peers or the event loops stop.
     public func stop() async {

@@ -55,6 +55,24 @@ import Testing
         await f.stop()
     }
 
+    /// Apache's `mqadmin exportConfigs` copies these keys with `Properties.setProperty`, which throws on a missing
+    /// one (ExportConfigsCommand.needBrokerProprties); each is present with the value in force.
+    @Test func brokerConfigHasWhatExportConfigsReads() throws {
+        var config = BrokerConfig()
+        let table = Dictionary(uniqueKeysWithValues: config.properties.map { ($0.key, $0.value) })
+        for key in ["brokerClusterName", "brokerId", "brokerName", "brokerRole", "fileReservedTime", "filterServerNums",
+                    "flushDiskType", "maxMessageSize", "messageDelayLevel", "msgTraceTopicName", "slaveReadEnable",
+                    "traceOn", "traceTopicEnable", "useTLS", "autoCreateTopicEnable", "autoCreateSubscriptionGroup"] {
+            #expect(table[key] != nil, "\(key) missing")
+        }
+        #expect(table["messageDelayLevel"] == "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h")
+        #expect(table["traceOn"] == "true" && table["filterServerNums"] == "0" && table["useTLS"] == "false")
+        #expect(try config.apply(properties: "messageDelayLevel=90s 2d\ntraceOn=false\nuseTLS=true\n").isEmpty)
+        let changed = Dictionary(uniqueKeysWithValues: config.properties.map { ($0.key, $0.value) })
+        #expect(changed["messageDelayLevel"] == "90s 2d" && changed["traceOn"] == "false" && changed["useTLS"] == "true")
+        #expect(throws: BrokerError.self) { try config.apply(properties: "filterServerNums=2\n") }
+    }
+
     /// `MixAll.humanReadableByteCount(bytes, false)` and `StoreStatsService.getFormatRuntime`.
     @Test func javaFormats() {
         #expect(BrokerRuntimeInfo.humanReadable(512) == "512 B")
@@ -81,6 +99,34 @@ import Testing
         await f.stop(keepStore: true)
         let again = try await BrokerFixture.start(storeDir: f.storeDir)
         #expect(again.broker.context.flow.topicLimiter.snapshot.defaultRate == 250)
+        await again.stop()
+    }
+
+    /// The async-flush keys: read from broker.conf, changed live by UPDATE_BROKER_CONFIG (the store's flush thread
+    /// takes them), shown by GET_BROKER_CONFIG, kept across a restart; a bad value changes nothing.
+    @Test func flushKeysApplyLiveAndSurviveARestart() async throws {
+        let f = try await BrokerFixture.start { config in
+            #expect(try! config.apply(properties: "flushIntervalCommitLog=700\nflushCommitLogLeastPages=6\n").isEmpty)
+        }
+        #expect(f.broker.store.asyncFlush == AsyncFlushSettings(intervalMillis: 700, leastPages: 6))
+        var r = try await f.call(FlowAdminProcessor.updateBrokerConfig, body: ByteBuffer(
+            string: "flushIntervalCommitLog=50\nflushCommitLogLeastPages=0\nflushCommitLogThoroughInterval=2000\n"))
+        #expect(r.code == ResponseCode.success, "\(r.remark ?? "")")
+        let live = AsyncFlushSettings(intervalMillis: 50, leastPages: 0, thoroughIntervalMillis: 2_000)
+        #expect(f.broker.store.asyncFlush == live)
+        let text = String(buffer: try #require(try await f.call(AdminRequestCode.getBrokerConfig).body))
+        #expect(text.contains("flushIntervalCommitLog=50\n") && text.contains("flushCommitLogLeastPages=0\n")
+                && text.contains("flushCommitLogThoroughInterval=2000\n"), "\(text)")
+
+        r = try await f.call(FlowAdminProcessor.updateBrokerConfig,
+                             body: ByteBuffer(string: "defaultTopicRateLimit=9\nflushIntervalCommitLog=0\n"))
+        #expect(r.code == ResponseCode.systemError && r.remark?.contains("flushIntervalCommitLog") == true)
+        #expect(f.broker.store.asyncFlush == live)
+        #expect(f.broker.context.flow.topicLimiter.snapshot.defaultRate != 9)
+
+        await f.stop(keepStore: true)
+        let again = try await BrokerFixture.start(storeDir: f.storeDir)
+        #expect(again.broker.store.asyncFlush == live)
         await again.stop()
     }
 }

@@ -7,7 +7,7 @@ import TernStorage
 import TernTransport
 import Testing
 
-/// GET_PRODUCER_CONNECTION_LIST (204), CLONE_GROUP_OFFSET (314), CLEAN_EXPIRED_CONSUMEQUEUE (306).
+/// GET_PRODUCER_CONNECTION_LIST (204), GET_ALL_PRODUCER_INFO (328), CLONE_GROUP_OFFSET (314), CLEAN_EXPIRED_CONSUMEQUEUE (306).
 @Suite struct GroupAdminTests {
     @Test func producerConnectionList() async throws {
         let f = try await BrokerFixture.start()
@@ -20,6 +20,31 @@ import Testing
         let body = try JSONBody.decode(ProducerConnectionBody.self, from: r.body)
         #expect(body.connectionSet.map(\.clientId) == ["p-1"])
         #expect(body.connectionSet.first?.clientAddr.hasPrefix("127.0.0.1:") == true)
+        producer.close()
+        await f.stop()
+    }
+
+    /// GET_ALL_PRODUCER_INFO (328): Java's `ProducerTableInfo` — `data`, group → list of `ProducerInfo` with exactly
+    /// its field names (common/protocol/body/ProducerInfo.java), `remoteIP` as Netty's "/ip:port".
+    @Test func allProducerInfo() async throws {
+        let f = try await BrokerFixture.start()
+        let empty = try await f.call(GroupAdminRequestCode.getAllProducerInfo)
+        let emptyBody = try #require(empty.body)
+        #expect(empty.code == ResponseCode.success && String(buffer: emptyBody) == #"{"data":{}}"#)
+        let heartbeat = #"{"clientID":"p-1","producerDataSet":[{"groupName":"PG"}],"consumerDataSet":[]}"#
+        let producer = try await f.connect()
+        #expect(try await f.call(RequestCode.heartBeat, body: ByteBuffer(string: heartbeat), on: producer).code == ResponseCode.success)
+        let r = try await f.call(GroupAdminRequestCode.getAllProducerInfo)
+        #expect(r.code == ResponseCode.success)
+        let body = try #require(r.body)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+        let groups = try #require(json["data"] as? [String: [[String: Any]]])
+        let info = try #require(groups["PG"]?.first)
+        #expect(Set(info.keys) == ["clientId", "remoteIP", "language", "version", "lastUpdateTimestamp"])
+        #expect(info["clientId"] as? String == "p-1" && info["language"] as? String == "CPP")
+        #expect((info["remoteIP"] as? String)?.hasPrefix("/127.0.0.1:") == true)
+        let stamp = try #require((info["lastUpdateTimestamp"] as? NSNumber)?.int64Value)
+        #expect(abs(stamp - Int64(Date().timeIntervalSince1970 * 1_000)) < 60_000)
         producer.close()
         await f.stop()
     }

@@ -126,6 +126,7 @@ enum SendFrames {
         #expect(r.extFields["TRACE_ON"] == "true")
         let decoded = try #require(MessageId.decodeOffsetId(r.extFields["msgId"] ?? ""))
         #expect(decoded.storeHost == f.broker.context.storeHost)
+        #expect(r.extFields["msgId"] == MessageId.offsetId(storeHost: decoded.storeHost, physicalOffset: decoded.physicalOffset))
 
         let r2 = try await f.call(RequestCode.sendMessage, SendFrames.javaFields(topic: "T1", queueId: 2, properties: props),
                                   body: SendFrames.buffer("again"))

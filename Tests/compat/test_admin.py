@@ -40,6 +40,13 @@ def test_admin_commands_against_a_live_broker(h):
     r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "defaultGroupPullRateLimit", "-v", "5000", ok=False)
     assert r.returncode == 0, r.stderr
     assert admin(h, b, "getBrokerConfig", "-b", addr)[addr]["defaultGroupPullRateLimit"] == "5000.0"
+    # The async flush interval changes live (the store's flush thread takes it) and is reported back.
+    assert admin(h, b, "getBrokerConfig", "-b", addr)[addr]["flushIntervalCommitLog"] == "500"
+    r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "flushIntervalCommitLog", "-v", "200", ok=False)
+    assert r.returncode == 0, r.stderr
+    assert admin(h, b, "getBrokerConfig", "-b", addr)[addr]["flushIntervalCommitLog"] == "200"
+    r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "flushIntervalCommitLog", "-v", "0", ok=False)
+    assert r.returncode != 0 and "flushIntervalCommitLog" in r.stderr, r.stderr
     r = admin(h, b, "updateBrokerConfig", "-b", addr, "-k", "brokerName", "-v", "x", ok=False)
     assert r.returncode != 0 and "cannot change at runtime" in r.stderr, r.stderr
 

@@ -1,3 +1,4 @@
+import TernStorage
 import TernTransport
 
 /// The broker's settings as GET_BROKER_CONFIG (26) reports them: every key `set(_:_:)` reads, with its
@@ -8,7 +9,10 @@ extension BrokerConfig {
             ("brokerClusterName", brokerClusterName), ("brokerName", brokerName), ("brokerId", "\(brokerId)"),
             ("namesrvAddr", namesrvAddr.joined(separator: ";")), ("brokerIP1", brokerIP1), ("listenPort", "\(listenPort)"),
             ("storePathRootDir", storePathRootDir), ("flushDiskType", flushDiskType.rawValue),
-            ("syncFlushTimeout", "\(syncFlushTimeout)"), ("autoCreateTopicEnable", "\(autoCreateTopicEnable)"),
+            ("syncFlushTimeout", "\(syncFlushTimeout)"), ("flushIntervalCommitLog", "\(asyncFlush.intervalMillis)"),
+            ("flushCommitLogLeastPages", "\(asyncFlush.leastPages)"),
+            ("flushCommitLogThoroughInterval", "\(asyncFlush.thoroughIntervalMillis)"),
+            ("autoCreateTopicEnable", "\(autoCreateTopicEnable)"),
             ("autoCreateSubscriptionGroup", "\(autoCreateSubscriptionGroup)"),
             ("defaultTopicQueueNums", "\(defaultTopicQueueNums)"), ("maxMessageSize", "\(maxMessageSize)"),
             ("longPollingEnable", "\(longPollingEnable)"), ("registerNameServerPeriod", "\(registerNameServerPeriod)"),
@@ -19,7 +23,9 @@ extension BrokerConfig {
             ("transactionCheckMax", "\(transactionCheckMax)"), ("rejectTransactionMessage", "\(rejectTransactionMessage)"),
             ("storeReplyMessageEnable", "\(storeReplyMessageEnable)"), ("enablePropertyFilter", "\(enablePropertyFilter)"),
             ("environmentIsolationEnable", "\(environmentIsolationEnable)"), ("traceTopicEnable", "\(traceTopicEnable)"),
-            ("msgTraceTopicName", msgTraceTopicName), ("retryMaxTimes", "\(retryMaxTimes)"),
+            ("msgTraceTopicName", msgTraceTopicName), ("traceOn", "\(traceOn)"), ("filterServerNums", "0"),
+            ("useTLS", "\(tls.client.enabled)"), ("messageDelayLevel", Self.delayLevelText(messageDelayLevelMillis)),
+            ("retryMaxTimes", "\(retryMaxTimes)"),
             ("timerMaxDelaySec", "\(timerMaxDelaySec)"), ("serverMaxConnections", "\(connectionLimits.maxConnections)"),
             ("deleteWhen", deleteWhen.sorted().map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ";")),
             ("brokerRole", brokerRole.rawValue), 
@@ -42,6 +48,15 @@ extension BrokerConfig {
         if let httpPort { p.append(("httpPort", "\(httpPort)")) }
         if let brokerIP2 { p.append(("brokerIP2", brokerIP2)) }
         return p.map { (key: $0.0, value: $0.1) }
+    }
+
+    /// `messageDelayLevel` as broker.conf writes it ("1s 5s ... 2h"): each level in the largest unit that divides
+    /// it (levels are whole seconds: the only durations broker.conf can state).
+    static func delayLevelText(_ levels: [Int64]) -> String {
+        levels.map { ms in
+            let unit = delayUnits.first { ms % $0.millis == 0 } ?? delayUnits[delayUnits.count - 1]
+            return "\(ms / unit.millis)\(unit.name)"
+        }.joined(separator: " ")
     }
 
     /// Java's `MixAll.properties2String`: one `key=value` line per setting (sorted here, Java's is hash order),

@@ -2,6 +2,7 @@ import Logging
 import TernProtocol
 import TernRemoting
 import TernStorage
+import TernSystem
 import TernTransport
 
 /// Group administration codes answered by `AdminProcessor` beside the subscription-group table.
@@ -10,7 +11,23 @@ enum GroupAdminRequestCode {
     static let cleanExpiredConsumeQueue = 306
     static let cloneGroupOffset = 314
     static let queryTopicConsumeByWho = 300
-    static let all = [getProducerConnectionList, cleanExpiredConsumeQueue, cloneGroupOffset, queryTopicConsumeByWho]
+    static let getAllProducerInfo = 328
+    static let all = [getProducerConnectionList, cleanExpiredConsumeQueue, cloneGroupOffset, queryTopicConsumeByWho,
+                      getAllProducerInfo]
+}
+
+/// Java's `ProducerTableInfo` (GET_ALL_PRODUCER_INFO's answer): every producer group's clients.
+struct ProducerTableInfoBody: Codable, Equatable {
+    /// Java's `ProducerInfo`: `remoteIP` is the channel's `remoteAddress().toString()` ("/ip:port"),
+    /// `lastUpdateTimestamp` the last heartbeat in wall-clock ms.
+    struct ProducerInfo: Codable, Equatable {
+        var clientId: String
+        var remoteIP: String
+        var language: String
+        var version: Int
+        var lastUpdateTimestamp: Int64
+    }
+    var data: [String: [ProducerInfo]]
 }
 
 /// Java's `GroupList` (QUERY_TOPIC_CONSUME_BY_WHO's answer).
@@ -33,6 +50,8 @@ extension AdminProcessor {
                                                   language: $0.language.name, version: $0.version)
             }.sorted { ($0.clientId, $0.clientAddr) < ($1.clientId, $1.clientAddr) }
             responder.respond(code: ResponseCode.success, body: JSONBody.encode(ProducerConnectionBody(connectionSet: set)))
+        case GroupAdminRequestCode.getAllProducerInfo:
+            responder.respond(code: ResponseCode.success, body: JSONBody.encode(producerTable()))
         case GroupAdminRequestCode.cloneGroupOffset:
             cloneGroupOffset(f, responder)
         case GroupAdminRequestCode.queryTopicConsumeByWho:
@@ -47,6 +66,21 @@ extension AdminProcessor {
             // deleted segments, so there is nothing expired left to clean (Java answers success too).
             responder.respond(code: ResponseCode.success)
         }
+    }
+
+    /// Every live producer, by group; heartbeat stamps (monotonic) are shown as wall-clock times.
+    func producerTable() -> ProducerTableInfoBody {
+        let monoNowMillis = Int64(context.clock.monotonicNanos() / 1_000_000), wallNowMillis = context.clock.wallMillis()
+        var data: [String: [ProducerTableInfoBody.ProducerInfo]] = [:]
+        for (group, clients) in context.clients.allProducerClients() {
+            let live = clients.filter(\.channel.isActive).map {
+                ProducerTableInfoBody.ProducerInfo(clientId: $0.clientId, remoteIP: "/" + $0.channel.remoteAddress,
+                                                   language: $0.language.name, version: $0.version,
+                                                   lastUpdateTimestamp: wallNowMillis - (monoNowMillis - $0.lastUpdate))
+            }
+            if !live.isEmpty { data[group] = live.sorted { $0.clientId < $1.clientId } }
+        }
+        return ProducerTableInfoBody(data: data)
     }
 
     /// CLONE_GROUP_OFFSET (Java's `cloneGroupOffset`): `destGroup` takes `srcGroup`'s committed offsets on `topic`

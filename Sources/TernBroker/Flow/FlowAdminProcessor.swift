@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import TernProtocol
 import TernRemoting
+import TernStorage
 import TernSystem
 import TernTransport
 
@@ -14,11 +15,14 @@ final class FlowAdminProcessor: BrokerProcessor {
     let context: BrokerContext
     var flow: FlowControl { context.flow }
     let path: String
+    let flush: LiveFlushSettings
 
     init(context: BrokerContext) {
         self.context = context
         path = context.config.storePathRootDir + "/config/flow.json"
+        flush = LiveFlushSettings(store: context.store, storeRoot: context.config.storePathRootDir)
         loadSaved()
+        flush.loadSaved(logger: context.logger)
     }
 
     /// UPDATE_BROKER_CONFIG (mqadmin updateBrokerConfig): only the broker.conf keys that can change live.
@@ -65,27 +69,40 @@ final class FlowAdminProcessor: BrokerProcessor {
     }
 
     /// The body is Java's properties text; every key must be live-changeable and every value valid, else
-    /// nothing changes. Applied like SET_FLOW_LIMIT (kept in flow.json).
+    /// nothing changes. Flow keys are applied like SET_FLOW_LIMIT (kept in flow.json), flush keys by the store.
     private func updateBrokerConfig(_ request: RemotingCommand, _ responder: RemotingResponder) {
         var changes: [(FlowLimitKind, Double)] = []
+        var flushChanges: [(key: String, value: String)] = []
         for line in String(buffer: request.body ?? ByteBuffer()).split(whereSeparator: \.isNewline) {
             guard let eq = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces)
             let raw = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if LiveFlushSettings.keys.contains(key) {
+                flushChanges.append((key, raw))
+                continue
+            }
             guard let kind = Self.liveConfigKeys[key] else {
+                let live = Set(Self.liveConfigKeys.keys).union(LiveFlushSettings.keys).sorted()
                 return responder.respond(code: ResponseCode.systemError, remark:
-                    "\(key) cannot change at runtime; these can: \(Self.liveConfigKeys.keys.sorted().joined(separator: ", "))")
+                    "\(key) cannot change at runtime; these can: \(live.joined(separator: ", "))")
             }
             guard let value = Double(raw), value >= 0, value.isFinite else {
                 return responder.respond(code: ResponseCode.systemError, remark: "bad value \(raw) for \(key)")
             }
             changes.append((kind, value))
         }
+        let flushSettings: AsyncFlushSettings
+        do { flushSettings = try flush.validated(flushChanges) } catch {
+            return responder.respond(code: ResponseCode.systemError, remark: "\(error)")
+        }
         for (kind, value) in changes { apply(kind, name: nil, value: value) }
-        do { try save() } catch {
+        do {
+            try save()
+            if !flushChanges.isEmpty { try flush.apply(flushSettings) }
+        } catch {
             return responder.respond(code: ResponseCode.systemError, remark: "config applied but not saved: \(error)")
         }
-        context.logger.info("broker config updated", metadata: ["keys": "\(changes.count)"])
+        context.logger.info("broker config updated", metadata: ["keys": "\(changes.count + flushChanges.count)"])
         responder.respond(code: ResponseCode.success)
     }
 

@@ -23,7 +23,7 @@ final class BrokerMetering: Sendable {
     private static let timerTopic = Array(DelayedDelivery.timerTopic.utf8)
 
     /// `drafts` (as routed: half messages and delays are parked in system topics) were stored to `topic`.
-    func stored(topic: String, _ drafts: [MessageDraft], appendNanos: UInt64) {
+    func stored(topic: String, _ drafts: some Collection<MessageDraft>, appendNanos: UInt64) {
         guard let first = drafts.first else { return }
         let type: BrokerMetrics.MessageType = first.topic == Self.halfTopic ? .transaction
             : first.topic == Self.scheduleTopic || first.topic == Self.timerTopic ? .delay : .normal

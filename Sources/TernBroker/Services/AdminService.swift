@@ -61,8 +61,9 @@ final class AdminService: Sendable {
             return .success(.runtimeInfo(BrokerRuntimeInfo.table(context, messagesAtStart: messagesAtStart, bootMillis: bootMillis)))
         case .brokerConfig:
             let version = String(buffer: JSONBody.encode(DataVersion(timestamp: bootMillis)))
-            // The live flow limits (UPDATE_BROKER_CONFIG, SET_FLOW_LIMIT) over broker.conf's.
+            // The live flow limits and flush settings (UPDATE_BROKER_CONFIG, SET_FLOW_LIMIT) over broker.conf's.
             var config = context.config
+            config.asyncFlush = context.store.asyncFlush
             config.flow.defaultTopicRateLimit = context.flow.topicLimiter.snapshot.defaultRate
             config.flow.sendBackRateLimit = context.flow.sendBackLimiter.snapshot.defaultRate
             config.flow.defaultGroupPullRateLimit = context.flow.pullLimiter.snapshot.defaultRate

@@ -22,7 +22,7 @@ enum SendOutcome {
     /// Stored. `queueId` is the one the answer names (the requested queue, also for a half message);
     /// `awaitsFlush`: a sync-flush broker or a SYNC_MASTER answers only once the last record is durable / on a
     /// slave (property WAIT).
-    case stored(results: [AppendResult], queueId: Int32, awaitsFlush: Bool)
+    case stored(results: OneOrMany<AppendResult>, queueId: Int32, awaitsFlush: Bool)
     /// A copy of a message already stored within its topic's dedup window: the first copy is answered.
     case duplicate(DedupService.Original)
     /// Refused before or by the store; nothing stored.
@@ -46,9 +46,6 @@ final class SendService: Sendable {
     /// The last producer address parsed: a connection's sends all carry the same `remoteAddress` string, whose
     /// `==` on the same storage is a pointer compare, cheaper than parsing it per send.
     private let lastBornHost = Mutex<(address: String, host: HostAddress)?>(nil)
-    /// The last topic's UTF-8 bytes: a producer's sends name the same topic, and sharing the array (copy on
-    /// write) spares the draft an allocation per send.
-    private let lastTopic = Mutex<(name: String, bytes: [UInt8])?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
@@ -65,19 +62,22 @@ final class SendService: Sendable {
         case let .failure(rejection):
             return .rejected(rejection)
         case let .success(drafts):
-            if drafts.count == 1, let window = context.flow.dedup.windowMillis(request.header.topic) {
-                return appendOnce(drafts[0], header: request.header, windowMillis: window)
+            if case let .one(draft) = drafts, let window = context.flow.dedup.windowMillis(request.header.topic) {
+                return appendOnce(draft, header: request.header, windowMillis: window)
             }
             return append(drafts, header: request.header)
         }
     }
 
     /// Appends `drafts` (one request's messages) and counts them.
-    private func append(_ drafts: [MessageDraft], header: SendRequestHeader) -> SendOutcome {
-        let results: [AppendResult]
+    private func append(_ drafts: OneOrMany<MessageDraft>, header: SendRequestHeader) -> SendOutcome {
+        let results: OneOrMany<AppendResult>
         let started = context.metering == nil ? 0 : FlowControl.now()
         do {
-            results = drafts.count == 1 ? [try context.store.append(drafts[0])] : try context.store.append(batch: drafts)
+            switch drafts {
+            case let .one(draft): results = .one(try context.store.append(draft))
+            case let .many(batch): results = .many(try context.store.append(batch: batch))
+            }
         } catch {
             return .rejected(error.rejection)
         }
@@ -95,10 +95,10 @@ final class SendService: Sendable {
         let key: String? = draft.properties.withUnsafeBytes { bytes in
             MessageProperties.value(of: "UNIQ_KEY", in: bytes).map { String(decoding: $0, as: UTF8.self) }
         }
-        guard let key, !key.isEmpty else { return append([draft], header: header) }
+        guard let key, !key.isEmpty else { return append(.one(draft), header: header) }
         var outcome: SendOutcome?
         let original = context.flow.dedup.deduplicate(topic: header.topic, key: key, windowMillis: windowMillis) {
-            let stored = append([draft], header: header)
+            let stored = append(.one(draft), header: header)
             outcome = stored
             guard case let .stored(results, queueId, _) = stored, let r = results.first else { return nil }
             return DedupService.Original(storeHost: context.storeHost, physicalOffset: r.physicalOffset, queueId: queueId,
@@ -111,7 +111,7 @@ final class SendService: Sendable {
     }
 
     /// Checks the request against Java's `msgCheck` rules and builds the drafts to append.
-    private func prepare(_ request: SendRequest) -> Result<[MessageDraft], RequestRejection> {
+    private func prepare(_ request: SendRequest) -> Result<OneOrMany<MessageDraft>, RequestRejection> {
         let header = request.header, body = request.body, isBatch = request.isBatch
         let topic = header.topic
         // Java answers bad names with SYSTEM_ERROR and reserved topics with NO_PERMISSION (`msgCheck`).
@@ -121,9 +121,9 @@ final class SendService: Sendable {
         if TopicConfigManager.reservedTopics.contains(topic) {
             return .failure(RequestRejection(ResponseCode.noPermission, "Sending message to topic[\(topic)] is forbidden."))
         }
-        if header.properties.utf8.count > RecordLayout.maxPropertiesLength {
+        if header.properties.count > RecordLayout.maxPropertiesLength {
             return .failure(RequestRejection(ResponseCode.messageIllegal,
-                "the message properties length \(header.properties.utf8.count) exceeds \(RecordLayout.maxPropertiesLength)"))
+                "the message properties length \(header.properties.count) exceeds \(RecordLayout.maxPropertiesLength)"))
         }
         let bodySize = body?.readableBytes ?? 0
         if bodySize > context.config.maxMessageSize {
@@ -157,30 +157,22 @@ final class SendService: Sendable {
             do {
                 // A batch is stored as sent: no delay, timer or retry routing (Java refuses a batch carrying
                 // DELAY; Tern does not check it yet).
-                return .success(try SendBatch.drafts(body: body, header: header, queueId: queueId, bornHost: bornHost,
-                                                     storeHost: context.storeHost, maxMessageSize: context.config.maxMessageSize))
+                return .success(.many(try SendBatch.drafts(body: body, header: header, queueId: queueId, bornHost: bornHost,
+                                                     storeHost: context.storeHost, maxMessageSize: context.config.maxMessageSize)))
             } catch {
                 return .failure(RequestRejection(ResponseCode.messageIllegal, error.remark))
             }
         }
         // SendHooks diverts half messages (TRAN_MSG / prepared sysFlag) to RMQ_SYS_TRANS_HALF_TOPIC.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
-        var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost,
-                               topic: cachedTopic(header.topic))
+        var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost)
         if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
         // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
         if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
            let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis()) {
             return .failure(rejection)
         }
-        return .success([draft])
-    }
-
-    private func cachedTopic(_ name: String) -> [UInt8] {
-        if let hit = lastTopic.withLock({ $0?.name == name ? $0?.bytes : nil }) { return hit }
-        let bytes = Array(name.utf8)
-        lastTopic.withLock { $0 = (name, bytes) }
-        return bytes
+        return .success(.one(draft))
     }
 
     private func cachedBornHost(_ address: String) -> HostAddress {
@@ -231,23 +223,22 @@ extension SendService {
         return .success(Int32(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt32(config.writeQueueNums)))
     }
 
-    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag. `topic`: the header's
-    /// topic as UTF-8 when the caller has it already.
+    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag; topic and properties
+    /// arrays are the header's (shared, not copied).
     static func draft(_ header: SendRequestHeader, queueId: Int32, body: ByteBuffer?, bornHost: HostAddress,
-                      storeHost: HostAddress, topic: [UInt8]? = nil) -> MessageDraft {
+                      storeHost: HostAddress) -> MessageDraft {
         MessageDraft(
-            topic: topic ?? Array(header.topic.utf8), queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
+            topic: header.topicUTF8, queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
             bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,
             reconsumeTimes: header.reconsumeTimes,
             body: body.map { Array($0.readableBytesView) } ?? [],
-            properties: Array(header.properties.utf8))
+            properties: header.properties)
     }
 
     /// Property WAIT (default true): whether a sync-flush broker answers only after the group commit.
-    static func waitsForStore(_ properties: String) -> Bool {
-        var properties = properties
-        return properties.withUTF8 { bytes in
-            guard let v = MessageProperties.value(of: "WAIT", in: UnsafeRawBufferPointer(bytes)) else { return true }
+    static func waitsForStore(_ properties: [UInt8]) -> Bool {
+        properties.withUnsafeBytes { bytes in
+            guard let v = MessageProperties.value(of: "WAIT", in: bytes) else { return true }
             return !v.elementsEqual("false".utf8)
         }
     }

@@ -23,13 +23,24 @@ final class FlushService: Sendable {
     private let waiters = Mutex<[Waiter]>([])
     private let worker = BackgroundThread(name: "tern-flush")
     private let failure = Mutex<StoreError?>(nil)
+    /// The async settings, read by the flush thread every round and stored by `setAsync` from any thread. Three
+    /// separate atomics: a round that reads a mix of old and new values once is harmless.
+    private let intervalMillis: Atomic<Int>
+    private let leastPages: Atomic<Int>
+    private let thoroughIntervalMillis: Atomic<Int>
+    /// Raised by every `setAsync` after its stores: a change made while the thread was between its check and its
+    /// sleep cuts that sleep short (the sleep's re-check), so no wake-up is lost.
+    private let settingsVersion = Atomic<Int>(0)
 
     private let observer: (any StoreObserver)?
     /// Waiters' deadlines (monotonic): a manual clock in tests moves them without sleeping.
     private let clock: any TernClock
 
-    init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, flushed: Int64, clock: any TernClock,
-         observer: (any StoreObserver)? = nil) {
+    init(log: CommitLog, index: any IndexStore, mode: StoreConfig.FlushMode, async: AsyncFlushSettings, flushed: Int64,
+         clock: any TernClock, observer: (any StoreObserver)? = nil) {
+        intervalMillis = Atomic(async.intervalMillis)
+        leastPages = Atomic(async.leastPages)
+        thoroughIntervalMillis = Atomic(async.thoroughIntervalMillis)
         self.observer = observer
         self.clock = clock
         self.log = log
@@ -46,17 +57,39 @@ final class FlushService: Sendable {
     }
     var failed: StoreError? { failure.withLock { $0 } }
 
+    var asyncSettings: AsyncFlushSettings {
+        AsyncFlushSettings(intervalMillis: intervalMillis.load(ordering: .relaxed), leastPages: leastPages.load(ordering: .relaxed),
+                           thoroughIntervalMillis: thoroughIntervalMillis.load(ordering: .relaxed))
+    }
+
+    /// Takes effect at the next round; the thread is woken so a shorter interval does not wait out a long sleep.
+    func setAsync(_ settings: AsyncFlushSettings) {
+        intervalMillis.store(settings.intervalMillis, ordering: .relaxed)
+        leastPages.store(settings.leastPages, ordering: .relaxed)
+        thoroughIntervalMillis.store(settings.thoroughIntervalMillis, ordering: .relaxed)
+        settingsVersion.add(1, ordering: .releasing)
+        worker.wake()
+    }
+
     func start() {
         switch mode {
-        case let .async(interval, leastPages, thorough):
+        case .async:
+            // Read before the thread exists: a change made after `start` returns ends the first sleep too.
+            let versionAtStart = settingsVersion.load(ordering: .acquiring)
             worker.start { [self] t in
+                var seen = versionAtStart
                 var lastThorough = Clock.monotonicNanos()
                 while t.isRunning {
-                    t.sleep(maxMillis: interval)
+                    t.sleep(maxMillis: intervalMillis.load(ordering: .relaxed)) {
+                        settingsVersion.load(ordering: .acquiring) != seen
+                    }
+                    seen = settingsVersion.load(ordering: .acquiring)
                     let now = Clock.monotonicNanos()
                     let dirty = log.writePosition - flushed
-                    let thoroughDue = now - lastThorough >= UInt64(thorough) * 1_000_000
-                    if dirty >= Int64(leastPages * MappedFile.pageSize) || (thoroughDue && dirty > 0) {
+                    let thoroughNanos = UInt64(thoroughIntervalMillis.load(ordering: .relaxed)) * 1_000_000
+                    let thoroughDue = now - lastThorough >= thoroughNanos
+                    let leastBytes = Int64(leastPages.load(ordering: .relaxed) * MappedFile.pageSize)
+                    if dirty >= leastBytes || (thoroughDue && dirty > 0) {
                         flushRound()
                     }
                     if thoroughDue {

@@ -60,8 +60,8 @@ public final class MessageStore: Sendable {
         disk = DiskSpaceMonitor(path: config.root, policy: config.diskSpace)
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
                                 derivation: config.derivation, from: checkpoint, observer: config.observer)
-        flusher = FlushService(log: log, index: index, mode: config.flushMode, flushed: log.writePosition,
-                               clock: config.clock, observer: config.observer)
+        flusher = FlushService(log: log, index: index, mode: config.flushMode, async: config.asyncFlush,
+                               flushed: log.writePosition, clock: config.clock, observer: config.observer)
     }
 
     // MARK: Starting
@@ -234,6 +234,11 @@ public final class MessageStore: Sendable {
     public var isDispatchLagging: Bool { dispatchLagBytes > config.maxDispatchLagBytes }
     /// The log is durable below this offset.
     public var flushedOffset: Int64 { flusher.flushed }
+    /// The async flush's settings in force: `StoreConfig.asyncFlush` until `setAsyncFlush` changes them.
+    public var asyncFlush: AsyncFlushSettings { flusher.asyncSettings }
+    /// Changes the async flush's settings while the store runs (lock-free: the flush thread reads them every
+    /// round; appends never touch them). Kept but unused in sync mode.
+    public func setAsyncFlush(_ settings: AsyncFlushSettings) { flusher.setAsync(settings) }
     public var segments: [Segment] { log.segments }
 
     /// Calls `handler` on the dispatcher thread after every index batch that made records visible, with the

@@ -5,15 +5,14 @@ import TernMessage
 public struct StoreConfig: Sendable {
     public enum FlushMode: Sendable, Equatable {
         /// Appends return once the record is in the mapping (page cache: survives `kill -9`, not a power loss).
-        /// A background flush runs every `intervalMillis` when at least `leastPages` pages are dirty, and
-        /// regardless every `thoroughIntervalMillis`.
-        case async(intervalMillis: Int = 500, leastPages: Int = 4, thoroughIntervalMillis: Int = 10_000)
+        /// A background thread flushes per ``StoreConfig/asyncFlush``.
+        case async
         /// Group commit: a waiting append is released when the flushed offset passes its record; one msync
         /// serves every append that arrived meanwhile. After `timeoutMillis` the waiter gets a timeout
         /// (the record stays stored), like RocketMQ's FLUSH_DISK_TIMEOUT.
         case sync(timeoutMillis: Int = 5_000)
 
-        public static let defaultAsync = FlushMode.async()
+        public static let defaultAsync = FlushMode.async
         public static let defaultSync = FlushMode.sync()
     }
 
@@ -30,6 +29,9 @@ public struct StoreConfig: Sendable {
     /// Largest body accepted (`maxMessageSize`, 4 MiB).
     public var maxMessageSize: Int = 4 << 20
     public var flushMode: FlushMode = .defaultAsync
+    /// The async flush's initial settings (`MessageStore.setAsyncFlush` changes them while the store runs).
+    /// Kept but unused in sync mode, as RocketMQ keeps `flushIntervalCommitLog` under SYNC_FLUSH.
+    public var asyncFlush = AsyncFlushSettings()
     /// A follower takes only its leader's replicated bytes until promoted (`MessageStore.promote`).
     public var role: StoreRole = .leader
     public var indexBackend: IndexBackend = .lmdb
@@ -80,5 +82,24 @@ public struct StoreConfig: Sendable {
     public var maxRecordSize: Int {
         RecordLayout.recordSize(bodyLength: maxMessageSize, topicLength: RecordLayout.maxTopicLength,
                                 propertiesLength: RecordLayout.maxPropertiesLength)
+    }
+}
+
+/// When the async flush msyncs the log (RocketMQ's `FlushRealTimeService` with `flushCommitLogTimed`: the thread
+/// sleeps the interval, it is not woken by appends). Every `intervalMillis` it flushes if at least `leastPages`
+/// pages are dirty, and whatever is dirty every `thoroughIntervalMillis` (which also syncs the index).
+public struct AsyncFlushSettings: Sendable, Equatable {
+    /// `flushIntervalCommitLog` (500 ms).
+    public var intervalMillis: Int
+    /// `flushCommitLogLeastPages` (4); 0 flushes whatever is dirty every interval.
+    public var leastPages: Int
+    /// `flushCommitLogThoroughInterval` (10 s).
+    public var thoroughIntervalMillis: Int
+
+    public init(intervalMillis: Int = 500, leastPages: Int = 4, thoroughIntervalMillis: Int = 10_000) {
+        precondition(intervalMillis > 0 && leastPages >= 0 && thoroughIntervalMillis >= 0)
+        self.intervalMillis = intervalMillis
+        self.leastPages = leastPages
+        self.thoroughIntervalMillis = thoroughIntervalMillis
     }
 }

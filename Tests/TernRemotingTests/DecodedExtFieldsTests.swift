@@ -1,0 +1,90 @@
+import NIOCore
+import TernRemoting
+import Testing
+
+/// Values decoded from a JSON header stay in the header bytes until read; every accessor must read them as the
+/// String form would.
+@Suite("extFields decoded from a header")
+struct DecodedExtFieldsTests {
+    static func decoded(_ extFields: String) throws -> RemotingExtFields {
+        let json = #"{"code":310,"opaque":1,"flag":0,"extFields":"# + extFields + "}"
+        return try #require(try decodeOne(FrameBuilder.jsonFrame(json))).extFields
+    }
+
+    @Test func verbatimEscapedAndNumberValuesReadAsText() throws {
+        let f = try Self.decoded(#"{"plain":"tern-bench-producer-group","esc":"a\u0001b\u0002\"q\"\\","num":-12,"#
+            + #""big":12345678901234567890,"dbl":4.0,"frac":1.5,"bool":true,"nul":null,"utf":"caf\u00e9 ü","#
+            + #""obj":{"x":[1,2]}}"#)
+        #expect(f["plain"] == "tern-bench-producer-group")
+        #expect(f["esc"] == "a\u{01}b\u{02}\"q\"\\")
+        #expect(f["num"] == "-12")
+        #expect(f["big"] == "12345678901234567890")
+        #expect(f["dbl"] == "4")
+        #expect(f["frac"] == "1.5")
+        #expect(f["bool"] == "true")
+        #expect(f["nul"] == nil)
+        #expect(f["utf"] == "café ü")
+        #expect(f["obj"] == #"{"x":[1,2]}"#)
+        #expect(f.count == 9)
+        #expect(Array(f).map(\.key) == ["plain", "esc", "num", "big", "dbl", "frac", "bool", "utf", "obj"])
+        #expect(Array(f).map(\.value) == f.keys.map { f[$0]! })
+    }
+
+    @Test func utf8AndComparisonWithoutAString() throws {
+        let f = try Self.decoded(#"{"plain":"TernBenchTopicWithALongName","esc":"k\u0001v\u0002","utf":"é"}"#)
+        #expect(f.utf8("plain") == Array("TernBenchTopicWithALongName".utf8))
+        #expect(f.utf8("esc") == [UInt8(ascii: "k"), 1, UInt8(ascii: "v"), 2])
+        #expect(f.utf8("utf") == Array("é".utf8))
+        #expect(f.utf8("missing") == nil)
+        #expect(f.value("plain", equalsUTF8: Array("TernBenchTopicWithALongName".utf8)))
+        #expect(!f.value("plain", equalsUTF8: Array("TernBenchTopicWithALongNam".utf8)))
+        #expect(f.value("esc", equalsUTF8: [UInt8(ascii: "k"), 1, UInt8(ascii: "v"), 2]))
+        #expect(!f.value("missing", equalsUTF8: []))
+    }
+
+    @Test func typedAccessorsOnTokens() throws {
+        let f = try Self.decoded(#"{"n":-42,"s":"17","plus":"+5","max":"9223372036854775807","over":9223372036854775808,"#
+            + #""min":-9223372036854775808,"spaced":" 7 ","t":"true","one":1,"F":"FALSE","zero":"0","x":"4x","e":"","m":"-"}"#)
+        #expect(f.int64("n") == -42)
+        #expect(f.int64("s") == 17)
+        #expect(f.int64("plus") == 5)
+        #expect(f.int64("max") == Int64.max)
+        #expect(f.int64("over") == nil)
+        #expect(f.int64("min") == Int64.min)
+        #expect(f.int64("spaced") == 7)
+        #expect(f.int64("x") == nil)
+        #expect(f.int64("e") == nil)
+        #expect(f.int64("m") == nil)
+        #expect(f.int32("n") == -42)
+        #expect(f.bool("t") == true)
+        #expect(f.bool("one") == true)
+        #expect(f.bool("F") == false)
+        #expect(f.bool("zero") == false)
+        #expect(f.bool("x") == nil)
+    }
+
+    @Test func editsAndEqualityMixTokensAndText() throws {
+        var f = try Self.decoded(#"{"a":"x","b":"long value longer than fifteen","c":1}"#)
+        f["b"] = "short"
+        f["c"] = nil
+        f["d"] = "new"
+        #expect(f == ["a": "x", "b": "short", "d": "new"])
+        #expect(f.description == "[a: x, b: short, d: new]")
+        let dup = try Self.decoded(#"{"k":"first","k":"second"}"#)
+        #expect(dup["k"] == "second" && dup.count == 1)
+    }
+
+    @Test func malformedStringsStillFailTheHeader() {
+        for bad in [#"{"a":"\u12"}"#, #"{"a":"abc"#, #"{"a":"x\"#, #"{"a":"\uZZZZ"}"#] {
+            #expect(throws: RemotingError.self) { try Self.decoded(bad) }
+        }
+    }
+
+    @Test func reencodedTokensMatchTheirText() throws {
+        let f = try Self.decoded(#"{"i":"k\u0001v\u0002","n":7,"p":"plain"}"#)
+        var response = RemotingCommand(code: 0, flag: .response, extFields: f)
+        response.opaque = 3
+        let decoded = try #require(try decodeOne(Array(try encode(response).readableBytesView)))
+        #expect(decoded.extFields == ["i": "k\u{01}v\u{02}", "n": "7", "p": "plain"])
+    }
+}

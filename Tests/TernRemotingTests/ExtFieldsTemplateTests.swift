@@ -1,0 +1,42 @@
+import NIOCore
+import TernRemoting
+import Testing
+
+@Suite("extFields templates")
+struct ExtFieldsTemplateTests {
+    static let template = RemotingExtFields.Template([
+        "id": .hex128(slot: 0), "n": .decimal(slot: 2), "m": .decimal(slot: 3), "c": .text("const"),
+    ])
+
+    @Test func placeholdersReadAsText() {
+        let f = RemotingExtFields(Self.template, words: 0x7F00_0001_0000_2A9F, 0xAB, UInt64(bitPattern: -3), 42)
+        #expect(f["id"] == "7F00000100002A9F00000000000000AB")
+        #expect(f["n"] == "-3" && f.int64("n") == -3)
+        #expect(f["m"] == "42" && f.int32("m") == 42)
+        #expect(f["c"] == "const")
+        #expect(f.keys == ["id", "n", "m", "c"])
+        #expect(f.utf8("n") == Array("-3".utf8))
+        #expect(f == ["id": "7F00000100002A9F00000000000000AB", "n": "-3", "m": "42", "c": "const"])
+    }
+
+    @Test func encodedLikeTheirText() throws {
+        let f = RemotingExtFields(Self.template, words: .max, 0, UInt64(bitPattern: Int64.min), 0)
+        let text: RemotingExtFields = ["id": "FFFFFFFFFFFFFFFF0000000000000000", "n": "-9223372036854775808", "m": "0",
+                                       "c": "const"]
+        #expect(f == text)
+        var response = RemotingCommand(code: 0, opaque: 9, flag: .response, extFields: f)
+        let bytes = try encode(response)
+        response.extFields = text
+        #expect(bytes == (try encode(response)))
+        #expect(try decodeOne(Array(bytes.readableBytesView))?.extFields == text)
+    }
+
+    @Test func editedTemplateFieldsKeepTheOthers() {
+        var f = RemotingExtFields(Self.template, words: 1, 2, 3, 4)
+        f["n"] = "x"
+        f["extra"] = "y"
+        #expect(f["n"] == "x" && f["m"] == "4" && f["extra"] == "y")
+        let g = RemotingExtFields(Self.template, words: 1, 2, 5, 6)
+        #expect(g["n"] == "5" && g["m"] == "6")
+    }
+}
