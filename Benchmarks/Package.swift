@@ -8,6 +8,9 @@ import PackageDescription
 //   `swift run -c release --scratch-path .build-bench tern-storage-bench all`
 // - `StorageBenchmarks`: package-benchmark (ordo-one/benchmark) suite for regression tracking of the hot paths
 //   (wall clock, malloc count). `swift package --scratch-path .build-bench benchmark`
+// - `SendPathBenchmarks`: the broker's send path on an EmbeddedChannel (no sockets), malloc count checked
+//   against Thresholds/ (`swift package --scratch-path .build-bench benchmark thresholds check --target
+//   SendPathBenchmarks --path Thresholds`).
 let package = Package(
     name: "TernBenchmarks",
     platforms: [.macOS(.v15)],
@@ -16,6 +19,8 @@ let package = Package(
         .package(name: "Tern", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -36,6 +41,21 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/StorageBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "SendPathBenchmarks",
+            dependencies: [
+                .product(name: "TernBroker", package: "Tern"),
+                .product(name: "TernRemoting", package: "Tern"),
+                .product(name: "TernTransport", package: "Tern"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SendPathBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

@@ -8,13 +8,13 @@ import TernTransport
 
 extension HTTPSurface {
     /// The built-in console: a client of the broker through its name servers. With ACL on, pages read with the
-    /// account the broker registers with (its `accessKey` / `secretKey`, else the ACL file's first admin).
+    /// account the broker registers with (its `accessKey` / `secretKey`, else the first admin of the broker's ACL
+    /// file as last reloaded).
     static func console(_ target: Target) throws -> Console {
-        let config = target.config
-        let acl = config.aclEnable ? try PlainAclFile(path: config.aclFile, logger: target.logger) : nil
+        let config = target.config, acl = target.acl
         let settings = Console.Settings(nameServers: config.namesrvAddr.joined(separator: ";"),
                                         tls: try config.tls.resolved().client.makeClient(),
-                                        readCredentials: config.nameServerCredentials(acl: acl), aclEnabled: config.aclEnable)
+                                        readCredentials: { config.nameServerCredentials(acl: acl) }, aclEnabled: config.aclEnable)
         return Console(settings: settings, logger: target.logger)
     }
 }

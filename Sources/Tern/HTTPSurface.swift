@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import TernBroker
 import TernOps
+import TernSecurity
 import TernTransport
 
 /// The broker's HTTP port (`httpPort`): the built-in console and the HTTP gateway on one Hummingbird server.
@@ -13,6 +14,8 @@ enum HTTPSurface {
     struct Target: Sendable {
         var config: BrokerConfig
         var brokerAddress: String
+        /// The broker's ACL file (nil: ACL off); the broker reloads it, the routes read it.
+        var acl: PlainAclFile?
         var logger: Logger
     }
 
@@ -27,7 +30,8 @@ enum HTTPSurface {
     /// The server for `httpPort`; nil when the key is not set. `extra`: routes of other parts of the process.
     static func server(config: BrokerConfig, broker: Broker, logger: Logger, extra: [any OpsRoutes] = []) throws -> OpsHTTPServer? {
         guard let port = config.httpPort else { return nil }
-        let target = Target(config: broker.context.config, brokerAddress: broker.context.config.brokerAddress, logger: logger)
+        let target = Target(config: broker.context.config, brokerAddress: broker.context.config.brokerAddress, acl: broker.acl,
+                            logger: logger)
         return OpsHTTPServer(host: config.listenHost, port: port, routes: try routes(target) + extra,
                              tls: try config.tls.resolved().server.makeServer(), logger: logger)
     }

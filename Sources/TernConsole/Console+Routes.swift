@@ -5,16 +5,15 @@ import TernProtocol
 
 extension Console {
     func registerReads(on router: Router<BasicRequestContext>) {
-        let data = reader
         router.get("/") { _, _ -> Response in
             await self.page(.cluster, "Cluster") {
-                let (info, runtime) = try await data.cluster()
+                let (info, runtime) = try await self.reader.cluster()
                 return ClusterPages.cluster(info, runtime: runtime)
             }
         }
         router.get("/replication") { _, _ -> Response in
             await self.page(.replication, "Replication") {
-                let (info, runtime) = try await data.cluster()
+                let (info, runtime) = try await self.reader.cluster()
                 return ClusterPages.replication(info, runtime: runtime)
             }
         }
@@ -29,11 +28,11 @@ extension Console {
             await self.page(.groups, "Consumer groups") {
                 let q = Self.query(request)
                 let filter = q["filter"] ?? "", page = ConsoleRequest.page(q["page"])
-                let all = try await data.groupNames().filter {
+                let all = try await self.reader.groupNames().filter {
                     !GroupPages.isInternal($0) && (filter.isEmpty || $0.localizedCaseInsensitiveContains(filter))
                 }
                 let shown = Array(all.dropFirst(page * GroupPages.pageSize).prefix(GroupPages.pageSize))
-                return GroupPages.list(await data.groupSummaries(shown), filter: filter, page: page, total: all.count)
+                return GroupPages.list(await self.reader.groupSummaries(shown), filter: filter, page: page, total: all.count)
             }
         }
         router.get("/group") { request, _ -> Response in
@@ -42,21 +41,21 @@ extension Console {
         }
         router.get("/messages") { request, _ -> Response in
             let q = MessageSearch(Self.query(request))
-            do { return Self.html(MessagePages.search(q, results: try await data.search(q))) } catch {
+            do { return Self.html(MessagePages.search(q, results: try await self.reader.search(q))) } catch {
                 return Self.html(MessagePages.search(q, results: nil, error: "\(error)"), status: .badGateway)
             }
         }
         router.get("/message") { request, _ -> Response in
             let q = MessageSearch(Self.query(request))
             return await self.page(.messages, "Message \(q.id)") {
-                guard let m = try await data.search(q)?.first else { throw ClientError.invalidArgument("no message \(q.id)") }
+                guard let m = try await self.reader.search(q)?.first else { throw ClientError.invalidArgument("no message \(q.id)") }
                 return MessagePages.message(m)
             }
         }
         router.get("/trace") { request, _ -> Response in
             let id = Self.query(request)["id"] ?? ""
             guard !id.isEmpty else { return Self.html(MessagePages.trace("", records: [])) }
-            do { return Self.html(MessagePages.trace(id, records: try await data.admin.trace(msgId: id))) } catch ClientError.topicNotFound(let t) {
+            do { return Self.html(MessagePages.trace(id, records: try await self.reader.admin.trace(msgId: id))) } catch ClientError.topicNotFound(let t) {
                 return Self.html(MessagePages.trace(id, records: [], error: "no trace topic \(t) yet: no client has sent a trace"))
             } catch {
                 return Self.html(MessagePages.trace(id, records: [], error: "\(error)"), status: .badGateway)
@@ -65,13 +64,13 @@ extension Console {
         router.get("/dlq") { request, _ -> Response in
             if let group = Self.query(request)["group"], !group.isEmpty {
                 return await self.page(.deadLetters, "Dead letters of \(group)") {
-                    OperationPages.deadLetters(group, try await data.admin.deadLetters(group: group, all: true))
+                    OperationPages.deadLetters(group, try await self.reader.admin.deadLetters(group: group, all: true))
                 }
             }
-            return await self.page(.deadLetters, "Dead letters") { OperationPages.deadLetterList(try await data.deadLetterGroups()) }
+            return await self.page(.deadLetters, "Dead letters") { OperationPages.deadLetterList(try await self.reader.deadLetterGroups()) }
         }
         router.get("/flow") { _, _ -> Response in
-            await self.page(.flow, "Flow limits") { OperationPages.flow(try await data.admin.flowLimits()) }
+            await self.page(.flow, "Flow limits") { OperationPages.flow(try await self.reader.admin.flowLimits()) }
         }
     }
 

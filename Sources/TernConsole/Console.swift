@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 import TernClient
 import TernOps
 import TernRemoting
@@ -10,19 +11,22 @@ import TernTransport
 /// The built-in web console: HTML pages built on the server, each a client of the broker over its remoting
 /// port (like rocketmq-dashboard), so the broker's ACL applies to everything the console does.
 ///
-/// Reads are signed with ``Settings/readCredentials`` (the broker's own admin account when ACL is on). Writes
+/// Reads are signed with ``Settings/readCredentials`` (the broker's own admin account when ACL is on, followed
+/// across reloads of its ACL file). Writes
 /// (topic create / update / delete, offset reset, dead-letter re-push, flow limits) are signed with the
 /// account the person gives through HTTP basic auth when ACL is on; without ACL the console asks for none.
 public final class Console: OpsRoutes {
     public struct Settings: Sendable {
         public var nameServers: String
         public var tls: TLSClient?
-        /// Signs the page reads; nil: unsigned (no ACL).
-        public var readCredentials: AclCredentials?
+        /// The account page reads are signed with, asked for each page so a change of the ACL file the broker
+        /// reloaded is followed; nil: unsigned (no ACL).
+        public var readCredentials: @Sendable () -> AclCredentials?
         /// Whether writes need an account from the person (the broker's `aclEnable`).
         public var aclEnabled: Bool
 
-        public init(nameServers: String, tls: TLSClient? = nil, readCredentials: AclCredentials? = nil, aclEnabled: Bool = false) {
+        public init(nameServers: String, tls: TLSClient? = nil, readCredentials: @escaping @Sendable () -> AclCredentials? = { nil },
+                    aclEnabled: Bool = false) {
             self.nameServers = nameServers
             self.tls = tls
             self.readCredentials = readCredentials
@@ -40,16 +44,36 @@ public final class Console: OpsRoutes {
 
     let settings: Settings
     let logger: Logger
-    let reader: ConsoleData
+    /// The read client and the account it signs with; replaced when ``Settings/readCredentials`` changes.
+    private let readers: Mutex<(credentials: AclCredentials?, data: ConsoleData)>
 
     public init(settings: Settings, logger: Logger) {
         self.settings = settings
         self.logger = logger
-        reader = ConsoleData(admin: AdminClient(runtime: ClientRuntime(options: settings.clientOptions(credentials: settings.readCredentials))))
+        let credentials = settings.readCredentials()
+        readers = Mutex((credentials, Self.makeReader(settings, credentials)))
+    }
+
+    private static func makeReader(_ settings: Settings, _ credentials: AclCredentials?) -> ConsoleData {
+        ConsoleData(admin: AdminClient(runtime: ClientRuntime(options: settings.clientOptions(credentials: credentials))))
+    }
+
+    /// The read client signing with the current read account. After a change the old client is closed: a page
+    /// still reading with it fails once, as it would have with the account the broker no longer knows.
+    var reader: ConsoleData {
+        let credentials = settings.readCredentials()
+        let (current, replaced) = readers.withLock { r -> (ConsoleData, ConsoleData?) in
+            guard r.credentials != credentials else { return (r.data, nil) }
+            let old = r.data
+            r = (credentials, Self.makeReader(settings, credentials))
+            return (r.data, old)
+        }
+        replaced?.admin.runtime.shutdown()
+        return current
     }
 
     /// Closes the read client's connections.
-    public func shutdown() { reader.admin.runtime.shutdown() }
+    public func shutdown() { readers.withLock { $0.data }.admin.runtime.shutdown() }
 
     public func register(on router: Router<BasicRequestContext>) {
         registerReads(on: router)

@@ -27,11 +27,10 @@ public final class GatewayClients: Sendable {
     private let acl: PlainAclFile?
     private let anonymous: Clients
     private let accounts = Mutex<[String: Clients]>([:])
-    private let lastReload = Mutex<ContinuousClock.Instant>(.now)
 
     init(config: GatewayConfig, logger: Logger) throws {
         self.config = config
-        acl = try config.aclFilePath.map { try PlainAclFile(path: $0, logger: logger) }
+        acl = config.acl
         anonymous = Self.make(config, credentials: nil)
     }
 
@@ -56,7 +55,6 @@ public final class GatewayClients: Sendable {
         guard let colon = token.firstIndex(of: ":") else { throw .forbidden("malformed bearer token") }
         let accessKey = String(token[..<colon])
         let signature = String(token[token.index(after: colon)...])
-        reloadIfDue(acl)
         guard let account = acl.current.accounts[accessKey],
               AclSigner.isValid(signature, extFields: [AclSigner.accessKeyKey: accessKey], body: nil, key: account.signingKey)
         else { throw .forbidden("bearer token does not match an account of the ACL file") }
@@ -73,17 +71,6 @@ public final class GatewayClients: Sendable {
     /// Token of an account (what a caller sends after `Bearer `).
     public static func token(accessKey: String, secretKey: String) -> String {
         accessKey + ":" + AclSigner.signature(content: Array(accessKey.utf8), secretKey: secretKey)
-    }
-
-    /// The file is checked for changes at most once a second (the broker reloads it the same way).
-    private func reloadIfDue(_ acl: PlainAclFile) {
-        let now = ContinuousClock.now
-        let due = lastReload.withLock { last in
-            guard now - last >= .seconds(1) else { return false }
-            last = now
-            return true
-        }
-        if due { acl.reloadIfChanged() }
     }
 
     func shutdown() {

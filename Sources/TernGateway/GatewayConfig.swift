@@ -1,3 +1,4 @@
+import TernSecurity
 import TernTransport
 
 /// What the gateway needs to reach the broker it fronts. Built by the process that serves `httpPort` from its
@@ -11,8 +12,9 @@ public struct GatewayConfig: Sendable {
     public var brokerName: String
     /// The broker's `maxMessageSize`: larger bodies are answered 413 without a round trip.
     public var maxMessageSize: Int
-    /// `plain_acl.yml` when the broker enforces ACL (`aclEnable=true`); nil: no bearer token is needed.
-    public var aclFilePath: String?
+    /// The broker's ACL file when it enforces ACL (`aclEnable=true`): the same object the broker checks and
+    /// reloads, so tokens follow its reloads; nil: no bearer token is needed.
+    public var acl: PlainAclFile?
     /// TLS for the gateway's remoting connections (the broker's client-side `tls.*` keys); nil: plain.
     public var tls: TLSClient?
     /// How long a received message stays invisible to other receivers unless the request names its own.
@@ -24,12 +26,12 @@ public struct GatewayConfig: Sendable {
     public var maxPendingPerQueue = 256
 
     public init(nameServers: [String], brokerAddress: String, brokerName: String, maxMessageSize: Int,
-                aclFilePath: String? = nil, tls: TLSClient? = nil) {
+                acl: PlainAclFile? = nil, tls: TLSClient? = nil) {
         self.nameServers = nameServers
         self.brokerAddress = brokerAddress
         self.brokerName = brokerName
         self.maxMessageSize = maxMessageSize
-        self.aclFilePath = aclFilePath
+        self.acl = acl
         self.tls = tls
     }
 }

@@ -31,7 +31,7 @@ public struct GatewayError: Error, Sendable, HTTPResponseError, CustomStringConv
 
     public var jsonBody: [UInt8] {
         struct Body: Encodable { var code: Int; var error: String }
-        return Array((try? JSONEncoder().encode(Body(code: code, error: message))) ?? Data("{}".utf8))
+        return GatewayJSON.encode(Body(code: code, error: message))
     }
 
     static func badRequest(_ message: String) -> GatewayError {

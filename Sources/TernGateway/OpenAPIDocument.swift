@@ -11,7 +11,7 @@ enum OpenAPIDocument {
       },
       "paths": {
         "/topics/{topic}/messages": {
-          "parameters": [{"$ref": "#/components/parameters/Topic"}],
+          "parameters": [\#(ref("parameters", "Topic"))],
           "post": {
             "operationId": "sendMessage",
             "summary": "Send one message",
@@ -31,13 +31,8 @@ enum OpenAPIDocument {
               }
             },
             "responses": {
-              "200": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SendResult"}}}},
-              "400": {"$ref": "#/components/responses/Error"},
-              "403": {"$ref": "#/components/responses/Error"},
-              "404": {"$ref": "#/components/responses/Error"},
-              "413": {"$ref": "#/components/responses/Error"},
-              "429": {"$ref": "#/components/responses/Error"},
-              "503": {"$ref": "#/components/responses/Error"}
+              \#(ok("Stored", "SendResult")),
+              \#(errors(400, 403, 404, 413, 429, 503))
             }
           },
           "get": {
@@ -51,17 +46,13 @@ enum OpenAPIDocument {
               {"name": "invisibleSeconds", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 43200, "default": 30}}
             ],
             "responses": {
-              "200": {"description": "Messages (possibly none)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReceiveResult"}}}},
-              "400": {"$ref": "#/components/responses/Error"},
-              "403": {"$ref": "#/components/responses/Error"},
-              "404": {"$ref": "#/components/responses/Error"},
-              "429": {"$ref": "#/components/responses/Error"},
-              "503": {"$ref": "#/components/responses/Error"}
+              \#(ok("Messages (possibly none)", "ReceiveResult")),
+              \#(errors(400, 403, 404, 429, 503))
             }
           }
         },
         "/topics/{topic}/messages/batch": {
-          "parameters": [{"$ref": "#/components/parameters/Topic"}],
+          "parameters": [\#(ref("parameters", "Topic"))],
           "post": {
             "operationId": "sendBatch",
             "summary": "Send a batch to one queue (consecutive offsets)",
@@ -70,47 +61,13 @@ enum OpenAPIDocument {
               "content": {"application/json": {"schema": {"type": "array", "minItems": 1, "maxItems": 1024, "items": {"$ref": "#/components/schemas/Envelope"}}}}
             },
             "responses": {
-              "200": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}},
-              "400": {"$ref": "#/components/responses/Error"},
-              "403": {"$ref": "#/components/responses/Error"},
-              "404": {"$ref": "#/components/responses/Error"},
-              "413": {"$ref": "#/components/responses/Error"},
-              "415": {"$ref": "#/components/responses/Error"},
-              "429": {"$ref": "#/components/responses/Error"},
-              "503": {"$ref": "#/components/responses/Error"}
+              \#(ok("Stored", "BatchResult")),
+              \#(errors(400, 403, 404, 413, 415, 429, 503))
             }
           }
         },
-        "/topics/{topic}/messages/ack": {
-          "parameters": [{"$ref": "#/components/parameters/Topic"}],
-          "post": {
-            "operationId": "ackMessages",
-            "summary": "Acknowledge deliveries",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HandlesRequest"}}}},
-            "responses": {
-              "200": {"description": "Per-handle outcome", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HandlesResult"}}}},
-              "400": {"$ref": "#/components/responses/Error"},
-              "403": {"$ref": "#/components/responses/Error"},
-              "413": {"$ref": "#/components/responses/Error"},
-              "503": {"$ref": "#/components/responses/Error"}
-            }
-          }
-        },
-        "/topics/{topic}/messages/nack": {
-          "parameters": [{"$ref": "#/components/parameters/Topic"}],
-          "post": {
-            "operationId": "nackMessages",
-            "summary": "Send deliveries back (retry topic, then DLQ after maxReconsumeTimes)",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HandlesRequest"}}}},
-            "responses": {
-              "200": {"description": "Per-handle outcome", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HandlesResult"}}}},
-              "400": {"$ref": "#/components/responses/Error"},
-              "403": {"$ref": "#/components/responses/Error"},
-              "413": {"$ref": "#/components/responses/Error"},
-              "503": {"$ref": "#/components/responses/Error"}
-            }
-          }
-        },
+        \#(handlesOperation("ack", "ackMessages", "Acknowledge deliveries")),
+        \#(handlesOperation("nack", "nackMessages", "Send deliveries back (retry topic, then DLQ after maxReconsumeTimes)")),
         "/openapi.json": {
           "get": {
             "operationId": "openapi",
@@ -160,10 +117,7 @@ enum OpenAPIDocument {
               "status": {"type": "string", "enum": ["SEND_OK", "FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE"]}
             }
           },
-          "BatchResult": {
-            "type": "object", "required": ["messages"],
-            "properties": {"messages": {"type": "array", "items": {"$ref": "#/components/schemas/SendResult"}}}
-          },
+          "BatchResult": \#(listOf("messages", "SendResult")),
           "Message": {
             "type": "object",
             "required": ["handle", "msgId", "topic", "queueId", "queueOffset", "body", "bodyBase64", "keys", "properties", "reconsumeTimes", "bornTimestamp", "storeTimestamp"],
@@ -176,10 +130,7 @@ enum OpenAPIDocument {
               "reconsumeTimes": {"type": "integer"}, "bornTimestamp": {"type": "integer"}, "storeTimestamp": {"type": "integer"}
             }
           },
-          "ReceiveResult": {
-            "type": "object", "required": ["messages"],
-            "properties": {"messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}}
-          },
+          "ReceiveResult": \#(listOf("messages", "Message")),
           "HandlesRequest": {
             "type": "object", "required": ["group", "handles"],
             "properties": {
@@ -193,12 +144,49 @@ enum OpenAPIDocument {
             "type": "object", "required": ["handle", "ok"],
             "properties": {"handle": {"type": "string"}, "ok": {"type": "boolean"}, "error": {"type": "string"}}
           },
-          "HandlesResult": {
-            "type": "object", "required": ["results"],
-            "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/HandleOutcome"}}}
-          }
+          "HandlesResult": \#(listOf("results", "HandleOutcome"))
         }
       }
     }
     """#
+
+    // Blocks every operation repeats, built once each: the pieces are JSON text interpolated into the document.
+
+    /// `{"$ref": "#/components/<section>/<name>"}`.
+    private static func ref(_ section: String, _ name: String) -> String {
+        ##"{"$ref": "#/components/\##(section)/\##(name)"}"##
+    }
+
+    /// The 200 answer: a JSON body of schema `schema`.
+    private static func ok(_ description: String, _ schema: String) -> String {
+        ##""200": {"description": "\##(description)", "content": {"application/json": {"schema": \##(ref("schemas", schema))}}}"##
+    }
+
+    /// The refusals a route can answer, each the shared JSON error.
+    private static func errors(_ statuses: Int...) -> String {
+        statuses.map { ##""\##($0)": \##(ref("responses", "Error"))"## }.joined(separator: ",\n")
+    }
+
+    /// An object with one required property: an array of `item`.
+    private static func listOf(_ property: String, _ item: String) -> String {
+        ##"{"type": "object", "required": ["\##(property)"], "properties": {"\##(property)": {"type": "array", "items": \##(ref("schemas", item))}}}"##
+    }
+
+    /// `POST /topics/{topic}/messages/<verb>` taking handles (ack, nack): same request and answer shapes.
+    private static func handlesOperation(_ verb: String, _ operationId: String, _ summary: String) -> String {
+        ##"""
+        "/topics/{topic}/messages/\##(verb)": {
+          "parameters": [\##(ref("parameters", "Topic"))],
+          "post": {
+            "operationId": "\##(operationId)",
+            "summary": "\##(summary)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": \##(ref("schemas", "HandlesRequest"))}}},
+            "responses": {
+              \##(ok("Per-handle outcome", "HandlesResult")),
+              \##(errors(400, 403, 413, 503))
+            }
+          }
+        }
+        """##
+    }
 }

@@ -148,7 +148,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     private func string(_ value: StoredValue) -> String {
         switch value {
         case let .text(text): return text
-        case .verbatim: return String(decoding: verbatimBytes(value)!, as: UTF8.self)
+        case .verbatim: return withVerbatimBytes(value) { String(decoding: $0, as: UTF8.self) }!
         case let .jsonString(start, end):
             return decodedToken(start, end) { reader in try reader.readString() } ?? ""
         case let .decimal(slot): return String(Int64(bitPattern: word(slot)))
@@ -193,11 +193,22 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         }
     }
 
-    /// The verbatim bytes of `value`, nil for other values.
-    private func verbatimBytes(_ value: StoredValue) -> ByteBufferView? {
+    /// `body` with the verbatim bytes of `value`; nil for other values. Raw bytes, not a `ByteBufferView`:
+    /// the generic view walks allocated per byte where they were not specialized (debug builds).
+    private func withVerbatimBytes<R>(_ value: StoredValue, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
         guard case let .verbatim(start, end) = value else { return nil }
-        let source = source
-        return source.readableBytesView[(source.readerIndex + Int(start)) ..< (source.readerIndex + Int(end))]
+        return source.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(start) ..< Int(end)])) }
+    }
+
+    /// True when `bytes` are `other`'s bytes.
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ other: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == other.count else { return false }
+        for i in 0 ..< bytes.count where bytes[i] != other[i] { return false }
+        return true
+    }
+
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { equal(bytes, UnsafeRawBufferPointer($0)) }
     }
 
     /// A value as the encoder writes it: integers without a String.
@@ -224,7 +235,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         guard let value = value(key) else { return nil }
         switch value {
         case let .text(text): return Array(text.utf8)
-        case .verbatim: return Array(verbatimBytes(value)!)
+        case .verbatim: return withVerbatimBytes(value) { [UInt8]($0) }!
         case let .jsonString(start, end):
             let bytes = decodedToken(start, end) { reader in try reader.readStringUTF8() } ?? []
             // Invalid UTF-8 reads as U+FFFD, as through the String.
@@ -236,7 +247,9 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// True when `key` is present and its value's UTF-8 is `utf8`; no String is built for a token value.
     public func value(_ key: String, equalsUTF8 utf8: [UInt8]) -> Bool {
         guard let value = value(key) else { return false }
-        if let bytes = verbatimBytes(value) { return bytes.elementsEqual(utf8) }
+        if let equal = withVerbatimBytes(value, { bytes in utf8.withUnsafeBytes { Self.equal(bytes, $0) } }) {
+            return equal
+        }
         return string(value).utf8.elementsEqual(utf8)
     }
 
@@ -277,21 +290,21 @@ extension RemotingExtFields {
     public func int64(_ key: String) -> Int64? {
         guard let value = value(key) else { return nil }
         // Fast path: plain digits (every client sends them), parsed from the header bytes.
-        if let bytes = verbatimBytes(value), let parsed = Self.decimal(bytes) { return parsed }
+        if let parsed = withVerbatimBytes(value, Self.decimal) ?? nil { return parsed }
         let text = string(value)
         // The Character-based trim is slow: only when the plain parse fails.
         return Int64(text) ?? Int64(trimmingSpaces(text))
     }
 
     /// `[+-]?[0-9]+` within Int64, as `Int64(String)` accepts it; nil otherwise.
-    private static func decimal(_ bytes: ByteBufferView) -> Int64? {
-        var digits = bytes[...]
-        guard let first = digits.first else { return nil }
+    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard let first = bytes.first else { return nil }
         let negative = first == UInt8(ascii: "-")
-        if negative || first == UInt8(ascii: "+") { digits = digits.dropFirst() }
-        guard !digits.isEmpty else { return nil }
+        let digitsStart = negative || first == UInt8(ascii: "+") ? 1 : 0
+        guard digitsStart < bytes.count else { return nil }
         var value: Int64 = 0
-        for byte in digits {
+        for i in digitsStart ..< bytes.count {
+            let byte = bytes[i]
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
             let digit = Int64(byte - UInt8(ascii: "0"))
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
@@ -313,10 +326,13 @@ extension RemotingExtFields {
     /// callers choose the default explicitly.
     public func bool(_ key: String) -> Bool? {
         guard let value = value(key) else { return nil }
-        if let bytes = verbatimBytes(value) {  // fast path for the exact spellings clients send
-            if bytes.elementsEqual("true".utf8) || bytes.elementsEqual("1".utf8) { return true }
-            if bytes.elementsEqual("false".utf8) || bytes.elementsEqual("0".utf8) { return false }
+        // Fast path for the exact spellings clients send.
+        let spelled: Bool?? = withVerbatimBytes(value) { bytes in
+            if Self.equal(bytes, "true") || Self.equal(bytes, "1") { return true }
+            if Self.equal(bytes, "false") || Self.equal(bytes, "0") { return false }
+            return nil
         }
+        if let known = spelled ?? nil { return known }
         let text = string(value)
         switch text {
         case "true", "1": return true

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -81,12 +82,19 @@ class Page:
         """Clicks a link or submit button and waits until the page it leads to has loaded. A click returns once the
         browser took it, which can be before the navigation began: reading then finds the old page (a form's
         answer looked like a page without its notice)."""
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
         old = self.driver.find_element(self.by.TAG_NAME, "html")
         element.click()
+
+        def left(_):
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:  # stale, or (mid-navigation) "does not belong to the document"
+                return True
         wait = WebDriverWait(self.driver, timeout)
-        wait.until(expected_conditions.staleness_of(old))
+        wait.until(left)
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def eventually(self, path, element_id, pred, timeout=30):
@@ -266,3 +274,18 @@ def test_console_writes_need_an_acl_admin_account(h):
                            ("operatorAK", "operator-secret"), origin=base)
     assert status == 200 and "saved on" in page, (status, page[-800:])
     assert wait_for(lambda: topic in urllib.request.urlopen(base + "/topics?filter=" + topic, timeout=10).read().decode(), 15, 0.3)
+
+    # The admin's secret is rotated in the ACL file: the broker reloads it, and the console's page reads (signed
+    # with that admin account) follow the reload instead of failing with the old secret.
+    with open(acl, "w") as f:
+        f.write(ACL.replace("operator-secret", "operator-secret-2"))
+    later = time.time() + 5
+    os.utime(acl, (later, later))  # a modification time the broker sees as new even within the same second
+
+    def old_secret_refused():
+        status, _, _ = post(base + "/topic/update", {"name": topic, "readQueues": 2, "writeQueues": 2},
+                            ("operatorAK", "operator-secret"), origin=base)
+        return status == 403
+    assert wait_for(old_secret_refused, 15, 0.3), "the broker did not reload the ACL file"
+    with urllib.request.urlopen(base + "/flow", timeout=10) as r:  # GET_FLOW_LIMITS: refused to an unknown signature
+        assert "defaultTopicRate" in r.read().decode()

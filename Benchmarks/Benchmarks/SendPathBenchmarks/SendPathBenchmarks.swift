@@ -1,0 +1,112 @@
+import Benchmark
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOPosix
+@_spi(Benchmarks) import TernBroker
+import TernRemoting
+@_spi(Benchmarks) import TernTransport
+
+// The broker's send path without sockets: SEND_MESSAGE_V2 frames in the C++ 2.x client's shape go through the
+// broker's own connection pipeline on an EmbeddedChannel (frame split, JSON header decode, admission,
+// SendProcessor, append into a temporary store with async flush, response encode, the burst's one write).
+// The metric guarded is the malloc count (Thresholds/): it counts every thread, so the store's dispatcher
+// (indexing the appended records) is included, as in `tools/bench-broker --counts`.
+// Run: swift package --scratch-path .build-bench benchmark --target SendPathBenchmarks
+
+/// Frames per read: the load tests' 64 sends in flight on one connection arrive as bursts of this size.
+let framesPerRead = 64
+
+/// A SEND_MESSAGE_V2 frame as the C++ 2.x client writes it (remoting.md §5.1: a, b, c, i, g, j, k, m strings;
+/// d, e, f, h numbers; AccessKey / OnsChannel / Signature always present), with a 1 KiB body.
+func sendFrame(opaque: Int32) -> ByteBuffer {
+    let properties = "UNIQ_KEY\u{01}7F0000010F2A18B4AAC2736A1E9B0000\u{02}WAIT\u{01}true\u{02}TAGS\u{01}TagA\u{02}"
+        .unicodeScalars.map { $0.value < 0x20 ? String(format: "\\u%04x", $0.value) : String($0) }.joined()
+    let header = """
+        {"code":310,"extFields":{"AccessKey":"","OnsChannel":"ALIYUN","Signature":"","a":"tern-bench-producer",\
+        "b":"TernBench","c":"TBW102","d":4,"e":-1,"f":0,"g":"1733450000000","h":0,"i":"\(properties)","j":"0",\
+        "k":"false","m":"false"},"flag":0,"language":"CPP","opaque":\(opaque),"serializeTypeCurrentRPC":"JSON",\
+        "version":431}
+        """
+    let body = [UInt8](repeating: UInt8(ascii: "x"), count: 1024)
+    var frame = ByteBuffer()
+    frame.writeInteger(UInt32(4 + header.utf8.count + body.count))
+    frame.writeInteger(UInt32(header.utf8.count))
+    frame.writeString(header)
+    frame.writeBytes(body)
+    return frame
+}
+
+/// One broker over a temporary store (set up before, torn down after the measured closure).
+final class SendPath: @unchecked Sendable {
+    // @unchecked: `current` is set in setup and cleared in teardown, which package-benchmark runs strictly
+    // before and after the measured closure; the embedded channel is made and used only inside that closure
+    // (EmbeddedEventLoop checks it stays on one thread).
+    nonisolated(unsafe) static var current: SendPath?
+
+    let group: MultiThreadedEventLoopGroup
+    let broker: Broker
+    let root: String
+    let burst: ByteBuffer
+    var channel: EmbeddedChannel?
+
+    init() async throws {
+        root = NSTemporaryDirectory() + "tern-send-path-\(getpid())"
+        try? FileManager.default.removeItem(atPath: root)
+        var config = BrokerConfig()
+        config.storePathRootDir = root
+        config.listenHost = "127.0.0.1"
+        config.listenPort = 0
+        config.mappedFileSizeCommitLog = 256 << 20
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        broker = try await Broker.start(config: config, group: group, logger: Logger(label: "bench.broker"))
+        while !broker.store.isStarted { try await Task.sleep(for: .milliseconds(5)) }
+        var burst = ByteBuffer()
+        for i in 0..<framesPerRead { burst.writeImmutableBuffer(sendFrame(opaque: Int32(i + 1))) }
+        self.burst = burst
+    }
+
+    /// The connection, made on first use on the measuring thread.
+    func connection() throws -> EmbeddedChannel {
+        if let channel { return channel }
+        let channel = EmbeddedChannel()
+        try broker.remotingServer.configureEmbedded(channel)
+        channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 40000), promise: nil)
+        self.channel = channel
+        return channel
+    }
+
+    /// One read of `framesPerRead` sends; the answers are read and dropped.
+    func sendBurst() throws {
+        let channel = try connection()
+        try channel.writeInbound(burst)
+        var answered = 0
+        while let out = try channel.readOutbound(as: ByteBuffer.self) { answered += out.readableBytes }
+        precondition(answered > 0, "no answer written")
+    }
+
+    static func setUp() async throws { current = try await SendPath() }
+
+    static func tearDown() async {
+        guard let path = current else { return }
+        _ = try? path.channel?.finish()
+        await path.broker.shutdown()
+        try? await path.group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: path.root)
+        current = nil
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    // A send added to the path costs 64 mallocs per iteration: over 5 % of today's count, so it fails the check.
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal],
+        scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 500,
+        thresholds: [.mallocCountTotal: .init(relative: [.p90: 5.0])])
+
+    Benchmark("send path: \(framesPerRead) SEND_MESSAGE_V2 frames (1 KiB) in one read",
+              closure: { _ in try SendPath.current!.sendBurst() },
+              setup: { try await SendPath.setUp() },
+              teardown: { await SendPath.tearDown() })
+}
