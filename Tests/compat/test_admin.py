@@ -134,8 +134,13 @@ def test_admin_message_queries_producer_connection_and_offset_removal(h):
     printed = admin(h, b, "printMsg", "-t", topic, "-s", "TagQ")
     assert sorted(x["body"] for x in printed) == sorted(m["body"] for m in msgs), printed
 
-    # producerConnection (204): the C++ producer's group, as its heartbeats registered it.
-    conns = admin(h, b, "producerConnection", "-g", "P_" + h.tag, "-t", topic)
+    # producerConnection (204): the C++ producer's group, as its heartbeats registered it. The C++ client
+    # names its group in a heartbeat that may come only with its 30 s heartbeat timer: wait for it.
+    def producer_connections():
+        r = admin(h, b, "producerConnection", "-g", "P_" + h.tag, "-t", topic, ok=False)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+    assert wait_for(lambda: producer_connections() is not None, 45, 1.0), "producer group never registered"
+    conns = producer_connections()
     assert len(conns) == 1 and conns[0]["language"] == "CPP", conns
 
     assert wait_for(lambda: admin(h, b, "consumerProgress", "-g", group, "-t", topic)["diffTotal"] == 0, 30, 0.5)
