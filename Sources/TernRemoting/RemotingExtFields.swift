@@ -244,6 +244,18 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         }
     }
 
+    /// The key of field `index` (insertion order, `0 ..< count`).
+    public func key(at index: Int) -> String { entries[index].key }
+
+    /// `body` with the UTF-8 of field `index`'s value: a verbatim value's bytes in the header, a stored
+    /// String's own storage; only escaped and template values are rendered first.
+    public func withValueUTF8<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let value = entries[index].value
+        if let result = withVerbatimBytes(value, body) { return result }
+        var text = string(value)
+        return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
     /// True when `key` is present and its value's UTF-8 is `utf8`; no String is built for a token value.
     public func value(_ key: String, equalsUTF8 utf8: [UInt8]) -> Bool {
         guard let value = value(key) else { return false }

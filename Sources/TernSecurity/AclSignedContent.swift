@@ -3,9 +3,10 @@ import TernRemoting
 /// The header part of a request's signed content (``AclSigner``): the values of every extField except
 /// `Signature` and `_UNIQUE_KEY_QUERY`, in ascending key order by Java's `String.compareTo` (UTF-16 code units).
 ///
-/// No string is built and no field array allocated: the fields are referenced from a stack buffer, sorted there
-/// by moving entries (an insertion sort: headers carry ~15 fields, decoders cap them at
-/// ``RemotingLimits/extFieldsCountMax``), and the values' UTF-8 is gathered into a stack chunk handed to `sink`
+/// No string is built and no field array allocated: the fields are referenced by position from a stack buffer,
+/// sorted there by moving entries (an insertion sort: headers carry ~15 fields, decoders cap them at
+/// ``RemotingLimits/extFieldsCountMax``), and the values' UTF-8 (read in place from the request's header bytes,
+/// ``RemotingExtFields/withValueUTF8(at:_:)``) is gathered into a stack chunk handed to `sink`
 /// (one call for a usual header) so the HMAC is updated a few times, not once per field.
 ///
 /// Order: each key carries its first 8 UTF-8 bytes as a big-endian integer, so most comparisons are one integer
@@ -17,7 +18,8 @@ enum AclSignedContent {
 
     private struct Field {
         let key: String
-        let value: String
+        /// The field's position in the request's extFields: its value is read from there as bytes.
+        let index: Int
         /// The key's first 8 UTF-8 bytes, big-endian, zero-padded: zero padding keeps a prefix before its
         /// extensions, and equal prefixes fall back to the full comparison.
         let head: UInt64
@@ -27,10 +29,12 @@ enum AclSignedContent {
     static func feed(_ extFields: RemotingExtFields, _ sink: (UnsafeRawBufferPointer) -> Void) {
         withUnsafeTemporaryAllocation(of: Field.self, capacity: extFields.count) { fields in
             var count = 0, ascii = true
-            for (key, value) in extFields where key != AclSigner.signatureKey && key != AclSigner.uniqueKeyQueryFlag {
+            for index in 0 ..< extFields.count {
+                let key = extFields.key(at: index)
+                guard key != AclSigner.signatureKey && key != AclSigner.uniqueKeyQueryFlag else { continue }
                 let (head, isASCII) = Self.head(key)
                 ascii = ascii && isASCII
-                fields.initializeElement(at: count, to: Field(key: key, value: value, head: head))
+                fields.initializeElement(at: count, to: Field(key: key, index: index, head: head))
                 count += 1
             }
             defer { fields.extracting(0..<count).deinitialize() }
@@ -41,7 +45,7 @@ enum AclSignedContent {
                     j -= 1
                 }
             }
-            gather(fields.extracting(0..<count), sink)
+            gather(fields.extracting(0..<count), from: extFields, sink)
         }
     }
 
@@ -62,7 +66,8 @@ enum AclSignedContent {
     }
 
     /// The values' UTF-8 in order, copied into one stack chunk that is flushed when full.
-    private static func gather(_ fields: UnsafeMutableBufferPointer<Field>, _ sink: (UnsafeRawBufferPointer) -> Void) {
+    private static func gather(_ fields: UnsafeMutableBufferPointer<Field>, from extFields: RemotingExtFields,
+                               _ sink: (UnsafeRawBufferPointer) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: chunkByteCount, alignment: 1) { chunk in
             var used = 0
             func append(_ bytes: UnsafeRawBufferPointer) {
@@ -74,10 +79,7 @@ enum AclSignedContent {
                 UnsafeMutableRawBufferPointer(rebasing: chunk[used...]).copyMemory(from: bytes)
                 used += bytes.count
             }
-            for field in fields {
-                let appended: Void? = field.value.utf8.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
-                if appended == nil { Array(field.value.utf8).withUnsafeBytes(append) }
-            }
+            for field in fields { extFields.withValueUTF8(at: field.index, append) }
             if used > 0 { sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used])) }
         }
     }

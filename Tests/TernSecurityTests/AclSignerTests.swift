@@ -66,6 +66,28 @@ import TernRemoting
                 == AclSigner.signature(extFields: fields, body: nil, secretKey: "chunk-secret"))
     }
 
+    /// Values as a JSON header decodes them (read in place from the header bytes: plain ASCII, numbers,
+    /// booleans, escapes, non-ASCII) sign as Python signs the same values.
+    @Test func decodedJSONHeaderAgreesWithPython() throws {
+        let header = #"{"code":310,"language":"CPP","version":0,"opaque":7,"flag":0,"extFields":{"#
+            + #""a":"pg","b":"TopicTest","d":4,"g":1700000000000,"h":-12,"e":true,"i":"KEYS\u0001k1\u0002","#
+            + #""j":"caf\u00e9 \ud83d\ude00","k":"tab\tquote\"","AccessKey":"RocketMQ","Signature":"x"}}"#
+        let body = Array("hello ".utf8) + [0xFF, 0x00]
+        var frame = ByteBuffer()
+        frame.writeInteger(UInt32(4 + header.utf8.count + body.count))
+        frame.writeInteger(UInt32(header.utf8.count))
+        frame.writeString(header)
+        frame.writeBytes(body)
+        var decoder = RemotingFrameDecoder()
+        let command = try #require(try decoder.decode(buffer: &frame))
+        var expected = RemotingExtFields()
+        for (key, value) in command.extFields { expected[key] = value }
+        #expect(expected["j"] == "café 😀" && expected["d"] == "4" && expected["e"] == "true")
+        let ours = AclSigner.signature(extFields: command.extFields, body: ByteBuffer(bytes: body), secretKey: "12345678")
+        #expect(ours == AclSigner.signature(extFields: expected, body: ByteBuffer(bytes: body), secretKey: "12345678"))
+        #expect(try pythonSignature(expected, body: body, secret: "12345678") == ours)
+    }
+
     /// Only the canonical spelling of the right MAC passes (Java compares the strings).
     @Test func signatureTextIsCanonicalBase64() {
         var fields: RemotingExtFields = ["topic": "T"]
