@@ -23,8 +23,11 @@ import Testing
         let body = answer.body.map { String(buffer: $0) } ?? ""
         #expect(body.contains("\"VIP_T\""), "\(body.prefix(300))")
         await f.stop()
-        // Stopped with the broker: the port is free again.
-        let rebound = try await ServerBootstrap(group: probe).bind(host: "127.0.0.1", port: port - 2).get()
+        // Stopped with the broker: no listener holds the port any more. SO_REUSEADDR: a connection the broker
+        // closed first may leave the port in TIME_WAIT, which is not a listener.
+        let rebound = try await ServerBootstrap(group: probe)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: port - 2).get()
         try await rebound.close()
     }
 
