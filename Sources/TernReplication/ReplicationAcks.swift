@@ -22,6 +22,10 @@ public enum ReplicationOutcome: Sendable, Equatable {
 ///   is acknowledged at once (RocketMQ 5 with `minInSyncReplicas` = 1): the set is what the election may
 ///   choose from, so a lone master loses nothing acknowledged by failing over to a member.
 ///
+/// Cost per send: one array append under the mutex. Timeouts need no timer per send: waiters are kept in
+/// arrival order, so deadlines ascend and one sweep, scheduled at the oldest waiter's deadline, expires them.
+/// Callbacks run on the waiter's event loop (its connection's), one hop per loop for all released together.
+///
 /// Thread-safety: all state under one mutex; callbacks run outside it.
 public final class ReplicationAcks: Sendable {
     public struct SlaveAck: Sendable, Equatable {
@@ -33,17 +37,20 @@ public final class ReplicationAcks: Sendable {
     }
 
     private struct Waiter {
-        var id: Int
         var offset: Int64
+        var deadline: NIODeadline
+        var loop: any EventLoop
         var done: @Sendable (ReplicationOutcome) -> Void
-        var timer: Scheduled<Void>?
     }
 
     private struct State {
         var slaves: [Int: SlaveAck] = [:]
         var inSync: Set<Int> = []
         var masterOffset: Int64 = 0
+        /// In arrival order, hence by ascending deadline.
         var waiters: [Waiter] = []
+        /// A sweep is scheduled (at or before the oldest waiter's deadline).
+        var sweeping = false
         var nextId = 0
         var watchers: [Int: AsyncStream<InSyncSet>.Continuation] = [:]
         var bestAcked: Int64 { slaves.values.map(\.acked).max() ?? -1 }
@@ -126,9 +133,20 @@ public final class ReplicationAcks: Sendable {
             return (done, changed, changed == nil ? [] : Array(s.watchers.values))
         }
         if let changed { for w in watchers { w.yield(changed) } }
-        for w in released {
-            w.timer?.cancel()
-            w.done(.acked)
+        Self.deliver(released, .acked)
+    }
+
+    /// Calls each waiter's callback on its event loop: directly when already there, else one hop per loop.
+    private static func deliver(_ waiters: [Waiter], _ outcome: ReplicationOutcome) {
+        var rest = waiters
+        while let loop = rest.first?.loop {
+            let batch = rest.filter { $0.loop === loop }
+            rest.removeAll { $0.loop === loop }
+            if loop.inEventLoop {
+                for w in batch { w.done(outcome) }
+            } else {
+                loop.execute { for w in batch { w.done(outcome) } }
+            }
         }
     }
 
@@ -138,37 +156,56 @@ public final class ReplicationAcks: Sendable {
         return s.inSync.compactMap { s.slaves[$0]?.acked }.min() ?? .max
     }
 
-    /// Calls `done` once the record ending at `offset` is acknowledged as the policy requires, or with
-    /// `.slaveNotAvailable` / `.timeout` (after `policy.timeout`, scheduled on `loop`). `masterEnd` decides
-    /// whether a slave is available at all (RocketMQ's `HAService.isSlaveOK`). Spawns no task.
+    /// Calls `done` on `loop` once the record ending at `offset` is acknowledged as the policy requires, or with
+    /// `.slaveNotAvailable` / `.timeout` (after `policy.timeout`). `masterEnd` decides whether a slave is
+    /// available at all (RocketMQ's `HAService.isSlaveOK`). An answer known at once is given on the caller's
+    /// thread. Spawns no task.
     public func whenAcked(_ offset: Int64, masterEnd: Int64, on loop: any EventLoop,
                           _ done: @escaping @Sendable (ReplicationOutcome) -> Void) {
-        enum Admission { case acked, unavailable, wait(Int) }
+        enum Admission { case acked, unavailable, wait, waitAndSweep(NIODeadline) }
         let admission: Admission = state.withLock { s in
             if !policy.allAckInSyncStateSet {
                 guard !s.slaves.isEmpty, masterEnd - max(s.bestAcked, 0) < policy.fallbehindMax else { return .unavailable }
             }
             if releaseFloor(s) >= offset { return .acked }
-            s.nextId += 1
-            s.waiters.append(Waiter(id: s.nextId, offset: offset, done: done, timer: nil))
-            return .wait(s.nextId)
+            // Read under the lock: arrival order is deadline order.
+            let deadline = NIODeadline.now() + Self.timeAmount(policy.timeout)
+            s.waiters.append(Waiter(offset: offset, deadline: deadline, loop: loop, done: done))
+            if s.sweeping { return .wait }
+            s.sweeping = true
+            return .waitAndSweep(deadline)
         }
         switch admission {
         case .acked: done(.acked)
         case .unavailable: done(.slaveNotAvailable)
-        case let .wait(id):
-            let timer = loop.scheduleTask(in: .nanoseconds(Int64(policy.timeout.components.seconds) * 1_000_000_000
-                                                               + policy.timeout.components.attoseconds / 1_000_000_000)) {
-                self.expire(id)
-            }
-            // Released meanwhile: the timer is not needed.
-            let orphan: Scheduled<Void>? = state.withLock { s in
-                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return timer }
-                s.waiters[i].timer = timer
-                return nil
-            }
-            orphan?.cancel()
+        case .wait: break
+        case let .waitAndSweep(deadline): scheduleSweep(at: deadline, on: loop)
         }
+    }
+
+    private static func timeAmount(_ d: Duration) -> TimeAmount {
+        .nanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+    }
+
+    private func scheduleSweep(at deadline: NIODeadline, on loop: any EventLoop) {
+        loop.scheduleTask(deadline: deadline) { self.sweep(on: loop) }
+    }
+
+    /// Expires the waiters whose deadline passed, then sleeps until the oldest one left (if any) is due.
+    private func sweep(on loop: any EventLoop) {
+        let (expired, next): ([Waiter], NIODeadline?) = state.withLock { s in
+            let now = NIODeadline.now()
+            let due = s.waiters.firstIndex { $0.deadline > now } ?? s.waiters.count
+            let expired = Array(s.waiters[..<due])
+            s.waiters.removeFirst(due)
+            guard let oldest = s.waiters.first else {
+                s.sweeping = false
+                return (expired, nil)
+            }
+            return (expired, oldest.deadline)
+        }
+        if let next { scheduleSweep(at: next, on: loop) }
+        Self.deliver(expired, .timeout)
     }
 
     /// ``whenAcked(_:masterEnd:on:_:)`` for async callers (tests).
@@ -176,13 +213,5 @@ public final class ReplicationAcks: Sendable {
         await withCheckedContinuation { continuation in
             whenAcked(offset, masterEnd: masterEnd, on: loop) { continuation.resume(returning: $0) }
         }
-    }
-
-    private func expire(_ id: Int) {
-        let expired = state.withLock { s -> Waiter? in
-            guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return s.waiters.remove(at: i)
-        }
-        expired?.done(.timeout)
     }
 }

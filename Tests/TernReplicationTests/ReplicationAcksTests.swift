@@ -110,4 +110,44 @@ import Testing
         acks.disconnected(link: 7)
         #expect(await changes.next()?.replicas.isEmpty == true)
     }
+
+    /// One sweep serves every timeout: a waiter released early does not end the sweep for the one after it,
+    /// and a waiter arriving after the sweep went idle gets a new one.
+    @Test func timeoutsSurviveReleasesAndIdleSweeps() async {
+        let acks = ReplicationAcks(policy: Self.policy(timeout: .seconds(1)))
+        acks.connected(link: 1, peer: "a")
+        acks.acknowledged(link: 1, offset: 0, masterEnd: 0)
+        async let released = acks.waitForAck(100, masterEnd: 300, on: loop)
+        #expect(await eventually { acks.waitingCount == 1 })
+        async let expires = acks.waitForAck(200, masterEnd: 300, on: loop)
+        #expect(await eventually { acks.waitingCount == 2 })
+        acks.acknowledged(link: 1, offset: 100, masterEnd: 300)
+        #expect(await released == .acked)
+        #expect(await expires == .timeout)
+        #expect(acks.waitingCount == 0)
+        #expect(await acks.waitForAck(300, masterEnd: 300, on: loop) == .timeout)
+    }
+
+    /// Each callback runs on its waiter's event loop (its connection's), whichever thread reported the ack.
+    @Test func releasedOnEachWaitersLoop() async {
+        let acks = ReplicationAcks(policy: Self.policy())
+        acks.connected(link: 1, peer: "a")
+        acks.acknowledged(link: 1, offset: 0, masterEnd: 0)
+        let loops = [MultiThreadedEventLoopGroup.singleton.next(), MultiThreadedEventLoopGroup.singleton.next()]
+        let onLoop = await withTaskGroup(of: Bool.self) { group in
+            for (i, l) in loops.enumerated() {
+                group.addTask {
+                    await withCheckedContinuation { c in
+                        acks.whenAcked(Int64(100 + i), masterEnd: 200, on: l) { outcome in
+                            c.resume(returning: outcome == .acked && l.inEventLoop)
+                        }
+                    }
+                }
+            }
+            _ = await eventually { acks.waitingCount == loops.count }
+            acks.acknowledged(link: 1, offset: 200, masterEnd: 200)
+            return await group.reduce(true) { $0 && $1 }
+        }
+        #expect(onLoop)
+    }
 }
