@@ -1,6 +1,7 @@
 import TernProtocol
 import ArgumentParser
 import NIOCore
+import NIOPosix
 import Synchronization
 import TernClient
 
@@ -21,14 +22,20 @@ struct EndToEnd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = ClientRuntime(options: try common.clientOptions())
-        defer { runtime.shutdown() }
+        // Producer and consumer as separate clients (their own connection and event loop), as in a deployment:
+        // pull answers then never queue behind sends on one socket or one loop, and the send tick runs on the
+        // producer connection's loop (no hop per send).
+        let producerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let consumerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let options = try common.clientOptions()
+        let runtime = ClientRuntime(options: options, group: producerGroup)
+        let consumerRuntime = ClientRuntime(options: options, group: consumerGroup)
         let route = try await ensureTopic(runtime, topic: common.topic, queues: queues)
         var producerOptions = ProducerOptions()
         producerOptions.group = "tern-bench-e2e"
         producerOptions.compressBodyOver = nil
         let producer = Producer(runtime: runtime, options: producerOptions)
-        let consumer = PullConsumer(runtime: runtime, group: "tern-bench-e2e")
+        let consumer = PullConsumer(runtime: consumerRuntime, group: "tern-bench-e2e")
         // Start after everything already stored, so only this run's messages are seen.
         var starts: [Int64] = []
         for q in route.readQueues { starts.append(try await consumer.maxOffset(queue: q)) }
@@ -36,9 +43,13 @@ struct EndToEnd: AsyncParsableCommand {
         let runId = UInt64.random(in: 1 ... UInt64.max)
         let received = BenchStats()
         let sendStats = BenchStats()
-        let loop = runtime.group.next()
-        let watchers = route.readQueues.indices.map { i in
-            LatencyWatcher(consumer: consumer, queue: route.readQueues[i], offset: starts[i], runId: runId, stats: received, loop: loop)
+        let loop = producerGroup.next()
+        let stages = StageSplit()
+        let watchers = try route.readQueues.indices.map { i in
+            let queue = route.readQueues[i]
+            guard let address = route.masterAddress(of: queue.brokerName) else { throw ClientError.noMasterAddress(queue.brokerName) }
+            return LatencyWatcher(runtime: consumerRuntime, address: address, group: consumer.group, queue: queue,
+                                  offset: starts[i], runId: runId, stats: received, stages: stages, loop: consumerGroup.next())
         }
         let stopFlag = StopFlag()
         for w in watchers { w.start(stop: stopFlag) }
@@ -65,7 +76,17 @@ struct EndToEnd: AsyncParsableCommand {
             "sent": sent, "sendErrors": sendStats.snapshot.errors, "received": r, "lost": max(0, sent - r),
         ])
         summary.errors += sendStats.snapshot.errors
+        let send = sendStats.summary(mode: "send", seconds: seconds)
+        summary.extra["sendAckP50Us"] = Int(send.p50Us)
+        summary.extra["sendAckP99Us"] = Int(send.p99Us)
+        let split = stages.report()
+        if common.json { for (k, v) in split.values { summary.extra[k] = v } }
         summary.print(json: common.json, latencyLabel: "end-to-end latency")
+        if !common.json { print(split.text) }
+        runtime.shutdown()
+        consumerRuntime.shutdown()
+        try await producerGroup.shutdownGracefully()
+        try await consumerGroup.shutdownGracefully()
         if r < sent { throw ExitCode(2) }
     }
 }
@@ -97,45 +118,6 @@ final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     func set() { flag.store(true, ordering: .releasing) }
     var isSet: Bool { flag.load(ordering: .acquiring) }
-}
-
-/// Long-polls one queue and records now − send time of each message of this run.
-final class LatencyWatcher: Sendable {
-    let consumer: PullConsumer
-    let queue: MessageQueue
-    let runId: UInt64
-    let stats: BenchStats
-    let loop: any EventLoop
-    private let offset: Mutex<Int64>
-
-    init(consumer: PullConsumer, queue: MessageQueue, offset: Int64, runId: UInt64, stats: BenchStats, loop: any EventLoop) {
-        self.consumer = consumer
-        self.queue = queue
-        self.runId = runId
-        self.stats = stats
-        self.loop = loop
-        self.offset = Mutex(offset)
-    }
-
-    func start(stop: StopFlag) {
-        guard !stop.isSet else { return }
-        let from = offset.withLock { $0 }
-        consumer.pullFuture(queue: queue, offset: from, maxNums: 64, suspendMillis: 1000).whenComplete { result in
-            switch result {
-            case .success(let r):
-                let now = NIODeadline.now().uptimeNanoseconds
-                for m in r.messages {
-                    guard let sent = LatencyBody.sendTime(m.body, runId: self.runId) else { continue }
-                    self.stats.record(latencyMicros: (now &- sent) / 1000, bytes: m.body.count)
-                }
-                self.offset.withLock { $0 = r.nextBeginOffset }
-                self.start(stop: stop)
-            case .failure(let error):
-                self.stats.error(error)
-                self.loop.scheduleTask(in: .milliseconds(100)) { self.start(stop: stop) }
-            }
-        }
-    }
 }
 
 /// Sends `total` messages at `rate` per second: a 1 ms tick sends whatever is due, without waiting for answers.

@@ -30,7 +30,9 @@ extension PullService {
         let (queue, id) = (p.queue, p.id)
         loop.scheduleTask(deadline: p.deadline) { [weak self] in
             guard let self, let timedOut = self.holds.withLockedValue({ $0.take(queue, id) }) else { return }
-            timedOut.waiter.deliver(self.read(timedOut, offset: timedOut.offset))
+            var answer = self.read(timedOut, offset: timedOut.offset)
+            answer.trace = timedOut.trace
+            timedOut.waiter.deliver(answer)
         }
         park(p)
     }
@@ -52,7 +54,7 @@ extension PullService {
 
     /// Dispatcher hook (dispatcher thread): wakes the pulls of each touched queue that wait below its new max.
     func messagesArrived(_ touched: [QueueKey: Int64]) {
-        let woken = holds.withLockedValue { t -> [PendingPull] in
+        var woken = holds.withLockedValue { t -> [PendingPull] in
             if t.queues.isEmpty { return [] }
             var out: [PendingPull] = []
             for (queue, max) in touched {
@@ -63,16 +65,24 @@ extension PullService {
             }
             return out
         }
+        if PullTrace.enabled, !woken.isEmpty {
+            let now = PullTrace.now
+            for i in woken.indices { woken[i].trace?.arrived = now }
+        }
         for p in woken { p.waiter.eventLoop.execute { self.wake(p) } }
     }
 
     /// Re-reads a woken pull: answers when it found something (or anything but "nothing yet"); a read that
     /// found only filtered-out messages, or nothing, parks again from the advanced offset until the deadline.
     private func wake(_ pending: PendingPull) {
-        let answer = read(pending, offset: pending.offset)
-        let nothingYet = answer.code == ResponseCode.pullNotFound || answer.status == .noMatchedMessage
-        guard nothingYet, NIODeadline.now() < pending.deadline else { return pending.waiter.deliver(answer) }
         var p = pending
+        p.trace?.woken = PullTrace.now
+        var answer = read(p, offset: p.offset)
+        let nothingYet = answer.code == ResponseCode.pullNotFound || answer.status == .noMatchedMessage
+        guard nothingYet, NIODeadline.now() < p.deadline else {
+            answer.trace = p.trace
+            return p.waiter.deliver(answer)
+        }
         p.offset = answer.nextBeginOffset
         park(p)
     }

@@ -59,12 +59,13 @@ final class PullService: Sendable {
         if header.hasCommitOffset, header.commitOffset >= 0 {
             offsets.commit(group: header.consumerGroup, queue: pending.queue, offset: header.commitOffset)
         }
-        let outcome = read(pending, offset: header.queueOffset)
+        var outcome = read(pending, offset: header.queueOffset)
         let timeout = min(header.suspendTimeoutMillis, context.config.longPollingMaxMillis)
         if outcome.code == ResponseCode.pullNotFound, header.hasSuspend, context.config.longPollingEnable, timeout > 0 {
             suspend(pending, timeoutMillis: timeout)
             return nil
         }
+        outcome.trace = pending.trace
         waiter.deliver(outcome)
         return nil
     }
@@ -103,7 +104,7 @@ final class PullService: Sendable {
         return makeFilter(group: header.consumerGroup, topic: header.topic, expressionType: expressionType,
                           expression: expression, subVersion: subVersion).map { filter in
             PendingPull(id: 0, header: header, queue: QueueKey(topic: header.topic, queueId: header.queueId),
-                        filter: filter, waiter: waiter, offset: header.queueOffset, deadline: .now())
+                        filter: filter, waiter: waiter, offset: header.queueOffset, deadline: .now(), trace: PullTrace.start())
         }
     }
 
@@ -174,6 +175,8 @@ struct PendingPull: Sendable {
     let waiter: any PullWaiter
     var offset: Int64
     var deadline: NIODeadline
+    /// Stage stamps (nil unless tracing: PullTrace.swift).
+    var trace: PullTrace?
 }
 
 /// A pull, whatever transport carried it.
@@ -205,6 +208,8 @@ struct PullOutcome: Sendable {
     var maxOffset: Int64 = 0
     /// 0: the master; a slave's id when this consumer lags (``PullService/suggestedBroker(group:pulledEnd:)``).
     var suggestWhichBrokerId: Int64 = 0
+    /// The pull's stage stamps, answered as extra fields (nil unless tracing).
+    var trace: PullTrace? = nil
 
     init(code: Int, remark: String, status: GetMessageResult.Status?) {
         self.code = code

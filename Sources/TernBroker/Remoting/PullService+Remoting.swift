@@ -27,6 +27,7 @@ extension RemotingResponder: PullWaiter {
         fields.set("nextBeginOffset", outcome.nextBeginOffset)
         fields.set("minOffset", outcome.minOffset)
         fields.set("maxOffset", outcome.maxOffset)
+        outcome.trace?.write(into: &fields)
         respond(code: outcome.code, remark: outcome.remark, extFields: fields, body: outcome.body)
     }
 }

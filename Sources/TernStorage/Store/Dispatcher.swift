@@ -43,9 +43,14 @@ final class Dispatcher: Sendable {
     /// How long the thread naps between batches while appends keep coming: `napPerRecord` times the last
     /// batch's size, within `napMin...napMax`. Each wakeup has a fixed cost (a context switch, an LMDB commit,
     /// the listener), which at a fixed 100 µs nap came to ~10 µs per message at 20 k msg/s (2-4 records per
-    /// batch). Below 1 record per `napPerRecord` the nap stays at the minimum (low indexing delay at low
-    /// rates); above, it grows with the batch until `napMax`, so batches grow and the fixed cost is shared.
-    static let napMin = 0.000_1, napMax = 0.001, napPerRecord = 0.000_05
+    /// batch); the nap grows with the batch until `napMax`, so batches grow and the fixed cost is shared.
+    ///
+    /// Only a batch of at least `napBatchMin` records naps. A smaller one means the rate is low enough that a
+    /// wake-up per batch costs little, and a nap would only delay the next messages: each nap is a voluntary
+    /// sleep taken while appends are pending, and on a loaded machine getting the CPU back after it can take
+    /// milliseconds (the end-to-end tail). Such a batch is followed at once by the next one when appends came
+    /// meanwhile, else by the idle sleep that the next append ends.
+    static let napMin = 0.000_1, napMax = 0.001, napPerRecord = 0.000_05, napBatchMin = 16
 
     /// Idle: every append wakes the thread (`wake()`), so this bound only caps a wake-up lost to a bug.
     static let idleSleepMillis = 1_000
@@ -59,18 +64,16 @@ final class Dispatcher: Sendable {
 
     func start() {
         worker.start { [self] t in
-            var napped = false
             while t.isRunning {
                 do {
                     let records = try dispatchAvailable()
-                    if records > 0 || !napped {
+                    if records >= Self.napBatchMin {
                         // Busy: nap without raising the sleeping flag, so appends meanwhile skip the futex
                         // wake (a syscall on the event loop per message) and land in one larger batch (one
-                        // LMDB commit). Bounds the added indexing delay to the nap; idle after one empty nap.
-                        napped = true
+                        // LMDB commit). Bounds the added indexing delay to the nap.
                         Thread.sleep(forTimeInterval: Self.nap(afterBatchOf: records))
                     } else {
-                        napped = false
+                        // Caught up (the re-check skips the sleep when appends came meanwhile).
                         t.sleep(maxMillis: Self.idleSleepMillis) { log.writePosition > dispatched }
                     }
                 } catch {
