@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 .product(name: "TernBroker", package: "Tern"),
                 .product(name: "TernRemoting", package: "Tern"),
+                .product(name: "TernStorage", package: "Tern"),
                 .product(name: "TernTransport", package: "Tern"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -17,9 +17,9 @@ import NIOCore
 /// Cost: one pass over the header; strings without escapes are decoded straight from the buffer, and extFields
 /// string and integer values are only located (``RemotingExtFields`` builds a String when one is read).
 enum JSONHeaderDecoder {
-    static func decode(_ header: ByteBuffer) throws -> RemotingCommand {
+    static func decode(_ header: ByteBuffer, recycler: ExtFieldsRecycler? = nil) throws -> RemotingCommand {
         try header.withUnsafeReadableBytes { bytes in
-            var reader = JSONReader(bytes: bytes, source: header)
+            var reader = JSONReader(bytes: bytes, source: header, recycler: recycler)
             return try reader.readHeader()
         }
     }
@@ -31,12 +31,15 @@ struct JSONReader {
     let bytes: UnsafeRawBufferPointer
     /// The buffer `bytes` are the readable bytes of, when extFields values may refer to it (a header).
     private let source: ByteBuffer?
+    /// Where a finished request's extFields table waits to be refilled.
+    private let recycler: ExtFieldsRecycler?
     /// Index of the next byte to read; `0 <= position <= bytes.count`.
     var position = 0
 
-    init(bytes: UnsafeRawBufferPointer, source: ByteBuffer? = nil) {
+    init(bytes: UnsafeRawBufferPointer, source: ByteBuffer? = nil, recycler: ExtFieldsRecycler? = nil) {
         self.bytes = bytes
         self.source = source
+        self.recycler = recycler
     }
 
     func malformed(_ reason: String) -> RemotingError {
@@ -168,6 +171,7 @@ struct JSONReader {
     private mutating func readExtFields() throws -> RemotingExtFields {
         var fields = source.map(RemotingExtFields.init(source:)) ?? RemotingExtFields()
         if readLiteralIfPresent("null") { return fields }
+        recycler?.lend(to: &fields)
         // Room for a send header's fields up front: growing one by one reallocated the array four times.
         fields.reserveCapacity(16)
         try readObject { reader, key in

@@ -69,6 +69,23 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         backing = .header(source)
     }
 
+    /// A table's entry array, kept by an ``ExtFieldsRecycler`` between two requests.
+    struct Table {
+        fileprivate var entries: [Entry]
+    }
+
+    /// This table's entries, for an ``ExtFieldsRecycler``.
+    var table: Table { Table(entries: entries) }
+
+    /// Fills these (empty) fields from now on into `spare`'s array, emptied with its capacity kept: no
+    /// allocation when nothing else still holds that array. `spare` is left nil.
+    mutating func adopt(_ spare: inout Table?) {
+        guard var t = spare else { return }
+        spare = nil
+        swap(&entries, &t.entries)
+        entries.removeAll(keepingCapacity: true)
+    }
+
     /// These fields (the table shared, not copied) with `words` for their template values.
     func withWords(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) -> RemotingExtFields {
         var fields = self

@@ -30,7 +30,9 @@ public enum RemotingFrame {
     /// Throws ``RemotingError`` for a frame that can never decode: too short or too large a length, a header
     /// length past the frame's end, an unknown serialize type, or a header that does not parse. `buffer` is
     /// left untouched then too; the stream's framing can no longer be trusted, so the caller should close.
-    public static func read(from buffer: inout ByteBuffer, frameSizeMax: Int) throws -> RemotingCommand? {
+    /// `recycler`: where a finished request's extFields table waits to be refilled by this decode (JSON headers).
+    public static func read(from buffer: inout ByteBuffer, frameSizeMax: Int,
+                            recycler: ExtFieldsRecycler? = nil) throws -> RemotingCommand? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         let frameLength = Int(length)
         guard frameLength <= frameSizeMax else {
@@ -55,7 +57,7 @@ public enum RemotingFrame {
         let header = frame.readSlice(length: Int(headerMark & 0xFF_FFFF))!
         var command: RemotingCommand
         switch serializeType {
-        case .json: command = try JSONHeaderDecoder.decode(header)
+        case .json: command = try JSONHeaderDecoder.decode(header, recycler: recycler)
         case .rocketmq: command = try BinaryHeaderCodec.decode(header)
         }
         command.body = frame.readableBytes > 0 ? frame.readSlice(length: frame.readableBytes) : nil

@@ -22,12 +22,18 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     /// responses nobody reads. Dispatched in order once the peer drains its responses.
     private var heldRequests = CircularBuffer<RemotingCommand>()
     private let frames: NIOSingleStepByteToMessageProcessor<RemotingFrameDecoder>
+    /// A request dispatched here hands its extFields table back for the next frame (answered inline, as a send
+    /// is, nothing else holds it by then and the next decode allocates no table).
+    private let recycler: ExtFieldsRecycler
     /// A frame did not decode: the stream cannot be resynchronised, the connection is closing.
     private var framingFailed = false
 
     init(handler: (any RemotingRequestHandler)?, logger: Logger, frameSizeMax: Int, pausesOnUnreadResponses: Bool = false,
          onActive: (@Sendable (RemotingConnection) -> Void)? = nil) {
-        self.frames = NIOSingleStepByteToMessageProcessor(RemotingFrameDecoder(frameSizeMax: frameSizeMax))
+        let recycler = ExtFieldsRecycler()
+        self.recycler = recycler
+        self.frames = NIOSingleStepByteToMessageProcessor(RemotingFrameDecoder(frameSizeMax: frameSizeMax,
+                                                                                recycler: recycler))
         self.handler = handler
         self.logger = logger
         self.pausesOnUnreadResponses = pausesOnUnreadResponses
@@ -73,6 +79,7 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         dispatch(command, connection)
+        recycler.recycle(command.extFields)
     }
 
     private func dispatch(_ command: RemotingCommand, _ connection: RemotingConnection) {

@@ -96,9 +96,10 @@ struct VerifyTests {
             let wrong = ConsumeQueueEntry(queueOffset: target.result.queueOffset, physicalOffset: other.result.physicalOffset,
                                           size: Int32(target.result.size), tagCode: Int64(TagHash.javaHashCode("even")),
                                           storeTimestamp: target.result.storeTimestamp)
-            let record = DispatchRecord(queue: QueueKey(topic: "Orders", queueId: 0), entry: wrong, topic: "Orders",
-                                        keys: target.keys, uniqueKey: target.uniqueKey)
-            try index.apply(DispatchBatch(records: [record], checkpoint: DispatchCheckpoint(
+            var record = DispatchRecord(queue: QueueKey(topic: "Orders", queueId: 0), entry: wrong, topic: "Orders")
+            var text: [UInt8] = []
+            record.setText(keys: target.keys, uniqueKey: target.uniqueKey, in: &text)
+            try index.apply(DispatchBatch(records: [record], text: text, checkpoint: DispatchCheckpoint(
                 offset: target.result.endOffset, lastRecord: target.result.physicalOffset)))
         }
         let s = try f.open(); defer { s.close() }

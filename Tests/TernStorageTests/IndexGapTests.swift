@@ -10,7 +10,7 @@ struct IndexGapTests {
     static func record(_ queueOffset: Int64) -> DispatchRecord {
         DispatchRecord(queue: q, entry: ConsumeQueueEntry(queueOffset: queueOffset, physicalOffset: 100 * (queueOffset + 1),
                                                           size: 100, tagCode: 0, storeTimestamp: 1),
-                       topic: q.topic, keys: [], uniqueKey: nil)
+                       topic: q.topic)
     }
 
     static func index(_ backend: Backend, _ dir: TempDir) throws -> any IndexStore {

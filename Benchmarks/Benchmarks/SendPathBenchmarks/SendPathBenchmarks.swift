@@ -6,6 +6,7 @@ import NIOEmbedded
 import NIOPosix
 @_spi(Benchmarks) import TernBroker
 import TernRemoting
+import TernStorage
 @_spi(Benchmarks) import TernTransport
 
 // The broker's send path without sockets: SEND_MESSAGE_V2 frames in the C++ 2.x client's shape go through the
@@ -99,13 +100,18 @@ final class SendPath: @unchecked Sendable {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    // A send added to the path costs 64 mallocs per iteration: over 5 % of today's count, so it fails the check.
+    // One allocation added per send costs 64 mallocs per iteration, which fails the check. The dispatcher thread
+    // counts too and batches by timing (a few allocations per batch, 1-5 batches per iteration), so the p90 moves
+    // by up to ~45 between runs: the tolerance is absolute, just under one allocation per send. Malloc count only:
+    // wall clock on a shared machine guards nothing.
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .mallocCountTotal],
+        metrics: [.mallocCountTotal],
         scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 500,
-        thresholds: [.mallocCountTotal: .init(relative: [.p90: 5.0])])
+        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 60])])
 
-    Benchmark("send path: \(framesPerRead) SEND_MESSAGE_V2 frames (1 KiB) in one read",
+    // The name is the thresholds file's name: shell-safe characters only (package-benchmark writes a cleaned
+    // name but reads the raw one, so a name with spaces or parentheses never finds its thresholds).
+    Benchmark("send_path_\(framesPerRead)_SEND_MESSAGE_V2_1KiB_frames_per_read",
               closure: { _ in try SendPath.current!.sendBurst() },
               setup: { try await SendPath.setUp() },
               teardown: { await SendPath.tearDown() })

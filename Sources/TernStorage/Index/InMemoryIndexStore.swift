@@ -46,8 +46,8 @@ public final class InMemoryIndexStore: IndexStore {
                     s.queues[q] = slot
                 }
                 let value = (r.entry.storeTimestamp, r.entry.physicalOffset)
-                for k in r.keys { s.keys[r.topic + "#" + k, default: []].append(value) }
-                if let u = r.uniqueKey { s.uniqueKeys[u, default: []].append(value) }
+                for k in r.keys(in: batch.text) { s.keys[r.topic + "#" + k, default: []].append(value) }
+                if let u = r.uniqueKey(in: batch.text) { s.uniqueKeys[u, default: []].append(value) }
                 if let t = r.transactionState {
                     let key = r.transactionOffset
                     if t == .half && r.transactionChecks == 0 {

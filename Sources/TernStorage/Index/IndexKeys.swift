@@ -63,10 +63,21 @@ enum IndexKeys {
     /// hour(4) + text bytes, cut to maxKeyBytes.
     static func bucketedKey(hour: UInt32, _ text: String) -> [UInt8] {
         var k = [UInt8]()
-        k.reserveCapacity(4 + text.utf8.count)
-        k.appendBigEndian(hour)
-        k += text.utf8.prefix(maxKeyBytes - 4)
+        bucketedKey(hour: hour, text.utf8, into: &k)
         return k
+    }
+
+    /// hour(4) + ("topic#" for KEYS) + text, cut to maxKeyBytes, written over `key` (the dispatcher's reused
+    /// buffer): the same bytes as `bucketedKey(hour:, topic + "#" + key)`.
+    static func bucketedKey(hour: UInt32, topic: String? = nil, _ text: some Collection<UInt8>, into key: inout [UInt8]) {
+        key.removeAll(keepingCapacity: true)
+        key.appendBigEndian(hour)
+        if let topic {
+            key.append(contentsOf: topic.utf8)
+            key.append(UInt8(ascii: "#"))
+        }
+        key.append(contentsOf: text)
+        if key.count > maxKeyBytes { key.removeLast(key.count - maxKeyBytes) }
     }
 
     static func encodeDerivation(_ d: DerivationConfig) -> [UInt8] {
@@ -85,14 +96,6 @@ enum IndexKeys {
             let levels = (0..<count).map { Int64(bitPattern: raw.loadBigEndian(UInt64.self, at: 5 + 8 * $0)) }
             return DerivationConfig(delayLevelMillis: levels)
         }
-    }
-
-    static func timeAndOffset(_ time: Int64, _ phys: Int64) -> [UInt8] {
-        var v = [UInt8]()
-        v.reserveCapacity(16)
-        v.appendBigEndian(UInt64(bitPattern: time))
-        v.appendBigEndian(UInt64(bitPattern: phys))
-        return v
     }
 }
 

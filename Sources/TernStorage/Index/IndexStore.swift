@@ -1,3 +1,5 @@
+import TernMessage
+
 /// The derived state of a store: everything here can be rebuilt from the commit log, except consumer
 /// offsets (primary state, written by consumers) — `clearDerived()` keeps those.
 ///
@@ -108,8 +110,11 @@ public struct DispatchRecord: Sendable, Equatable {
     public var queue: QueueKey?
     public var entry: ConsumeQueueEntry
     public var topic: String
-    public var keys: [String]
-    public var uniqueKey: String?
+    /// The KEYS value as stored (keys separated by spaces) and the UNIQ_KEY: ranges of the batch's `text`
+    /// (`DispatchBatch.text`), so deriving and indexing a record builds no String or array per record.
+    /// nil when absent (and for rolled-back transaction records, which the key indexes skip).
+    public var keys: Range<Int>?
+    public var uniqueKey: Range<Int>?
     /// Transaction state implied by the record for the half message at `transactionOffset` (a half record:
     /// its own offset; commit / rollback / op records: their PREPARED TRANSACTION OFFSET). `.half` with
     /// `transactionChecks > 0` is a check-back record: it only raises the count of a still-open half. An
@@ -121,21 +126,25 @@ public struct DispatchRecord: Sendable, Equatable {
     public var timerDue: Int64?
     /// Delivered copy of a delayed record: advances that level's progress or removes the timer entry.
     public var delivered: DeliveryMark?
-    public init(queue: QueueKey?, entry: ConsumeQueueEntry, topic: String, keys: [String], uniqueKey: String?) {
+    public init(queue: QueueKey?, entry: ConsumeQueueEntry, topic: String, keys: Range<Int>? = nil,
+                uniqueKey: Range<Int>? = nil) {
         self.queue = queue; self.entry = entry; self.topic = topic; self.keys = keys; self.uniqueKey = uniqueKey
     }
 }
 
 public struct DispatchBatch: Sendable {
     public var records: [DispatchRecord]
+    /// The records' KEYS and UNIQ_KEY bytes (`DispatchRecord.keys` / `.uniqueKey` are ranges of it).
+    public var text: [UInt8]
     /// Commit-log offset the indexes are complete up to after this batch (end of its last record,
     /// or further when blanks were skipped).
     public var checkpoint: DispatchCheckpoint
     /// The batch follows damage in the log whose records (and queue offsets) are lost: a record may then start
     /// its queue past the queue's max, leaving a gap that readers step over. Otherwise a gap is an error.
     public var acceptsQueueGaps: Bool
-    public init(records: [DispatchRecord], checkpoint: DispatchCheckpoint, acceptsQueueGaps: Bool = false) {
-        self.records = records; self.checkpoint = checkpoint; self.acceptsQueueGaps = acceptsQueueGaps
+    public init(records: [DispatchRecord], text: [UInt8] = [], checkpoint: DispatchCheckpoint,
+                acceptsQueueGaps: Bool = false) {
+        self.records = records; self.text = text; self.checkpoint = checkpoint; self.acceptsQueueGaps = acceptsQueueGaps
     }
 }
 
@@ -174,5 +183,59 @@ public struct IndexStatistics: Sendable, Equatable {
         self.queues = queues; self.queueEntries = queueEntries; self.keyEntries = keyEntries
         self.uniqueKeyEntries = uniqueKeyEntries; self.transactionStates = transactionStates
         self.consumerOffsets = consumerOffsets; self.bytesUsed = bytesUsed; self.timers = timers
+    }
+}
+
+/// A record's KEYS and UNIQ_KEY live in its batch's `text` buffer (`DispatchRecord.keys` / `.uniqueKey` are ranges
+/// of it): the dispatcher reuses one buffer batch after batch, so deriving and indexing a record allocates nothing.
+extension DispatchRecord {
+    /// Appends `keys` (joined by spaces, as KEYS is stored) and `uniqueKey` to `text` and points the record at them.
+    public mutating func setText(keys: [String], uniqueKey: String?, in text: inout [UInt8]) {
+        self.keys = keys.isEmpty ? nil : Self.append(keys.joined(separator: " ").utf8, to: &text)
+        self.uniqueKey = uniqueKey.flatMap { $0.isEmpty ? nil : Self.append($0.utf8, to: &text) }
+    }
+
+    static func append(_ bytes: some Collection<UInt8>, to text: inout [UInt8]) -> Range<Int> {
+        let start = text.count
+        text.append(contentsOf: bytes)
+        return start..<text.count
+    }
+
+    /// Each key of KEYS: the value split at spaces, empty pieces skipped (Java's `MessageConst.KEY_SEPARATOR`).
+    func forEachKey(in text: [UInt8], _ body: (ArraySlice<UInt8>) throws -> Void) rethrows {
+        guard let keys else { return }
+        var start = keys.lowerBound
+        for i in keys where text[i] == 0x20 {
+            if i > start { try body(text[start..<i]) }
+            start = i + 1
+        }
+        if start < keys.upperBound { try body(text[start..<keys.upperBound]) }
+    }
+
+    /// KEYS as Strings (offline tools and the in-memory index; the dispatcher reads the bytes).
+    public func keys(in text: [UInt8]) -> [String] {
+        var out: [String] = []
+        forEachKey(in: text) { out.append(String(decoding: $0, as: UTF8.self)) }
+        return out
+    }
+
+    public func uniqueKey(in text: [UInt8]) -> String? {
+        uniqueKey.map { String(decoding: text[$0], as: UTF8.self) }
+    }
+}
+
+/// What `Dispatcher.derive` reuses from record to record: the batch's text buffer, and the last topic's String
+/// (a batch mostly names one topic, and a name over 15 bytes would otherwise be a String allocated per record).
+struct DeriveScratch {
+    var text: [UInt8] = []
+    var topic = ""
+
+    init() { text.reserveCapacity(4_096) }
+
+    /// The record's topic, reusing the last one when the bytes are the same.
+    mutating func topic(of r: RecordView) -> String {
+        let bytes = r.topic
+        if !topic.utf8.elementsEqual(bytes) { topic = String(decoding: bytes, as: UTF8.self) }
+        return topic
     }
 }

@@ -114,66 +114,100 @@ public final class LMDBIndexStore: IndexStore {
 
     // MARK: Dispatch
 
+    /// What `apply` reuses batch after batch: the queues the batch advanced (their slots as of the batch's end)
+    /// and the bytes of each key and value it puts. Only the dispatcher thread applies (the lock is uncontended).
+    private struct ApplyScratch {
+        var touched: [QueueKey: QueueSlot] = [:]
+        var newHours: [UInt32] = []
+        var key: [UInt8] = []
+        var value: [UInt8] = []
+    }
+    private let scratch = Mutex(ApplyScratch())
+
     public func apply(_ batch: DispatchBatch) throws {
-        var c = cache.withLock { $0 }  // only this thread mutates the cache between here and the store below
-        try env.write { t in
-            var newQueueIds = false
-            var cqKey = [UInt8](repeating: 0, count: 12)
-            var cqValue = [UInt8](repeating: 0, count: 28)
-            for r in batch.records {
-                if let q = r.queue {
-                    // One hash of the queue key per record: find (or create) the slot, then update it in place.
-                    let i: Dictionary<QueueKey, QueueSlot>.Index
-                    if let found = c.queues.index(forKey: q) {
-                        i = found
-                    } else {
-                        let slot = QueueSlot(id: c.nextQueueId, min: r.entry.queueOffset, max: r.entry.queueOffset)
-                        c.nextQueueId += 1
-                        newQueueIds = true
-                        try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
-                        c.queues[q] = slot
-                        i = c.queues.index(forKey: q)!
+        try scratch.withLock { s in
+            s.touched.removeAll(keepingCapacity: true)
+            s.newHours.removeAll(keepingCapacity: true)
+            var (nextQueueId, lastHour) = cache.withLock { ($0.nextQueueId, $0.hours.last) }
+            let firstNewId = nextQueueId
+            try env.write { t in
+                for r in batch.records {
+                    if let q = r.queue { try applyEntry(r.entry, queue: q, batch, &s, &nextQueueId, t) }
+                    if r.keys != nil || r.uniqueKey != nil {
+                        let h = IndexKeys.hour(r.entry.storeTimestamp)
+                        if lastHour.map({ $0 < h }) ?? true { s.newHours.append(h); lastHour = h }
+                        s.value.removeAll(keepingCapacity: true)
+                        s.value.appendBigEndian(UInt64(bitPattern: r.entry.storeTimestamp))
+                        s.value.appendBigEndian(UInt64(bitPattern: r.entry.physicalOffset))
+                        try r.forEachKey(in: batch.text) { k in
+                            IndexKeys.bucketedKey(hour: h, topic: r.topic, k, into: &s.key)
+                            try t.put(keys, s.key, s.value)
+                        }
+                        if let u = r.uniqueKey {
+                            IndexKeys.bucketedKey(hour: h, batch.text[u], into: &s.key)
+                            try t.put(uniq, s.key, s.value)
+                        }
                     }
-                    let slot = c.queues.values[i]
-                    guard r.entry.queueOffset == slot.max || (batch.acceptsQueueGaps && r.entry.queueOffset > slot.max)
-                    else {
-                        throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: slot.max,
-                                                  physicalOffset: r.entry.physicalOffset)
+                    if let state = r.transactionState {
+                        let key = Self.u64(r.transactionOffset)
+                        if state == .half && r.transactionChecks == 0 {
+                            try t.put(txn, key, [state.rawValue])
+                        } else if let v = try t.get(txn, key), v.first == TransactionState.half.rawValue {
+                            // Value: state(1) checks(4); a check record raises the count, an outcome keeps it.
+                            var value = [state.rawValue]
+                            value.appendBigEndian(r.transactionChecks > 0 ? r.transactionChecks : Self.checks(v))
+                            try t.put(txn, key, value)
+                        }
                     }
-                    cqKey.withUnsafeMutableBytes { k in
-                        k.storeBigEndian(slot.id, at: 0)
-                        k.storeBigEndian(UInt64(bitPattern: r.entry.queueOffset), at: 4)
-                    }
-                    cqValue.withUnsafeMutableBytes { Self.encodeEntry(r.entry, into: $0) }
-                    try cqKey.withUnsafeBytes { k in try cqValue.withUnsafeBytes { v in _ = try t.put(cq, k, v) } }
-                    c.queues.values[i].max = r.entry.queueOffset + 1
+                    if r.timerDue != nil || r.delivered != nil { try applyDelivery(r, t) }
                 }
-                if !r.keys.isEmpty || r.uniqueKey != nil {
-                    let h = IndexKeys.hour(r.entry.storeTimestamp)
-                    if c.hours.last.map({ $0 < h }) ?? true { c.hours.append(h) }
-                    let value = IndexKeys.timeAndOffset(r.entry.storeTimestamp, r.entry.physicalOffset)
-                    for k in r.keys {
-                        try t.put(keys, IndexKeys.bucketedKey(hour: h, r.topic + "#" + k), value)
-                    }
-                    if let u = r.uniqueKey { try t.put(uniq, IndexKeys.bucketedKey(hour: h, u), value) }
-                }
-                if let s = r.transactionState {
-                    let key = Self.u64(r.transactionOffset)
-                    if s == .half && r.transactionChecks == 0 {
-                        try t.put(txn, key, [s.rawValue])
-                    } else if let v = try t.get(txn, key), v.first == TransactionState.half.rawValue {
-                        // Value: state(1) checks(4); a check record raises the count, an outcome keeps it.
-                        var value = [s.rawValue]
-                        value.appendBigEndian(r.transactionChecks > 0 ? r.transactionChecks : Self.checks(v))
-                        try t.put(txn, key, value)
-                    }
-                }
-                if r.timerDue != nil || r.delivered != nil { try applyDelivery(r, t) }
+                if nextQueueId != firstNewId { try t.put(meta, IndexKeys.nextQueueId, Self.u32(nextQueueId)) }
+                s.value.removeAll(keepingCapacity: true)
+                s.value.appendBigEndian(UInt64(bitPattern: batch.checkpoint.offset))
+                s.value.appendBigEndian(UInt64(bitPattern: batch.checkpoint.lastRecord))
+                try t.put(meta, IndexKeys.checkpoint, s.value)
             }
-            if newQueueIds { try t.put(meta, IndexKeys.nextQueueId, Self.u32(c.nextQueueId)) }
-            try t.put(meta, IndexKeys.checkpoint, Self.checkpointValue(batch.checkpoint))
+            // Committed: the cached ranges follow. Only `max` moves (retention may have raised a `min` meanwhile).
+            cache.withLock { c in
+                for (q, slot) in s.touched {
+                    if let i = c.queues.index(forKey: q) { c.queues.values[i].max = slot.max } else { c.queues[q] = slot }
+                }
+                c.nextQueueId = nextQueueId
+                for h in s.newHours where c.hours.last.map({ $0 < h }) ?? true { c.hours.append(h) }
+            }
         }
-        cache.withLock { $0 = c }
+    }
+
+    /// One consume-queue entry of `apply`: the queue's slot (created on first sight), the gap check, the put.
+    private func applyEntry(_ e: ConsumeQueueEntry, queue q: QueueKey, _ batch: DispatchBatch, _ s: inout ApplyScratch,
+                            _ nextQueueId: inout UInt32, _ t: LMDBTransaction) throws {
+        let i: Dictionary<QueueKey, QueueSlot>.Index
+        if let found = s.touched.index(forKey: q) {
+            i = found
+        } else {
+            let slot: QueueSlot
+            if let cached = cache.withLock({ $0.queues[q] }) {
+                slot = cached
+            } else {
+                slot = QueueSlot(id: nextQueueId, min: e.queueOffset, max: e.queueOffset)
+                nextQueueId += 1
+                try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
+            }
+            s.touched[q] = slot
+            i = s.touched.index(forKey: q)!
+        }
+        let slot = s.touched.values[i]
+        guard e.queueOffset == slot.max || (batch.acceptsQueueGaps && e.queueOffset > slot.max) else {
+            throw StoreError.queueGap(queue: q, found: e.queueOffset, expected: slot.max, physicalOffset: e.physicalOffset)
+        }
+        s.key.removeAll(keepingCapacity: true)
+        s.key.appendBigEndian(slot.id)
+        s.key.appendBigEndian(UInt64(bitPattern: e.queueOffset))
+        s.value.removeAll(keepingCapacity: true)
+        s.value.append(contentsOf: repeatElement(0, count: 28))
+        s.value.withUnsafeMutableBytes { Self.encodeEntry(e, into: $0) }
+        try t.put(cq, s.key, s.value)
+        s.touched.values[i].max = e.queueOffset + 1
     }
 
     public func checkpoint() throws -> DispatchCheckpoint {

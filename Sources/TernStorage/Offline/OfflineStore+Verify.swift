@@ -45,6 +45,8 @@ struct VerifyRun {
     private var damaged: [DamagedRange] = []
     /// The config the index was built with: entries are compared with what it derives.
     private var derivation = DerivationConfig.default
+    /// `derive`'s text buffer, reused record after record.
+    private var scratch = DeriveScratch()
     private var ranges: [QueueKey: QueueRange] = [:]
     /// Entries read ahead per queue; bounded by `windowQueuesMax` × `windowEntries`.
     private var window: [QueueKey: [ConsumeQueueEntry]] = [:]
@@ -99,10 +101,11 @@ struct VerifyRun {
     mutating func checkRecordIsIndexed(_ offset: Int64, _ view: RecordView) throws {
         records += 1
         guard let index, let checkpoint, offset < checkpoint.offset else { return }
-        let d = Dispatcher.derive(offset, view, derivation)
+        scratch.text.removeAll(keepingCapacity: true)
+        let d = Dispatcher.derive(offset, view, derivation, &scratch)
         if let q = d.queue { try checkEntryExists(q, d.entry) }
         let time = d.entry.storeTimestamp
-        for key in d.keys {
+        for key in d.keys(in: scratch.text) {
             keysChecked += 1
             let found = try index.lookupKey(topic: d.topic, key: key, beginTimestamp: time, endTimestamp: time,
                                             limit: Self.keyLookupLimit)
@@ -110,7 +113,7 @@ struct VerifyRun {
                 problem(offset, .missingKey, "KEYS value \"\(key)\" of topic \(d.topic) is not in the key index")
             }
         }
-        if let unique = d.uniqueKey {
+        if let unique = d.uniqueKey(in: scratch.text) {
             keysChecked += 1
             if try !index.lookupUniqueKey(unique, limit: Self.keyLookupLimit).contains(offset) {
                 problem(offset, .missingKey, "UNIQ_KEY \(unique) is not in the unique-key index")
@@ -202,7 +205,8 @@ struct VerifyRun {
         guard let m = log.recordAnyPosition(at: e.physicalOffset) else {
             return problem(e.physicalOffset, .entryTargetInvalid, "\(at) points where no valid record starts")
         }
-        let d = Dispatcher.derive(e.physicalOffset, m.record, derivation)
+        scratch.text.removeAll(keepingCapacity: true)
+        let d = Dispatcher.derive(e.physicalOffset, m.record, derivation, &scratch)
         var differences: [String] = []
         func compare<T: Equatable>(_ name: String, record: T, entry: T) {
             if record != entry { differences.append("\(name): record \(record), entry \(entry)") }

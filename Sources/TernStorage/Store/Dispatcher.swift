@@ -26,6 +26,10 @@ final class Dispatcher: Sendable {
     /// Callers of `MessageStore.waitUntilDispatched`, resumed after the batch that covers their offset.
     let waiters = DispatchWaiters()
     private let worker = BackgroundThread(name: "tern-dispatch")
+    /// Kept across batches (the thread's, or close's when the thread is not running: never both at once).
+    private let buffers = Mutex(Replay.Buffers())
+    /// `publish`'s table, refilled in place batch after batch once the subscribers let go of the last event.
+    private let touchedQueues = Mutex<[QueueKey: Int64]>([:])
 
     private let observer: (any StoreObserver)?
 
@@ -111,17 +115,19 @@ final class Dispatcher: Sendable {
             let start = progress.withLock { $0 }
             guard start.offset < limit else { return total }
             var batchStart = Clock.monotonicNanos()
-            let out = try replay.run(from: start, limit: limit, batchApplied: { records, cp in
-                if let observer {
-                    let now = Clock.monotonicNanos()
-                    observer.dispatched(records: records.count, nanos: now &- batchStart)
-                    batchStart = now
-                }
-                progress.withLock { $0 = cp }
-                dispatchedOffset.store(cp.offset, ordering: .releasing)
-                waiters.resume(upTo: cp.offset)
-                publish(records, dispatchedOffset: cp.offset)
-            })
+            let out = try buffers.withLock { buffers in
+                try replay.run(from: start, limit: limit, buffers: &buffers, batchApplied: { records, cp in
+                    if let observer {
+                        let now = Clock.monotonicNanos()
+                        observer.dispatched(records: records.count, nanos: now &- batchStart)
+                        batchStart = now
+                    }
+                    progress.withLock { $0 = cp }
+                    dispatchedOffset.store(cp.offset, ordering: .releasing)
+                    waiters.resume(upTo: cp.offset)
+                    publish(records, dispatchedOffset: cp.offset)
+                })
+            }
             if case let .invalid(why) = out.stop {
                 throw StoreError.corruptRecord(physicalOffset: out.checkpoint.offset, reason: "\(why)")
             }
@@ -133,16 +139,19 @@ final class Dispatcher: Sendable {
     private func publish(_ records: [DispatchRecord], dispatchedOffset: Int64) {
         let subs = subscribers.current
         guard !subs.isEmpty, !records.isEmpty else { return }
-        var touched: [QueueKey: Int64] = [:]
-        for r in records { if let q = r.queue { touched[q] = r.entry.queueOffset + 1 } }
-        let event = DispatchEvent(dispatchedOffset: dispatchedOffset, queues: touched)
+        let event = touchedQueues.withLock { touched in
+            touched.removeAll(keepingCapacity: true)
+            for r in records { if let q = r.queue { touched[q] = r.entry.queueOffset + 1 } }
+            return DispatchEvent(dispatchedOffset: dispatchedOffset, queues: touched)
+        }
         for s in subs { s.handler(event) }
     }
 
-    /// What the indexes learn from one record.
+    /// What the indexes learn from one record; its KEYS and UNIQ_KEY bytes are appended to `scratch.text`.
     /// A pure function of the record, its offset and `derivation` (which the index records: see `DerivationConfig`).
-    static func derive(_ offset: Int64, _ r: RecordView, _ derivation: DerivationConfig) -> DispatchRecord {
-        let topic = r.topicString
+    static func derive(_ offset: Int64, _ r: RecordView, _ derivation: DerivationConfig,
+                       _ scratch: inout DeriveScratch) -> DispatchRecord {
+        let topic = scratch.topic(of: r)
         let tt = SysFlag.transactionType(r.sysFlag)
         // One pass over the properties for TAGS, KEYS and UNIQ_KEY (the last occurrence wins, as in Java).
         var tags: UnsafeRawBufferPointer?, keyBytes: UnsafeRawBufferPointer?, uniqueBytes: UnsafeRawBufferPointer?
@@ -165,16 +174,12 @@ final class Dispatcher: Sendable {
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
         let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit
-        var keys: [String] = []
-        var unique: String? = nil
-        if tt != SysFlag.transactionRollback {
-            if let k = keyBytes, !k.isEmpty {
-                keys = k.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
-            }
-            unique = uniqueBytes.flatMap { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
-        }
         var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
-                               topic: topic, keys: keys, uniqueKey: unique)
+                               topic: topic)
+        if tt != SysFlag.transactionRollback {
+            if let k = keyBytes, !k.isEmpty { d.keys = DispatchRecord.append(k, to: &scratch.text) }
+            if let u = uniqueBytes, !u.isEmpty { d.uniqueKey = DispatchRecord.append(u, to: &scratch.text) }
+        }
         if !isSchedule, topic == DelayedDelivery.timerTopic, let t = timerOut {
             d.timerDue = Int64(String(decoding: t, as: UTF8.self))
         }

@@ -49,45 +49,63 @@ struct Replay {
         var damaged: [DamagedRange] = []
     }
 
+    /// What a replay reuses batch after batch: the derived records and their text. The dispatcher keeps one
+    /// across wake-ups, so a steady stream of batches allocates no per-batch arrays.
+    struct Buffers {
+        var records: [DispatchRecord] = []
+        var derive = DeriveScratch()
+    }
+
+    /// `run` with buffers of its own (recovery, offline tools).
+    func run(from start: DispatchCheckpoint, limit: Int64 = .max, maxRecords: Int = .max,
+             visited: (Int64, Int) -> Void = { _, _ in },
+             batchApplied: ([DispatchRecord], DispatchCheckpoint) -> Void = { _, _ in }) throws -> Outcome {
+        var buffers = Buffers()
+        return try run(from: start, limit: limit, maxRecords: maxRecords, buffers: &buffers, visited: visited,
+                       batchApplied: batchApplied)
+    }
+
     /// Replays from `start` (a record boundary) to `limit`. `visited` sees each record's offset and the running
     /// record count (progress); `batchApplied` sees each applied batch after its commit (dispatch events).
     /// A walk that moved only over blanks is applied too, so the checkpoint passes them.
-    func run(from start: DispatchCheckpoint, limit: Int64 = .max, maxRecords: Int = .max,
+    func run(from start: DispatchCheckpoint, limit: Int64 = .max, maxRecords: Int = .max, buffers: inout Buffers,
              visited: (Int64, Int) -> Void = { _, _ in },
              batchApplied: ([DispatchRecord], DispatchCheckpoint) -> Void = { _, _ in }) throws -> Outcome {
         precondition(batchLimit > 0, "batch limit must be positive")
         var out = Outcome(checkpoint: start)
-        var pending: [DispatchRecord] = []
-        pending.reserveCapacity(min(batchLimit, 1_024))
+        buffers.records.reserveCapacity(min(batchLimit, 1_024))
         repeat {
             let budget = min(batchLimit, maxRecords - out.records)
             guard budget > 0 else { break }
-            pending.removeAll(keepingCapacity: true)
+            buffers.records.removeAll(keepingCapacity: true)
+            buffers.derive.text.removeAll(keepingCapacity: true)
             var cp = out.checkpoint
             let done = out.records
             func take(_ offset: Int64, _ view: RecordView) -> Bool {
-                pending.append(Dispatcher.derive(offset, view, derivation))
+                buffers.records.append(Dispatcher.derive(offset, view, derivation, &buffers.derive))
                 cp.lastRecord = offset
                 out.lastStoreTimestamp = view.storeTimestamp
-                visited(offset, done + pending.count)
-                return pending.count < budget
+                visited(offset, done + buffers.records.count)
+                return buffers.records.count < budget
             }
             let (end, stop) = checkCRC
                 ? log.walkAcrossDamage(from: cp.offset, limit: limit, take, damaged: { out.damaged.append($0) })
                 : log.walk(from: cp.offset, limit: limit, checkCRC: false, take)
             out.stop = stop
-            if !pending.isEmpty || end != cp.offset {
+            if !buffers.records.isEmpty || end != cp.offset {
                 let covered = cp.offset
                 cp.offset = end
-                let batch = DispatchBatch(records: pending, checkpoint: cp, acceptsQueueGaps: !out.damaged.isEmpty)
-                do { try index.apply(batch) } catch {
+                do {
+                    try index.apply(DispatchBatch(records: buffers.records, text: buffers.derive.text, checkpoint: cp,
+                                                  acceptsQueueGaps: !out.damaged.isEmpty))
+                } catch {
                     throw ReplayBatchError(range: covered..<end, underlying: error)
                 }
                 out.checkpoint = cp
                 out.batches += 1
-                batchApplied(pending, cp)
+                batchApplied(buffers.records, cp)
             }
-            out.records += pending.count
+            out.records += buffers.records.count
         } while out.stop == .stoppedByCaller
         return out
     }
