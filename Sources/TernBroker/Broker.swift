@@ -107,7 +107,7 @@ public final class Broker: Sendable {
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
                 ReplicationProcessor(context: context),
-            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow, latency: metrics?.rpc)
+            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow, metrics: metrics)
             let registrar = NameServerRegistrar(context: context, tls: tlsClient,
                                                 credentials: config.nameServerCredentials(acl: acl))
             // A slave's log is its master's: it runs no service that appends records of its own. In controller

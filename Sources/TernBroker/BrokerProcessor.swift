@@ -28,12 +28,13 @@ final class BrokerRequestHandler: RemotingRequestHandler {
     private let admission: AdmissionChain
     /// Runs admitted requests (nil: on the event loop, straight to the processor).
     private let flow: FlowControl?
-    /// rpc latency metrics; nil with metrics off.
+    /// Metrics (rpc latency, counts per read burst); nil with metrics off.
+    private let metrics: BrokerMetrics?
     private let latency: RequestLatency?
 
     /// `gates` run in order in front of every processor; `flow` adds its own gates after them.
     init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil,
-         latency: RequestLatency? = nil) {
+         metrics: BrokerMetrics? = nil) {
         var table: [Int: any BrokerProcessor] = [:]
         for p in processors {
             for code in p.codes {
@@ -45,7 +46,8 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         self.processors = processors
         self.admission = AdmissionChain(gates + (flow?.admissionGates ?? []), knownCodes: table.keys)
         self.flow = flow
-        self.latency = latency
+        self.metrics = metrics
+        self.latency = metrics?.rpc
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
@@ -82,7 +84,16 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         p.handle(request, responder: responder)
     }
 
+    func readBurstBegan(_ connection: RemotingConnection) {
+        metrics?.burstBegan(startNanos: connection.readBurstStartNanos)
+    }
+
+    func readBurstEnded(_ connection: RemotingConnection) {
+        metrics?.burstEnded()
+    }
+
     func connectionClosed(_ connection: RemotingConnection) {
+        metrics?.burstEnded()  // a burst cut short by an error gets no end of its own
         for p in processors { p.connectionClosed(connection) }
     }
 

@@ -21,10 +21,28 @@ public final class AtomicHistogram: Sendable {
     }
 
     public func record(_ value: Int) {
+        buckets[bucket(of: value)].value.wrappingAdd(1, ordering: .relaxed)
+        total.wrappingAdd(value, ordering: .relaxed)
+    }
+
+    /// `count` observations of `value` at once.
+    func record(_ value: Int, count: Int) {
+        buckets[bucket(of: value)].value.wrappingAdd(count, ordering: .relaxed)
+        total.wrappingAdd(value &* count, ordering: .relaxed)
+    }
+
+    /// Observations already sorted into buckets (`counts[i]` for bucket `i`, as ``bucket(of:)`` numbers them)
+    /// whose values add up to `sum`.
+    func add(counts: ArraySlice<Int>, sum: Int) {
+        for (i, n) in zip(buckets.indices, counts) where n > 0 { buckets[i].value.wrappingAdd(n, ordering: .relaxed) }
+        total.wrappingAdd(sum, ordering: .relaxed)
+    }
+
+    /// The bucket `value` lands in: the first with `value <= bound`, `limits.count` above every bound.
+    func bucket(of value: Int) -> Int {
         var i = 0
         while i < limits.count, value > limits[i] { i += 1 }
-        buckets[i].value.wrappingAdd(1, ordering: .relaxed)
-        total.wrappingAdd(value, ordering: .relaxed)
+        return i
     }
 
     /// Non-cumulative bucket counts (last: above every bound) and the sum, as of now.

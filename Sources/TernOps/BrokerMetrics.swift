@@ -4,7 +4,8 @@ import Prometheus
 /// it carry over) plus Tern's own under `tern_`.
 ///
 /// Counted on the request path: messages / bytes in and out, message sizes, RPC latency, dead-lettered
-/// messages, store append latency. Instruments are resolved per topic / group / code once and cached
+/// messages, store append latency. Sends and their answers add up per read burst in the thread's
+/// ``BurstTally`` and reach the instruments once per burst. Instruments are resolved per topic / group / code once and cached
 /// (``LabelledCache``, a lock-free lookup); at most `labelLimit` distinct label sets per family, then `_other`.
 /// Recording takes no lock: counters are the registry's atomics, histograms are ``AtomicHistogram``s (rendered
 /// after the registry's families by ``emit(into:)``).
@@ -49,7 +50,8 @@ public final class BrokerMetrics: MetricsSource {
     private let deadLettered: LabelledCache<GroupTopic, Counter>
     /// rocketmq_rpc_latency.
     public let rpc: RequestLatency
-    /// Time a send spends in the store's append (copy into the mapped segment); recorded in ns, rendered in seconds.
+    /// Time a send spends in the store's append (copy into the mapped segment); recorded in ns, rendered in
+    /// seconds. Sampled: the first append of each read burst, and every append outside one (``appendBegins()``).
     public let storeAppendLatency: AtomicHistogram
     /// One msync round of the commit log (ns recorded, seconds rendered).
     public let storeFlushLatency: AtomicHistogram
@@ -89,7 +91,8 @@ public final class BrokerMetrics: MetricsSource {
         func seconds(_ name: String, _ help: String) -> HistogramFamily {
             HistogramFamily(name, help, bounds: Self.storeLatencyBuckets, scale: 1e9)
         }
-        let append = seconds("tern_store_append_latency_seconds", "Time to append one send's records to the commit log.")
+        let append = seconds("tern_store_append_latency_seconds",
+                             "Time to append one send's records to the commit log (the first send of each read burst).")
         let flush = seconds("tern_store_flush_latency_seconds", "Time of one commit-log flush (msync) round.")
         let dispatch = seconds("tern_store_dispatch_latency_seconds", "Time of one index batch (derive and commit).")
         storeAppendLatency = append.makeHistogram(labels: base)
@@ -103,6 +106,44 @@ public final class BrokerMetrics: MetricsSource {
     public func emit(into buffer: inout [UInt8]) {
         registry.emit(into: &buffer)
         for family in histograms { family.emit(into: &buffer) }
+    }
+
+    /// A connection's read burst began on this thread (`startNanos`: `RemotingConnection.readBurstStartNanos`):
+    /// until ``burstEnded()`` the thread's sends and answers are counted in its ``BurstTally``.
+    public func burstBegan(startNanos: UInt64) { BurstTally.current.open(self, burstStart: startNanos) }
+
+    /// The burst on this thread ended (call before its coalesced answers are written): its figures reach the
+    /// instruments. Harmless without an open burst.
+    public func burstEnded() {
+        let tally = BurstTally.current
+        if tally.metrics === self { tally.close() }
+    }
+
+    /// Where an append's figures go, taken before it: the open burst's tally, and the start of the append's
+    /// timing (0: not timed, the burst already timed one).
+    public struct AppendMark {
+        let tally: BurstTally?
+        let started: UInt64
+    }
+
+    /// Call before a send's append; pass the mark to ``appended(_:)`` and ``stored(_:topic:type:bodyBytes:)``.
+    public func appendBegins() -> AppendMark {
+        let tally = BurstTally.current
+        guard tally.metrics === self else { return AppendMark(tally: nil, started: RequestLatency.now()) }
+        if tally.appendTimed { return AppendMark(tally: tally, started: 0) }
+        tally.appendTimed = true
+        return AppendMark(tally: tally, started: RequestLatency.now())
+    }
+
+    /// The append marked by `mark` is done: `tern_store_append_latency_seconds` observes it if it was timed.
+    public func appended(_ mark: AppendMark) {
+        if mark.started != 0 { storeAppendLatency.record(Int(truncatingIfNeeded: RequestLatency.now() &- mark.started)) }
+    }
+
+    /// One message of `bodyBytes` stored to `topic` by the append marked by `mark`.
+    public func stored(_ mark: AppendMark, topic: String, type: MessageType, bodyBytes: Int) {
+        if let tally = mark.tally, tally.stored(topic: topic, type: type, bodyBytes: bodyBytes) { return }
+        inbound(topic: topic, type: type).record(bodyBytes: bodyBytes)
     }
 
     /// Instruments for messages stored to `topic`.

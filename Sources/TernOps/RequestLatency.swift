@@ -5,7 +5,9 @@ import TernTransport
 /// `rocketmq_rpc_latency` (milliseconds, RocketMQ's unit and buckets) by `request_code` and `response_code`:
 /// from the start of the read burst that carried the request (`RemotingConnection.readBurstStartNanos`, so
 /// the wait behind the burst's earlier frames counts, and taking a request reads no clock) to its answer.
-/// Broker and name server alike; recorded without a lock (``AtomicHistogram``).
+/// An answer given while its burst is delivered leaves with the burst's coalesced answers: with the broker's
+/// ``BurstTally`` open it is counted there and observed once at the burst's end (one clock read per burst);
+/// any other answer reads the clock when given. Recorded without a lock (``AtomicHistogram``).
 public final class RequestLatency: Sendable {
     public static let buckets: [Double] = [1, 3, 5, 10, 30, 50, 100, 300, 500, 1_000, 3_000, 5_000, 10_000]
 
@@ -25,6 +27,8 @@ public final class RequestLatency: Sendable {
         histograms[Codes(request: requestCode, response: responseCode)].record(Int(truncatingIfNeeded: nanos))
     }
 
+    func histogram(_ codes: Codes) -> AtomicHistogram { histograms[codes] }
+
     /// The observer a server's request handler puts on each responder (`RemotingResponder.observer`), and when.
     public var observer: any RemotingResponseObserver { Observer(latency: self) }
     public static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
@@ -32,6 +36,10 @@ public final class RequestLatency: Sendable {
     private struct Observer: RemotingResponseObserver {
         let latency: RequestLatency
         func answered(requestCode: Int, responseCode: Int, receivedNanos: UInt64) {
+            // Answered while its own read burst is delivered: counted in the burst, observed when it ends.
+            let tally = BurstTally.current
+            if tally.burstStart == receivedNanos, tally.metrics?.rpc === latency,
+               tally.answered(Codes(request: requestCode, response: responseCode), by: latency) { return }
             // A request answered before its burst's start was read (never on a server) counts as 0 ms.
             let now = RequestLatency.now()
             latency.record(requestCode: requestCode, responseCode: responseCode, nanos: now > receivedNanos ? now - receivedNanos : 0)

@@ -69,7 +69,7 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func received(_ command: RemotingCommand, context: ChannelHandlerContext) {
         guard let connection else { return }
-        connection.readBurstStarted()
+        if connection.readBurstStarted() { handler?.readBurstBegan(connection) }
         if command.isResponse {
             connection.removePending(command.opaque)?.succeed(command)
             return
@@ -93,7 +93,10 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let connection, connection.readBurstEnded() { context.flush() }
+        if let connection {
+            handler?.readBurstEnded(connection)
+            if connection.readBurstEnded() { context.flush() }
+        }
         context.fireChannelReadComplete()
     }
 

@@ -173,9 +173,12 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
 
     // MARK: - Called by the pipeline handler, on the event loop
 
-    func readBurstStarted() {
-        if !inReadBurst.load(ordering: .relaxed) { burstStart.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed) }
+    /// True when this frame begins a burst.
+    func readBurstStarted() -> Bool {
+        if inReadBurst.load(ordering: .relaxed) { return false }
+        burstStart.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
         inReadBurst.store(true, ordering: .relaxed)
+        return true
     }
 
     /// Ends the burst; true when queued writes need the flush.

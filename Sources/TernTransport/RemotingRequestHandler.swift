@@ -11,11 +11,17 @@ public protocol RemotingRequestHandler: Sendable {
     func connectionOpened(_ connection: RemotingConnection)
     /// The connection closed; pending requests on it have already failed.
     func connectionClosed(_ connection: RemotingConnection)
+    /// A read burst of `connection` began / ended, on its event loop: the requests between were delivered
+    /// together, and answers written on the loop meanwhile are written after `readBurstEnded` (metrics per burst).
+    func readBurstBegan(_ connection: RemotingConnection)
+    func readBurstEnded(_ connection: RemotingConnection)
 }
 
 extension RemotingRequestHandler {
     public func connectionOpened(_ connection: RemotingConnection) {}
     public func connectionClosed(_ connection: RemotingConnection) {}
+    public func readBurstBegan(_ connection: RemotingConnection) {}
+    public func readBurstEnded(_ connection: RemotingConnection) {}
 }
 
 /// Told of every answer a ``RemotingResponder`` writes (request metrics). Called on the answering thread:

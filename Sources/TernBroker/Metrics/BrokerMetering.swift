@@ -22,14 +22,17 @@ final class BrokerMetering: Sendable {
     private static let scheduleTopic = Array(DelayedDelivery.scheduleTopic.utf8)
     private static let timerTopic = Array(DelayedDelivery.timerTopic.utf8)
 
-    /// `drafts` (as routed: half messages and delays are parked in system topics) were stored to `topic`.
-    func stored(topic: String, _ drafts: some Collection<MessageDraft>, appendNanos: UInt64) {
+    /// Call before appending a send's drafts; pass the mark to `stored`.
+    func appendBegins() -> BrokerMetrics.AppendMark { metrics.appendBegins() }
+
+    /// `drafts` (as routed: half messages and delays are parked in system topics) were stored to `topic` by the
+    /// append marked by `mark`.
+    func stored(_ mark: BrokerMetrics.AppendMark, topic: String, _ drafts: some Collection<MessageDraft>) {
+        metrics.appended(mark)
         guard let first = drafts.first else { return }
         let type: BrokerMetrics.MessageType = first.topic == Self.halfTopic ? .transaction
             : first.topic == Self.scheduleTopic || first.topic == Self.timerTopic ? .delay : .normal
-        let inbound = metrics.inbound(topic: topic, type: type)
-        for d in drafts { inbound.record(bodyBytes: d.body.count) }
-        metrics.storeAppendLatency.record(Int(truncatingIfNeeded: appendNanos))
+        for d in drafts { metrics.stored(mark, topic: topic, type: type, bodyBytes: d.body.count) }
     }
 
     /// A pull of `group` on `queue` answered `count` records of `bytes`, the next pull starting at `next`.

@@ -72,7 +72,7 @@ final class SendService: Sendable {
     /// Appends `drafts` (one request's messages) and counts them.
     private func append(_ drafts: OneOrMany<MessageDraft>, header: SendRequestHeader) -> SendOutcome {
         let results: OneOrMany<AppendResult>
-        let started = context.metering == nil ? 0 : FlowControl.now()
+        let mark = context.metering?.appendBegins()
         do {
             switch drafts {
             case let .one(draft): results = .one(try context.store.append(draft))
@@ -82,7 +82,7 @@ final class SendService: Sendable {
             return .rejected(error.rejection)
         }
         context.flow.stats.put(topic: header.topic, count: results.count)
-        context.metering?.stored(topic: header.topic, drafts, appendNanos: FlowControl.now() &- started)
+        if let mark { context.metering?.stored(mark, topic: header.topic, drafts) }
         // Sync flush and / or a SYNC_MASTER's slave ack (SendProcessor+StoreWait.swift).
         let awaitsFlush = (context.config.flushDiskType == .syncFlush || context.config.brokerRole == .syncMaster)
             && Self.waitsForStore(header.properties)
