@@ -30,6 +30,8 @@ final class BrokerRequestHandler: RemotingRequestHandler {
     private let flow: FlowControl?
     /// rpc latency metrics; nil with metrics off.
     private let latency: RequestLatency?
+    /// Slows connections whose requests keep being refused NO_PERMISSION (ACL).
+    private let refusals = RefusalBackoff()
 
     /// `gates` run in order in front of every processor; `flow` adds its own gates after them.
     init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil,
@@ -65,11 +67,13 @@ final class BrokerRequestHandler: RemotingRequestHandler {
                                          arrivalNanos: connection.readBurstStartNanos, body: request.body)
         switch admission.admit(&candidate, nowNanos: FlowControl.now()) {
         case .admit:
+            refusals.admitted(connection)
             var request = request
             request.extFields = candidate.extFields
             run(request, responder, p)
         case .refuse(let code, let remark):
             responder.respond(code: code, remark: remark)
+            if code == ResponseCode.noPermission { refusals.refused(connection) }
         case .retry(let nanos):
             connection.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(nanos))) { [self] in
                 admit(request, responder, p)
@@ -83,6 +87,7 @@ final class BrokerRequestHandler: RemotingRequestHandler {
     }
 
     func connectionClosed(_ connection: RemotingConnection) {
+        refusals.closed(connection)
         for p in processors { p.connectionClosed(connection) }
     }
 

@@ -106,10 +106,10 @@ import Testing
         await f.stop()
     }
 
-    /// Random and truncated signatures on one pipelined connection: every one refused, nothing stored.
+    /// Random and truncated signatures, pipelined 200 at a time (a connection per batch: one connection's reads
+    /// would be slowed down, see below): every one refused, nothing stored.
     @Test func hostileSignaturesNeverReachAProcessor() async throws {
         let f = try await Self.start()
-        let connection = try await f.connect()
         let body = SendFrames.buffer("hello")
         let good = Self.signed(SendFrames.shortFields(topic: "Orders", queueId: 0, properties: SendFrames.properties([])),
                                "producer1", "producer-secret", body: body)
@@ -118,6 +118,8 @@ import Testing
         let total = 10_000, batch = 200
         var refused = 0
         for start in stride(from: 0, to: total, by: batch) {
+            let connection = try await f.connect()
+            defer { connection.close() }
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for i in start..<start + batch {
                     var fields = good
@@ -133,9 +135,38 @@ import Testing
                 for try await code in group where code == ResponseCode.noPermission { refused += 1 }
             }
         }
-        connection.close()
         #expect(refused == total)
         #expect(f.broker.store.maxPhysicalOffset == 0)
+        await f.stop()
+    }
+
+    /// Consecutive refusals on one connection pause its reads for a doubling delay (1, 2, 4 … ms after the
+    /// 16th); an admitted request starts the count again. Every request is still answered.
+    @Test func aConnectionRefusedAgainAndAgainIsReadMoreSlowly() async throws {
+        let f = try await Self.start()
+        let connection = try await f.connect()
+        let body = SendFrames.buffer("hello")
+        let fields = SendFrames.shortFields(topic: "Orders", queueId: 0, properties: SendFrames.properties([]))
+        func forged(_ n: Int) async throws -> Duration {
+            var forged = Self.signed(fields, "producer1", "producer-secret", body: body)
+            forged["Signature"] = "AAAA"
+            let start = ContinuousClock.now
+            for _ in 0..<n {
+                #expect(try await f.call(RequestCode.sendMessageV2, forged, body: body, on: connection).code
+                        == ResponseCode.noPermission)
+            }
+            return ContinuousClock.now - start
+        }
+        // Pauses after refusals 16 … 25: 1 + 2 + … + 512 ms before the 26th is read.
+        let slowed = try await forged(RefusalBackoff.threshold + 10)
+        #expect(slowed >= .milliseconds(1_023))
+        let signed = Self.signed(fields, "producer1", "producer-secret", body: body)
+        #expect(try await f.call(RequestCode.sendMessageV2, signed, body: body, on: connection).code == ResponseCode.success)
+        // Without the reset the next three pauses would be 1 s each.
+        let again = try await forged(RefusalBackoff.threshold + 3)
+        #expect(again < .seconds(2))
+        connection.close()
+        #expect(f.broker.store.maxPhysicalOffset > 0)
         await f.stop()
     }
 
