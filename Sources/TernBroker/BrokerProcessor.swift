@@ -62,6 +62,13 @@ final class BrokerRequestHandler: RemotingRequestHandler {
 
     private func admit(_ request: RemotingCommand, _ responder: RemotingResponder, _ p: any BrokerProcessor) {
         let connection = responder.connection
+        // The closure (a heap context) only while some connection has refusals on record.
+        if refusals.isTracking, refusals.holds(connection, { [self] in admitNow(request, responder, p) }) { return }
+        admitNow(request, responder, p)
+    }
+
+    private func admitNow(_ request: RemotingCommand, _ responder: RemotingResponder, _ p: any BrokerProcessor) {
+        let connection = responder.connection
         var candidate = AdmissionRequest(code: request.code, extFields: request.extFields,
                                          remoteAddress: connection.remoteAddress,
                                          arrivalNanos: connection.readBurstStartNanos, body: request.body)
