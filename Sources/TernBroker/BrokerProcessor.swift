@@ -31,6 +31,8 @@ final class BrokerRequestHandler: RemotingRequestHandler {
     /// Metrics (rpc latency, counts per read burst); nil with metrics off.
     private let metrics: BrokerMetrics?
     private let latency: RequestLatency?
+    /// Slows connections whose requests keep being refused NO_PERMISSION (ACL).
+    private let refusals = RefusalBackoff()
 
     /// `gates` run in order in front of every processor; `flow` adds its own gates after them.
     init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil,
@@ -62,16 +64,25 @@ final class BrokerRequestHandler: RemotingRequestHandler {
 
     private func admit(_ request: RemotingCommand, _ responder: RemotingResponder, _ p: any BrokerProcessor) {
         let connection = responder.connection
+        // The closure (a heap context) only while some connection has refusals on record.
+        if refusals.isTracking, refusals.holds(connection, { [self] in admitNow(request, responder, p) }) { return }
+        admitNow(request, responder, p)
+    }
+
+    private func admitNow(_ request: RemotingCommand, _ responder: RemotingResponder, _ p: any BrokerProcessor) {
+        let connection = responder.connection
         var candidate = AdmissionRequest(code: request.code, extFields: request.extFields,
                                          remoteAddress: connection.remoteAddress,
                                          arrivalNanos: connection.readBurstStartNanos, body: request.body)
         switch admission.admit(&candidate, nowNanos: FlowControl.now()) {
         case .admit:
+            refusals.admitted(connection)
             var request = request
             request.extFields = candidate.extFields
             run(request, responder, p)
         case .refuse(let code, let remark):
             responder.respond(code: code, remark: remark)
+            if code == ResponseCode.noPermission { refusals.refused(connection) }
         case .retry(let nanos):
             connection.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(nanos))) { [self] in
                 admit(request, responder, p)
@@ -94,6 +105,7 @@ final class BrokerRequestHandler: RemotingRequestHandler {
 
     func connectionClosed(_ connection: RemotingConnection) {
         metrics?.burstEnded()  // a burst cut short by an error gets no end of its own
+        refusals.closed(connection)
         for p in processors { p.connectionClosed(connection) }
     }
 

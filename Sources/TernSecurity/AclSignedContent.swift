@@ -3,11 +3,13 @@ import TernRemoting
 /// The header part of a request's signed content (``AclSigner``): the values of every extField except
 /// `Signature` and `_UNIQUE_KEY_QUERY`, in ascending key order by Java's `String.compareTo` (UTF-16 code units).
 ///
-/// No string is built and no field array allocated: the fields are referenced by position from a stack buffer,
-/// sorted there by moving entries (an insertion sort: headers carry ~15 fields, decoders cap them at
-/// ``RemotingLimits/extFieldsCountMax``), and the values' UTF-8 (read in place from the request's header bytes,
-/// ``RemotingExtFields/withValueUTF8(at:_:)``) is gathered into a stack chunk handed to `sink`
-/// (one call for a usual header) so the HMAC is updated a few times, not once per field.
+/// No string is built and no field array allocated. The order of a header's keys repeats request after request,
+/// so it is looked up in ``AclKeyOrders`` (a fingerprint of the keys in arrival order, then a byte comparison);
+/// only a new key set is sorted: fields referenced by position from a stack buffer, sorted there by moving
+/// entries (an insertion sort: headers carry ~15 fields, decoders cap them at ``RemotingLimits/extFieldsCountMax``).
+/// The values' UTF-8 (read in place from the request's header bytes, ``RemotingExtFields/withValueUTF8(at:_:)``)
+/// is gathered into a stack chunk handed to `sink` (one call for a usual header) so the HMAC is updated a few
+/// times, not once per field.
 ///
 /// Order: each key carries its first 8 UTF-8 bytes as a big-endian integer, so most comparisons are one integer
 /// comparison. For ASCII keys byte order is UTF-16 order; when any key is not ASCII every comparison uses
@@ -25,8 +27,29 @@ enum AclSignedContent {
         let head: UInt64
     }
 
-    /// Calls `sink` with the content's bytes in order (possibly in several pieces).
-    static func feed(_ extFields: RemotingExtFields, _ sink: (UnsafeRawBufferPointer) -> Void) {
+    /// Calls `sink` with the content's bytes in order (possibly in several pieces). `orders`: where key orders
+    /// seen before are found (nil: sort every time).
+    static func feed(_ extFields: RemotingExtFields, orders: AclKeyOrders? = .shared,
+                     _ sink: (UnsafeRawBufferPointer) -> Void) {
+        guard let orders, extFields.count <= AclKeyOrders.fieldCountMax else {
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
+                gather(UnsafeBufferPointer(order.extracting(0..<sortedOrder(extFields, into: order))), from: extFields, sink)
+            }
+        }
+        let fingerprint = AclKeyOrders.fingerprint(extFields)
+        if let known = orders.order(for: extFields, fingerprint: fingerprint) {
+            return known.order.withUnsafeBufferPointer { gather($0, from: extFields, sink) }
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
+            let signed = order.extracting(0..<sortedOrder(extFields, into: order))
+            orders.remember(signed, for: extFields, fingerprint: fingerprint)
+            gather(UnsafeBufferPointer(signed), from: extFields, sink)
+        }
+    }
+
+    /// Writes the positions of the signed fields in signing order into `order` (capacity `extFields.count`);
+    /// returns how many.
+    static func sortedOrder(_ extFields: RemotingExtFields, into order: UnsafeMutableBufferPointer<Int>) -> Int {
         withUnsafeTemporaryAllocation(of: Field.self, capacity: extFields.count) { fields in
             var count = 0, ascii = true
             for index in 0 ..< extFields.count {
@@ -45,7 +68,8 @@ enum AclSignedContent {
                     j -= 1
                 }
             }
-            gather(fields.extracting(0..<count), from: extFields, sink)
+            for i in 0..<count { order[i] = fields[i].index }
+            return count
         }
     }
 
@@ -55,7 +79,7 @@ enum AclSignedContent {
         return a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
     }
 
-    private static func head(_ key: String) -> (head: UInt64, ascii: Bool) {
+    static func head(_ key: String) -> (head: UInt64, ascii: Bool) {
         var head: UInt64 = 0, high: UInt8 = 0, shift: UInt64 = 56
         for byte in key.utf8 {
             high |= byte
@@ -66,7 +90,7 @@ enum AclSignedContent {
     }
 
     /// The values' UTF-8 in order, copied into one stack chunk that is flushed when full.
-    private static func gather(_ fields: UnsafeMutableBufferPointer<Field>, from extFields: RemotingExtFields,
+    private static func gather(_ order: UnsafeBufferPointer<Int>, from extFields: RemotingExtFields,
                                _ sink: (UnsafeRawBufferPointer) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: chunkByteCount, alignment: 1) { chunk in
             var used = 0
@@ -79,7 +103,7 @@ enum AclSignedContent {
                 UnsafeMutableRawBufferPointer(rebasing: chunk[used...]).copyMemory(from: bytes)
                 used += bytes.count
             }
-            for field in fields { extFields.withValueUTF8(at: field.index, append) }
+            for index in order { extFields.withValueUTF8(at: index, append) }
             if used > 0 { sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used])) }
         }
     }

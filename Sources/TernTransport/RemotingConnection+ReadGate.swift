@@ -10,6 +10,8 @@ public struct ReadPauseReason: OptionSet, Sendable, Hashable {
     public static let storeBackpressure = ReadPauseReason(rawValue: 1 << 0)
     /// The peer does not read its responses: stop taking requests until the outbound buffer drains.
     public static let unreadResponses = ReadPauseReason(rawValue: 1 << 1)
+    /// The peer's requests keep being refused (ACL): read it more slowly for a while.
+    public static let refusals = ReadPauseReason(rawValue: 1 << 2)
 }
 
 extension RemotingConnection {

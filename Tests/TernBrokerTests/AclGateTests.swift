@@ -106,36 +106,67 @@ import Testing
         await f.stop()
     }
 
-    /// Random and truncated signatures on one pipelined connection: every one refused, nothing stored.
+    /// Random and truncated signatures, pipelined 200 at a time on 10 connections at once: every one refused,
+    /// nothing stored (each connection is served 16 refusals per pause, see below).
     @Test func hostileSignaturesNeverReachAProcessor() async throws {
         let f = try await Self.start()
-        let connection = try await f.connect()
         let body = SendFrames.buffer("hello")
         let good = Self.signed(SendFrames.shortFields(topic: "Orders", queueId: 0, properties: SendFrames.properties([])),
                                "producer1", "producer-secret", body: body)
         let signature = Array(good["Signature"]!)
-        var rng = SystemRandomNumberGenerator()
-        let total = 10_000, batch = 200
-        var refused = 0
-        for start in stride(from: 0, to: total, by: batch) {
-            try await withThrowingTaskGroup(of: Int.self) { group in
-                for i in start..<start + batch {
-                    var fields = good
-                    switch i % 3 {
-                    case 0: fields["Signature"] = String(signature.prefix(Int.random(in: 0..<signature.count, using: &rng)))
-                    case 1: fields["Signature"] = String((0..<28).map { _ in signature.randomElement(using: &rng)! })
-                    default: fields["Signature"] = String(signature.dropLast()) + (signature.last == "A" ? "B" : "A")
+        let connections = 10, perConnection = 1_000, batch = 200
+        let refused = try await withThrowingTaskGroup(of: Int.self) { flooders in
+            for _ in 0..<connections {
+                flooders.addTask {
+                    let connection = try await f.connect()
+                    defer { connection.close() }
+                    var rng = SystemRandomNumberGenerator(), refused = 0
+                    for start in stride(from: 0, to: perConnection, by: batch) {
+                        try await withThrowingTaskGroup(of: Int.self) { group in
+                            for i in start..<start + batch {
+                                var fields = good
+                                switch i % 3 {
+                                case 0: fields["Signature"] = String(signature.prefix(Int.random(in: 0..<signature.count, using: &rng)))
+                                case 1: fields["Signature"] = String((0..<28).map { _ in signature.randomElement(using: &rng)! })
+                                default: fields["Signature"] = String(signature.dropLast()) + (signature.last == "A" ? "B" : "A")
+                                }
+                                let request = RemotingCommand(code: RequestCode.sendMessageV2, language: .cpp, version: 64,
+                                                              extFields: fields, body: body)
+                                group.addTask { try await connection.request(request, timeout: .seconds(60)).code }
+                            }
+                            for try await code in group where code == ResponseCode.noPermission { refused += 1 }
+                        }
                     }
-                    let request = RemotingCommand(code: RequestCode.sendMessageV2, language: .cpp, version: 64,
-                                                  extFields: fields, body: body)
-                    group.addTask { try await connection.request(request, timeout: .seconds(30)).code }
+                    return refused
                 }
-                for try await code in group where code == ResponseCode.noPermission { refused += 1 }
             }
+            return try await flooders.reduce(0, +)
         }
-        connection.close()
-        #expect(refused == total)
+        #expect(refused == connections * perConnection)
         #expect(f.broker.store.maxPhysicalOffset == 0)
+        await f.stop()
+    }
+
+    /// Every 16 consecutive refusals on one connection pause it for a doubling delay (1, 2, 4 … ms); every
+    /// request is still answered, and an admitted request is served normally after them.
+    @Test func aConnectionRefusedAgainAndAgainIsReadMoreSlowly() async throws {
+        let f = try await Self.start()
+        let connection = try await f.connect()
+        let body = SendFrames.buffer("hello")
+        let fields = SendFrames.shortFields(topic: "Orders", queueId: 0, properties: SendFrames.properties([]))
+        var forged = Self.signed(fields, "producer1", "producer-secret", body: body)
+        forged["Signature"] = "AAAA"
+        let start = ContinuousClock.now
+        for _ in 0..<(8 * RefusalBackoff.threshold) {
+            #expect(try await f.call(RequestCode.sendMessageV2, forged, body: body, on: connection).code
+                    == ResponseCode.noPermission)
+        }
+        // Pauses after refusals 16, 32, … 112 were waited: 1 + 2 + … + 64 ms.
+        #expect(ContinuousClock.now - start >= .milliseconds(127))
+        let signed = Self.signed(fields, "producer1", "producer-secret", body: body)
+        #expect(try await f.call(RequestCode.sendMessageV2, signed, body: body, on: connection).code == ResponseCode.success)
+        connection.close()
+        #expect(f.broker.store.maxPhysicalOffset > 0)
         await f.stop()
     }
 

@@ -51,28 +51,40 @@ def topic_name(h):
     return "T_" + h.tag.replace("-", "_")
 
 
+def signature_of(fields, body, secret):
+    """Base64(HmacSHA1) of the values in UTF-16 key order and the body, as Java's AclUtils (Signature excluded)."""
+    content = "".join(fields[k] for k in sorted(fields, key=lambda k: k.encode("utf-16-be")) if k != "Signature")
+    return base64.b64encode(hmac.new(secret.encode(), content.encode() + body, hashlib.sha1).digest()).decode()
+
+
+def frame_of(code, fields, body=b"", opaque=7):
+    header = json.dumps({"code": code, "language": "CPP", "version": 400, "opaque": opaque, "flag": 0,
+                         "extFields": fields}).encode()
+    return struct.pack(">ii", 4 + len(header) + len(body), len(header)) + header + body
+
+
+def read_answer(s, buf=b""):
+    """One answer from socket `s` (after the bytes `buf` already read): (answer header, bytes left over)."""
+    while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+        chunk = s.recv(1 << 16)
+        assert chunk, "connection closed by the broker"
+        buf += chunk
+    size = struct.unpack(">i", buf[:4])[0]
+    header_len = struct.unpack(">i", buf[4:8])[0] & 0xFFFFFF
+    return json.loads(buf[8:8 + header_len]), buf[4 + size:]
+
+
 def call(broker, code, fields, body=b"", credentials=None, signature=None):
     """One request over a raw socket (JSON header); returns (code, remark, extFields)."""
     fields = dict(fields)
     if credentials:
         fields["AccessKey"] = credentials[0]
-        content = "".join(fields[k] for k in sorted(fields, key=lambda k: k.encode("utf-16-be")))
-        mac = hmac.new(credentials[1].encode(), content.encode() + body, hashlib.sha1).digest()
-        fields["Signature"] = base64.b64encode(mac).decode()
+        fields["Signature"] = signature_of(fields, body, credentials[1])
     if signature is not None:
         fields["Signature"] = signature
-    header = json.dumps({"code": code, "language": "CPP", "version": 400, "opaque": 7, "flag": 0,
-                         "extFields": fields}).encode()
-    frame = struct.pack(">ii", 4 + len(header) + len(body), len(header)) + header + body
     with socket.create_connection(("127.0.0.1", broker.broker_port), timeout=10) as s:
-        s.sendall(frame)
-        data = b""
-        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
-            chunk = s.recv(65536)
-            assert chunk, "connection closed before the answer"
-            data += chunk
-    header_len = struct.unpack(">i", data[4:8])[0] & 0xFFFFFF
-    answer = json.loads(data[8:8 + header_len])
+        s.sendall(frame_of(code, fields, body))
+        answer, _ = read_answer(s)
     return answer["code"], answer.get("remark"), answer.get("extFields") or {}
 
 
@@ -177,6 +189,13 @@ def max_offsets(b, topic, queues=16):
     return total
 
 
+def send_fields(topic, i):
+    """A C++ SEND_MESSAGE_V2 header (numbers as the client stringifies them) for message `i`."""
+    return {"a": "P_flood", "b": topic, "c": "TBW102", "d": "4", "e": str(i % 4), "f": "0",
+            "g": str(int(time.time() * 1000)), "h": "0", "i": "", "j": "0", "k": "false", "m": "false",
+            "AccessKey": PRODUCER[0]}
+
+
 def flood_frames(topic, n, seed):
     """`n` SEND_MESSAGE_V2 frames a hostile client might send: truncated, random, near-miss, missing signatures,
     no AccessKey, unknown AccessKey. Each would store a message if it got past the ACL."""
@@ -185,11 +204,8 @@ def flood_frames(topic, n, seed):
     body = b"flood"
     frames = []
     for i in range(n):
-        fields = {"a": "P_flood", "b": topic, "c": "TBW102", "d": "4", "e": str(i % 4), "f": "0",
-                  "g": str(int(time.time() * 1000)), "h": "0", "i": "", "j": "0", "k": "false", "m": "false",
-                  "AccessKey": PRODUCER[0]}
-        content = "".join(fields[k] for k in sorted(fields, key=lambda k: k.encode("utf-16-be")))
-        good = base64.b64encode(hmac.new(PRODUCER[1].encode(), content.encode() + body, hashlib.sha1).digest()).decode()
+        fields = send_fields(topic, i)
+        good = signature_of(fields, body, PRODUCER[1])
         kind = i % 6
         if kind == 0:
             fields["Signature"] = good[:rnd.randrange(len(good))]
@@ -205,9 +221,7 @@ def flood_frames(topic, n, seed):
         else:
             fields["AccessKey"] = "stranger%d" % rnd.randrange(1000)
             fields["Signature"] = good
-        header = json.dumps({"code": 310, "language": "CPP", "version": 400, "opaque": i, "flag": 0,
-                             "extFields": fields}).encode()
-        frames.append(struct.pack(">ii", 4 + len(header) + len(body), len(header)) + header + body)
+        frames.append(frame_of(310, fields, body, opaque=i))
     return frames
 
 
@@ -220,14 +234,8 @@ def fire(port, frames, window=200):
             batch = frames[start:start + window]
             s.sendall(b"".join(batch))
             for _ in batch:
-                while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
-                    chunk = s.recv(1 << 16)
-                    assert chunk, "connection closed by the broker"
-                    buf += chunk
-                size = struct.unpack(">i", buf[:4])[0]
-                header_len = struct.unpack(">i", buf[4:8])[0] & 0xFFFFFF
-                codes.append(json.loads(buf[8:8 + header_len])["code"])
-                buf = buf[4 + size:]
+                answer, buf = read_answer(s, buf)
+                codes.append(answer["code"])
     return codes
 
 
@@ -244,10 +252,16 @@ def flood(port, frames):
     return [code for per_connection in codes for code in per_connection]
 
 
+def p99(latencies):
+    return sorted(latencies)[int(len(latencies) * 0.99)]
+
+
 def test_hostile_flood_never_reaches_a_processor(h):
-    """10 000 forged sends from 5 connections while the C++ client sends signed: every forged one is refused
-    (NO_PERMISSION, counted in rocketmq_rpc_latency), nothing of them is stored, and the signed client's send
-    latency with and without the flood is reported (a measurement, not asserted)."""
+    """10 000 forged sends from 5 connections while a well-behaved client sends signed, one at a time, on its own
+    connection: every forged one is refused (NO_PERMISSION, counted in rocketmq_rpc_latency), nothing of them is
+    stored, and the signed client's p99 send latency during the flood stays within 3x its quiet p99 + 20 ms,
+    both measured here (a connection refused again and again is served a few requests per pause). The margin is
+    for the flooder's own CPU on a shared 2-core machine: without the pauses this p99 was 220-320 ms (debug)."""
     from test_metrics import scrape, total
     from harness import free_port
     topic = topic_name(h)
@@ -262,38 +276,45 @@ def test_hostile_flood_never_reaches_a_processor(h):
     stored_before = max_offsets(b, topic)
     refused_before = total(scrape(metrics_port), "rocketmq_rpc_latency_count", request_code="310", response_code="16")
 
-    batch, acked = 50, 0
+    good = socket.create_connection(("127.0.0.1", b.broker_port), timeout=30)
+    acked = 0
 
-    def send_batches(prefix, keep_going):
-        """Mean µs per signed sync send over batches sent while keep_going() (at least 4 batches)."""
+    def send_signed(least, keep_going):
+        """Seconds per signed send, one at a time, at least `least` and then while keep_going()."""
         nonlocal acked
-        elapsed, sends, k = 0.0, 0, 0
-        while k < 4 or keep_going():
-            msgs = h.make(topic, "%s%d" % (prefix, k), batch)
+        latencies = []
+        while len(latencies) < least or keep_going():
+            fields, body = send_fields(topic, acked), b"good-%d" % acked
+            fields["Signature"] = signature_of(fields, body, PRODUCER[1])
             t0 = time.monotonic()
-            h.send_ok(p, "sync", msgs)
-            elapsed += time.monotonic() - t0
-            sends += batch
-            acked += batch
-            k += 1
-        return elapsed * 1e6 / sends, sends
+            good.sendall(frame_of(310, fields, body, opaque=acked))
+            answer, rest = read_answer(good)
+            latencies.append(time.monotonic() - t0)
+            assert answer["code"] == 0 and not rest, answer
+            acked += 1
+        return latencies
 
-    quiet_us, quiet_n = send_batches("quiet", lambda: False)
+    send_signed(200, lambda: False)  # warm-up
+    quiet = send_signed(1_000, lambda: False)
     import multiprocessing
     connections, per = 5, 2_000
     frames = [flood_frames(topic, per, seed) for seed in range(connections)]
     with multiprocessing.get_context("fork").Pool(1) as pool:
         t0 = time.monotonic()
         pending = pool.apply_async(flood, (b.broker_port, frames))
-        flood_us, flood_n = send_batches("flood", lambda: not pending.ready())
+        during = send_signed(1_000, lambda: not pending.ready())
         answered = pending.get(120)
         flood_seconds = time.monotonic() - t0
+    good.close()
     assert len(answered) == connections * per, "some forged requests got no answer"
     assert set(answered) == {16}, sorted(set(answered))
     refused = total(scrape(metrics_port), "rocketmq_rpc_latency_count", request_code="310", response_code="16")
     assert refused - refused_before == connections * per
     assert max_offsets(b, topic) - stored_before == acked, "a forged send was stored"
-    h.notes.append("flood: %d forged sends refused in %.2f s; signed sync send mean %.0f µs quiet (%d sends), "
-                   "%.0f µs during the flood (%d sends)" % (connections * per, flood_seconds, quiet_us, quiet_n,
-                                                            flood_us, flood_n))
+    h.notes.append("flood: %d forged sends refused in %.2f s; signed send p50 / p99 / max %.0f / %.0f / %.0f µs quiet "
+                   "(%d sends), %.0f / %.0f / %.0f µs during the flood (%d sends)" % (
+                       connections * per, flood_seconds, sorted(quiet)[len(quiet) // 2] * 1e6, p99(quiet) * 1e6,
+                       max(quiet) * 1e6, len(quiet), sorted(during)[len(during) // 2] * 1e6, p99(during) * 1e6,
+                       max(during) * 1e6, len(during)))
     print(h.notes[-1])
+    assert p99(during) < 3 * p99(quiet) + 0.020, h.notes[-1]
