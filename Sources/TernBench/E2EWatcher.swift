@@ -50,7 +50,10 @@ final class LatencyWatcher: Sendable {
                 }
                 self.offset.withLock { $0 = next }
                 self.start(stop: stop)
-                if response.code == ResponseCode.success { try self.record(response, receivedAt: now) }
+                // A body that does not decode is counted, not retried: the next pull is already out.
+                if response.code == ResponseCode.success {
+                    do { try self.record(response, receivedAt: now) } catch { self.stats.error(error) }
+                }
             } catch {
                 self.stats.error(error)
                 self.loop.scheduleTask(in: .milliseconds(100)) { self.start(stop: stop) }
