@@ -77,6 +77,9 @@ public final class EtcdClient: Sendable {
 
     /// POSTs `request` to `/v3/<operation>` on the preferred endpoint, then on each other one while they are
     /// unreachable or leaderless.
+    private static let repeatable: Set<String> = ["kv/range", "kv/put", "kv/deleterange", "lease/keepalive",
+                                                   "lease/revoke", "lease/timetolive"]
+
     func call<Response: Decodable>(_ operation: String, _ request: some Encodable) async throws(EtcdError) -> Response {
         let body: [UInt8]
         do { body = Array(try JSONEncoder().encode(request)) } catch {
@@ -90,6 +93,16 @@ public final class EtcdClient: Sendable {
             let answer: EtcdHTTP.Answer
             do {
                 answer = try await http.post("/v3/" + operation, body: body, to: endpoint)
+            } catch ChannelError.ioOnClosedChannel where Self.repeatable.contains(operation) {
+                // The member closed the fresh connection while the request was being written (seen from etcd
+                // under load) and no answer began: one more attempt on a new connection, for calls whose
+                // repetition changes nothing (a txn's compare or a grant's new lease would).
+                do {
+                    answer = try await http.post("/v3/" + operation, body: body, to: endpoint)
+                } catch {
+                    failures.append("\(endpoint): \(error)")
+                    continue
+                }
             } catch {
                 failures.append("\(endpoint): \(error)")
                 continue
