@@ -10,11 +10,9 @@ import TernTransport
 ///
 /// Per slave (RocketMQ's `HAConnection`): nothing is sent until the slave's first offset report; the first
 /// transfer starts at that offset, or at the start of the master's newest segment when the slave reports 0
-/// (it holds nothing). Chunks of at most `transferBatchSize` bytes follow as the log grows, up to the log's
-/// published end (RocketMQ sends up to the commit log's max offset, not the indexed one), woken by the append
-/// itself (`MessageStore.watchAppends`, no polling, nothing waits for indexing); an idle link gets an empty
-/// frame every `heartbeatInterval`. A slave claiming an offset beyond the master's end, or silent for
-/// `housekeepingInterval`, is dropped (logged).
+/// (it holds nothing). Chunks of at most `transferBatchSize` bytes follow as the log grows, woken by the
+/// store's dispatch events (no polling); an idle link gets an empty frame every `heartbeatInterval`. A slave
+/// claiming an offset beyond the master's end, or silent for `housekeepingInterval`, is dropped (logged).
 /// Every report is an acknowledgement recorded in ``acks`` (SYNC_MASTER waits on it).
 ///
 /// Lifecycle: ``bind(store:config:group:logger:)`` listens; ``run()`` accepts until cancelled or a graceful
@@ -105,12 +103,12 @@ public final class HAService: Service, Sendable {
         var logger = logger
         logger[metadataKey: "ha.slave"] = "\(peer)"
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let appends = store.watchAppends { wake.yield() }
+        let subscription = store.subscribe(name: "ha.slave.\(id)") { _ in wake.yield() }
         let clock = LinkClock()
         acks.connected(link: id, peer: peer)
         logger.info("slave connected")
         defer {
-            appends.cancel()
+            subscription.cancel()
             acks.disconnected(link: id)
         }
         do {
@@ -120,11 +118,9 @@ public final class HAService: Service, Sendable {
                         for try await offset in inbound {
                             let end = self.store.maxPhysicalOffset
                             guard offset <= end else { throw LinkEnd.slaveAhead(reported: offset, masterEnd: end) }
-                            let first = clock.reported == nil
                             clock.heard(offset: offset)
                             self.acks.acknowledged(link: id, offset: offset, masterEnd: end)
-                            // The first report starts the transfer; later ones need no wake (appends wake it).
-                            if first { wake.yield() }
+                            wake.yield()
                         }
                         throw LinkEnd.slaveClosed
                     }
@@ -140,7 +136,7 @@ public final class HAService: Service, Sendable {
                         }
                     }
                     group.addTask {
-                        try await self.transfer(wakes: wakes, appends: appends, clock: clock, to: outbound)
+                        try await self.transfer(wakes: wakes, clock: clock, to: outbound)
                     }
                     try await group.next()
                     group.cancelAll()
@@ -152,9 +148,7 @@ public final class HAService: Service, Sendable {
     }
 
     /// Streams the log from the slave's first report on, one chunk per loop, and a heartbeat when idle.
-    /// Drained to the log end, it arms `appends` and looks once more before waiting: an append published
-    /// before the arming is read by that look, one after it wakes the loop.
-    private func transfer(wakes: AsyncStream<Void>, appends: AppendWatch, clock: LinkClock,
+    private func transfer(wakes: AsyncStream<Void>, clock: LinkClock,
                           to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
         var next: Int64?
         var lastWrite = ContinuousClock.now
@@ -162,7 +156,6 @@ public final class HAService: Service, Sendable {
             guard let requested = clock.reported else { continue }
             if next == nil { next = requested == 0 ? newestSegmentBase() : requested }
             guard var position = next else { continue }
-            var armed = false
             while !Task.isCancelled {
                 // One copy: mapped log bytes straight into the frame.
                 var frame = ByteBuffer()
@@ -174,12 +167,7 @@ public final class HAService: Service, Sendable {
                     return bytes.count
                 }
                 guard let count else { throw LinkEnd.offsetOutsideLog(position) }
-                if count == 0 {
-                    if armed { break }
-                    appends.arm()
-                    armed = true
-                    continue
-                }
+                if count == 0 { break }
                 try await outbound.write(frame)
                 position += Int64(count)
                 lastWrite = .now

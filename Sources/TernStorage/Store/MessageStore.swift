@@ -24,8 +24,6 @@ public final class MessageStore: Sendable {
     /// Damaged records that reads met and logged (bounded: see `intactRecord`).
     let damagedReads = Mutex<Set<Int64>>([])
     private let housekeeping = BackgroundThread(name: "tern-housekeep")
-    /// Wakes replication senders on append (before indexing).
-    let appends = AppendSignal()
     let isClosed = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     /// What recovery found and did at open.
@@ -149,11 +147,10 @@ public final class MessageStore: Sendable {
         return r
     }
 
-    /// Wakes the dispatcher and armed append watchers. Never waits: writers that must respect `maxDispatchLagBytes` check
+    /// Wakes the dispatcher. Never waits: writers that must respect `maxDispatchLagBytes` check
     /// `isDispatchLagging` and pause themselves (network senders stop being read; see the broker's backpressure).
     func afterAppend() throws(StoreError) {
         dispatcher.wake()
-        appends.appended()
         // Between housekeeping passes a fast writer reads the disk itself every `step` bytes (one statvfs, a few
         // µs): the refusal starts while at least half a segment is preallocated ahead, so the writer never meets
         // ENOSPC on the next segment however fast it appends.
