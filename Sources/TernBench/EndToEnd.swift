@@ -16,9 +16,13 @@ struct EndToEnd: AsyncParsableCommand {
     @Option(help: "Body size in bytes (at least 24).") var size = 128
     @Option(help: "Queues per broker when creating the topic.") var queues = 8
     @Option(help: "Seconds to wait for stragglers after the last send.") var grace = 5.0
+    @Option(help: "Most sends awaiting their answer (default: a tenth of a second of --rate, at least 1024); due sends wait beyond it.")
+    var maxInFlight: Int?
 
     func validate() throws {
-        guard rate >= 1, duration > 0, queues >= 1 else { throw ValidationError("--rate, --duration and --queues must be positive") }
+        guard rate >= 1, duration > 0, queues >= 1, (maxInFlight ?? 1) >= 1 else {
+            throw ValidationError("--rate, --duration, --queues and --max-in-flight must be positive")
+        }
     }
 
     func run() async throws {
@@ -34,6 +38,9 @@ struct EndToEnd: AsyncParsableCommand {
         var producerOptions = ProducerOptions()
         producerOptions.group = "tern-bench-e2e"
         producerOptions.compressBodyOver = nil
+        // A timed-out send is counted, not resent: a resend is a second message and more load on a broker
+        // already behind.
+        producerOptions.retries = 0
         let producer = Producer(runtime: runtime, options: producerOptions)
         let consumer = PullConsumer(runtime: consumerRuntime, group: "tern-bench-e2e")
         // Start after everything already stored, so only this run's messages are seen.
@@ -44,12 +51,13 @@ struct EndToEnd: AsyncParsableCommand {
         let received = BenchStats()
         let sendStats = BenchStats()
         let loop = producerGroup.next()
-        let stages = StageSplit()
+        let stages = StageSplit.delivery()
+        let sendStages = StageSplit.send()
         let watchers = try route.readQueues.indices.map { i in
             let queue = route.readQueues[i]
             guard let address = route.masterAddress(of: queue.brokerName) else { throw ClientError.noMasterAddress(queue.brokerName) }
-            return LatencyWatcher(runtime: consumerRuntime, address: address, group: consumer.group, queue: queue,
-                                  offset: starts[i], runId: runId, stats: received, stages: stages, loop: consumerGroup.next())
+            return LatencyWatcher(consumer: consumer, address: address, queue: queue, offset: starts[i], runId: runId,
+                                  stats: received, stages: stages, loop: consumerGroup.next())
         }
         let stopFlag = StopFlag()
         for w in watchers { w.start(stop: stopFlag) }
@@ -59,7 +67,7 @@ struct EndToEnd: AsyncParsableCommand {
         let total = Int(Double(rate) * duration)
         let bodySize = max(24, size)
         let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: bodySize,
-                                stats: sendStats, loop: loop) {
+                                stats: sendStats, loop: loop, maxInFlight: maxInFlight, stages: sendStages) {
             LatencyBody.make(size: bodySize, runId: runId, now: $0.uptimeNanoseconds)
         }
         try await sender.run()
@@ -74,15 +82,16 @@ struct EndToEnd: AsyncParsableCommand {
         let r = received.snapshot.messages
         var summary = received.summary(mode: "e2e", seconds: seconds, extra: [
             "sent": sent, "sendErrors": sendStats.snapshot.errors, "received": r, "lost": max(0, sent - r),
-        ])
+            "planned": total,
+        ].merging(sender.scheduleReport) { a, _ in a })
         summary.errors += sendStats.snapshot.errors
         let send = sendStats.summary(mode: "send", seconds: seconds)
         summary.extra["sendAckP50Us"] = Int(send.p50Us)
         summary.extra["sendAckP99Us"] = Int(send.p99Us)
-        let split = stages.report()
-        if common.json { for (k, v) in split.values { summary.extra[k] = v } }
+        let split = stages.report(), sendSplit = sendStages.report()
+        if common.json { for (k, v) in split.values + sendSplit.values { summary.extra[k] = v } }
         summary.print(json: common.json, latencyLabel: "end-to-end latency")
-        if !common.json { print(split.text) }
+        if !common.json { print(split.text + "\n" + sendSplit.text) }
         runtime.shutdown()
         consumerRuntime.shutdown()
         try await producerGroup.shutdownGracefully()
@@ -118,59 +127,4 @@ final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     func set() { flag.store(true, ordering: .releasing) }
     var isSet: Bool { flag.load(ordering: .acquiring) }
-}
-
-/// Sends `total` messages at `rate` per second: a 1 ms tick sends whatever is due, without waiting for answers.
-/// The load is the same whatever the broker or client costs per message (fixed-rate CPU comparisons).
-final class RateSender: Sendable {
-    let producer: Producer
-    let topic: String
-    let rate: Int
-    let total: Int
-    let size: Int
-    /// The body of a message sent at the given time.
-    let body: @Sendable (NIODeadline) -> ByteBuffer
-    let stats: BenchStats
-    let loop: any EventLoop
-    private let issued = Mutex(0)
-    private let completed = Atomic<Int>(0)
-    private let done: EventLoopPromise<Void>
-
-    init(producer: Producer, topic: String, rate: Int, total: Int, size: Int, stats: BenchStats, loop: any EventLoop,
-         body: @escaping @Sendable (NIODeadline) -> ByteBuffer) {
-        self.producer = producer
-        self.topic = topic
-        self.rate = rate
-        self.total = total
-        self.size = size
-        self.body = body
-        self.stats = stats
-        self.loop = loop
-        self.done = loop.makePromise()
-    }
-
-    func run() async throws {
-        guard total > 0 else { return }
-        let start = NIODeadline.now()
-        let task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
-            let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1e9
-            let due = min(self.total, Int(elapsed * Double(self.rate)) + 1)
-            let from = self.issued.withLock { n -> Int in defer { n = max(n, due) }; return n }
-            for _ in from ..< max(from, due) { self.sendOne() }
-            if due >= self.total { task.cancel() }
-        }
-        try await done.futureResult.get()
-        task.cancel()
-    }
-
-    private func sendOne() {
-        let begin = NIODeadline.now()
-        producer.sendFuture(topic: topic, body: body(begin)).whenComplete { result in
-            switch result {
-            case .success: self.stats.record(latencyMicros: micros(since: begin), bytes: self.size)
-            case .failure(let error): self.stats.error(error)
-            }
-            if self.completed.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == self.total { self.done.succeed(()) }
-        }
-    }
 }

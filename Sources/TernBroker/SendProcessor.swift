@@ -32,6 +32,7 @@ final class SendProcessor: BrokerProcessor {
     var codes: [Int] { [RequestCode.sendMessage, RequestCode.sendMessageV2, RequestCode.sendBatchMessage] }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
+        let trace = SendTrace.start(responder.connection)
         let header: SendRequestHeader
         do {
             header = try SendRequestHeader(request.extFields, names: request.code == RequestCode.sendMessage
@@ -43,11 +44,13 @@ final class SendProcessor: BrokerProcessor {
         if GroupName.refuses(header.producerGroup, responder) { return }
         let typed = SendRequest(header: header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
                                 body: request.body, producerAddress: responder.connection.remoteAddress)
-        answer(service.send(typed), responder: responder)
+        let outcome = service.send(typed)
+        answer(outcome, responder: responder, trace: trace.map { ($0, PullTrace.now) })
     }
 
-    /// Encodes `outcome` as the RocketMQ answer (after the flush when it awaits one).
-    private func answer(_ outcome: SendOutcome, responder: RemotingResponder) {
+    /// Encodes `outcome` as the RocketMQ answer (after the flush when it awaits one), with the trace's stamps
+    /// when tracing (the second value: when the append returned).
+    private func answer(_ outcome: SendOutcome, responder: RemotingResponder, trace: (SendTrace, UInt64)?) {
         switch outcome {
         case let .rejected(rejection):
             responder.respond(code: rejection.code, remark: rejection.remark, extFields: [:])
@@ -59,11 +62,12 @@ final class SendProcessor: BrokerProcessor {
             backpressure.pauseIfLagging(responder.connection)
             guard !responder.isOneway, let first = results.first, let last = results.last else { return }
             let storeHost = context.storeHost
-            let fields = results.count == 1
+            var fields = results.count == 1
                 ? self.fields(storeHost: storeHost, physicalOffset: first.physicalOffset, queueId: queueId,
                               queueOffset: first.queueOffset)
                 : self.fields(msgId: results.map { MessageId.offsetId(storeHost: storeHost, physicalOffset: $0.physicalOffset) }
                                   .joined(separator: ","), queueId: queueId, queueOffset: first.queueOffset)
+            if let (trace, stored) = trace { trace.write(into: &fields, stored: stored) }
             guard awaitsFlush else {
                 return responder.respond(code: ResponseCode.success, extFields: fields)
             }

@@ -42,6 +42,8 @@ public struct SendResult: Sendable, Equatable {
     /// Queue offset of the (first) message.
     public var queueOffset: Int64
     public var transactionId: String?
+    /// The broker's stage stamps, when it traces sends (nil otherwise).
+    public var brokerTrace: SendTraceStamps?
 
     public var msgIds: [String] { msgId.split(separator: ",").map(String.init) }
     public var queueId: Int32 { Int32(truncatingIfNeeded: queue.queueId) }
@@ -223,7 +225,7 @@ public final class Producer: Sendable {
         stored.queueId = Int(truncatingIfNeeded: queueId)
         return SendResult(status: status, msgId: msgId, uniqueKey: uniqueKey, queue: stored,
                           queueOffset: try response.requiredInt64("queueOffset"),
-                          transactionId: response.extFields["transactionId"])
+                          transactionId: response.extFields["transactionId"], brokerTrace: SendTraceStamps(response.extFields))
     }
 }
 

@@ -61,6 +61,20 @@ public final class PullConsumer: Sendable {
     public func pullFuture(queue: MessageQueue, offset: Int64, maxNums: Int = 32, subscription: String = "*",
                            suspendMillis: Int64 = 0, commitOffset: Int64? = nil,
                            decode: Bool = true) -> EventLoopFuture<PullResult> {
+        let request = pullRequest(queue: queue, offset: offset, maxNums: maxNums, subscription: subscription,
+                                  suspendMillis: suspendMillis, commitOffset: commitOffset)
+        return runtime.masterAddress(of: queue).flatMap { address in
+            self.runtime.invoke(address, request, timeout: self.pullTimeout(suspendMillis: suspendMillis)).flatMapThrowing {
+                try Self.pullResult(of: $0, address: address, decode: decode)
+            }
+        }
+    }
+
+    /// The PULL_MESSAGE (11) request ``pullFuture(queue:offset:maxNums:subscription:suspendMillis:commitOffset:decode:)``
+    /// sends: for tools that send it themselves to read the raw answer (`tern-bench e2e` reads the broker's
+    /// trace fields), with ``pullTimeout(suspendMillis:)`` and ``pullResult(of:address:decode:)``.
+    public func pullRequest(queue: MessageQueue, offset: Int64, maxNums: Int = 32, subscription: String = "*",
+                            suspendMillis: Int64 = 0, commitOffset: Int64? = nil) -> RemotingCommand {
         var sysFlag = 4  // subscription present
         if suspendMillis > 0 { sysFlag |= 2 }
         if commitOffset != nil { sysFlag |= 1 }
@@ -77,16 +91,17 @@ public final class PullConsumer: Sendable {
         f["subscription"] = subscription
         f.set("subVersion", 0)
         f["expressionType"] = "TAG"
-        let request = runtime.makeRequest(code: RequestCode.pullMessage, extFields: f)
-        let timeout = runtime.options.requestTimeout + .milliseconds(max(0, suspendMillis))
-        return runtime.masterAddress(of: queue).flatMap { address in
-            self.runtime.invoke(address, request, timeout: timeout).flatMapThrowing {
-                try Self.pullResult(of: $0, address: address, decode: decode)
-            }
-        }
+        return runtime.makeRequest(code: RequestCode.pullMessage, extFields: f)
     }
 
-    static func pullResult(of response: RemotingCommand, address: String, decode: Bool) throws -> PullResult {
+    /// How long a pull held up to `suspendMillis` may take: the hold plus the request timeout.
+    public func pullTimeout(suspendMillis: Int64) -> TimeAmount {
+        runtime.options.requestTimeout + .milliseconds(max(0, suspendMillis))
+    }
+
+    /// A pull answer as a result; throws ``ClientError/response(code:remark:address:)`` for codes that are not
+    /// pull outcomes. `decode` false counts the records without decoding them.
+    public static func pullResult(of response: RemotingCommand, address: String, decode: Bool) throws -> PullResult {
         let status: PullStatus
         switch response.code {
         case ResponseCode.success: status = .found
