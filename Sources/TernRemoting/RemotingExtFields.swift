@@ -249,8 +249,16 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// The UTF-8 of the value for `key` in a new array (the one allocation when the caller needs the bytes
     /// anyway, instead of a String and then an array), or nil when absent.
     public func utf8(_ key: String) -> [UInt8]? {
+        guard let index = index(of: key) else { return nil }
         var utf8: [UInt8] = []
-        return forEachUTF8Run(ofValueFor: key) { utf8.append(contentsOf: $0) } ? utf8 : nil
+        // One allocation: a token never decodes longer than it is written (U+FFFD repairs of invalid bytes
+        // excepted, which may grow it).
+        switch entries[index].value {
+        case let .verbatim(start, end), let .jsonString(start, end): utf8.reserveCapacity(Int(end - start))
+        default: break
+        }
+        forEachUTF8Run(ofValueAt: index) { utf8.append(contentsOf: $0) }
+        return utf8
     }
 
     /// The key of field `index` (insertion order, `0 ..< count`).
