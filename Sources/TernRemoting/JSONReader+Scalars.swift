@@ -4,11 +4,6 @@ extension JSONReader {
         try readStringToken({ String(decoding: $0, as: UTF8.self) }, { String(decoding: $0, as: UTF8.self) })
     }
 
-    /// Reads a string token as its UTF-8 bytes, escapes resolved (invalid UTF-8 is left as it is).
-    mutating func readStringUTF8() throws -> [UInt8] {
-        try readStringToken({ Array($0) }, { $0 })
-    }
-
     /// A string token: `plain` gets the bytes between the quotes when there is no escape (decoded straight from
     /// the buffer), `escaped` the decoded bytes otherwise.
     private mutating func readStringToken<T>(_ plain: (Slice<UnsafeRawBufferPointer>) -> T,
@@ -24,21 +19,14 @@ extension JSONReader {
         return escaped(try readEscapedTail(from: start))
     }
 
-    /// The rest of a string whose content began at `start`, `position` at its first backslash.
+    /// The decoded bytes of the string whose opening quote is at `start - 1`, `position` at its first backslash.
     private mutating func readEscapedTail(from start: Int) throws -> [UInt8] {
         var utf8: [UInt8] = []
         // An escape never decodes longer than it is written: the rest of the header bounds the result.
         utf8.reserveCapacity(bytes.count - start)
-        utf8.append(contentsOf: slice(start, position))
-        while true {
-            guard let byte = byte(at: position) else { throw malformed("unterminated string") }
-            position += 1
-            switch byte {
-            case .quote: return utf8
-            case .backslash: try readEscape(into: &utf8)
-            default: utf8.append(byte)
-            }
-        }
+        position = start - 1
+        try readStringRuns { utf8.append(contentsOf: $0) }
+        return utf8
     }
 
     /// Moves past a string token, checking it as ``readString()`` would, without decoding it. Returns true when
@@ -61,24 +49,8 @@ extension JSONReader {
         }
     }
 
-    /// Reads the escape after a backslash and appends its UTF-8 bytes.
-    private mutating func readEscape(into utf8: inout [UInt8]) throws {
-        guard let escaped = byte(at: position) else { throw malformed("unterminated escape") }
-        position += 1
-        switch escaped {
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(.newline)
-        case UInt8(ascii: "r"): utf8.append(.carriageReturn)
-        case UInt8(ascii: "t"): utf8.append(.tab)
-        case UInt8(ascii: "u"): appendScalar(try readUnicodeEscape(), to: &utf8)
-        // `"`, `\`, `/` and, leniently, any unknown escape stand for the byte itself.
-        default: utf8.append(escaped)
-        }
-    }
-
     /// Reads `XXXX` after `\u`, joining a surrogate pair written as two escapes. Lone surrogates become U+FFFD.
-    private mutating func readUnicodeEscape() throws -> Unicode.Scalar {
+    mutating func readUnicodeEscape() throws -> Unicode.Scalar {
         let unit = try readHex4()
         switch unit {
         case 0xD800 ... 0xDBFF:
@@ -115,10 +87,6 @@ extension JSONReader {
             position += 1
         }
         return value
-    }
-
-    private func appendScalar(_ scalar: Unicode.Scalar, to utf8: inout [UInt8]) {
-        utf8.append(contentsOf: UTF8.encode(scalar)!)
     }
 
     /// Reads a number token and renders it as decimal text: integers as written, integral non-integers

@@ -249,37 +249,82 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// The UTF-8 of the value for `key` in a new array (the one allocation when the caller needs the bytes
     /// anyway, instead of a String and then an array), or nil when absent.
     public func utf8(_ key: String) -> [UInt8]? {
-        guard let value = value(key) else { return nil }
-        switch value {
-        case let .text(text): return Array(text.utf8)
-        case .verbatim: return withVerbatimBytes(value) { [UInt8]($0) }!
-        case let .jsonString(start, end):
-            let bytes = decodedToken(start, end) { reader in try reader.readStringUTF8() } ?? []
-            // Invalid UTF-8 reads as U+FFFD, as through the String.
-            return bytes.allSatisfy { $0 < 0x80 } ? bytes : Array(String(decoding: bytes, as: UTF8.self).utf8)
-        case .decimal, .hex128: return Array(string(value).utf8)
+        guard let index = index(of: key) else { return nil }
+        var utf8: [UInt8] = []
+        // One allocation: a token never decodes longer than it is written (U+FFFD repairs of invalid bytes
+        // excepted, which may grow it).
+        switch entries[index].value {
+        case let .verbatim(start, end), let .jsonString(start, end): utf8.reserveCapacity(Int(end - start))
+        default: break
         }
+        forEachUTF8Run(ofValueAt: index) { utf8.append(contentsOf: $0) }
+        return utf8
     }
 
     /// The key of field `index` (insertion order, `0 ..< count`).
     public func key(at index: Int) -> String { entries[index].key }
 
-    /// `body` with the UTF-8 of field `index`'s value: a verbatim value's bytes in the header, a stored
-    /// String's own storage; only escaped and template values are rendered first.
-    public func withValueUTF8<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    /// Calls `body` with the UTF-8 of field `index`'s value, in order, in one or more pieces, allocating nothing
+    /// for values read from a header: a verbatim value is its bytes in the header; an escaped one is passed as
+    /// the stretches between its escapes, straight from the header, and each escape's decoded bytes; a stored
+    /// String is its own storage. The bytes are those of the value read as a `String` (invalid UTF-8 in an
+    /// escaped value comes out as U+FFFD, as through `String(decoding:)`). The one way values are read as bytes.
+    public func forEachUTF8Run(ofValueAt index: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
         let value = entries[index].value
-        if let result = withVerbatimBytes(value, body) { return result }
-        var text = string(value)
-        return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        switch value {
+        case .verbatim: _ = withVerbatimBytes(value, body)
+        case let .jsonString(start, end):
+            source.withUnsafeReadableBytes { bytes in
+                var reader = JSONReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]))
+                // The token parsed when the header was decoded, so reading it again cannot fail.
+                try? reader.readStringRuns { Self.repairingUTF8($0, body) }
+            }
+        case .text, .decimal, .hex128:
+            var text = string(value)
+            text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// ``forEachUTF8Run(ofValueAt:_:)`` for the value of `key`; false (and no call) when `key` is absent.
+    @discardableResult
+    public func forEachUTF8Run(ofValueFor key: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard let index = index(of: key) else { return false }
+        forEachUTF8Run(ofValueAt: index, body)
+        return true
+    }
+
+    /// `body` with `bytes`, invalid UTF-8 sequences replaced by U+FFFD as `String(decoding:as:)` replaces them
+    /// (ASCII and valid UTF-8 pass through untouched; repairs go through a stack buffer).
+    private static func repairingUTF8(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        if high < 0x80 { return body(bytes) }
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { out in
+            var used = 0
+            _ = transcode(bytes.makeIterator(), from: UTF8.self, to: UTF8.self, stoppingOnError: false) { unit in
+                if used == out.count {
+                    body(UnsafeRawBufferPointer(out))
+                    used = 0
+                }
+                out[used] = unit
+                used += 1
+            }
+            body(UnsafeRawBufferPointer(rebasing: out[0 ..< used]))
+        }
     }
 
     /// True when `key` is present and its value's UTF-8 is `utf8`; no String is built for a token value.
     public func value(_ key: String, equalsUTF8 utf8: [UInt8]) -> Bool {
-        guard let value = value(key) else { return false }
-        if let equal = withVerbatimBytes(value, { bytes in utf8.withUnsafeBytes { Self.equal(bytes, $0) } }) {
-            return equal
+        utf8.withUnsafeBytes { expected in
+            var matched = 0, equal = true
+            let present = forEachUTF8Run(ofValueFor: key) { run in
+                let end = matched + run.count
+                equal = equal && end <= expected.count
+                    && Self.equal(run, UnsafeRawBufferPointer(rebasing: expected[matched ..< end]))
+                matched = end
+            }
+            return present && equal && matched == expected.count
         }
-        return string(value).utf8.elementsEqual(utf8)
     }
 
     /// UTF-8 length (low 16 bits, saturated) and first and last bytes of an ASCII key. 0 (matches every

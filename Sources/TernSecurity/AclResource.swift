@@ -11,24 +11,40 @@ public enum AclResource {
 }
 
 /// What one request needs, decided by the request code (Java `PlainAccessValidator.parse`).
+///
+/// The first resource is stored inline: most requests (sends, pulls' topic) name one or two, and an array per
+/// request was a heap allocation on every signed send.
 public struct AclRequirement: Sendable, Equatable {
+    public typealias Resource = (name: String, permission: AclPermission)
+
     /// Only `admin: true` accounts may send it.
     public var needsAdmin: Bool
-    /// Topics and `%RETRY%group`s with the permission each needs.
-    public var resources: [(name: String, permission: AclPermission)]
+    private var first: Resource?
+    private var more: [Resource] = []
 
-    public init(needsAdmin: Bool = false, resources: [(name: String, permission: AclPermission)] = []) {
+    public init(needsAdmin: Bool = false, resources: [Resource] = []) {
         self.needsAdmin = needsAdmin
-        self.resources = resources
+        for resource in resources { add(resource.name, resource.permission) }
     }
+
+    /// Topics and `%RETRY%group`s with the permission each needs, in the order added.
+    public var resources: [Resource] { (first.map { [$0] } ?? []) + more }
 
     public mutating func add(_ name: String?, _ permission: AclPermission) {
         guard let name else { return }
-        resources.append((name, permission))
+        if first == nil { first = (name, permission) } else { more.append((name, permission)) }
+    }
+
+    /// The first resource (in the order added) `predicate` accepts, without building ``resources``.
+    public func first(where predicate: (Resource) -> Bool) -> Resource? {
+        guard let first else { return nil }
+        if predicate(first) { return first }
+        return more.first(where: predicate)
     }
 
     public static func == (lhs: AclRequirement, rhs: AclRequirement) -> Bool {
-        lhs.needsAdmin == rhs.needsAdmin && lhs.resources.count == rhs.resources.count
-            && zip(lhs.resources, rhs.resources).allSatisfy { $0.name == $1.name && $0.permission == $1.permission }
+        let (l, r) = (lhs.resources, rhs.resources)
+        return lhs.needsAdmin == rhs.needsAdmin && l.count == r.count
+            && zip(l, r).allSatisfy { $0.name == $1.name && $0.permission == $1.permission }
     }
 }

@@ -26,15 +26,10 @@ enum AclSignatureText {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Writes the 20 bytes `text` encodes into `digest` (at least 20 bytes); false when `text` is not the
-    /// canonical Base64 of 20 bytes.
-    static func decode(_ text: String, into digest: UnsafeMutableRawBufferPointer) -> Bool {
+    /// Writes the 20 bytes `text` (UTF-8) encodes into `digest` (at least 20 bytes); false when `text` is not
+    /// the canonical Base64 of 20 bytes.
+    static func decode(_ text: UnsafeRawBufferPointer, into digest: UnsafeMutableRawBufferPointer) -> Bool {
         precondition(digest.count >= digestByteCount)
-        return text.utf8.withContiguousStorageIfAvailable { decode($0, into: digest) }
-            ?? Array(text.utf8).withUnsafeBufferPointer { decode($0, into: digest) }
-    }
-
-    private static func decode(_ text: UnsafeBufferPointer<UInt8>, into digest: UnsafeMutableRawBufferPointer) -> Bool {
         guard text.count == textByteCount, text[textByteCount - 1] == UInt8(ascii: "=") else { return false }
         var out = 0, bits: UInt32 = 0, pending = 0
         for i in 0..<(textByteCount - 1) {

@@ -7,15 +7,15 @@ import TernRemoting
 /// so it is looked up in ``AclKeyOrders`` (a fingerprint of the keys in arrival order, then a byte comparison);
 /// only a new key set is sorted: fields referenced by position from a stack buffer, sorted there by moving
 /// entries (an insertion sort: headers carry ~15 fields, decoders cap them at ``RemotingLimits/extFieldsCountMax``).
-/// The values' UTF-8 (read in place from the request's header bytes, ``RemotingExtFields/withValueUTF8(at:_:)``)
-/// is gathered into a stack chunk handed to `sink` (one call for a usual header) so the HMAC is updated a few
-/// times, not once per field.
+/// The values' UTF-8 (read in place from the request's header bytes, escaped values unescaped on the way,
+/// ``RemotingExtFields/forEachUTF8Run(ofValueAt:_:)``) is gathered into a stack chunk handed to `sink`
+/// (one call for a usual header) so the hash is updated a few times, not once per field.
 ///
 /// Order: each key carries its first 8 UTF-8 bytes as a big-endian integer, so most comparisons are one integer
 /// comparison. For ASCII keys byte order is UTF-16 order; when any key is not ASCII every comparison uses
 /// UTF-16 code units (UTF-8 order differs from UTF-16 order for characters above U+FFFF).
 enum AclSignedContent {
-    /// Bytes gathered before `sink` is called.
+    /// Bytes gathered before `sink` is called (at most 1 KiB: larger temporary allocations may go to the heap).
     static let chunkByteCount = 1_024
 
     private struct Field {
@@ -89,21 +89,23 @@ enum AclSignedContent {
         return (head, high < 0x80)
     }
 
-    /// The values' UTF-8 in order, copied into one stack chunk that is flushed when full.
+    /// The values' UTF-8 in order, copied into one stack chunk that is flushed when full (a piece larger than
+    /// the chunk goes to `sink` as it is).
     private static func gather(_ order: UnsafeBufferPointer<Int>, from extFields: RemotingExtFields,
                                _ sink: (UnsafeRawBufferPointer) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: chunkByteCount, alignment: 1) { chunk in
             var used = 0
-            func append(_ bytes: UnsafeRawBufferPointer) {
-                if used + bytes.count > chunk.count {
-                    sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used]))
-                    used = 0
-                    if bytes.count > chunk.count { return sink(bytes) }
+            for index in order {
+                extFields.forEachUTF8Run(ofValueAt: index) { bytes in
+                    if used + bytes.count > chunk.count {
+                        sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used]))
+                        used = 0
+                        if bytes.count > chunk.count { return sink(bytes) }
+                    }
+                    UnsafeMutableRawBufferPointer(rebasing: chunk[used...]).copyMemory(from: bytes)
+                    used += bytes.count
                 }
-                UnsafeMutableRawBufferPointer(rebasing: chunk[used...]).copyMemory(from: bytes)
-                used += bytes.count
             }
-            for index in order { extFields.withValueUTF8(at: index, append) }
             if used > 0 { sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used])) }
         }
     }

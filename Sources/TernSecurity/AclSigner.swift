@@ -11,11 +11,12 @@ import TernRemoting
 /// Clients add `AccessKey` (and C++ `OnsChannel`, Java optionally `SecurityToken`) before signing, so those are
 /// part of the content. Numbers are signed as the decimal text the client sent.
 ///
-/// Cost of a check (``isValid(_:extFields:body:key:)``): the header values are fed to the account's precomputed
-/// HMAC state in key order without building a string or a sorted copy of the fields (``AclSignedContent``), the
-/// body straight from its buffer; the client's Base64 is decoded once into 20 bytes on the stack and compared
-/// with the MAC in constant time. A signature that is not 28 canonical Base64 characters is refused without
-/// hashing (a flood of junk signatures costs no HMAC).
+/// Cost of a check (``isSignatureValid(_:body:key:)``): the header values are fed to the account's precomputed
+/// HMAC states in key order without building a string or a sorted copy of the fields (``AclSignedContent``), the
+/// body straight from its buffer; the client's Base64 is read in place and decoded once into 20 bytes on the
+/// stack, then compared with the MAC in constant time. No allocation but swift-crypto's two (``AclSigningKey``).
+/// A signature that is not 28 canonical Base64 characters is refused without hashing (a flood of junk
+/// signatures costs no HMAC).
 public enum AclSigner {
     /// The extField carrying the signature.
     public static let signatureKey = "Signature"
@@ -30,7 +31,7 @@ public enum AclSigner {
     }
 
     static func signature(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey) -> String {
-        mac(extFields: extFields, body: body, key: key).withUnsafeBytes(AclSignatureText.encode)
+        withMAC(extFields: extFields, body: body, key: key, AclSignatureText.encode)
     }
 
     /// Base64 of the HmacSHA1 of `content` with `secretKey` (test vectors, clients that built the content).
@@ -39,15 +40,36 @@ public enum AclSigner {
         return code.withUnsafeBytes(AclSignatureText.encode)
     }
 
-    /// True when `signature` is the one `secretKey` gives `extFields` and `body`, spelled exactly as the client
-    /// library spells it (Java compares the strings). The comparison of the MAC takes the same time wherever
-    /// the first difference is, so a forger learns nothing from timing.
+    /// True when `signature` is the one `key` gives `extFields` and `body`, spelled exactly as the client library
+    /// spells it (Java compares the strings). The comparison of the MAC takes the same time wherever the first
+    /// difference is, so a forger learns nothing from timing.
     public static func isValid(_ signature: String?, extFields: RemotingExtFields, body: ByteBuffer?,
                                key: AclSigningKey) -> Bool {
-        guard let signature else { return false }
-        return withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { claimed in
+        guard var signature else { return false }
+        return signature.withUTF8 { isValid(UnsafeRawBufferPointer($0), extFields: extFields, body: body, key: key) }
+    }
+
+    /// ``isValid(_:extFields:body:key:)`` with the signature the request carries in its `Signature` field, read
+    /// in place (no String).
+    public static func isSignatureValid(_ extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey) -> Bool {
+        withUnsafeTemporaryAllocation(byteCount: AclSignatureText.textByteCount, alignment: 1) { text in
+            var count = 0
+            let present = extFields.forEachUTF8Run(ofValueFor: signatureKey) { run in
+                if count + run.count <= text.count {
+                    UnsafeMutableRawBufferPointer(rebasing: text[count...]).copyMemory(from: run)
+                }
+                count += run.count
+            }
+            guard present, count == text.count else { return false }
+            return isValid(UnsafeRawBufferPointer(text), extFields: extFields, body: body, key: key)
+        }
+    }
+
+    private static func isValid(_ signature: UnsafeRawBufferPointer, extFields: RemotingExtFields, body: ByteBuffer?,
+                                key: AclSigningKey) -> Bool {
+        withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { claimed in
             guard AclSignatureText.decode(signature, into: claimed) else { return false }
-            return mac(extFields: extFields, body: body, key: key).withUnsafeBytes {
+            return withMAC(extFields: extFields, body: body, key: key) {
                 constantTimeEquals($0, UnsafeRawBufferPointer(claimed))
             }
         }
@@ -62,13 +84,16 @@ public enum AclSigner {
         return difference == 0
     }
 
-    private static func mac(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey)
-        -> HMAC<Insecure.SHA1>.MAC
-    {
-        var hmac = key.keyed
-        AclSignedContent.feed(extFields) { hmac.update(data: $0) }
-        body?.withUnsafeReadableBytes { hmac.update(data: $0) }
-        return hmac.finalize()
+    /// `body` with the 20-byte HmacSHA1 of `extFields`' signed content and `body`, on the stack.
+    private static func withMAC<R>(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey,
+                                   _ use: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { mac in
+            key.mac(into: mac) { update in
+                AclSignedContent.feed(extFields, update)
+                body?.withUnsafeReadableBytes(update)
+            }
+            return use(UnsafeRawBufferPointer(mac))
+        }
     }
 
     /// `extFields` with `AccessKey` set and `Signature` computed over them and `body` (what a client's RPC
@@ -83,23 +108,4 @@ public enum AclSigner {
         extFields[accessKeyKey] = accessKey
         extFields[signatureKey] = signature(extFields: extFields, body: body, key: key)
     }
-}
-
-/// A secret key with its HMAC state after the key block (the inner and outer pads already hashed), computed
-/// once per account: a request then copies that state and hashes its content only.
-///
-/// `@unchecked Sendable`: `keyed` is a `let` never mutated in place. Users copy it into a local `var` first;
-/// swift-crypto's digest state is copy-on-write (`OpenSSLDigestImpl.update` copies its context unless uniquely
-/// referenced, and the stored copy keeps it shared; `finalize` reads a copy of the context), so concurrent
-/// copies only read the shared state.
-public struct AclSigningKey: @unchecked Sendable, Equatable {
-    public let secret: String
-    let keyed: HMAC<Insecure.SHA1>
-
-    public init(_ secret: String) {
-        self.secret = secret
-        keyed = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secret.utf8)))
-    }
-
-    public static func == (lhs: AclSigningKey, rhs: AclSigningKey) -> Bool { lhs.secret == rhs.secret }
 }

@@ -30,12 +30,11 @@ extension PlainAclConfig {
         guard let accessKey = extFields[AclSigner.accessKeyKey] else { return .denied("No accessKey is configured") }
         guard let account = accounts[accessKey] else { return .denied("No acl config for \(accessKey)") }
         if account.whiteRemoteAddress != .none, account.whiteRemoteAddress.matches(ip()) { return .allowed }
-        guard AclSigner.isValid(extFields[AclSigner.signatureKey], extFields: extFields, body: body,
-                                key: account.signingKey) else {
+        guard AclSigner.isSignatureValid(extFields, body: body, key: account.signingKey) else {
             return .denied("Check signature failed for accessKey=\(accessKey)")
         }
         let needed = requirement()
-        if needed.resources.contains(where: { $0.name == AclResource.traceTopic && $0.permission == .pub }) {
+        if needed.first(where: { $0.name == AclResource.traceTopic && $0.permission == .pub }) != nil {
             return .allowed
         }
         return account.check(needed, code: code)
@@ -49,14 +48,13 @@ extension AclAccount {
             return .denied("Need admin permission for request code=\(code), but accessKey=\(accessKey) is not")
         }
         if resourcePermissions.isEmpty && isAdmin { return .allowed }
-        for (name, permission) in needed.resources {
-            let isGroup = AclResource.isRetryTopic(name)
-            let owned = resourcePermissions[name] ?? (isGroup ? defaultGroupPermission : defaultTopicPermission)
-            if !owned.allows(permission) {
-                let what = isGroup ? "group \(name.dropFirst(AclResource.retryPrefix.count))" : "topic \(name)"
-                return .denied("No \(permission) permission for \(what), accessKey=\(accessKey)")
-            }
+        let refused = needed.first { name, permission in
+            let owned = resourcePermissions[name]
+                ?? (AclResource.isRetryTopic(name) ? defaultGroupPermission : defaultTopicPermission)
+            return !owned.allows(permission)
         }
-        return .allowed
+        guard let (name, permission) = refused else { return .allowed }
+        let what = AclResource.isRetryTopic(name) ? "group \(name.dropFirst(AclResource.retryPrefix.count))" : "topic \(name)"
+        return .denied("No \(permission) permission for \(what), accessKey=\(accessKey)")
     }
 }

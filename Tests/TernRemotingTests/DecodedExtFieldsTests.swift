@@ -42,6 +42,33 @@ struct DecodedExtFieldsTests {
         #expect(!f.value("missing", equalsUTF8: []))
     }
 
+    /// An escaped value is read in pieces straight from the header (stretches between escapes, each escape
+    /// decoded on the stack); the pieces joined are the value's String UTF-8, invalid bytes repaired the same way.
+    @Test func escapedValuesReadInPiecesAsTheirString() throws {
+        let pieces: [[UInt8]] = [
+            Array("plain".utf8), Array(#"\n"#.utf8), Array(#"\u0001"#.utf8), Array(#"\u00e9"#.utf8),
+            Array(#"\ud83d\ude00"#.utf8), Array(#"\ud800"#.utf8), Array(#"\/"#.utf8), Array(#"\""#.utf8),
+            Array(#"\\"#.utf8), Array("é€".utf8), [0xC3], [0xFF], [0xE2, 0x82], [0xA9], [0xF0, 0x9F, 0x98],
+        ]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0 ..< 300 {
+            let value = (0 ..< Int.random(in: 1 ... 8, using: &rng)).flatMap { _ in pieces.randomElement(using: &rng)! }
+            let header = Array(#"{"code":310,"opaque":1,"flag":0,"extFields":{"k":"x","v":""#.utf8) + value
+                + Array(#""}}"#.utf8)
+            let f = try #require(try decodeOne(FrameBuilder.frame(type: 0, header: header))).extFields
+            let expected = Array(try #require(f["v"]).utf8)
+            var joined: [UInt8] = []
+            #expect(f.forEachUTF8Run(ofValueFor: "v") { joined.append(contentsOf: $0) })
+            #expect(joined == expected, "\(value)")
+            #expect(f.utf8("v") == expected)
+            #expect(f.value("v", equalsUTF8: expected))
+            #expect(!f.value("v", equalsUTF8: expected + [0]))
+            #expect(!f.value("v", equalsUTF8: Array(expected.dropLast())))
+        }
+        let f = try Self.decoded(#"{"k":"x"}"#)
+        #expect(!f.forEachUTF8Run(ofValueFor: "missing") { _ in Issue.record("called for a missing key") })
+    }
+
     @Test func typedAccessorsOnTokens() throws {
         let f = try Self.decoded(#"{"n":-42,"s":"17","plus":"+5","max":"9223372036854775807","over":9223372036854775808,"#
             + #""min":-9223372036854775808,"spaced":" 7 ","t":"true","one":1,"F":"FALSE","zero":"0","x":"4x","e":"","m":"-"}"#)
