@@ -17,10 +17,14 @@ extension UnsafeMutableRawBufferPointer {
     /// Copies `source` to `offset` (no-op for an empty array, whose base address may be nil).
     @inline(__always)
     func copy(_ source: [UInt8], at offset: Int) {
-        source.withUnsafeBytes { src in
-            guard let from = src.baseAddress, src.count > 0 else { return }
-            baseAddress!.advanced(by: offset).copyMemory(from: from, byteCount: src.count)
-        }
+        source.withUnsafeBytes { copy($0, at: offset) }
+    }
+
+    /// Copies `source` to `offset` (no-op when empty: its base address may be nil).
+    @inline(__always)
+    func copy(_ source: UnsafeRawBufferPointer, at offset: Int) {
+        guard let from = source.baseAddress, source.count > 0 else { return }
+        baseAddress!.advanced(by: offset).copyMemory(from: from, byteCount: source.count)
     }
 
     @inline(__always)

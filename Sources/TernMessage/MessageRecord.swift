@@ -64,7 +64,8 @@ public struct MessageDraft: Sendable {
     public var storeHost: HostAddress
     public var reconsumeTimes: Int32
     public var preparedTransactionOffset: Int64
-    public var body: [UInt8]
+    /// Set through an initializer, which computes `bodyCRC` from it.
+    public private(set) var body: MessageBody
     public var properties: [UInt8]     // encoded with MessageProperties.encode
     /// CRC32 of body & 0x7FFFFFFF, computed once (outside the store's lock).
     public var bodyCRC: UInt32
@@ -72,11 +73,20 @@ public struct MessageDraft: Sendable {
     public init(topic: [UInt8], queueId: Int32, flag: Int32 = 0, sysFlag: Int32 = 0, bornTimestamp: Int64,
                 bornHost: HostAddress, storeHost: HostAddress, reconsumeTimes: Int32 = 0,
                 preparedTransactionOffset: Int64 = 0, body: [UInt8], properties: [UInt8]) {
+        self.init(topic: topic, queueId: queueId, flag: flag, sysFlag: sysFlag, bornTimestamp: bornTimestamp,
+                  bornHost: bornHost, storeHost: storeHost, reconsumeTimes: reconsumeTimes,
+                  preparedTransactionOffset: preparedTransactionOffset, body: .bytes(body), properties: properties)
+    }
+
+    /// A draft whose body may be shared with its receive buffer (`.shared`): the encoder copies it from there.
+    public init(topic: [UInt8], queueId: Int32, flag: Int32 = 0, sysFlag: Int32 = 0, bornTimestamp: Int64,
+                bornHost: HostAddress, storeHost: HostAddress, reconsumeTimes: Int32 = 0,
+                preparedTransactionOffset: Int64 = 0, body: MessageBody, properties: [UInt8]) {
         self.topic = topic; self.queueId = queueId; self.flag = flag; self.sysFlag = sysFlag
         self.bornTimestamp = bornTimestamp; self.bornHost = bornHost; self.storeHost = storeHost
         self.reconsumeTimes = reconsumeTimes; self.preparedTransactionOffset = preparedTransactionOffset
         self.body = body; self.properties = properties
-        self.bodyCRC = CRC32.rocketmqBodyCRC(body)
+        self.bodyCRC = body.withUnsafeBytes { CRC32.rocketmqBodyCRC($0) }
     }
 
     public var encodedSize: Int {

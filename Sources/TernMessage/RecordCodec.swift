@@ -28,7 +28,7 @@ extension MessageDraft {
         var at = L.bodyLengthOffset
         d.storeBigEndian(Int32(body.count), at: at)
         at += 4
-        d.copy(body, at: at)
+        body.withUnsafeBytes { d.copy($0, at: at) }
         at += body.count
         d.storeBigEndian(UInt8(topic.count), at: at)
         at += 1

@@ -12,12 +12,7 @@ import Testing
 /// after the removal survives it.
 @Suite struct OffsetRemovalTests {
     private static func openStore(_ dir: String) throws -> MessageStore {
-        var config = StoreConfig(root: dir)
-        config.segmentSize = 1 << 20
-        config.maxMessageSize = 64 << 10
-        config.prefaultSegments = false
-        config.lmdbMapSize = 1 << 30
-        return try MessageStore.open(config).start()
+        try startSmallStore(dir)
     }
 
     private static func key(_ group: String, _ topic: String, _ id: Int32 = 0) -> ConsumerOffsetKey {

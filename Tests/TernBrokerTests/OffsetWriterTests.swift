@@ -12,12 +12,7 @@ import Testing
 @Suite struct OffsetWriterTests {
     /// `segmentSize`: the broker fixture's when reopening its store.
     private static func openStore(_ dir: String, segmentSize: Int = 1 << 20) throws -> MessageStore {
-        var config = StoreConfig(root: dir)
-        config.segmentSize = segmentSize
-        config.maxMessageSize = 64 << 10
-        config.prefaultSegments = false
-        config.lmdbMapSize = 1 << 30
-        return try MessageStore.open(config).start()
+        try startSmallStore(dir, segmentSize: segmentSize)
     }
 
     private static func queue(_ id: Int32) -> QueueKey { QueueKey(topic: "T", queueId: id) }

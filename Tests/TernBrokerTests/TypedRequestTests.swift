@@ -31,12 +31,7 @@ import Testing
     @Test func offsetServiceAnswersTypedRequests() throws {
         let dir = NSTemporaryDirectory() + "tern-typed-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = StoreConfig(root: dir)
-        config.segmentSize = 1 << 20
-        config.maxMessageSize = 64 << 10
-        config.prefaultSegments = false
-        config.lmdbMapSize = 1 << 30
-        let store = try MessageStore.open(config).start()
+        let store = try startSmallStore(dir)
         defer { store.close() }
         let offsets = OffsetService(store: store, logger: Logger(label: "test"))
         let q = QueueKey(topic: "T", queueId: 0)

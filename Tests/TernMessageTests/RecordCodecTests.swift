@@ -104,3 +104,34 @@ import TernMessage
         }
     }
 }
+
+/// A body shared with a larger buffer (as a request body is with its read buffer): bytes `range` of `storage`.
+private struct BufferSlice: SharedMessageBytes {
+    let storage: [UInt8]
+    let range: Range<Int>
+    var count: Int { range.count }
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+}
+
+@Suite struct SharedBodyTests {
+    /// The encoder copies a shared body from its buffer: same record, same CRC as the body in an array.
+    @Test(arguments: [0, 1, 5, 4096])
+    func sharedBodyEncodesLikeOwnedBytes(length: Int) {
+        var rng = SplitMix64(seed: UInt64(length))
+        let body = rng.bytes(length)
+        let storage = rng.bytes(7) + body + rng.bytes(9)
+        let owned = sampleDraft(body: body)
+        let shared = MessageDraft(topic: owned.topic, queueId: owned.queueId, bornTimestamp: owned.bornTimestamp,
+                                  bornHost: owned.bornHost, storeHost: owned.storeHost,
+                                  body: .shared(BufferSlice(storage: storage, range: 7 ..< 7 + length)),
+                                  properties: owned.properties)
+        #expect(shared.body.count == length)
+        #expect(shared.bodyCRC == owned.bodyCRC)
+        #expect(shared.encodedSize == owned.encodedSize)
+        let bytes = shared.encoded(queueOffset: 4, physicalOffset: 5, storeTimestamp: 6)
+        #expect(bytes == owned.encoded(queueOffset: 4, physicalOffset: 5, storeTimestamp: 6))
+        #expect(scan(bytes) == .record(size: bytes.count))
+    }
+}

@@ -11,7 +11,7 @@ struct SendRequest {
     var header: SendRequestHeader
     /// SEND_BATCH_MESSAGE, or a header with `batch` set: the body is a batch encoding.
     var isBatch: Bool
-    /// The request's body buffer (a view, not a copy: the bytes are copied once, into the draft).
+    /// The request's body buffer (a view, not a copy: the bytes are copied once, from here into the log).
     var body: ByteBuffer?
     /// The producer's `ip:port` as the transport sees it (BORNHOST, error remarks).
     var producerAddress: String
@@ -34,7 +34,7 @@ enum SendOutcome {
 /// adapter's business (SendProcessor).
 ///
 /// Thread-safety: `send` may run on any thread; it runs on the event loop for every message, so it reads the
-/// header once, looks the topic config up once and copies the body once.
+/// header once, looks the topic config up once and copies the body once (into the log).
 final class SendService: Sendable {
     static let retryTopicPrefix = "%RETRY%"
 
@@ -223,16 +223,25 @@ extension SendService {
         return .success(Int32(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt32(config.writeQueueNums)))
     }
 
-    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag; topic and properties
-    /// arrays are the header's (shared, not copied).
+    /// One message as sent: the body keeps its (possibly compressed) bytes and sysFlag and stays in the request
+    /// buffer (the encoder copies it from there into the log); topic and properties arrays are the header's
+    /// (shared, not copied).
     static func draft(_ header: SendRequestHeader, queueId: Int32, body: ByteBuffer?, bornHost: HostAddress,
                       storeHost: HostAddress) -> MessageDraft {
         MessageDraft(
             topic: header.topicUTF8, queueId: queueId, flag: header.flag, sysFlag: header.sysFlag,
             bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,
             reconsumeTimes: header.reconsumeTimes,
-            body: body.map { Array($0.readableBytesView) } ?? [],
+            body: body.map { .shared(RequestBody(buffer: $0)) } ?? .bytes([]),
             properties: header.properties)
+    }
+
+    /// A request's body as a draft's shared body: the buffer's storage stays alive while a draft holds it.
+    /// One ByteBuffer (three words) fits the existential's inline storage: no allocation.
+    struct RequestBody: SharedMessageBytes {
+        let buffer: ByteBuffer
+        var count: Int { buffer.readableBytes }
+        func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { buffer.withUnsafeReadableBytes(body) }
     }
 
     /// Property WAIT (default true): whether a sync-flush broker answers only after the group commit.
