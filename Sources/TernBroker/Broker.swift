@@ -81,7 +81,7 @@ public final class Broker: Sendable {
             // ACL on: a missing or broken file stops startup (a broker asked to enforce ACL must not start open).
             let acl = config.aclEnable ? try PlainAclFile(path: config.aclFile, logger: logger) : nil
             // Port 0 (tests): bind first so the registered address and STOREHOST carry the real port.
-            let gate = RequestGate()
+            let gate = RequestGate(metrics: metrics)
             let bound = try await RemotingServer.start(
                 host: config.listenHost, port: config.listenPort, group: group, handler: gate,
                 idleTimeout: .seconds(Int64(config.clientChannelMaxIdleTimeSeconds)), limits: config.connectionLimits,
@@ -107,7 +107,7 @@ public final class Broker: Sendable {
                 FlowAdminProcessor(context: context),
                 RetryProcessor(context: context),
                 ReplicationProcessor(context: context),
-            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow, metrics: metrics)
+            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow)
             let registrar = NameServerRegistrar(context: context, tls: tlsClient,
                                                 credentials: config.nameServerCredentials(acl: acl))
             // A slave's log is its master's: it runs no service that appends records of its own. In controller

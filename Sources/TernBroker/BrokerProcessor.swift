@@ -1,5 +1,4 @@
 import NIOCore
-import TernOps
 import TernRemoting
 import TernTransport
 
@@ -28,15 +27,11 @@ final class BrokerRequestHandler: RemotingRequestHandler {
     private let admission: AdmissionChain
     /// Runs admitted requests (nil: on the event loop, straight to the processor).
     private let flow: FlowControl?
-    /// Metrics (rpc latency, counts per read burst); nil with metrics off.
-    private let metrics: BrokerMetrics?
-    private let latency: RequestLatency?
     /// Slows connections whose requests keep being refused NO_PERMISSION (ACL).
     private let refusals = RefusalBackoff()
 
     /// `gates` run in order in front of every processor; `flow` adds its own gates after them.
-    init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil,
-         metrics: BrokerMetrics? = nil) {
+    init(processors: [any BrokerProcessor], gates: [any AdmissionGate] = [], flow: FlowControl? = nil) {
         var table: [Int: any BrokerProcessor] = [:]
         for p in processors {
             for code in p.codes {
@@ -48,12 +43,9 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         self.processors = processors
         self.admission = AdmissionChain(gates + (flow?.admissionGates ?? []), knownCodes: table.keys)
         self.flow = flow
-        self.metrics = metrics
-        self.latency = metrics?.rpc
     }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
-        let responder = responder.timed(by: latency)
         guard let p = table[request.code] else {
             responder.respond(code: ResponseCode.requestCodeNotSupported, remark: " request type \(request.code) not supported")
             return
@@ -95,16 +87,7 @@ final class BrokerRequestHandler: RemotingRequestHandler {
         p.handle(request, responder: responder)
     }
 
-    func readBurstBegan(_ connection: RemotingConnection) {
-        metrics?.burstBegan(startNanos: connection.readBurstStartNanos)
-    }
-
-    func readBurstEnded(_ connection: RemotingConnection) {
-        metrics?.burstEnded()
-    }
-
     func connectionClosed(_ connection: RemotingConnection) {
-        metrics?.burstEnded()  // a burst cut short by an error gets no end of its own
         refusals.closed(connection)
         for p in processors { p.connectionClosed(connection) }
     }

@@ -43,7 +43,8 @@ final class SendProcessor: BrokerProcessor {
         }
         if GroupName.refuses(header.producerGroup, responder) { return }
         let typed = SendRequest(header: header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
-                                body: request.body, producerAddress: responder.connection.remoteAddress)
+                                body: request.body, producerAddress: responder.connection.remoteAddress,
+                                burst: BrokerMetering.burst(of: responder))
         let outcome = service.send(typed)
         answer(outcome, responder: responder, trace: trace.map { ($0, PullTrace.now) })
     }

@@ -157,8 +157,10 @@ final class NameServerRequestHandler: RemotingRequestHandler {
         self.latency = latency
     }
 
+    /// Every answer observed by `latency` (the connection's observer, put on each responder by the transport).
+    func makeResponseObserver(on eventLoop: any EventLoop) -> (any RemotingResponseObserver)? { latency }
+
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
-        let responder = responder.timed(by: latency)
         if let acl, let remark = NameServerAcl.refusal(acl, request, remoteAddress: responder.connection.remoteAddress) {
             return responder.respond(code: ResponseCode.noPermission, remark: remark)
         }

@@ -1,10 +1,11 @@
+import NIOCore
 import Prometheus
 
 /// The broker's metrics: RocketMQ 5.1's names, units, labels and buckets (so dashboards and alerts written for
 /// it carry over) plus Tern's own under `tern_`.
 ///
 /// Counted on the request path: messages / bytes in and out, message sizes, RPC latency, dead-lettered
-/// messages, store append latency. Sends and their answers add up per read burst in the thread's
+/// messages, store append latency. Sends and their answers add up per read burst in the connection's
 /// ``BurstTally`` and reach the instruments once per burst. Instruments are resolved per topic / group / code once and cached
 /// (``LabelledCache``, a lock-free lookup); at most `labelLimit` distinct label sets per family, then `_other`.
 /// Recording takes no lock: counters are the registry's atomics, histograms are ``AtomicHistogram``s (rendered
@@ -51,7 +52,8 @@ public final class BrokerMetrics: MetricsSource {
     /// rocketmq_rpc_latency.
     public let rpc: RequestLatency
     /// Time a send spends in the store's append (copy into the mapped segment); recorded in ns, rendered in
-    /// seconds. Sampled: the first append of each read burst, and every append outside one (``appendBegins()``).
+    /// seconds. Sampled: per connection the first append of a read burst beginning at least 1 ms after the last
+    /// timed one, and every append outside a burst (``appendBegins(_:)``).
     public let storeAppendLatency: AtomicHistogram
     /// One msync round of the commit log (ns recorded, seconds rendered).
     public let storeFlushLatency: AtomicHistogram
@@ -108,31 +110,22 @@ public final class BrokerMetrics: MetricsSource {
         for family in histograms { family.emit(into: &buffer) }
     }
 
-    /// A connection's read burst began on this thread (`startNanos`: `RemotingConnection.readBurstStartNanos`):
-    /// until ``burstEnded()`` the thread's sends and answers are counted in its ``BurstTally``.
-    public func burstBegan(startNanos: UInt64) { BurstTally.current.open(self, burstStart: startNanos) }
-
-    /// The burst on this thread ended (call before its coalesced answers are written): its figures reach the
-    /// instruments. Harmless without an open burst.
-    public func burstEnded() {
-        let tally = BurstTally.current
-        if tally.metrics === self { tally.close() }
-    }
+    /// The observer of one connection on `eventLoop` (`RemotingRequestHandler.makeResponseObserver(on:)`): its
+    /// sends and answers are counted per read burst.
+    public func burstTally(on eventLoop: any EventLoop) -> BurstTally { BurstTally(metrics: self, eventLoop: eventLoop) }
 
     /// Where an append's figures go, taken before it: the open burst's tally, and the start of the append's
-    /// timing (0: not timed, the burst already timed one).
+    /// timing (0: not timed).
     public struct AppendMark {
         let tally: BurstTally?
         let started: UInt64
     }
 
-    /// Call before a send's append; pass the mark to ``appended(_:)`` and ``stored(_:topic:type:bodyBytes:)``.
-    public func appendBegins() -> AppendMark {
-        let tally = BurstTally.current
-        guard tally.metrics === self else { return AppendMark(tally: nil, started: RequestLatency.now()) }
-        if tally.appendTimed { return AppendMark(tally: tally, started: 0) }
-        tally.appendTimed = true
-        return AppendMark(tally: tally, started: RequestLatency.now())
+    /// Call before a send's append, `burst` being the observer of the request's connection; pass the mark to
+    /// ``appended(_:)`` and ``stored(_:topic:type:bodyBytes:)``.
+    public func appendBegins(_ burst: BurstTally?) -> AppendMark {
+        guard let tally = burst?.inBurst else { return AppendMark(tally: nil, started: RequestLatency.now()) }
+        return AppendMark(tally: tally, started: tally.takeAppendTiming() ? RequestLatency.now() : 0)
     }
 
     /// The append marked by `mark` is done: `tern_store_append_latency_seconds` observes it if it was timed.

@@ -51,7 +51,8 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func activate(_ context: ChannelHandlerContext) {
         guard connection == nil else { return }
-        let c = RemotingConnection(channel: context.channel)
+        let c = RemotingConnection(channel: context.channel,
+                                   responseObserver: handler?.makeResponseObserver(on: context.eventLoop))
         connection = c
         handler?.connectionOpened(c)
         onActive?(c)
@@ -69,7 +70,7 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func received(_ command: RemotingCommand, context: ChannelHandlerContext) {
         guard let connection else { return }
-        if connection.readBurstStarted() { handler?.readBurstBegan(connection) }
+        if connection.readBurstStarted() { connection.responseObserver?.readBurstBegan(startNanos: connection.readBurstStartNanos) }
         if command.isResponse {
             connection.removePending(command.opaque)?.succeed(command)
             return
@@ -94,7 +95,7 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if let connection {
-            handler?.readBurstEnded(connection)
+            connection.responseObserver?.readBurstEnded()
             if connection.readBurstEnded() { context.flush() }
         }
         context.fireChannelReadComplete()
@@ -103,6 +104,7 @@ final class RemotingChannelHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelInactive(context: ChannelHandlerContext) {
         heldRequests.removeAll()
         if let connection {
+            connection.responseObserver?.readBurstEnded()  // a burst cut short by an error gets no end of its own
             connection.failAllPending()
             handler?.connectionClosed(connection)
         }

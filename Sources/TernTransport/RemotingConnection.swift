@@ -54,9 +54,12 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// one pipeline write per burst instead of per response. Event loop only (the box checks).
     private let burstOut: NIOLoopBoundBox<ByteBuffer?>
     static let burstOutCapacity = 16 * 1024
+    /// Observes this connection's answers and read bursts (server side, metrics on); nil: none.
+    public let responseObserver: (any RemotingResponseObserver)?
 
-    init(channel: any Channel) {
+    init(channel: any Channel, responseObserver: (any RemotingResponseObserver)? = nil) {
         self.channel = channel
+        self.responseObserver = responseObserver
         self.burstOut = .makeEmptyBox(valueType: ByteBuffer.self, eventLoop: channel.eventLoop)
         self.id = Self.ids.withLockedValue { $0 += 1; return $0 }
         if let address = channel.remoteAddress, let ip = address.ipAddress, let port = address.port {

@@ -11,23 +11,30 @@ public protocol RemotingRequestHandler: Sendable {
     func connectionOpened(_ connection: RemotingConnection)
     /// The connection closed; pending requests on it have already failed.
     func connectionClosed(_ connection: RemotingConnection)
-    /// A read burst of `connection` began / ended, on its event loop: the requests between were delivered
-    /// together, and answers written on the loop meanwhile are written after `readBurstEnded` (metrics per burst).
-    func readBurstBegan(_ connection: RemotingConnection)
-    func readBurstEnded(_ connection: RemotingConnection)
+    /// The observer of one new connection's answers and read bursts (request metrics), made once before the
+    /// connection's first read, on `eventLoop` (the connection's); nil: answers are not observed.
+    func makeResponseObserver(on eventLoop: any EventLoop) -> (any RemotingResponseObserver)?
 }
 
 extension RemotingRequestHandler {
     public func connectionOpened(_ connection: RemotingConnection) {}
     public func connectionClosed(_ connection: RemotingConnection) {}
-    public func readBurstBegan(_ connection: RemotingConnection) {}
-    public func readBurstEnded(_ connection: RemotingConnection) {}
+    public func makeResponseObserver(on eventLoop: any EventLoop) -> (any RemotingResponseObserver)? { nil }
 }
 
-/// Told of every answer a ``RemotingResponder`` writes (request metrics). Called on the answering thread:
-/// must be quick and must not block.
-public protocol RemotingResponseObserver: Sendable {
+/// Told of every answer a ``RemotingResponder`` writes (request metrics). `answered` is called on the answering
+/// thread; the burst hooks on the connection's event loop: a read burst began / ended, the requests between were
+/// delivered together, and answers written on the loop meanwhile are written after `readBurstEnded`. All must be
+/// quick and must not block.
+public protocol RemotingResponseObserver: AnyObject, Sendable {
     func answered(requestCode: Int, responseCode: Int, receivedNanos: UInt64)
+    func readBurstBegan(startNanos: UInt64)
+    func readBurstEnded()
+}
+
+extension RemotingResponseObserver {
+    public func readBurstBegan(startNanos: UInt64) {}
+    public func readBurstEnded() {}
 }
 
 /// Answers one request. Sets the response's opaque, response bit and serialize type from the request, and
@@ -39,7 +46,8 @@ public struct RemotingResponder: Sendable {
     public let isOneway: Bool
     /// Request code, kept for logging and metrics.
     public let requestCode: Int
-    /// Set by a server that measures its answers; `receivedNanos` is when it took the request (uptime ns).
+    /// Set by a server that measures its answers (the connection's own observer, if any); `receivedNanos` is
+    /// when it took the request (uptime ns): the start of the read burst that delivered it.
     public var observer: (any RemotingResponseObserver)?
     public var receivedNanos: UInt64 = 0
 
@@ -49,6 +57,10 @@ public struct RemotingResponder: Sendable {
         self.serializeType = request.serializeType
         self.isOneway = request.isOneway
         self.requestCode = request.code
+        if let observer = connection.responseObserver {
+            self.observer = observer
+            self.receivedNanos = connection.readBurstStartNanos
+        }
     }
 
     public func respond(_ response: RemotingCommand) {

@@ -55,7 +55,9 @@ import TernStorage
         #expect(sample(text, "rocketmq_consumer_inflight_messages", ["topic": "MT", "consumer_group": "MG"]) == Double(n - 3))
         #expect(sample(text, "rocketmq_consumer_ready_messages", ["topic": "MT", "consumer_group": "MG"]) == 0)
         #expect((sample(text, "rocketmq_rpc_latency_count", ["request_code": "310", "response_code": "0"]) ?? 0) >= Double(n))
-        #expect(sample(text, "tern_store_append_latency_seconds_count") == Double(n))
+        // Sampled: at most one timed append per connection per millisecond of read bursts.
+        let timed = sample(text, "tern_store_append_latency_seconds_count") ?? 0
+        #expect(timed >= 1 && timed <= Double(n))
         #expect(sample(text, "tern_store_segments") == 1)
         #expect((sample(text, "tern_store_dispatch_latency_seconds_count") ?? 0) >= 1)
         #expect(sample(text, "tern_store_flush_latency_seconds_count") != nil)

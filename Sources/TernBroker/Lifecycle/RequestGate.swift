@@ -1,4 +1,6 @@
 import NIOConcurrencyHelpers
+import NIOCore
+import TernOps
 import TernRemoting
 import TernTransport
 
@@ -14,6 +16,15 @@ final class RequestGate: RemotingRequestHandler {
         case closed
     }
     private let state = NIOLockedValueBox(State.starting)
+    /// Request metrics (rpc latency, counts per read burst); nil with metrics off.
+    private let metrics: BrokerMetrics?
+
+    init(metrics: BrokerMetrics? = nil) { self.metrics = metrics }
+
+    /// Every connection, also one accepted while starting, counts its requests in its own read-burst tally.
+    func makeResponseObserver(on eventLoop: any EventLoop) -> (any RemotingResponseObserver)? {
+        metrics?.burstTally(on: eventLoop)
+    }
 
     func open(_ handler: BrokerRequestHandler) { state.withLockedValue { $0 = .open(handler) } }
     func close() { state.withLockedValue { $0 = .closed } }

@@ -22,8 +22,11 @@ final class BrokerMetering: Sendable {
     private static let scheduleTopic = Array(DelayedDelivery.scheduleTopic.utf8)
     private static let timerTopic = Array(DelayedDelivery.timerTopic.utf8)
 
-    /// Call before appending a send's drafts; pass the mark to `stored`.
-    func appendBegins() -> BrokerMetrics.AppendMark { metrics.appendBegins() }
+    /// The read-burst tally of the connection `responder` answers on (nil: not a metered connection).
+    static func burst(of responder: RemotingResponder) -> BurstTally? { responder.connection.responseObserver as? BurstTally }
+
+    /// Call before appending a send's drafts (`burst`: the request's, ``burst(of:)``); pass the mark to `stored`.
+    func appendBegins(_ burst: BurstTally?) -> BrokerMetrics.AppendMark { metrics.appendBegins(burst) }
 
     /// `drafts` (as routed: half messages and delays are parked in system topics) were stored to `topic` by the
     /// append marked by `mark`.

@@ -1,6 +1,7 @@
 import NIOCore
 import Synchronization
 import TernMessage
+import TernOps
 import TernProtocol
 import TernRemoting
 import TernStorage
@@ -15,6 +16,8 @@ struct SendRequest {
     var body: ByteBuffer?
     /// The producer's `ip:port` as the transport sees it (BORNHOST, error remarks).
     var producerAddress: String
+    /// The producer connection's read-burst metrics (nil: metrics off).
+    var burst: BurstTally? = nil
 }
 
 /// What became of a send.
@@ -63,16 +66,16 @@ final class SendService: Sendable {
             return .rejected(rejection)
         case let .success(drafts):
             if case let .one(draft) = drafts, let window = context.flow.dedup.windowMillis(request.header.topic) {
-                return appendOnce(draft, header: request.header, windowMillis: window)
+                return appendOnce(draft, header: request.header, windowMillis: window, burst: request.burst)
             }
-            return append(drafts, header: request.header)
+            return append(drafts, header: request.header, burst: request.burst)
         }
     }
 
     /// Appends `drafts` (one request's messages) and counts them.
-    private func append(_ drafts: OneOrMany<MessageDraft>, header: SendRequestHeader) -> SendOutcome {
+    private func append(_ drafts: OneOrMany<MessageDraft>, header: SendRequestHeader, burst: BurstTally?) -> SendOutcome {
         let results: OneOrMany<AppendResult>
-        let mark = context.metering?.appendBegins()
+        let mark = context.metering?.appendBegins(burst)
         do {
             switch drafts {
             case let .one(draft): results = .one(try context.store.append(draft))
@@ -91,14 +94,14 @@ final class SendService: Sendable {
 
     /// A single-message send to a topic with a dedup window: stored unless its UNIQ_KEY already is (then the
     /// first copy is the outcome). A message without UNIQ_KEY is stored as usual.
-    private func appendOnce(_ draft: MessageDraft, header: SendRequestHeader, windowMillis: Int64) -> SendOutcome {
+    private func appendOnce(_ draft: MessageDraft, header: SendRequestHeader, windowMillis: Int64, burst: BurstTally?) -> SendOutcome {
         let key: String? = draft.properties.withUnsafeBytes { bytes in
             MessageProperties.value(of: "UNIQ_KEY", in: bytes).map { String(decoding: $0, as: UTF8.self) }
         }
-        guard let key, !key.isEmpty else { return append(.one(draft), header: header) }
+        guard let key, !key.isEmpty else { return append(.one(draft), header: header, burst: burst) }
         var outcome: SendOutcome?
         let original = context.flow.dedup.deduplicate(topic: header.topic, key: key, windowMillis: windowMillis) {
-            let stored = append(.one(draft), header: header)
+            let stored = append(.one(draft), header: header, burst: burst)
             outcome = stored
             guard case let .stored(results, queueId, _) = stored, let r = results.first else { return nil }
             return DedupService.Original(storeHost: context.storeHost, physicalOffset: r.physicalOffset, queueId: queueId,
