@@ -48,15 +48,6 @@ private final class HeldAnswers: RemotingRequestHandler {
     }
 }
 
-private final class Collector: ChannelInboundHandler, Sendable {
-    typealias InboundIn = RemotingCommand
-    let received = NIOLockedValueBox<[RemotingCommand]>([])
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let command = unwrapInboundIn(data)
-        received.withLockedValue { $0.append(command) }
-    }
-}
-
 @Suite struct TaskWriteCoalescingTests {
     /// Answers written from one task after `coalesceWritesUntilTaskEnds()` leave in one flush, whole and in order.
     @Test func answersOfOneTaskShareOneFlush() async throws {
