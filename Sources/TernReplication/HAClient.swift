@@ -7,9 +7,10 @@ import TernStorage
 import TernTransport
 
 /// Slave side of replication (RocketMQ's `HAService.HAClient`): connects to the master's HA address, reports
-/// `store.replicationOffset` on connect, after each applied chunk and every `heartbeatInterval`, and writes
-/// each chunk at its offset with `store.appendReplicated` (which validates every record, CRC included, before
-/// publishing it; a cut record is held until the next chunk completes it).
+/// `store.replicationOffset` on connect, after each read burst of chunks and every `heartbeatInterval`, and
+/// writes each chunk at its offset with `store.appendReplicated` (which validates every record, CRC included,
+/// before publishing it; a cut record is held until the next chunk completes it). The link runs on its
+/// channel's event loop (``HASlaveLink``).
 ///
 /// A chunk that does not start at the slave's end (unless the slave holds nothing, as in RocketMQ), an invalid
 /// record, a hostile frame, `housekeepingInterval` of silence or a lost connection closes the link; the client
@@ -92,26 +93,12 @@ public final class HAClient: Service, Sendable {
         return (String(address[..<colon]), port)
     }
 
-    private enum LinkEnd: Error, CustomStringConvertible {
-        case masterClosed
-        case silent(Duration)
-        case offsetMismatch(master: Int64, slave: Int64)
-
-        var description: String {
-            switch self {
-            case .masterClosed: "master closed the link"
-            case let .silent(d): "nothing from the master for \(d)"
-            case let .offsetMismatch(m, s): "master sends offset \(m), slave's end is \(s)"
-            }
-        }
-    }
-
-    /// One link: connect, report, apply chunks until the link ends (always logged).
+    /// One link: connect, then the link's handler reports and applies chunks until the link ends (always logged).
     private func follow(host: String, port: Int) async {
         var logger = logger
         logger[metadataKey: "ha.master"] = "\(host):\(port)"
         do {
-            let (link, handshake) = try await ClientBootstrap(group: group)
+            let (link, handshake, finished) = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(3))
                 .connect(host: host, port: port) { channel in
@@ -122,64 +109,30 @@ public final class HAClient: Service, Sendable {
                             try tls.addHandlers(to: channel, handshake: promise, logger: self.logger)
                             handshake = promise.futureResult
                         }
+                        let finished = channel.eventLoop.makePromise(of: Void.self)
                         let decoder = HATransferDecoder(bodySizeMax: self.config.transferBatchSize)
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
-                        return (try NIOAsyncChannel<HATransfer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
+                        try channel.pipeline.syncOperations.addHandlers(
+                            ByteToMessageHandler(decoder), HASlaveLink(store: self.store, config: self.config, finished: finished))
+                        return (channel as any Channel, handshake, finished.futureResult)
                     }
                 }
-            if let handshake {
-                do { try await handshake.get() } catch {
-                    try? await link.channel.close()
-                    throw error
-                }
-            }
-            let local = link.channel.localAddress?.description ?? "?"
-            linkState.withLock { $0 = (local, $0.links + 1) }
-            defer { linkState.withLock { $0.address = nil } }
-            logger.info("connected to master", metadata: ["offset": "\(store.replicationOffset)"])
-            try await link.executeThenClose { inbound, outbound in
-                try await outbound.write(self.report())
-                let clock = LinkClock()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await transfer in inbound {
-                            clock.heard()
-                            // A link ended by a change of master applies nothing more (buffered chunks included).
-                            try Task.checkCancellation()
-                            try self.apply(transfer)
-                            if !transfer.isHeartbeat { try await outbound.write(self.report()) }
-                        }
-                        throw LinkEnd.masterClosed
+            try await withTaskCancellationHandler {
+                if let handshake {
+                    do { try await handshake.get() } catch {
+                        link.close(promise: nil)
+                        throw error
                     }
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: self.config.heartbeatInterval)
-                            let silence = clock.silence
-                            if silence > self.config.housekeepingInterval { throw LinkEnd.silent(silence) }
-                            try await outbound.write(self.report())
-                        }
-                    }
-                    try await group.next()
-                    group.cancelAll()
                 }
+                let local = link.localAddress?.description ?? "?"
+                linkState.withLock { $0 = (local, $0.links + 1) }
+                defer { linkState.withLock { $0.address = nil } }
+                logger.info("connected to master", metadata: ["offset": "\(store.replicationOffset)"])
+                try await finished.get()
+            } onCancel: {
+                link.close(promise: nil)
             }
         } catch {
             logger.info("link to master closed", metadata: ["reason": "\(error)"])
         }
-    }
-
-    /// Writes one chunk (a heartbeat only checks the offset), as RocketMQ's `dispatchReadRequest`: an empty slave
-    /// accepts any start (the master's newest segment), otherwise the chunk must start at the slave's end.
-    private func apply(_ transfer: HATransfer) throws {
-        let end = store.replicationOffset
-        guard end == 0 || transfer.offset == end else { throw LinkEnd.offsetMismatch(master: transfer.offset, slave: end) }
-        if transfer.isHeartbeat { return }
-        try store.appendReplicated(transfer.body.readableBytesView, at: transfer.offset)
-    }
-
-    private func report() -> ByteBuffer {
-        var buffer = ByteBuffer()
-        HAProtocol.writeReport(store.replicationOffset, to: &buffer)
-        return buffer
     }
 }

@@ -53,7 +53,7 @@ public final class ReplicationAcks: Sendable {
         var sweeping = false
         var nextId = 0
         var watchers: [Int: AsyncStream<InSyncSet>.Continuation] = [:]
-        var bestAcked: Int64 { slaves.values.map(\.acked).max() ?? -1 }
+        var bestAcked: Int64 { slaves.values.lazy.map(\.acked).max() ?? -1 }
 
         var inSyncSet: InSyncSet {
             InSyncSet(replicas: inSync.sorted().compactMap { slaves[$0] }.map { .init(link: $0.link, peer: $0.peer, acked: $0.acked) },
@@ -169,7 +169,7 @@ public final class ReplicationAcks: Sendable {
             }
             if releaseFloor(s) >= offset { return .acked }
             // Read under the lock: arrival order is deadline order.
-            let deadline = NIODeadline.now() + Self.timeAmount(policy.timeout)
+            let deadline = NIODeadline.now() + TimeAmount(policy.timeout)
             s.waiters.append(Waiter(offset: offset, deadline: deadline, loop: loop, done: done))
             if s.sweeping { return .wait }
             s.sweeping = true
@@ -181,10 +181,6 @@ public final class ReplicationAcks: Sendable {
         case .wait: break
         case let .waitAndSweep(deadline): scheduleSweep(at: deadline, on: loop)
         }
-    }
-
-    private static func timeAmount(_ d: Duration) -> TimeAmount {
-        .nanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
 
     private func scheduleSweep(at deadline: NIODeadline, on loop: any EventLoop) {

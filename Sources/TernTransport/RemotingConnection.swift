@@ -42,6 +42,8 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// Both flags are touched only on the channel's event loop (checked with `inEventLoop`); atomics make the
     /// class `Sendable` without a lock on the hot path.
     private let inReadBurst = Atomic<Bool>(false)
+    /// ``coalesceWritesUntilTaskEnds()`` holds writes as a read burst does, until its queued flush runs.
+    private let inTaskBurst = Atomic<Bool>(false)
     private let flushPending = Atomic<Bool>(false)
     /// Uptime (ns) when the current read burst began: every frame of the burst was in the socket by then, so
     /// `now - readBurstStartNanos` is how long a frame has waited behind the burst's earlier frames (fast failure).
@@ -147,8 +149,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// out as its own buffer after the head (one gathering write, no copy of a pull's messages into the frame).
     private func send(_ command: RemotingCommand, promise: EventLoopPromise<Void>?) {
         let loop = channel.eventLoop
-        if promise == nil, command.body.map({ $0.readableBytes == 0 }) ?? true, loop.inEventLoop,
-           inReadBurst.load(ordering: .relaxed) {
+        if promise == nil, command.body.map({ $0.readableBytes == 0 }) ?? true, loop.inEventLoop, coalescing {
             // Taken out of the box while written, so it stays uniquely referenced (no copy on write).
             var out = burstOut.value.take() ?? channel.allocator.buffer(capacity: Self.burstOutCapacity)
             // Doubling, not the frame's exact need: a long burst would otherwise reallocate per frame.
@@ -171,7 +172,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
             loop.execute { [head] in self.writeOnLoop(head, body, flush: true, promise: promise) }
             return
         }
-        let inBurst = inReadBurst.load(ordering: .relaxed)
+        let inBurst = coalescing
         writeOnLoop(head, body, flush: !inBurst, promise: promise)
         if inBurst { flushPending.store(true, ordering: .relaxed) }
     }
@@ -185,6 +186,21 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
             channel.write(head, promise: promise)
         }
         if flush { channel.flush() }
+    }
+
+    private var coalescing: Bool { inReadBurst.load(ordering: .relaxed) || inTaskBurst.load(ordering: .relaxed) }
+
+    /// On the event loop: this connection's writes are coalesced, as in a read burst, until the task running now
+    /// ends; then one flush sends them (answers released together, e.g. by one replication ack, leave in one
+    /// `writev` instead of one each). Elsewhere it does nothing.
+    public func coalesceWritesUntilTaskEnds() {
+        guard channel.eventLoop.inEventLoop, !inTaskBurst.exchange(true, ordering: .relaxed) else { return }
+        channel.eventLoop.execute {
+            self.inTaskBurst.store(false, ordering: .relaxed)
+            guard !self.inReadBurst.load(ordering: .relaxed) else { return }  // the read burst's end flushes
+            self.writeBurstOut()
+            if self.flushPending.exchange(false, ordering: .relaxed) { self.channel.flush() }
+        }
     }
 
     // MARK: - Called by the pipeline handler, on the event loop

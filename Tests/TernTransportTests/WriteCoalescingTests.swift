@@ -17,8 +17,8 @@ private final class InlineHandler: RemotingRequestHandler {
     }
 }
 
-/// Collects the decoded responses.
-private final class Collector: ChannelInboundHandler, Sendable {
+/// Collects the decoded responses (TaskWriteCoalescingTests too).
+final class Collector: ChannelInboundHandler, Sendable {
     typealias InboundIn = RemotingCommand
     let received = NIOLockedValueBox<[RemotingCommand]>([])
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -36,6 +36,8 @@ extension SendProcessor {
             return
         }
         replication.whenReplicated(end, on: responder.connection.channel.eventLoop) { outcome in
+            // One ack releases many sends, often of one connection: one flush for all their answers.
+            responder.connection.coalesceWritesUntilTaskEnds()
             switch outcome {
             case .acked:
                 Self.respondStored(fields: fields, replication: replication, responder: responder)
