@@ -42,23 +42,33 @@ import TernStorage
         let following = Task { _ = try? await client.run() }
         defer { following.cancel() }
 
-        let reports: [Int64] = try await server.executeThenClose { links in
-            for try await link in links {
-                return try await link.executeThenClose { input, output in
-                    var reports: [Int64] = [], pending = ByteBuffer(), sent = false
-                    for try await var bytes in input {
-                        pending.writeBuffer(&bytes)
-                        while let report = pending.readInteger(as: Int64.self) { reports.append(report) }
-                        if !sent {
-                            try await output.write(frames)  // all chunks in one write
-                            sent = true
+        // The master side reads reports until the slave acks `end`; a slave that never does fails the test at
+        // the deadline instead of hanging it.
+        let reports: [Int64] = try await withThrowingTaskGroup(of: [Int64]?.self) { race in
+            race.addTask { [frames] in
+                try await server.executeThenClose { links in
+                    for try await link in links {
+                        return try await link.executeThenClose { input, output in
+                            var reports: [Int64] = [], pending = ByteBuffer(), sent = false
+                            for try await var bytes in input {
+                                pending.writeBuffer(&bytes)
+                                while let report = pending.readInteger(as: Int64.self) { reports.append(report) }
+                                if !sent {
+                                    try await output.write(frames)  // all chunks in one write
+                                    sent = true
+                                }
+                                if reports.last == end { break }
+                            }
+                            return reports
                         }
-                        if reports.last == end { break }
                     }
-                    return reports
+                    return []
                 }
             }
-            return []
+            race.addTask { try await Task.sleep(for: .seconds(30)); return nil }
+            let first = try await race.next() ?? nil
+            race.cancelAll()
+            return try #require(first, "the slave did not report \(end) within 30 s")
         }
         #expect(reports.first == 0)
         #expect(reports.last == end)
