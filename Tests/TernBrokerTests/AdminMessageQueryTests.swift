@@ -76,14 +76,15 @@ import Testing
         let f = try await BrokerFixture.start()
         try f.createTopic("T", queues: 1)
         try f.createTopic("U", queues: 1)
+        // Closed before the fixture stops: closing after would schedule on an event loop group already shut down.
         let c = try await f.connect()
-        defer { c.close() }
         #expect(try await f.heartbeat(clientId: "c1", group: "ONLINE", topics: ["T": "*"], on: c).code == ResponseCode.success)
         f.broker.context.offsets.commit(group: "COMMITTED", queue: .init(topic: "T", queueId: 0), offset: 1)
         f.broker.context.offsets.commit(group: "OTHER", queue: .init(topic: "U", queueId: 0), offset: 1)
         let r = try await f.call(GroupAdminRequestCode.queryTopicConsumeByWho, ["topic": "T"])
         #expect(r.code == ResponseCode.success)
         #expect(try JSONBody.decode(GroupListBody.self, from: r.body).groupList == ["COMMITTED", "ONLINE"])
+        c.close()
         await f.stop()
     }
 }
