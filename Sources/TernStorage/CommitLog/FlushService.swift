@@ -11,11 +11,11 @@ import TernSystem
 /// Gathering: producers that wait for their answer before sending again (a client's in-flight window) come
 /// back as one cohort after each round. Starting the next msync at the first returner would split that cohort
 /// across two rounds, each as slow as a full one (an msync costs about the same for 1 or 256 records), and
-/// halve the throughput. So after a round that released `n` waiters the next one starts as soon as `n` waiters
-/// are pending again, or after the last msync's duration (at most `maxGatherMicros`: no longer than a record
-/// that just missed a round waits anyway), whichever comes first; when `n` or more already arrived during the
-/// msync it starts at once. Registrations wake the thread only when they complete the group (`wakeAtCount`),
-/// so a round costs one wake-up, not one per waiter.
+/// halve the throughput; once split, the two halves alternate for good. So after a round that released `n`
+/// waiters while `p` others registered during its msync, the next one starts as soon as `n + p` waiters are
+/// pending (the cohorts merged again), or after the last msync's duration (at most `maxGatherMicros`: no longer
+/// than a record that just missed a round waits anyway), whichever comes first. Registrations wake the thread
+/// only when they complete the group (`wakeAtCount`), so a round costs one wake-up, not one per waiter.
 final class FlushService: Sendable {
     typealias Completion = @Sendable (Durability) -> Void
 
@@ -137,7 +137,8 @@ final class FlushService: Sendable {
                     wakeAtCount.store(.max, ordering: .sequentiallyConsistent)
                     if log.writePosition > flushed {
                         let started = Clock.monotonicNanos()
-                        group = max(1, flushRound())
+                        let round = flushRound()
+                        group = max(1, round.released + round.stillPending)
                         gatherMicros = min(Self.maxGatherMicros, Int((Clock.monotonicNanos() - started) / 1_000))
                     }
                     expireWaiters()
@@ -153,9 +154,10 @@ final class FlushService: Sendable {
 
     private var pendingCount: Int { waiters.withLock { $0.pending.count } }
 
-    /// One msync up to the current write position, then release satisfied waiters. Returns how many it released.
+    /// One msync up to the current write position, then release satisfied waiters. Returns how many it released
+    /// and how many were still pending at that moment (registered during the msync, past its end).
     @discardableResult
-    func flushRound() -> Int {
+    func flushRound() -> (released: Int, stillPending: Int) {
         let target = log.writePosition
         let from = flushed
         guard target > from else { return completeWaiters(upTo: from) }
@@ -170,7 +172,7 @@ final class FlushService: Sendable {
             // durable and never will be from this process. Every waiter hears the failure now, later waiters
             // at once, and the store refuses appends until a restart re-validates the log.
             fail(StoreError.wrap(error))
-            return 0
+            return (0, 0)
         }
     }
 
@@ -194,14 +196,19 @@ final class FlushService: Sendable {
             return w.pending.count
         }
         // Seq-cst pairs with the thread's store before it sleeps (see `start`): one of the two sees the other.
-        if count >= wakeAtCount.load(ordering: .sequentiallyConsistent) { worker.wake() }
+        // Only the registration that reaches the count wakes (each count is reached by exactly one): a wake per
+        // later registration would leave stray semaphore permits that cut the next gathers short.
+        if count == wakeAtCount.load(ordering: .sequentiallyConsistent) { worker.wake() }
         if flushed >= end { completeWaiters(upTo: flushed) }  // raced with a round that just finished
     }
 
-    /// Completes every waiter whose end is at or below `offset` in one pass; returns how many.
+    /// Completes every waiter whose end is at or below `offset` in one pass; returns how many, and how many stayed
+    /// pending (counted under the same lock: a released producer that registers again is not counted twice).
     @discardableResult
-    private func completeWaiters(upTo offset: Int64) -> Int {
+    private func completeWaiters(upTo offset: Int64) -> (released: Int, stillPending: Int) {
+        var stillPending = 0
         var done: [Waiter] = waiters.withLock { w in
+            defer { stillPending = w.pending.count }
             guard !w.pending.isEmpty else { return [] }
             var ready: [Waiter] = []
             swap(&ready, &w.spare)
@@ -221,7 +228,7 @@ final class FlushService: Sendable {
         for d in done { d.completion(.durable) }
         done.removeAll(keepingCapacity: true)
         waiters.withLock { w in if w.spare.capacity < done.capacity { swap(&w.spare, &done) } }
-        return n
+        return (n, stillPending)
     }
 
     /// Times out every waiter whose deadline the store's clock has passed (the sync flush thread calls it
