@@ -12,6 +12,10 @@ enum AppendScenario {
         var bytes: Int64
         var appendSeconds: Double
         var totalSeconds: Double
+        /// CPU of the whole process over the measured span, and of the appending thread over the appends.
+        var cpuSeconds: Double
+        var appendThreadCPUSeconds: Double
+        var cpuNanosPerMessage: Double { cpuSeconds * 1e9 / Double(messages) }
         var msgPerSecond: Double { Double(messages) / totalSeconds }
         var mbPerSecond: Double { Double(bytes) / totalSeconds / 1e6 }
     }
@@ -50,6 +54,15 @@ enum AppendScenario {
             notes: String(format: "%.0f MB/s (baseline %.0f MB/s); appends alone %.0f msg/s, index lag %.0f ms",
                           o.mbPerSecond, base.mbPerSecond, Double(o.messages) / o.appendSeconds,
                           (o.totalSeconds - o.appendSeconds) * 1000)))
+        // The same work as CPU per message (all threads: append, dispatch, prefault): a load-independent view.
+        report.add(ResultRow(
+            scenario: scenario, metric: "CPU ns/msg (process)", value: o.cpuNanosPerMessage, unit: "ns/msg",
+            baseline: "memcpy into prefaulted mmap + LMDB MDB_APPEND", baselineValue: base.cpuNanosPerMessage,
+            ratio: base.cpuNanosPerMessage / o.cpuNanosPerMessage, target: "≥ 50 % (baseline CPU / store CPU)",
+            met: base.cpuNanosPerMessage / o.cpuNanosPerMessage >= 0.5,
+            notes: String(format: "appending thread %.0f ns/msg (the append call), other threads %.0f ns/msg",
+                          o.appendThreadCPUSeconds * 1e9 / Double(o.messages),
+                          (o.cpuSeconds - o.appendThreadCPUSeconds) * 1e9 / Double(o.messages))))
     }
 
     static func store(scratch: Scratch, options: StoreOptions, workload w: Workload, messages: Int,
@@ -60,12 +73,14 @@ enum AppendScenario {
         defer { store.close() }
         let start = store.maxPhysicalOffset
         let clock = Stopwatch()
+        let cpu0 = CPUTime.process(), thread0 = CPUTime.thread()
         try w.append(messages, to: store, batch: batch)
         let appendSeconds = clock.seconds
+        let threadCPU = CPUTime.thread() - thread0
         try store.waitForDispatch()
         let total = clock.seconds
         return Outcome(messages: messages, bytes: store.maxPhysicalOffset - start, appendSeconds: appendSeconds,
-                       totalSeconds: total)
+                       totalSeconds: total, cpuSeconds: CPUTime.process() - cpu0, appendThreadCPUSeconds: threadCPU)
     }
 
     /// memcpy of the encoded records, record by record, into a prefaulted mapping, and for each batch of 8,192
@@ -89,6 +104,7 @@ enum AppendScenario {
         var value = [UInt8](repeating: 0, count: 28)
         let checkpointKey = Array("checkpoint".utf8)
         let clock = Stopwatch()
+        let cpu0 = CPUTime.process()
         var position = 0
         var seq = 0
         while seq < messages {
@@ -125,6 +141,8 @@ enum AppendScenario {
             seq += n
         }
         let seconds = clock.seconds
-        return Outcome(messages: messages, bytes: Int64(position), appendSeconds: seconds, totalSeconds: seconds)
+        let cpu = CPUTime.process() - cpu0
+        return Outcome(messages: messages, bytes: Int64(position), appendSeconds: seconds, totalSeconds: seconds,
+                       cpuSeconds: cpu, appendThreadCPUSeconds: cpu)
     }
 }

@@ -89,6 +89,18 @@ final class Scratch: @unchecked Sendable {
     }
 }
 
+/// CPU time (user + system) in seconds, of the whole process or of the calling thread. On a shared machine the
+/// CPU a scenario spends per message moves far less with other load than its wall-clock rate does.
+enum CPUTime {
+    static func process() -> Double { read(CLOCK_PROCESS_CPUTIME_ID) }
+    static func thread() -> Double { read(CLOCK_THREAD_CPUTIME_ID) }
+    private static func read(_ clock: clockid_t) -> Double {
+        var t = timespec()
+        clock_gettime(clock, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}
+
 /// Monotonic stopwatch in seconds.
 struct Stopwatch {
     private let start = Clock.monotonicNanos()

@@ -16,15 +16,19 @@ extension SendProcessor {
             return
         }
         context.store.whenDurable(end) { [self] outcome in
-            switch outcome {
-            case .durable:
-                respondWhenReplicated(end: end, fields: fields, responder: responder)
-            case .timedOut:
-                responder.respond(code: ResponseCode.flushDiskTimeout, remark: "flush to disk timed out; the message is stored",
-                                  extFields: fields)
-            case let .failed(why):
-                // Never "stored": the flush covering this record failed.
-                responder.respond(code: ResponseCode.systemError, remark: "flush to disk failed, the message may be lost: \(why)")
+            // One group commit releases many sends: one task per event loop, one flush per connection.
+            LoopHandoff.shared.run(on: responder.connection.channel.eventLoop) { [self] in
+                responder.connection.coalesceWritesUntilTaskEnds()
+                switch outcome {
+                case .durable:
+                    respondWhenReplicated(end: end, fields: fields, responder: responder)
+                case .timedOut:
+                    responder.respond(code: ResponseCode.flushDiskTimeout, remark: "flush to disk timed out; the message is stored",
+                                      extFields: fields)
+                case let .failed(why):
+                    // Never "stored": the flush covering this record failed.
+                    responder.respond(code: ResponseCode.systemError, remark: "flush to disk failed, the message may be lost: \(why)")
+                }
             }
         }
     }

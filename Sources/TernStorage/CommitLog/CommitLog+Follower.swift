@@ -28,7 +28,9 @@ extension CommitLog {
         var received: Int64
     }
 
-    var role: StoreRole { writer.withLock { $0.role } }
+    /// The role without taking the writer (read per send): `isFollower` mirrors `WriterState.role`, stored
+    /// under the writer wherever the role changes.
+    var role: StoreRole { isFollower.load(ordering: .acquiring) ? .follower : .leader }
     /// End of the bytes received from the leader (a follower's replication offset); a leader's write position.
     var receivedPosition: Int64 { writer.withLock { max($0.position, $0.received) } }
 
@@ -85,6 +87,7 @@ extension CommitLog {
             erase(w.position..<w.received)
             w.received = w.position
             w.role = .leader
+            isFollower.store(false, ordering: .releasing)
         }
     }
 
@@ -93,12 +96,16 @@ extension CommitLog {
         writer.withLock { w in
             w.received = w.position
             w.role = .follower
+            isFollower.store(true, ordering: .releasing)
         }
     }
 
     /// Sets the role at open (before any append).
     func setRole(_ role: StoreRole) {
-        writer.withLock { w in w.role = role }
+        writer.withLock { w in
+            w.role = role
+            isFollower.store(role == .follower, ordering: .releasing)
+        }
     }
 
     // MARK: Validation

@@ -64,6 +64,8 @@ final class CommitLog: Sendable {
     let segmentList: Mutex<[Segment]>
     /// Every byte below is part of a complete record or blank (readable).
     let published = Atomic<Int64>(0)
+    /// `WriterState.role == .follower`, readable without the writer (see `role`).
+    let isFollower = Atomic<Bool>(false)
     struct Preparation {
         /// Next segment made ready (created + prefaulted) ahead of the writer.
         var ready: Segment?

@@ -229,13 +229,19 @@ extension DispatchRecord {
 struct DeriveScratch {
     var text: [UInt8] = []
     var topic = ""
+    /// `topic`'s UTF-8, compared as raw bytes (a String's UTF8View walks its bytes one checked step at a time).
+    private var topicBytes: [UInt8] = []
 
     init() { text.reserveCapacity(4_096) }
 
     /// The record's topic, reusing the last one when the bytes are the same.
     mutating func topic(of r: RecordView) -> String {
         let bytes = r.topic
-        if !topic.utf8.elementsEqual(bytes) { topic = String(decoding: bytes, as: UTF8.self) }
+        let same = topicBytes.count == bytes.count && topicBytes.withUnsafeBytes { $0.elementsEqual(bytes) }
+        if !same {
+            topic = String(decoding: bytes, as: UTF8.self)
+            topicBytes = Array(bytes)
+        }
         return topic
     }
 }

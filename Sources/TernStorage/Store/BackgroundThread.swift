@@ -36,9 +36,14 @@ final class BackgroundThread: Sendable {
 
     /// Sleeps until woken or `maxMillis` elapse, unless `unless()` is already true.
     func sleep(maxMillis: Int, unless: () -> Bool = { false }) {
+        sleep(maxMicros: maxMillis * 1_000, unless: unless)
+    }
+
+    /// Sleeps until woken or `maxMicros` elapse, unless `unless()` is already true.
+    func sleep(maxMicros: Int, unless: () -> Bool = { false }) {
         sleeping.store(true, ordering: .sequentiallyConsistent)
         if !unless() {
-            _ = semaphore.wait(timeout: .now() + .milliseconds(maxMillis))
+            _ = semaphore.wait(timeout: .now() + .microseconds(maxMicros))
         }
         sleeping.store(false, ordering: .sequentiallyConsistent)
     }

@@ -18,6 +18,8 @@ final class Dispatcher: Sendable {
     private let progress: Mutex<DispatchCheckpoint>
     private let dispatchedOffset = Atomic<Int64>(0)
     private let failure = Mutex<StoreError?>(nil)
+    /// Set once `failure` is: every append reads this flag, not the lock.
+    private let hasFailed = Atomic<Bool>(false)
     /// Subscribers told after each applied batch (long polling, internal consumers). Class references in one
     /// array: a bare closure kept in the generic `Mutex` went through reabstraction thunks on each load, and in
     /// release builds the thunks nested deeper on every dispatch batch (seen in perf as a chain of thunks eating
@@ -64,7 +66,7 @@ final class Dispatcher: Sendable {
     }
 
     var dispatched: Int64 { dispatchedOffset.load(ordering: .acquiring) }
-    var failed: StoreError? { failure.withLock { $0 } }
+    var failed: StoreError? { hasFailed.load(ordering: .acquiring) ? failure.withLock { $0 } : nil }
 
     func start() {
         worker.start { [self] t in
@@ -82,6 +84,7 @@ final class Dispatcher: Sendable {
                     }
                 } catch {
                     failure.withLock { $0 = StoreError.wrap(error) }
+                    hasFailed.store(true, ordering: .releasing)
                     waiters.releaseAll()
                     t.sleep(maxMillis: 1000)
                 }

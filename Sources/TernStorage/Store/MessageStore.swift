@@ -84,8 +84,9 @@ public final class MessageStore: Sendable {
             var lastSeen = log.writePosition
             while t.isRunning {
                 // Tail release, prefault and next-segment preparation follow the writer: every 20 ms while the
-                // log moves, once a second when it stands still (an idle store barely wakes). A writer that
-                // outruns preparation creates its next segment itself.
+                // log moves (and whenever a writer has written another MiB: see `afterAppend`), once a second when
+                // it stands still (an idle store barely wakes). A writer that outruns preparation creates its next
+                // segment itself.
                 let moved = log.writePosition != lastSeen
                 lastSeen = log.writePosition
                 t.sleep(maxMillis: moved || log.wantsNextSegment ? 20 : 1_000)
@@ -153,11 +154,14 @@ public final class MessageStore: Sendable {
         dispatcher.wake()
         // Between housekeeping passes a fast writer reads the disk itself every `step` bytes (one statvfs, a few
         // µs): the refusal starts while at least half a segment is preallocated ahead, so the writer never meets
-        // ENOSPC on the next segment however fast it appends.
+        // ENOSPC on the next segment however fast it appends. It also wakes housekeeping, whose prefault must
+        // stay ahead: a writer that reaches pages not yet faulted in zero-fills them itself, one fault per page
+        // on the append path (at 128 B records that was half of the append call's time under load).
         let step = Int64(min(1 << 20, config.segmentSize / 4))
         let pos = log.writePosition, last = diskCheckedAt.load(ordering: .relaxed)
         if pos - last >= step, diskCheckedAt.compareExchange(expected: last, desired: pos, ordering: .relaxed).exchanged {
             checkDiskSpace()
+            housekeeping.wake()
         }
         if let why = dispatcher.failed { throw .indexingStopped(why) }
     }
