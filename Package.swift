@@ -44,8 +44,8 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
-        // The only module that calls C: mmap'd files, fsync/msync, file locks, LMDB.
-        .target(name: "TernSystem", dependencies: ["CLMDB"]),
+        // The only module that calls C: mmap'd files, fsync/msync, file locks, LMDB, SHA-1 (swift-crypto's BoringSSL).
+        .target(name: "TernSystem", dependencies: ["CLMDB", .product(name: "Crypto", package: "swift-crypto")]),
         // RocketMQ's stored-message record layout, properties, message ids, batch bodies, CRC32, tag hash.
         // Pure Swift, no C: shared by the store, the remoting layer, the broker and the client.
         .target(name: "TernMessage"),

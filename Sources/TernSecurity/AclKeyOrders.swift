@@ -7,55 +7,93 @@ import TernRemoting
 ///
 /// A slot is chosen by a fingerprint of the keys (count, each key's UTF-8 length and first 8 bytes); a hit is
 /// then checked key by key, byte for byte (not `String ==`, which is canonical equivalence: `"\u{212A}"` ==
-/// `"K"` but they sort apart), so a changed key set is never served another set's order. A miss sorts and
-/// replaces the slot (one allocation per miss, none per hit). Junk key sets only evict: they cost a sort, as
-/// without the cache.
+/// `"K"` but they sort apart), so a changed key set is never served another set's order. A miss sorts.
 ///
-/// Thread-safety: each slot is a lock around an immutable entry; a lookup holds the lock only to copy the entry
-/// reference out (event loops sending the same header type share a slot).
+/// What is remembered: a verifier remembers a key set only after the request's signature proved valid, so
+/// junk key sets (forged requests) neither evict nor grow anything; a signer remembers its own. At most
+/// ``entryCountMax`` distinct key sets are ever remembered (later ones are sorted every time).
+///
+/// Thread-safety: a lookup takes no lock and no reference count: one acquiring atomic load of the slot, then
+/// reads of an immutable entry. Entries are published with a releasing store and never freed while this
+/// table lives (every entry ever published is kept in `published`, so a reader still using a replaced entry
+/// is safe, as for ``PlainAclFile``'s snapshots); writers (misses only) serialize on a lock.
 final class AclKeyOrders: Sendable {
     /// The process's orders (key orders hold nothing secret, so all accounts and connections share them).
     static let shared = AclKeyOrders()
-    static let slotCount = 64
+    static let slotCount = 64  // `slots`' count
     /// Headers with more fields are sorted every time (real headers carry about 15).
     static let fieldCountMax = 48
+    /// Distinct key sets remembered over the table's life (a client uses a handful).
+    static let entryCountMax = 4_096
 
     final class Entry: Sendable {
         let fingerprint: UInt64
-        /// The keys in arrival order.
-        let keys: [String]
+        /// The keys' UTF-8 in arrival order, back to back; key `i` ends at `keyEnds[i]`.
+        let keyBytes: [UInt8]
+        let keyEnds: [Int]
         /// Positions of the signed fields, in signing order.
         let order: [Int]
 
-        init(fingerprint: UInt64, keys: [String], order: [Int]) {
+        init(fingerprint: UInt64, fields: RemotingExtFields, order: [Int]) {
             self.fingerprint = fingerprint
-            self.keys = keys
+            var bytes: [UInt8] = [], ends: [Int] = []
+            for i in 0..<fields.count {
+                bytes.append(contentsOf: fields.key(at: i).utf8)
+                ends.append(bytes.count)
+            }
+            keyBytes = bytes
+            keyEnds = ends
             self.order = order
+        }
+
+        /// True when `fields`' keys are these keys, byte for byte, in this order.
+        func matches(_ fields: RemotingExtFields) -> Bool {
+            guard keyEnds.count == fields.count else { return false }
+            return keyBytes.withUnsafeBytes { bytes in
+                var start = 0
+                for i in 0..<keyEnds.count {
+                    let stored = UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnds[i]])
+                    var key = fields.key(at: i)
+                    guard key.withUTF8({ stored.elementsEqual(UnsafeRawBufferPointer($0)) }) else { return false }
+                    start = keyEnds[i]
+                }
+                return true
+            }
         }
     }
 
-    private final class Slot: Sendable {
-        let entry = Mutex<Entry?>(nil)
-    }
+    /// Inline, not an array of slot objects: a lookup then touches no reference count at all.
+    private let slots: InlineArray<64, Atomic<Unmanaged<Entry>?>>
+    /// Every entry ever published, by fingerprint (a key set remembered again reuses its entry).
+    private let published = Mutex<(entries: [UInt64: [Entry]], count: Int)>(([:], 0))
 
-    private let slots: [Slot]
+    init() { slots = InlineArray { _ in Atomic(nil) } }
 
-    init() { slots = (0..<Self.slotCount).map { _ in Slot() } }
-
-    /// The cached order for `fields`' keys (in their arrival order), or nil.
-    func order(for fields: RemotingExtFields, fingerprint: UInt64) -> Entry? {
-        let slot = slots[Int(fingerprint % UInt64(Self.slotCount))]
-        guard let entry = slot.entry.withLock({ $0 }), entry.fingerprint == fingerprint,
-              entry.keys.count == fields.count else { return nil }
-        for i in 0..<fields.count where !Self.sameUTF8(entry.keys[i], fields.key(at: i)) { return nil }
-        return entry
+    /// The cached order for `fields`' keys (in their arrival order), or nil. Calls `body` with it.
+    func withOrder<R>(for fields: RemotingExtFields, fingerprint: UInt64,
+                      _ body: (UnsafeBufferPointer<Int>) -> R) -> R? {
+        guard let entry = slots[slot(fingerprint)].load(ordering: .acquiring) else { return nil }
+        return entry._withUnsafeGuaranteedRef { entry in
+            guard entry.fingerprint == fingerprint, entry.matches(fields) else { return nil }
+            return entry.order.withUnsafeBufferPointer(body)
+        }
     }
 
     /// Remembers `order` (positions in signing order) for `fields`' keys.
-    func remember(_ order: UnsafeMutableBufferPointer<Int>, for fields: RemotingExtFields, fingerprint: UInt64) {
-        let entry = Entry(fingerprint: fingerprint, keys: (0..<fields.count).map(fields.key(at:)), order: Array(order))
-        slots[Int(fingerprint % UInt64(Self.slotCount))].entry.withLock { $0 = entry }
+    func remember(_ order: UnsafeBufferPointer<Int>, for fields: RemotingExtFields, fingerprint: UInt64) {
+        let entry: Entry? = published.withLock { published in
+            if let known = published.entries[fingerprint]?.first(where: { $0.matches(fields) }) { return known }
+            guard published.count < Self.entryCountMax else { return nil }
+            let entry = Entry(fingerprint: fingerprint, fields: fields, order: Array(order))
+            published.entries[fingerprint, default: []].append(entry)
+            published.count += 1
+            return entry
+        }
+        guard let entry else { return }
+        slots[slot(fingerprint)].store(Unmanaged.passUnretained(entry), ordering: .releasing)
     }
+
+    private func slot(_ fingerprint: UInt64) -> Int { Int(fingerprint % UInt64(Self.slotCount)) }
 
     /// Count, then each key's UTF-8 length and first 8 bytes (``AclSignedContent/head(_:)``), mixed.
     static func fingerprint(_ fields: RemotingExtFields) -> UInt64 {
@@ -66,13 +104,5 @@ final class AclKeyOrders: Sendable {
             hash = (hash ^ UInt64(key.utf8.count)) &* 0x0000_0100_0000_01B3
         }
         return hash
-    }
-
-    /// Byte equality of two strings' UTF-8.
-    static func sameUTF8(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in x.count == y.count && UnsafeRawBufferPointer(x).elementsEqual(UnsafeRawBufferPointer(y)) }
-        }
     }
 }

@@ -27,23 +27,33 @@ enum AclSignedContent {
         let head: UInt64
     }
 
-    /// Calls `sink` with the content's bytes in order (possibly in several pieces). `orders`: where key orders
-    /// seen before are found (nil: sort every time).
+    /// Calls `sink` with the content's bytes in order (possibly in several pieces), remembering a newly sorted
+    /// order in `orders` (a signer's own headers; nil: sort every time).
     static func feed(_ extFields: RemotingExtFields, orders: AclKeyOrders? = .shared,
                      _ sink: (UnsafeRawBufferPointer) -> Void) {
+        withOrder(extFields, orders: orders) { order, remember in
+            remember()
+            gather(order, from: extFields, sink)
+        }
+    }
+
+    /// Calls `body` with the positions of `extFields`' signed fields in signing order, found in `orders` or
+    /// sorted now, and a function that remembers a sorted order in `orders` (nothing when it was found): a
+    /// verifier calls it only once the signature proved valid.
+    static func withOrder<R>(_ extFields: RemotingExtFields, orders: AclKeyOrders?,
+                             _ body: (UnsafeBufferPointer<Int>, _ remember: () -> Void) -> R) -> R {
         guard let orders, extFields.count <= AclKeyOrders.fieldCountMax else {
             return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
-                gather(UnsafeBufferPointer(order.extracting(0..<sortedOrder(extFields, into: order))), from: extFields, sink)
+                body(UnsafeBufferPointer(order.extracting(0..<sortedOrder(extFields, into: order))), {})
             }
         }
         let fingerprint = AclKeyOrders.fingerprint(extFields)
-        if let known = orders.order(for: extFields, fingerprint: fingerprint) {
-            return known.order.withUnsafeBufferPointer { gather($0, from: extFields, sink) }
+        if let known = orders.withOrder(for: extFields, fingerprint: fingerprint, { body($0, {}) }) {
+            return known
         }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
-            let signed = order.extracting(0..<sortedOrder(extFields, into: order))
-            orders.remember(signed, for: extFields, fingerprint: fingerprint)
-            gather(UnsafeBufferPointer(signed), from: extFields, sink)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
+            let signed = UnsafeBufferPointer(order.extracting(0..<sortedOrder(extFields, into: order)))
+            return body(signed, { orders.remember(signed, for: extFields, fingerprint: fingerprint) })
         }
     }
 
@@ -91,7 +101,7 @@ enum AclSignedContent {
 
     /// The values' UTF-8 in order, copied into one stack chunk that is flushed when full (a piece larger than
     /// the chunk goes to `sink` as it is).
-    private static func gather(_ order: UnsafeBufferPointer<Int>, from extFields: RemotingExtFields,
+    static func gather(_ order: UnsafeBufferPointer<Int>, from extFields: RemotingExtFields,
                                _ sink: (UnsafeRawBufferPointer) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: chunkByteCount, alignment: 1) { chunk in
             var used = 0

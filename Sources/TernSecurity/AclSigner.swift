@@ -14,7 +14,7 @@ import TernRemoting
 /// Cost of a check (``isSignatureValid(_:body:key:)``): the header values are fed to the account's precomputed
 /// HMAC states in key order without building a string or a sorted copy of the fields (``AclSignedContent``), the
 /// body straight from its buffer; the client's Base64 is read in place and decoded once into 20 bytes on the
-/// stack, then compared with the MAC in constant time. No allocation but swift-crypto's two (``AclSigningKey``).
+/// stack, then compared with the MAC in constant time. No allocation (``AclSigningKey``).
 /// A signature that is not 28 canonical Base64 characters is refused without hashing (a flood of junk
 /// signatures costs no HMAC).
 public enum AclSigner {
@@ -31,7 +31,10 @@ public enum AclSigner {
     }
 
     static func signature(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey) -> String {
-        withMAC(extFields: extFields, body: body, key: key, AclSignatureText.encode)
+        AclSignedContent.withOrder(extFields, orders: .shared) { order, remember in
+            remember()
+            return withMAC(extFields: extFields, order: order, body: body, key: key, AclSignatureText.encode)
+        }
     }
 
     /// Base64 of the HmacSHA1 of `content` with `secretKey` (test vectors, clients that built the content).
@@ -50,8 +53,13 @@ public enum AclSigner {
     }
 
     /// ``isValid(_:extFields:body:key:)`` with the signature the request carries in its `Signature` field, read
-    /// in place (no String).
+    /// in place (no String). `orders`: where key orders are found, and remembered once a signature is valid.
     public static func isSignatureValid(_ extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey) -> Bool {
+        isSignatureValid(extFields, body: body, key: key, orders: .shared)
+    }
+
+    static func isSignatureValid(_ extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey,
+                                 orders: AclKeyOrders?) -> Bool {
         withUnsafeTemporaryAllocation(byteCount: AclSignatureText.textByteCount, alignment: 1) { text in
             var count = 0
             let present = extFields.forEachUTF8Run(ofValueFor: signatureKey) { run in
@@ -61,16 +69,20 @@ public enum AclSigner {
                 count += run.count
             }
             guard present, count == text.count else { return false }
-            return isValid(UnsafeRawBufferPointer(text), extFields: extFields, body: body, key: key)
+            return isValid(UnsafeRawBufferPointer(text), extFields: extFields, body: body, key: key, orders: orders)
         }
     }
 
     private static func isValid(_ signature: UnsafeRawBufferPointer, extFields: RemotingExtFields, body: ByteBuffer?,
-                                key: AclSigningKey) -> Bool {
+                                key: AclSigningKey, orders: AclKeyOrders? = .shared) -> Bool {
         withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { claimed in
             guard AclSignatureText.decode(signature, into: claimed) else { return false }
-            return withMAC(extFields: extFields, body: body, key: key) {
-                constantTimeEquals($0, UnsafeRawBufferPointer(claimed))
+            return AclSignedContent.withOrder(extFields, orders: orders) { order, remember in
+                let valid = withMAC(extFields: extFields, order: order, body: body, key: key) {
+                    constantTimeEquals($0, UnsafeRawBufferPointer(claimed))
+                }
+                if valid { remember() }
+                return valid
             }
         }
     }
@@ -84,12 +96,12 @@ public enum AclSigner {
         return difference == 0
     }
 
-    /// `body` with the 20-byte HmacSHA1 of `extFields`' signed content and `body`, on the stack.
-    private static func withMAC<R>(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey,
-                                   _ use: (UnsafeRawBufferPointer) -> R) -> R {
+    /// `use` with the 20-byte HmacSHA1 of `extFields`' values at `order` and `body`, on the stack.
+    private static func withMAC<R>(extFields: RemotingExtFields, order: UnsafeBufferPointer<Int>, body: ByteBuffer?,
+                                   key: AclSigningKey, _ use: (UnsafeRawBufferPointer) -> R) -> R {
         withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { mac in
             key.mac(into: mac) { update in
-                AclSignedContent.feed(extFields, update)
+                AclSignedContent.gather(order, from: extFields, update)
                 body?.withUnsafeReadableBytes(update)
             }
             return use(UnsafeRawBufferPointer(mac))

@@ -1,37 +1,33 @@
-import Crypto
+internal import TernSystem
 
 /// A secret key with the HmacSHA1 states after its key blocks, computed once per account: a request copies those
-/// states and hashes its content and the inner digest only.
+/// states (plain values, on the stack) and hashes its content and the inner digest only. No allocation.
 ///
-/// HMAC (RFC 2104) over swift-crypto's `Insecure.SHA1`: `SHA1((K ^ opad) || SHA1((K ^ ipad) || content))`, K the
-/// key zero-padded to the 64-byte block (hashed first when longer), exactly what `HMAC<Insecure.SHA1>` computes
-/// (AclSigningKeyTests check both agree). Built here, not on `HMAC`, because `HMAC` takes content only through
-/// its generic `DataProtocol` update, which showed in profiles; `SHA1.update(bufferPointer:)` takes raw bytes.
-/// A check costs two allocations, both swift-crypto's: the first update of each copied state copies its context
-/// (the stored states stay shared).
-///
-/// `@unchecked Sendable`: `inner` and `outer` are `let`s never mutated in place. Users copy them into a local `var`
-/// first; swift-crypto's digest state is copy-on-write (`OpenSSLDigestImpl.update` copies its context unless
-/// uniquely referenced, and the stored copy keeps it shared; `finalize` reads a copy of the context), so
-/// concurrent copies only read the shared state.
-public struct AclSigningKey: @unchecked Sendable, Equatable {
+/// HMAC (RFC 2104) over BoringSSL's SHA-1 (``SHA1Context``): `SHA1((K ^ opad) || SHA1((K ^ ipad) || content))`,
+/// K the key zero-padded to the 64-byte block (hashed first when longer), exactly what swift-crypto's
+/// `HMAC<Insecure.SHA1>` computes (AclSigningKeyTests check both agree). Not `HMAC` / `Insecure.SHA1`: their
+/// state is a class, so every message copied it (two heap allocations per check; see ``SHA1Context``).
+public struct AclSigningKey: Sendable, Equatable {
     public let secret: String
-    private let inner: Insecure.SHA1
-    private let outer: Insecure.SHA1
+    private let inner: SHA1Context
+    private let outer: SHA1Context
 
     public init(_ secret: String) {
         self.secret = secret
-        let blockByteCount = Insecure.SHA1.blockByteCount
-        var block = [UInt8](repeating: 0, count: blockByteCount)
+        var block = [UInt8](repeating: 0, count: SHA1Context.blockByteCount)
         let utf8 = Array(secret.utf8)
-        if utf8.count > blockByteCount {
-            Insecure.SHA1.hash(data: utf8).withUnsafeBytes { block.replaceSubrange(0 ..< $0.count, with: $0) }
-        } else {
-            block.replaceSubrange(0 ..< utf8.count, with: utf8)
+        block.withUnsafeMutableBytes { block in
+            if utf8.count > block.count {
+                var long = SHA1Context()
+                utf8.withUnsafeBytes { long.update($0) }
+                long.finalize(into: block)
+            } else {
+                utf8.withUnsafeBytes { block.copyMemory(from: $0) }
+            }
         }
-        func keyed(_ pad: UInt8) -> Insecure.SHA1 {
-            var state = Insecure.SHA1()
-            state.update(data: block.map { $0 ^ pad })
+        func keyed(_ pad: UInt8) -> SHA1Context {
+            var state = SHA1Context()
+            block.map { $0 ^ pad }.withUnsafeBytes { state.update($0) }
             return state
         }
         inner = keyed(0x36)
@@ -43,10 +39,11 @@ public struct AclSigningKey: @unchecked Sendable, Equatable {
              _ feed: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) {
         precondition(mac.count >= AclSignatureText.digestByteCount)
         var content = inner
-        feed { content.update(bufferPointer: $0) }
+        feed { content.update($0) }
+        content.finalize(into: mac)
         var result = outer
-        content.finalize().withUnsafeBytes { result.update(bufferPointer: $0) }
-        result.finalize().withUnsafeBytes { mac.copyMemory(from: $0) }
+        result.update(UnsafeRawBufferPointer(rebasing: mac[0 ..< SHA1Context.digestByteCount]))
+        result.finalize(into: mac)
     }
 
     public static func == (lhs: AclSigningKey, rhs: AclSigningKey) -> Bool { lhs.secret == rhs.secret }

@@ -27,11 +27,15 @@ extension PlainAclConfig {
             let ip = ip()
             if globalWhiteRemoteAddresses.contains(where: { $0.matches(ip) }) { return .allowed }
         }
-        guard let accessKey = extFields[AclSigner.accessKeyKey] else { return .denied("No accessKey is configured") }
-        guard let account = accounts[accessKey] else { return .denied("No acl config for \(accessKey)") }
+        let account: AclAccount
+        switch accountIndex.account(for: extFields) {
+        case .missing: return .denied("No accessKey is configured")
+        case .unknown: return .denied("No acl config for \(extFields[AclSigner.accessKeyKey] ?? "")")
+        case .found(let found): account = found
+        }
         if account.whiteRemoteAddress != .none, account.whiteRemoteAddress.matches(ip()) { return .allowed }
         guard AclSigner.isSignatureValid(extFields, body: body, key: account.signingKey) else {
-            return .denied("Check signature failed for accessKey=\(accessKey)")
+            return .denied("Check signature failed for accessKey=\(account.accessKey)")
         }
         let needed = requirement()
         if needed.first(where: { $0.name == AclResource.traceTopic && $0.permission == .pub }) != nil {

@@ -35,10 +35,13 @@ public struct AclAccount: Sendable, Equatable {
 public struct PlainAclConfig: Sendable, Equatable {
     public let globalWhiteRemoteAddresses: [RemoteAddressPattern]
     public let accounts: [String: AclAccount]
+    /// `accounts` by their keys' UTF-8 (requests are looked up without a String).
+    let accountIndex: AclAccountIndex
 
     public init(globalWhiteRemoteAddresses: [RemoteAddressPattern], accounts: [AclAccount]) {
         self.globalWhiteRemoteAddresses = globalWhiteRemoteAddresses
         self.accounts = Dictionary(accounts.map { ($0.accessKey, $0) }, uniquingKeysWith: { _, later in later })
+        accountIndex = AclAccountIndex(self.accounts.values)
     }
 
     public init(yaml: String) throws(AclConfigError) {

@@ -18,6 +18,11 @@ import TernRemoting
         return content
     }
 
+    /// The order `orders` holds for `fields`' keys, nil when none.
+    func cached(_ fields: RemotingExtFields, _ orders: AclKeyOrders) -> [Int]? {
+        orders.withOrder(for: fields, fingerprint: AclKeyOrders.fingerprint(fields)) { Array($0) }
+    }
+
     func fields(_ pairs: [(String, String)]) -> RemotingExtFields {
         var fields = RemotingExtFields()
         for (key, value) in pairs { fields[key] = value }
@@ -32,8 +37,8 @@ import TernRemoting
             #expect(fed(first, orders) == javaContent(first))
             #expect(fed(second, orders) == javaContent(second))
         }
-        #expect(orders.order(for: first, fingerprint: AclKeyOrders.fingerprint(first)) != nil)
-        #expect(orders.order(for: second, fingerprint: AclKeyOrders.fingerprint(second)) != nil)
+        #expect(cached(first, orders) != nil)
+        #expect(cached(second, orders) != nil)
         // Signed one way, verified the other (the signer's order came from the cache too).
         var signed = first
         AclSigner.sign(&signed, body: nil, accessKey: "ak", secretKey: "sk")
@@ -68,5 +73,26 @@ import TernRemoting
         for i in (0..<(AclKeyOrders.fieldCountMax + 5)).reversed() { large["k\(i)"] = "\(i)," }
         #expect(fed(large, orders) == javaContent(large))
         #expect(fed(large, nil) == javaContent(large))
+    }
+
+    /// A verifier remembers a key set only once a request carrying it was signed right: forged requests with
+    /// new key sets neither evict a slot nor grow the table.
+    @Test func aKeySetIsRememberedOnlyAfterAValidSignature() {
+        let orders = AclKeyOrders()
+        let key = AclSigningKey("sk")
+        var signed = fields([("b", "topic"), ("a", "group"), ("d", "4")])
+        AclSigner.sign(&signed, body: nil, accessKey: "ak", key: key)
+        var forged = signed
+        forged["Signature"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        #expect(!AclSigner.isSignatureValid(forged, body: nil, key: key, orders: orders))
+        #expect(cached(forged, orders) == nil)
+        #expect(!AclSigner.isSignatureValid(signed, body: nil, key: AclSigningKey("other"), orders: orders))
+        #expect(cached(signed, orders) == nil)
+        #expect(AclSigner.isSignatureValid(signed, body: nil, key: key, orders: orders))
+        let order = cached(signed, orders)
+        #expect(order != nil)
+        // Served from the table, it still verifies (and a second valid request reuses the entry).
+        #expect(AclSigner.isSignatureValid(signed, body: nil, key: key, orders: orders))
+        #expect(cached(signed, orders) == order)
     }
 }

@@ -3,7 +3,7 @@ import Testing
 import TernRemoting
 @testable import TernSecurity
 
-/// ``AclSigningKey`` builds HmacSHA1 on swift-crypto's SHA-1; it must agree with swift-crypto's own `HMAC`
+/// ``AclSigningKey`` builds HmacSHA1 on BoringSSL's SHA-1 (``SHA1Context``); it must agree with swift-crypto's `HMAC`
 /// (``AclSigner/signature(content:secretKey:)``) for every key length (shorter than, equal to and longer than the
 /// 64-byte block, which is hashed first) and however the content is split into pieces.
 @Suite struct AclSigningKeyTests {

@@ -34,6 +34,36 @@ import TernRemoting
         #expect(verdict(["b": "topicB", "AccessKey": "", "Signature": "x"], pub) == .denied("No acl config for "))
     }
 
+    /// `AccessKey` is looked up by its bytes in place: a key longer than a small string, an escaped one, a
+    /// prefix and an extension of a configured key.
+    @Test func accessKeysLookedUpByTheirBytes() throws {
+        let long = "an-access-key-longer-than-15-bytes", secret = "secret-of-the-long-key"
+        let config = try PlainAclConfig(yaml: """
+            accounts:
+              - accessKey: \(long)
+                secretKey: \(secret)
+                admin: true
+              - accessKey: "key\\u00e9\\u0001xyz"
+                secretKey: 12345678
+                admin: true
+            """)
+        func verdict(_ fields: RemotingExtFields) -> AclVerdict {
+            config.validate(remoteAddress: "127.0.0.1:1", extFields: fields, body: nil, code: 310) { AclRequirement() }
+        }
+        #expect(verdict(signed(["b": "t"], key: long, secret: secret)) == .allowed)
+        #expect(verdict(signed(["b": "t"], key: "key\u{e9}\u{1}xyz")) == .allowed)
+        #expect(verdict(signed(["b": "t"], key: String(long.dropLast()), secret: secret))
+                == .denied("No acl config for \(long.dropLast())"))
+        #expect(verdict(signed(["b": "t"], key: long + "x", secret: secret)) == .denied("No acl config for \(long)x"))
+        // As decoded from a header, the escaped key read in pieces.
+        let fields = signed(["b": "t"], key: "key\u{e9}\u{1}xyz")
+        let json = #"{"code":310,"opaque":1,"flag":0,"extFields":{"b":"t","AccessKey":"key\u00e9\u0001xyz","Signature":""#
+            + fields["Signature"]! + #""}}"#
+        var buffer = ByteBuffer(bytes: AclSigningKeyTests.frame(Array(json.utf8)))
+        let decoded = try #require(try RemotingFrame.read(from: &buffer, frameSizeMax: 1 << 20)).extFields
+        #expect(verdict(decoded) == .allowed)
+    }
+
     @Test func permissionsPerResource() {
         let fields = signed(["b": "t"])
         #expect(verdict(fields, AclRequirement(resources: [("topicC", .sub)])) == .allowed)
