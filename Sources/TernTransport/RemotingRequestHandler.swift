@@ -46,9 +46,9 @@ public struct RemotingResponder: Sendable {
     public let isOneway: Bool
     /// Request code, kept for logging and metrics.
     public let requestCode: Int
-    /// Set by a server that measures its answers (the connection's own observer, if any); `receivedNanos` is
-    /// when it took the request (uptime ns): the start of the read burst that delivered it.
-    public var observer: (any RemotingResponseObserver)?
+    /// When the connection took the request (uptime ns), set when its answers are observed
+    /// (`connection.responseObserver`, read at the answer: a copy of the responder then retains nothing more):
+    /// the start of the read burst that delivered it.
     public var receivedNanos: UInt64 = 0
 
     public init(connection: RemotingConnection, request: RemotingCommand) {
@@ -57,10 +57,7 @@ public struct RemotingResponder: Sendable {
         self.serializeType = request.serializeType
         self.isOneway = request.isOneway
         self.requestCode = request.code
-        if let observer = connection.responseObserver {
-            self.observer = observer
-            self.receivedNanos = connection.readBurstStartNanos
-        }
+        if connection.responseObserver != nil { receivedNanos = connection.readBurstStartNanos }
     }
 
     public func respond(_ response: RemotingCommand) {
@@ -71,7 +68,7 @@ public struct RemotingResponder: Sendable {
         r.isResponse = true
         r.isOneway = false
         connection.write(r)
-        observer?.answered(requestCode: requestCode, responseCode: r.code, receivedNanos: receivedNanos)
+        connection.responseObserver?.answered(requestCode: requestCode, responseCode: r.code, receivedNanos: receivedNanos)
     }
 
     /// Shorthand: a response with `code`, `remark` and optional fields / body.

@@ -12,9 +12,9 @@ import TernStorage
 /// A real broker with `metricsExporterType=PROM`: messages sent and pulled through TernClient move the
 /// counters its `/metrics` answers, and the consumer gauges follow the committed offset.
 @Suite struct BrokerMetricsTests {
-    @Test func sendsAndPullsMoveTheCounters() async throws {
-        let dir = NSTemporaryDirectory() + "tern-metrics-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// A broker with metrics on (ops port ephemeral) in `dir`, and a client runtime routed to it for `topic`.
+    private static func metricsBroker(_ dir: String, topic: String, group: any EventLoopGroup) async throws
+        -> (BrokerConfig, Broker, ClientRuntime) {
         var config = BrokerConfig()
         config.storePathRootDir = dir
         config.listenPort = 0
@@ -22,14 +22,20 @@ import TernStorage
         config.brokerClusterName = "MetricsCluster"
         config.metrics.exporterType = .prom
         config.metrics.port = 0
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let broker = try await Broker.start(config: config, group: group, logger: Logger(label: "test.broker"))
-        let port = try #require(await broker.ops?.listening())
-
         var options = ClientOptions(nameServer: "127.0.0.1:1")
         options.requestTimeout = .seconds(5)
         let runtime = ClientRuntime(options: options, group: group)
-        runtime.pinRoute(topic: "MT", brokerAddress: "127.0.0.1:\(broker.port)", queues: 1)
+        runtime.pinRoute(topic: topic, brokerAddress: "127.0.0.1:\(broker.port)", queues: 1)
+        return (config, broker, runtime)
+    }
+
+    @Test func sendsAndPullsMoveTheCounters() async throws {
+        let dir = NSTemporaryDirectory() + "tern-metrics-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let (config, broker, runtime) = try await Self.metricsBroker(dir, topic: "MT", group: group)
+        let port = try #require(await broker.ops?.listening())
         let producer = Producer(runtime: runtime)
         let n = 7
         for i in 0..<n { _ = try await producer.send(topic: "MT", body: Array("message \(i)".utf8)) }
@@ -64,6 +70,46 @@ import TernStorage
         #expect(sample(text, "rocketmq_storage_dispatch_behind_bytes") != nil)
         #expect((sample(text, "tern_connections") ?? 0) >= 1)
 
+        runtime.shutdown()
+        await broker.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    /// Pulls of two groups, in several sizes and one empty, count exactly per group; each group's ready and
+    /// inflight gauges follow its own last pull and commit.
+    @Test func pullsOfTwoGroupsCountExactlyPerGroup() async throws {
+        let dir = NSTemporaryDirectory() + "tern-metrics-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let (_, broker, runtime) = try await Self.metricsBroker(dir, topic: "PT", group: group)
+        let port = try #require(await broker.ops?.listening())
+        let producer = Producer(runtime: runtime)
+        let n = 9
+        for i in 0..<n { _ = try await producer.send(topic: "PT", body: Array("message \(i)".utf8)) }
+        _ = broker.store.waitUntilDispatched(broker.store.maxPhysicalOffset)
+        let a = PullConsumer(runtime: runtime, group: "GA"), b = PullConsumer(runtime: runtime, group: "GB")
+        let queue = try #require(try await a.queues(topic: "PT").first)
+        #expect(try await a.pull(queue: queue, offset: 0, maxNums: 2).messages.count == 2)
+        #expect(try await a.pull(queue: queue, offset: 2, maxNums: 32).messages.count == n - 2)
+        #expect(try await a.pull(queue: queue, offset: Int64(n), maxNums: 32).messages.isEmpty)
+        #expect(try await b.pull(queue: queue, offset: 0, maxNums: 4).messages.count == 4)
+        try await a.commitOffset(queue: queue, offset: 5)
+        try await b.commitOffset(queue: queue, offset: 1)
+
+        var text = ""
+        let deadline = ContinuousClock.now + .seconds(10)
+        repeat {
+            text = try await HTTPGet.get(port: port, path: "/metrics").body
+            if sample(text, "rocketmq_consumer_inflight_messages", ["consumer_group": "GB"]) == 3,
+               sample(text, "rocketmq_consumer_inflight_messages", ["consumer_group": "GA"]) == Double(n - 5) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        } while ContinuousClock.now < deadline
+        for (g, count, ready, inflight) in [("GA", n, 0, n - 5), ("GB", 4, n - 4, 3)] {
+            let labels = ["topic": "PT", "consumer_group": g]
+            #expect(sample(text, "rocketmq_messages_out_total", labels) == Double(count))
+            #expect(sample(text, "rocketmq_consumer_ready_messages", labels) == Double(ready))
+            #expect(sample(text, "rocketmq_consumer_inflight_messages", labels) == Double(inflight))
+        }
         runtime.shutdown()
         await broker.shutdown()
         try await group.shutdownGracefully()

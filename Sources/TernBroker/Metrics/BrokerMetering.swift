@@ -13,8 +13,14 @@ import TernTransport
 /// Thread-safety: the counters and histograms are atomics; `pulled` is one mutex-guarded map (pulls only).
 final class BrokerMetering: Sendable {
     let metrics: BrokerMetrics
-    /// Next offset each group's last pull on each queue answered: ready = max - pulled, inflight = pulled - committed.
-    private let pulled = Mutex<[ConsumerOffsetKey: Int64]>([:])
+    /// Per group and queue: the next offset the group's last pull answered (ready = max - pulled, inflight =
+    /// pulled - committed) and the group's outbound instruments for the queue's topic, so a pull takes one
+    /// map lookup (no instrument lookup).
+    private let pulled = Mutex<[ConsumerOffsetKey: Pulled]>([:])
+    private struct Pulled {
+        var next: Int64
+        let outbound: BrokerMetrics.Outbound
+    }
 
     init(metrics: BrokerMetrics) { self.metrics = metrics }
 
@@ -40,15 +46,21 @@ final class BrokerMetering: Sendable {
 
     /// A pull of `group` on `queue` answered `count` records of `bytes`, the next pull starting at `next`.
     func pulled(group: String, queue: QueueKey, count: Int, bytes: Int, next: Int64) {
-        if count > 0 {
-            let out = metrics.outbound(group: group, topic: queue.topic)
-            out.messages.increment(by: Int64(count))
-            out.bytes.increment(by: Int64(bytes))
+        let key = ConsumerOffsetKey(group: group, queue: queue)
+        let known: BrokerMetrics.Outbound? = pulled.withLock { p in
+            if let i = p.index(forKey: key) {
+                p.values[i].next = next
+                return p.values[i].outbound
+            }
+            guard p.count < metrics.labelLimit * 16 else { return nil }
+            let outbound = metrics.outbound(group: group, topic: queue.topic)
+            p[key] = Pulled(next: next, outbound: outbound)
+            return outbound
         }
-        pulled.withLock { p in
-            let key = ConsumerOffsetKey(group: group, queue: queue)
-            if p[key] != nil || p.count < metrics.labelLimit * 16 { p[key] = next }
-        }
+        guard count > 0 else { return }
+        let out = known ?? metrics.outbound(group: group, topic: queue.topic)
+        out.messages.increment(by: Int64(count))
+        out.bytes.increment(by: Int64(bytes))
     }
 
     /// One message of `group`, consumed from `topic`, went to the group's dead-letter queue.
@@ -97,7 +109,7 @@ extension BrokerMetering {
     private func refreshConsumers(store: MessageStore, nowMillis: Int64) {
         struct Figures { var ready: Int64 = 0, inflight: Int64 = 0, queueing: Int64 = 0, lag: Int64 = 0 }
         let committed = (try? store.consumerOffsets()) ?? [:]
-        let pulledNow = pulled.withLock { $0 }
+        let pulledNow = pulled.withLock { $0.mapValues(\.next) }
         var byGroup: [[String]: Figures] = [:]
         func age(_ queue: QueueKey, at offset: Int64, below max: Int64) -> Int64 {
             guard offset < max, let e = try? store.entries(queue, from: offset, maxCount: 1).first else { return 0 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TernSystem
 
 /// A named OS thread running a body (given to `start`) until `stop()`; `wake()` cuts its current sleep short.
 /// Created before it starts so owners can keep it in a `let` and call `wake()` without a lock (hot path).
@@ -23,9 +24,9 @@ final class BackgroundThread: Sendable {
     func start(_ body: @escaping @Sendable (BackgroundThread) -> Void) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in
-            // Named from inside: on Linux a name set before start does not reach the OS thread (and the kernel
-            // keeps at most 15 bytes), so /proc and debuggers would show the pool's name instead.
-            Thread.current.name = name
+            // Named from inside (see ThreadName): /proc and per-thread CPU tools then show this name, not the
+            // creator's.
+            ThreadName.setCurrent(name)
             body(self)
             finished.signal()
         }
