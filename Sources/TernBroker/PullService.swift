@@ -10,7 +10,7 @@ import TernTransport
 /// PULL_MESSAGE (11): validation, tag filtering, the commit-offset piggy-back, the store read and the status
 /// mapping of features.md §7; long polling lives in PullLongPolling.swift.
 ///
-/// Runs on the connection's event loop: a pull is an index read plus one copy of mapped records.
+/// Runs on the connection's event loop: a pull is one index read plus one copy of each mapped record taken.
 final class PullService: Sendable {
     /// Most messages / bytes one answer carries (Java's in-memory transfer limits are 32 / 256 KiB; larger
     /// batches only help clients that ask for them).
@@ -108,35 +108,42 @@ final class PullService: Sendable {
         }
     }
 
-    /// Reads `pending`'s queue from `offset` and builds the answer.
+    /// Reads `pending`'s queue from `offset` and builds the answer: each record taken is copied once, straight
+    /// from the mapped log into the answer's body, which the connection writes after the header (one `writev`).
+    ///
+    /// Why a copy and not `FileRegion` (sendfile from the segment): producers spread a topic's messages over its
+    /// queues round-robin, so a queue's records are almost never adjacent in the log and a region per record
+    /// would cost a syscall each; the copy of a 1 KiB record is ~0.06 µs of the ~2 µs a drained message cost.
     func read(_ pending: PendingPull, offset: Int64) -> PullOutcome {
         let maxCount = max(1, min(pending.header.maxMsgNums, Self.maxMessagesPerPull))
         let result: GetMessageResult
+        var body: ByteBuffer? = nil
         do {
-            result = try context.store.getMessages(pending.queue, from: offset, maxCount: maxCount,
-                                                   maxBytes: Self.maxBytesPerPull, filter: pending.filter.tag.predicate,
-                                                   recordFilter: pending.filter.recordPredicate)
+            result = try context.store.readMessages(pending.queue, from: offset, maxCount: maxCount,
+                                                    maxBytes: Self.maxBytesPerPull, filter: pending.filter.tag.predicate,
+                                                    recordFilter: pending.filter.recordPredicate) { m in
+                if body == nil {
+                    // The first record's size times the count asked: one allocation for equal-sized messages.
+                    body = ByteBufferAllocator().buffer(capacity: min(m.size * maxCount, Self.maxBytesPerPull + m.size))
+                }
+                body!.writeBytes(m.bytes)
+            }
         } catch {
             context.logger.warning("pull read failed", metadata: ["queue": "\(pending.queue)", "error": "\(error)"])
             var a = PullOutcome(code: ResponseCode.systemError, remark: "read failed: \(error)", status: nil)
             a.setOffsets(next: offset, min: 0, max: 0)
             return a
         }
-        context.flow.consumed(group: pending.header.consumerGroup, topic: pending.queue.topic, count: result.messages.count)
-        context.metering?.pulled(group: pending.header.consumerGroup, queue: pending.queue, count: result.messages.count,
+        context.flow.consumed(group: pending.header.consumerGroup, topic: pending.queue.topic, count: result.count)
+        context.metering?.pulled(group: pending.header.consumerGroup, queue: pending.queue, count: result.count,
                                  bytes: result.totalBytes, next: result.nextBeginOffset)
         var a = PullOutcome(code: Self.responseCode(result.status, requestOffset: offset), remark: result.status.rawValue,
                            status: result.status)
         a.setOffsets(next: result.nextBeginOffset, min: result.minOffset, max: result.maxOffset)
-        if let last = result.messages.last {
-            a.suggestWhichBrokerId = suggestedBroker(group: pending.header.consumerGroup,
-                                                     pulledEnd: last.physicalOffset + Int64(last.size))
+        if result.count > 0 {
+            a.suggestWhichBrokerId = suggestedBroker(group: pending.header.consumerGroup, pulledEnd: result.endOffset)
         }
-        if !result.messages.isEmpty {
-            var body = ByteBufferAllocator().buffer(capacity: result.totalBytes)
-            for m in result.messages { body.writeBytes(m.bytes) }
-            a.body = body
-        }
+        a.body = body
         return a
     }
 

@@ -21,12 +21,16 @@ extension RemotingResponder: PullWaiter {
     var eventLoop: any EventLoop { connection.channel.eventLoop }
     var channelId: Int { connection.id }
 
+    /// The four offset fields from a shared table: no field table and no String per answer.
+    static let pullAnswer = RemotingExtFields.Template([
+        "suggestWhichBrokerId": .decimal(slot: 0), "nextBeginOffset": .decimal(slot: 1),
+        "minOffset": .decimal(slot: 2), "maxOffset": .decimal(slot: 3),
+    ])
+
     func deliver(_ outcome: PullOutcome) {
-        var fields = RemotingExtFields()
-        fields.set("suggestWhichBrokerId", outcome.suggestWhichBrokerId)
-        fields.set("nextBeginOffset", outcome.nextBeginOffset)
-        fields.set("minOffset", outcome.minOffset)
-        fields.set("maxOffset", outcome.maxOffset)
+        var fields = RemotingExtFields(Self.pullAnswer, words: UInt64(bitPattern: outcome.suggestWhichBrokerId),
+                                       UInt64(bitPattern: outcome.nextBeginOffset), UInt64(bitPattern: outcome.minOffset),
+                                       UInt64(bitPattern: outcome.maxOffset))
         outcome.trace?.write(into: &fields)
         respond(code: outcome.code, remark: outcome.remark, extFields: fields, body: outcome.body)
     }

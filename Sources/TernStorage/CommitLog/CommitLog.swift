@@ -334,13 +334,8 @@ final class CommitLog: Sendable {
     /// The record starting at `offset` (validated without CRC), or nil when there is none below the
     /// published position.
     func record(at offset: Int64) -> StoredMessage? {
-        let limit = writePosition
-        guard offset >= 0, offset < limit, let seg = segment(containing: offset) else { return nil }
-        let end = min(seg.end, limit)
-        let bytes = seg.bytes(offset..<end)
-        guard case let .record(size) = RecordScanner.scan(bytes, at: 0, checkCRC: false, maxRecordSize: maxRecordSize)
-        else { return nil }
-        return StoredMessage(segment: seg, physicalOffset: offset, size: size)
+        var segment: Segment? = nil
+        return record(at: offset, segment: &segment)
     }
 
     /// The record at `offset` validated up to its segment's end, ignoring the published position (recovery

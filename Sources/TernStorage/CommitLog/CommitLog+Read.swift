@@ -1,0 +1,24 @@
+import TernMessage
+
+extension CommitLog {
+    /// The record at `offset` below the published position, framing checked (not its body CRC), with `segment`
+    /// as a lookup cache: reused when it holds `offset`, else replaced by the segment that does. A pull reads runs
+    /// of records from one segment, so it looks the segment list up (a lock and a retain) once per run.
+    ///
+    /// A cached segment that retention deleted meanwhile is still mapped (`MappedFile` unmaps in deinit, and
+    /// `segment` holds it): its records read as written, as a read that looked it up just before the deletion.
+    func record(at offset: Int64, segment: inout Segment?) -> StoredMessage? {
+        let limit = writePosition
+        guard offset >= 0, offset < limit else { return nil }
+        if let cached = segment, offset >= cached.base, offset < cached.end {
+        } else {
+            segment = self.segment(containing: offset)
+        }
+        guard let seg = segment else { return nil }
+        let end = min(seg.end, limit)
+        let bytes = seg.bytes(offset..<end)
+        guard case let .record(size) = RecordScanner.scan(bytes, at: 0, checkCRC: false, maxRecordSize: maxRecordSize)
+        else { return nil }
+        return StoredMessage(segment: seg, physicalOffset: offset, size: size)
+    }
+}
