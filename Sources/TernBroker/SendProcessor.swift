@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import TernMessage
 import TernProtocol
 import TernRemoting
@@ -17,6 +18,9 @@ final class SendProcessor: BrokerProcessor {
     let service: SendService
     /// The last topic and producer group decoded (a producer's sends repeat them).
     private let recentNames = SendRequestHeader.RecentNames()
+    /// The last producer group found valid: the name check is a pure function of the name, and a producer's
+    /// sends repeat it (the same String as `recentNames` returns, so the comparison is short).
+    private let validGroup = Mutex<String?>(nil)
 
     /// Stops reading a sender's connection while the indexes lag too far behind the log.
     let backpressure: StoreBackpressure
@@ -41,7 +45,10 @@ final class SendProcessor: BrokerProcessor {
         } catch {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
-        if GroupName.refuses(header.producerGroup, responder) { return }
+        if validGroup.withLock({ $0 != header.producerGroup }) {
+            if GroupName.refuses(header.producerGroup, responder) { return }
+            validGroup.withLock { $0 = header.producerGroup }
+        }
         let typed = SendRequest(header: header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
                                 body: request.body, producerAddress: responder.connection.remoteAddress,
                                 burst: BrokerMetering.burst(of: responder))

@@ -30,7 +30,9 @@ public final class TopicConfigManager: Sendable {
     ]
 
     private struct State {
-        var table: [String: TopicConfig]
+        /// Every change bumps `generation` (a config read at generation g is current while it stays g).
+        var table: [String: TopicConfig] { didSet { generation &+= 1 } }
+        var generation: UInt64 = 0
         var dataVersion: DataVersion
         /// The table changed since the last snapshot taken for the file.
         var unpersisted = false
@@ -172,9 +174,28 @@ public final class TopicConfigManager: Sendable {
     /// INHERIT bit (RocketMQ's `createTopicInSendMessageMethod`): queue count min(requested, default's write
     /// queues), perm without INHERIT. Nil when the topic does not exist and cannot be created.
     public func configForSend(_ topic: String, defaultTopic: String?, requestedQueueNums: Int) throws -> TopicConfig? {
+        try configForSend(topic, defaultTopic: defaultTopic, requestedQueueNums: requestedQueueNums, cached: nil)?.config
+    }
+
+    /// A config read for sends, with the table generation it was read at.
+    struct CachedConfig: Sendable {
+        /// The name it was looked up by.
+        let topic: String
+        let config: TopicConfig
+        /// nil: read right after a creation (not cached; the next send reads it again).
+        let generation: UInt64?
+    }
+
+    /// `configForSend` for a producer's repeated sends to one topic: `cached` (a config of `topic` from an
+    /// earlier call) is answered as is while the table has not changed since it was read: one lock, no hashing.
+    func configForSend(_ topic: String, defaultTopic: String?, requestedQueueNums: Int,
+                       cached: CachedConfig?) throws -> CachedConfig? {
+        if let cached, let generation = cached.generation, state.withLockedValue({ $0.generation }) == generation {
+            return cached
+        }
         if config(topic) == nil { try Self.checkName(topic) }
-        let created = state.withLockedValue { s -> TopicConfig?? in
-            if let existing = s.table[topic] { return .some(.some(existing)) }
+        let created = state.withLockedValue { s -> CachedConfig?? in
+            if let existing = s.table[topic] { return .some(CachedConfig(topic: topic, config: existing, generation: s.generation)) }
             guard let def = s.table[defaultTopic ?? Self.autoCreateTopicKey], Perm.isInherited(def.perm) else { return .some(nil) }
             let n = max(1, min(requestedQueueNums > 0 ? requestedQueueNums : def.writeQueueNums, def.writeQueueNums))
             let c = TopicConfig(topicName: topic, readQueueNums: n, writeQueueNums: n, perm: def.perm & ~Perm.inherit)
@@ -186,7 +207,7 @@ public final class TopicConfigManager: Sendable {
         if let existing = created { return existing }
         changed()
         logger.info("auto-created topic", metadata: ["topic": "\(topic)"])
-        return config(topic)
+        return config(topic).map { CachedConfig(topic: topic, config: $0, generation: nil) }
     }
 
     /// Creates `topic` with `queueNums` queues when absent (retry and dead-letter topics, system topics);

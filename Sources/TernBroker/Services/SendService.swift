@@ -49,6 +49,9 @@ final class SendService: Sendable {
     /// The last producer address parsed: a connection's sends all carry the same `remoteAddress` string, whose
     /// `==` on the same storage is a pointer compare, cheaper than parsing it per send.
     private let lastBornHost = Mutex<(address: String, host: HostAddress)?>(nil)
+    /// The last topic sent to, with its config: a producer's sends repeat it, and a hit skips the name checks
+    /// (a pure function of the name, passed when cached) and the table's hashing while the table is unchanged.
+    private let lastTopic = Mutex<TopicConfigManager.CachedConfig?>(nil)
 
     init(context: BrokerContext) {
         self.context = context
@@ -117,11 +120,12 @@ final class SendService: Sendable {
     private func prepare(_ request: SendRequest) -> Result<OneOrMany<MessageDraft>, RequestRejection> {
         let header = request.header, body = request.body, isBatch = request.isBatch
         let topic = header.topic
+        let cached = lastTopic.withLock { last in last.flatMap { $0.topic == topic ? $0 : nil } }
         // Java answers bad names with SYSTEM_ERROR and reserved topics with NO_PERMISSION (`msgCheck`).
-        if let why = TopicConfigManager.invalidTopicReason(topic) {
+        if cached == nil, let why = TopicConfigManager.invalidTopicReason(topic) {
             return .failure(RequestRejection(ResponseCode.systemError, why))
         }
-        if TopicConfigManager.reservedTopics.contains(topic) {
+        if cached == nil, TopicConfigManager.reservedTopics.contains(topic) {
             return .failure(RequestRejection(ResponseCode.noPermission, "Sending message to topic[\(topic)] is forbidden."))
         }
         if header.properties.count > RecordLayout.maxPropertiesLength {
@@ -146,7 +150,7 @@ final class SendService: Sendable {
             }
         }
         let config: TopicConfig
-        switch writableTopicConfig(header) {
+        switch writableTopicConfig(header, cached: cached) {
         case let .failure(r): return .failure(r)
         case let .success(c): config = c
         }
@@ -187,14 +191,20 @@ final class SendService: Sendable {
 
     /// The topic's config when it may be written: `%RETRY%<group>` topics are created on demand with one queue;
     /// others are auto-created from the default topic when it allows.
-    private func writableTopicConfig(_ header: SendRequestHeader) -> Result<TopicConfig, RequestRejection> {
+    /// `cached`: `lastTopic` when it names this topic.
+    private func writableTopicConfig(_ header: SendRequestHeader,
+                                     cached: TopicConfigManager.CachedConfig?) -> Result<TopicConfig, RequestRejection> {
         let topic = header.topic
         let found: TopicConfig?
         do {
-            found = topic.hasPrefix(Self.retryTopicPrefix)
-                ? try context.topics.createIfAbsent(topic, queueNums: 1)
-                : try context.topics.configForSend(topic, defaultTopic: header.defaultTopic,
-                                                   requestedQueueNums: header.defaultTopicQueueNums)
+            if topic.hasPrefix(Self.retryTopicPrefix) {
+                found = try context.topics.createIfAbsent(topic, queueNums: 1)
+            } else {
+                let read = try context.topics.configForSend(topic, defaultTopic: header.defaultTopic,
+                                                            requestedQueueNums: header.defaultTopicQueueNums, cached: cached)
+                if let read, read.generation != nil, read.generation != cached?.generation { lastTopic.withLock { $0 = read } }
+                found = read?.config
+            }
         } catch {
             return .failure(RequestRejection(ResponseCode.systemError, "cannot create topic \(topic): \(error)"))
         }
