@@ -56,20 +56,8 @@ private final class HeldAnswers: RemotingRequestHandler {
         let handler = HeldAnswers(expected: total)
         let server = try await RemotingServer.start(host: "127.0.0.1", port: 0, group: group, handler: handler,
                                                     logger: Logger(label: "test"))
-        let collector = Collector()
-        let client = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RemotingFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(collector)
-                }
-            }
-            .connect(host: "127.0.0.1", port: server.port).get()
-        var requests = ByteBuffer()
-        for i in 1...total {
-            try RemotingFrame.write(RemotingCommand(code: 105, opaque: Int32(i), extFields: ["topic": "T"]), into: &requests)
-        }
-        try await client.writeAndFlush(requests)
+        let (client, collector) = try await RawFrameClient.connect(to: server.port, group: group)
+        try await client.writeAndFlush(try RawFrameClient.pipelinedSends(total))
         #expect(await eventually(20) { collector.received.withLockedValue { $0.count } >= total })
         #expect(collector.received.withLockedValue { $0.map(\.opaque) } == Array(1...Int32(total)))
         #expect(await eventually(20) { handler.flushesWhileAnswering.withLockedValue { $0 } != nil })

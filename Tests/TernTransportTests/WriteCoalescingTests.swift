@@ -17,16 +17,6 @@ private final class InlineHandler: RemotingRequestHandler {
     }
 }
 
-/// Collects the decoded responses (TaskWriteCoalescingTests too).
-final class Collector: ChannelInboundHandler, Sendable {
-    typealias InboundIn = RemotingCommand
-    let received = NIOLockedValueBox<[RemotingCommand]>([])
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let command = unwrapInboundIn(data)
-        received.withLockedValue { $0.append(command) }
-    }
-}
-
 @Suite struct WriteCoalescingTests {
     /// Responses answered during one read burst are written as one buffer at its end: every frame arrives
     /// whole and in request order, including frames with bodies written between coalesced ones.
@@ -34,21 +24,9 @@ final class Collector: ChannelInboundHandler, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = try await RemotingServer.start(host: "127.0.0.1", port: 0, group: group, handler: InlineHandler(),
                                                     logger: Logger(label: "test"))
-        let collector = Collector()
-        let client = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RemotingFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(collector)
-                }
-            }
-            .connect(host: "127.0.0.1", port: server.port).get()
+        let (client, collector) = try await RawFrameClient.connect(to: server.port, group: group)
         let total = 3_000
-        var requests = ByteBuffer()
-        for i in 1...total {
-            try RemotingFrame.write(RemotingCommand(code: 105, opaque: Int32(i), extFields: ["topic": "T"]), into: &requests)
-        }
-        try await client.writeAndFlush(requests)
+        try await client.writeAndFlush(try RawFrameClient.pipelinedSends(total))
         #expect(await eventually(20) { collector.received.withLockedValue { $0.count } >= total })
         let received = collector.received.withLockedValue { $0 }
         #expect(received.map(\.opaque) == Array(1...Int32(total)))
