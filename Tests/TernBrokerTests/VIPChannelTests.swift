@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import TernBroker
@@ -11,8 +14,19 @@ import Testing
 @Suite struct VIPChannelTests {
     @Test func apacheSlaveTopicSyncIsAnsweredOnListenPortMinusTwo() async throws {
         let probe = MultiThreadedEventLoopGroup.singleton
-        let port = try await Self.portPair(probe)
-        let f = try await BrokerFixture.start { $0.listenPort = port }
+        // The HA port would default to listenPort + 1, which the probe does not hold: ephemeral here. Another
+        // test may still take P or P - 2 between the probe and the bind, so a lost race probes again.
+        var started: (port: Int, fixture: BrokerFixture)?
+        for attempt in 1...5 where started == nil {
+            let port = try await Self.portPair(probe)
+            do {
+                started = (port, try await BrokerFixture.start { $0.listenPort = port; $0.haListenPort = 0 })
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 5 {
+                continue
+            }
+        }
+        guard let started else { throw ChannelError.inputClosed }
+        let (port, f) = started
         let created = try await f.call(RequestCode.updateAndCreateTopic,
                                        AdminProcessorTests.createFields("VIP_T", read: 4, write: 4, perm: 6))
         #expect(created.code == ResponseCode.success)
