@@ -142,7 +142,9 @@ import Testing
         let appended = ContinuousClock.now
         try f.put("T", queueId: 2, body: "new")
         let r = try await pull.value
-        #expect(Self.millis(since: appended) < 250)
+        // The hold is 10 s and nothing re-checks held pulls on a timer: well under it means the append's dispatch
+        // event answered (a fixed small bound failed on loaded CI machines).
+        #expect(Self.millis(since: appended) < 5_000)
         #expect(r.code == ResponseCode.success)
         #expect(decodeRecords(r.body).map(\.body) == ["new"])
         #expect(r.extFields.int64("nextBeginOffset") == 2)
@@ -216,7 +218,7 @@ import Testing
         await f.stop()
         let r = try await pull.value
         #expect(r.code == ResponseCode.pullNotFound)
-        #expect(Self.millis(since: start) < 2_000)
+        #expect(Self.millis(since: start) < 5_000)  // the hold is 10 s
         try await clientGroup.shutdownGracefully()
     }
 }
