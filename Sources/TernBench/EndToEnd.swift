@@ -115,11 +115,11 @@ enum LatencyBody {
     }
 
     /// The send time, if `body` is one of this run's messages.
-    static func sendTime(_ body: [UInt8], runId: UInt64) -> UInt64? {
+    static func sendTime(_ body: UnsafeRawBufferPointer, runId: UInt64) -> UInt64? {
         guard body.count >= 24 else { return nil }
-        let b = ByteBuffer(bytes: body[0 ..< 24])
-        guard b.getInteger(at: 0, as: UInt64.self) == magic, b.getInteger(at: 8, as: UInt64.self) == runId else { return nil }
-        return b.getInteger(at: 16, as: UInt64.self)
+        func word(_ at: Int) -> UInt64 { UInt64(bigEndian: body.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        guard word(0) == magic, word(8) == runId else { return nil }
+        return word(16)
     }
 }
 
