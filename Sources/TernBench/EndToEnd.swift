@@ -51,8 +51,9 @@ struct EndToEnd: AsyncParsableCommand {
         let received = BenchStats()
         let sendStats = BenchStats()
         let loop = producerGroup.next()
-        let stages = StageSplit.delivery()
-        let sendStages = StageSplit.send()
+        let planned = Int(Double(rate) * duration)
+        let stages = StageSplit.delivery(expected: planned)
+        let sendStages = StageSplit.send(expected: planned)
         let watchers = try route.readQueues.indices.map { i in
             let queue = route.readQueues[i]
             guard let address = route.masterAddress(of: queue.brokerName) else { throw ClientError.noMasterAddress(queue.brokerName) }
@@ -64,7 +65,7 @@ struct EndToEnd: AsyncParsableCommand {
 
         let progress = progressTask(received, label: "e2e received", limit: .duration(seconds: duration))
         let start = NIODeadline.now()
-        let total = Int(Double(rate) * duration)
+        let total = planned
         let bodySize = max(24, size)
         let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: bodySize,
                                 stats: sendStats, loop: loop, maxInFlight: maxInFlight, stages: sendStages) {
