@@ -43,9 +43,10 @@ extension PullService {
     /// Disarms the hold timer of a pull that is answered (or dropped) before its deadline. Left armed, every
     /// answered hold kept a task in its loop's timer heap until the deadline (one per pull: thousands per second
     /// at a steady rate, each a heap insert and removal and a loop wake-up at its deadline that found nothing).
-    /// Cancelling is a lock and a scan of the loop's few remaining timers; a timer already taken to run still
-    /// finds its pull gone from the table and does nothing (the ownership invariant above). Called once by
-    /// whoever ends a taken pull other than its timer, so `armedHoldTimers` counts each hold down exactly once.
+    /// Cancelling is a lock and a linear scan of the loop's pending timers (NIO's `removeFirst(where:)`), which
+    /// are now about the pulls held on that loop, not every pull of the last hold period. A timer already taken
+    /// to run still finds its pull gone from the table and does nothing (the ownership invariant above). Called
+    /// once by whoever ends a taken pull other than its timer, so `armedHoldTimers` counts each hold down once.
     private func disarm(_ p: PendingPull) {
         guard let timer = p.timer else { return }
         timer.cancel()
