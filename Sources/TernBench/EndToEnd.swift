@@ -51,8 +51,9 @@ struct EndToEnd: AsyncParsableCommand {
         let received = BenchStats()
         let sendStats = BenchStats()
         let loop = producerGroup.next()
-        let stages = StageSplit.delivery()
-        let sendStages = StageSplit.send()
+        let planned = Int(Double(rate) * duration)
+        let stages = StageSplit.delivery(expected: planned)
+        let sendStages = StageSplit.send(expected: planned)
         let watchers = try route.readQueues.indices.map { i in
             let queue = route.readQueues[i]
             guard let address = route.masterAddress(of: queue.brokerName) else { throw ClientError.noMasterAddress(queue.brokerName) }
@@ -64,7 +65,7 @@ struct EndToEnd: AsyncParsableCommand {
 
         let progress = progressTask(received, label: "e2e received", limit: .duration(seconds: duration))
         let start = NIODeadline.now()
-        let total = Int(Double(rate) * duration)
+        let total = planned
         let bodySize = max(24, size)
         let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: bodySize,
                                 stats: sendStats, loop: loop, maxInFlight: maxInFlight, stages: sendStages) {
@@ -115,11 +116,11 @@ enum LatencyBody {
     }
 
     /// The send time, if `body` is one of this run's messages.
-    static func sendTime(_ body: [UInt8], runId: UInt64) -> UInt64? {
+    static func sendTime(_ body: UnsafeRawBufferPointer, runId: UInt64) -> UInt64? {
         guard body.count >= 24 else { return nil }
-        let b = ByteBuffer(bytes: body[0 ..< 24])
-        guard b.getInteger(at: 0, as: UInt64.self) == magic, b.getInteger(at: 8, as: UInt64.self) == runId else { return nil }
-        return b.getInteger(at: 16, as: UInt64.self)
+        func word(_ at: Int) -> UInt64 { UInt64(bigEndian: body.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        guard word(0) == magic, word(8) == runId else { return nil }
+        return word(16)
     }
 }
 

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 import TernRemoting
 import TernStorage
 
@@ -28,13 +29,28 @@ extension PullService {
         p.id = holds.withLockedValue { $0.nextId += 1; return $0.nextId }
         let loop = p.waiter.eventLoop
         let (queue, id) = (p.queue, p.id)
-        loop.scheduleTask(deadline: p.deadline) { [weak self] in
+        armedHoldTimers.add(1, ordering: .relaxed)
+        p.timer = loop.scheduleTask(deadline: p.deadline) { [weak self] in
             guard let self, let timedOut = self.holds.withLockedValue({ $0.take(queue, id) }) else { return }
+            self.armedHoldTimers.subtract(1, ordering: .relaxed)
             var answer = self.read(timedOut, offset: timedOut.offset)
             answer.trace = timedOut.trace
             timedOut.waiter.deliver(answer)
         }
         park(p)
+    }
+
+    /// Disarms the hold timer of a pull that is answered (or dropped) before its deadline. Left armed, every
+    /// answered hold kept a task in its loop's timer heap until the deadline (one per pull: thousands per second
+    /// at a steady rate, each a heap insert and removal and a loop wake-up at its deadline that found nothing).
+    /// Cancelling is a lock and a linear scan of the loop's pending timers (NIO's `removeFirst(where:)`), which
+    /// are now about the pulls held on that loop, not every pull of the last hold period. A timer already taken
+    /// to run still finds its pull gone from the table and does nothing (the ownership invariant above). Called
+    /// once by whoever ends a taken pull other than its timer, so `armedHoldTimers` counts each hold down once.
+    private func disarm(_ p: PendingPull) {
+        guard let timer = p.timer else { return }
+        timer.cancel()
+        armedHoldTimers.subtract(1, ordering: .relaxed)
     }
 
     /// Puts `p` in the table, then re-checks the queue: a message indexed between the read that found nothing
@@ -45,7 +61,10 @@ extension PullService {
             t.queues[p.queue, default: [:]][p.id] = p
             return true
         }
-        guard parked else { return p.waiter.deliver(read(p, offset: p.offset)) }
+        guard parked else {
+            disarm(p)
+            return p.waiter.deliver(read(p, offset: p.offset))
+        }
         if let range = try? context.store.queueRange(p.queue), range.max > p.offset,
            let again = holds.withLockedValue({ $0.take(p.queue, p.id) }) {
             again.waiter.eventLoop.execute { self.wake(again) }
@@ -80,6 +99,7 @@ extension PullService {
         var answer = read(p, offset: p.offset)
         let nothingYet = answer.code == ResponseCode.pullNotFound || answer.status == .noMatchedMessage
         guard nothingYet, NIODeadline.now() < p.deadline else {
+            disarm(p)
             answer.trace = p.trace
             return p.waiter.deliver(answer)
         }
@@ -89,11 +109,14 @@ extension PullService {
 
     /// Drops the pulls of a closed channel (nobody is left to answer).
     func channelClosed(_ channel: any ClientChannel) {
-        holds.withLockedValue { t in
+        let dropped = holds.withLockedValue { t -> [PendingPull] in
+            var out: [PendingPull] = []
             for (queue, waiting) in t.queues {
-                for (id, p) in waiting where p.waiter.channelId == channel.id { _ = t.take(queue, id) }
+                for (id, p) in waiting where p.waiter.channelId == channel.id { if let taken = t.take(queue, id) { out.append(taken) } }
             }
+            return out
         }
+        for p in dropped { disarm(p) }
     }
 
     /// Stops long polling: answers every suspended pull now and answers later ones at once.
@@ -104,7 +127,10 @@ extension PullService {
             defer { t.queues = [:] }
             return t.queues.values.flatMap(\.values)
         }
-        for p in all { p.waiter.deliver(read(p, offset: p.offset)) }
+        for p in all {
+            disarm(p)
+            p.waiter.deliver(read(p, offset: p.offset))
+        }
     }
 
     /// Number of suspended pulls (tests, statistics).

@@ -45,6 +45,12 @@ public enum RecordDecoder {
         return n
     }
 
+    /// Visits the body of every record in `body`, in order, as stored (a compressed body stays compressed),
+    /// without decoding the rest: no allocation per record (latency probes that read a few body bytes).
+    public static func forEachBody(in body: ByteBuffer?, _ visit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try forEachRecord(in: body, checkCRC: false) { try visit($0.body) }
+    }
+
     static func forEachRecord(in body: ByteBuffer?, checkCRC: Bool, _ visit: (RecordView) throws -> Void) throws {
         guard let body, body.readableBytes > 0 else { return }
         try body.withUnsafeReadableBytes { bytes in
