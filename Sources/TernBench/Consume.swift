@@ -14,35 +14,56 @@ struct Consume: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds.") var duration: Double?
     @Option(help: "Messages per pull.") var batch = 32
     @Option(help: "With --count or --duration: give up after this many seconds without a message.") var idleTimeout = 10.0
+    @Option(help: "Client processes, each draining its share of the queues (one connection each), started together; the summary adds them up (latency percentiles: the worst process's).")
+    var processes = 1
+    @Option(help: .hidden) var shard: String?
 
     func validate() throws {
         if count != nil || duration != nil { _ = try RunLimit(count: count, duration: duration) }
         guard batch >= 1 else { throw ValidationError("--batch must be positive") }
+        guard processes >= 1 else { throw ValidationError("--processes must be positive") }
+        if let shard, Shard(shard) == nil { throw ValidationError("--shard must be i/n with 0 <= i < n") }
     }
 
     func run() async throws {
+        if processes > 1, shard == nil {
+            return try ConsumeProcesses(count: processes).run(json: common.json)
+        }
         let runtime = ClientRuntime(options: try common.clientOptions())
         defer { runtime.shutdown() }
         let consumer = PullConsumer(runtime: runtime, group: group)
-        let queues = try await consumer.queues(topic: common.topic)
+        var queues = try await consumer.queues(topic: common.topic)
+        var count = self.count
+        if let shard = shard.flatMap({ Shard($0) }) {
+            let all = queues.count
+            queues = queues.enumerated().filter { $0.offset % shard.of == shard.index }.map(\.element)
+            // A share of the count as large as this process's share of the queues (a backlog spread evenly).
+            count = queues.isEmpty ? nil : count.map { n in (n * queues.count + all - 1) / max(1, all) }
+        }
         var starts: [Int64] = []
         for q in queues {
             if let committed = try await consumer.committedOffset(queue: q) { starts.append(committed) }
             else { starts.append(try await consumer.minOffset(queue: q)) }
         }
         let limit: RunLimit? = (count != nil || duration != nil) ? try RunLimit(count: count, duration: duration) : nil
+        if shard != nil { ConsumeProcesses.awaitStart() }
         let stats = BenchStats()
         let progress = progressTask(stats, label: "consume", limit: limit)
+        let cpu0 = processCPUMicros()
         let start = NIODeadline.now()
         let pump = PullPump(consumer: consumer, queues: queues, starts: starts, batch: batch, limit: limit, start: start,
                             idleTimeout: .nanoseconds(Int64(idleTimeout * 1e9)), stats: stats, loop: runtime.group.next())
         let finals = try await pump.run()
         let seconds = elapsedSeconds(since: start)
+        // This process's CPU during the drain alone (start-up and the offset commits excluded).
+        var cpu: Int? = nil
+        if let cpu0, let cpu1 = processCPUMicros() { cpu = cpu1 - cpu0 }
         progress.cancel()
         for (q, offset) in zip(queues, finals) {
             do { try await consumer.commitOffset(queue: q, offset: offset) } catch { stats.error(error) }
         }
-        stats.summary(mode: "consume", seconds: seconds).print(json: common.json, latencyLabel: "pull latency")
+        stats.summary(mode: "consume", seconds: seconds, extra: cpu.map { ["cpuMicros": $0] } ?? [:])
+            .print(json: common.json, latencyLabel: "pull latency")
     }
 }
 
@@ -77,6 +98,7 @@ final class PullPump: Sendable {
 
     /// Completes with each queue's next offset.
     func run() async throws -> [Int64] {
+        if queues.isEmpty { done.succeed([]) }  // a process left without a queue (more processes than queues)
         active.store(queues.count, ordering: .relaxed)
         for i in queues.indices { pull(i, suspend: false) }
         return try await done.futureResult.get()

@@ -61,7 +61,7 @@ final class BenchStats: Sendable {
     }
 }
 
-struct Summary: Encodable {
+struct Summary: Codable {
     var mode: String
     var messages: Int
     var bytes: Int
@@ -117,6 +117,17 @@ func progressTask(_ stats: BenchStats, label: String, limit: RunLimit? = nil) ->
         }
         line.finish()
     }
+}
+
+/// CPU time (user + system, µs) this process used so far, from /proc/self/stat (utime and stime, in Linux's
+/// USER_HZ ticks of 10 ms); nil where that file is missing or unreadable.
+func processCPUMicros() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return nil }
+    // Fields after "(comm)": state is field 3, utime 14 and stime 15.
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+    return (user + system) * 10_000
 }
 
 func elapsedSeconds(since start: NIODeadline) -> Double {

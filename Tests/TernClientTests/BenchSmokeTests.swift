@@ -37,6 +37,31 @@ import Testing
         await broker.stop()
     }
 
+    /// `consume --processes N`: the children split the queues between them, the summary adds their counts up and
+    /// reports their drain CPU, offsets are committed; a child left without a queue (5 processes, 4 queues) ends too.
+    @Test func consumeWithProcesses() async throws {
+        let broker = try await MemoryBroker.start(group: MultiThreadedEventLoopGroup.singleton)
+        let common = ["--namesrv", broker.address, "--topic", "PT", "--json"]
+        let produce = try bench(["produce"] + common + ["--count", "600", "--size", "100", "--queues", "4"])
+        #expect(produce.status == 0, "\(produce.stderr)")
+
+        let consume = try bench(["consume"] + common + ["--group", "G", "--processes", "3"])
+        #expect(consume.status == 0, "\(consume.stderr)")
+        #expect(consume.json["messages"] as? Int == 600 && consume.json["bytes"] as? Int ?? 0 > 60_000)
+        let extra = consume.json["extra"] as? [String: Int] ?? [:]
+        #expect(extra["processes"] == 3 && extra["cpuMicros"] != nil)
+        let again = try bench(["consume"] + common + ["--group", "G", "--processes", "2"])
+        #expect(again.status == 0 && again.json["messages"] as? Int == 0, "\(again.stderr)")
+
+        // A count is shared by the queues each process drains: 600 over 4 queues, one process without a queue.
+        let more = try bench(["produce"] + common + ["--count", "600", "--size", "100", "--queues", "4"])
+        #expect(more.status == 0, "\(more.stderr)")
+        let counted = try bench(["consume"] + common + ["--group", "G", "--processes", "5", "--count", "600"])
+        #expect(counted.status == 0, "\(counted.stderr)")
+        #expect(counted.json["messages"] as? Int == 600 && counted.json["errors"] as? Int == 0)
+        await broker.stop()
+    }
+
     /// The floor answers the producer's set-up (cluster, topic, route) and every send, JSON and binary headers.
     @Test func floorAnswersEverySend() throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
