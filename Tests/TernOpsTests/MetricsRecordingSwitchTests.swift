@@ -8,6 +8,7 @@ import TernClient
 import TernOps
 import TernProtocol
 import TernRemoting
+import TernStorage
 
 /// SET_METRICS_RECORDING (benchmarks' runtime switch): sends while paused are stored but not counted, counting
 /// resumes exactly, and a broker without `metricsRecordingToggleEnable` does not serve the code.

@@ -1,5 +1,7 @@
+import TernOps
 import TernProtocol
 import TernRemoting
+import TernStorage
 import TernTransport
 
 /// SET_METRICS_RECORDING (Tern's code 9120, benchmarks only): pauses or resumes metrics recording on this broker
