@@ -105,6 +105,7 @@ public final class Broker: Sendable {
                 AdminProcessor(context: context),
                 transactions, ReplyProcessor(context: context),
                 FlowAdminProcessor(context: context),
+                MetricsRecordingProcessor(context: context),
                 RetryProcessor(context: context),
                 ReplicationProcessor(context: context),
             ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow)

@@ -1,5 +1,6 @@
 import NIOCore
 import Prometheus
+import Synchronization
 
 /// The broker's metrics: RocketMQ 5.1's names, units, labels and buckets (so dashboards and alerts written for
 /// it carry over) plus Tern's own under `tern_`.
@@ -62,6 +63,15 @@ public final class BrokerMetrics: MetricsSource {
     public let gauges: BrokerGauges
     /// The histogram families, rendered after the registry's.
     private let histograms: [HistogramFamily]
+    /// False while SET_METRICS_RECORDING (benchmarks only) has paused recording.
+    private let recording = Atomic<Bool>(true)
+
+    /// True unless a benchmark paused recording: while false the request path records nothing (each hook
+    /// returns after this one relaxed load) and scrapes still answer with the totals so far.
+    public var isRecording: Bool { recording.load(ordering: .relaxed) }
+
+    /// Pauses or resumes recording from the next hook on (``isRecording``).
+    public func setRecording(_ on: Bool) { recording.store(on, ordering: .relaxed) }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), node: MetricsNode,
                 labelLimit: Int = BrokerMetrics.defaultLabelLimit) {

@@ -67,6 +67,8 @@ public final class BurstTally: RemotingResponseObserver, @unchecked Sendable {
 
     public func readBurstBegan(startNanos: UInt64) {
         if open { readBurstEnded() }
+        // Paused: no burst opens, so sends take the metering's paused path (``BrokerMetrics/isRecording``).
+        guard metrics.isRecording else { return }
         open = true
         burstStart = startNanos
         timesAppend = startNanos &- lastTimedBurst >= Self.appendSampleNanos
@@ -102,6 +104,7 @@ public final class BurstTally: RemotingResponseObserver, @unchecked Sendable {
     /// An answer: counted in the open burst when given on the loop while the burst that delivered the request
     /// is open, else observed now.
     public func answered(requestCode: Int, responseCode: Int, receivedNanos: UInt64) {
+        guard metrics.isRecording else { return }
         let codes = RequestLatency.Codes(request: requestCode, response: responseCode)
         if eventLoop.inEventLoop, open, receivedNanos == burstStart, count(codes) { return }
         // A request answered before its burst's start was read (never on a server) counts as 0 ms.

@@ -13,12 +13,17 @@ public struct MetricsExporterConfig: Sendable, Equatable {
     public var host = "127.0.0.1"
     /// 0: an ephemeral port (tests).
     public var port = MetricsExporterConfig.defaultPort
+    /// `metricsRecordingToggleEnable` (Tern, benchmarks only, default false): the broker serves
+    /// SET_METRICS_RECORDING (9120), which pauses and resumes recording at runtime, so a benchmark compares
+    /// recording on and off on one process, alternating every second, instead of two brokers started apart.
+    public var recordingToggleEnable = false
 
     public init() {}
 
     public var enabled: Bool { exporterType == .prom }
 
-    /// Sets `metricsExporterType`, `metricsPromExporterHost` or `metricsPromExporterPort`. Returns false for
+    /// Sets `metricsExporterType`, `metricsPromExporterHost`, `metricsPromExporterPort` or
+    /// `metricsRecordingToggleEnable`. Returns false for
     /// any other key; throws a readable reason for a bad value (RocketMQ's OTLP_GRPC / LOG exporters are not
     /// implemented, so asking for them fails rather than silently exporting nothing).
     public mutating func set(_ key: String, _ value: String) throws(MetricsConfigError) -> Bool {
@@ -36,6 +41,11 @@ public struct MetricsExporterConfig: Sendable, Equatable {
                 throw MetricsConfigError(key: key, value: value, reason: "expected a port in 0...65535")
             }
             port = p
+        case "metricsRecordingToggleEnable":
+            guard let b = Bool(value.lowercased()) else {
+                throw MetricsConfigError(key: key, value: value, reason: "expected true or false")
+            }
+            recordingToggleEnable = b
         default:
             return false
         }

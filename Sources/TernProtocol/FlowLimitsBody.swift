@@ -60,3 +60,12 @@ public struct FlowLimitsBody: Codable, Sendable, Equatable {
         self.duplicatesAnswered = duplicatesAnswered
     }
 }
+
+/// Tern's metrics recording switch, for benchmarks only (our own code, not RocketMQ's): served only by a broker
+/// with metrics on and `metricsRecordingToggleEnable=true`; any other broker answers REQUEST_CODE_NOT_SUPPORTED.
+public enum MetricsRequestCode {
+    /// extField `recording` (`true` / `false`): the request path records metrics or not from the next request
+    /// on. Answer extFields: `recording` (now in force) and `storeMaxOffset` (the commit log's end, so a
+    /// benchmark counts what was stored between two switches without another request).
+    public static let setMetricsRecording = 9120
+}

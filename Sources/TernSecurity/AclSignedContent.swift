@@ -7,17 +7,14 @@ import TernRemoting
 /// so it is looked up in ``AclKeyOrders`` (a fingerprint of the keys in arrival order, then a byte comparison);
 /// only a new key set is sorted: fields referenced by position from a stack buffer, sorted there by moving
 /// entries (an insertion sort: headers carry ~15 fields, decoders cap them at ``RemotingLimits/extFieldsCountMax``).
-/// The values' UTF-8 (read in place from the request's header bytes, escaped values unescaped on the way,
-/// ``RemotingExtFields/forEachUTF8Run(ofValueAt:_:)``) is gathered into a stack chunk handed to `sink`
-/// (one call for a usual header) so the hash is updated a few times, not once per field.
+/// The values' UTF-8 is read in place from the request's header bytes (escaped values unescaped on the way,
+/// ``RemotingExtFields/forEachUTF8Run(ofValueAt:_:)``): long runs go to `sink` where they lie, short ones are
+/// collected in a small stack block (``forEachRun(_:of:_:)``).
 ///
 /// Order: each key carries its first 8 UTF-8 bytes as a big-endian integer, so most comparisons are one integer
 /// comparison. For ASCII keys byte order is UTF-16 order; when any key is not ASCII every comparison uses
 /// UTF-16 code units (UTF-8 order differs from UTF-16 order for characters above U+FFFF).
 enum AclSignedContent {
-    /// Bytes gathered before `sink` is called (at most 1 KiB: larger temporary allocations may go to the heap).
-    static let chunkByteCount = 1_024
-
     private struct Field {
         let key: String
         /// The field's position in the request's extFields: its value is read from there as bytes.
@@ -33,7 +30,7 @@ enum AclSignedContent {
                      _ sink: (UnsafeRawBufferPointer) -> Void) {
         withOrder(extFields, orders: orders) { order, remember in
             remember()
-            gather(order, from: extFields, sink)
+            forEachRun(order, of: extFields, sink)
         }
     }
 
@@ -99,24 +96,33 @@ enum AclSignedContent {
         return (head, high < 0x80)
     }
 
-    /// The values' UTF-8 in order, copied into one stack chunk that is flushed when full (a piece larger than
-    /// the chunk goes to `sink` as it is).
-    static func gather(_ order: UnsafeBufferPointer<Int>, from extFields: RemotingExtFields,
-                               _ sink: (UnsafeRawBufferPointer) -> Void) {
-        withUnsafeTemporaryAllocation(byteCount: chunkByteCount, alignment: 1) { chunk in
+    /// Short runs collected before they go to `sink` together (an escaped properties value arrives as many runs
+    /// of a few bytes: a C call into SHA-1 per run would cost more than hashing its bytes).
+    static let pendingByteCount = 256
+    /// Runs at least this long go to `sink` where they lie (after what is pending): no copy.
+    static let directRunByteCount = 64
+
+    /// The values' UTF-8 in order: runs of ``directRunByteCount`` bytes or more straight from where they lie
+    /// (the header bytes), shorter ones copied byte by byte (no `memmove` call for a few bytes) into a stack
+    /// block passed on when full. SHA-1 takes its input in pieces of any size, so the MAC is the same as over
+    /// the concatenation.
+    static func forEachRun(_ order: UnsafeBufferPointer<Int>, of extFields: RemotingExtFields,
+                           _ sink: (UnsafeRawBufferPointer) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: pendingByteCount, alignment: 16) { pending in
             var used = 0
             for index in order {
-                extFields.forEachUTF8Run(ofValueAt: index) { bytes in
-                    if used + bytes.count > chunk.count {
-                        sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used]))
+                extFields.forEachUTF8Run(ofValueAt: index) { run in
+                    let direct = run.count >= directRunByteCount
+                    if direct || used + run.count > pending.count {
+                        if used > 0 { sink(UnsafeRawBufferPointer(rebasing: pending[0..<used])) }
                         used = 0
-                        if bytes.count > chunk.count { return sink(bytes) }
+                        if direct { return sink(run) }
                     }
-                    UnsafeMutableRawBufferPointer(rebasing: chunk[used...]).copyMemory(from: bytes)
-                    used += bytes.count
+                    for i in 0..<run.count { pending[used &+ i] = run[i] }
+                    used += run.count
                 }
             }
-            if used > 0 { sink(UnsafeRawBufferPointer(rebasing: chunk[0..<used])) }
+            if used > 0 { sink(UnsafeRawBufferPointer(rebasing: pending[0..<used])) }
         }
     }
 }

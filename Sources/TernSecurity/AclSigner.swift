@@ -101,7 +101,7 @@ public enum AclSigner {
                                    key: AclSigningKey, _ use: (UnsafeRawBufferPointer) -> R) -> R {
         withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { mac in
             key.mac(into: mac) { update in
-                AclSignedContent.gather(order, from: extFields, update)
+                AclSignedContent.forEachRun(order, of: extFields, update)
                 body?.withUnsafeReadableBytes(update)
             }
             return use(UnsafeRawBufferPointer(mac))

@@ -12,8 +12,10 @@ import TernStorage
 /// A real broker with `metricsExporterType=PROM`: messages sent and pulled through TernClient move the
 /// counters its `/metrics` answers, and the consumer gauges follow the committed offset.
 @Suite struct BrokerMetricsTests {
-    /// A broker with metrics on (ops port ephemeral) in `dir`, and a client runtime routed to it for `topic`.
-    private static func metricsBroker(_ dir: String, topic: String, group: any EventLoopGroup) async throws
+    /// A broker with metrics on (ops port ephemeral) in `dir`, and a client runtime routed to it for `topic`;
+    /// `configure` changes the config before the start.
+    static func metricsBroker(_ dir: String, topic: String, group: any EventLoopGroup,
+                              configure: (inout BrokerConfig) throws -> Void = { _ in }) async throws
         -> (BrokerConfig, Broker, ClientRuntime) {
         var config = BrokerConfig()
         config.storePathRootDir = dir
@@ -22,6 +24,7 @@ import TernStorage
         config.brokerClusterName = "MetricsCluster"
         config.metrics.exporterType = .prom
         config.metrics.port = 0
+        try configure(&config)
         let broker = try await Broker.start(config: config, group: group, logger: Logger(label: "test.broker"))
         var options = ClientOptions(nameServer: "127.0.0.1:1")
         options.requestTimeout = .seconds(5)

@@ -57,11 +57,16 @@ import TernRemoting
                 == AclSigner.signature(extFields: fields, body: ByteBuffer(bytes: body), secretKey: "prefix-secret"))
     }
 
-    /// A header larger than the gathering chunk, and a value larger than it, sign as Python does.
-    @Test func valuesBeyondOneChunkAgreeWithPython() throws {
+    /// Many values fed run by run (block boundaries fall inside values) and a value of many SHA-1 blocks sign
+    /// as Python does.
+    @Test func valuesAcrossManyBlocksAgreeWithPython() throws {
         var fields: RemotingExtFields = ["AccessKey": "someAccess"]
-        for i in 0..<40 { fields["k\(i)"] = String(repeating: "x\(i % 10)", count: 20) }
-        fields["huge"] = String(repeating: "h", count: 3 * AclSignedContent.chunkByteCount + 7)
+        // Lengths around the direct-run and pending-block sizes (64, 256 bytes).
+        let lengths = [1, 63, 64, 65, 200, 255, 256, 257, 3]
+        for i in 0..<40 {
+            fields["k\(i)"] = String(String(repeating: "x\(i % 10)", count: 300).prefix(lengths[i % lengths.count]))
+        }
+        fields["huge"] = String(repeating: "h", count: 3 * 1_024 + 7)
         #expect(try pythonSignature(fields, body: [], secret: "chunk-secret")
                 == AclSigner.signature(extFields: fields, body: nil, secretKey: "chunk-secret"))
     }
@@ -109,6 +114,23 @@ import TernRemoting
         for count in 0..<24 {
             let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
             #expect(bytes.withUnsafeBytes(AclSignatureText.encode) == Data(bytes).base64EncodedString())
+        }
+    }
+
+    /// The table decoder gives back any 20 bytes from their Base64 and refuses a byte outside the alphabet at
+    /// any position (including bytes whose table entry would only differ in high bits).
+    @Test func decodeRoundTripsAndRefusesForeignBytes() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let bytes = (0..<20).map { _ in UInt8.random(in: 0...255, using: &random) }
+            var text = Array(Data(bytes).base64EncodedString().utf8)
+            var decoded = [UInt8](repeating: 0, count: 20)
+            let ok = text.withUnsafeBytes { t in decoded.withUnsafeMutableBytes { AclSignatureText.decode(t, into: $0) } }
+            #expect(ok && decoded == bytes)
+            let position = Int.random(in: 0..<27, using: &random)
+            text[position] = [UInt8(ascii: "="), UInt8(ascii: "-"), UInt8(ascii: "_"), 0x80, 0xFF, 0][Int.random(in: 0..<6, using: &random)]
+            let foreign = text.withUnsafeBytes { t in decoded.withUnsafeMutableBytes { AclSignatureText.decode(t, into: $0) } }
+            #expect(!foreign, "\(text)")
         }
     }
 

@@ -15,11 +15,13 @@ struct AclGate: AdmissionGate {
     var codes: Set<Int>? { nil }
 
     /// Codes only `admin: true` accounts may send: Java's `Permission.ADMIN_CODE` (create/update topic, broker
-    /// config, delete topic, create/delete subscription group) plus Tern's own: flow limits, dead letters.
+    /// config, delete topic, create/delete subscription group) plus Tern's own: flow limits, dead letters, the
+    /// metrics recording switch.
     static let adminCodes: Set<Int> = [
         RequestCode.updateAndCreateTopic, 25, AdminRequestCode.deleteTopicInBroker, 200, 207,
         FlowRequestCode.setFlowLimit, FlowRequestCode.getFlowLimits,
         DeadLetterRequestCode.queryDeadLetters, DeadLetterRequestCode.resendDeadLetters,
+        MetricsRequestCode.setMetricsRecording,
     ]
 
     func admit(_ request: inout AdmissionRequest, nowNanos: UInt64) -> AdmissionDecision {

@@ -32,7 +32,10 @@ final class BrokerMetering: Sendable {
     static func burst(of responder: RemotingResponder) -> BurstTally? { responder.connection.responseObserver as? BurstTally }
 
     /// Call before appending a send's drafts (`burst`: the request's, ``burst(of:)``); pass the mark to `stored`.
-    func appendBegins(_ burst: BurstTally?) -> BrokerMetrics.AppendMark { metrics.appendBegins(burst) }
+    /// Nil while recording is paused (nothing to record).
+    func appendBegins(_ burst: BurstTally?) -> BrokerMetrics.AppendMark? {
+        metrics.isRecording ? metrics.appendBegins(burst) : nil
+    }
 
     /// `drafts` (as routed: half messages and delays are parked in system topics) were stored to `topic` by the
     /// append marked by `mark`.
@@ -46,6 +49,7 @@ final class BrokerMetering: Sendable {
 
     /// A pull of `group` on `queue` answered `count` records of `bytes`, the next pull starting at `next`.
     func pulled(group: String, queue: QueueKey, count: Int, bytes: Int, next: Int64) {
+        guard metrics.isRecording else { return }
         let key = ConsumerOffsetKey(group: group, queue: queue)
         let known: BrokerMetrics.Outbound? = pulled.withLock { p in
             if let i = p.index(forKey: key) {
@@ -65,6 +69,7 @@ final class BrokerMetering: Sendable {
 
     /// One message of `group`, consumed from `topic`, went to the group's dead-letter queue.
     func deadLettered(group: String, topic: String) {
+        guard metrics.isRecording else { return }
         metrics.deadLettered(group: group, topic: topic).increment()
     }
 }
@@ -151,6 +156,10 @@ extension BrokerMetering {
 struct StoreTimings: StoreObserver {
     let metrics: BrokerMetrics
 
-    func flushed(bytes: Int64, nanos: UInt64) { metrics.storeFlushLatency.record(Int(truncatingIfNeeded: nanos)) }
-    func dispatched(records: Int, nanos: UInt64) { metrics.storeDispatchLatency.record(Int(truncatingIfNeeded: nanos)) }
+    func flushed(bytes: Int64, nanos: UInt64) {
+        if metrics.isRecording { metrics.storeFlushLatency.record(Int(truncatingIfNeeded: nanos)) }
+    }
+    func dispatched(records: Int, nanos: UInt64) {
+        if metrics.isRecording { metrics.storeDispatchLatency.record(Int(truncatingIfNeeded: nanos)) }
+    }
 }
