@@ -12,13 +12,12 @@ final class RecentName: Sendable {
 
     init() {}
 
-    /// The value of `key` in `fields` and its UTF-8 (shared with the cached entry on a hit); nil when absent.
-    func name(_ key: String, in fields: RemotingExtFields) -> (name: String, utf8: [UInt8])? {
-        if let hit = last.withLock({ entry in entry.flatMap { fields.value(key, equalsUTF8: $0.utf8) ? $0 : nil } }) {
+    /// The value of field `index` in `fields` and its UTF-8 (shared with the cached entry on a hit).
+    func name(at index: Int, in fields: RemotingExtFields) -> (name: String, utf8: [UInt8]) {
+        if let hit = last.withLock({ entry in entry.flatMap { fields.value(at: index, equalsUTF8: $0.utf8) ? $0 : nil } }) {
             return hit
         }
-        guard let name = fields[key] else { return nil }
-        let entry = (name: name, utf8: Array(name.utf8))
+        let entry = SendRequestHeader.name(at: index, in: fields)
         last.withLock { $0 = entry }
         return entry
     }

@@ -22,10 +22,40 @@ struct SendRequestHeader {
     var batch: Bool
     var maxReconsumeTimes: Int32?
 
-    /// The field names of one header form.
+    /// The field names of one header form, located in a table in one pass (``RemotingExtFields/KeySet``).
     struct Names: Sendable {
         let producerGroup, topic, defaultTopic, defaultTopicQueueNums, queueId, sysFlag, bornTimestamp, flag,
             properties, reconsumeTimes, unitMode, maxReconsumeTimes, batch: String
+        /// The names above in this order (``Field``).
+        let set: RemotingExtFields.KeySet
+
+        init(producerGroup: String, topic: String, defaultTopic: String, defaultTopicQueueNums: String,
+             queueId: String, sysFlag: String, bornTimestamp: String, flag: String, properties: String,
+             reconsumeTimes: String, unitMode: String, maxReconsumeTimes: String, batch: String) {
+            self.producerGroup = producerGroup
+            self.topic = topic
+            self.defaultTopic = defaultTopic
+            self.defaultTopicQueueNums = defaultTopicQueueNums
+            self.queueId = queueId
+            self.sysFlag = sysFlag
+            self.bornTimestamp = bornTimestamp
+            self.flag = flag
+            self.properties = properties
+            self.reconsumeTimes = reconsumeTimes
+            self.unitMode = unitMode
+            self.maxReconsumeTimes = maxReconsumeTimes
+            self.batch = batch
+            set = RemotingExtFields.KeySet([
+                producerGroup, topic, defaultTopic, defaultTopicQueueNums, queueId, sysFlag, bornTimestamp, flag,
+                properties, reconsumeTimes, unitMode, maxReconsumeTimes, batch,
+            ])
+        }
+
+        /// The position of each name in ``set``.
+        enum Field: Int {
+            case producerGroup, topic, defaultTopic, defaultTopicQueueNums, queueId, sysFlag, bornTimestamp, flag,
+                properties, reconsumeTimes, unitMode, maxReconsumeTimes, batch
+        }
     }
 
     static let javaNames = Names(
@@ -53,31 +83,38 @@ struct SendRequestHeader {
     /// sysFlag, bornTimestamp and flag; leniency there costs nothing); numeric fields must parse. `recent`:
     /// the caller's last topic and group, reused when the header names them again.
     init(_ fields: RemotingExtFields, names: Names, recent: RecentNames? = nil) throws(Invalid) {
-        func number<T: FixedWidthInteger>(_ key: String, _ default: T?) throws(Invalid) -> T {
-            // One lookup on the common path (a valid number); the text only for the error.
-            if let v = fields.int64(key), let typed = T(exactly: v) { return typed }
-            guard let text = fields[key] else {
+        let at = fields.locate(names.set)
+        func index(_ field: Names.Field) -> Int? { at[field.rawValue] }
+        func number<T: FixedWidthInteger>(_ field: Names.Field, _ key: String, _ default: T?) throws(Invalid) -> T {
+            guard let i = index(field) else {
                 if let d = `default` { return d }
                 throw Invalid(remark: "the custom field <\(key)> is null")
             }
-            throw Invalid(remark: "the custom field <\(key)> is not a valid number: \(text)")
+            if let v = fields.int64(at: i), let typed = T(exactly: v) { return typed }
+            throw Invalid(remark: "the custom field <\(key)> is not a valid number: \(fields.string(at: i))")
         }
-        guard let topic = recent?.topic.name(names.topic, in: fields)
-                ?? fields[names.topic].map({ ($0, Array($0.utf8)) }) else {
-            throw Invalid(remark: "the custom field <\(names.topic)> is null")
-        }
-        (self.topic, topicUTF8) = topic
-        producerGroup = (recent?.producerGroup.name(names.producerGroup, in: fields)?.name ?? fields[names.producerGroup]) ?? ""
-        defaultTopic = fields[names.defaultTopic]
-        defaultTopicQueueNums = try number(names.defaultTopicQueueNums, 4)
-        queueId = try number(names.queueId, nil)
-        sysFlag = try number(names.sysFlag, 0)
-        bornTimestamp = try number(names.bornTimestamp, 0)
-        flag = try number(names.flag, 0)
-        properties = fields.utf8(names.properties) ?? []
-        reconsumeTimes = try number(names.reconsumeTimes, 0)
-        unitMode = fields.bool(names.unitMode) ?? false
-        batch = fields.bool(names.batch) ?? false
-        maxReconsumeTimes = fields[names.maxReconsumeTimes] == nil ? nil : try number(names.maxReconsumeTimes, 0) as Int32
+        guard let topicAt = index(.topic) else { throw Invalid(remark: "the custom field <\(names.topic)> is null") }
+        (topic, topicUTF8) = recent?.topic.name(at: topicAt, in: fields) ?? Self.name(at: topicAt, in: fields)
+        producerGroup = index(.producerGroup).map {
+            recent?.producerGroup.name(at: $0, in: fields).name ?? fields.string(at: $0)
+        } ?? ""
+        defaultTopic = index(.defaultTopic).map(fields.string(at:))
+        defaultTopicQueueNums = try number(.defaultTopicQueueNums, names.defaultTopicQueueNums, 4)
+        queueId = try number(.queueId, names.queueId, nil)
+        sysFlag = try number(.sysFlag, names.sysFlag, 0)
+        bornTimestamp = try number(.bornTimestamp, names.bornTimestamp, 0)
+        flag = try number(.flag, names.flag, 0)
+        properties = index(.properties).map(fields.utf8(at:)) ?? []
+        reconsumeTimes = try number(.reconsumeTimes, names.reconsumeTimes, 0)
+        unitMode = index(.unitMode).flatMap(fields.bool(at:)) ?? false
+        batch = index(.batch).flatMap(fields.bool(at:)) ?? false
+        maxReconsumeTimes = index(.maxReconsumeTimes) == nil ? nil
+            : try number(.maxReconsumeTimes, names.maxReconsumeTimes, 0) as Int32
+    }
+
+    /// Field `index`'s value and its UTF-8 (no cache).
+    static func name(at index: Int, in fields: RemotingExtFields) -> (name: String, utf8: [UInt8]) {
+        let name = fields.string(at: index)
+        return (name, Array(name.utf8))
     }
 }

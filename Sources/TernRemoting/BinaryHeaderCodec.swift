@@ -31,10 +31,38 @@ enum BinaryHeaderCodec {
         }
         let extLengthIndex = buffer.writerIndex
         buffer.writeInteger(Int32(0))
-        for (key, value) in command.extFields {
-            try writeLengthPrefixed(key, field: "extFields key \(key.prefix(32))", as: Int16.self, into: &buffer)
-            try writeLengthPrefixed(value, field: "extFields[\(key.prefix(32))]", as: Int32.self, into: &buffer)
+        // Rendered values: a template's integers go straight into the frame (no String per answer; a message
+        // id's 32 digits were a heap allocation).
+        var failure: (any Error)?
+        command.extFields.forEachRendered { key, value in
+            guard failure == nil else { return }
+            do {
+                try writeLengthPrefixed(key, field: "extFields key \(key.prefix(32))", as: Int16.self, into: &buffer)
+                switch value {
+                case let .string(text):
+                    try writeLengthPrefixed(text, field: "extFields[\(key.prefix(32))]", as: Int32.self, into: &buffer)
+                case let .decimal(n):
+                    let count = JSONHeaderEncoder.decimalLength(n)
+                    buffer.writeInteger(Int32(count))
+                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { out in
+                        var writer = JSONByteWriter(out)
+                        writer.decimal(n)
+                        return writer.position
+                    }
+                case let .hex128(high, low):
+                    buffer.writeInteger(Int32(32))
+                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 32) { out in
+                        var writer = JSONByteWriter(out)
+                        writer.hex(high)
+                        writer.hex(low)
+                        return writer.position
+                    }
+                }
+            } catch {
+                failure = error
+            }
         }
+        if let failure { throw failure }
         let extLength = buffer.writerIndex - extLengthIndex - 4
         guard let extLength32 = Int32(exactly: extLength) else {
             throw RemotingError.headerFieldTooLong(field: "extFields", length: extLength)
@@ -56,7 +84,12 @@ enum BinaryHeaderCodec {
         buffer.writeString(text)
     }
 
-    static func decode(_ header: ByteBuffer) throws -> RemotingCommand {
+    /// `recycler`: where a finished request's extFields table waits to be refilled by this decode.
+    ///
+    /// Keys requests carry all the time are interned and ASCII values stay in the header (a String only when
+    /// read, as for JSON headers): a send header's dozen Strings per request were its decode's main cost.
+    static func decode(_ header: ByteBuffer, recycler: ExtFieldsRecycler? = nil) throws -> RemotingCommand {
+        let source = header
         var header = header
         let start = header.readerIndex
         func malformed(_ reason: String) -> RemotingError {
@@ -72,18 +105,37 @@ enum BinaryHeaderCodec {
         guard let remarkBytes = readLengthPrefixed(from: &header, as: Int32.self) else {
             throw malformed("bad remark length")
         }
+        // The section's first byte, as an offset into `source`'s readable bytes (a slice counts from 0).
+        let extStart = header.readerIndex - start + 4
         guard var extBytes = readLengthPrefixed(from: &header, as: Int32.self) else {
             throw malformed("bad extFields length")
         }
-        var fields = RemotingExtFields()
-        if extBytes.readableBytes > 0 { fields.reserveCapacity(16) }  // a send header's fields without regrowing
+        var fields = RemotingExtFields(source: source)
+        if extBytes.readableBytes > 0 {
+            recycler?.lend(to: &fields)
+            fields.reserveCapacity(16)  // a send header's fields without regrowing
+        }
         while extBytes.readableBytes > 0 {
-            let entryOffset = header.readerIndex - start - extBytes.readableBytes
+            let entryOffset = extStart + extBytes.readerIndex
             guard let key = readLengthPrefixed(from: &extBytes, as: Int16.self),
                 let value = readLengthPrefixed(from: &extBytes, as: Int32.self)
             else { throw RemotingError.malformedHeader(reason: "bad extFields entry", offset: entryOffset) }
             guard value.readableBytes > 0 else { continue }
-            fields[String(buffer: key)] = String(buffer: value)
+            let valueEnd = extStart + extBytes.readerIndex
+            let named = key.withUnsafeReadableBytes { bytes -> (key: String, signature: UInt32) in
+                RemotingExtFields.knownKey(bytes)
+                    ?? (key: String(decoding: bytes, as: UTF8.self), signature: RemotingExtFields.signature(bytes))
+            }
+            let ascii = value.withUnsafeReadableBytes { bytes -> Bool in
+                var high: UInt8 = 0
+                for byte in bytes { high |= byte }
+                return high < 0x80
+            }
+            // Offsets fit: a header is at most 24 bits long.
+            let stored: RemotingExtFields.StoredValue = ascii
+                ? .verbatim(start: UInt32(valueEnd - value.readableBytes), end: UInt32(valueEnd))
+                : .text(String(buffer: value))
+            fields.set(stored, for: named.key, signature: named.signature)
             guard fields.count <= RemotingLimits.extFieldsCountMax else {
                 throw RemotingError.malformedHeader(
                     reason: "more than \(RemotingLimits.extFieldsCountMax) extFields",

@@ -109,16 +109,35 @@ struct JSONReader {
 
     /// A top-level key, matched on its bytes: no String per key (a header has eight).
     mutating func readHeaderKey() throws -> HeaderKey {
+        if let plain = try readPlainString() { return HeaderKey(plain) }
+        return HeaderKey(Array(try readString().utf8))  // escapes in a key: decode it the general way
+    }
+
+    /// An extFields key, interned when requests carry it all the time, with its signature.
+    mutating func readExtFieldKey() throws -> (key: String, signature: UInt32) {
+        guard let plain = try readPlainString() else {
+            let key = try readString()
+            return (key: key, signature: RemotingExtFields.signature(key))
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: plain)
+        // Invalid UTF-8 has a high bit set, so the bytes' signature is the repaired String's (0) too.
+        return RemotingExtFields.knownKey(bytes)
+            ?? (key: String(decoding: bytes, as: UTF8.self), signature: RemotingExtFields.signature(bytes))
+    }
+
+    /// The content of a string token without escapes, `position` past it; nil with `position` unmoved when
+    /// the token has an escape (the caller decodes it the general way).
+    mutating func readPlainString() throws -> Slice<UnsafeRawBufferPointer>? {
         let open = position
         try expectByte(.quote, "'\"'")
         let start = position
         while let byte = byte(at: position), byte != .quote, byte != .backslash { position += 1 }
-        if byte(at: position) == .quote {
-            position += 1
-            return HeaderKey(slice(start, position - 1))
+        guard byte(at: position) == .quote else {
+            position = open
+            return nil
         }
-        position = open  // escapes in a key: decode it the general way
-        return HeaderKey(Array(try readString().utf8))
+        position += 1
+        return slice(start, position - 1)
     }
 
     private mutating func readTopLevelValue(key: HeaderKey, into command: inout RemotingCommand) throws {
@@ -129,12 +148,21 @@ struct JSONReader {
         case .flag: command.flag = RemotingFlags(rawValue: try readInt32Field("flag"))
         case .remark: command.remark = try readValueText(depth: 2)
         case .language:
-            let text = try readValueText(depth: 2) ?? ""
-            command.language =
-                LanguageCode(name: text) ?? UInt8(text).flatMap { LanguageCode(rawValue: $0) } ?? .other
+            // The name as sent ("JAVA") matched on its bytes: no String.
+            if current == .quote, let plain = try readPlainString() {
+                let bytes = UnsafeRawBufferPointer(rebasing: plain)
+                command.language = LanguageCode(name: bytes) ?? Self.language(String(decoding: bytes, as: UTF8.self))
+            } else {
+                command.language = Self.language(try readValueText(depth: 2) ?? "")
+            }
         case .extFields: command.extFields = try readExtFields()
         case .other: try skipValue(depth: 2)
         }
+    }
+
+    /// The language named `text`, or with `text` as its code, else `.other`.
+    private static func language(_ text: String) -> LanguageCode {
+        LanguageCode(name: text) ?? UInt8(text).flatMap { LanguageCode(rawValue: $0) } ?? .other
     }
 
     private mutating func readInt32Field(_ key: StaticString) throws -> Int32 {
@@ -174,9 +202,9 @@ struct JSONReader {
         recycler?.lend(to: &fields)
         // Room for a send header's fields up front: growing one by one reallocated the array four times.
         fields.reserveCapacity(16)
-        try readObject { reader, key in
+        try readObject(key: { try $0.readExtFieldKey() }) { reader, key in
             guard let value = try reader.readExtFieldValue() else { return }
-            fields.set(value, for: key)
+            fields.set(value, for: key.key, signature: key.signature)
             guard fields.count <= RemotingLimits.extFieldsCountMax else {
                 throw reader.malformed("more than \(RemotingLimits.extFieldsCountMax) extFields")
             }
@@ -287,6 +315,7 @@ struct JSONReader {
             try readContainer(open: .openBracket, close: .closeBracket) { reader in
                 try reader.skipValue(depth: depth + 1)
             }
+        case .quote: _ = try skipString()  // no String for a skipped value
         default:
             _ = try readValueText(depth: depth)
         }

@@ -27,4 +27,13 @@ public enum LanguageCode: UInt8, Sendable, Hashable, CaseIterable {
         guard let index = Self.names.firstIndex(of: name) else { return nil }
         self.init(rawValue: UInt8(index))
     }
+
+    /// The language whose JSON name is the UTF-8 `name`, or `nil` if the name is unknown (no String built).
+    public init?(name: UnsafeRawBufferPointer) {
+        guard let index = Self.names.firstIndex(where: { known in
+            var known = known
+            return known.withUTF8 { $0.count == name.count && $0.elementsEqual(name) }
+        }) else { return nil }
+        self.init(rawValue: UInt8(index))
+    }
 }

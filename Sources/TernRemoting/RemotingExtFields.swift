@@ -48,14 +48,14 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         case words(UInt64, UInt64, UInt64, UInt64)
     }
 
-    fileprivate struct Entry: Sendable {
+    struct Entry: Sendable {
         var key: String
         var value: StoredValue
         /// `signature(key)`; keys that are `==` have equal signatures or one is 0.
         var signature: UInt32
     }
 
-    private var entries: [Entry]
+    private(set) var entries: [Entry]
     private var backing: Backing
 
     public init() {
@@ -136,7 +136,11 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     /// Sets `key` to `value`, replacing an existing value in place.
     mutating func set(_ value: StoredValue, for key: String) {
-        let signature = Self.signature(key)
+        set(value, for: key, signature: Self.signature(key))
+    }
+
+    /// ``set(_:for:)`` with `key`'s signature already known (an interned key).
+    mutating func set(_ value: StoredValue, for key: String, signature: UInt32) {
         if let index = index(of: key, signature: signature) {
             entries[index].value = value
         } else {
@@ -159,7 +163,6 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         return nil
     }
 
-    private func value(_ key: String) -> StoredValue? { index(of: key).map { entries[$0].value } }
 
     /// `value` as a String (built here for token and template values).
     private func string(_ value: StoredValue) -> String {
@@ -218,7 +221,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     }
 
     /// True when `bytes` are `other`'s bytes.
-    private static func equal(_ bytes: UnsafeRawBufferPointer, _ other: UnsafeRawBufferPointer) -> Bool {
+    static func equal(_ bytes: UnsafeRawBufferPointer, _ other: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count == other.count else { return false }
         for i in 0 ..< bytes.count where bytes[i] != other[i] { return false }
         return true
@@ -249,7 +252,11 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// The UTF-8 of the value for `key` in a new array (the one allocation when the caller needs the bytes
     /// anyway, instead of a String and then an array), or nil when absent.
     public func utf8(_ key: String) -> [UInt8]? {
-        guard let index = index(of: key) else { return nil }
+        index(of: key).map(utf8(at:))
+    }
+
+    /// ``utf8(_:)`` of field `index` (``locate(_:)``).
+    public func utf8(at index: Int) -> [UInt8] {
         var utf8: [UInt8] = []
         // One allocation: a token never decodes longer than it is written (U+FFFD repairs of invalid bytes
         // excepted, which may grow it).
@@ -263,6 +270,9 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     /// The key of field `index` (insertion order, `0 ..< count`).
     public func key(at index: Int) -> String { entries[index].key }
+
+    /// The value of field `index` (insertion order, `0 ..< count`) as text.
+    public func string(at index: Int) -> String { string(entries[index].value) }
 
     /// Calls `body` with the UTF-8 of field `index`'s value, in order, in one or more pieces, allocating nothing
     /// for values read from a header: a verbatim value is its bytes in the header; an escaped one is passed as
@@ -315,28 +325,34 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     /// True when `key` is present and its value's UTF-8 is `utf8`; no String is built for a token value.
     public func value(_ key: String, equalsUTF8 utf8: [UInt8]) -> Bool {
+        guard let index = index(of: key) else { return false }
+        return value(at: index, equalsUTF8: utf8)
+    }
+
+    /// ``value(_:equalsUTF8:)`` of field `index` (``locate(_:)``).
+    public func value(at index: Int, equalsUTF8 utf8: [UInt8]) -> Bool {
         utf8.withUnsafeBytes { expected in
             var matched = 0, equal = true
-            let present = forEachUTF8Run(ofValueFor: key) { run in
+            forEachUTF8Run(ofValueAt: index) { run in
                 let end = matched + run.count
                 equal = equal && end <= expected.count
                     && Self.equal(run, UnsafeRawBufferPointer(rebasing: expected[matched ..< end]))
                 matched = end
             }
-            return present && equal && matched == expected.count
+            return equal && matched == expected.count
         }
     }
 
     /// UTF-8 length (low 16 bits, saturated) and first and last bytes of an ASCII key. 0 (matches every
     /// signature) for empty and non-ASCII keys: String `==` is canonical equivalence, under which a non-ASCII
     /// key can equal one of another length (U+212A KELVIN SIGN == "K").
-    private static func signature(_ key: String) -> UInt32 {
+    static func signature(_ key: String) -> UInt32 {
         // One pass over contiguous bytes (native strings, small ones included); the generic UTF8View walks
         // (`allSatisfy`, `last`, `count`) showed in send-path profiles.
         key.utf8.withContiguousStorageIfAvailable(signature) ?? signature(Array(key.utf8))
     }
 
-    private static func signature(_ utf8: some Collection<UInt8>) -> UInt32 {
+    static func signature(_ utf8: some Collection<UInt8>) -> UInt32 {
         guard let first = utf8.first else { return 0 }
         var last = first, high: UInt8 = 0, count = 0
         for byte in utf8 { high |= byte; last = byte; count += 1 }
@@ -362,7 +378,12 @@ extension RemotingExtFields {
     /// C++ sends some integers as JSON numbers and others as strings; both arrive here as decimal text.
     /// Surrounding spaces are tolerated.
     public func int64(_ key: String) -> Int64? {
-        guard let value = value(key) else { return nil }
+        index(of: key).flatMap(int64(at:))
+    }
+
+    /// ``int64(_:)`` of field `index` (``locate(_:)``).
+    public func int64(at index: Int) -> Int64? {
+        let value = entries[index].value
         // Fast path: plain digits (every client sends them), parsed from the header bytes.
         if let parsed = withVerbatimBytes(value, Self.decimal) ?? nil { return parsed }
         let text = string(value)
@@ -399,7 +420,12 @@ extension RemotingExtFields {
     /// C++ 1.2.3 sends `"1"`/`"0"`; Java and C++ 2.x send `"true"`/`"false"`. Anything else is `nil`, so
     /// callers choose the default explicitly.
     public func bool(_ key: String) -> Bool? {
-        guard let value = value(key) else { return nil }
+        index(of: key).flatMap(bool(at:))
+    }
+
+    /// ``bool(_:)`` of field `index` (``locate(_:)``).
+    public func bool(at index: Int) -> Bool? {
+        let value = entries[index].value
         // Fast path for the exact spellings clients send.
         let spelled: Bool?? = withVerbatimBytes(value) { bytes in
             if Self.equal(bytes, "true") || Self.equal(bytes, "1") { return true }

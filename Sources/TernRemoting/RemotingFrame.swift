@@ -30,7 +30,7 @@ public enum RemotingFrame {
     /// Throws ``RemotingError`` for a frame that can never decode: too short or too large a length, a header
     /// length past the frame's end, an unknown serialize type, or a header that does not parse. `buffer` is
     /// left untouched then too; the stream's framing can no longer be trusted, so the caller should close.
-    /// `recycler`: where a finished request's extFields table waits to be refilled by this decode (JSON headers).
+    /// `recycler`: where a finished request's extFields table waits to be refilled by this decode.
     public static func read(from buffer: inout ByteBuffer, frameSizeMax: Int,
                             recycler: ExtFieldsRecycler? = nil) throws -> RemotingCommand? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
@@ -58,7 +58,7 @@ public enum RemotingFrame {
         var command: RemotingCommand
         switch serializeType {
         case .json: command = try JSONHeaderDecoder.decode(header, recycler: recycler)
-        case .rocketmq: command = try BinaryHeaderCodec.decode(header)
+        case .rocketmq: command = try BinaryHeaderCodec.decode(header, recycler: recycler)
         }
         command.body = frame.readableBytes > 0 ? frame.readSlice(length: frame.readableBytes) : nil
         buffer.moveReaderIndex(forwardBy: lengthFieldSize + frameLength)

@@ -31,6 +31,20 @@ struct ExtFieldsTemplateTests {
         #expect(try decodeOne(Array(bytes.readableBytesView))?.extFields == text)
     }
 
+    /// The binary header writes placeholders' digits straight into the frame, byte for byte as their text.
+    @Test func binaryEncodedLikeTheirText() throws {
+        for words in [(UInt64.max, UInt64(0), UInt64(bitPattern: Int64.min), UInt64(0)), (0x0A00_0005_0000_2A9F, 1, 7, 123_456)] {
+            let f = RemotingExtFields(Self.template, words: words.0, words.1, words.2, words.3)
+            var text = RemotingExtFields()
+            for (key, value) in f { text[key] = value }
+            var response = RemotingCommand(code: 0, opaque: 9, flag: .response, extFields: f, serializeType: .rocketmq)
+            let bytes = try encode(response)
+            response.extFields = text
+            #expect(bytes == (try encode(response)))
+            #expect(try decodeOne(Array(bytes.readableBytesView))?.extFields == text)
+        }
+    }
+
     @Test func editedTemplateFieldsKeepTheOthers() {
         var f = RemotingExtFields(Self.template, words: 1, 2, 3, 4)
         f["n"] = "x"

@@ -43,10 +43,25 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func header(_ data: UnsafeRawBufferPointer, json: Bool) {
         #if DEBUG
-        _ = json ? try? JSONHeaderDecoder.decode(ByteBuffer(bytes: data)) : try? BinaryHeaderCodec.decode(ByteBuffer(bytes: data))
+        let header = ByteBuffer(bytes: data)
+        guard let command = json ? try? JSONHeaderDecoder.decode(header) : try? BinaryHeaderCodec.decode(header) else { return }
+        // Values stay in the header until read: every way of reading one must work on whatever decoded.
+        let fields = command.extFields
+        let at = fields.locate(SendRequestKeys.short)
+        for i in 0 ..< fields.count {
+            precondition(fields.utf8(at: i) == Array(fields.string(at: i).utf8), "a value's bytes differ from its text")
+            _ = (fields.int64(at: i), fields.bool(at: i), fields.value(at: i, equalsUTF8: [0x41]))
+        }
+        for k in 0 ..< 13 { if let i = at[k] { precondition(fields.key(at: i) == SendRequestKeys.names[k]) } }
         #else
         fatalError("the header targets need a debug build")
         #endif
+    }
+
+    /// SEND_MESSAGE_V2's keys, located in every decoded header.
+    private enum SendRequestKeys {
+        static let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m"]
+        static let short = RemotingExtFields.KeySet(names)
     }
 
     /// A record the scanner accepts can be read through every `RecordView` accessor.

@@ -1,0 +1,75 @@
+extension RemotingExtFields {
+    /// A fixed list of up to 16 keys, located in a table in one pass (``locate(_:)``) with their signatures
+    /// computed once: a typed header reads a dozen fields of a table of about as many, and a lookup per field
+    /// computed the key's signature and scanned the table each time.
+    public struct KeySet: Sendable {
+        let keys: [String]
+        let signatures: [UInt32]
+
+        /// - Precondition: at most 16 keys, no two equal.
+        public init(_ keys: [String]) {
+            precondition(keys.count <= 16 && Set(keys).count == keys.count, "a key set holds 16 distinct keys")
+            self.keys = keys
+            signatures = keys.map(RemotingExtFields.signature)
+        }
+    }
+
+    /// Where the keys of one ``KeySet`` are in one table: the field index (for the `at:` accessors) of each key.
+    public struct Positions: Sendable {
+        fileprivate var slots = SIMD16<Int16>(repeating: -1)
+
+        /// The field index of the set's key number `key`, nil when the table lacks it.
+        public subscript(key: Int) -> Int? { slots[key] < 0 ? nil : Int(slots[key]) }
+    }
+
+    /// The position of every key of `set` in this table, in one pass over the fields.
+    public func locate(_ set: KeySet) -> Positions {
+        var positions = Positions()
+        let count = set.keys.count
+        set.signatures.withUnsafeBufferPointer { signatures in
+            for index in entries.indices {
+                let signature = entries[index].signature
+                for k in 0 ..< count where signatures[k] == signature || signatures[k] == 0 || signature == 0 {
+                    // Keys are unique in both the table and the set, so the first equal key is the only one.
+                    if positions.slots[k] < 0, set.keys[k] == entries[index].key {
+                        positions.slots[k] = Int16(index)  // extFieldsCountMax keeps an index within Int16
+                        break
+                    }
+                }
+            }
+        }
+        return positions
+    }
+
+    /// The interned String and signature of the header key `bytes` when it is one that requests carry all the
+    /// time (no String built or signature computed per key and request; keys over 15 bytes were allocations).
+    static func knownKey(_ bytes: UnsafeRawBufferPointer) -> (key: String, signature: UInt32)? {
+        if bytes.count == 1 {
+            let byte = bytes[0]
+            guard byte >= UInt8(ascii: "a"), byte <= UInt8(ascii: "z") else { return nil }
+            return KnownKeys.letters[Int(byte - UInt8(ascii: "a"))]
+        }
+        let signature = Self.signature(bytes)
+        for known in KnownKeys.words where known.signature == signature {
+            var word = known.key
+            if word.withUTF8({ equal(UnsafeRawBufferPointer($0), bytes) }) { return known }
+        }
+        return nil
+    }
+}
+
+/// The interned keys of ``RemotingExtFields/knownKey(_:)``: SEND_MESSAGE_V2's one-letter names, the long names
+/// of SEND_MESSAGE, PULL_MESSAGE and the ACL fields.
+private enum KnownKeys {
+    static let letters: [(key: String, signature: UInt32)] = (UInt8(ascii: "a") ... UInt8(ascii: "z")).map {
+        let key = String(decoding: [$0], as: UTF8.self)
+        return (key: key, signature: RemotingExtFields.signature(key))
+    }
+
+    static let words: [(key: String, signature: UInt32)] = [
+        "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp",
+        "flag", "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "brokerName",
+        "consumerGroup", "queueOffset", "maxMsgNums", "commitOffset", "suspendTimeoutMillis", "subscription",
+        "subVersion", "expressionType", "AccessKey", "Signature",
+    ].map { (key: $0, signature: RemotingExtFields.signature($0)) }
+}
