@@ -109,6 +109,9 @@ public struct BrokerConfig: Sendable {
     /// Flushed commit log kept in the page cache behind the writer (`cachedCommitLogBytes`, ours; 0: the kernel
     /// decides): see `StoreConfig.cachedLogBytes`.
     public var cachedCommitLogBytes: Int = StoreConfig(root: "").cachedLogBytes ?? 0
+    /// How long the dispatcher, woken from idle, waits for more records before its index commit
+    /// (`dispatchGatherMicros`, ours; 0: never): see `StoreConfig.dispatchGatherMicros`.
+    public var dispatchGatherMicros: Int = StoreConfig(root: "").dispatchGatherMicros
     /// Connection limits of the broker's server (`serverMaxConnections`, `serverPartialFrameTimeoutSeconds`,
     /// `serverPartialFrameBytesMax`; ours): total connections, slowloris deadline, bytes held in partial frames.
     public var connectionLimits = ConnectionLimits()
@@ -201,6 +204,7 @@ public struct BrokerConfig: Sendable {
         s.cleanFileForciblyEnable = cleanFileForciblyEnable
         s.indexBackend = indexBackend
         s.cachedLogBytes = cachedCommitLogBytes > 0 ? cachedCommitLogBytes : nil
+        s.dispatchGatherMicros = dispatchGatherMicros
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock
         s.role = brokerRole == .slave || enableControllerMode ? .follower : .leader

@@ -54,7 +54,7 @@ import Testing
         }
     }
 
-    @Test func cachedCommitLogBytesReachesTheStore() throws {
+    @Test func storeTuningKeysReachTheStore() throws {
         var c = BrokerConfig()
         #expect(c.storeConfig.cachedLogBytes == 64 << 20)
         #expect(try c.apply(properties: "cachedCommitLogBytes=1048576").isEmpty)
@@ -62,6 +62,9 @@ import Testing
         #expect(try c.apply(properties: "cachedCommitLogBytes=0").isEmpty)
         #expect(c.storeConfig.cachedLogBytes == nil)
         #expect(throws: BrokerError.self) { try c.apply(properties: "cachedCommitLogBytes=-1") }
+        #expect(c.storeConfig.dispatchGatherMicros == 200)
+        #expect(try c.apply(properties: "dispatchGatherMicros=0").isEmpty)
+        #expect(c.storeConfig.dispatchGatherMicros == 0)
     }
 
     @Test func diskSpaceKeysReachTheStore() throws {

@@ -59,7 +59,8 @@ public final class MessageStore: Sendable {
         self.recovery = report
         disk = DiskSpaceMonitor(path: config.root, policy: config.diskSpace)
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                derivation: config.derivation, from: checkpoint, observer: config.observer)
+                                derivation: config.derivation, from: checkpoint,
+                                gatherMicros: config.dispatchGatherMicros, observer: config.observer)
         flusher = FlushService(log: log, index: index, mode: config.flushMode, async: config.asyncFlush,
                                flushed: log.writePosition, clock: config.clock, observer: config.observer)
     }

@@ -37,6 +37,9 @@ public struct StoreConfig: Sendable {
     public var indexBackend: IndexBackend = .lmdb
     /// Records per index transaction at most (the dispatcher's group commit).
     public var dispatchBatchLimit: Int = 8_192
+    /// Woken from idle, the dispatcher waits up to this long for more records (or 64 KiB of them) before its index
+    /// commit, so one commit covers several records at moderate rates; 0: it commits what it finds at once.
+    public var dispatchGatherMicros: Int = 200
     /// Retention: segments whose last modification is older are deleted (`fileReservedTime`, 72 h).
     public var retentionMillis: Int64 = 72 * 3_600_000
     /// Retention deletes expired segments during these local hours (`deleteWhen`, "04"); nil: any hour.
