@@ -44,16 +44,21 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
-        // The only module that calls C: mmap'd files, fsync/msync, file locks, LMDB, SHA-1 (swift-crypto's BoringSSL).
+        // The only module that calls C besides TernChecksum: mmap'd files, fsync/msync, file locks, LMDB, SHA-1
+        // (swift-crypto's BoringSSL).
         .target(name: "TernSystem", dependencies: ["CLMDB", .product(name: "Crypto", package: "swift-crypto")]),
-        // RocketMQ's stored-message record layout, properties, message ids, batch bodies, CRC32, tag hash.
+        // CRC-32, the one implementation: a native library loaded at run time (dlopen: libdeflate, else zlib), else
+        // slicing-by-8 tables. Its own module so the codec gets the fast CRC without depending on TernSystem.
+        .target(name: "TernChecksum"),
+        // RocketMQ's stored-message record layout, properties, message ids, batch bodies, tag hash.
         // Pure Swift, no C: shared by the store, the remoting layer, the broker and the client.
-        .target(name: "TernMessage"),
+        .target(name: "TernMessage", dependencies: ["TernChecksum"]),
         // Commit log, derived indexes (IndexStore), recovery, retention.
         .target(
             name: "TernStorage",
             dependencies: [
                 "TernSystem",
+                "TernChecksum",
                 "TernMessage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,7 +98,7 @@ let package = Package(
         .target(
             name: "TernNameServer",
             dependencies: [
-                "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity", "TernOps",
+                "TernTransport", "TernProtocol", "TernRemoting", "TernSecurity", "TernOps", "TernChecksum",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -145,8 +150,8 @@ let package = Package(
         .target(
             name: "TernBroker",
             dependencies: [
-                "TernStorage", "TernMessage", "TernSystem", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernReplication", "TernCoordination", "TernSecurity", "TernOps",
+                "TernStorage", "TernMessage", "TernChecksum", "TernSystem", "TernTransport", "TernProtocol",
+                "TernRemoting", "TernReplication", "TernCoordination", "TernSecurity", "TernOps",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -250,8 +255,9 @@ let package = Package(
         .target(name: "TernTestSupport", path: "Tests/TernTestSupport"),
         .testTarget(name: "TernSystemTests", dependencies: ["TernSystem"]),
         .testTarget(name: "TernSecurityTests", dependencies: ["TernSecurity", "TernRemoting", "TernSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "TernMessageTests", dependencies: ["TernMessage", "TernTestSupport"]),
-        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernCrashChild", "TernTestSupport"]),
+        .testTarget(name: "TernChecksumTests", dependencies: ["TernChecksum", "TernTestSupport"]),
+        .testTarget(name: "TernMessageTests", dependencies: ["TernMessage", "TernChecksum", "TernTestSupport"]),
+        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "TernChecksum", "TernCrashChild", "TernTestSupport"]),
         // OfflineStore (tern-inspect's engine), plus one smoke test of the built tern-inspect binary.
         .testTarget(name: "TernInspectTests", dependencies: ["TernStorage", "TernMessage", "TernSystem", "TernInspect", "TernTestSupport"]),
         .testTarget(
@@ -350,7 +356,7 @@ let package = Package(
             name: "TernBrokerTests",
             dependencies: [
                 "TernBroker", "TernNameServer", "TernClient", "TernTransport", "TernProtocol", "TernRemoting",
-                "TernStorage", "TernMessage", "TernTestSupport", "TernReplication", "TernSecurity",
+                "TernStorage", "TernMessage", "TernChecksum", "TernTestSupport", "TernReplication", "TernSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -106,6 +106,12 @@ public struct BrokerConfig: Sendable {
     public var timerMaxDelaySec: Int64 = 30 * 86_400
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
+    /// Flushed commit log kept in the page cache behind the writer (`cachedCommitLogBytes`, ours; 0: the kernel
+    /// decides): see `StoreConfig.cachedLogBytes`.
+    public var cachedCommitLogBytes: Int = StoreConfig(root: "").cachedLogBytes ?? 0
+    /// How long the dispatcher, woken from idle, waits for more records before its index commit
+    /// (`dispatchGatherMicros`, ours; 0: never): see `StoreConfig.dispatchGatherMicros`.
+    public var dispatchGatherMicros: Int = StoreConfig(root: "").dispatchGatherMicros
     /// Connection limits of the broker's server (`serverMaxConnections`, `serverPartialFrameTimeoutSeconds`,
     /// `serverPartialFrameBytesMax`; ours): total connections, slowloris deadline, bytes held in partial frames.
     public var connectionLimits = ConnectionLimits()
@@ -197,6 +203,8 @@ public struct BrokerConfig: Sendable {
         s.diskSpace.warningRatio = diskSpaceWarningLevelRatio
         s.cleanFileForciblyEnable = cleanFileForciblyEnable
         s.indexBackend = indexBackend
+        s.cachedLogBytes = cachedCommitLogBytes > 0 ? cachedCommitLogBytes : nil
+        s.dispatchGatherMicros = dispatchGatherMicros
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock
         s.role = brokerRole == .slave || enableControllerMode ? .follower : .leader

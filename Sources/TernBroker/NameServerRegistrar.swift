@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TernChecksum
 import TernMessage
 import TernProtocol
 import TernRemoting

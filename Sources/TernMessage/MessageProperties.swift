@@ -34,15 +34,6 @@ public enum TagHash {
     public static func tagCode(_ tag: String?) -> Int64 { Int64(tag.map(javaHashCode) ?? 0) }
 }
 
-/// CRC32 (IEEE 802.3 / zlib polynomial 0xEDB88320), table-driven slicing-by-8. API CONTRACT.
-public enum CRC32 {
-    public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 { CRC32Tables.update(seed, bytes) }
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
-    /// RocketMQ's BODYCRC: crc32(body) & 0x7FFFFFFF.
-    public static func rocketmqBodyCRC(_ body: [UInt8]) -> UInt32 { checksum(body) & 0x7FFF_FFFF }
-    public static func rocketmqBodyCRC(_ body: UnsafeRawBufferPointer) -> UInt32 { checksum(body) & 0x7FFF_FFFF }
-}
-
 /// One item of a batch body (SEND_BATCH_MESSAGE / batch=true): see message-format.md §5. API CONTRACT.
 public struct BatchItem: Sendable, Equatable {
     public var flag: Int32

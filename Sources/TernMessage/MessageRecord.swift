@@ -1,3 +1,5 @@
+import TernChecksum
+
 /// RocketMQ 4.x stored-message record, v4 layout with IPv4 hosts (see shared/reference/message-format.md §1).
 /// Big-endian throughout.
 ///

@@ -1,3 +1,5 @@
+import TernChecksum
+
 // Record encoding (one pass, straight into the destination) and validation. Layout: message-format.md §1.
 
 extension MessageDraft {

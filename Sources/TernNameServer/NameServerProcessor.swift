@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TernChecksum
 import TernOps
 import TernProtocol
 import TernRemoting
@@ -72,7 +73,8 @@ public struct NameServerProcessor: Sendable {
         let clusterName = try Self.required("clusterName", in: request)
         guard let brokerId = f.int64("brokerId") else { throw BadRequest("the custom field <brokerId> is null or not a number") }
         if let expected = f.int64("bodyCrc32"), expected != 0 {
-            let actual = request.body.map(BodyCRC32.rocketmq) ?? BodyCRC32.rocketmq(ByteBuffer())
+            // Java's `UtilAll.crc32`: the body's CRC32 masked to 31 bits (an absent body counts as empty).
+            let actual = request.body?.withUnsafeReadableBytes { CRC32.rocketmqBodyCRC($0) } ?? 0
             if Int64(actual) != expected { return Self.response(ResponseCode.systemError, remark: "crc32 not match") }
         }
         var wrapper: TopicConfigSerializeWrapper?
@@ -181,18 +183,3 @@ final class NameServerRequestHandler: RemotingRequestHandler {
     }
 }
 
-/// CRC32 (zlib polynomial) of a registration body masked to 31 bits, as Java's `UtilAll.crc32`. A bytewise
-/// table is enough for a body every 30 s per broker (TernMessage's fast one is not a dependency here).
-enum BodyCRC32 {
-    private static let table: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func rocketmq(_ body: ByteBuffer) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in body.readableBytesView { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return ~crc & 0x7FFF_FFFF
-    }
-}

@@ -194,6 +194,19 @@ enum Sys {
         }
     }
 
+    /// posix_fadvise(2) (which returns the error instead of setting errno); returns 0 or the error.
+    static func fadvise(_ fd: Int32, _ offset: Int, _ length: Int, _ advice: Int32) -> Int32 {
+        while true {
+            let code = Glibc.posix_fadvise(fd, off_t(offset), off_t(length), advice)
+            if code != EINTR { return code }
+        }
+    }
+
+    /// mincore(2) into `vector` (one byte per page of `length`); returns 0 or the errno.
+    static func mincore(_ address: UnsafeMutableRawPointer, _ length: Int, _ vector: UnsafeMutablePointer<UInt8>) -> Int32 {
+        Glibc.mincore(address, length, vector) == 0 ? 0 : Glibc.errno
+    }
+
     static let pageSize: Int = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     // MARK: - clocks

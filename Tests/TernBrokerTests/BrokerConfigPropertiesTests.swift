@@ -54,6 +54,19 @@ import Testing
         }
     }
 
+    @Test func storeTuningKeysReachTheStore() throws {
+        var c = BrokerConfig()
+        #expect(c.storeConfig.cachedLogBytes == 64 << 20)
+        #expect(try c.apply(properties: "cachedCommitLogBytes=1048576").isEmpty)
+        #expect(c.storeConfig.cachedLogBytes == 1 << 20)
+        #expect(try c.apply(properties: "cachedCommitLogBytes=0").isEmpty)
+        #expect(c.storeConfig.cachedLogBytes == nil)
+        #expect(throws: BrokerError.self) { try c.apply(properties: "cachedCommitLogBytes=-1") }
+        #expect(c.storeConfig.dispatchGatherMicros == 200)
+        #expect(try c.apply(properties: "dispatchGatherMicros=0").isEmpty)
+        #expect(c.storeConfig.dispatchGatherMicros == 0)
+    }
+
     @Test func diskSpaceKeysReachTheStore() throws {
         var c = BrokerConfig()
         let warnings = try c.apply(properties: """

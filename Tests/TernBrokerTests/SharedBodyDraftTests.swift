@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 @testable import TernBroker
+import TernChecksum
 import TernMessage
 import TernRemoting
 import TernStorage

@@ -1,5 +1,6 @@
 import TernTestSupport
 import Testing
+import TernChecksum
 import TernMessage
 
 @Suite struct RecordScannerTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TernChecksum
 import TernMessage
 import TernSystem
 @testable import TernStorage

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TernChecksum
 import TernMessage
 @testable import TernStorage
 import TernSystem

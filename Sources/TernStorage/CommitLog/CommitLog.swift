@@ -84,6 +84,9 @@ final class CommitLog: Sendable {
     private let activeReleasedUpTo = Mutex<Int64>(0)
     /// Segments below this offset have had their mapped pages released (see `releaseFlushedSegments`).
     private let releasedBelow = Mutex<Int64>(0)
+    /// The log's pages from here up are still in the page cache (see `dropCachedLog`). Starts where this process's
+    /// writer starts (`seed`): older pages are an earlier process's, left to the kernel.
+    let cacheDroppedBelow = Mutex<Int64>(.max)
 
     /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
     /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
@@ -255,6 +258,7 @@ final class CommitLog: Sendable {
         w.lastStoreTimestamp = lastStoreTimestamp
         w.position = position
         w.received = position
+        cacheDroppedBelow.withLock { $0 = min($0, position) }
         w.current = segment(containing: position)
         if w.current == nil {
             let base = position - position % Int64(segmentSize)

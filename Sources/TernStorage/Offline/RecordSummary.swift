@@ -1,3 +1,4 @@
+import TernChecksum
 import TernMessage
 
 /// One commit-log record as `tern-inspect dump` / `find-key` show it: every header field, the well-known

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TernChecksum
 import TernMessage
 import TernSystem
 
@@ -133,8 +134,8 @@ extension MessageStore {
 
     /// The record at `physicalOffset` when its body CRC holds. Every read goes through here: a record damaged
     /// on disk (possibly after it was indexed) is never served; pulls step over it like a missing record.
-    /// Cost: one CRC32 pass over the body (`bodyCRC`): ~75 ns per KiB with libdeflate, ~0.7 µs with the Swift
-    /// tables, which a backlog drain spent a third of its broker CPU in.
+    /// Cost: one CRC32 pass over the body: ~75 ns per KiB with libdeflate, ~0.7 µs with the tables fallback,
+    /// which a backlog drain spent a third of its broker CPU in (see `CRC32`).
     /// A damaged record is logged as an error the first time a read meets it (at most `damagedReadsLoggedMax`
     /// distinct records per process, so a damaged region cannot flood the log).
     func intactRecord(at physicalOffset: Int64) -> StoredMessage? {
@@ -146,7 +147,7 @@ extension MessageStore {
     func intactRecord(at physicalOffset: Int64, segment: inout Segment?) -> StoredMessage? {
         guard let m = log.record(at: physicalOffset, segment: &segment) else { return nil }
         let r = m.record
-        let computed = Self.bodyCRC(r.body)
+        let computed = CRC32.rocketmqBodyCRC(r.body)
         if computed == r.bodyCRC { return m }
         let first = damagedReads.withLock { seen in
             seen.count < Self.damagedReadsLoggedMax && seen.insert(physicalOffset).inserted
@@ -161,14 +162,6 @@ extension MessageStore {
     }
 
     static let damagedReadsLoggedMax = 1_024
-
-    /// RocketMQ's BODYCRC (crc32(body) & 0x7FFFFFFF), by the native library when one loaded (`NativeCRC32`: the
-    /// same value, checked at load), else by TernMessage's tables.
-    @inline(__always)
-    static func bodyCRC(_ body: UnsafeRawBufferPointer) -> UInt32 {
-        guard let native = NativeCRC32.shared else { return CRC32.rocketmqBodyCRC(body) }
-        return native.checksum(body) & 0x7FFF_FFFF
-    }
 
     /// Messages of `topic` whose KEYS contain `key`, stored within [begin, end], newest first.
     public func lookup(topic: String, key: String, beginTimestamp: Int64 = 0, endTimestamp: Int64 = .max,

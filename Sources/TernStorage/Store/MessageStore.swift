@@ -59,7 +59,8 @@ public final class MessageStore: Sendable {
         self.recovery = report
         disk = DiskSpaceMonitor(path: config.root, policy: config.diskSpace)
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
-                                derivation: config.derivation, from: checkpoint, observer: config.observer)
+                                derivation: config.derivation, from: checkpoint,
+                                gatherMicros: config.dispatchGatherMicros, observer: config.observer)
         flusher = FlushService(log: log, index: index, mode: config.flushMode, async: config.asyncFlush,
                                flushed: log.writePosition, clock: config.clock, observer: config.observer)
     }
@@ -75,7 +76,7 @@ public final class MessageStore: Sendable {
         guard !isClosed.load(ordering: .acquiring), !started.exchange(true, ordering: .acquiringAndReleasing) else { return self }
         dispatcher.start()
         flusher.start()
-        let window = config.prefaultWindowBytes, keep = config.residentTailBytes
+        let window = config.prefaultWindowBytes, keep = config.residentTailBytes, cached = config.cachedLogBytes
         // Weak: a store nobody references any more closes itself (deinit) and stops this thread.
         housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
@@ -92,6 +93,8 @@ public final class MessageStore: Sendable {
                 t.sleep(maxMillis: moved || log.wantsNextSegment ? 20 : 1_000)
                 log.releaseFlushedSegments(flushed: flusher.flushed)
                 log.releaseActiveTail(flushed: flusher.flushed, keep: keep)
+                // Before the prefault, so it takes the pages just freed.
+                if let cached { log.dropCachedLog(flushed: flusher.flushed, keep: cached) }
                 log.prefaultAhead(window: window)
                 // Every pass: a full disk is noticed before the writer needs the next segment, and sends
                 // resume within a second of space coming back.

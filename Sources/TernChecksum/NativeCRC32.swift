@@ -3,16 +3,16 @@ import Glibc
 /// CRC-32 (IEEE 802.3, zlib's: pre- and post-inverted, polynomial 0xEDB88320) computed by a native library
 /// loaded at run time: libdeflate's `libdeflate_crc32` (PCLMULQDQ folding on x86-64, ~75 ns per KiB measured
 /// here) when `libdeflate.so.0` is on the machine, else zlib's `crc32_z` (`libz.so.1`, ~350 ns per KiB), else
-/// none (callers fall back to TernMessage's table-driven `CRC32`, ~700 ns per KiB).
+/// none (`CRC32` then computes with its tables, ~700 ns per KiB).
 ///
 /// Invariants:
 /// - A library is used only after it reproduced the standard check values at load (CRC-32 of "123456789" is
 ///   0xCBF43926, and a chained update equals the whole), so a symbol of the same name that computes something
-///   else is never used; the answer is then identical to `CRC32.checksum` for every input.
+///   else is never used; the answer is then identical to the tables' for every input.
 /// - The handle from `dlopen` is never closed, so the function pointer stays valid for the process's life.
-public struct NativeCRC32: Sendable {
+struct NativeCRC32: Sendable {
     /// Which library computes it (reports, tests).
-    public let library: String
+    let library: String
     private let compute: Implementation
 
     private enum Implementation: Sendable {
@@ -23,11 +23,11 @@ public struct NativeCRC32: Sendable {
     }
 
     /// The fastest library that loads and checks out, loaded once; nil when none does.
-    public static let shared: NativeCRC32? = load(preferring: ["libdeflate.so.0", "libz.so.1"])
+    static let shared: NativeCRC32? = load(preferring: ["libdeflate.so.0", "libz.so.1"])
 
     /// `crc32(seed, bytes)`: chaining `checksum(b, seed: checksum(a))` equals `checksum(a ++ b)`.
     @inline(__always)
-    public func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+    func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         // zlib answers 0 for a NULL buffer whatever the seed: an empty range leaves the CRC as it is.
         guard bytes.count > 0 else { return seed }
         return switch compute {

@@ -2,51 +2,6 @@ import TernTestSupport
 import Testing
 import TernMessage
 
-@Suite struct CRC32Tests {
-    /// Bit-at-a-time reference (zlib conventions).
-    static func reference(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            crc ^= UInt32(b)
-            for _ in 0 ..< 8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
-    }
-
-    @Test func vectors() {
-        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
-        #expect(CRC32.checksum([]) == 0)
-        #expect(CRC32.checksum(Array("a".utf8)) == 0xE8B7_BE43)
-        #expect(CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
-        #expect(CRC32.rocketmqBodyCRC(Array("Hello".utf8)) == 0x77D1_8982)
-        [UInt8](repeating: 0, count: 32).withUnsafeBytes { #expect(CRC32.checksum($0) == 0x190A_55AD) }
-    }
-
-    @Test func matchesBitwiseReferenceAtEveryLengthAndAlignment() {
-        var rng = SplitMix64(seed: 0xC3C3)
-        let data = rng.bytes(600)
-        for start in 0 ..< 9 {
-            for length in 0 ... 200 {
-                let slice = Array(data[start ..< start + length])
-                data.withUnsafeBytes { raw in
-                    #expect(CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[start ..< start + length])) == Self.reference(slice))
-                }
-            }
-        }
-    }
-
-    @Test func seedChains() {
-        var rng = SplitMix64(seed: 9)
-        let data = rng.bytes(1000)
-        for split in [0, 1, 7, 8, 9, 500, 999, 1000] {
-            data.withUnsafeBytes { raw in
-                let first = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[..<split]))
-                #expect(CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[split...]), seed: first) == CRC32.checksum(data))
-            }
-        }
-    }
-}
-
 @Suite struct TagHashTests {
     /// h = 31*h + unit over UTF-16 code units, 32-bit wrap-around: Java's String.hashCode.
     static func reference(_ units: [UInt16]) -> Int32 {

@@ -1,4 +1,5 @@
-// CRC32 (reflected polynomial 0xEDB88320, zlib conventions), slicing-by-8.
+// CRC32 (reflected polynomial 0xEDB88320, zlib conventions), slicing-by-8: the fallback behind `CRC32` when no
+// native library loaded (~700 ns per KiB), and the reference the native one is checked against in tests.
 
 enum CRC32Tables {
     /// 8 tables of 256 entries, flattened: table k lives at [k*256 ..< (k+1)*256].

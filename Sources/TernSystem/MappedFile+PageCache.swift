@@ -1,0 +1,34 @@
+import Glibc
+
+extension MappedFile {
+    /// Drops the pages of `range` from this mapping and from the page cache (MADV_DONTNEED, then
+    /// posix_fadvise(POSIX_FADV_DONTNEED) through a descriptor opened for the call), so their memory returns to the
+    /// kernel's free lists, from where the next page-cache page, e.g. the next prefault, takes it while it is still
+    /// warm. The contents do not change: a later read faults the bytes back from the file.
+    ///
+    /// Only for bytes already written back (after msync): the kernel drops clean pages only and starts write-back of
+    /// dirty ones, which then stay cached. Errors are ignored (advice only); `range` is rounded inwards to whole
+    /// pages, so a partial page at either end stays.
+    public func dropFromPageCache(_ range: Range<Int>) {
+        let page = Self.pageSize
+        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard start < end else { return }
+        advise(.dontNeed, start..<end)
+        guard let fd = try? Sys.open(path, O_RDONLY) else { return }
+        defer { Sys.close(fd, path) }
+        _ = Sys.fadvise(fd, start, end - start, POSIX_FADV_DONTNEED)
+    }
+
+    /// How many pages of `range` (rounded outwards to whole pages) are in the page cache (mincore(2)); nil when
+    /// the kernel refuses. For tests and diagnostics: a page can leave the cache right after it was counted.
+    public func residentPageCount(_ range: Range<Int>) -> Int? {
+        let page = Self.pageSize
+        let start = range.lowerBound / page * page, end = min(size, (range.upperBound + page - 1) / page * page)
+        guard start < end else { return 0 }
+        var vector = [UInt8](repeating: 0, count: (end - start) / page)
+        let address = UnsafeMutableRawPointer(mutating: bytes(start..<end).baseAddress!)
+        let code = vector.withUnsafeMutableBufferPointer { Sys.mincore(address, end - start, $0.baseAddress!) }
+        guard code == 0 else { return nil }
+        return vector.reduce(0) { $0 + Int($1 & 1) }
+    }
+}
