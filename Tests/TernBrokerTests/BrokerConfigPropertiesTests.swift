@@ -56,7 +56,7 @@ import Testing
 
     @Test func storeTuningKeysReachTheStore() throws {
         var c = BrokerConfig()
-        #expect(c.storeConfig.cachedLogBytes == 64 << 20)
+        #expect(c.storeConfig.cachedLogBytes == nil)
         #expect(try c.apply(properties: "cachedCommitLogBytes=1048576").isEmpty)
         #expect(c.storeConfig.cachedLogBytes == 1 << 20)
         #expect(try c.apply(properties: "cachedCommitLogBytes=0").isEmpty)

@@ -66,8 +66,9 @@ public struct StoreConfig: Sendable {
     /// Flushed log further than this behind the writer is dropped from the page cache, so the memory of old
     /// pages is reused for the next ones (a fresh page cost the prefault ~9 µs of zero-filling on the benchmark
     /// VMs, a recycled one ~0.6 µs: see `CommitLog.dropCachedLog`). Consumers within this many bytes of the
-    /// writer read from memory; deeper backlogs read from disk. nil: never drop (the kernel's LRU decides).
-    public var cachedLogBytes: Int? = 64 << 20
+    /// writer read from memory; deeper backlogs read from disk. nil (the default until its effect on backlog
+    /// drains is measured): never drop, the kernel's LRU decides.
+    public var cachedLogBytes: Int? = nil
     /// Delay-level table in ms (`messageDelayLevel`): the due-time tag codes of schedule-topic records.
     public var delayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
     /// LMDB map size (virtual address space; the file grows as needed).
