@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import NIOCore
 import Synchronization
 import TernClient
@@ -17,9 +18,15 @@ struct Produce: AsyncParsableCommand {
     @Option(help: "Queues per broker when creating the topic.") var queues = 8
     @Flag(help: "Send ROCKETMQ binary headers instead of JSON.") var binaryHeader = false
     @Flag(help: "Use SEND_MESSAGE (10) instead of SEND_MESSAGE_V2 (310).") var v1 = false
+    @Flag(name: .customLong("toggle-signing"),
+          help: "With --rate and the ACL keys: each SIGUSR1 switches between signed and unsigned sends (benchmarks of ACL's cost).")
+    var toggleSigning = false
 
     func validate() throws {
         _ = try RunLimit(count: count, duration: duration)
+        if toggleSigning && (rate == nil || common.accessKey == nil || common.secretKey == nil) {
+            throw ValidationError("--toggle-signing needs --rate, --access-key and --secret-key")
+        }
         guard size >= 1, inflight >= 1, connections >= 1, queues >= 1, (rate ?? 1) >= 1 else {
             throw ValidationError("--size, --inflight, --rate, --connections and --queues must be positive")
         }
@@ -38,6 +45,11 @@ struct Produce: AsyncParsableCommand {
         producerOptions.retries = 0             // a failure is counted, not hidden
         producerOptions.useV2Header = !v1
         let producer = Producer(runtime: runtime, options: producerOptions)
+        var unsignedOptions = options
+        unsignedOptions.credentials = nil
+        let unsignedRuntime = toggleSigning ? ClientRuntime(options: unsignedOptions) : nil
+        defer { unsignedRuntime?.shutdown() }
+        let signing = unsignedRuntime.map { SigningSwitch(signed: producer, unsigned: Producer(runtime: $0, options: producerOptions)) }
 
         let stats = BenchStats()
         let progress = progressTask(stats, label: "produce", limit: try RunLimit(count: count, duration: duration))
@@ -50,8 +62,11 @@ struct Produce: AsyncParsableCommand {
             case .count(let n): total = n
             case .duration(let s): total = max(1, Int(Double(rate) * s))
             }
+            let listener = signing?.listen { stats.messages }
+            let pick: (@Sendable () -> Producer)? = signing.map { s in { @Sendable in s.current } }
+            defer { listener?.cancel() }
             try await RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: size, stats: stats,
-                                 loop: runtime.group.next()) { _ in body }.run()
+                                 loop: runtime.group.next(), pick: pick) { _ in body }.run()
         } else {
             try await SendPump(producer: producer, topic: common.topic, body: body, limit: limit, start: start, stats: stats,
                                loop: runtime.group.next()).run(inflight: inflight)

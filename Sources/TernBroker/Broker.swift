@@ -80,6 +80,9 @@ public final class Broker: Sendable {
             let topics = try TopicConfigManager(storeRoot: config.storePathRootDir, config: config, logger: logger)
             // ACL on: a missing or broken file stops startup (a broker asked to enforce ACL must not start open).
             let acl = config.aclEnable ? try PlainAclFile(path: config.aclFile, logger: logger) : nil
+            if acl != nil && config.aclBenchmarkUnsignedEnable {
+                logger.warning("aclBenchmarkUnsignedEnable=true: unsigned requests are admitted unchecked (benchmarks only)")
+            }
             // Port 0 (tests): bind first so the registered address and STOREHOST carry the real port.
             let gate = RequestGate(metrics: metrics)
             let bound = try await RemotingServer.start(
@@ -108,7 +111,8 @@ public final class Broker: Sendable {
                 MetricsRecordingProcessor(context: context),
                 RetryProcessor(context: context),
                 ReplicationProcessor(context: context),
-            ], gates: acl.map { [AclGate(acl: $0)] } ?? [], flow: context.flow)
+            ], gates: acl.map { [AclGate(acl: $0, admitsUnsigned: config.aclBenchmarkUnsignedEnable)] } ?? [],
+               flow: context.flow)
             let registrar = NameServerRegistrar(context: context, tls: tlsClient,
                                                 credentials: config.nameServerCredentials(acl: acl))
             // A slave's log is its master's: it runs no service that appends records of its own. In controller

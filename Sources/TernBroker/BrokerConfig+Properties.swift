@@ -147,6 +147,7 @@ extension BrokerConfig {
         case "accessMessageInMemoryMaxRatio": accessMessageInMemoryMaxRatio = try int(0...100)
         case "aclEnable": aclEnable = try bool()
         case "aclFilePath": aclFilePath = try name()
+        case "aclBenchmarkUnsignedEnable": aclBenchmarkUnsignedEnable = try bool()
         case "accessKey": accessKey = try name()
         case "secretKey": secretKey = try name()
         case "enableControllerMode": enableControllerMode = try bool()

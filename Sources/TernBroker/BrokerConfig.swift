@@ -161,6 +161,12 @@ public struct BrokerConfig: Sendable {
     /// The `plain_acl.yml` (`aclFilePath`); nil: `$ROCKETMQ_HOME/conf/plain_acl.yml` when ROCKETMQ_HOME is set,
     /// else `<storePathRootDir>/conf/plain_acl.yml`.
     public var aclFilePath: String?
+    /// `aclBenchmarkUnsignedEnable` (Tern, benchmarks only, default false): with ACL on, a request carrying no
+    /// `AccessKey` is admitted unchecked, as by an `aclEnable=false` broker, while signed requests are still
+    /// verified in full. `tools/bench-toggle acl` switches one client between signed and unsigned sends every
+    /// second against ONE broker, so the cost of verification is compared on one process and one second of
+    /// machine state. It opens the broker to anyone: never set it outside a benchmark (startup logs a warning).
+    public var aclBenchmarkUnsignedEnable = false
     /// The account the broker signs its own requests to name servers with (`accessKey` / `secretKey`); nil:
     /// the first admin account of the ACL file when ACL is on, else unsigned.
     public var accessKey: String?

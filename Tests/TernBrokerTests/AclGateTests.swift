@@ -27,12 +27,17 @@ import Testing
 
         """
 
-    static func start(_ text: String = acl) async throws -> BrokerFixture {
+    static func start(_ text: String = acl, admitUnsigned: Bool = false) async throws -> BrokerFixture {
         let path = NSTemporaryDirectory() + "tern-acl-\(UUID().uuidString).yml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return try await BrokerFixture.start { config in
             config.aclEnable = true
             config.aclFilePath = path
+            // Through the broker.conf parser, so the key's spelling is tested too.
+            if admitUnsigned {
+                _ = try? config.set("aclBenchmarkUnsignedEnable", "true")
+                if !config.aclBenchmarkUnsignedEnable { Issue.record("aclBenchmarkUnsignedEnable not applied") }
+            }
         }
     }
 
@@ -80,6 +85,20 @@ import Testing
         let producerPull = Self.signed(pull.filter { $0.key != "Signature" && $0.key != "AccessKey" }
             .reduce(into: RemotingExtFields()) { $0[$1.key] = $1.value }, "producer1", "producer-secret", body: nil)
         #expect(try await f.call(RequestCode.pullMessage, producerPull).code == ResponseCode.noPermission)
+        await f.stop()
+    }
+
+    /// The benchmark-only key admits requests that carry no AccessKey; anything signed is still verified in full.
+    @Test func benchmarkKeyAdmitsUnsignedButStillChecksSigned() async throws {
+        let f = try await Self.start(admitUnsigned: true)
+        #expect(try await send(f, key: nil, secret: "").code == ResponseCode.success)
+        let stored = f.broker.store.maxPhysicalOffset
+        #expect(stored > 0)
+        #expect(try await send(f, key: "producer1", secret: "not-the-secret").remark
+                == "Check signature failed for accessKey=producer1")
+        #expect(try await send(f, key: "consumer1", secret: "consumer-secret").code == ResponseCode.noPermission)
+        #expect(f.broker.store.maxPhysicalOffset == stored, "a refused signed send stored something")
+        #expect(try await send(f, key: "producer1", secret: "producer-secret").code == ResponseCode.success)
         await f.stop()
     }
 

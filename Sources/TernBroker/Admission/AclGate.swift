@@ -12,6 +12,8 @@ import TernSystem
 /// also decodes its body (the groups and topics it names are checked, as Java does).
 struct AclGate: AdmissionGate {
     let acl: PlainAclFile
+    /// `aclBenchmarkUnsignedEnable`: a request without `AccessKey` passes unchecked (benchmarks only).
+    var admitsUnsigned = false
     var codes: Set<Int>? { nil }
 
     /// Codes only `admin: true` accounts may send: Java's `Permission.ADMIN_CODE` (create/update topic, broker
@@ -25,6 +27,7 @@ struct AclGate: AdmissionGate {
     ]
 
     func admit(_ request: inout AdmissionRequest, nowNanos: UInt64) -> AdmissionDecision {
+        if admitsUnsigned, request.extFields[AclSigner.accessKeyKey] == nil { return .admit }
         let verdict = acl.current.validate(remoteAddress: request.remoteAddress, extFields: request.extFields,
                                            body: request.body, code: request.code) { Self.requirement(request) }
         switch verdict {

@@ -5,7 +5,7 @@ import TernStorage
 import TernTransport
 
 /// SET_METRICS_RECORDING (Tern's code 9120, benchmarks only): pauses or resumes metrics recording on this broker
-/// (``BrokerMetrics/isRecording``), so `tools/bench-broker --metrics --toggle` compares recording on and off on
+/// (``BrokerMetrics/isRecording``), so `tools/bench-toggle metrics` compares recording on and off on
 /// one process, alternating every second, free of the drift between two brokers started apart.
 ///
 /// Served only with metrics on and `metricsRecordingToggleEnable=true` (off by default); otherwise the code is

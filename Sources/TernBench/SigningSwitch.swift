@@ -1,0 +1,38 @@
+import Dispatch
+import Foundation
+import Synchronization
+import TernClient
+
+/// `tern-bench produce --toggle-signing`: two producers on one broker, one signing every request with the ACL
+/// keys and one not; each SIGUSR1 switches which one sends. `tools/bench-toggle acl` signals it once a second
+/// and reads the broker's CPU at each switch, so signed and unsigned sends are compared on one broker process
+/// (started with `aclBenchmarkUnsignedEnable=true`, which admits the unsigned ones).
+///
+/// Each switch prints one JSON line to stderr, `{"signing":B,"completed":N}`: the mode from now on and the
+/// answered sends so far, which split the run's sends into windows.
+final class SigningSwitch: Sendable {
+    let signed: Producer
+    let unsigned: Producer
+    private let signing = Atomic<Bool>(true)
+
+    init(signed: Producer, unsigned: Producer) {
+        self.signed = signed
+        self.unsigned = unsigned
+    }
+
+    /// The producer of the current mode (one atomic load per send).
+    var current: Producer { signing.load(ordering: .relaxed) ? signed : unsigned }
+
+    /// Switches on every SIGUSR1 until the returned source is cancelled.
+    func listen(completed: @escaping @Sendable () -> Int) -> any DispatchSourceSignal {
+        signal(SIGUSR1, SIG_IGN)  // delivered to the source, not the default action (terminate)
+        let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        source.setEventHandler { [self] in
+            let now = !signing.load(ordering: .relaxed)
+            signing.store(now, ordering: .relaxed)
+            FileHandle.standardError.write(Data("{\"signing\":\(now),\"completed\":\(completed())}\n".utf8))
+        }
+        source.resume()
+        return source
+    }
+}
