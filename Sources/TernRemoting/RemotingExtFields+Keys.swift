@@ -41,6 +41,18 @@ extension RemotingExtFields {
         return positions
     }
 
+    /// The signature of field `index`'s key (``signature(_:)``: UTF-8 length and first and last bytes, 0 for an
+    /// empty or non-ASCII key), kept since the field was set: no pass over the key.
+    public func keySignature(at index: Int) -> UInt32 { entries[index].signature }
+
+    /// True when field `index`'s key is the UTF-8 `bytes`, byte for byte (not String `==`, which is canonical
+    /// equivalence).
+    public func key(at index: Int, isUTF8 bytes: UnsafeRawBufferPointer) -> Bool {
+        let key = entries[index].key.utf8
+        return key.withContiguousStorageIfAvailable { Self.equal(UnsafeRawBufferPointer($0), bytes) }
+            ?? Array(key).withUnsafeBytes { Self.equal($0, bytes) }
+    }
+
     /// The interned String and signature of the header key `bytes` when it is one that requests carry all the
     /// time (no String built or signature computed per key and request; keys over 15 bytes were allocations).
     static func knownKey(_ bytes: UnsafeRawBufferPointer) -> (key: String, signature: UInt32)? {

@@ -5,8 +5,8 @@ import TernRemoting
 /// in signing order (``AclSignedContent``). A client writes the same keys in the same order request after
 /// request (one header type per code), so a request is fed in order without sorting.
 ///
-/// A slot is chosen by a fingerprint of the keys (count, each key's UTF-8 length and first 8 bytes); a hit is
-/// then checked key by key, byte for byte (not `String ==`, which is canonical equivalence: `"\u{212A}"` ==
+/// A slot is chosen by a fingerprint of the keys (count, each key's signature as the header table keeps it:
+/// UTF-8 length, first and last bytes); a hit is then checked key by key, signature then byte for byte (not `String ==`, which is canonical equivalence: `"\u{212A}"` ==
 /// `"K"` but they sort apart), so a changed key set is never served another set's order. A miss sorts.
 ///
 /// What is remembered: a verifier remembers a key set only after the request's signature proved valid, so
@@ -31,6 +31,8 @@ final class AclKeyOrders: Sendable {
         /// The keys' UTF-8 in arrival order, back to back; key `i` ends at `keyEnds[i]`.
         let keyBytes: [UInt8]
         let keyEnds: [Int]
+        /// The keys' signatures (``RemotingExtFields/keySignature(at:)``), compared before the bytes.
+        let keySignatures: [UInt32]
         /// Positions of the signed fields, in signing order.
         let order: [Int]
 
@@ -43,6 +45,7 @@ final class AclKeyOrders: Sendable {
             }
             keyBytes = bytes
             keyEnds = ends
+            keySignatures = (0..<fields.count).map(fields.keySignature(at:))
             self.order = order
         }
 
@@ -50,14 +53,16 @@ final class AclKeyOrders: Sendable {
         func matches(_ fields: RemotingExtFields) -> Bool {
             guard keyEnds.count == fields.count else { return false }
             return keyBytes.withUnsafeBytes { bytes in
-                var start = 0
-                for i in 0..<keyEnds.count {
-                    let stored = UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnds[i]])
-                    var key = fields.key(at: i)
-                    guard key.withUTF8({ stored.elementsEqual(UnsafeRawBufferPointer($0)) }) else { return false }
-                    start = keyEnds[i]
+                keySignatures.withUnsafeBufferPointer { signatures in
+                    var start = 0
+                    for i in 0..<signatures.count {
+                        guard signatures[i] == fields.keySignature(at: i),
+                              fields.key(at: i, isUTF8: UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnds[i]]))
+                        else { return false }
+                        start = keyEnds[i]
+                    }
+                    return true
                 }
-                return true
             }
         }
     }
@@ -95,14 +100,16 @@ final class AclKeyOrders: Sendable {
 
     private func slot(_ fingerprint: UInt64) -> Int { Int(fingerprint % UInt64(Self.slotCount)) }
 
-    /// Count, then each key's UTF-8 length and first 8 bytes (``AclSignedContent/head(_:)``), mixed.
+    /// Count, then each key's signature (kept by the table since the key was set: no pass over the key), mixed.
     static func fingerprint(_ fields: RemotingExtFields) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(fields.count)
         for i in 0..<fields.count {
-            let key = fields.key(at: i)
-            hash = (hash ^ AclSignedContent.head(key).head) &* 0x0000_0100_0000_01B3
-            hash = (hash ^ UInt64(key.utf8.count)) &* 0x0000_0100_0000_01B3
+            hash = (hash ^ UInt64(fields.keySignature(at: i))) &* 0x0000_0100_0000_01B3
         }
-        return hash
+        // The multiplications carry low bits upward only, and the slot is the low bits: mix the high ones down
+        // (MurmurHash3's finalizer), or one-letter keys (signatures alike in their low bits) would share slots.
+        hash = (hash ^ (hash >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        hash = (hash ^ (hash >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        return hash ^ (hash >> 33)
     }
 }

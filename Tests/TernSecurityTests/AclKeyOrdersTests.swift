@@ -47,12 +47,12 @@ import TernRemoting
         #expect(AclSigner.isValid(signed["Signature"], extFields: signed, body: nil, key: AclSigningKey("sk")))
     }
 
-    /// Keys of equal length and equal first 8 bytes give one fingerprint: the second set must be sorted, not
-    /// served the first set's order.
+    /// Keys of equal length and equal first and last bytes give one fingerprint: the second set must be sorted,
+    /// not served the first set's order.
     @Test func changedKeySetWithTheSameFingerprintIsNotServedAStaleOrder() {
         let orders = AclKeyOrders()
-        let cached = fields([("abcdefgh1", "one"), ("abcdefgh2", "two"), ("z", "last")])
-        let swapped = fields([("abcdefgh2", "one"), ("abcdefgh1", "two"), ("z", "last")])
+        let cached = fields([("abcdefgh1x", "one"), ("abcdefgh2x", "two"), ("z", "last")])
+        let swapped = fields([("abcdefgh2x", "one"), ("abcdefgh1x", "two"), ("z", "last")])
         #expect(AclKeyOrders.fingerprint(cached) == AclKeyOrders.fingerprint(swapped))
         #expect(fed(cached, orders) == Array("onetwolast".utf8))
         #expect(fed(swapped, orders) == Array("twoonelast".utf8))
@@ -67,7 +67,7 @@ import TernRemoting
         #expect(fed(kelvin, orders) == javaContent(kelvin) && fed(kelvin, orders) == Array("lk".utf8))
         // A changed key set (one key more) and a header too large to cache.
         var grown = cached
-        grown["abcdefgh0"] = "zero"
+        grown["abcdefgh0x"] = "zero"
         #expect(fed(grown, orders) == Array("zeroonetwolast".utf8))
         var large = RemotingExtFields()
         for i in (0..<(AclKeyOrders.fieldCountMax + 5)).reversed() { large["k\(i)"] = "\(i)," }
