@@ -37,14 +37,23 @@ final class BrokerMetering: Sendable {
         metrics.isRecording ? metrics.appendBegins(burst) : nil
     }
 
-    /// `drafts` (as routed: half messages and delays are parked in system topics) were stored to `topic` by the
+    /// `draft` (as routed: half messages and delays are parked in system topics) was stored to `topic` by the
     /// append marked by `mark`.
-    func stored(_ mark: BrokerMetrics.AppendMark, topic: String, _ drafts: some Collection<MessageDraft>) {
+    func stored(_ mark: BrokerMetrics.AppendMark, topic: String, _ draft: borrowing MessageDraft) {
         metrics.appended(mark)
-        guard let first = drafts.first else { return }
-        let type: BrokerMetrics.MessageType = first.topic == Self.halfTopic ? .transaction
-            : first.topic == Self.scheduleTopic || first.topic == Self.timerTopic ? .delay : .normal
-        for d in drafts { metrics.stored(mark, topic: topic, type: type, bodyBytes: d.body.count) }
+        metrics.stored(mark, topic: topic, type: Self.type(routedTo: draft.topic), bodyBytes: draft.body.count)
+    }
+
+    /// A batch's drafts (one routed topic) were stored to `topic` by the append marked by `mark`.
+    func stored(_ mark: BrokerMetrics.AppendMark, topic: String, _ batch: [MessageDraft]) {
+        metrics.appended(mark)
+        guard !batch.isEmpty else { return }
+        let type = Self.type(routedTo: batch[0].topic)
+        for i in batch.indices { metrics.stored(mark, topic: topic, type: type, bodyBytes: batch[i].body.count) }
+    }
+
+    private static func type(routedTo topic: [UInt8]) -> BrokerMetrics.MessageType {
+        topic == halfTopic ? .transaction : topic == scheduleTopic || topic == timerTopic ? .delay : .normal
     }
 
     /// A pull of `group` on `queue` answered `count` records of `bytes`, the next pull starting at `next`.

@@ -80,15 +80,19 @@ final class SendService: Sendable {
         let results: OneOrMany<AppendResult>
         let mark = context.metering?.appendBegins(burst)
         do {
+            // Metered here, where each draft is bound: no draft copied to be counted.
             switch drafts {
-            case let .one(draft): results = .one(try context.store.append(draft))
-            case let .many(batch): results = .many(try context.store.append(batch: batch))
+            case let .one(draft):
+                results = .one(try context.store.append(draft))
+                if let mark { context.metering?.stored(mark, topic: header.topic, draft) }
+            case let .many(batch):
+                results = .many(try context.store.append(batch: batch))
+                if let mark { context.metering?.stored(mark, topic: header.topic, batch) }
             }
         } catch {
             return .rejected(error.rejection)
         }
         context.flow.stats.put(topic: header.topic, count: results.count)
-        if let mark { context.metering?.stored(mark, topic: header.topic, drafts) }
         // Sync flush and / or a SYNC_MASTER's slave ack (SendProcessor+StoreWait.swift).
         let awaitsFlush = (context.config.flushDiskType == .syncFlush || context.config.brokerRole == .syncMaster)
             && Self.waitsForStore(header.properties)
