@@ -3,22 +3,39 @@ import TernRemoting
 /// Accounts by the UTF-8 of their access key, so a request's `AccessKey` is looked up in place: reading it as a
 /// `String` allocated for keys longer than 15 bytes, on every request.
 ///
-/// A bucket per FNV-1a hash of the key's bytes, then a byte comparison: a crafted key can collide only with
-/// configured accounts, so a lookup compares against a handful at most.
+/// Open addressing over a power-of-two table (at most half full) by FNV-1a of the key's bytes, then a byte
+/// comparison: a crafted key can collide only with configured accounts, so a lookup compares against a handful
+/// at most. A hit is a reference to the account's entry: the account (its HMAC states are ~200 bytes, its
+/// names and permissions reference-counted) is read in place, never copied per request.
 struct AclAccountIndex: Sendable, Equatable {
-    private let buckets: [UInt64: [AclAccount]]
+    final class Entry: Sendable {
+        let account: AclAccount
+        let keyBytes: [UInt8]
+
+        init(_ account: AclAccount) {
+            self.account = account
+            keyBytes = Array(account.accessKey.utf8)
+        }
+    }
+
+    private let slots: [Entry?]
+    private let mask: Int
     /// The longest access key's UTF-8 length: a longer `AccessKey` is unknown without being read further.
     private let keyByteCountMax: Int
 
     init(_ accounts: some Sequence<AclAccount>) {
-        var buckets: [UInt64: [AclAccount]] = [:], longest = 0
-        for account in accounts {
-            let utf8 = Array(account.accessKey.utf8)
-            utf8.withUnsafeBytes { buckets[Self.hash($0), default: []].append(account) }
-            longest = max(longest, utf8.count)
+        let entries = accounts.map(Entry.init)
+        var capacity = 4
+        while capacity < 2 * entries.count { capacity *= 2 }
+        var slots = [Entry?](repeating: nil, count: capacity)
+        for entry in entries {
+            var i = entry.keyBytes.withUnsafeBytes(Self.hash) & (capacity - 1)
+            while slots[i] != nil { i = (i + 1) & (capacity - 1) }
+            slots[i] = entry
         }
-        self.buckets = buckets
-        keyByteCountMax = longest
+        self.slots = slots
+        mask = capacity - 1
+        keyByteCountMax = entries.map(\.keyBytes.count).max() ?? 0
     }
 
     enum Lookup {
@@ -26,7 +43,7 @@ struct AclAccountIndex: Sendable, Equatable {
         case missing
         /// No account has the request's `AccessKey`.
         case unknown
-        case found(AclAccount)
+        case found(Entry)
     }
 
     /// The account named by `extFields`' `AccessKey`, read in place.
@@ -42,17 +59,28 @@ struct AclAccountIndex: Sendable, Equatable {
             guard present else { return .missing }
             guard count <= buffer.count else { return .unknown }
             let key = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            for account in buckets[Self.hash(key)] ?? [] {
-                var accessKey = account.accessKey
-                if accessKey.withUTF8({ UnsafeRawBufferPointer($0).elementsEqual(key) }) { return .found(account) }
+            var i = Self.hash(key) & mask
+            while let entry = slots[i] {
+                if entry.keyBytes.withUnsafeBytes({ Self.equal($0, key) }) { return .found(entry) }
+                i = (i + 1) & mask
             }
             return .unknown
         }
     }
 
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    private static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count where a[i] != b[i] { return false }
+        return true
+    }
+
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return hash
+        return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+    }
+
+    static func == (lhs: AclAccountIndex, rhs: AclAccountIndex) -> Bool {
+        lhs.slots.map { $0?.account } == rhs.slots.map { $0?.account }
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
+import TernRemoting
 internal import TernSystem
 
 /// The accounts in force, read from `plain_acl.yml` and re-read when the file changes (RocketMQ watches it too).
@@ -63,6 +65,16 @@ public final class PlainAclFile: Sendable {
     /// The accounts in force (one atomic load, no lock).
     public var current: PlainAclConfig {
         snapshot.load(ordering: .acquiring)._withUnsafeGuaranteedRef { $0.config }
+    }
+
+    /// ``PlainAclConfig/validate(remoteAddress:extFields:body:code:requirement:)`` by the accounts in force, read
+    /// in place (``current`` returns a copy: three reference counts per request).
+    public func validate(remoteAddress: String, extFields: RemotingExtFields, body: ByteBuffer?, code: Int,
+                         requirement: () -> AclRequirement) -> AclVerdict {
+        snapshot.load(ordering: .acquiring)._withUnsafeGuaranteedRef {
+            $0.config.validate(remoteAddress: remoteAddress, extFields: extFields, body: body, code: code,
+                               requirement: requirement)
+        }
     }
 
     public var reloadCounts: ReloadCounts { state.withLock { $0.counts } }

@@ -28,7 +28,7 @@ struct AclGate: AdmissionGate {
 
     func admit(_ request: inout AdmissionRequest, nowNanos: UInt64) -> AdmissionDecision {
         if admitsUnsigned, request.extFields[AclSigner.accessKeyKey] == nil { return .admit }
-        let verdict = acl.current.validate(remoteAddress: request.remoteAddress, extFields: request.extFields,
+        let verdict = acl.validate(remoteAddress: request.remoteAddress, extFields: request.extFields,
                                            body: request.body, code: request.code) { Self.requirement(request) }
         switch verdict {
         case .allowed: return .admit
