@@ -285,7 +285,9 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         case .verbatim: _ = withVerbatimBytes(value, body)
         case let .jsonString(start, end):
             source.withUnsafeReadableBytes { bytes in
-                var reader = JSONReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]))
+                let token = UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)])
+                if JSONReader.withUnescapedASCII(token, body) { return }
+                var reader = JSONReader(bytes: token)
                 // The token parsed when the header was decoded, so reading it again cannot fail.
                 try? reader.readStringRuns { Self.repairingUTF8($0, body) }
             }

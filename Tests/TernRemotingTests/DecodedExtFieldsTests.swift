@@ -49,6 +49,9 @@ struct DecodedExtFieldsTests {
             Array("plain".utf8), Array(#"\n"#.utf8), Array(#"\u0001"#.utf8), Array(#"\u00e9"#.utf8),
             Array(#"\ud83d\ude00"#.utf8), Array(#"\ud800"#.utf8), Array(#"\/"#.utf8), Array(#"\""#.utf8),
             Array(#"\\"#.utf8), Array("é€".utf8), [0xC3], [0xFF], [0xE2, 0x82], [0xA9], [0xF0, 0x9F, 0x98],
+            // ASCII-only values take the one-pass path (JSONReader.withUnescapedASCII), the rest the runs.
+            Array(#"\t\b\f\r"#.utf8), Array(#"\u001F"#.utf8), Array(#"\u007f"#.utf8), Array(#"\u0080"#.utf8),
+            Array(#"\q"#.utf8), Array("KEYS".utf8), Array(#"\u0002"#.utf8),
         ]
         var rng = SystemRandomNumberGenerator()
         for _ in 0 ..< 300 {
@@ -65,6 +68,10 @@ struct DecodedExtFieldsTests {
             #expect(!f.value("v", equalsUTF8: expected + [0]))
             #expect(!f.value("v", equalsUTF8: Array(expected.dropLast())))
         }
+        // Past the one-pass path's stack limit: read as runs, the same bytes.
+        let long = String(repeating: #"ab\u0001"#, count: 400)
+        let l = try Self.decoded(#"{"v":""# + long + #""}"#)
+        #expect(l.utf8("v") == Array(String(repeating: "ab\u{01}", count: 400).utf8))
         let f = try Self.decoded(#"{"k":"x"}"#)
         #expect(!f.forEachUTF8Run(ofValueFor: "missing") { _ in Issue.record("called for a missing key") })
     }
