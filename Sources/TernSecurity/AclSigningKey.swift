@@ -7,10 +7,21 @@ internal import TernSystem
 /// K the key zero-padded to the 64-byte block (hashed first when longer), exactly what swift-crypto's
 /// `HMAC<Insecure.SHA1>` computes (AclSigningKeyTests check both agree). Not `HMAC` / `Insecure.SHA1`: their
 /// state is a class, so every message copied it (two heap allocations per check; see ``SHA1Context``).
+///
+/// The two states live in one immutable object: an account's key is then copied (verifiers pass it around)
+/// for one reference count instead of ~200 bytes and a destroy.
 public struct AclSigningKey: Sendable, Equatable {
     public let secret: String
-    private let inner: SHA1Context
-    private let outer: SHA1Context
+    private let states: States
+
+    private final class States: Sendable {
+        let inner: SHA1Context
+        let outer: SHA1Context
+        init(inner: SHA1Context, outer: SHA1Context) {
+            self.inner = inner
+            self.outer = outer
+        }
+    }
 
     public init(_ secret: String) {
         self.secret = secret
@@ -30,18 +41,17 @@ public struct AclSigningKey: Sendable, Equatable {
             block.map { $0 ^ pad }.withUnsafeBytes { state.update($0) }
             return state
         }
-        inner = keyed(0x36)
-        outer = keyed(0x5C)
+        states = States(inner: keyed(0x36), outer: keyed(0x5C))
     }
 
     /// The HmacSHA1 of the bytes `feed` passes to its argument, in order, written into `mac` (20 bytes).
     func mac(into mac: UnsafeMutableRawBufferPointer,
              _ feed: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) {
         precondition(mac.count >= AclSignatureText.digestByteCount)
-        var content = inner
+        var content = states.inner
         feed { content.update($0) }
         content.finalize(into: mac)
-        var result = outer
+        var result = states.outer
         result.update(UnsafeRawBufferPointer(rebasing: mac[0 ..< SHA1Context.digestByteCount]))
         result.finalize(into: mac)
     }
