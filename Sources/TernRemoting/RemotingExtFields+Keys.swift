@@ -62,9 +62,8 @@ extension RemotingExtFields {
             return KnownKeys.letters[Int(byte - UInt8(ascii: "a"))]
         }
         let signature = Self.signature(bytes)
-        for known in KnownKeys.words where known.signature == signature {
-            var word = known.key
-            if word.withUTF8({ equal(UnsafeRawBufferPointer($0), bytes) }) { return known }
+        for i in KnownKeys.words.indices where KnownKeys.words[i].signature == signature {
+            if KnownKeys.utf8[i].withUnsafeBytes({ equal($0, bytes) }) { return KnownKeys.words[i] }
         }
         return nil
     }
@@ -84,4 +83,7 @@ private enum KnownKeys {
         "consumerGroup", "queueOffset", "maxMsgNums", "commitOffset", "suspendTimeoutMillis", "subscription",
         "subVersion", "expressionType", "AccessKey", "Signature",
     ].map { (key: $0, signature: RemotingExtFields.signature($0)) }
+
+    /// `words`' UTF-8, compared without touching the Strings (no reference count per candidate).
+    static let utf8: [[UInt8]] = words.map { Array($0.key.utf8) }
 }
