@@ -46,11 +46,19 @@ extension PullService {
     /// Cancelling is a lock and a linear scan of the loop's pending timers (NIO's `removeFirst(where:)`), which
     /// are now about the pulls held on that loop, not every pull of the last hold period. A timer already taken
     /// to run still finds its pull gone from the table and does nothing (the ownership invariant above). Called
-    /// once by whoever ends a taken pull other than its timer, so `armedHoldTimers` counts each hold down once.
+    /// once, by ``end(_:answering:)``: every end of a taken pull other than its timer goes through it, so
+    /// `armedHoldTimers` counts each hold down exactly once.
     private func disarm(_ p: PendingPull) {
         guard let timer = p.timer else { return }
         timer.cancel()
         armedHoldTimers.subtract(1, ordering: .relaxed)
+    }
+
+    /// Ends a pull taken from the table (or never parked) by anyone but its timer: disarms the timer, then
+    /// delivers `answer` (nil: nobody is left to answer).
+    private func end(_ p: PendingPull, answering answer: PullOutcome?) {
+        disarm(p)
+        if let answer { p.waiter.deliver(answer) }
     }
 
     /// Puts `p` in the table, then re-checks the queue: a message indexed between the read that found nothing
@@ -61,10 +69,7 @@ extension PullService {
             t.queues[p.queue, default: [:]][p.id] = p
             return true
         }
-        guard parked else {
-            disarm(p)
-            return p.waiter.deliver(read(p, offset: p.offset))
-        }
+        guard parked else { return end(p, answering: read(p, offset: p.offset)) }
         if let range = try? context.store.queueRange(p.queue), range.max > p.offset,
            let again = holds.withLockedValue({ $0.take(p.queue, p.id) }) {
             again.waiter.eventLoop.execute { self.wake(again) }
@@ -99,9 +104,8 @@ extension PullService {
         var answer = read(p, offset: p.offset)
         let nothingYet = answer.code == ResponseCode.pullNotFound || answer.status == .noMatchedMessage
         guard nothingYet, NIODeadline.now() < p.deadline else {
-            disarm(p)
             answer.trace = p.trace
-            return p.waiter.deliver(answer)
+            return end(p, answering: answer)
         }
         p.offset = answer.nextBeginOffset
         park(p)
@@ -116,7 +120,7 @@ extension PullService {
             }
             return out
         }
-        for p in dropped { disarm(p) }
+        for p in dropped { end(p, answering: nil) }
     }
 
     /// Stops long polling: answers every suspended pull now and answers later ones at once.
@@ -127,10 +131,7 @@ extension PullService {
             defer { t.queues = [:] }
             return t.queues.values.flatMap(\.values)
         }
-        for p in all {
-            disarm(p)
-            p.waiter.deliver(read(p, offset: p.offset))
-        }
+        for p in all { end(p, answering: read(p, offset: p.offset)) }
     }
 
     /// Number of suspended pulls (tests, statistics).

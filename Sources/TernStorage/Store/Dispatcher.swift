@@ -113,7 +113,8 @@ final class Dispatcher: Sendable {
     /// Waits up to `gatherMicros` for more records when some, but fewer than `gatherBytes`, are pending.
     private func gather() {
         let pending = { [log] in log.writePosition - self.dispatched }
-        guard gatherMicros > 0, pending() > 0, pending() < Self.gatherBytes else { return }
+        let now = pending()  // one read decides whether to wait; the wait's condition reads again
+        guard gatherMicros > 0, now > 0, now < Self.gatherBytes else { return }
         gathering.store(true, ordering: .releasing)
         worker.sleep(maxMicros: gatherMicros) { pending() >= Self.gatherBytes }
         gathering.store(false, ordering: .releasing)
