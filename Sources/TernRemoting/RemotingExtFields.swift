@@ -56,7 +56,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     }
 
     private(set) var entries: [Entry]
-    private var backing: Backing
+    private(set) var backing: Backing
 
     public init() {
         entries = []
@@ -285,11 +285,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         case .verbatim: _ = withVerbatimBytes(value, body)
         case let .jsonString(start, end):
             source.withUnsafeReadableBytes { bytes in
-                let token = UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)])
-                if JSONReader.withUnescapedASCII(token, body) { return }
-                var reader = JSONReader(bytes: token)
-                // The token parsed when the header was decoded, so reading it again cannot fail.
-                try? reader.readStringRuns { Self.repairingUTF8($0, body) }
+                Self.forEachUTF8Run(ofToken: UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]), body)
             }
         case .text, .decimal, .hex128:
             var text = string(value)
@@ -307,7 +303,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     /// `body` with `bytes`, invalid UTF-8 sequences replaced by U+FFFD as `String(decoding:as:)` replaces them
     /// (ASCII and valid UTF-8 pass through untouched; repairs go through a stack buffer).
-    private static func repairingUTF8(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+    static func repairingUTF8(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
         var high: UInt8 = 0
         for byte in bytes { high |= byte }
         if high < 0x80 { return body(bytes) }

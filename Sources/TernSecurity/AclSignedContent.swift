@@ -110,17 +110,15 @@ enum AclSignedContent {
                            _ sink: (UnsafeRawBufferPointer) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: pendingByteCount, alignment: 16) { pending in
             var used = 0
-            for index in order {
-                extFields.forEachUTF8Run(ofValueAt: index) { run in
-                    let direct = run.count >= directRunByteCount
-                    if direct || used + run.count > pending.count {
-                        if used > 0 { sink(UnsafeRawBufferPointer(rebasing: pending[0..<used])) }
-                        used = 0
-                        if direct { return sink(run) }
-                    }
-                    for i in 0..<run.count { pending[used &+ i] = run[i] }
-                    used += run.count
+            extFields.forEachUTF8Run(ofValuesAt: order) { run in
+                let direct = run.count >= directRunByteCount
+                if direct || used + run.count > pending.count {
+                    if used > 0 { sink(UnsafeRawBufferPointer(rebasing: pending[0..<used])) }
+                    used = 0
+                    if direct { return sink(run) }
                 }
+                for i in 0..<run.count { pending[used &+ i] = run[i] }
+                used += run.count
             }
             if used > 0 { sink(UnsafeRawBufferPointer(rebasing: pending[0..<used])) }
         }
