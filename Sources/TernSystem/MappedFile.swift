@@ -153,11 +153,13 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Faults in the pages of `range` for writing, so a later append does not pay page faults
     /// (MADV_POPULATE_WRITE where the kernel has it, else touching one byte per page with a volatile read+write of
-    /// the existing value). Only for ranges no reader or writer is using yet.
-    public func prefault(_ range: Range<Int>) {
+    /// the existing value). Only for ranges no reader or writer is using yet. `singlePages`: see
+    /// `withSinglePageCache`.
+    public func prefault(_ range: Range<Int>, singlePages: Bool = false) {
         precondition(writable, "prefault on read-only mapping \(path)")
         guard !range.isEmpty else { return }
         let span = pages(range)
+        if singlePages { return withSinglePageCache(span) { prefault(range) } }
         // Any failure (EINVAL on kernels without the advice, ENOMEM…) falls back to touching:
         // prefaulting is an optimisation, and a real I/O problem will surface on the write itself.
         if populateWrite(span) { return }
@@ -172,10 +174,26 @@ public final class MappedFile: @unchecked Sendable {
     /// range a writer may reach concurrently (the kernel never changes page contents here). Returns false
     /// when the kernel lacks the advice (nothing was done).
     @discardableResult
-    public func prefaultWithoutTouching(_ range: Range<Int>) -> Bool {
+    public func prefaultWithoutTouching(_ range: Range<Int>, singlePages: Bool = false) -> Bool {
         precondition(writable, "prefault on read-only mapping \(path)")
         guard !range.isEmpty else { return true }
-        return populateWrite(pages(range))
+        let span = pages(range)
+        return singlePages ? withSinglePageCache(span) { populateWrite(span) } : populateWrite(span)
+    }
+
+    /// Runs `body` (which faults in `span`) with MADV_RANDOM on `span`, then MADV_NORMAL again, so the page-cache
+    /// folios it creates are single pages. Why: with readahead, ext4 on recent kernels (6.18 on the benchmark VMs) caches a file written in
+    /// sequence in large folios, up to MiBs, and a folio is written back and write-protected whole: an msync of
+    /// a record at the log's tail then writes the entire folio around it (zeros ahead of the writer included), and
+    /// the appends after it fault once per page of that folio to dirty it again, which is written again at the
+    /// next msync. A group commit every few hundred µs thus wrote ~10× its data and took ~6 faults per round;
+    /// with single pages it writes its own pages and the tail page, and faults once. Large folios stay where
+    /// nothing syncs that often (readers, the async flush). MADV_RANDOM only skips readahead for faults in
+    /// `span` meanwhile; contents never change. No other advice is kept on writable mappings (NORMAL restores it).
+    private func withSinglePageCache<R>(_ span: (address: UnsafeMutableRawPointer, length: Int), _ body: () -> R) -> R {
+        _ = Sys.madvise(span.address, span.length, MADV_RANDOM)
+        defer { _ = Sys.madvise(span.address, span.length, MADV_NORMAL) }
+        return body()
     }
 
     /// Most bytes one MADV_POPULATE_WRITE covers. The kernel holds the process's mmap lock for reading while it

@@ -69,4 +69,15 @@ struct GroupCommitTests {
         #expect(Set(ends).count == ends.count)
         #expect(store.flushedOffset == store.maxPhysicalOffset)
     }
+
+    /// The group commit msyncs the tail every round: a sync store prefaults its log into single-page folios
+    /// (see `MappedFile.prefault(_:singlePages:)`), an async store keeps the kernel's large ones.
+    @Test func onlyASyncFlushStorePrefaultsSinglePages() throws {
+        for (flush, single) in [(StoreConfig.FlushMode.sync(timeoutMillis: 1_000), true), (.defaultAsync, false)] {
+            let dir = TempDir(); defer { dir.cleanup() }
+            let store = try MessageStore.open(smallConfig(dir, flush: flush))
+            defer { store.close() }
+            #expect(store.log.singlePagePrefault == single, "\(flush)")
+        }
+    }
 }

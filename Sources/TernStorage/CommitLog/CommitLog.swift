@@ -24,6 +24,9 @@ final class CommitLog: Sendable {
     let segmentSize: Int
     let maxRecordSize: Int
     let prefault: Bool
+    /// Prefault into single-page page-cache folios (`MappedFile.prefault(_:singlePages:)`): set for a sync-flush
+    /// store, whose group commit msyncs the tail every round.
+    let singlePagePrefault: Bool
 
     struct QueueSlotKey: Hashable {
         var topic: [UInt8]
@@ -91,8 +94,8 @@ final class CommitLog: Sendable {
     /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
     /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
     /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
-    init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, readOnly: Bool = false,
-         clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
+    init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, singlePagePrefault: Bool = false,
+         readOnly: Bool = false, clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
         self.clock = clock
         guard segmentSize >= 4096, maxRecordSize + 8 <= segmentSize else {
             throw StoreError.invalidConfig("segment size \(segmentSize) cannot hold a record of \(maxRecordSize) bytes "
@@ -102,6 +105,7 @@ final class CommitLog: Sendable {
         self.segmentSize = segmentSize
         self.maxRecordSize = maxRecordSize
         self.prefault = prefault
+        self.singlePagePrefault = singlePagePrefault
         if !readOnly { try FileSystem.createDirectory(directory) }
         var segs: [Segment] = []
         let names = try FileSystem.listDirectory(directory)
@@ -185,7 +189,9 @@ final class CommitLog: Sendable {
                 throw failure
             }
             // Nobody maps it for writing until it is published below: touching pages is safe.
-            if prefault && prefaultBytes > 0 { segment.file.prefault(0..<min(segment.size, prefaultBytes)) }
+            if prefault && prefaultBytes > 0 {
+                segment.file.prefault(0..<min(segment.size, prefaultBytes), singlePages: singlePagePrefault)
+            }
             preparation.withLock { $0 = Preparation(ready: segment, failure: nil) }
             return segment
         }
@@ -228,7 +234,7 @@ final class CommitLog: Sendable {
             if from < seg.base { prefaultedUpTo.withLock { $0 = seg.base } }
             return
         }
-        if seg.file.prefaultWithoutTouching(Int(from - seg.base)..<Int(target - seg.base)) {
+        if seg.file.prefaultWithoutTouching(Int(from - seg.base)..<Int(target - seg.base), singlePages: singlePagePrefault) {
             prefaultedUpTo.withLock { $0 = target }
         }
     }
