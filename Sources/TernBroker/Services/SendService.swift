@@ -188,10 +188,14 @@ final class SendService: Sendable {
         // SendHooks diverts half messages (TRAN_MSG / prepared sysFlag) to RMQ_SYS_TRANS_HALF_TOPIC.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
         var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost)
-        if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
+        var mentionsDelay = false
+        if let rejection = SendHooks.adjust(&draft, context: context, mentionsDelay: &mentionsDelay) {
+            return .failure(rejection)
+        }
         // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
         if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
-           let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis()) {
+           let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis(),
+                                         mentionsDelay: mentionsDelay) {
             return .failure(rejection)
         }
         return .success(Prepared(drafts: .one(draft), puts: puts))
