@@ -103,8 +103,10 @@ struct DeliveryRouting: Sendable {
         return found
     }
 
-    /// A property name starting with DELAY or TIMER_.
+    /// A property name starting with DELAY or TIMER_. The first byte rules out most names before the
+    /// prefix compares (this runs for every property of every send).
     static func isDelayName(_ name: UnsafeRawBufferPointer) -> Bool {
-        name.starts(with: "DELAY".utf8) || name.starts(with: "TIMER_".utf8)
+        guard let first = name.first, first == UInt8(ascii: "D") || first == UInt8(ascii: "T") else { return false }
+        return name.starts(with: "DELAY".utf8) || name.starts(with: "TIMER_".utf8)
     }
 }
