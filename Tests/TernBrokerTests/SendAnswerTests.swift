@@ -14,16 +14,18 @@ import Testing
         return Array(buffer.readableBytesView.dropFirst(8))
     }
 
+    /// The answer as the field list it was built from before the template.
+    static func fieldList(_ values: [String]) -> RemotingExtFields {
+        var list = RemotingExtFields()
+        for (key, value) in zip(["msgId", "queueId", "queueOffset", "MSG_REGION", "TRACE_ON"], values) { list[key] = value }
+        return list
+    }
+
     @Test func jsonAnswerIsItsFieldList() throws {
         // 10.0.0.5:10911, physical offset 0x1234, queue 3, queue offset 42.
         for (template, traceOn) in [(SendProcessor.answer, "true"), (SendProcessor.answerUntraced, "false")] {
             let f = RemotingExtFields(template, words: 0x0A00_0005_0000_2A9F, 0x1234, 3, 42)
-            var list = RemotingExtFields()
-            list["msgId"] = "0A00000500002A9F0000000000001234"
-            list["queueId"] = "3"
-            list["queueOffset"] = "42"
-            list["MSG_REGION"] = "DefaultRegion"
-            list["TRACE_ON"] = traceOn
+            let list = Self.fieldList(["0A00000500002A9F0000000000001234", "3", "42", "DefaultRegion", traceOn])
             let golden = #"{"code":0,"flag":1,"language":"JAVA","opaque":7,"serializeTypeCurrentRPC":"JSON","version":408,"#
                 + #""extFields":{"msgId":"0A00000500002A9F0000000000001234","queueId":"3","queueOffset":"42","#
                 + #""MSG_REGION":"DefaultRegion","TRACE_ON":"\#(traceOn)"}}"#
@@ -36,12 +38,7 @@ import Testing
     /// Negative and extreme words render as the field list does (signed decimals, all 32 hex digits).
     @Test func extremeWordsAreTheirFieldList() throws {
         let f = RemotingExtFields(SendProcessor.answer, words: .max, 0, UInt64(bitPattern: -1), UInt64(bitPattern: Int64.min))
-        var list = RemotingExtFields()
-        list["msgId"] = "FFFFFFFFFFFFFFFF0000000000000000"
-        list["queueId"] = "-1"
-        list["queueOffset"] = "-9223372036854775808"
-        list["MSG_REGION"] = "DefaultRegion"
-        list["TRACE_ON"] = "true"
+        let list = Self.fieldList(["FFFFFFFFFFFFFFFF0000000000000000", "-1", "-9223372036854775808", "DefaultRegion", "true"])
         #expect(try Self.header(f, .json) == (try Self.header(list, .json)))
     }
 }
