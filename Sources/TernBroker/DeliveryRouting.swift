@@ -21,12 +21,14 @@ struct DeliveryRouting: Sendable {
     static let dlqPrefix = "%DLQ%", retryPrefix = SendService.retryTopicPrefix
 
     /// Rewrites `draft` in place; a rejection when the message must not be stored.
-    func route(_ draft: inout MessageDraft, maxReconsumeTimes headerMax: Int32?, now: Int64) -> RequestRejection? {
+    /// `mentionsDelay`: ``mentionsDelay(_:)`` of the draft's properties when the caller already knows it.
+    func route(_ draft: inout MessageDraft, maxReconsumeTimes headerMax: Int32?, now: Int64,
+               mentionsDelay known: Bool? = nil) -> RequestRejection? {
         let tt = SysFlag.transactionType(draft.sysFlag)
         guard tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit else { return nil }
         let isRetry = draft.topic.starts(with: Self.retryPrefix.utf8)
         // Hot path: most sends carry none of these; one pass over the raw bytes decides.
-        guard isRetry || Self.mentionsDelay(draft.properties) else { return nil }
+        guard isRetry || (known ?? Self.mentionsDelay(draft.properties)) else { return nil }
         var props = PropertyList(draft.properties)
 
         if isRetry {
@@ -94,10 +96,17 @@ struct DeliveryRouting: Sendable {
         var found = false
         properties.withUnsafeBytes { raw in
             MessageProperties.forEachEntry(in: raw) { name, _ in
-                if name.starts(with: "DELAY".utf8) || name.starts(with: "TIMER_".utf8) { found = true }
+                found = isDelayName(name)
                 return !found
             }
         }
         return found
+    }
+
+    /// A property name starting with DELAY or TIMER_. The first byte rules out most names before the
+    /// prefix compares (this runs for every property of every send).
+    static func isDelayName(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard let first = name.first, first == UInt8(ascii: "D") || first == UInt8(ascii: "T") else { return false }
+        return name.starts(with: "DELAY".utf8) || name.starts(with: "TIMER_".utf8)
     }
 }

@@ -11,17 +11,21 @@ enum SendHooks {
 
     /// Half messages go to RMQ_SYS_TRANS_HALF_TOPIC (TRAN_MSG=true or prepared sysflag); a request message
     /// (REPLY_TO_CLIENT) gets the CLUSTER property, which Java repliers use to name the reply topic.
-    static func adjust(_ draft: inout MessageDraft, context: BrokerContext) -> RequestRejection? {
+    /// `mentionsDelay` is set to ``DeliveryRouting/mentionsDelay(_:)`` of the properties, from the same pass
+    /// (what this adds, CLUSTER, does not change it).
+    static func adjust(_ draft: inout MessageDraft, context: BrokerContext, mentionsDelay: inout Bool) -> RequestRejection? {
         var transactional = SysFlag.transactionType(draft.sysFlag) == SysFlag.transactionPrepared
-        var request = false, hasCluster = false
+        var request = false, hasCluster = false, delay = false
         draft.properties.withUnsafeBytes { bytes in
             MessageProperties.forEachEntry(in: bytes) { name, value in
                 if name.elementsEqual(tranMsg) { transactional = transactional || value.elementsEqual("true".utf8) }
                 else if name.elementsEqual(replyTo) { request = true }
                 else if name.elementsEqual(cluster) { hasCluster = true }
+                else if !delay { delay = DeliveryRouting.isDelayName(name) }
                 return true
             }
         }
+        mentionsDelay = delay
         guard transactional || (request && !hasCluster) else { return nil }
         var props = PropertyList(draft.properties)
         if request && !hasCluster { props[ReplyProcessor.clusterProperty] = context.config.brokerClusterName }

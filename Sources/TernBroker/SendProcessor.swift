@@ -25,10 +25,16 @@ final class SendProcessor: BrokerProcessor {
     /// Stops reading a sender's connection while the indexes lag too far behind the log.
     let backpressure: StoreBackpressure
 
+    /// The shared name sets and the answer template (the config is fixed), held here: a global's lazy
+    /// initialization check (`swift_once`) ran on every send for each.
+    private let javaNames = SendRequestHeader.javaNames, shortNames = SendRequestHeader.shortNames
+    private let answerTemplate: RemotingExtFields.Template
+
     init(context: BrokerContext) {
         self.context = context
         service = SendService(context: context)
         backpressure = StoreBackpressure(store: context.store)
+        answerTemplate = context.config.traceOn ? Self.answer : Self.answerUntraced
     }
 
     func shutdown() { backpressure.stop() }
@@ -40,8 +46,7 @@ final class SendProcessor: BrokerProcessor {
         let header: SendRequestHeader
         do {
             header = try SendRequestHeader(request.extFields, names: request.code == RequestCode.sendMessage
-                                           ? SendRequestHeader.javaNames : SendRequestHeader.shortNames,
-                                           recent: recentNames)
+                                           ? javaNames : shortNames, recent: recentNames)
         } catch {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
@@ -102,7 +107,7 @@ final class SendProcessor: BrokerProcessor {
         let ip = storeHost.ip
         let host = UInt64(ip.0) << 56 | UInt64(ip.1) << 48 | UInt64(ip.2) << 40 | UInt64(ip.3) << 32
             | UInt64(UInt32(bitPattern: storeHost.port))
-        return RemotingExtFields(context.config.traceOn ? Self.answer : Self.answerUntraced, words: host,
+        return RemotingExtFields(answerTemplate, words: host,
                                  UInt64(bitPattern: physicalOffset), UInt64(bitPattern: Int64(queueId)),
                                  UInt64(bitPattern: queueOffset))
     }

@@ -23,7 +23,9 @@ struct SendRequestHeader {
     var maxReconsumeTimes: Int32?
 
     /// The field names of one header form, located in a table in one pass (``RemotingExtFields/KeySet``).
-    struct Names: Sendable {
+    /// A class: every send picks one of the two shared sets, and a struct of 13 Strings and a key set was
+    /// copied (each heap String retained and released) on every pick.
+    final class Names: Sendable {
         let producerGroup, topic, defaultTopic, defaultTopicQueueNums, queueId, sysFlag, bornTimestamp, flag,
             properties, reconsumeTimes, unitMode, maxReconsumeTimes, batch: String
         /// The names above in this order (``Field``).

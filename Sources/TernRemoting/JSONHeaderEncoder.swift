@@ -47,6 +47,10 @@ enum JSONHeaderEncoder {
         s.literal(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":")
         s.decimal(Int64(command.version))
         s.literal(",\"extFields\":{")
+        if let (form, words) = command.extFields.jsonForm {
+            emit(form, words, into: &s)
+            return s.literal("}}")
+        }
         var first = true
         command.extFields.forEachRendered { key, value in
             if !first { s.byte(.comma) }
@@ -67,6 +71,44 @@ enum JSONHeaderEncoder {
             }
         }
         s.literal("}}")
+    }
+
+    /// A template's members: its literal runs copied, its placeholders written from `words`.
+    private static func emit<S: JSONSink>(_ form: RemotingExtFields.Template.JSONForm,
+                                          _ words: (UInt64, UInt64, UInt64, UInt64), into s: inout S) {
+        func word(_ slot: UInt8) -> UInt64 {
+            switch slot {
+            case 0: words.0
+            case 1: words.1
+            case 2: words.2
+            default: words.3
+            }
+        }
+        form.literal.withUnsafeBytes { literal in
+            var start = 0
+            for piece in form.pieces {
+                s.bytes(UnsafeRawBufferPointer(rebasing: literal[start ..< piece.end]))
+                start = piece.end
+                switch piece.placeholder {
+                case .none: break
+                case let .decimal(slot): s.decimal(Int64(bitPattern: word(slot)))
+                case let .hex128(slot):
+                    s.hex(word(slot))
+                    s.hex(word(slot + 1))
+                }
+            }
+        }
+    }
+
+    /// `"text"` with JSON escapes, as a header writes it (a template's constant runs).
+    static func quoted(_ text: String) -> [UInt8] {
+        var counter = JSONLengthCounter()
+        counter.quoted(text)
+        return [UInt8](unsafeUninitializedCapacity: counter.count) { buffer, count in
+            var out = JSONByteWriter(UnsafeMutableRawBufferPointer(buffer))
+            out.quoted(text)
+            count = out.position
+        }
     }
 
     static func needsEscape(_ byte: UInt8) -> Bool {
@@ -94,6 +136,8 @@ enum JSONHeaderEncoder {
 protocol JSONSink {
     mutating func literal(_ text: StaticString)
     mutating func byte(_ byte: UInt8)
+    /// Bytes copied as they are (a template's literal runs).
+    mutating func bytes(_ bytes: UnsafeRawBufferPointer)
     /// Bytes written as they are (names known to need no escaping).
     mutating func raw(_ text: String)
     mutating func decimal(_ value: Int64)
@@ -107,6 +151,7 @@ struct JSONLengthCounter: JSONSink {
     var count = 0
     mutating func literal(_ text: StaticString) { count += text.utf8CodeUnitCount }
     mutating func byte(_ byte: UInt8) { count += 1 }
+    mutating func bytes(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
     mutating func raw(_ text: String) { count += text.utf8.count }
     mutating func decimal(_ value: Int64) { count += JSONHeaderEncoder.decimalLength(value) }
     mutating func hex(_ value: UInt64) { count += 16 }
@@ -141,6 +186,11 @@ struct JSONByteWriter: JSONSink {
         room(1)
         out[position] = byte
         position += 1
+    }
+
+    mutating func bytes(_ bytes: UnsafeRawBufferPointer) {
+        room(bytes.count)
+        copy(bytes)
     }
 
     mutating func raw(_ text: String) {

@@ -1,7 +1,8 @@
 extension RemotingExtFields {
     /// Fields laid out once (keys, constant values, integer placeholders) and completed per use with up to four
     /// integers kept inline: a response sent for every message (the send answer) then needs no field table and
-    /// no String per answer. The encoder writes the integers straight into the frame.
+    /// no String per answer. Both encoders write the integers straight into the frame; the JSON encoder copies
+    /// the rest from ``JSONForm``, rendered once here.
     public struct Template: Sendable {
         /// One field's value in the template.
         public enum Field: Sendable {
@@ -14,6 +15,8 @@ extension RemotingExtFields {
 
         /// Keys and values; placeholders render only once words are set.
         let table: RemotingExtFields
+        /// The fields as the JSON header writes them, placeholders cut out.
+        let json: JSONForm
 
         /// - Precondition: keys are unique and slots within range.
         public init(_ fields: KeyValuePairs<String, Field>) {
@@ -31,11 +34,56 @@ extension RemotingExtFields {
                 }
             }
             self.table = table
+            json = JSONForm(table.entries)
+        }
+
+        /// The template's JSON extFields members (`"key":"value"` joined by `,`, without the braces): literal
+        /// runs, each followed by a placeholder or by nothing (the last). The runs are written by the encoder's
+        /// own escaping routine, so the bytes are those the field-by-field path writes for the same entries.
+        /// Immutable after init.
+        final class JSONForm: Sendable {
+            enum Placeholder: Sendable {
+                case none
+                case decimal(slot: UInt8)
+                case hex128(slot: UInt8)
+            }
+
+            /// All literal runs, concatenated.
+            let literal: [UInt8]
+            /// Run `i` is `literal[pieces[i - 1].end ..< pieces[i].end]` (from 0 for the first), then
+            /// `pieces[i].placeholder`.
+            let pieces: [(end: Int, placeholder: Placeholder)]
+
+            init(_ entries: [Entry]) {
+                var literal: [UInt8] = [], pieces: [(end: Int, placeholder: Placeholder)] = []
+                for (i, entry) in entries.enumerated() {
+                    if i > 0 { literal.append(UInt8(ascii: ",")) }
+                    literal += JSONHeaderEncoder.quoted(entry.key)
+                    literal.append(UInt8(ascii: ":"))
+                    switch entry.value {
+                    case let .text(text):
+                        literal += JSONHeaderEncoder.quoted(text)
+                        continue
+                    case let .decimal(slot):
+                        literal.append(UInt8(ascii: "\""))
+                        pieces.append((literal.count, .decimal(slot: slot)))
+                    case let .hex128(slot):
+                        literal.append(UInt8(ascii: "\""))
+                        pieces.append((literal.count, .hex128(slot: slot)))
+                    case .verbatim, .jsonString:
+                        preconditionFailure("template fields hold no header tokens")
+                    }
+                    literal.append(UInt8(ascii: "\""))
+                }
+                pieces.append((literal.count, .none))
+                self.literal = literal
+                self.pieces = pieces
+            }
         }
     }
 
     /// `template`'s fields with its placeholders set from `words` (sharing the template's table).
     public init(_ template: Template, words w0: UInt64, _ w1: UInt64 = 0, _ w2: UInt64 = 0, _ w3: UInt64 = 0) {
-        self = template.table.withWords(w0, w1, w2, w3)
+        self = template.table.withWords(template.json, w0, w1, w2, w3)
     }
 }

@@ -44,8 +44,9 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         case none
         /// The header bytes that `.verbatim` and `.jsonString` values lie in.
         case header(ByteBuffer)
-        /// The integers `.decimal` and `.hex128` values render.
-        case words(UInt64, UInt64, UInt64, UInt64)
+        /// The integers `.decimal` and `.hex128` values render, and the template's pre-rendered JSON while the
+        /// entries are still exactly the template's (nil once any field is set or removed).
+        case words(Template.JSONForm?, UInt64, UInt64, UInt64, UInt64)
     }
 
     struct Entry: Sendable {
@@ -82,15 +83,29 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     mutating func adopt(_ spare: inout Table?) {
         guard var t = spare else { return }
         spare = nil
+        entriesChanged()
         swap(&entries, &t.entries)
         entries.removeAll(keepingCapacity: true)
     }
 
-    /// These fields (the table shared, not copied) with `words` for their template values.
-    func withWords(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) -> RemotingExtFields {
+    /// These fields (the table shared, not copied) with `words` for their template values; `json`: the
+    /// template's pre-rendered JSON form of exactly these entries.
+    func withWords(_ json: Template.JSONForm?, _ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) -> RemotingExtFields {
         var fields = self
-        fields.backing = .words(w0, w1, w2, w3)
+        fields.backing = .words(json, w0, w1, w2, w3)
         return fields
+    }
+
+    /// The template's JSON form and the words to complete it with, when the entries are still exactly the
+    /// template's.
+    var jsonForm: (form: Template.JSONForm, words: (UInt64, UInt64, UInt64, UInt64))? {
+        guard case let .words(form?, w0, w1, w2, w3) = backing else { return nil }
+        return (form, (w0, w1, w2, w3))
+    }
+
+    /// Drops the template's JSON form: the entries no longer are the template's.
+    private mutating func entriesChanged() {
+        if case let .words(form, w0, w1, w2, w3) = backing, form != nil { backing = .words(nil, w0, w1, w2, w3) }
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
@@ -141,6 +156,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     /// ``set(_:for:)`` with `key`'s signature already known (an interned key).
     mutating func set(_ value: StoredValue, for key: String, signature: UInt32) {
+        entriesChanged()
         if let index = index(of: key, signature: signature) {
             entries[index].value = value
         } else {
@@ -149,6 +165,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     }
 
     private mutating func remove(_ key: String) {
+        entriesChanged()
         if let index = index(of: key) { entries.remove(at: index) }
     }
 
@@ -189,7 +206,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
 
     /// Inline word `slot` (template values only).
     private func word(_ slot: UInt8) -> UInt64 {
-        guard case let .words(w0, w1, w2, w3) = backing else { preconditionFailure("template value without words") }
+        guard case let .words(_, w0, w1, w2, w3) = backing else { preconditionFailure("template value without words") }
         switch slot {
         case 0: return w0
         case 1: return w1

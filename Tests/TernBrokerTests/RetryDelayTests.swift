@@ -137,6 +137,25 @@ private struct Seen {
         await f.stop()
     }
 
+    /// The send hooks' one pass over the properties also finds DELAY / TIMER_* for routing, wherever the name
+    /// sits (after a request's REPLY_TO_CLIENT, which gets CLUSTER added, or alone at the end).
+    @Test func delayFoundInTheHooksPass() async throws {
+        let f = try await BrokerFixture.start()
+        let sends = SendService(context: f.broker.context)
+        for properties in [[("REPLY_TO_CLIENT", "c1"), ("KEYS", "k"), ("DELAY", "2")], [("KEYS", "k"), ("DELAY", "2")]] {
+            let outcome = sends.send(try SendPullServiceTests.request("T", body: "b", properties: properties))
+            guard case .stored = outcome else { Issue.record("not stored: \(outcome)"); continue }
+        }
+        let parked = try Self.records(f, DelayedDelivery.scheduleTopic, 1)
+        #expect(parked.count == 2 && parked.allSatisfy { $0.props["REAL_TOPIC"] == "T" })
+        #expect(parked.first?.props["CLUSTER"] != nil && parked.last?.props["CLUSTER"] == nil)
+        let timed = sends.send(try SendPullServiceTests.request("T", body: "t", properties: [("KEYS", "k"), ("TIMER_DELAY_SEC", "3600")]))
+        guard case .stored = timed else { Issue.record("not stored: \(timed)"); return await f.stop() }
+        #expect(try Self.records(f, DelayedDelivery.timerTopic, 0).count == 1)
+        #expect(try Self.records(f, "T").isEmpty)
+        await f.stop()
+    }
+
     @Test func delayLevelTwoIsNotVisibleBeforeFiveSecondsAndIsBy5_5() async throws {
         let f = try await BrokerFixture.start()
         try await Self.send(f, "T", "later", [("DELAY", "2")])

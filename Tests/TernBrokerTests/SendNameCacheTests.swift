@@ -38,6 +38,33 @@ import Testing
         await f.stop()
     }
 
+    /// Puts are counted on the interned topic's counter (no stats lookup per send): every send lands on its
+    /// own topic's figures, across table changes and other topics, and a stats period closes over them.
+    @Test func putsCountedOnTheInternedTopic() async throws {
+        let f = try await BrokerFixture.start()
+        let context = f.broker.context
+        let sends = SendService(context: context)
+        let send = { (topic: String) throws in
+            let outcome = sends.send(try SendPullServiceTests.request(topic, queueId: 0, body: "m"))
+            #expect(Self.rejection(outcome) == nil)
+        }
+        try context.topics.update(TopicConfig(topicName: "C", readQueueNums: 4, writeQueueNums: 4))
+        try send("C")
+        try send("C")  // interned
+        try context.topics.update(TopicConfig(topicName: "C", readQueueNums: 2, writeQueueNums: 2))
+        try send("C")  // re-read, same counter
+        try send("D")
+        try send("C")
+        #expect(context.flow.stats.putFigures(topic: "C").total == 4)
+        #expect(context.flow.stats.putFigures(topic: "D").total == 1)
+        context.flow.rollStats()
+        try send("C")
+        let c = context.flow.stats.putFigures(topic: "C")
+        #expect(c.total == 5 && c.lastPeriod == 4)
+        #expect(context.flow.stats.totals().puts.total == 6)
+        await f.stop()
+    }
+
     @Test func anInvalidGroupAfterAValidOneIsRefused() async throws {
         let f = try await BrokerFixture.start()
         var send = SendFrames.javaFields(topic: "T")

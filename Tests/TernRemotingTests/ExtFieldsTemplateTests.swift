@@ -45,6 +45,42 @@ struct ExtFieldsTemplateTests {
         }
     }
 
+    /// The JSON header copies a template's pre-rendered runs: byte for byte the field list's encoding, escapes
+    /// (quote, backslash, control bytes) and non-ASCII included, for every value of the words.
+    @Test func jsonPreRenderedLikeTheFieldList() throws {
+        let template = RemotingExtFields.Template([
+            "q\"uote": .text("a\\b\u{01}c\u{02}"), "id": .hex128(slot: 1), "é": .text("ünï"), "n": .decimal(slot: 0),
+            "tab\t": .decimal(slot: 3), "last": .text(""),
+        ])
+        for words in [(UInt64(0), UInt64(0), UInt64(0), UInt64(0)), (UInt64(bitPattern: -1), 0xDEAD_BEEF, .max, 9),
+                      (UInt64(bitPattern: Int64.min), 1, 2, UInt64(bitPattern: Int64.max))] {
+            let f = RemotingExtFields(template, words: words.0, words.1, words.2, words.3)
+            var text = RemotingExtFields()
+            for (key, value) in f { text[key] = value }
+            var response = RemotingCommand(code: 0, opaque: 9, flag: .response, remark: "r", extFields: f)
+            let bytes = try encode(response)
+            response.extFields = text
+            #expect(bytes == (try encode(response)))
+            #expect(try decodeOne(Array(bytes.readableBytesView))?.extFields == text)
+        }
+    }
+
+    /// A field set or removed after the template was filled in is encoded: the pre-rendered form no longer
+    /// describes the table and is not used.
+    @Test func editedTemplateEncodesItsEdits() throws {
+        for edit in [{ (f: inout RemotingExtFields) in f["extra"] = "y" }, { $0["n"] = "x" }, { $0["c"] = nil }] {
+            var f = RemotingExtFields(Self.template, words: 1, 2, 3, 4)
+            edit(&f)
+            var text = RemotingExtFields()
+            for (key, value) in f { text[key] = value }
+            var response = RemotingCommand(code: 0, opaque: 9, flag: .response, extFields: f)
+            let bytes = try encode(response)
+            response.extFields = text
+            #expect(bytes == (try encode(response)))
+            #expect(try decodeOne(Array(bytes.readableBytesView))?.extFields == text)
+        }
+    }
+
     @Test func editedTemplateFieldsKeepTheOthers() {
         var f = RemotingExtFields(Self.template, words: 1, 2, 3, 4)
         f["n"] = "x"

@@ -19,13 +19,33 @@ final class BrokerStats: Sendable {
             current += n
         }
     }
+    /// One topic's puts. Created once per topic and never removed, so a sender may keep it (interned with the
+    /// topic's config) and count without the lock or a hash lookup: two relaxed adds. `roll` moves `current`
+    /// to `lastPeriod` under the lock; a concurrent add lands in either period (as under the lock it would).
+    final class PutCounter: Sendable {
+        private let total = Atomic<Int64>(0), current = Atomic<Int64>(0), lastPeriod = Atomic<Int64>(0)
+
+        func add(_ count: Int) {
+            guard count > 0 else { return }
+            total.add(Int64(count), ordering: .relaxed)
+            current.add(Int64(count), ordering: .relaxed)
+        }
+
+        var counter: Counter {
+            Counter(total: total.load(ordering: .relaxed), current: current.load(ordering: .relaxed),
+                    lastPeriod: lastPeriod.load(ordering: .relaxed))
+        }
+
+        /// Closes the running period.
+        fileprivate func roll() { lastPeriod.store(current.exchange(0, ordering: .relaxed), ordering: .relaxed) }
+    }
     struct Figures: Sendable, Equatable {
         var total: Int64
         var lastPeriod: Int64
         var tps: Double
     }
     private struct State {
-        var puts: [String: Counter] = [:]
+        var puts: [String: PutCounter] = [:]
         /// Keyed by group, then topic.
         var gets: [String: [String: Counter]] = [:]
         var periodMillis: Int64
@@ -38,8 +58,16 @@ final class BrokerStats: Sendable {
 
     func put(topic: String, count: Int) {
         guard count > 0 else { return }
+        putCounter(topic: topic).add(count)
+    }
+
+    /// `topic`'s put counter, created on first use (one hash lookup: senders keep it).
+    func putCounter(topic: String) -> PutCounter {
         state.withLock { s in
-            s.puts[topic, default: Counter()].add(Int64(count))  // one hash lookup per send
+            if let counter = s.puts[topic] { return counter }
+            let counter = PutCounter()
+            s.puts[topic] = counter
+            return counter
         }
     }
 
@@ -55,7 +83,7 @@ final class BrokerStats: Sendable {
     }
 
     func putFigures(topic: String) -> Figures {
-        state.withLock { Self.figures($0.puts[topic] ?? Counter(), $0.periodMillis) }
+        state.withLock { Self.figures($0.puts[topic]?.counter ?? Counter(), $0.periodMillis) }
     }
 
     /// The group's gets, over all its topics or one.
@@ -74,7 +102,7 @@ final class BrokerStats: Sendable {
     func totals() -> (puts: Figures, gets: Figures) {
         state.withLock { s in
             var puts = Counter(), gets = Counter()
-            for c in s.puts.values {
+            for c in s.puts.values.map(\.counter) {
                 puts.total += c.total
                 puts.lastPeriod += c.lastPeriod
             }
@@ -96,9 +124,8 @@ final class BrokerStats: Sendable {
                 return "\(timestamp) \(kind) \(name) total=\(c.total) period=\(c.lastPeriod) tps=\(tps)"
             }
             for topic in s.puts.keys.sorted() {
-                s.puts[topic]!.lastPeriod = s.puts[topic]!.current
-                s.puts[topic]!.current = 0
-                lines.append(line("PUT", "topic=\(topic)", s.puts[topic]!))
+                s.puts[topic]!.roll()
+                lines.append(line("PUT", "topic=\(topic)", s.puts[topic]!.counter))
             }
             for group in s.gets.keys.sorted() {
                 for topic in s.gets[group]!.keys.sorted() {

@@ -49,9 +49,21 @@ final class SendService: Sendable {
     /// The last producer address parsed: a connection's sends all carry the same `remoteAddress` string, whose
     /// `==` on the same storage is a pointer compare, cheaper than parsing it per send.
     private let lastBornHost = Mutex<(address: String, host: HostAddress)?>(nil)
-    /// The last topic sent to, with its config: a producer's sends repeat it, and a hit skips the name checks
-    /// (a pure function of the name, passed when cached) and the table's hashing while the table is unchanged.
-    private let lastTopic = Mutex<TopicConfigManager.CachedConfig?>(nil)
+    /// The last topic sent to, interned: its config and its put counter. A producer's sends repeat it, and a
+    /// hit skips the name checks (a pure function of the name, passed when cached), the table's hashing while
+    /// the table is unchanged, and the stats table's lock and hashing (counters are never removed).
+    private let lastTopic = Mutex<InternedTopic?>(nil)
+
+    struct InternedTopic: Sendable {
+        let cached: TopicConfigManager.CachedConfig
+        let puts: BrokerStats.PutCounter
+    }
+
+    /// A send's drafts, with the put counter of its topic when interned.
+    struct Prepared {
+        var drafts: OneOrMany<MessageDraft>
+        var puts: BrokerStats.PutCounter?
+    }
 
     init(context: BrokerContext) {
         self.context = context
@@ -67,16 +79,17 @@ final class SendService: Sendable {
         switch prepare(request) {
         case let .failure(rejection):
             return .rejected(rejection)
-        case let .success(drafts):
-            if case let .one(draft) = drafts, let window = context.flow.dedup.windowMillis(request.header.topic) {
+        case let .success(prepared):
+            if case let .one(draft) = prepared.drafts, let window = context.flow.dedup.windowMillis(request.header.topic) {
                 return appendOnce(draft, header: request.header, windowMillis: window, burst: request.burst)
             }
-            return append(drafts, header: request.header, burst: request.burst)
+            return append(prepared.drafts, header: request.header, burst: request.burst, puts: prepared.puts)
         }
     }
 
-    /// Appends `drafts` (one request's messages) and counts them.
-    private func append(_ drafts: OneOrMany<MessageDraft>, header: SendRequestHeader, burst: BurstTally?) -> SendOutcome {
+    /// Appends `drafts` (one request's messages) and counts them (on `puts`, the topic's counter, when known).
+    private func append(_ drafts: OneOrMany<MessageDraft>, header: SendRequestHeader, burst: BurstTally?,
+                        puts: BrokerStats.PutCounter? = nil) -> SendOutcome {
         let results: OneOrMany<AppendResult>
         let mark = context.metering?.appendBegins(burst)
         do {
@@ -92,7 +105,7 @@ final class SendService: Sendable {
         } catch {
             return .rejected(error.rejection)
         }
-        context.flow.stats.put(topic: header.topic, count: results.count)
+        if let puts { puts.add(results.count) } else { context.flow.stats.put(topic: header.topic, count: results.count) }
         // Sync flush and / or a SYNC_MASTER's slave ack (SendProcessor+StoreWait.swift).
         let awaitsFlush = (context.config.flushDiskType == .syncFlush || context.config.brokerRole == .syncMaster)
             && Self.waitsForStore(header.properties)
@@ -121,10 +134,11 @@ final class SendService: Sendable {
     }
 
     /// Checks the request against Java's `msgCheck` rules and builds the drafts to append.
-    private func prepare(_ request: SendRequest) -> Result<OneOrMany<MessageDraft>, RequestRejection> {
+    private func prepare(_ request: SendRequest) -> Result<Prepared, RequestRejection> {
         let header = request.header, body = request.body, isBatch = request.isBatch
         let topic = header.topic
-        let cached = lastTopic.withLock { last in last.flatMap { $0.topic == topic ? $0 : nil } }
+        let interned = lastTopic.withLock { last in last.flatMap { $0.cached.topic == topic ? $0 : nil } }
+        let cached = interned?.cached
         // Java answers bad names with SYSTEM_ERROR and reserved topics with NO_PERMISSION (`msgCheck`).
         if cached == nil, let why = TopicConfigManager.invalidTopicReason(topic) {
             return .failure(RequestRejection(ResponseCode.systemError, why))
@@ -153,10 +167,10 @@ final class SendService: Sendable {
                 return .failure(RequestRejection(ResponseCode.messageIllegal, "batch messages cannot be transactional"))
             }
         }
-        let config: TopicConfig
-        switch writableTopicConfig(header, cached: cached) {
+        let config: TopicConfig, puts: BrokerStats.PutCounter?
+        switch writableTopicConfig(header, interned: interned) {
         case let .failure(r): return .failure(r)
-        case let .success(c): config = c
+        case let .success(c): (config, puts) = c
         }
         let queueId: Int32
         switch Self.chooseQueue(header.queueId, config: config, remoteAddress: request.producerAddress, cursor: nextQueue) {
@@ -168,8 +182,9 @@ final class SendService: Sendable {
             do {
                 // A batch is stored as sent: no delay, timer or retry routing (Java refuses a batch carrying
                 // DELAY; Tern does not check it yet).
-                return .success(.many(try SendBatch.drafts(body: body, header: header, queueId: queueId, bornHost: bornHost,
-                                                     storeHost: context.storeHost, maxMessageSize: context.config.maxMessageSize)))
+                let batch = try SendBatch.drafts(body: body, header: header, queueId: queueId, bornHost: bornHost,
+                                                 storeHost: context.storeHost, maxMessageSize: context.config.maxMessageSize)
+                return .success(Prepared(drafts: .many(batch), puts: puts))
             } catch {
                 return .failure(RequestRejection(ResponseCode.messageIllegal, error.remark))
             }
@@ -177,13 +192,17 @@ final class SendService: Sendable {
         // SendHooks diverts half messages (TRAN_MSG / prepared sysFlag) to RMQ_SYS_TRANS_HALF_TOPIC.
         // The body keeps its (possibly compressed) bytes and sysFlag as sent.
         var draft = Self.draft(header, queueId: queueId, body: body, bornHost: bornHost, storeHost: context.storeHost)
-        if let rejection = SendHooks.adjust(&draft, context: context) { return .failure(rejection) }
-        // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
-        if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
-           let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis()) {
+        var mentionsDelay = false
+        if let rejection = SendHooks.adjust(&draft, context: context, mentionsDelay: &mentionsDelay) {
             return .failure(rejection)
         }
-        return .success(.one(draft))
+        // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
+        if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
+           let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis(),
+                                         mentionsDelay: mentionsDelay) {
+            return .failure(rejection)
+        }
+        return .success(Prepared(drafts: .one(draft), puts: puts))
     }
 
     private func cachedBornHost(_ address: String) -> HostAddress {
@@ -195,18 +214,25 @@ final class SendService: Sendable {
 
     /// The topic's config when it may be written: `%RETRY%<group>` topics are created on demand with one queue;
     /// others are auto-created from the default topic when it allows.
-    /// `cached`: `lastTopic` when it names this topic.
-    private func writableTopicConfig(_ header: SendRequestHeader,
-                                     cached: TopicConfigManager.CachedConfig?) -> Result<TopicConfig, RequestRejection> {
+    /// `interned`: `lastTopic` when it names this topic. With the config: the topic's put counter when the
+    /// topic is interned (now or before).
+    private func writableTopicConfig(_ header: SendRequestHeader, interned: InternedTopic?)
+        -> Result<(TopicConfig, BrokerStats.PutCounter?), RequestRejection> {
         let topic = header.topic
         let found: TopicConfig?
+        var puts = interned?.puts
         do {
             if topic.hasPrefix(Self.retryTopicPrefix) {
                 found = try context.topics.createIfAbsent(topic, queueNums: 1)
             } else {
                 let read = try context.topics.configForSend(topic, defaultTopic: header.defaultTopic,
-                                                            requestedQueueNums: header.defaultTopicQueueNums, cached: cached)
-                if let read, read.generation != nil, read.generation != cached?.generation { lastTopic.withLock { $0 = read } }
+                                                            requestedQueueNums: header.defaultTopicQueueNums,
+                                                            cached: interned?.cached)
+                if let read, read.generation != nil, read.generation != interned?.cached.generation {
+                    let counter = puts ?? context.flow.stats.putCounter(topic: topic)
+                    puts = counter
+                    lastTopic.withLock { $0 = InternedTopic(cached: read, puts: counter) }
+                }
                 found = read?.config
             }
         } catch {
@@ -218,7 +244,7 @@ final class SendService: Sendable {
         guard Perm.isWritable(config.perm) else {
             return .failure(RequestRejection(ResponseCode.noPermission, "the topic[\(topic)] sending message is forbidden"))
         }
-        return .success(config)
+        return .success((config, puts))
     }
 }
 
