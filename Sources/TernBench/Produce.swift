@@ -45,11 +45,7 @@ struct Produce: AsyncParsableCommand {
         producerOptions.retries = 0             // a failure is counted, not hidden
         producerOptions.useV2Header = !v1
         let producer = Producer(runtime: runtime, options: producerOptions)
-        var unsignedOptions = options
-        unsignedOptions.credentials = nil
-        let unsignedRuntime = toggleSigning ? ClientRuntime(options: unsignedOptions) : nil
-        defer { unsignedRuntime?.shutdown() }
-        let signing = unsignedRuntime.map { SigningSwitch(signed: producer, unsigned: Producer(runtime: $0, options: producerOptions)) }
+        let signing = toggleSigning ? SigningSwitch(runtime: runtime) : nil
 
         let stats = BenchStats()
         let progress = progressTask(stats, label: "produce", limit: try RunLimit(count: count, duration: duration))
@@ -63,10 +59,9 @@ struct Produce: AsyncParsableCommand {
             case .duration(let s): total = max(1, Int(Double(rate) * s))
             }
             let listener = signing?.listen { stats.messages }
-            let pick: (@Sendable () -> Producer)? = signing.map { s in { @Sendable in s.current } }
             defer { listener?.cancel() }
             try await RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: size, stats: stats,
-                                 loop: runtime.group.next(), pick: pick) { _ in body }.run()
+                                 loop: runtime.group.next()) { _ in body }.run()
         } else {
             try await SendPump(producer: producer, topic: common.topic, body: body, limit: limit, start: start, stats: stats,
                                loop: runtime.group.next()).run(inflight: inflight)

@@ -11,8 +11,6 @@ import TernClient
 /// cannot keep its rate ends on time with fewer messages (`sent` says how many).
 final class RateSender: Sendable {
     let producer: Producer
-    /// Picks each send's producer instead of `producer` (`SigningSwitch`); nil: always `producer`.
-    let pick: (@Sendable () -> Producer)?
     let topic: String
     let rate: Int
     let total: Int
@@ -39,9 +37,8 @@ final class RateSender: Sendable {
     /// `maxInFlight` nil: a tenth of a second of sends (at least 1024).
     init(producer: Producer, topic: String, rate: Int, total: Int, size: Int, stats: BenchStats, loop: any EventLoop,
          maxInFlight: Int? = nil, stopAfter: TimeAmount? = nil, stages: StageSplit? = nil,
-         pick: (@Sendable () -> Producer)? = nil, body: @escaping @Sendable (NIODeadline) -> ByteBuffer) {
+         body: @escaping @Sendable (NIODeadline) -> ByteBuffer) {
         self.producer = producer
-        self.pick = pick
         self.topic = topic
         self.rate = rate
         self.total = total
@@ -98,7 +95,7 @@ final class RateSender: Sendable {
     private func sendOne() {
         let begin = NIODeadline.now()
         inFlight.add(1, ordering: .relaxed)
-        (pick?() ?? producer).sendFuture(topic: topic, body: body(begin)).whenComplete { result in
+        producer.sendFuture(topic: topic, body: body(begin)).whenComplete { result in
             self.inFlight.subtract(1, ordering: .relaxed)
             switch result {
             case .success(let sent):

@@ -3,25 +3,19 @@ import Foundation
 import Synchronization
 import TernClient
 
-/// `tern-bench produce --toggle-signing`: two producers on one broker, one signing every request with the ACL
-/// keys and one not; each SIGUSR1 switches which one sends. `tools/bench-toggle acl` signals it once a second
-/// and reads the broker's CPU at each switch, so signed and unsigned sends are compared on one broker process
-/// (started with `aclBenchmarkUnsignedEnable=true`, which admits the unsigned ones).
+/// `tern-bench produce --toggle-signing`: each SIGUSR1 switches the producer's runtime between signing every
+/// request with the ACL keys and not signing (``ClientRuntime/setSigning(_:)``), on the same connection, so the
+/// broker serves both modes on one event loop. `tools/bench-toggle acl` signals it once a second and reads the
+/// broker's CPU at each switch, so signed and unsigned sends are compared on one broker process (started with
+/// `aclBenchmarkUnsignedEnable=true`, which admits the unsigned ones).
 ///
 /// Each switch prints one JSON line to stderr, `{"signing":B,"completed":N}`: the mode from now on and the
 /// answered sends so far, which split the run's sends into windows.
 final class SigningSwitch: Sendable {
-    let signed: Producer
-    let unsigned: Producer
+    let runtime: ClientRuntime
     private let signing = Atomic<Bool>(true)
 
-    init(signed: Producer, unsigned: Producer) {
-        self.signed = signed
-        self.unsigned = unsigned
-    }
-
-    /// The producer of the current mode (one atomic load per send).
-    var current: Producer { signing.load(ordering: .relaxed) ? signed : unsigned }
+    init(runtime: ClientRuntime) { self.runtime = runtime }
 
     /// Switches on every SIGUSR1 until the returned source is cancelled.
     func listen(completed: @escaping @Sendable () -> Int) -> any DispatchSourceSignal {
@@ -30,6 +24,7 @@ final class SigningSwitch: Sendable {
         source.setEventHandler { [self] in
             let now = !signing.load(ordering: .relaxed)
             signing.store(now, ordering: .relaxed)
+            runtime.setSigning(now)
             FileHandle.standardError.write(Data("{\"signing\":\(now),\"completed\":\(completed())}\n".utf8))
         }
         source.resume()

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 import TernProtocol
 import TernRemoting
 import TernSecurity
@@ -26,6 +27,8 @@ public final class ClientRuntime: Sendable {
         var expires: NIODeadline
     }
     private let routes = NIOLockedValueBox<[String: CachedRoute]>([:])
+    /// While true, requests leave unsigned although the options carry credentials (``setSigning(_:)``).
+    private let signingPaused = Atomic<Bool>(false)
     private let nameServerCursor = NIOLockedValueBox(0)
 
     /// `group` defaults to NIO's shared singleton group (it is never shut down by this runtime).
@@ -56,15 +59,26 @@ public final class ClientRuntime: Sendable {
     /// Every request leaves through here or ``invokeOneway(_:_:)``, signed when the options carry credentials.
     public func invoke(_ address: String, _ command: RemotingCommand, timeout: TimeAmount? = nil) -> EventLoopFuture<RemotingCommand> {
         let timeout = timeout ?? options.requestTimeout
-        let command = options.credentials?.signed(command) ?? command
+        let command = signed(command)
         if let c = pool.readyConnection(to: address) { return c.request(command, timeout: timeout) }
         return pool.connection(to: address).flatMap { $0.request(command, timeout: timeout) }
     }
 
     /// Sends `command` one-way to `address` (no answer expected).
     public func invokeOneway(_ address: String, _ command: RemotingCommand) -> EventLoopFuture<Void> {
-        let command = options.credentials?.signed(command) ?? command
+        let command = signed(command)
         return pool.connection(to: address).map { $0.sendOneway(command) }
+    }
+
+    private func signed(_ command: RemotingCommand) -> RemotingCommand {
+        guard let credentials = options.credentials, !signingPaused.load(ordering: .relaxed) else { return command }
+        return credentials.signed(command)
+    }
+
+    /// Benchmarks of ACL's cost: with `false`, requests leave unsigned on the same connections until `true` again
+    /// (the options' credentials are kept). No effect without credentials.
+    public func setSigning(_ enabled: Bool) {
+        signingPaused.store(!enabled, ordering: .relaxed)
     }
 
     /// Sends `command` to a name server; on a transport failure tries the next one, each at most once.

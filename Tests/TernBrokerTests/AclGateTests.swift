@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 @testable import TernBroker
+import TernClient
 import TernProtocol
 import TernRemoting
 import TernSecurity
@@ -99,6 +100,27 @@ import Testing
         #expect(try await send(f, key: "consumer1", secret: "consumer-secret").code == ResponseCode.noPermission)
         #expect(f.broker.store.maxPhysicalOffset == stored, "a refused signed send stored something")
         #expect(try await send(f, key: "producer1", secret: "producer-secret").code == ResponseCode.success)
+        await f.stop()
+    }
+
+    /// A runtime with credentials signs every request; `setSigning(false)` sends them unsigned on the same
+    /// connection (benchmarks of ACL's cost), `true` signs again.
+    @Test func clientSigningPausesAndResumes() async throws {
+        let f = try await Self.start()
+        var options = ClientOptions(nameServer: "127.0.0.1:1")
+        options.credentials = AclCredentials(accessKey: "producer1", secretKey: "producer-secret")
+        let runtime = ClientRuntime(options: options)
+        defer { runtime.shutdown() }
+        let fields = SendFrames.shortFields(topic: "Orders", queueId: 0, properties: SendFrames.properties([]))
+        func send() async throws -> RemotingCommand {
+            try await runtime.invoke("127.0.0.1:\(f.broker.port)", RemotingCommand(
+                code: RequestCode.sendMessageV2, extFields: fields, body: SendFrames.buffer("hello"))).get()
+        }
+        #expect(try await send().code == ResponseCode.success)
+        runtime.setSigning(false)
+        #expect(try await send().remark == "No accessKey is configured")
+        runtime.setSigning(true)
+        #expect(try await send().code == ResponseCode.success)
         await f.stop()
     }
 
