@@ -76,17 +76,21 @@ extension JSONReader {
         var value: UInt16 = 0
         for _ in 0 ..< 4 {
             guard let byte = byte(at: position) else { throw malformed("truncated \\u escape") }
-            let digit: UInt8
-            switch byte {
-            case .digit0 ... .digit9: digit = byte - .digit0
-            case UInt8(ascii: "a") ... UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A") ... UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw malformed("bad hex digit in \\u escape")
-            }
+            guard let digit = Self.hexValue(byte) else { throw malformed("bad hex digit in \\u escape") }
             value = value << 4 | UInt16(digit)
             position += 1
         }
         return value
+    }
+
+    /// The value of the hex digit `byte` (either case), nil for other bytes.
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case .digit0 ... .digit9: byte - .digit0
+        case UInt8(ascii: "a") ... UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A") ... UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     /// Reads a number token and renders it as decimal text: integers as written, integral non-integers

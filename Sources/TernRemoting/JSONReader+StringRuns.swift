@@ -59,58 +59,59 @@ extension JSONReader {
     /// UTF-8. Same bytes as ``readStringRuns(_:)`` where it answers: an escaped header value (properties carry
     /// `\u0001` / `\u0002` separators) then costs one call instead of one per stretch and escape.
     static func withUnescapedASCII(_ token: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
-        guard token.count >= 2, token.count <= asciiTokenByteCountMax,
-              token[0] == .quote, token[token.count - 1] == .quote else { return false }
+        guard token.count <= asciiTokenByteCountMax else { return false }
         return withUnsafeTemporaryAllocation(byteCount: token.count, alignment: 1) { out in
-            let last = token.count - 1  // the closing quote
-            var i = 1, used = 0
-            while i < last {
-                let byte = token[i]
-                guard byte < 0x80 else { return false }
-                guard byte == .backslash else {
-                    out[used] = byte
-                    used &+= 1
-                    i &+= 1
-                    continue
-                }
-                guard i + 1 < last else { return false }
-                let escaped = token[i + 1]
-                var decoded = escaped
-                switch escaped {
-                case UInt8(ascii: "b"): decoded = 0x08
-                case UInt8(ascii: "f"): decoded = 0x0C
-                case UInt8(ascii: "n"): decoded = 0x0A
-                case UInt8(ascii: "r"): decoded = 0x0D
-                case UInt8(ascii: "t"): decoded = 0x09
-                case UInt8(ascii: "u"):
-                    guard i + 5 < last else { return false }
-                    var scalar: UInt32 = 0
-                    for k in 2...5 {
-                        guard let digit = hexValue(token[i + k]) else { return false }
-                        scalar = scalar << 4 | UInt32(digit)
-                    }
-                    guard scalar < 0x80 else { return false }
-                    decoded = UInt8(scalar)
-                    i &+= 4
-                default:
-                    break  // `"`, `\`, `/` and, leniently, any other escape stand for the byte itself
-                }
-                guard decoded < 0x80 else { return false }
-                out[used] = decoded
-                used &+= 1
-                i &+= 2
-            }
+            guard let used = unescapeASCII(token, into: out) else { return false }
             body(UnsafeRawBufferPointer(rebasing: out[0 ..< used]))
             return true
         }
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0") ... UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a") ... UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A") ... UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
+    /// Writes the decoded bytes of the string token `token` (quotes included) into `out` when they are all ASCII
+    /// and `out` holds at least `token.count - 2` bytes (a token never decodes longer than its content); returns
+    /// how many, or nil (a non-ASCII byte or escape, a malformed token, a short `out`: nothing promised of `out`).
+    /// The same bytes as ``readStringRuns(_:)`` where it answers.
+    static func unescapeASCII(_ token: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        guard token.count >= 2, out.count >= token.count - 2,
+              token[0] == .quote, token[token.count - 1] == .quote else { return nil }
+        let last = token.count - 1  // the closing quote
+        var i = 1, used = 0
+        while i < last {
+            let byte = token[i]
+            guard byte < 0x80 else { return nil }
+            guard byte == .backslash else {
+                out[used] = byte
+                used &+= 1
+                i &+= 1
+                continue
+            }
+            guard i + 1 < last else { return nil }
+            let escaped = token[i + 1]
+            var decoded = escaped
+            switch escaped {
+            case UInt8(ascii: "b"): decoded = 0x08
+            case UInt8(ascii: "f"): decoded = 0x0C
+            case UInt8(ascii: "n"): decoded = 0x0A
+            case UInt8(ascii: "r"): decoded = 0x0D
+            case UInt8(ascii: "t"): decoded = 0x09
+            case UInt8(ascii: "u"):
+                guard i + 5 < last else { return nil }
+                var scalar: UInt32 = 0
+                for k in 2...5 {
+                    guard let digit = hexValue(token[i + k]) else { return nil }
+                    scalar = scalar << 4 | UInt32(digit)
+                }
+                guard scalar < 0x80 else { return nil }
+                decoded = UInt8(scalar)
+                i &+= 4
+            default:
+                break  // `"`, `\`, `/` and, leniently, any other escape stand for the byte itself
+            }
+            guard decoded < 0x80 else { return nil }
+            out[used] = decoded
+            used &+= 1
+            i &+= 2
         }
+        return used
     }
 }

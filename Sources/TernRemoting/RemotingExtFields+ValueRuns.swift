@@ -22,6 +22,44 @@ extension RemotingExtFields {
         }
     }
 
+    /// Copies the UTF-8 of the fields at `indices`, in that order, back to back into `buffer`; returns the byte
+    /// count, or nil when they do not fit (`buffer` then holds a prefix). The same bytes as
+    /// ``forEachUTF8Run(ofValuesAt:_:)``, in one piece: a consumer that takes its input in C calls (a hash) then
+    /// makes one call, and escaped ASCII values are unescaped straight into `buffer`.
+    public func copyUTF8(ofValuesAt indices: UnsafeBufferPointer<Int>, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        var used = 0, fits = true
+        func append(_ run: UnsafeRawBufferPointer) {
+            guard let from = run.baseAddress, run.count > 0 else { return }
+            guard fits, run.count <= buffer.count - used else { fits = false; return }
+            (buffer.baseAddress! + used).copyMemory(from: from, byteCount: run.count)
+            used += run.count
+        }
+        guard case let .header(source) = backing else {
+            for index in indices { forEachUTF8Run(ofValueAt: index, append) }
+            return fits ? used : nil
+        }
+        source.withUnsafeReadableBytes { bytes in
+            for index in indices where fits {
+                switch entries[index].value {
+                case let .verbatim(start, end):
+                    append(UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]))
+                case let .jsonString(start, end):
+                    let token = UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)])
+                    if let count = JSONReader.unescapeASCII(token, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...])) {
+                        used += count
+                    } else {
+                        var reader = JSONReader(bytes: token)
+                        // The token parsed when the header was decoded, so reading it again cannot fail.
+                        try? reader.readStringRuns { Self.repairingUTF8($0, append) }
+                    }
+                default:
+                    forEachUTF8Run(ofValueAt: index, append)
+                }
+            }
+        }
+        return fits ? used : nil
+    }
+
     /// The UTF-8 of the JSON string token `token` (quotes included, as the decoder found it): all-ASCII tokens
     /// in one piece decoded on the stack, others as runs with invalid UTF-8 repaired (as `String(decoding:)`).
     static func forEachUTF8Run(ofToken token: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {

@@ -169,7 +169,8 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         if let index = index(of: key) { entries.remove(at: index) }
     }
 
-    private func index(of key: String) -> Int? { index(of: key, signature: Self.signature(key)) }
+    /// The position of `key` (insertion order), nil when absent.
+    public func index(of key: String) -> Int? { index(of: key, signature: Self.signature(key)) }
 
     private func index(of key: String, signature: UInt32) -> Int? {
         var i = 0

@@ -46,32 +46,35 @@ struct AclAccountIndex: Sendable, Equatable {
         case found(Entry)
     }
 
+    /// The keys a request's credentials are read from, located in one pass (``RemotingExtFields/locate(_:)``):
+    /// `AccessKey` is number 0, `Signature` number 1.
+    let credentialKeys = RemotingExtFields.KeySet([AclSigner.accessKeyKey, AclSigner.signatureKey])
+
     /// The account named by `extFields`' `AccessKey`, read in place.
     func account(for extFields: RemotingExtFields) -> Lookup {
-        withUnsafeTemporaryAllocation(byteCount: keyByteCountMax, alignment: 1) { buffer in
+        account(for: extFields, accessKeyAt: extFields.index(of: AclSigner.accessKeyKey))
+    }
+
+    /// ``account(for:)`` with the `AccessKey` field's position already known (nil: absent).
+    func account(for extFields: RemotingExtFields, accessKeyAt index: Int?) -> Lookup {
+        guard let index else { return .missing }
+        return withUnsafeTemporaryAllocation(byteCount: keyByteCountMax, alignment: 1) { buffer in
             var count = 0
-            let present = extFields.forEachUTF8Run(ofValueFor: AclSigner.accessKeyKey) { run in
+            extFields.forEachUTF8Run(ofValueAt: index) { run in
                 if count + run.count <= buffer.count {
                     UnsafeMutableRawBufferPointer(rebasing: buffer[count...]).copyMemory(from: run)
                 }
                 count += run.count
             }
-            guard present else { return .missing }
             guard count <= buffer.count else { return .unknown }
             let key = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             var i = Self.hash(key) & mask
             while let entry = slots[i] {
-                if entry.keyBytes.withUnsafeBytes({ Self.equal($0, key) }) { return .found(entry) }
+                if entry.keyBytes.withUnsafeBytes({ $0.elementsEqual(key) }) { return .found(entry) }
                 i = (i + 1) & mask
             }
             return .unknown
         }
-    }
-
-    private static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        for i in 0..<a.count where a[i] != b[i] { return false }
-        return true
     }
 
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {

@@ -8,6 +8,11 @@ public enum AclResource {
     public static func retryTopic(group: String) -> String { retryPrefix + group }
 
     public static func isRetryTopic(_ name: String) -> Bool { name.hasPrefix(retryPrefix) }
+
+    /// `name == traceTopic`, the lengths compared first (String `==` on unequal names took its slow path).
+    static func isTraceTopic(_ name: String) -> Bool {
+        name.utf8.count == traceTopic.utf8.count && name == traceTopic
+    }
 }
 
 /// What one request needs, decided by the request code (Java `PlainAccessValidator.parse`).

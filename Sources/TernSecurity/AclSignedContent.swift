@@ -8,8 +8,7 @@ import TernRemoting
 /// only a new key set is sorted: fields referenced by position from a stack buffer, sorted there by moving
 /// entries (an insertion sort: headers carry ~15 fields, decoders cap them at ``RemotingLimits/extFieldsCountMax``).
 /// The values' UTF-8 is read in place from the request's header bytes (escaped values unescaped on the way,
-/// ``RemotingExtFields/forEachUTF8Run(ofValueAt:_:)``): long runs go to `sink` where they lie, short ones are
-/// collected in a small stack block (``forEachRun(_:of:_:)``).
+/// ``RemotingExtFields/copyUTF8(ofValuesAt:into:)``), gathered in one stack block (``forEachPiece(_:of:_:)``).
 ///
 /// Order: each key carries its first 8 UTF-8 bytes as a big-endian integer, so most comparisons are one integer
 /// comparison. For ASCII keys byte order is UTF-16 order; when any key is not ASCII every comparison uses
@@ -30,7 +29,7 @@ enum AclSignedContent {
                      _ sink: (UnsafeRawBufferPointer) -> Void) {
         withOrder(extFields, orders: orders) { order, remember in
             remember()
-            forEachRun(order, of: extFields, sink)
+            forEachPiece(order, of: extFields, sink)
         }
     }
 
@@ -96,31 +95,21 @@ enum AclSignedContent {
         return (head, high < 0x80)
     }
 
-    /// Short runs collected before they go to `sink` together (an escaped properties value arrives as many runs
-    /// of a few bytes: a C call into SHA-1 per run would cost more than hashing its bytes).
-    static let pendingByteCount = 256
-    /// Runs at least this long go to `sink` where they lie (after what is pending): no copy.
-    static let directRunByteCount = 64
+    /// The most header value bytes gathered on the stack (``forEachPiece(_:of:_:)``): at most 1 KiB stays a
+    /// plain stack allocation; a send's values are a few hundred bytes.
+    static let gatheredByteCountMax = 1_024
 
-    /// The values' UTF-8 in order: runs of ``directRunByteCount`` bytes or more straight from where they lie
-    /// (the header bytes), shorter ones copied byte by byte (no `memmove` call for a few bytes) into a stack
-    /// block passed on when full. SHA-1 takes its input in pieces of any size, so the MAC is the same as over
-    /// the concatenation.
-    static func forEachRun(_ order: UnsafeBufferPointer<Int>, of extFields: RemotingExtFields,
-                           _ sink: (UnsafeRawBufferPointer) -> Void) {
-        withUnsafeTemporaryAllocation(byteCount: pendingByteCount, alignment: 16) { pending in
-            var used = 0
-            extFields.forEachUTF8Run(ofValuesAt: order) { run in
-                let direct = run.count >= directRunByteCount
-                if direct || used + run.count > pending.count {
-                    if used > 0 { sink(UnsafeRawBufferPointer(rebasing: pending[0..<used])) }
-                    used = 0
-                    if direct { return sink(run) }
-                }
-                for i in 0..<run.count { pending[used &+ i] = run[i] }
-                used += run.count
-            }
-            if used > 0 { sink(UnsafeRawBufferPointer(rebasing: pending[0..<used])) }
+    /// The values' UTF-8 in order: gathered into one stack block and passed on in one call when they fit in
+    /// ``gatheredByteCountMax`` bytes (every call into SHA-1 checks the CPU's features again, and a closure per
+    /// run cost more than the copy), else run by run as they lie. SHA-1 takes its input in pieces of any size,
+    /// so the MAC is the same as over the concatenation.
+    static func forEachPiece(_ order: UnsafeBufferPointer<Int>, of extFields: RemotingExtFields,
+                             _ sink: (UnsafeRawBufferPointer) -> Void) {
+        let gathered = withUnsafeTemporaryAllocation(byteCount: gatheredByteCountMax, alignment: 16) { block in
+            guard let count = extFields.copyUTF8(ofValuesAt: order, into: block) else { return false }
+            sink(UnsafeRawBufferPointer(rebasing: block[0..<count]))
+            return true
         }
+        if !gathered { extFields.forEachUTF8Run(ofValuesAt: order, sink) }
     }
 }

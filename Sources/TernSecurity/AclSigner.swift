@@ -60,15 +60,22 @@ public enum AclSigner {
 
     static func isSignatureValid(_ extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey,
                                  orders: AclKeyOrders?) -> Bool {
-        withUnsafeTemporaryAllocation(byteCount: AclSignatureText.textByteCount, alignment: 1) { text in
+        isSignatureValid(extFields, signatureAt: extFields.index(of: signatureKey), body: body, key: key, orders: orders)
+    }
+
+    /// ``isSignatureValid(_:body:key:)`` with the `Signature` field's position already known (nil: absent).
+    static func isSignatureValid(_ extFields: RemotingExtFields, signatureAt index: Int?, body: ByteBuffer?,
+                                 key: AclSigningKey, orders: AclKeyOrders? = .shared) -> Bool {
+        guard let index else { return false }
+        return withUnsafeTemporaryAllocation(byteCount: AclSignatureText.textByteCount, alignment: 1) { text in
             var count = 0
-            let present = extFields.forEachUTF8Run(ofValueFor: signatureKey) { run in
+            extFields.forEachUTF8Run(ofValueAt: index) { run in
                 if count + run.count <= text.count {
                     UnsafeMutableRawBufferPointer(rebasing: text[count...]).copyMemory(from: run)
                 }
                 count += run.count
             }
-            guard present, count == text.count else { return false }
+            guard count == text.count else { return false }
             return isValid(UnsafeRawBufferPointer(text), extFields: extFields, body: body, key: key, orders: orders)
         }
     }
@@ -101,7 +108,7 @@ public enum AclSigner {
                                    key: AclSigningKey, _ use: (UnsafeRawBufferPointer) -> R) -> R {
         withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { mac in
             key.mac(into: mac) { update in
-                AclSignedContent.forEachRun(order, of: extFields, update)
+                AclSignedContent.forEachPiece(order, of: extFields, update)
                 body?.withUnsafeReadableBytes(update)
             }
             return use(UnsafeRawBufferPointer(mac))

@@ -67,6 +67,10 @@ struct DecodedExtFieldsTests {
             #expect(f.value("v", equalsUTF8: expected))
             #expect(!f.value("v", equalsUTF8: expected + [0]))
             #expect(!f.value("v", equalsUTF8: Array(expected.dropLast())))
+            // Gathered with the other fields into one buffer: the same bytes, in the order asked.
+            let all = Array(try #require(f["v"]).utf8) + Array("x".utf8) + expected
+            #expect(Self.gathered(f, [1, 0, 1], capacity: all.count) == Array(all), "\(value)")
+            #expect(Self.gathered(f, [1, 0, 1], capacity: all.count - 1) == nil)
         }
         // Past the one-pass path's stack limit: read as runs, the same bytes.
         let long = String(repeating: #"ab\u0001"#, count: 400)
@@ -74,6 +78,30 @@ struct DecodedExtFieldsTests {
         #expect(l.utf8("v") == Array(String(repeating: "ab\u{01}", count: 400).utf8))
         let f = try Self.decoded(#"{"k":"x"}"#)
         #expect(!f.forEachUTF8Run(ofValueFor: "missing") { _ in Issue.record("called for a missing key") })
+    }
+
+    /// `copyUTF8(ofValuesAt:into:)` into a buffer of `capacity` bytes; nil when it reports they do not fit.
+    static func gathered(_ f: RemotingExtFields, _ indices: [Int], capacity: Int) -> [UInt8]? {
+        indices.withUnsafeBufferPointer { indices in
+            withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { buffer in
+                f.copyUTF8(ofValuesAt: indices, into: buffer).map { Array(UnsafeRawBufferPointer(rebasing: buffer[0 ..< $0])) }
+            }
+        }
+    }
+
+    @Test func valuesGatheredAsTheirStrings() throws {
+        var f = try Self.decoded(#"{"plain":"TernBench","esc":"k\u0001v\u0002","num":-12,"utf":"caf\u00e9","e":""}"#)
+        f["text"] = "set later"
+        let expected = Array(("set later" + "café" + "" + "-12" + "k\u{01}v\u{02}" + "TernBench").utf8)
+        #expect(Self.gathered(f, [5, 3, 4, 2, 1, 0], capacity: 64) == expected)
+        #expect(Self.gathered(f, [5, 3, 4, 2, 1, 0], capacity: expected.count) == expected)
+        #expect(Self.gathered(f, [5, 3, 4, 2, 1, 0], capacity: expected.count - 1) == nil)
+        #expect(Self.gathered(f, [4], capacity: 0) == [])
+        #expect(Self.gathered(f, [], capacity: 0) == [])
+        // Fields that are not decoded tokens (set as text): the same path's fallback.
+        let t: RemotingExtFields = ["a": "x", "b": "yz"]
+        #expect(Self.gathered(t, [1, 0], capacity: 3) == Array("yzx".utf8))
+        #expect(Self.gathered(t, [1, 0], capacity: 2) == nil)
     }
 
     @Test func typedAccessorsOnTokens() throws {
