@@ -41,12 +41,19 @@ extension RemotingExtFields {
         return positions
     }
 
+    /// The position of `set`'s key number `key` in this table, nil when absent: one scan comparing precomputed
+    /// signatures (for one or two keys, cheaper than ``locate(_:)``'s pass over the whole set per field).
+    public func index(ofKey key: Int, in set: KeySet) -> Int? {
+        index(of: set.keys[key], signature: set.signatures[key])
+    }
+
     /// The signature of field `index`'s key (``signature(_:)``: UTF-8 length and first and last bytes, 0 for an
     /// empty or non-ASCII key), kept since the field was set: no pass over the key.
-    public func keySignature(at index: Int) -> UInt32 { entries[index].signature }
+    @inlinable public func keySignature(at index: Int) -> UInt32 { entries[index].signature }
 
     /// True when field `index`'s key is the UTF-8 `bytes`, byte for byte (not String `==`, which is canonical
     /// equivalence).
+    @inlinable
     public func key(at index: Int, isUTF8 bytes: UnsafeRawBufferPointer) -> Bool {
         let key = entries[index].key.utf8
         return key.withContiguousStorageIfAvailable { Self.equal(UnsafeRawBufferPointer($0), bytes) }
@@ -77,11 +84,12 @@ private enum KnownKeys {
         return (key: key, signature: RemotingExtFields.signature(key))
     }
 
+    /// The ACL fields first: a SEND_MESSAGE_V2 header's other keys are letters, so a signed one looks up these two.
     static let words: [(key: String, signature: UInt32)] = [
-        "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp",
+        "AccessKey", "Signature", "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp",
         "flag", "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "brokerName",
         "consumerGroup", "queueOffset", "maxMsgNums", "commitOffset", "suspendTimeoutMillis", "subscription",
-        "subVersion", "expressionType", "AccessKey", "Signature",
+        "subVersion", "expressionType",
     ].map { (key: $0, signature: RemotingExtFields.signature($0)) }
 
     /// `words`' UTF-8, compared without touching the Strings (no reference count per candidate).

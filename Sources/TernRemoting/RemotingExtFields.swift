@@ -49,14 +49,17 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         case words(Template.JSONForm?, UInt64, UInt64, UInt64, UInt64)
     }
 
+    @usableFromInline
     struct Entry: Sendable {
-        var key: String
+        @usableFromInline var key: String
         var value: StoredValue
         /// `signature(key)`; keys that are `==` have equal signatures or one is 0.
-        var signature: UInt32
+        @usableFromInline var signature: UInt32
     }
 
-    private(set) var entries: [Entry]
+    // Usable from inlinable accessors: a signature check reads a key's signature per field, and a call into this
+    // module for each one showed in its profile.
+    @usableFromInline private(set) var entries: [Entry]
     private(set) var backing: Backing
 
     public init() {
@@ -116,7 +119,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     }
 
     /// Number of fields.
-    public var count: Int { entries.count }
+    @inlinable public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     /// Keys in insertion order.
     public var keys: [String] { entries.map(\.key) }
@@ -172,7 +175,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// The position of `key` (insertion order), nil when absent.
     public func index(of key: String) -> Int? { index(of: key, signature: Self.signature(key)) }
 
-    private func index(of key: String, signature: UInt32) -> Int? {
+    func index(of key: String, signature: UInt32) -> Int? {
         var i = 0
         for e in entries {
             if e.signature == signature || e.signature == 0 || signature == 0, e.key == key { return i }
@@ -239,6 +242,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     }
 
     /// True when `bytes` are `other`'s bytes.
+    @inlinable
     static func equal(_ bytes: UnsafeRawBufferPointer, _ other: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count == other.count else { return false }
         for i in 0 ..< bytes.count where bytes[i] != other[i] { return false }
@@ -287,7 +291,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     }
 
     /// The key of field `index` (insertion order, `0 ..< count`).
-    public func key(at index: Int) -> String { entries[index].key }
+    @inlinable public func key(at index: Int) -> String { entries[index].key }
 
     /// The value of field `index` (insertion order, `0 ..< count`) as text.
     public func string(at index: Int) -> String { string(entries[index].value) }

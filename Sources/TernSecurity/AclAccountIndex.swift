@@ -5,29 +5,28 @@ import TernRemoting
 ///
 /// Open addressing over a power-of-two table (at most half full) by FNV-1a of the key's bytes, then a byte
 /// comparison: a crafted key can collide only with configured accounts, so a lookup compares against a handful
-/// at most. A hit is a reference to the account's entry: the account (its HMAC states are ~200 bytes, its
-/// names and permissions reference-counted) is read in place, never copied per request.
-struct AclAccountIndex: Sendable, Equatable {
-    final class Entry: Sendable {
+/// at most. A hit is the account object (read in place, never copied per request).
+///
+/// A class: a lookup's closures capture the index, and capturing a struct copied its arrays (retains).
+final class AclAccountIndex: Sendable, Equatable {
+    private struct Slot: Sendable {
         let account: AclAccount
         let keyBytes: [UInt8]
-
-        init(_ account: AclAccount) {
-            self.account = account
-            keyBytes = Array(account.accessKey.utf8)
-        }
     }
 
-    private let slots: [Entry?]
+    private let slots: [Slot?]
     private let mask: Int
     /// The longest access key's UTF-8 length: a longer `AccessKey` is unknown without being read further.
     private let keyByteCountMax: Int
+    /// The keys a request's credentials are read from, with their signatures computed once: `AccessKey` is
+    /// number 0, `Signature` number 1.
+    let credentialKeys = RemotingExtFields.KeySet([AclSigner.accessKeyKey, AclSigner.signatureKey])
 
     init(_ accounts: some Sequence<AclAccount>) {
-        let entries = accounts.map(Entry.init)
+        let entries = accounts.map { Slot(account: $0, keyBytes: Array($0.accessKey.utf8)) }
         var capacity = 4
         while capacity < 2 * entries.count { capacity *= 2 }
-        var slots = [Entry?](repeating: nil, count: capacity)
+        var slots = [Slot?](repeating: nil, count: capacity)
         for entry in entries {
             var i = entry.keyBytes.withUnsafeBytes(Self.hash) & (capacity - 1)
             while slots[i] != nil { i = (i + 1) & (capacity - 1) }
@@ -43,21 +42,24 @@ struct AclAccountIndex: Sendable, Equatable {
         case missing
         /// No account has the request's `AccessKey`.
         case unknown
-        case found(Entry)
+        case found(AclAccount)
     }
-
-    /// The keys a request's credentials are read from, located in one pass (``RemotingExtFields/locate(_:)``):
-    /// `AccessKey` is number 0, `Signature` number 1.
-    let credentialKeys = RemotingExtFields.KeySet([AclSigner.accessKeyKey, AclSigner.signatureKey])
 
     /// The account named by `extFields`' `AccessKey`, read in place.
     func account(for extFields: RemotingExtFields) -> Lookup {
-        account(for: extFields, accessKeyAt: extFields.index(of: AclSigner.accessKeyKey))
+        account(for: extFields, accessKeyAt: extFields.index(ofKey: 0, in: credentialKeys))
     }
 
-    /// ``account(for:)`` with the `AccessKey` field's position already known (nil: absent).
-    func account(for extFields: RemotingExtFields, accessKeyAt index: Int?) -> Lookup {
+    /// ``account(for:)`` with the `AccessKey` field's position already known (nil: absent). A value read in one
+    /// run (any key without escapes) is looked up where it lies; an escaped one is gathered on the stack first.
+    func account(for extFields: borrowing RemotingExtFields, accessKeyAt index: Int?) -> Lookup {
         guard let index else { return .missing }
+        var runs = 0, firstRun: Lookup = .unknown
+        extFields.forEachUTF8Run(ofValueAt: index) { run in
+            runs += 1
+            if runs == 1 { firstRun = account(forKey: run) }
+        }
+        if runs == 1 { return firstRun }
         return withUnsafeTemporaryAllocation(byteCount: keyByteCountMax, alignment: 1) { buffer in
             var count = 0
             extFields.forEachUTF8Run(ofValueAt: index) { run in
@@ -67,10 +69,16 @@ struct AclAccountIndex: Sendable, Equatable {
                 count += run.count
             }
             guard count <= buffer.count else { return .unknown }
-            let key = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            return account(forKey: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    private func account(forKey key: UnsafeRawBufferPointer) -> Lookup {
+        guard key.count <= keyByteCountMax else { return .unknown }
+        return slots.withUnsafeBufferPointer { slots in
             var i = Self.hash(key) & mask
-            while let entry = slots[i] {
-                if entry.keyBytes.withUnsafeBytes({ $0.elementsEqual(key) }) { return .found(entry) }
+            while let slot = slots[i] {
+                if slot.keyBytes.withUnsafeBytes({ $0.elementsEqual(key) }) { return .found(slot.account) }
                 i = (i + 1) & mask
             }
             return .unknown

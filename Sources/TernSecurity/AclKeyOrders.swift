@@ -6,8 +6,9 @@ import TernRemoting
 /// request (one header type per code), so a request is fed in order without sorting.
 ///
 /// A slot is chosen by a fingerprint of the keys (count, each key's signature as the header table keeps it:
-/// UTF-8 length, first and last bytes); a hit is then checked key by key, signature then byte for byte (not `String ==`, which is canonical equivalence: `"\u{212A}"` ==
-/// `"K"` but they sort apart), so a changed key set is never served another set's order. A miss sorts.
+/// UTF-8 length, first and last bytes); a hit is then checked key by key, signature then byte for byte (String
+/// `==` alone is canonical equivalence: `"\u{212A}"` == `"K"` but they sort apart; see ``Entry/matches(_:)``), so
+/// a changed key set is never served another set's order. A miss sorts.
 ///
 /// What is remembered: a verifier remembers a key set only after the request's signature proved valid, so
 /// junk key sets (forged requests) neither evict nor grow anything; a signer remembers its own. At most
@@ -28,38 +29,45 @@ final class AclKeyOrders: Sendable {
 
     final class Entry: Sendable {
         let fingerprint: UInt64
-        /// The keys' UTF-8 in arrival order, back to back; key `i` ends at `keyEnds[i]`.
-        let keyBytes: [UInt8]
-        let keyEnds: [Int]
-        /// The keys' signatures (``RemotingExtFields/keySignature(at:)``), compared before the bytes.
+        /// The keys in arrival order.
+        let keys: [String]
+        /// The keys' signatures (``RemotingExtFields/keySignature(at:)``), compared before the keys.
         let keySignatures: [UInt32]
-        /// Positions of the signed fields, in signing order.
-        let order: [Int]
+        /// Positions of the signed fields, in signing order: its own allocation, freed with the entry, so a
+        /// reader holds a plain pointer to it while the table lives (no closure over the request's fields).
+        /// `nonisolated(unsafe)` is sound: the memory is written once in `init`, before the entry is published
+        /// (a releasing store), only read afterwards, and freed in `deinit`, after the last reference.
+        nonisolated(unsafe) let order: UnsafeBufferPointer<Int>
 
-        init(fingerprint: UInt64, fields: RemotingExtFields, order: [Int]) {
+        init(fingerprint: UInt64, fields: RemotingExtFields, order: UnsafeBufferPointer<Int>) {
             self.fingerprint = fingerprint
-            var bytes: [UInt8] = [], ends: [Int] = []
-            for i in 0..<fields.count {
-                bytes.append(contentsOf: fields.key(at: i).utf8)
-                ends.append(bytes.count)
-            }
-            keyBytes = bytes
-            keyEnds = ends
+            keys = (0..<fields.count).map(fields.key(at:))
             keySignatures = (0..<fields.count).map(fields.keySignature(at:))
-            self.order = order
+            let kept = UnsafeMutableBufferPointer<Int>.allocate(capacity: order.count)
+            _ = kept.initialize(from: order)
+            self.order = UnsafeBufferPointer(kept)
         }
 
+        deinit { order.deallocate() }
+
         /// True when `fields`' keys are these keys, byte for byte, in this order.
-        func matches(_ fields: RemotingExtFields) -> Bool {
-            guard keyEnds.count == fields.count else { return false }
-            return keyBytes.withUnsafeBytes { bytes in
-                keySignatures.withUnsafeBufferPointer { signatures in
-                    var start = 0
+        ///
+        /// Equal non-zero signatures mean both keys are ASCII of one length, and ASCII strings are canonically
+        /// equivalent only when their bytes are equal, so String `==` (whose first test is the strings' raw
+        /// representation: one comparison for the same short or interned key) is byte equality there. Keys
+        /// with signature 0 (empty or not ASCII) are compared byte for byte.
+        func matches(_ fields: borrowing RemotingExtFields) -> Bool {
+            guard keys.count == fields.count else { return false }
+            return keySignatures.withUnsafeBufferPointer { signatures in
+                keys.withUnsafeBufferPointer { keys in
                     for i in 0..<signatures.count {
-                        guard signatures[i] == fields.keySignature(at: i),
-                              fields.key(at: i, isUTF8: UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnds[i]]))
-                        else { return false }
-                        start = keyEnds[i]
+                        guard signatures[i] == fields.keySignature(at: i) else { return false }
+                        if signatures[i] != 0 {
+                            guard fields.key(at: i) == keys[i] else { return false }
+                        } else {
+                            var key = keys[i]
+                            guard key.withUTF8({ fields.key(at: i, isUTF8: UnsafeRawBufferPointer($0)) }) else { return false }
+                        }
                     }
                     return true
                 }
@@ -74,13 +82,12 @@ final class AclKeyOrders: Sendable {
 
     init() { slots = InlineArray { _ in Atomic(nil) } }
 
-    /// The cached order for `fields`' keys (in their arrival order), or nil. Calls `body` with it.
-    func withOrder<R>(for fields: RemotingExtFields, fingerprint: UInt64,
-                      _ body: (UnsafeBufferPointer<Int>) -> R) -> R? {
+    /// The cached order for `fields`' keys (in their arrival order), or nil. The buffer belongs to an entry
+    /// this table keeps: valid while the table lives (the caller holds it).
+    func order(for fields: borrowing RemotingExtFields, fingerprint: UInt64) -> UnsafeBufferPointer<Int>? {
         guard let entry = slots[slot(fingerprint)].load(ordering: .acquiring) else { return nil }
         return entry._withUnsafeGuaranteedRef { entry in
-            guard entry.fingerprint == fingerprint, entry.matches(fields) else { return nil }
-            return entry.order.withUnsafeBufferPointer(body)
+            entry.fingerprint == fingerprint && entry.matches(fields) ? entry.order : nil
         }
     }
 
@@ -89,7 +96,7 @@ final class AclKeyOrders: Sendable {
         let entry: Entry? = published.withLock { published in
             if let known = published.entries[fingerprint]?.first(where: { $0.matches(fields) }) { return known }
             guard published.count < Self.entryCountMax else { return nil }
-            let entry = Entry(fingerprint: fingerprint, fields: fields, order: Array(order))
+            let entry = Entry(fingerprint: fingerprint, fields: fields, order: order)
             published.entries[fingerprint, default: []].append(entry)
             published.count += 1
             return entry
@@ -101,7 +108,7 @@ final class AclKeyOrders: Sendable {
     private func slot(_ fingerprint: UInt64) -> Int { Int(fingerprint % UInt64(Self.slotCount)) }
 
     /// Count, then each key's signature (kept by the table since the key was set: no pass over the key), mixed.
-    static func fingerprint(_ fields: RemotingExtFields) -> UInt64 {
+    static func fingerprint(_ fields: borrowing RemotingExtFields) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(fields.count)
         for i in 0..<fields.count {
             hash = (hash ^ UInt64(fields.keySignature(at: i))) &* 0x0000_0100_0000_01B3

@@ -5,13 +5,14 @@
 /// opens a resource.
 public struct AclPermission: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let deny = AclPermission(rawValue: 1)
+    // Computed and inlinable, not stored: another module read a stored one through its lazy-init accessor.
+    @inlinable public static var deny: AclPermission { AclPermission(rawValue: 1) }
     /// Needed by requests that accept either PUB or SUB.
-    public static let any = AclPermission(rawValue: 2)
-    public static let pub = AclPermission(rawValue: 4)
-    public static let sub = AclPermission(rawValue: 8)
+    @inlinable public static var any: AclPermission { AclPermission(rawValue: 2) }
+    @inlinable public static var pub: AclPermission { AclPermission(rawValue: 4) }
+    @inlinable public static var sub: AclPermission { AclPermission(rawValue: 8) }
 
     /// `text` as a file spells it, surrounding blanks ignored; unknown text is `DENY`.
     public init(parsing text: String?) {

@@ -26,43 +26,39 @@ enum AclSignatureText {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// `byte`'s 6-bit value in the alphabet; 0xFF for bytes outside it. By range, not by a table: a global
-    /// table is initialized lazily, which costs a `swift_once` check per signature.
-    private static func sextet(_ byte: UInt8) -> UInt8 {
-        switch byte {
-        case UInt8(ascii: "A") ... UInt8(ascii: "Z"): byte &- UInt8(ascii: "A")
-        case UInt8(ascii: "a") ... UInt8(ascii: "z"): byte &- UInt8(ascii: "a") &+ 26
-        case UInt8(ascii: "0") ... UInt8(ascii: "9"): byte &- UInt8(ascii: "0") &+ 52
-        case UInt8(ascii: "+"): 62
-        case UInt8(ascii: "/"): 63
-        default: 0xFF
-        }
-    }
+    /// Each byte's 6-bit value in the alphabet; 0xFF for bytes outside it.
+    private static let sextets: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        return table
+    }()
 
     /// Writes the 20 bytes `text` (UTF-8) encodes into `digest` (at least 20 bytes); false when `text` is not
-    /// the canonical Base64 of 20 bytes. Four characters at a time; validity is checked once at the end (an
-    /// invalid byte's 0xFF sets bits no sextet has; `digest` then holds junk and the answer is false).
+    /// the canonical Base64 of 20 bytes. By table, four characters at a time, without a branch per character
+    /// (an invalid byte's 0xFF sets bits no sextet has; `digest` then holds junk and the answer is false).
     static func decode(_ text: UnsafeRawBufferPointer, into digest: UnsafeMutableRawBufferPointer) -> Bool {
         precondition(digest.count >= digestByteCount)
         guard text.count == textByteCount, text[textByteCount - 1] == UInt8(ascii: "=") else { return false }
-        var invalid: UInt8 = 0
-        func value(_ i: Int) -> UInt32 {
-            let v = sextet(text[i])
-            invalid |= v
-            return UInt32(v)
+        return sextets.withUnsafeBufferPointer { table in
+            var invalid: UInt8 = 0
+            func value(_ i: Int) -> UInt32 {
+                let v = table[Int(text[i])]
+                invalid |= v
+                return UInt32(v)
+            }
+            // 24 characters: 18 bytes.
+            for group in 0..<6 {
+                let i = group * 4, o = group * 3
+                let bits = value(i) << 18 | value(i + 1) << 12 | value(i + 2) << 6 | value(i + 3)
+                digest[o] = UInt8(truncatingIfNeeded: bits >> 16)
+                digest[o + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                digest[o + 2] = UInt8(truncatingIfNeeded: bits)
+            }
+            // 3 characters, 18 bits: the last 2 bytes, then 2 bits that are zero in the canonical spelling.
+            let bits = value(24) << 12 | value(25) << 6 | value(26)
+            digest[18] = UInt8(truncatingIfNeeded: bits >> 10)
+            digest[19] = UInt8(truncatingIfNeeded: bits >> 2)
+            return invalid & 0xC0 == 0 && bits & 3 == 0
         }
-        // 24 characters: 18 bytes.
-        for group in 0..<6 {
-            let i = group * 4, o = group * 3
-            let bits = value(i) << 18 | value(i + 1) << 12 | value(i + 2) << 6 | value(i + 3)
-            digest[o] = UInt8(truncatingIfNeeded: bits >> 16)
-            digest[o + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-            digest[o + 2] = UInt8(truncatingIfNeeded: bits)
-        }
-        // 3 characters, 18 bits: the last 2 bytes, then 2 bits that are zero in the canonical spelling.
-        let bits = value(24) << 12 | value(25) << 6 | value(26)
-        digest[18] = UInt8(truncatingIfNeeded: bits >> 10)
-        digest[19] = UInt8(truncatingIfNeeded: bits >> 2)
-        return invalid & 0xC0 == 0 && bits & 3 == 0
     }
 }

@@ -8,7 +8,7 @@ import TernRemoting
 /// only a new key set is sorted: fields referenced by position from a stack buffer, sorted there by moving
 /// entries (an insertion sort: headers carry ~15 fields, decoders cap them at ``RemotingLimits/extFieldsCountMax``).
 /// The values' UTF-8 is read in place from the request's header bytes (escaped values unescaped on the way,
-/// ``RemotingExtFields/copyUTF8(ofValuesAt:into:)``), gathered in one stack block (``forEachPiece(_:of:_:)``).
+/// ``RemotingExtFields/copyUTF8(ofValuesAt:into:)``), gathered in one stack block (``AclSigner``).
 ///
 /// Order: each key carries its first 8 UTF-8 bytes as a big-endian integer, so most comparisons are one integer
 /// comparison. For ASCII keys byte order is UTF-16 order; when any key is not ASCII every comparison uses
@@ -29,14 +29,14 @@ enum AclSignedContent {
                      _ sink: (UnsafeRawBufferPointer) -> Void) {
         withOrder(extFields, orders: orders) { order, remember in
             remember()
-            forEachPiece(order, of: extFields, sink)
+            extFields.forEachUTF8Run(ofValuesAt: order, sink)
         }
     }
 
     /// Calls `body` with the positions of `extFields`' signed fields in signing order, found in `orders` or
     /// sorted now, and a function that remembers a sorted order in `orders` (nothing when it was found): a
     /// verifier calls it only once the signature proved valid.
-    static func withOrder<R>(_ extFields: RemotingExtFields, orders: AclKeyOrders?,
+    static func withOrder<R>(_ extFields: borrowing RemotingExtFields, orders: AclKeyOrders?,
                              _ body: (UnsafeBufferPointer<Int>, _ remember: () -> Void) -> R) -> R {
         guard let orders, extFields.count <= AclKeyOrders.fieldCountMax else {
             return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
@@ -44,9 +44,9 @@ enum AclSignedContent {
             }
         }
         let fingerprint = AclKeyOrders.fingerprint(extFields)
-        if let known = orders.withOrder(for: extFields, fingerprint: fingerprint, { body($0, {}) }) {
-            return known
-        }
+        // A pointer, not a closure handed to the table: a closure over `extFields` passed to a call that is not
+        // inlined copied the fields (retains) per request.
+        if let known = orders.order(for: extFields, fingerprint: fingerprint) { return body(known, {}) }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
             let signed = UnsafeBufferPointer(order.extracting(0..<sortedOrder(extFields, into: order)))
             return body(signed, { orders.remember(signed, for: extFields, fingerprint: fingerprint) })
@@ -93,23 +93,5 @@ enum AclSignedContent {
             shift &-= 8
         }
         return (head, high < 0x80)
-    }
-
-    /// The most header value bytes gathered on the stack (``forEachPiece(_:of:_:)``): at most 1 KiB stays a
-    /// plain stack allocation; a send's values are a few hundred bytes.
-    static let gatheredByteCountMax = 1_024
-
-    /// The values' UTF-8 in order: gathered into one stack block and passed on in one call when they fit in
-    /// ``gatheredByteCountMax`` bytes (every call into SHA-1 checks the CPU's features again, and a closure per
-    /// run cost more than the copy), else run by run as they lie. SHA-1 takes its input in pieces of any size,
-    /// so the MAC is the same as over the concatenation.
-    static func forEachPiece(_ order: UnsafeBufferPointer<Int>, of extFields: RemotingExtFields,
-                             _ sink: (UnsafeRawBufferPointer) -> Void) {
-        let gathered = withUnsafeTemporaryAllocation(byteCount: gatheredByteCountMax, alignment: 16) { block in
-            guard let count = extFields.copyUTF8(ofValuesAt: order, into: block) else { return false }
-            sink(UnsafeRawBufferPointer(rebasing: block[0..<count]))
-            return true
-        }
-        if !gathered { extFields.forEachUTF8Run(ofValuesAt: order, sink) }
     }
 }

@@ -64,7 +64,7 @@ public enum AclSigner {
     }
 
     /// ``isSignatureValid(_:body:key:)`` with the `Signature` field's position already known (nil: absent).
-    static func isSignatureValid(_ extFields: RemotingExtFields, signatureAt index: Int?, body: ByteBuffer?,
+    static func isSignatureValid(_ extFields: borrowing RemotingExtFields, signatureAt index: Int?, body: ByteBuffer?,
                                  key: AclSigningKey, orders: AclKeyOrders? = .shared) -> Bool {
         guard let index else { return false }
         return withUnsafeTemporaryAllocation(byteCount: AclSignatureText.textByteCount, alignment: 1) { text in
@@ -80,7 +80,7 @@ public enum AclSigner {
         }
     }
 
-    private static func isValid(_ signature: UnsafeRawBufferPointer, extFields: RemotingExtFields, body: ByteBuffer?,
+    private static func isValid(_ signature: UnsafeRawBufferPointer, extFields: borrowing RemotingExtFields, body: ByteBuffer?,
                                 key: AclSigningKey, orders: AclKeyOrders? = .shared) -> Bool {
         withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { claimed in
             guard AclSignatureText.decode(signature, into: claimed) else { return false }
@@ -103,15 +103,34 @@ public enum AclSigner {
         return difference == 0
     }
 
+    /// The most header value bytes gathered on the stack before hashing: a 1 KiB block stays a plain stack
+    /// allocation (larger ones ask the runtime first); a send's values are a few hundred bytes.
+    static let gatheredByteCountMax = 1_024
+
     /// `use` with the 20-byte HmacSHA1 of `extFields`' values at `order` and `body`, on the stack.
-    private static func withMAC<R>(extFields: RemotingExtFields, order: UnsafeBufferPointer<Int>, body: ByteBuffer?,
+    ///
+    /// The values are gathered into one stack block first and hashed in one call (each call into SHA-1 checks
+    /// the CPU's features again, and a closure per value run cost more than the copy); values that do not fit
+    /// are fed run by run. SHA-1 takes its input in pieces of any size, so the MAC is the same either way. Only
+    /// that fallback's closure captures `extFields`: a closure over it handed to the HMAC copied the fields.
+    private static func withMAC<R>(extFields: borrowing RemotingExtFields, order: UnsafeBufferPointer<Int>, body: ByteBuffer?,
                                    key: AclSigningKey, _ use: (UnsafeRawBufferPointer) -> R) -> R {
-        withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { mac in
-            key.mac(into: mac) { update in
-                AclSignedContent.forEachPiece(order, of: extFields, update)
-                body?.withUnsafeReadableBytes(update)
+        withUnsafeTemporaryAllocation(byteCount: gatheredByteCountMax, alignment: 16) { gathered in
+            withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { mac in
+                if let count = extFields.copyUTF8(ofValuesAt: order, into: gathered) {
+                    let values = UnsafeRawBufferPointer(rebasing: gathered[0..<count])
+                    key.mac(into: mac) { update in
+                        update(values)
+                        body?.withUnsafeReadableBytes(update)
+                    }
+                } else {
+                    key.mac(into: mac) { update in
+                        extFields.forEachUTF8Run(ofValuesAt: order, update)
+                        body?.withUnsafeReadableBytes(update)
+                    }
+                }
+                return use(UnsafeRawBufferPointer(mac))
             }
-            return use(UnsafeRawBufferPointer(mac))
         }
     }
 

@@ -1,7 +1,10 @@
 import Yams
 
 /// One account of `plain_acl.yml`.
-public struct AclAccount: Sendable, Equatable {
+///
+/// A class: every signed request reads its account's key, white address and permissions, and reading those
+/// through a struct held by the account index copied the whole account (about ten reference counts).
+public final class AclAccount: Sendable, Equatable {
     public let accessKey: String
     public let signingKey: AclSigningKey
     public var secretKey: String { signingKey.secret }
@@ -13,6 +16,29 @@ public struct AclAccount: Sendable, Equatable {
     public let defaultGroupPermission: AclPermission
     /// Topic names, and groups as their retry topics (`%RETRY%group`), to their permission.
     public let resourcePermissions: [String: AclPermission]
+    /// `whiteRemoteAddress != .none`, kept: reading the pattern to test it copied it per request.
+    let hasWhiteRemoteAddress: Bool
+
+    public init(accessKey: String, signingKey: AclSigningKey, whiteRemoteAddress: RemoteAddressPattern, isAdmin: Bool,
+                defaultTopicPermission: AclPermission, defaultGroupPermission: AclPermission,
+                resourcePermissions: [String: AclPermission]) {
+        self.accessKey = accessKey
+        self.signingKey = signingKey
+        self.whiteRemoteAddress = whiteRemoteAddress
+        self.isAdmin = isAdmin
+        self.defaultTopicPermission = defaultTopicPermission
+        self.defaultGroupPermission = defaultGroupPermission
+        self.resourcePermissions = resourcePermissions
+        if case .none = whiteRemoteAddress { hasWhiteRemoteAddress = false } else { hasWhiteRemoteAddress = true }
+    }
+
+    public static func == (lhs: AclAccount, rhs: AclAccount) -> Bool {
+        lhs.accessKey == rhs.accessKey && lhs.signingKey == rhs.signingKey
+            && lhs.whiteRemoteAddress == rhs.whiteRemoteAddress && lhs.isAdmin == rhs.isAdmin
+            && lhs.defaultTopicPermission == rhs.defaultTopicPermission
+            && lhs.defaultGroupPermission == rhs.defaultGroupPermission
+            && lhs.resourcePermissions == rhs.resourcePermissions
+    }
 }
 
 /// RocketMQ's `plain_acl.yml` (4.x format), parsed with Yams:

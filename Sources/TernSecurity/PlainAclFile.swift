@@ -77,6 +77,15 @@ public final class PlainAclFile: Sendable {
         }
     }
 
+    /// ``PlainAclConfig/authenticate(remoteAddress:extFields:body:)`` by the accounts in force, read in place.
+    public func authenticate(remoteAddress: String, extFields: borrowing RemotingExtFields,
+                             body: ByteBuffer?) -> AclAuthentication {
+        let snapshot = snapshot.load(ordering: .acquiring)
+        return snapshot._withUnsafeGuaranteedRef {
+            $0.config.authenticate(remoteAddress: remoteAddress, extFields: extFields, body: body)
+        }
+    }
+
     public var reloadCounts: ReloadCounts { state.withLock { $0.counts } }
 
     /// Re-reads the file when its modification time changed. Returns true when new accounts took effect.

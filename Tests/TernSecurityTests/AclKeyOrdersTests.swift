@@ -20,7 +20,7 @@ import TernRemoting
 
     /// The order `orders` holds for `fields`' keys, nil when none.
     func cached(_ fields: RemotingExtFields, _ orders: AclKeyOrders) -> [Int]? {
-        orders.withOrder(for: fields, fingerprint: AclKeyOrders.fingerprint(fields)) { Array($0) }
+        orders.order(for: fields, fingerprint: AclKeyOrders.fingerprint(fields)).map(Array.init)
     }
 
     func fields(_ pairs: [(String, String)]) -> RemotingExtFields {

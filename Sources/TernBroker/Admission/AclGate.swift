@@ -30,8 +30,13 @@ struct AclGate: AdmissionGate {
     func admit(_ request: inout AdmissionRequest, nowNanos: UInt64) -> AdmissionDecision {
         // Presence only: no String of the key's value (signed requests pay nothing more than a lookup here).
         if admitsUnsigned, !request.extFields.forEachUTF8Run(ofValueFor: AclSigner.accessKeyKey, { _ in }) { return .admit }
-        let verdict = acl.validate(remoteAddress: request.remoteAddress, extFields: request.extFields,
-                                           body: request.body, code: request.code) { Self.requirement(request) }
+        // Authenticated first, then the requirement built here: no closure over the request handed to the ACL.
+        let verdict: AclVerdict
+        switch acl.authenticate(remoteAddress: request.remoteAddress, extFields: request.extFields, body: request.body) {
+        case .allowed: verdict = .allowed
+        case .denied(let reason): verdict = .denied(reason)
+        case .signed(let account): verdict = account.authorize(Self.requirement(request), code: request.code)
+        }
         switch verdict {
         case .allowed: return .admit
         case .denied(let reason): return .refuse(code: ResponseCode.noPermission, remark: reason)
@@ -40,24 +45,23 @@ struct AclGate: AdmissionGate {
 
     /// What `request` needs, per code as Java's `PlainAccessValidator.parse`. A send to a retry topic needs SUB on
     /// the group that topic names; offsets need SUB on topic and group. Codes not listed need a valid signature only.
-    static func requirement(_ request: AdmissionRequest) -> AclRequirement {
+    static func requirement(_ request: borrowing AdmissionRequest) -> AclRequirement {
         var needed = AclRequirement(needsAdmin: adminCodes.contains(request.code))
-        let f = { (key: String) in request.extFields[key] }  // read in place: no copy of the fields
-        let retry: (String?) -> String? = { $0.map(AclResource.retryTopic(group:)) }
+        // Fields read in place through `request` (a closure over it copied the request: retains per request).
         switch request.code {
         case RequestCode.sendMessage, RequestCode.sendMessageV2, RequestCode.sendBatchMessage,
              RequestCode.sendReplyMessage, RequestCode.sendReplyMessageV2:
-            let topic = f("b") ?? f("topic")
+            let topic = request.extFields["b"] ?? request.extFields["topic"]
             needed.add(topic, topic.map(AclResource.isRetryTopic) == true ? .sub : .pub)
         case RequestCode.consumerSendMsgBack:
-            needed.add(retry(f("group")), .sub)
+            needed.add(retry(request.extFields["group"]), .sub)
         case RequestCode.pullMessage, RequestCode.updateConsumerOffset, RequestCode.queryConsumerOffset:
-            needed.add(f("topic"), .sub)
-            needed.add(retry(f("consumerGroup")), .sub)
+            needed.add(request.extFields["topic"], .sub)
+            needed.add(retry(request.extFields["consumerGroup"]), .sub)
         case RequestCode.queryMessage:
-            needed.add(f("topic"), .sub)
+            needed.add(request.extFields["topic"], .sub)
         case RequestCode.unregisterClient, RequestCode.getConsumerListByGroup:
-            needed.add(retry(f("consumerGroup")), .sub)
+            needed.add(retry(request.extFields["consumerGroup"]), .sub)
         case RequestCode.heartBeat:
             // An undecodable body needs nothing here; the processor refuses it.
             guard let data = try? JSONBody.decode(HeartbeatData.self, from: request.body) else { break }
@@ -70,6 +74,8 @@ struct AclGate: AdmissionGate {
         }
         return needed
     }
+
+    private static func retry(_ group: String?) -> String? { group.map(AclResource.retryTopic(group:)) }
 }
 
 extension AclGate {
