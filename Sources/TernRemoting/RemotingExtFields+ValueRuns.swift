@@ -27,37 +27,52 @@ extension RemotingExtFields {
     /// ``forEachUTF8Run(ofValuesAt:_:)``, in one piece: a consumer that takes its input in C calls (a hash) then
     /// makes one call, and escaped ASCII values are unescaped straight into `buffer`.
     public func copyUTF8(ofValuesAt indices: UnsafeBufferPointer<Int>, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        var used = 0, fits = true
-        func append(_ run: UnsafeRawBufferPointer) {
+        // Closure literals over one local, not a local function: a local function handed on as a closure
+        // boxed the variables it captured (two heap allocations per call).
+        var out = Gathered(buffer: buffer)
+        guard case let .header(source) = backing else {
+            for index in indices { forEachUTF8Run(ofValueAt: index) { out.append($0) } }
+            return out.count
+        }
+        source.withUnsafeReadableBytes { bytes in
+            for index in indices where out.fits {
+                switch entries[index].value {
+                case let .verbatim(start, end):
+                    out.append(UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]))
+                case let .jsonString(start, end):
+                    let token = UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)])
+                    if let count = JSONReader.unescapeASCII(token, into: out.rest) {
+                        out.used += count
+                    } else {
+                        var reader = JSONReader(bytes: token)
+                        // The token parsed when the header was decoded, so reading it again cannot fail.
+                        try? reader.readStringRuns { Self.repairingUTF8($0) { out.append($0) } }
+                    }
+                default:
+                    forEachUTF8Run(ofValueAt: index) { out.append($0) }
+                }
+            }
+        }
+        return out.count
+    }
+
+    /// Bytes appended to a caller's buffer until one run does not fit.
+    private struct Gathered {
+        let buffer: UnsafeMutableRawBufferPointer
+        var used = 0
+        var fits = true
+
+        /// What is still free.
+        var rest: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: buffer[used...]) }
+        /// The byte count, nil once a run did not fit.
+        var count: Int? { fits ? used : nil }
+
+        mutating func append(_ run: UnsafeRawBufferPointer) {
             guard let from = run.baseAddress, run.count > 0 else { return }
             guard fits, run.count <= buffer.count - used else { fits = false; return }
             (buffer.baseAddress! + used).copyMemory(from: from, byteCount: run.count)
             used += run.count
         }
-        guard case let .header(source) = backing else {
-            for index in indices { forEachUTF8Run(ofValueAt: index, append) }
-            return fits ? used : nil
-        }
-        source.withUnsafeReadableBytes { bytes in
-            for index in indices where fits {
-                switch entries[index].value {
-                case let .verbatim(start, end):
-                    append(UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]))
-                case let .jsonString(start, end):
-                    let token = UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)])
-                    if let count = JSONReader.unescapeASCII(token, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...])) {
-                        used += count
-                    } else {
-                        var reader = JSONReader(bytes: token)
-                        // The token parsed when the header was decoded, so reading it again cannot fail.
-                        try? reader.readStringRuns { Self.repairingUTF8($0, append) }
-                    }
-                default:
-                    forEachUTF8Run(ofValueAt: index, append)
-                }
-            }
-        }
-        return fits ? used : nil
     }
 
     /// The UTF-8 of the JSON string token `token` (quotes included, as the decoder found it): all-ASCII tokens
