@@ -27,35 +27,34 @@ enum AclSignedContent {
     /// order in `orders` (a signer's own headers; nil: sort every time).
     static func feed(_ extFields: RemotingExtFields, orders: AclKeyOrders? = .shared,
                      _ sink: (UnsafeRawBufferPointer) -> Void) {
-        withOrder(extFields, orders: orders) { order, remember in
-            remember()
-            extFields.forEachUTF8Run(ofValuesAt: order, sink)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { scratch in
+            let found = order(extFields, orders: orders, scratch: scratch)
+            if let orders, let fingerprint = found.sortedFingerprint {
+                orders.remember(found.order, for: extFields, fingerprint: fingerprint)
+            }
+            extFields.forEachUTF8Run(ofValuesAt: found.order, sink)
         }
     }
 
-    /// Calls `body` with the positions of `extFields`' signed fields in signing order, found in `orders` or
-    /// sorted now, and a function that remembers a sorted order in `orders` (nothing when it was found): a
-    /// verifier calls it only once the signature proved valid.
-    static func withOrder<R>(_ extFields: borrowing RemotingExtFields, orders: AclKeyOrders?,
-                             _ body: (UnsafeBufferPointer<Int>, _ remember: () -> Void) -> R) -> R {
-        guard let orders, extFields.count <= AclKeyOrders.fieldCountMax else {
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
-                body(UnsafeBufferPointer(order.extracting(0..<sortedOrder(extFields, into: order))), {})
-            }
+    /// The positions of `extFields`' signed fields in signing order: found in `orders` (the buffer of an entry
+    /// it keeps, valid while `orders` lives) or sorted now into `scratch` (capacity at least `extFields.count`).
+    /// `sortedFingerprint`: set when the order was sorted and `orders` may remember it (a verifier does so only
+    /// once the signature proved valid). A return value, not a closure: a closure over `extFields` handed to a
+    /// call that is not inlined copied the fields (retains) per request.
+    static func order(_ extFields: borrowing RemotingExtFields, orders: AclKeyOrders?,
+                      scratch: UnsafeMutableBufferPointer<Int>) -> (order: UnsafeBufferPointer<Int>, sortedFingerprint: UInt64?) {
+        var fingerprint: UInt64?
+        if let orders, extFields.count <= AclKeyOrders.fieldCountMax {
+            let known = AclKeyOrders.fingerprint(extFields)
+            if let order = orders.order(for: extFields, fingerprint: known) { return (order, nil) }
+            fingerprint = known
         }
-        let fingerprint = AclKeyOrders.fingerprint(extFields)
-        // A pointer, not a closure handed to the table: a closure over `extFields` passed to a call that is not
-        // inlined copied the fields (retains) per request.
-        if let known = orders.order(for: extFields, fingerprint: fingerprint) { return body(known, {}) }
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { order in
-            let signed = UnsafeBufferPointer(order.extracting(0..<sortedOrder(extFields, into: order)))
-            return body(signed, { orders.remember(signed, for: extFields, fingerprint: fingerprint) })
-        }
+        return (UnsafeBufferPointer(scratch.extracting(0..<sortedOrder(extFields, into: scratch))), fingerprint)
     }
 
     /// Writes the positions of the signed fields in signing order into `order` (capacity `extFields.count`);
     /// returns how many.
-    static func sortedOrder(_ extFields: RemotingExtFields, into order: UnsafeMutableBufferPointer<Int>) -> Int {
+    static func sortedOrder(_ extFields: borrowing RemotingExtFields, into order: UnsafeMutableBufferPointer<Int>) -> Int {
         withUnsafeTemporaryAllocation(of: Field.self, capacity: extFields.count) { fields in
             var count = 0, ascii = true
             for index in 0 ..< extFields.count {

@@ -31,9 +31,12 @@ public enum AclSigner {
     }
 
     static func signature(extFields: RemotingExtFields, body: ByteBuffer?, key: AclSigningKey) -> String {
-        AclSignedContent.withOrder(extFields, orders: .shared) { order, remember in
-            remember()
-            return withMAC(extFields: extFields, order: order, body: body, key: key, AclSignatureText.encode)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { scratch in
+            let found = AclSignedContent.order(extFields, orders: .shared, scratch: scratch)
+            if let fingerprint = found.sortedFingerprint {
+                AclKeyOrders.shared.remember(found.order, for: extFields, fingerprint: fingerprint)
+            }
+            return withMAC(extFields: extFields, order: found.order, body: body, key: key, AclSignatureText.encode)
         }
     }
 
@@ -84,11 +87,14 @@ public enum AclSigner {
                                 key: AclSigningKey, orders: AclKeyOrders? = .shared) -> Bool {
         withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { claimed in
             guard AclSignatureText.decode(signature, into: claimed) else { return false }
-            return AclSignedContent.withOrder(extFields, orders: orders) { order, remember in
-                let valid = withMAC(extFields: extFields, order: order, body: body, key: key) {
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: extFields.count) { scratch in
+                let found = AclSignedContent.order(extFields, orders: orders, scratch: scratch)
+                let valid = withMAC(extFields: extFields, order: found.order, body: body, key: key) {
                     constantTimeEquals($0, UnsafeRawBufferPointer(claimed))
                 }
-                if valid { remember() }
+                if valid, let orders, let fingerprint = found.sortedFingerprint {
+                    orders.remember(found.order, for: extFields, fingerprint: fingerprint)
+                }
                 return valid
             }
         }
@@ -118,10 +124,17 @@ public enum AclSigner {
         withUnsafeTemporaryAllocation(byteCount: gatheredByteCountMax, alignment: 16) { gathered in
             withUnsafeTemporaryAllocation(byteCount: AclSignatureText.digestByteCount, alignment: 1) { mac in
                 if let count = extFields.copyUTF8(ofValuesAt: order, into: gathered) {
+                    // Closures over pointers only (a captured ByteBuffer is a retain).
                     let values = UnsafeRawBufferPointer(rebasing: gathered[0..<count])
-                    key.mac(into: mac) { update in
-                        update(values)
-                        body?.withUnsafeReadableBytes(update)
+                    if let body {
+                        body.withUnsafeReadableBytes { bodyBytes in
+                            key.mac(into: mac) { update in
+                                update(values)
+                                update(bodyBytes)
+                            }
+                        }
+                    } else {
+                        key.mac(into: mac) { update in update(values) }
                     }
                 } else {
                     key.mac(into: mac) { update in
