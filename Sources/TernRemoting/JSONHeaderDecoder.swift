@@ -131,6 +131,7 @@ struct JSONReader {
         let open = position
         try expectByte(.quote, "'\"'")
         let start = position
+        position = Self.plainWordsEnd(bytes, from: position, to: bytes.count)
         while let byte = byte(at: position), byte != .quote, byte != .backslash { position += 1 }
         guard byte(at: position) == .quote else {
             position = open

@@ -77,6 +77,14 @@ extension JSONReader {
         let last = token.count - 1  // the closing quote
         var i = 1, used = 0
         while i < last {
+            // Plain stretches a word at a time (`used <= i - 1`, so `out` has room for what `token` has left).
+            let plainEnd = plainWordsEnd(token, from: i, to: last)
+            if plainEnd > i {
+                (out.baseAddress! + used).copyMemory(from: token.baseAddress! + i, byteCount: plainEnd - i)
+                used &+= plainEnd - i
+                i = plainEnd
+                if i >= last { break }
+            }
             let byte = token[i]
             guard byte < 0x80 else { return nil }
             guard byte == .backslash else {

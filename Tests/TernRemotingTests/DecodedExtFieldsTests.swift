@@ -104,6 +104,27 @@ struct DecodedExtFieldsTests {
         #expect(Self.gathered(t, [1, 0], capacity: 2) == nil)
     }
 
+    /// String scans pass over plain ASCII 8 bytes at a time: a quote, backslash or non-ASCII byte at every
+    /// offset of a word, and at word ends, is still found.
+    @Test func specialBytesAtEveryOffsetOfAWord() throws {
+        let specials: [(json: String, text: String)] = [(#"\""#, "\""), (#"\\"#, "\\"), ("é", "é"), (#"\u0001"#, "\u{01}")]
+        for length in 0 ..< 20 {
+            for at in 0 ... length {
+                for special in specials {
+                    let head = String(repeating: "a", count: at), tail = String(repeating: "b", count: length - at)
+                    let f = try Self.decoded(#"{"k":""# + head + special.json + tail + #"","n":"plain"}"#)
+                    let expected = head + special.text + tail
+                    #expect(f["k"] == expected, "\(length) \(at) \(special.json)")
+                    #expect(f.utf8("k") == Array(expected.utf8))
+                    #expect(Self.gathered(f, [0, 1], capacity: 64) == Array((expected + "plain").utf8))
+                }
+                let plain = String(repeating: "p", count: length)
+                let g = try Self.decoded(#"{"k":""# + plain + #"","n":1}"#)
+                #expect(g["k"] == plain && g["n"] == "1")
+            }
+        }
+    }
+
     @Test func typedAccessorsOnTokens() throws {
         let f = try Self.decoded(#"{"n":-42,"s":"17","plus":"+5","max":"9223372036854775807","over":9223372036854775808,"#
             + #""min":-9223372036854775808,"spaced":" 7 ","t":"true","one":1,"F":"FALSE","zero":"0","x":"4x","e":"","m":"-"}"#)
