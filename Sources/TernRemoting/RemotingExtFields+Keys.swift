@@ -69,10 +69,15 @@ extension RemotingExtFields {
             return KnownKeys.letters[Int(byte - UInt8(ascii: "a"))]
         }
         let signature = Self.signature(bytes)
-        for i in KnownKeys.words.indices where KnownKeys.words[i].signature == signature {
-            if KnownKeys.utf8[i].withUnsafeBytes({ equal($0, bytes) }) { return KnownKeys.words[i] }
+        // The tables opened once: an access per candidate went through their lazy initializers again.
+        return KnownKeys.words.withUnsafeBufferPointer { words in
+            KnownKeys.utf8.withUnsafeBufferPointer { utf8 in
+                for i in 0 ..< words.count where words[i].signature == signature {
+                    if utf8[i].withUnsafeBytes({ equal($0, bytes) }) { return words[i] }
+                }
+                return nil
+            }
         }
-        return nil
     }
 }
 
