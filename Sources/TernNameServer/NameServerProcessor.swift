@@ -150,6 +150,7 @@ final class NameServerRequestHandler: RemotingRequestHandler {
     /// When set, route-changing requests need an admin signature (``NameServerAcl``).
     let acl: PlainAclFile?
     private let open = NIOLockedValueBox<[Int: RemotingConnection]>([:])
+    private let refusals = RefusalBackoff()
     /// rpc latency metrics; nil with metrics off.
     private let latency: RequestLatency?
 
@@ -163,8 +164,22 @@ final class NameServerRequestHandler: RemotingRequestHandler {
     func makeResponseObserver(on eventLoop: any EventLoop) -> (any RemotingResponseObserver)? { latency }
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
-        if let acl, let remark = NameServerAcl.refusal(acl, request, remoteAddress: responder.connection.remoteAddress) {
-            return responder.respond(code: ResponseCode.noPermission, remark: remark)
+        // The closure (a heap context) only while some connection has refusals on record.
+        if refusals.isTracking, refusals.holds(responder.connection, { [self] in handleNow(request, responder) }) {
+            return
+        }
+        handleNow(request, responder)
+    }
+
+    /// A connection whose route changes the ACL keeps refusing is read more slowly (as on the broker), so a
+    /// flood of forged registrations cannot keep the event loop from the brokers' and clients' requests.
+    private func handleNow(_ request: RemotingCommand, _ responder: RemotingResponder) {
+        if let acl {
+            if let remark = NameServerAcl.refusal(acl, request, remoteAddress: responder.connection.remoteAddress) {
+                responder.respond(code: ResponseCode.noPermission, remark: remark)
+                return refusals.refused(responder.connection)
+            }
+            refusals.admitted(responder.connection)
         }
         responder.respond(processor.process(request, connectionId: responder.connection.id))
     }
@@ -175,6 +190,7 @@ final class NameServerRequestHandler: RemotingRequestHandler {
 
     func connectionClosed(_ connection: RemotingConnection) {
         open.withLockedValue { _ = $0.removeValue(forKey: connection.id) }
+        refusals.closed(connection)
         processor.routes.connectionClosed(id: connection.id)
     }
 

@@ -63,6 +63,29 @@ import Testing
         await ns.stop()
     }
 
+    /// As on the broker: every 16 consecutive refusals on one connection pause its reads for a doubling delay
+    /// (1, 2, 4 … ms). Every forged registration is still answered and changes nothing; an admin-signed one on
+    /// the same connection then succeeds; another connection's route lookups are answered meanwhile.
+    @Test func forgedRegistrationsOnOneConnectionAreReadMoreSlowly() async throws {
+        let (ns, path) = try await Self.start()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let register = registerRequest(addr: "10.9.9.9:10911", topics: [TopicConfig(topicName: "TBW102")])
+        let forged = AclCredentials(accessKey: "operator1", secretKey: "guessed-secret").signed(register)
+        let flooder = try await RemotingClient.connect(to: ns.address, group: ns.group)
+        let start = ContinuousClock.now
+        for _ in 0..<(8 * RefusalBackoff.threshold) {
+            #expect(try await ns.call(forged, on: flooder).code == ResponseCode.noPermission)
+        }
+        // Pauses after refusals 16, 32, … 112 were waited: 1 + 2 + … + 64 ms.
+        #expect(ContinuousClock.now - start >= .milliseconds(127))
+        #expect(try await ns.route("TBW102") == nil, "a refused registration changed a route")
+        let admin = AclCredentials(accessKey: "operator1", secretKey: "operator-secret")
+        #expect(try await ns.call(admin.signed(register), on: flooder).code == ResponseCode.success)
+        #expect(try await ns.route("TBW102") != nil)
+        flooder.close()
+        await ns.stop()
+    }
+
     @Test func brokerWithAclSignsItsRegistrations() async throws {
         let (ns, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -1,8 +1,7 @@
 import NIOCore
 import Synchronization
-import TernTransport
 
-/// Tern's choice (RocketMQ has none): a connection whose requests the ACL keeps refusing is served
+/// Tern's choice (RocketMQ has none): a connection whose requests the ACL keeps refusing (broker or name server) is served
 /// ``threshold`` requests per pause, so one connection's flood of forged requests cannot keep an event loop
 /// busy for the connections that share it. After every ``threshold`` consecutive refusals the connection pauses
 /// for ``firstPauseNanos``, doubling at each pause up to ``maxPauseNanos``: its reads stop (NIO autoRead off)
@@ -12,11 +11,11 @@ import TernTransport
 ///
 /// Cost when nobody is refused: one relaxed atomic load per request (the lock is skipped while no connection has
 /// a record). Every method runs on the connection's event loop; the lock guards the shared table only.
-final class RefusalBackoff: Sendable {
+public final class RefusalBackoff: Sendable {
     /// Refusals served between pauses: a client starting with a wrong key gets its first answers at full speed.
-    static let threshold = 16
-    static let firstPauseNanos: Int64 = 1_000_000
-    static let maxPauseNanos: Int64 = 64_000_000
+    public static let threshold = 16
+    public static let firstPauseNanos: Int64 = 1_000_000
+    public static let maxPauseNanos: Int64 = 64_000_000
 
     private struct Record {
         var refusals = 0
@@ -30,13 +29,13 @@ final class RefusalBackoff: Sendable {
     /// `records.count`, readable without the lock.
     private let recordCount = Atomic<Int>(0)
 
-    init() {}
+    public init() {}
 
     /// False while no connection has a record (``holds(_:_:)`` would then be false for all).
-    var isTracking: Bool { recordCount.load(ordering: .relaxed) > 0 }
+    public var isTracking: Bool { recordCount.load(ordering: .relaxed) > 0 }
 
     /// True when `connection` is paused or has requests waiting: `request` then waits behind them.
-    func holds(_ connection: RemotingConnection, _ request: @escaping @Sendable () -> Void) -> Bool {
+    public func holds(_ connection: RemotingConnection, _ request: @escaping @Sendable () -> Void) -> Bool {
         records.withLock { records in
             let id = ObjectIdentifier(connection)
             guard let record = records[id], record.paused || !record.waiting.isEmpty else { return false }
@@ -46,7 +45,7 @@ final class RefusalBackoff: Sendable {
     }
 
     /// A request from `connection` was refused: every `threshold` refusals pause it.
-    func refused(_ connection: RemotingConnection) {
+    public func refused(_ connection: RemotingConnection) {
         let pause: Int64? = records.withLock { records in
             var record = records[ObjectIdentifier(connection)] ?? Record()
             record.refusals += 1
@@ -66,7 +65,7 @@ final class RefusalBackoff: Sendable {
     }
 
     /// A request from `connection` was admitted: its record (if any) is forgotten once nothing waits.
-    func admitted(_ connection: RemotingConnection) {
+    public func admitted(_ connection: RemotingConnection) {
         guard recordCount.load(ordering: .relaxed) > 0 else { return }
         records.withLock { records in
             let id = ObjectIdentifier(connection)
@@ -82,7 +81,7 @@ final class RefusalBackoff: Sendable {
     }
 
     /// `connection` closed: waiting requests are dropped (their answers could not be written).
-    func closed(_ connection: RemotingConnection) {
+    public func closed(_ connection: RemotingConnection) {
         records.withLock { records in
             guard records.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
             recordCount.store(records.count, ordering: .relaxed)
