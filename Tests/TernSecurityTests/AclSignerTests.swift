@@ -61,7 +61,7 @@ import TernRemoting
     /// as Python does.
     @Test func valuesAcrossManyBlocksAgreeWithPython() throws {
         var fields: RemotingExtFields = ["AccessKey": "someAccess"]
-        // Lengths around the direct-run and pending-block sizes (64, 256 bytes).
+        // Lengths around SHA-1's 64-byte blocks.
         let lengths = [1, 63, 64, 65, 200, 255, 256, 257, 3]
         for i in 0..<40 {
             fields["k\(i)"] = String(String(repeating: "x\(i % 10)", count: 300).prefix(lengths[i % lengths.count]))
@@ -69,6 +69,12 @@ import TernRemoting
         fields["huge"] = String(repeating: "h", count: 3 * 1_024 + 7)
         #expect(try pythonSignature(fields, body: [], secret: "chunk-secret")
                 == AclSigner.signature(extFields: fields, body: nil, secretKey: "chunk-secret"))
+        // Values of exactly the gathered block's size (hashed in one piece) and one byte more (fed run by run).
+        for total in [AclSigner.gatheredByteCountMax, AclSigner.gatheredByteCountMax + 1] {
+            let edge: RemotingExtFields = ["AccessKey": "ak", "v": String(repeating: "e", count: total - 2)]
+            #expect(try pythonSignature(edge, body: [1, 2], secret: "edge-secret")
+                    == AclSigner.signature(extFields: edge, body: ByteBuffer(bytes: [1, 2]), secretKey: "edge-secret"))
+        }
     }
 
     /// Values as a JSON header decodes them (read in place from the header bytes: plain ASCII, numbers,
