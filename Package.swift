@@ -225,7 +225,7 @@ let package = Package(
         .executableTarget(
             name: "TernBench",
             dependencies: [
-                "TernClient", "TernProtocol", "TernRemoting", "TernSecurity", "TernSystem",
+                "TernClient", "TernMessage", "TernProtocol", "TernRemoting", "TernSecurity", "TernSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
