@@ -44,9 +44,11 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
-        // The only module that calls C besides TernChecksum: mmap'd files, fsync/msync, file locks, LMDB, SHA-1
-        // (swift-crypto's BoringSSL).
-        .target(name: "TernSystem", dependencies: ["CLMDB", .product(name: "Crypto", package: "swift-crypto")]),
+        // The only module that calls C besides TernChecksum: mmap'd files (and cache hints on them), fsync/msync,
+        // file locks, LMDB, SHA-1 (swift-crypto's BoringSSL).
+        .target(name: "TernSystem", dependencies: ["CLMDB", "CMemoryHints", .product(name: "Crypto", package: "swift-crypto")]),
+        // Cache hints (prefetch) as inline C: Swift has no prefetch. Only TernSystem imports it.
+        .target(name: "CMemoryHints"),
         // CRC-32, the one implementation: a native library loaded at run time (dlopen: libdeflate, else zlib), else
         // slicing-by-8 tables. Its own module so the codec gets the fast CRC without depending on TernSystem.
         .target(name: "TernChecksum"),
@@ -225,7 +227,7 @@ let package = Package(
         .executableTarget(
             name: "TernBench",
             dependencies: [
-                "TernClient", "TernProtocol", "TernRemoting", "TernSecurity", "TernSystem",
+                "TernClient", "TernMessage", "TernProtocol", "TernRemoting", "TernSecurity", "TernSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -6,12 +6,15 @@ import NIOPosix
 import TernProtocol
 import TernRemoting
 
-/// `tern-bench floor`: the cost floor of a send. A bare NIO server with the broker's socket options and frame
-/// codec (RemotingFrameDecoder in the pipeline, responses encoded straight into bytes as the broker's are) that decodes every SEND_MESSAGE(_V2) frame and answers a canned SEND_OK, storing nothing. Broker CPU per
-/// send divided by the floor's, in the same run, is how much the broker adds on top of bytes in, bytes out.
+/// `tern-bench floor`: the cost floor of a send and of a pull. A bare NIO server with the broker's socket options
+/// and frame codec (RemotingFrameDecoder in the pipeline, responses encoded straight into bytes as the broker's
+/// are) that decodes every SEND_MESSAGE(_V2) frame and answers a canned SEND_OK, storing nothing, and answers
+/// every PULL_MESSAGE with a canned FOUND of real records (FloorPull.swift). Broker CPU per message divided by
+/// the floor's, in the same run, is how much the broker adds on top of bytes in, bytes out.
 ///
-/// It also answers the few name-server and admin requests `tern-bench produce` makes (cluster info, topic
-/// creation, routes pointing at itself), so the same producer runs against it with `--namesrv` set to it.
+/// It also answers the few name-server and admin requests `tern-bench produce` and `consume` make (cluster info,
+/// topic creation, routes pointing at itself, min offset 0, no committed offset), so the same clients run
+/// against it with `--namesrv` set to it.
 /// Prints one line containing `ready` once listening; runs until killed.
 struct Floor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,10 +23,14 @@ struct Floor: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks one).") var port = 30921
     @Option(help: "Queues in the routes it answers.") var queues = 8
+    @Option(help: "Records in a pull answer at most (fewer when the pull asks fewer).") var pullRecords = 32
+    @Option(help: "Body bytes of each record a pull answers.") var recordSize = 1024
+    @Option(help: "Topic written in the records a pull answers.") var recordTopic = "BenchDrain"
 
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let replies = FloorReplies(queues: queues)
+        let pulls = FloorPulls(records: max(1, pullRecords), bodySize: recordSize, topic: recordTopic)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -33,7 +40,7 @@ struct Floor: AsyncParsableCommand {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder()))
-                    try sync.addHandler(FloorHandler(replies: replies))
+                    try sync.addHandler(FloorHandler(replies: replies, pulls: pulls))
                 }
             }
             .bind(host: host, port: port)
@@ -71,8 +78,15 @@ final class FloorReplies: Sendable {
         bodies.withLockedValue { $0 = (JSONBody.encode(route), JSONBody.encode(cluster)) }
     }
 
-    /// The answer to anything but a send (set-up traffic only).
+    /// The answer to anything but a send or a pull (set-up traffic only).
     func other(_ request: RemotingCommand) -> RemotingCommand {
+        switch request.code {
+        case RequestCode.queryConsumerOffset:
+            return RemotingCommand(code: ResponseCode.queryNotFound, flag: .response, remark: "no offset")
+        case RequestCode.getMinOffset:
+            return RemotingCommand(code: ResponseCode.success, flag: .response, extFields: ["offset": "0"])
+        default: break
+        }
         let body: ByteBuffer? = bodies.withLockedValue { b in
             switch request.code {
             case RequestCode.getRouteInfoByTopic: b?.route
@@ -90,7 +104,8 @@ final class FloorHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let replies: FloorReplies
-    init(replies: FloorReplies) { self.replies = replies }
+    private let pulls: FloorPulls
+    init(replies: FloorReplies, pulls: FloorPulls) { (self.replies, self.pulls) = (replies, pulls) }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
@@ -102,15 +117,19 @@ final class FloorHandler: ChannelInboundHandler {
             response = request.extFields[request.code == RequestCode.sendMessageV2 ? "b" : "topic"] == nil
                 ? RemotingCommand(code: ResponseCode.systemError, flag: .response, remark: "no topic")
                 : replies.sendOK
+        case RequestCode.pullMessage:
+            response = pulls.answer(request)
         default:
             response = replies.other(request)
         }
         response.opaque = request.opaque
         response.serializeType = request.serializeType
-        // Encoded here into bytes, as RemotingConnection does for the broker.
+        // Encoded here into bytes, as RemotingConnection does for the broker: a body (a pull's records) goes out
+        // as its own buffer after the head, in the same gathering write.
         var frame = context.channel.allocator.buffer(capacity: 256)
-        guard (try? RemotingFrame.write(response, into: &frame)) != nil else { return context.close(promise: nil) }
+        guard (try? RemotingFrame.writeHead(response, into: &frame)) != nil else { return context.close(promise: nil) }
         context.write(wrapOutboundOut(frame), promise: nil)
+        if let body = response.body, body.readableBytes > 0 { context.write(wrapOutboundOut(body), promise: nil) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -155,9 +155,9 @@ final class PullService: Sendable {
     /// `slaveReadEnable`, a consumer whose last pulled record ends more than `accessMessageInMemoryMaxRatio` % of
     /// RAM before the log's end is pointed at its group's `whichBrokerWhenConsumeSlowly`; otherwise the master (0).
     func suggestedBroker(group: String, pulledEnd: Int64) -> Int64 {
-        let config = context.config
-        guard config.slaveReadEnable, config.brokerRole != .slave else { return 0 }
-        let memory = Double(Self.physicalMemory) * Double(config.accessMessageInMemoryMaxRatio) / 100
+        // Fields read in place: a copy of the whole config (its Strings retained and released) per pull cost more.
+        guard context.config.slaveReadEnable, context.config.brokerRole != .slave else { return 0 }
+        let memory = Double(Self.physicalMemory) * Double(context.config.accessMessageInMemoryMaxRatio) / 100
         guard Double(context.store.maxPhysicalOffset - pulledEnd) > memory else { return 0 }
         return context.groups.find(group)?.whichBrokerWhenConsumeSlowly ?? 1
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import TernClient
 import TernTestSupport
 import Testing
 
@@ -62,8 +63,8 @@ import Testing
         await broker.stop()
     }
 
-    /// The floor answers the producer's set-up (cluster, topic, route) and every send, JSON and binary headers.
-    @Test func floorAnswersEverySend() throws {
+    /// Starts `tern-bench floor` on a free port; returns the process and its address.
+    func startFloor() throws -> (Process, String) {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let floor = Process()
         floor.executableURL = directory.appendingPathComponent("tern-bench")
@@ -71,7 +72,6 @@ import Testing
         let out = Pipe()
         floor.standardOutput = out
         try floor.run()
-        defer { floor.terminate(); floor.waitUntilExit() }
         // Blocks until the ready line or EOF (the child exited): no timing involved.
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
@@ -80,9 +80,17 @@ import Testing
             line.append(chunk)
         }
         let text = String(decoding: line, as: UTF8.self)
-        let address = try #require(text.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) },
-                                   "no address in \(text)")
-        #expect(text.hasPrefix("floor ready on "))
+        guard text.hasPrefix("floor ready on "), let address = text.split(separator: " ").last else {
+            floor.terminate(); floor.waitUntilExit()
+            throw FloorDidNotStart(output: text)
+        }
+        return (floor, address.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The floor answers the producer's set-up (cluster, topic, route) and every send, JSON and binary headers.
+    @Test func floorAnswersEverySend() throws {
+        let (floor, address) = try startFloor()
+        defer { floor.terminate(); floor.waitUntilExit() }
         for header in [[], ["--binary-header"]] {
             let run = try bench(["produce", "--namesrv", address, "--topic", "FT", "--json", "--count", "300", "--size", "100",
                                  "--inflight", "8"] + header)
@@ -90,4 +98,33 @@ import Testing
             #expect(run.json["messages"] as? Int == 300 && run.json["errors"] as? Int == 0)
         }
     }
+
+    /// The floor answers the consumer's set-up (route, no committed offset, min offset) and every pull with FOUND:
+    /// the records of a pull are real ones (framing and body CRC checked by the decoder), as many as asked up to
+    /// 32, the next offset past them; `consume --processes` drains against it.
+    @Test func floorAnswersEveryPull() async throws {
+        let (floor, address) = try startFloor()
+        defer { floor.terminate(); floor.waitUntilExit() }
+        let runtime = ClientRuntime(options: ClientOptions(nameServer: address))
+        defer { runtime.shutdown() }
+        let consumer = PullConsumer(runtime: runtime, group: "G")
+        let queues = try await consumer.queues(topic: "BenchDrain")
+        #expect(queues.count == 8)
+        #expect(try await consumer.committedOffset(queue: queues[0]) == nil)
+        #expect(try await consumer.minOffset(queue: queues[0]) == 0)
+        for (asked, offset) in [(32, Int64(0)), (5, Int64(64)), (100, Int64(7))] {
+            let r = try await consumer.pull(queue: queues[1], offset: offset, maxNums: asked, decode: true)
+            let n = min(asked, 32)
+            #expect(r.status == .found && r.messageCount == n && r.nextBeginOffset == offset + Int64(n))
+            #expect(r.messages.allSatisfy { $0.body.count == 1024 && $0.topic == "BenchDrain" && $0.uniqueKey != nil })
+        }
+        let drain = try bench(["consume", "--namesrv", address, "--topic", "BenchDrain", "--json", "--count", "6400",
+                               "--processes", "2"])
+        #expect(drain.status == 0, "\(drain.stderr)")
+        #expect(drain.json["messages"] as? Int ?? 0 >= 6400 && drain.json["errors"] as? Int == 0)
+    }
+}
+
+struct FloorDidNotStart: Error {
+    let output: String
 }

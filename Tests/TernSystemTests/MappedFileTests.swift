@@ -21,6 +21,20 @@ import TernSystem
         }
     }
 
+    /// A prefetch is clamped to the file (a range reaching past either end, or wholly outside it, is no crash) and
+    /// changes no byte.
+    @Test func prefetchIsClampedAndChangesNothing() throws {
+        try withTemporaryDirectory { dir throws in
+            let file = try MappedFile.open(path: dir + "/segment", size: size, create: true)
+            let pattern = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            pattern.withUnsafeBytes { file.mutableBytes(0..<size).copyMemory(from: $0) }
+            for range in [0..<size, 100..<1_200, -64..<64, size - 10..<size + 4096, size..<size + 64, -128..<(-1), 7..<7] {
+                file.prefetch(range)
+            }
+            #expect(file.bytes(0..<size).elementsEqual(pattern))
+        }
+    }
+
     @Test func openMissingWithoutCreateThrowsENOENT() throws {
         try withTemporaryDirectory { dir throws in
             let error = #expect(throws: SystemError.self) {

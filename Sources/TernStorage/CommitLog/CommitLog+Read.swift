@@ -1,4 +1,5 @@
 import TernMessage
+import TernSystem
 
 extension CommitLog {
     /// The record at `offset` below the published position, framing checked (not its body CRC), with `segment`
@@ -20,5 +21,18 @@ extension CommitLog {
         guard case let .record(size) = RecordScanner.scan(bytes, at: 0, checkCRC: false, maxRecordSize: maxRecordSize)
         else { return nil }
         return StoredMessage(segment: seg, physicalOffset: offset, size: size)
+    }
+
+    /// Asks the CPU to start loading the `size` bytes at `offset` (a record about to be read), with `segment` as
+    /// the lookup cache `record(at:segment:)` uses; nothing for a range not wholly below the published position.
+    func prefetch(at offset: Int64, size: Int, segment: inout Segment?) {
+        guard offset >= 0, size > 0, offset + Int64(size) <= writePosition else { return }
+        if let cached = segment, offset >= cached.base, offset < cached.end {
+        } else {
+            segment = self.segment(containing: offset)
+        }
+        guard let seg = segment else { return }
+        let start = Int(offset - seg.base)
+        seg.file.prefetch(start..<start + size)
     }
 }

@@ -38,6 +38,8 @@ public struct GetMessageResult: Sendable {
 extension MessageStore {
     /// Most consume-queue units scanned per read (Java: max(16000 bytes / 20, maxCount)).
     static let maxUnitsScanned = 800
+    /// How many records ahead of the one being read a read asks the CPU to load (`CommitLog.prefetch`).
+    static let prefetchAhead = 2
 
     /// Reads messages of `queue` from logical offset `offset`: at most `maxCount` messages and about `maxBytes`
     /// (the first message is always taken), skipping entries whose tag code `filter` rejects, then records
@@ -80,8 +82,20 @@ extension MessageStore {
             let wanted = filter == nil && recordFilter == nil ? maxCount - out.count : 256
             let chunk = try index.entries(queue, from: next, maxCount: min(wanted, scanLimit - Int(next - offset)))
             if chunk.isEmpty { break }
-            for e in chunk {
+            // A record's first reads (its framing, then its body CRC) miss the caches: records read from a log
+            // much larger than the cache, one queue's records scattered between other queues'. Loading the next
+            // ones meanwhile overlaps those misses with the work on the current one. Entries the tag filter
+            // rejects are not loaded.
+            func prefetch(_ i: Int) {
+                guard i < chunk.count else { return }
+                let e = chunk[i]
+                if let filter, !filter(e.tagCode) { return }
+                log.prefetch(at: e.physicalOffset, size: Int(e.size), segment: &segment)
+            }
+            for i in 0..<Self.prefetchAhead { prefetch(i) }
+            for (i, e) in chunk.enumerated() {
                 if out.count >= maxCount { break scan }
+                prefetch(i + Self.prefetchAhead)
                 if let filter, !filter(e.tagCode) { next = e.queueOffset + 1; continue }
                 guard let m = intactRecord(at: e.physicalOffset, segment: &segment) else {
                     missing += 1; next = e.queueOffset + 1; continue
