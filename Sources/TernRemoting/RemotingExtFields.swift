@@ -164,6 +164,18 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         }
     }
 
+    /// ``set(_:for:signature:)`` for a decoder filling the table key by key. `seen` (0 before the first key):
+    /// one bit per signature hash of the keys set so far, all bits once a key had signature 0 (such a key may
+    /// equal keys of any signature). A key whose bit is clear is new, appended without the duplicate scan, which
+    /// made a send header's fourteen inserts quadratic.
+    mutating func setDecoded(_ value: StoredValue, for key: String, signature: UInt32, seen: inout UInt64) {
+        let bit: UInt64 = signature == 0 ? .max : 1 << UInt64((signature &* 0x9E37_79B1) >> 26)
+        defer { seen |= bit }
+        guard signature != 0, seen & bit == 0 else { return set(value, for: key, signature: signature) }
+        entriesChanged()
+        entries.append(Entry(key: key, value: value, signature: signature))
+    }
+
     private mutating func remove(_ key: String) {
         entriesChanged()
         if let index = index(of: key) { entries.remove(at: index) }
