@@ -197,7 +197,7 @@ final class SendService: Sendable {
             return .failure(rejection)
         }
         // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
-        if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
+        if !SendHooks.isHalfTopic(draft.topic),
            let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis(),
                                          mentionsDelay: mentionsDelay) {
             return .failure(rejection)
