@@ -287,14 +287,20 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// ``utf8(_:)`` of field `index` (``locate(_:)``).
     public func utf8(at index: Int) -> [UInt8] {
         var utf8: [UInt8] = []
-        // One allocation: a token never decodes longer than it is written (U+FFFD repairs of invalid bytes
-        // excepted, which may grow it).
+        appendUTF8(at: index, to: &utf8)
+        return utf8
+    }
+
+    /// Appends the UTF-8 of field `index`'s value to `bytes`: no allocation when `bytes` is uniquely
+    /// referenced with room for it (a recycled array).
+    public func appendUTF8(at index: Int, to bytes: inout [UInt8]) {
+        // One allocation at most: a token never decodes longer than it is written (U+FFFD repairs of invalid
+        // bytes excepted, which may grow it).
         switch entries[index].value {
-        case let .verbatim(start, end), let .jsonString(start, end): utf8.reserveCapacity(Int(end - start))
+        case let .verbatim(start, end), let .jsonString(start, end): bytes.reserveCapacity(bytes.count + Int(end - start))
         default: break
         }
-        forEachUTF8Run(ofValueAt: index) { utf8.append(contentsOf: $0) }
-        return utf8
+        forEachUTF8Run(ofValueAt: index) { bytes.append(contentsOf: $0) }
     }
 
     /// The key of field `index` (insertion order, `0 ..< count`).
