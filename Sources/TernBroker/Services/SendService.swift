@@ -80,7 +80,8 @@ final class SendService: Sendable {
         case let .failure(rejection):
             return .rejected(rejection)
         case let .success(prepared):
-            if case let .one(draft) = prepared.drafts, let window = context.flow.dedup.windowMillis(request.header.topic) {
+            // The window first: binding the draft copies it (each of its references retained and released).
+            if let window = context.flow.dedup.windowMillis(request.header.topic), case let .one(draft) = prepared.drafts {
                 return appendOnce(draft, header: request.header, windowMillis: window, burst: request.burst)
             }
             return append(prepared.drafts, header: request.header, burst: request.burst, puts: prepared.puts)
