@@ -22,7 +22,8 @@ struct DeliveryRouting: Sendable {
 
     /// Rewrites `draft` in place; a rejection when the message must not be stored.
     /// `mentionsDelay`: ``mentionsDelay(_:)`` of the draft's properties when the caller already knows it.
-    func route(_ draft: inout MessageDraft, maxReconsumeTimes headerMax: Int32?, now: Int64,
+    /// `now` (wall clock, ms) is read only for a message that may be parked, not on the hot path.
+    func route(_ draft: inout MessageDraft, maxReconsumeTimes headerMax: Int32?, now readNow: @autoclosure () -> Int64,
                mentionsDelay known: Bool? = nil) -> RequestRejection? {
         let tt = SysFlag.transactionType(draft.sysFlag)
         guard tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit else { return nil }
@@ -43,6 +44,7 @@ struct DeliveryRouting: Sendable {
                 return nil
             }
         }
+        let now = readNow()
         if let due = Self.timerDue(props, now: now) {
             guard let due else {
                 return .init(ResponseCode.messageIllegal, "bad TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS value")

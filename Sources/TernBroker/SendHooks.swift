@@ -18,9 +18,9 @@ enum SendHooks {
         var request = false, hasCluster = false, delay = false
         draft.properties.withUnsafeBytes { bytes in
             MessageProperties.forEachEntry(in: bytes) { name, value in
-                if name.elementsEqual(tranMsg) { transactional = transactional || value.elementsEqual("true".utf8) }
-                else if name.elementsEqual(replyTo) { request = true }
-                else if name.elementsEqual(cluster) { hasCluster = true }
+                if same(name, tranMsg) { transactional = transactional || value.elementsEqual("true".utf8) }
+                else if same(name, replyTo) { request = true }
+                else if same(name, cluster) { hasCluster = true }
                 else if !delay { delay = DeliveryRouting.isDelayName(name) }
                 return true
             }
@@ -41,11 +41,24 @@ enum SendHooks {
         return nil
     }
 
+    /// True when `name` is `literal`'s bytes. Lengths first: most properties of a send differ in length from
+    /// the names looked for, and the generic sequence compare showed in send profiles.
+    private static func same(_ name: UnsafeRawBufferPointer, _ literal: [UInt8]) -> Bool {
+        guard name.count == literal.count else { return false }
+        return literal.withUnsafeBytes { literal in
+            for i in 0 ..< literal.count where literal[i] != name[i] { return false }
+            return true
+        }
+    }
+
     private static let halfTopic = Array(TransactionRecords.halfTopic.utf8)
+
+    /// True when `topic` is RMQ_SYS_TRANS_HALF_TOPIC's UTF-8.
+    static func isHalfTopic(_ topic: [UInt8]) -> Bool { topic.count == halfTopic.count && topic == halfTopic }
 
     /// The queue id a send response names: the requested one, also for a half message (stored in queue 0).
     static func responseQueueId(_ draft: MessageDraft) -> Int32 {
-        guard draft.topic.count == halfTopic.count, draft.topic == halfTopic else { return draft.queueId }
+        guard isHalfTopic(draft.topic) else { return draft.queueId }
         return draft.properties.withUnsafeBytes { bytes in
             MessageProperties.value(of: "REAL_QID", in: bytes).flatMap { Int32(String(decoding: $0, as: UTF8.self)) }
         } ?? draft.queueId

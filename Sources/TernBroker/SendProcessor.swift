@@ -43,22 +43,28 @@ final class SendProcessor: BrokerProcessor {
 
     func handle(_ request: RemotingCommand, responder: RemotingResponder) {
         let trace = SendTrace.start(responder.connection)
-        let header: SendRequestHeader
+        // The header decoded straight into the request: a header built first and then stored in it was
+        // copied (five references retained and released).
+        var typed: SendRequest
         do {
-            header = try SendRequestHeader(request.extFields, names: request.code == RequestCode.sendMessage
-                                           ? javaNames : shortNames, recent: recentNames)
+            typed = SendRequest(header: try SendRequestHeader(request.extFields, names: request.code == RequestCode.sendMessage
+                                                              ? javaNames : shortNames, recent: recentNames,
+                                                              spareProperties: responder.connection.takeSpareBytes()),
+                                isBatch: request.code == RequestCode.sendBatchMessage, body: request.body,
+                                producerAddress: responder.connection.remoteAddress,
+                                burst: BrokerMetering.burst(of: responder))
         } catch {
             return responder.respond(code: ResponseCode.systemError, remark: error.remark, extFields: [:])
         }
-        if validGroup.withLock({ $0 != header.producerGroup }) {
-            if GroupName.refuses(header.producerGroup, responder) { return }
-            validGroup.withLock { $0 = header.producerGroup }
+        typed.isBatch = typed.isBatch || typed.header.batch
+        if validGroup.withLock({ $0 != typed.header.producerGroup }) {
+            if GroupName.refuses(typed.header.producerGroup, responder) { return }
+            validGroup.withLock { $0 = typed.header.producerGroup }
         }
-        let typed = SendRequest(header: header, isBatch: request.code == RequestCode.sendBatchMessage || header.batch,
-                                body: request.body, producerAddress: responder.connection.remoteAddress,
-                                burst: BrokerMetering.burst(of: responder))
         let outcome = service.send(typed)
         answer(outcome, responder: responder, trace: trace.map { ($0, PullTrace.now) })
+        // The drafts are gone (stored or refused): the properties array is free for the connection's next send.
+        responder.connection.keepSpareBytes(typed.header.properties)
     }
 
     /// Encodes `outcome` as the RocketMQ answer (after the flush when it awaits one), with the trace's stamps

@@ -83,35 +83,60 @@ struct SendRequestHeader {
 
     /// Decodes with `names`. Only topic and queueId are required (Java also requires group, default topic,
     /// sysFlag, bornTimestamp and flag; leniency there costs nothing); numeric fields must parse. `recent`:
-    /// the caller's last topic and group, reused when the header names them again.
-    init(_ fields: RemotingExtFields, names: Names, recent: RecentNames? = nil) throws(Invalid) {
+    /// the caller's last topic and group, reused when the header names them again. `spareProperties`: an
+    /// empty array to decode the properties into (a recycled one allocates nothing when its room suffices).
+    init(_ fields: RemotingExtFields, names: Names, recent: RecentNames? = nil,
+         spareProperties: consuming [UInt8] = []) throws(Invalid) {
         let at = fields.locate(names.set)
         func index(_ field: Names.Field) -> Int? { at[field.rawValue] }
-        func number<T: FixedWidthInteger>(_ field: Names.Field, _ key: String, _ default: T?) throws(Invalid) -> T {
-            guard let i = index(field) else {
-                if let d = `default` { return d }
-                throw Invalid(remark: "the custom field <\(key)> is null")
-            }
-            if let v = fields.int64(at: i), let typed = T(exactly: v) { return typed }
-            throw Invalid(remark: "the custom field <\(key)> is not a valid number: \(fields.string(at: i))")
-        }
         guard let topicAt = index(.topic) else { throw Invalid(remark: "the custom field <\(names.topic)> is null") }
+        // Every check that may throw runs before the first reference-counted field is stored: a throw after
+        // that point made the compiler build the header in a temporary and copy it out (each String and
+        // array retained and released once more per send).
+        let defaultTopicQueueNums: Int = try Self.number(fields, at: index(.defaultTopicQueueNums), names.defaultTopicQueueNums, 4)
+        let queueId: Int32 = try Self.number(fields, at: index(.queueId), names.queueId, nil)
+        let sysFlag: Int32 = try Self.number(fields, at: index(.sysFlag), names.sysFlag, 0)
+        let bornTimestamp: Int64 = try Self.number(fields, at: index(.bornTimestamp), names.bornTimestamp, 0)
+        let flag: Int32 = try Self.number(fields, at: index(.flag), names.flag, 0)
+        let reconsumeTimes: Int32 = try Self.number(fields, at: index(.reconsumeTimes), names.reconsumeTimes, 0)
+        let maxReconsumeTimes: Int32? = index(.maxReconsumeTimes) == nil ? nil
+            : try Self.number(fields, at: index(.maxReconsumeTimes), names.maxReconsumeTimes, 0) as Int32
+        self.defaultTopicQueueNums = defaultTopicQueueNums
+        self.queueId = queueId
+        self.sysFlag = sysFlag
+        self.bornTimestamp = bornTimestamp
+        self.flag = flag
+        self.reconsumeTimes = reconsumeTimes
+        self.maxReconsumeTimes = maxReconsumeTimes
+        // Plain reads, no method references or closures over `fields` (each would hold a copy of the table).
+        if let i = index(.unitMode) { unitMode = fields.bool(at: i) ?? false } else { unitMode = false }
+        if let i = index(.batch) { batch = fields.bool(at: i) ?? false } else { batch = false }
         (topic, topicUTF8) = recent?.topic.name(at: topicAt, in: fields) ?? Self.name(at: topicAt, in: fields)
-        producerGroup = index(.producerGroup).map {
-            recent?.producerGroup.name(at: $0, in: fields).name ?? fields.string(at: $0)
-        } ?? ""
-        defaultTopic = index(.defaultTopic).map(fields.string(at:))
-        defaultTopicQueueNums = try number(.defaultTopicQueueNums, names.defaultTopicQueueNums, 4)
-        queueId = try number(.queueId, names.queueId, nil)
-        sysFlag = try number(.sysFlag, names.sysFlag, 0)
-        bornTimestamp = try number(.bornTimestamp, names.bornTimestamp, 0)
-        flag = try number(.flag, names.flag, 0)
-        properties = index(.properties).map(fields.utf8(at:)) ?? []
-        reconsumeTimes = try number(.reconsumeTimes, names.reconsumeTimes, 0)
-        unitMode = index(.unitMode).flatMap(fields.bool(at:)) ?? false
-        batch = index(.batch).flatMap(fields.bool(at:)) ?? false
-        maxReconsumeTimes = index(.maxReconsumeTimes) == nil ? nil
-            : try number(.maxReconsumeTimes, names.maxReconsumeTimes, 0) as Int32
+        if let i = index(.producerGroup) {
+            producerGroup = recent?.producerGroup.name(at: i, in: fields).name ?? fields.string(at: i)
+        } else {
+            producerGroup = ""
+        }
+        if let i = index(.defaultTopic) { defaultTopic = fields.string(at: i) } else { defaultTopic = nil }
+        if let at = index(.properties) {
+            spareProperties.removeAll(keepingCapacity: true)
+            fields.appendUTF8(at: at, to: &spareProperties)
+            properties = consume spareProperties
+        } else {
+            properties = []
+        }
+    }
+
+    /// Field `index` of `fields` as a number (`default` when absent; nil: required). Static, with `fields`
+    /// passed: a nested function reading the initializer's `fields` captured a copy of the table per send.
+    private static func number<T: FixedWidthInteger>(_ fields: borrowing RemotingExtFields, at index: Int?, _ key: String,
+                                                     _ default: T?) throws(Invalid) -> T {
+        guard let i = index else {
+            if let d = `default` { return d }
+            throw Invalid(remark: "the custom field <\(key)> is null")
+        }
+        if let v = fields.int64(at: i), let typed = T(exactly: v) { return typed }
+        throw Invalid(remark: "the custom field <\(key)> is not a valid number: \(fields.string(at: i))")
     }
 
     /// Field `index`'s value and its UTF-8 (no cache).

@@ -71,6 +71,9 @@ public struct MessageDraft: Sendable {
     public var properties: [UInt8]     // encoded with MessageProperties.encode
     /// CRC32 of body & 0x7FFFFFFF, computed once (outside the store's lock).
     public var bodyCRC: UInt32
+    /// `body.count`, kept with the CRC: a shared body's count goes through its existential, and each read
+    /// copied (retained and released) it; the append reads the length four times.
+    public private(set) var bodyLength: Int
 
     public init(topic: [UInt8], queueId: Int32, flag: Int32 = 0, sysFlag: Int32 = 0, bornTimestamp: Int64,
                 bornHost: HostAddress, storeHost: HostAddress, reconsumeTimes: Int32 = 0,
@@ -88,11 +91,11 @@ public struct MessageDraft: Sendable {
         self.bornTimestamp = bornTimestamp; self.bornHost = bornHost; self.storeHost = storeHost
         self.reconsumeTimes = reconsumeTimes; self.preparedTransactionOffset = preparedTransactionOffset
         self.body = body; self.properties = properties
-        self.bodyCRC = body.withUnsafeBytes { CRC32.rocketmqBodyCRC($0) }
+        (bodyCRC, bodyLength) = body.withUnsafeBytes { (CRC32.rocketmqBodyCRC($0), $0.count) }
     }
 
     public var encodedSize: Int {
-        RecordLayout.recordSize(bodyLength: body.count, topicLength: topic.count, propertiesLength: properties.count)
+        RecordLayout.recordSize(bodyLength: bodyLength, topicLength: topic.count, propertiesLength: properties.count)
     }
 
     /// Writes the whole record into `destination` (precondition: destination.count >= encodedSize).

@@ -28,10 +28,10 @@ extension MessageDraft {
         d.storeBigEndian(preparedTransactionOffset, at: L.preparedTransactionOffsetOffset)
 
         var at = L.bodyLengthOffset
-        d.storeBigEndian(Int32(body.count), at: at)
+        d.storeBigEndian(Int32(bodyLength), at: at)
         at += 4
         body.withUnsafeBytes { d.copy($0, at: at) }
-        at += body.count
+        at += bodyLength
         d.storeBigEndian(UInt8(topic.count), at: at)
         at += 1
         d.copy(topic, at: at)

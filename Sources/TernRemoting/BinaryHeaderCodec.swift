@@ -115,6 +115,7 @@ enum BinaryHeaderCodec {
             recycler?.lend(to: &fields)
             fields.reserveCapacity(16)  // a send header's fields without regrowing
         }
+        var seen: UInt64 = 0
         while extBytes.readableBytes > 0 {
             let entryOffset = extStart + extBytes.readerIndex
             guard let key = readLengthPrefixed(from: &extBytes, as: Int16.self),
@@ -135,7 +136,7 @@ enum BinaryHeaderCodec {
             let stored: RemotingExtFields.StoredValue = ascii
                 ? .verbatim(start: UInt32(valueEnd - value.readableBytes), end: UInt32(valueEnd))
                 : .text(String(buffer: value))
-            fields.set(stored, for: named.key, signature: named.signature)
+            fields.setDecoded(stored, for: named.key, signature: named.signature, seen: &seen)
             guard fields.count <= RemotingLimits.extFieldsCountMax else {
                 throw RemotingError.malformedHeader(
                     reason: "more than \(RemotingLimits.extFieldsCountMax) extFields",

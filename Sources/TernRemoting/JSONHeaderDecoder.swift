@@ -92,25 +92,37 @@ struct JSONReader {
     enum HeaderKey {
         case code, version, opaque, flag, remark, language, extFields, other
 
-        init(_ name: some Collection<UInt8>) {
-            func is_(_ literal: StaticString) -> Bool {
-                literal.withUTF8Buffer { name.elementsEqual($0) }
-            }
-            switch name.count {
-            case 4: self = is_("code") ? .code : is_("flag") ? .flag : .other
-            case 6: self = is_("opaque") ? .opaque : is_("remark") ? .remark : .other
-            case 7: self = is_("version") ? .version : .other
-            case 8: self = is_("language") ? .language : .other
-            case 9: self = is_("extFields") ? .extFields : .other
+        /// Matched as little-endian words of the key's bytes (the generic byte-by-byte compare of a slice
+        /// against each candidate showed in send profiles: a header has eight keys).
+        init(_ name: UnsafeRawBufferPointer) {
+            let n = name.count
+            guard n >= 4, n <= 9 else { self = .other; return }
+            let word = Self.word(UnsafeRawBufferPointer(rebasing: name[0 ..< min(n, 8)]))
+            switch (n, word) {
+            case (4, 0x6564_6F63): self = .code  // "code"
+            case (4, 0x6761_6C66): self = .flag  // "flag"
+            case (6, 0x6575_7161_706F): self = .opaque  // "opaque"
+            case (6, 0x6B72_616D_6572): self = .remark  // "remark"
+            case (7, 0x6E_6F69_7372_6576): self = .version  // "version"
+            case (8, 0x6567_6175_676E_616C): self = .language  // "language"
+            case (9, 0x646C_6569_4674_7865) where name[8] == UInt8(ascii: "s"): self = .extFields  // "extField" "s"
             default: self = .other
             }
+        }
+
+        /// Up to 8 bytes as a little-endian word (the first byte lowest).
+        private static func word(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+            var word: UInt64 = 0
+            for i in bytes.indices.reversed() { word = word << 8 | UInt64(bytes[i]) }
+            return word
         }
     }
 
     /// A top-level key, matched on its bytes: no String per key (a header has eight).
     mutating func readHeaderKey() throws -> HeaderKey {
-        if let plain = try readPlainString() { return HeaderKey(plain) }
-        return HeaderKey(Array(try readString().utf8))  // escapes in a key: decode it the general way
+        if let plain = try readPlainString() { return HeaderKey(UnsafeRawBufferPointer(rebasing: plain)) }
+        // Escapes in a key: decode it the general way.
+        return Array(try readString().utf8).withUnsafeBytes { HeaderKey($0) }
     }
 
     /// An extFields key, interned when requests carry it all the time, with its signature.
@@ -203,9 +215,10 @@ struct JSONReader {
         recycler?.lend(to: &fields)
         // Room for a send header's fields up front: growing one by one reallocated the array four times.
         fields.reserveCapacity(16)
+        var seen: UInt64 = 0
         try readObject(key: { try $0.readExtFieldKey() }) { reader, key in
             guard let value = try reader.readExtFieldValue() else { return }
-            fields.set(value, for: key.key, signature: key.signature)
+            fields.setDecoded(value, for: key.key, signature: key.signature, seen: &seen)
             guard fields.count <= RemotingLimits.extFieldsCountMax else {
                 throw reader.malformed("more than \(RemotingLimits.extFieldsCountMax) extFields")
             }

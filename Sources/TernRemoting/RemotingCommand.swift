@@ -42,7 +42,7 @@ public struct RemotingCommand: Sendable, Equatable {
         opaque: Int32 = 0,
         flag: RemotingFlags = [],
         remark: String? = nil,
-        extFields: RemotingExtFields = [:],
+        extFields: RemotingExtFields = RemotingExtFields(),
         body: ByteBuffer? = nil,
         serializeType: RemotingSerializeType = .json
     ) {

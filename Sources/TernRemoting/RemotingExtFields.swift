@@ -167,6 +167,18 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         }
     }
 
+    /// ``set(_:for:signature:)`` for a decoder filling the table key by key. `seen` (0 before the first key):
+    /// one bit per signature hash of the keys set so far, all bits once a key had signature 0 (such a key may
+    /// equal keys of any signature). A key whose bit is clear is new, appended without the duplicate scan, which
+    /// made a send header's fourteen inserts quadratic.
+    mutating func setDecoded(_ value: StoredValue, for key: String, signature: UInt32, seen: inout UInt64) {
+        let bit: UInt64 = signature == 0 ? .max : 1 << UInt64((signature &* 0x9E37_79B1) >> 26)
+        defer { seen |= bit }
+        guard signature != 0, seen & bit == 0 else { return set(value, for: key, signature: signature) }
+        entriesChanged()
+        entries.append(Entry(key: key, value: value, signature: signature))
+    }
+
     private mutating func remove(_ key: String) {
         entriesChanged()
         if let index = index(of: key) { entries.remove(at: index) }
@@ -280,14 +292,20 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
     /// ``utf8(_:)`` of field `index` (``locate(_:)``).
     public func utf8(at index: Int) -> [UInt8] {
         var utf8: [UInt8] = []
-        // One allocation: a token never decodes longer than it is written (U+FFFD repairs of invalid bytes
-        // excepted, which may grow it).
+        appendUTF8(at: index, to: &utf8)
+        return utf8
+    }
+
+    /// Appends the UTF-8 of field `index`'s value to `bytes`: no allocation when `bytes` is uniquely
+    /// referenced with room for it (a recycled array).
+    public func appendUTF8(at index: Int, to bytes: inout [UInt8]) {
+        // One allocation at most: a token never decodes longer than it is written (U+FFFD repairs of invalid
+        // bytes excepted, which may grow it).
         switch entries[index].value {
-        case let .verbatim(start, end), let .jsonString(start, end): utf8.reserveCapacity(Int(end - start))
+        case let .verbatim(start, end), let .jsonString(start, end): bytes.reserveCapacity(bytes.count + Int(end - start))
         default: break
         }
-        forEachUTF8Run(ofValueAt: index) { utf8.append(contentsOf: $0) }
-        return utf8
+        forEachUTF8Run(ofValueAt: index) { bytes.append(contentsOf: $0) }
     }
 
     /// The key of field `index` (insertion order, `0 ..< count`).

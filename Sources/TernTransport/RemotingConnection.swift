@@ -56,6 +56,11 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// one pipeline write per burst instead of per response. Event loop only (the box checks).
     private let burstOut: NIOLoopBoundBox<ByteBuffer?>
     static let burstOutCapacity = 16 * 1024
+    /// A request handler's scratch bytes kept between two requests of this connection (event loop only, the box
+    /// checks): ``takeSpareBytes()`` / ``keepSpareBytes(_:)``.
+    private let spareBytes: NIOLoopBoundBox<[UInt8]?>
+    /// Larger scratch arrays are not kept (a connection would hold them while idle).
+    static let spareBytesCapacityMax = 4096
     /// Observes this connection's answers and read bursts (server side, metrics on); nil: none.
     public let responseObserver: (any RemotingResponseObserver)?
 
@@ -63,6 +68,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         self.channel = channel
         self.responseObserver = responseObserver
         self.burstOut = .makeEmptyBox(valueType: ByteBuffer.self, eventLoop: channel.eventLoop)
+        self.spareBytes = .makeEmptyBox(valueType: [UInt8].self, eventLoop: channel.eventLoop)
         self.id = Self.ids.withLockedValue { $0 += 1; return $0 }
         if let address = channel.remoteAddress, let ip = address.ipAddress, let port = address.port {
             self.remoteAddress = "\(ip):\(port)"
@@ -225,6 +231,21 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         guard let out = burstOut.value else { return }
         burstOut.value = nil
         channel.write(out, promise: nil)
+    }
+
+    /// The array kept by ``keepSpareBytes(_:)``, emptied with its capacity kept (no allocation to refill it
+    /// when nothing else still holds it), or a new empty one (always off the connection's event loop).
+    public func takeSpareBytes() -> [UInt8] {
+        guard channel.eventLoop.inEventLoop, var bytes = spareBytes.value.take() else { return [] }
+        bytes.removeAll(keepingCapacity: true)
+        return bytes
+    }
+
+    /// Keeps `bytes` for the next ``takeSpareBytes()``; call when the request that used them is done (a copy
+    /// still held elsewhere only costs the next taker a new allocation). Ignored off the event loop.
+    public func keepSpareBytes(_ bytes: [UInt8]) {
+        guard bytes.capacity > 0, bytes.capacity <= Self.spareBytesCapacityMax, channel.eventLoop.inEventLoop else { return }
+        spareBytes.value = bytes
     }
 
     public func close() {

@@ -80,7 +80,8 @@ final class SendService: Sendable {
         case let .failure(rejection):
             return .rejected(rejection)
         case let .success(prepared):
-            if case let .one(draft) = prepared.drafts, let window = context.flow.dedup.windowMillis(request.header.topic) {
+            // The window first: binding the draft copies it (each of its references retained and released).
+            if let window = context.flow.dedup.windowMillis(request.header.topic), case let .one(draft) = prepared.drafts {
                 return appendOnce(draft, header: request.header, windowMillis: window, burst: request.burst)
             }
             return append(prepared.drafts, header: request.header, burst: request.burst, puts: prepared.puts)
@@ -197,7 +198,7 @@ final class SendService: Sendable {
             return .failure(rejection)
         }
         // Half messages ignore DELAY and retry routing (features.md §2): route only what stays in its topic.
-        if !draft.topic.elementsEqual(TransactionRecords.halfTopic.utf8),
+        if !SendHooks.isHalfTopic(draft.topic),
            let rejection = routing.route(&draft, maxReconsumeTimes: header.maxReconsumeTimes, now: Clock.wallMillis(),
                                          mentionsDelay: mentionsDelay) {
             return .failure(rejection)
