@@ -80,6 +80,11 @@ extension RemotingExtFields {
             guard byte >= UInt8(ascii: "a"), byte <= UInt8(ascii: "z") else { return nil }
             return KnownKeys.letters[Int(byte - UInt8(ascii: "a"))]
         }
+        // A signed request's two keys first, by their bytes (every signed request decodes both).
+        if bytes.count == 9 {
+            let head = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)), last = bytes[8]
+            for acl in KnownKeys.acl where acl.head == head && acl.last == last { return acl.named }
+        }
         let signature = Self.signature(bytes)
         // The tables opened once: an access per candidate went through their lazy initializers again.
         return KnownKeys.words.withUnsafeBufferPointer { words in
@@ -101,9 +106,17 @@ private enum KnownKeys {
         return (key: key, signature: RemotingExtFields.signature(key))
     }
 
-    /// The ACL fields first: a SEND_MESSAGE_V2 header's other keys are letters, so a signed one looks up these two.
+    /// The ACL fields' keys (both 9 bytes), matched before the table: their first 8 bytes as one word (byte i
+    /// in bits 8i, as a little-endian load reads them) and their last byte.
+    static let acl: [(head: UInt64, last: UInt8, named: (key: String, signature: UInt32))] =
+        ["AccessKey", "Signature"].map { key in
+            let utf8 = Array(key.utf8)
+            let head = (0 ..< 8).reduce(UInt64(0)) { $0 | UInt64(utf8[$1]) << UInt64(8 * $1) }
+            return (head: head, last: utf8[8], named: (key: key, signature: RemotingExtFields.signature(key)))
+        }
+
     static let words: [(key: String, signature: UInt32)] = [
-        "AccessKey", "Signature", "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp",
+        "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp",
         "flag", "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "brokerName",
         "consumerGroup", "queueOffset", "maxMsgNums", "commitOffset", "suspendTimeoutMillis", "subscription",
         "subVersion", "expressionType",

@@ -125,6 +125,18 @@ struct DecodedExtFieldsTests {
         }
     }
 
+    /// The ACL keys are matched by their bytes before the key table: near misses keep their own names.
+    @Test func aclKeysAndTheirNearMisses() throws {
+        let f = try Self.decoded(#"{"AccessKey":"a","Signature":"b","AccessKez":"c","Signaturf":"d","BccessKey":"e","#
+            + #""SignatureX":"f","accessKey":"g"}"#)
+        #expect(f.keys == ["AccessKey", "Signature", "AccessKez", "Signaturf", "BccessKey", "SignatureX", "accessKey"])
+        #expect(f["AccessKey"] == "a" && f["Signature"] == "b" && f["AccessKez"] == "c" && f["Signaturf"] == "d")
+        #expect(f["BccessKey"] == "e" && f["SignatureX"] == "f" && f["accessKey"] == "g")
+        // The interned keys' signatures: 9 bytes, first and last bytes.
+        #expect(f.keySignature(at: 0) == 9 | UInt32(UInt8(ascii: "A")) << 16 | UInt32(UInt8(ascii: "y")) << 24)
+        #expect(f.keySignature(at: 1) == 9 | UInt32(UInt8(ascii: "S")) << 16 | UInt32(UInt8(ascii: "e")) << 24)
+    }
+
     @Test func typedAccessorsOnTokens() throws {
         let f = try Self.decoded(#"{"n":-42,"s":"17","plus":"+5","max":"9223372036854775807","over":9223372036854775808,"#
             + #""min":-9223372036854775808,"spaced":" 7 ","t":"true","one":1,"F":"FALSE","zero":"0","x":"4x","e":"","m":"-"}"#)
