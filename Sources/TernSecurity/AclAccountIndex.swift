@@ -45,12 +45,7 @@ final class AclAccountIndex: Sendable, Equatable {
         case found(AclAccount)
     }
 
-    /// The account named by `extFields`' `AccessKey`, read in place.
-    func account(for extFields: RemotingExtFields) -> Lookup {
-        account(for: extFields, accessKeyAt: extFields.index(ofKey: 0, in: credentialKeys))
-    }
-
-    /// ``account(for:)`` with the `AccessKey` field's position already known (nil: absent). A value read in one
+    /// The account named by `extFields`' `AccessKey` at `index` (nil: absent), read in place. A value read in one
     /// run (any key without escapes) is looked up where it lies; an escaped one is gathered on the stack first.
     func account(for extFields: borrowing RemotingExtFields, accessKeyAt index: Int?) -> Lookup {
         guard let index else { return .missing }
