@@ -42,19 +42,15 @@ enum SendHooks {
     }
 
     /// True when `name` is `literal`'s bytes. Lengths first: most properties of a send differ in length from
-    /// the names looked for, and the generic sequence compare showed in send profiles.
+    /// the names looked for.
     private static func same(_ name: UnsafeRawBufferPointer, _ literal: [UInt8]) -> Bool {
-        guard name.count == literal.count else { return false }
-        return literal.withUnsafeBytes { literal in
-            for i in 0 ..< literal.count where literal[i] != name[i] { return false }
-            return true
-        }
+        name.count == literal.count && name.elementsEqual(literal)
     }
 
     private static let halfTopic = Array(TransactionRecords.halfTopic.utf8)
 
     /// True when `topic` is RMQ_SYS_TRANS_HALF_TOPIC's UTF-8.
-    static func isHalfTopic(_ topic: [UInt8]) -> Bool { topic.count == halfTopic.count && topic == halfTopic }
+    static func isHalfTopic(_ topic: [UInt8]) -> Bool { topic == halfTopic }
 
     /// The queue id a send response names: the requested one, also for a half message (stored in queue 0).
     static func responseQueueId(_ draft: MessageDraft) -> Int32 {

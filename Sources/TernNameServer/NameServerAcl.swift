@@ -14,8 +14,9 @@ enum NameServerAcl {
     /// nil when `request` may be processed; otherwise the NO_PERMISSION remark.
     static func refusal(_ acl: PlainAclFile, _ request: RemotingCommand, remoteAddress: String) -> String? {
         guard protectedCodes.contains(request.code) else { return nil }
-        let verdict = acl.current.validate(remoteAddress: remoteAddress, extFields: request.extFields,
-                                           body: request.body, code: request.code) { AclRequirement(needsAdmin: true) }
+        // The accounts in force read in place (``PlainAclFile/current`` would copy them).
+        let verdict = acl.validate(remoteAddress: remoteAddress, extFields: request.extFields,
+                                   body: request.body, code: request.code) { AclRequirement(needsAdmin: true) }
         if case .denied(let reason) = verdict { return reason }
         return nil
     }
