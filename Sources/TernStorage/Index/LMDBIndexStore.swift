@@ -115,7 +115,8 @@ public final class LMDBIndexStore: IndexStore {
     // MARK: Dispatch
 
     /// What `apply` reuses batch after batch: the queues the batch advanced (their slots as of the batch's end)
-    /// and the bytes of each key and value it puts. Only the dispatcher thread applies (the lock is uncontended).
+    /// and the bytes of each variable-length key (KEYS, UNIQ_KEY) and of the checkpoint. Fixed-size rows are built
+    /// on the stack. Only the dispatcher thread applies (the lock is uncontended).
     private struct ApplyScratch {
         var touched: [QueueKey: QueueSlot] = [:]
         var newHours: [UInt32] = []
@@ -136,16 +137,19 @@ public final class LMDBIndexStore: IndexStore {
                     if r.keys != nil || r.uniqueKey != nil {
                         let h = IndexKeys.hour(r.entry.storeTimestamp)
                         if lastHour.map({ $0 < h }) ?? true { s.newHours.append(h); lastHour = h }
-                        s.value.removeAll(keepingCapacity: true)
-                        s.value.appendBigEndian(UInt64(bitPattern: r.entry.storeTimestamp))
-                        s.value.appendBigEndian(UInt64(bitPattern: r.entry.physicalOffset))
-                        try r.forEachKey(in: batch.text) { k in
-                            IndexKeys.bucketedKey(hour: h, topic: r.topic, k, into: &s.key)
-                            try t.put(keys, s.key, s.value)
-                        }
-                        if let u = r.uniqueKey {
-                            IndexKeys.bucketedKey(hour: h, batch.text[u], into: &s.key)
-                            try t.put(uniq, s.key, s.value)
+                        // Value: store time(8) physical offset(8), on the stack.
+                        try withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { v in
+                            v.storeBigEndian(UInt64(bitPattern: r.entry.storeTimestamp), at: 0)
+                            v.storeBigEndian(UInt64(bitPattern: r.entry.physicalOffset), at: 8)
+                            let value = UnsafeRawBufferPointer(v)
+                            try r.forEachKey(in: batch.text) { k in
+                                IndexKeys.bucketedKey(hour: h, topic: r.topic, k, into: &s.key)
+                                try s.key.withUnsafeBytes { try t.put(keys, $0, value) }
+                            }
+                            if let u = r.uniqueKey {
+                                IndexKeys.bucketedKey(hour: h, batch.text[u], into: &s.key)
+                                try s.key.withUnsafeBytes { try t.put(uniq, $0, value) }
+                            }
                         }
                     }
                     if let state = r.transactionState {
@@ -200,13 +204,13 @@ public final class LMDBIndexStore: IndexStore {
         guard e.queueOffset == slot.max || (batch.acceptsQueueGaps && e.queueOffset > slot.max) else {
             throw StoreError.queueGap(queue: q, found: e.queueOffset, expected: slot.max, physicalOffset: e.physicalOffset)
         }
-        s.key.removeAll(keepingCapacity: true)
-        s.key.appendBigEndian(slot.id)
-        s.key.appendBigEndian(UInt64(bitPattern: e.queueOffset))
-        s.value.removeAll(keepingCapacity: true)
-        s.value.append(contentsOf: repeatElement(0, count: 28))
-        s.value.withUnsafeMutableBytes { Self.encodeEntry(e, into: $0) }
-        try t.put(cq, s.key, s.value)
+        // Key id(4) offset(8) and the 28-byte value, side by side on the stack: every byte is written.
+        try withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { row in
+            row.storeBigEndian(slot.id, at: 0)
+            row.storeBigEndian(UInt64(bitPattern: e.queueOffset), at: 4)
+            Self.encodeEntry(e, into: UnsafeMutableRawBufferPointer(rebasing: row[12..<40]))
+            try t.put(cq, UnsafeRawBufferPointer(rebasing: row[0..<12]), UnsafeRawBufferPointer(rebasing: row[12..<40]))
+        }
         s.touched.values[i].max = e.queueOffset + 1
     }
 
