@@ -24,12 +24,26 @@ if args.count == 3, args[1] == "threads" {
     print("OPENED " + threadNames())
     store.start()
     store.start()  // idempotent: no second set of threads
-    // Threads name themselves once running: wait (bounded) until all three did.
+    // Threads name themselves (and the prefault thread lowers its class) once running: wait, bounded.
     let deadline = Date().addingTimeInterval(10)
-    while ["tern-dispatch", "tern-flush", "tern-housekeep"].contains(where: { !threadNames().contains($0) }), Date() < deadline {
+    let names = ["tern-dispatch", "tern-flush", "tern-housekeep", "tern-prefault"]
+    // A thread's scheduling policy: field 41 of /proc/self/task/TID/stat (the 39th after the ")" of its name).
+    func policies() -> String {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { tid -> String? in
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
+            return names.contains(name) && fields.count > 38 ? "\(name)=\(fields[38])" : nil
+        }.sorted().joined(separator: ",")
+    }
+    while Date() < deadline, names.contains(where: { !threadNames().contains($0) }) || !policies().contains("tern-prefault=5") {
         Thread.sleep(forTimeInterval: 0.005)
     }
     print("STARTED " + threadNames())
+    print("POLICIES " + policies())
     store.close()
     exit(0)
 }

@@ -3,13 +3,13 @@ import Testing
 import TernSystem
 @testable import TernStorage
 
-/// `open` recovers without starting anything; `start()` starts the dispatcher, flusher and housekeeping threads
-/// (idempotently). Thread names are read in a child process: in this one, parallel tests run stores of their own.
+/// `open` recovers without starting anything; `start()` starts the dispatcher, flusher, housekeeping and prefault
+/// threads (idempotently), the prefault one alone in SCHED_IDLE (5; the others SCHED_OTHER, 0). Thread names are read in a child process: in this one, parallel tests run stores of their own.
 @Suite("Store threads start with start(), not open")
 struct StoreStartTests {
-    static let threads = ["tern-dispatch", "tern-flush", "tern-housekeep"]
+    static let threads = ["tern-dispatch", "tern-flush", "tern-housekeep", "tern-prefault"]
 
-    @Test func openStartsNoThreadStartStartsAllThree() throws {
+    @Test func openStartsNoThreadStartStartsAllFour() throws {
         let dir = TempDir(); defer { dir.cleanup() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CrashTests.childPath)
@@ -29,6 +29,8 @@ struct StoreStartTests {
             #expect(!opened.contains(t), "\(t) runs before start(): \(opened)")
             #expect(started.filter { $0 == t }.count == 1, "\(t) not started exactly once: \(started)")
         }
+        let policies = try names("POLICIES")
+        #expect(policies == Self.threads.map { "\($0)=\($0 == "tern-prefault" ? 5 : 0)" }, "\(out)")
     }
 
     @Test func appendsBeforeStartAreDispatchedOnceStarted() throws {

@@ -7,8 +7,9 @@ import TernSystem
 
 /// The store: one commit log (source of truth) plus derived indexes, with recovery, flushing and retention.
 ///
-/// Lifecycle: `open` takes the store's lock file and recovers (see Recovery.swift); `start()` then starts three
-/// threads: dispatcher (log → indexes), flusher (durability), housekeeping (next segment, retention). `close`
+/// Lifecycle: `open` takes the store's lock file and recovers (see Recovery.swift); `start()` then starts four
+/// threads: dispatcher (log → indexes), flusher (durability), prefault (log pages and the next segment, at idle
+/// priority), housekeeping (tail release, disk checks, retention, offset backup). `close`
 /// stops them after dispatching and flushing everything, so a clean restart replays nothing.
 public final class MessageStore: Sendable {
     public let config: StoreConfig
@@ -24,6 +25,8 @@ public final class MessageStore: Sendable {
     /// Damaged records that reads met and logged (bounded: see `intactRecord`).
     let damagedReads = Mutex<Set<Int64>>([])
     private let housekeeping = BackgroundThread(name: "tern-housekeep")
+    /// Log prefault and next-segment preparation, in SCHED_IDLE (see `start`).
+    private let prefaulting = BackgroundThread(name: "tern-prefault")
     let isClosed = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     /// What recovery found and did at open.
@@ -68,9 +71,10 @@ public final class MessageStore: Sendable {
 
     // MARK: Starting
 
-    /// Starts the background threads: dispatcher (log → indexes), flusher (durability), housekeeping (next
-    /// segment, retention, offset backup). Idempotent; a no-op once closed. Until then the store is recovered and
-    /// readable, appends land in the log, and dispatch / durability waits park until the threads run; offline
+    /// Starts the background threads: dispatcher (log → indexes), flusher (durability), prefault (log pages,
+    /// next segment), housekeeping (tail release, disk checks, retention, offset backup). Idempotent; a no-op
+    /// once closed. Until then the store is recovered and readable, appends land in the log, and dispatch /
+    /// durability waits park until the threads run; offline
     /// tools never start them.
     @discardableResult
     public func start() -> MessageStore {
@@ -78,33 +82,46 @@ public final class MessageStore: Sendable {
         dispatcher.start()
         flusher.start()
         let window = config.prefaultWindowBytes, keep = config.residentTailBytes, cached = config.cachedLogBytes
+        // Prefault and next-segment preparation follow the writer: every 20 ms while the log moves (and whenever
+        // a writer has written another MiB: see `afterAppend`), once a second when it stands still (an idle store
+        // barely wakes). A writer that outruns them faults its pages, or creates its next segment, itself.
+        // Their own thread in SCHED_IDLE: zero-filling new pages takes up to ~10 µs a page on VMs, and one pass
+        // held a CPU for 25 ms that a woken event loop (or any other process) then waited for. At idle priority
+        // every other thread's wake-up preempts it, and no request waits on it.
         // Weak: a store nobody references any more closes itself (deinit) and stops this thread.
+        prefaulting.start { [weak self, log, logger, flusher] t in
+            ThreadPriority.setCurrentToIdle()
+            var lastSeen = log.writePosition
+            while t.isRunning {
+                let moved = log.writePosition != lastSeen
+                lastSeen = log.writePosition
+                t.sleep(maxMillis: moved || log.wantsNextSegment ? 20 : 1_000)
+                // Before the prefault, so it takes the pages just freed.
+                if let cached { log.dropCachedLog(flushed: flusher.flushed, keep: cached) }
+                log.prefaultAhead(window: window)
+                // The pressure as housekeeping or the last writer's check read it (at most 20 ms / 1 MiB ago).
+                if log.wantsNextSegment, (self?.diskPressure ?? .normal) < .full {
+                    do { try log.prepareNextSegment(prefaultBytes: window) } catch {
+                        logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
         housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
             var lastBackup = Clock.monotonicNanos()
             var backedUp: [ConsumerOffsetKey: Int64]? = nil
             var lastSeen = log.writePosition
             while t.isRunning {
-                // Tail release, prefault and next-segment preparation follow the writer: every 20 ms while the
-                // log moves (and whenever a writer has written another MiB: see `afterAppend`), once a second when
-                // it stands still (an idle store barely wakes). A writer that outruns preparation creates its next
-                // segment itself.
+                // Tail release and the disk check follow the writer as the prefault does.
                 let moved = log.writePosition != lastSeen
                 lastSeen = log.writePosition
                 t.sleep(maxMillis: moved || log.wantsNextSegment ? 20 : 1_000)
                 log.releaseFlushedSegments(flushed: flusher.flushed)
                 log.releaseActiveTail(flushed: flusher.flushed, keep: keep)
-                // Before the prefault, so it takes the pages just freed.
-                if let cached { log.dropCachedLog(flushed: flusher.flushed, keep: cached) }
-                log.prefaultAhead(window: window)
                 // Every pass: a full disk is noticed before the writer needs the next segment, and sends
                 // resume within a second of space coming back.
                 let pressure = self?.checkDiskSpace() ?? .normal
-                if log.wantsNextSegment, pressure < .full {
-                    do { try log.prepareNextSegment(prefaultBytes: window) } catch {
-                        logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
-                    }
-                }
                 // Every 5 s.
                 if Clock.monotonicNanos() - lastBackup > 5_000_000_000 {
                     lastBackup = Clock.monotonicNanos()
@@ -158,14 +175,14 @@ public final class MessageStore: Sendable {
         dispatcher.wake()
         // Between housekeeping passes a fast writer reads the disk itself every `step` bytes (one statvfs, a few
         // µs): the refusal starts while at least half a segment is preallocated ahead, so the writer never meets
-        // ENOSPC on the next segment however fast it appends. It also wakes housekeeping, whose prefault must
+        // ENOSPC on the next segment however fast it appends. It also wakes the prefault thread, which must
         // stay ahead: a writer that reaches pages not yet faulted in zero-fills them itself, one fault per page
         // on the append path (at 128 B records that was half of the append call's time under load).
         let step = Int64(min(1 << 20, config.segmentSize / 4))
         let pos = log.writePosition, last = diskCheckedAt.load(ordering: .relaxed)
         if pos - last >= step, diskCheckedAt.compareExchange(expected: last, desired: pos, ordering: .relaxed).exchanged {
             checkDiskSpace()
-            housekeeping.wake()
+            prefaulting.wake()
         }
         if let why = dispatcher.failed { throw .indexingStopped(why) }
     }
@@ -264,6 +281,7 @@ public final class MessageStore: Sendable {
     /// Stops the threads, dispatches and flushes everything, syncs and closes the index, releases the lock.
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        prefaulting.stop()
         housekeeping.stop()
         dispatcher.stop()
         do { try dispatcher.dispatchAvailable() } catch {
