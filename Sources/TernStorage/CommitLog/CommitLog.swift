@@ -83,6 +83,8 @@ final class CommitLog: Sendable {
     private let creation = Mutex(())
     /// The active segment is prefaulted up to here (see `prefaultAhead`).
     private let prefaultedUpTo = Mutex<Int64>(0)
+    /// Base of the prepared segment `prefaultPreparedSegment` last faulted in (-1: none yet).
+    private let preparedPrefaulted = Mutex<Int64>(-1)
     /// The active segment's pages below this offset have been unmapped (see `releaseActiveTail`).
     private let activeReleasedUpTo = Mutex<Int64>(0)
     /// Segments below this offset have had their mapped pages released (see `releaseFlushedSegments`).
@@ -220,6 +222,18 @@ final class CommitLog: Sendable {
 
     /// The error of the last failed segment preparation, while no later one succeeded.
     var preparationFailure: StoreError? { preparation.withLock { $0.failure?.error } }
+
+    /// Faults in the first `window` bytes of the prepared next segment, once per segment, after it was published
+    /// and with no lock held (MADV_POPULATE_WRITE never changes contents, so a writer already in it is unharmed):
+    /// the segment is built by housekeeping without its pages (`prepareNextSegment(prefaultBytes: 0)`), so the
+    /// writer never waits on the build lock behind a zero-fill that runs at idle priority.
+    func prefaultPreparedSegment(window: Int) {
+        guard prefault, window > 0, let ready = preparation.withLock({ $0.ready }) else { return }
+        guard preparedPrefaulted.withLock({ $0 != ready.base }) else { return }
+        if ready.file.prefaultWithoutTouching(0..<min(ready.size, window), singlePages: singlePagePrefault) {
+            preparedPrefaulted.withLock { $0 = ready.base }
+        }
+    }
 
     /// Faults in up to `window` bytes of the active segment ahead of the writer (MADV_POPULATE_WRITE, which
     /// never changes contents, so racing the writer is harmless). Covers the segment a brand-new store

@@ -8,8 +8,8 @@ import TernSystem
 /// The store: one commit log (source of truth) plus derived indexes, with recovery, flushing and retention.
 ///
 /// Lifecycle: `open` takes the store's lock file and recovers (see Recovery.swift); `start()` then starts four
-/// threads: dispatcher (log → indexes), flusher (durability), prefault (log pages and the next segment, at idle
-/// priority), housekeeping (tail release, disk checks, retention, offset backup). `close`
+/// threads: dispatcher (log → indexes), flusher (durability), prefault (log pages, at idle priority),
+/// housekeeping (next segment, tail release, disk checks, retention, offset backup). `close`
 /// stops them after dispatching and flushing everything, so a clean restart replays nothing.
 public final class MessageStore: Sendable {
     public let config: StoreConfig
@@ -25,7 +25,7 @@ public final class MessageStore: Sendable {
     /// Damaged records that reads met and logged (bounded: see `intactRecord`).
     let damagedReads = Mutex<Set<Int64>>([])
     private let housekeeping = BackgroundThread(name: "tern-housekeep")
-    /// Log prefault and next-segment preparation, in SCHED_IDLE (see `start`).
+    /// Log prefault (the active segment ahead of the writer, the prepared next one), in SCHED_IDLE (see `start`).
     private let prefaulting = BackgroundThread(name: "tern-prefault")
     let isClosed = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
@@ -71,8 +71,8 @@ public final class MessageStore: Sendable {
 
     // MARK: Starting
 
-    /// Starts the background threads: dispatcher (log → indexes), flusher (durability), prefault (log pages,
-    /// next segment), housekeeping (tail release, disk checks, retention, offset backup). Idempotent; a no-op
+    /// Starts the background threads: dispatcher (log → indexes), flusher (durability), prefault (log pages),
+    /// housekeeping (next segment, tail release, disk checks, retention, offset backup). Idempotent; a no-op
     /// once closed. Until then the store is recovered and readable, appends land in the log, and dispatch /
     /// durability waits park until the threads run; offline
     /// tools never start them.
@@ -82,14 +82,13 @@ public final class MessageStore: Sendable {
         dispatcher.start()
         flusher.start()
         let window = config.prefaultWindowBytes, keep = config.residentTailBytes, cached = config.cachedLogBytes
-        // Prefault and next-segment preparation follow the writer: every 20 ms while the log moves (and whenever
-        // a writer has written another MiB: see `afterAppend`), once a second when it stands still (an idle store
-        // barely wakes). A writer that outruns them faults its pages, or creates its next segment, itself.
-        // Their own thread in SCHED_IDLE: zero-filling new pages takes up to ~10 µs a page on VMs, and one pass
-        // held a CPU for 25 ms that a woken event loop (or any other process) then waited for. At idle priority
-        // every other thread's wake-up preempts it, and no request waits on it.
-        // Weak: a store nobody references any more closes itself (deinit) and stops this thread.
-        prefaulting.start { [weak self, log, logger, flusher] t in
+        // The prefault follows the writer: every 20 ms while the log moves (and whenever a writer has written
+        // another MiB: see `afterAppend`), once a second when it stands still (an idle store barely wakes). A
+        // writer that outruns it faults its own pages. Its own thread in SCHED_IDLE: zero-filling new pages takes
+        // up to ~10 µs a page on VMs, and one pass held a CPU for 25 ms that a woken event loop (or any other
+        // process) then waited for. At idle priority every other thread's wake-up preempts it; it holds no lock
+        // anyone waits on (the next segment is built by housekeeping, its pages faulted in here afterwards).
+        prefaulting.start { [log, flusher] t in
             ThreadPriority.setCurrentToIdle()
             var lastSeen = log.writePosition
             while t.isRunning {
@@ -99,14 +98,10 @@ public final class MessageStore: Sendable {
                 // Before the prefault, so it takes the pages just freed.
                 if let cached { log.dropCachedLog(flushed: flusher.flushed, keep: cached) }
                 log.prefaultAhead(window: window)
-                // The pressure as housekeeping or the last writer's check read it (at most 20 ms / 1 MiB ago).
-                if log.wantsNextSegment, (self?.diskPressure ?? .normal) < .full {
-                    do { try log.prepareNextSegment(prefaultBytes: window) } catch {
-                        logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
-                    }
-                }
+                log.prefaultPreparedSegment(window: window)
             }
         }
+        // Weak: a store nobody references any more closes itself (deinit) and stops this thread.
         housekeeping.start { [weak self, log, logger, flusher] t in
             var lastRetention = Clock.monotonicNanos()
             var lastBackup = Clock.monotonicNanos()
@@ -122,6 +117,13 @@ public final class MessageStore: Sendable {
                 // Every pass: a full disk is noticed before the writer needs the next segment, and sends
                 // resume within a second of space coming back.
                 let pressure = self?.checkDiskSpace() ?? .normal
+                // Built here (a failed build is retried at most once a second), its pages faulted in by the
+                // prefault thread: a writer that needs the segment waits for the build only.
+                if log.wantsNextSegment, pressure < .full {
+                    do { try log.prepareNextSegment(prefaultBytes: 0) } catch {
+                        logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
+                    }
+                }
                 // Every 5 s.
                 if Clock.monotonicNanos() - lastBackup > 5_000_000_000 {
                     lastBackup = Clock.monotonicNanos()
