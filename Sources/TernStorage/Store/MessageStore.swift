@@ -74,8 +74,7 @@ public final class MessageStore: Sendable {
     /// Starts the background threads: dispatcher (log → indexes), flusher (durability), prefault (log pages),
     /// housekeeping (next segment, tail release, disk checks, retention, offset backup). Idempotent; a no-op
     /// once closed. Until then the store is recovered and readable, appends land in the log, and dispatch /
-    /// durability waits park until the threads run; offline
-    /// tools never start them.
+    /// durability waits park until the threads run; offline tools never start them.
     @discardableResult
     public func start() -> MessageStore {
         guard !isClosed.load(ordering: .acquiring), !started.exchange(true, ordering: .acquiringAndReleasing) else { return self }
