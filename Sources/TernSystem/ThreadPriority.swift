@@ -18,7 +18,4 @@ public enum ThreadPriority {
         parameters.sched_priority = 0
         return sched_setscheduler(0, schedIdle, &parameters) == 0
     }
-
-    /// Whether the calling thread runs in `SCHED_IDLE`.
-    public static var currentIsIdle: Bool { sched_getscheduler(0) == schedIdle }
 }

@@ -90,13 +90,13 @@ struct SegmentPreparationTests {
         }
         #expect(failed, "no append failed although the next segment could not be prepared")
 
-        try store.log.prepareNextSegment(prefaultBytes: 0)
+        try store.log.prepareNextSegment()
         #expect(throws: StoreError.self, "retried before the store's clock moved") { _ = try store.append(draft(body: Self.body)) }
         clock.advance(millis: 999)
-        try store.log.prepareNextSegment(prefaultBytes: 0)
+        try store.log.prepareNextSegment()
         #expect(throws: StoreError.self, "retried before the interval passed") { _ = try store.append(draft(body: Self.body)) }
         clock.advance(millis: 1)
-        try store.log.prepareNextSegment(prefaultBytes: 0)
+        try store.log.prepareNextSegment()
         let after = try store.append(draft(body: Self.body))
         #expect(after.physicalOffset == Int64(Self.segmentSize))
     }

@@ -4,7 +4,8 @@ import TernSystem
 @testable import TernStorage
 
 /// `open` recovers without starting anything; `start()` starts the dispatcher, flusher, housekeeping and prefault
-/// threads (idempotently), the prefault one alone in SCHED_IDLE (5; the others SCHED_OTHER, 0). Thread names are read in a child process: in this one, parallel tests run stores of their own.
+/// threads (idempotently), the prefault one alone in SCHED_IDLE (5; the others SCHED_OTHER, 0). Thread names
+/// are read in a child process: in this one, parallel tests run stores of their own.
 @Suite("Store threads start with start(), not open")
 struct StoreStartTests {
     static let threads = ["tern-dispatch", "tern-flush", "tern-housekeep", "tern-prefault"]

@@ -107,7 +107,8 @@ let benchmarks: @Sendable () -> Void = {
     // One allocation added per send costs 64 mallocs per iteration, which fails the check. The dispatcher thread
     // counts too; each iteration waits for it to index the burst (`sendBurst`), so its batches land in the
     // iteration that appended them: recorded that way, p90 12 (0.19 per send; 76 before the properties array was
-    // reused per connection), so half an allocation per send (32) is the tolerance. Malloc count only: wall clock on a shared machine guards nothing.
+    // reused per connection), so half an allocation per send (32) is the tolerance. Malloc count only: wall
+    // clock on a shared machine guards nothing.
     Benchmark.defaultConfiguration = .init(
         metrics: [.mallocCountTotal],
         scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 500,

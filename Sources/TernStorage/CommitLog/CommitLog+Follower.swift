@@ -198,7 +198,7 @@ extension CommitLog {
     /// The segment at `base`: the one prepared ahead by housekeeping when it matches, else a new one (the
     /// leader's roll, `preparedOrCreate`, one way).
     func takeOrCreateSegment(base: Int64) throws -> Segment {
-        let next = try preparedOrCreate(base: base, prefaultBytes: 0, byWriter: true)
+        let next = try preparedOrCreate(base: base, byWriter: true)
         preparation.withLock { $0.ready = nil }
         return next
     }

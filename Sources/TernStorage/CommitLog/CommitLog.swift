@@ -172,7 +172,7 @@ final class CommitLog: Sendable {
     /// so the writer and the housekeeping thread never build the same file twice. A failure is remembered: until a
     /// preparation succeeds, the writer fails at once with it (never waiting for, or repeating, an allocation
     /// that may take most of a second on a full disk) while the housekeeping thread retries.
-    func preparedOrCreate(base: Int64, prefaultBytes: Int, byWriter: Bool) throws -> Segment {
+    func preparedOrCreate(base: Int64, byWriter: Bool) throws -> Segment {
         func settled() throws -> Segment? {
             let state = preparation.withLock { ($0.ready, $0.failure?.error) }
             if let ready = state.0, ready.base == base { return ready }
@@ -190,20 +190,16 @@ final class CommitLog: Sendable {
                 preparation.withLock { $0.failure = (failure, clock.monotonicNanos()) }
                 throw failure
             }
-            // Nobody maps it for writing until it is published below: touching pages is safe.
-            if prefault && prefaultBytes > 0 {
-                segment.file.prefault(0..<min(segment.size, prefaultBytes), singlePages: singlePagePrefault)
-            }
             preparation.withLock { $0 = Preparation(ready: segment, failure: nil) }
             return segment
         }
     }
 
-    /// Creates and prefaults the segment after the current one so the writer never waits for it. Called by
-    /// the background service when the writer passes half of its segment. After a failure (ENOSPC…) it retries
-    /// at most once per `preparationRetryNanos` (returning quietly in between, so the caller logs once per
-    /// attempt); the writer fails its appends with the remembered error until a retry succeeds.
-    func prepareNextSegment(prefaultBytes: Int = .max) throws {
+    /// Creates the segment after the current one (its pages: `prefaultPreparedSegment`) so the writer never
+    /// waits for it. Called by housekeeping when the writer passes half of its segment. After a failure
+    /// (ENOSPC…) it retries at most once per `preparationRetryNanos` (returning quietly in between, so the caller
+    /// logs once per attempt); the writer fails its appends with the remembered error until a retry succeeds.
+    func prepareNextSegment() throws {
         let base: Int64? = writer.withLock { w in
             guard w.requestedPrepare, let cur = w.current else { return nil }
             return cur.end
@@ -214,7 +210,7 @@ final class CommitLog: Sendable {
             return clock.monotonicNanos() - failure.atNanos < Self.preparationRetryNanos
         }
         if backingOff { return }
-        _ = try preparedOrCreate(base: base, prefaultBytes: prefaultBytes, byWriter: false)
+        _ = try preparedOrCreate(base: base, byWriter: false)
     }
 
     /// How long a failed preparation waits before the next attempt (each attempt may allocate a whole segment).
@@ -225,7 +221,7 @@ final class CommitLog: Sendable {
 
     /// Faults in the first `window` bytes of the prepared next segment, once per segment, after it was published
     /// and with no lock held (MADV_POPULATE_WRITE never changes contents, so a writer already in it is unharmed):
-    /// the segment is built by housekeeping without its pages (`prepareNextSegment(prefaultBytes: 0)`), so the
+    /// the segment is built by housekeeping without its pages (`prepareNextSegment`), so the
     /// writer never waits on the build lock behind a zero-fill that runs at idle priority.
     func prefaultPreparedSegment(window: Int) {
         guard prefault, window > 0, let ready = preparation.withLock({ $0.ready }) else { return }
@@ -341,7 +337,7 @@ final class CommitLog: Sendable {
         let remaining = Int(cur.end - w.position)
         precondition(remaining >= 8, "blank invariant broken")
         w.requestedPrepare = true  // a failure below leaves the preparation to the housekeeping thread's retries
-        let next = try preparedOrCreate(base: cur.end, prefaultBytes: 0, byWriter: true)
+        let next = try preparedOrCreate(base: cur.end, byWriter: true)
         preparation.withLock { $0.ready = nil }
         let blank = cur.mutableBytes(w.position..<cur.end)
         blank.storeBigEndian(UInt32(remaining), at: 0)

@@ -119,7 +119,7 @@ public final class MessageStore: Sendable {
                 // Built here (a failed build is retried at most once a second), its pages faulted in by the
                 // prefault thread: a writer that needs the segment waits for the build only.
                 if log.wantsNextSegment, pressure < .full {
-                    do { try log.prepareNextSegment(prefaultBytes: 0) } catch {
+                    do { try log.prepareNextSegment() } catch {
                         logger.warning("could not prepare next segment", metadata: ["error": "\(error)"])
                     }
                 }
@@ -176,13 +176,14 @@ public final class MessageStore: Sendable {
         dispatcher.wake()
         // Between housekeeping passes a fast writer reads the disk itself every `step` bytes (one statvfs, a few
         // µs): the refusal starts while at least half a segment is preallocated ahead, so the writer never meets
-        // ENOSPC on the next segment however fast it appends. It also wakes the prefault thread, which must
-        // stay ahead: a writer that reaches pages not yet faulted in zero-fills them itself, one fault per page
+        // ENOSPC on the next segment however fast it appends. It also wakes housekeeping (which builds the next
+        // segment) and the prefault thread, which must stay ahead: a writer that reaches pages not yet faulted in zero-fills them itself, one fault per page
         // on the append path (at 128 B records that was half of the append call's time under load).
         let step = Int64(min(1 << 20, config.segmentSize / 4))
         let pos = log.writePosition, last = diskCheckedAt.load(ordering: .relaxed)
         if pos - last >= step, diskCheckedAt.compareExchange(expected: last, desired: pos, ordering: .relaxed).exchanged {
             checkDiskSpace()
+            housekeeping.wake()
             prefaulting.wake()
         }
         if let why = dispatcher.failed { throw .indexingStopped(why) }
