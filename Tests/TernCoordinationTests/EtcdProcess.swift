@@ -62,12 +62,17 @@ final class EtcdProcess: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// A port nobody listens on now (bound to port 0, then closed).
+    /// A port nobody listens on now, below the kernel's ephemeral range (32768 up): a port picked by a bind to 0
+    /// is ephemeral, and an outgoing connection may take it as its local port before etcd binds it.
     static func freePort(_ group: any EventLoopGroup) async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_000)
+            guard let channel = try? await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: port).get()
+            else { continue }
+            try await channel.close()
+            return port
+        }
+        throw IOError(errnoCode: EADDRINUSE, reason: "no free port below the ephemeral range")
     }
 }
 

@@ -4,6 +4,7 @@ Nothing here loads librocketmq; agents (scenarios.py) do, one process each, unde
 """
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -17,10 +18,42 @@ SCENARIOS = os.path.join(HERE, "scenarios.py")
 MARK = "@@ "
 
 
+_handed_ports = set()
+_port_random = random.Random(os.getpid() ^ time.time_ns())
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, below the kernel's ephemeral range and never handed out before in this run.
+
+    A port the kernel picked for a bind to 0 is an ephemeral port: between this call and the server's bind, any
+    outgoing connection (a client, a broker registering) may take it as its local port, and the server's bind then
+    fails ("Address already in use"). Ports below the ephemeral range are never assigned that way. The bind check
+    runs without SO_REUSEADDR, so a port with a connection still in TIME-WAIT is skipped too.
+    """
+    low = 20000
+    high = min(_ephemeral_range()[0], 32768)
+    for _ in range(500):
+        port = _port_random.randrange(low, high) if high - low > 1000 else 0
+        if port in _handed_ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            port = s.getsockname()[1]
+        _handed_ports.add(port)
+        return port
+    raise RuntimeError("free_port: no free port below the ephemeral range")
 
 
 def wait_for(pred, timeout, step=0.05):
