@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import TernSecurity
 import TernOps
@@ -107,8 +108,9 @@ public struct BrokerConfig: Sendable {
     /// Index backend; `.inMemory` for tests only.
     public var indexBackend: StoreConfig.IndexBackend = .lmdb
     /// Flushed commit log kept in the page cache behind the writer (`cachedCommitLogBytes`, ours; 0: the kernel
-    /// decides): see `StoreConfig.cachedLogBytes`.
-    public var cachedCommitLogBytes: Int = StoreConfig(root: "").cachedLogBytes ?? 0
+    /// decides; unset: `accessMessageInMemoryMaxRatio` % of RAM, the part of the log RocketMQ counts as in memory,
+    /// so consumers it serves from memory are the ones this window keeps there): see `StoreConfig.cachedLogBytes`.
+    public var cachedCommitLogBytes: Int? = nil
     /// How long the dispatcher, woken from idle, waits for more records before its index commit
     /// (`dispatchGatherMicros`, ours; 0: never): see `StoreConfig.dispatchGatherMicros`.
     public var dispatchGatherMicros: Int = StoreConfig(root: "").dispatchGatherMicros
@@ -144,6 +146,17 @@ public struct BrokerConfig: Sendable {
     /// (`suggestWhichBrokerId` = its group's `whichBrokerWhenConsumeSlowly`) when `slaveReadEnable` is on
     /// (`accessMessageInMemoryMaxRatio`, RocketMQ's default 40).
     public var accessMessageInMemoryMaxRatio = 40
+
+    /// The store's `cachedLogBytes`: `cachedCommitLogBytes` when set (0: nil, never dropped), else
+    /// `accessMessageInMemoryMaxRatio` % of RAM (0 %: nil).
+    var cachedLogWindow: Int? {
+        if let bytes = cachedCommitLogBytes { return bytes > 0 ? bytes : nil }
+        guard accessMessageInMemoryMaxRatio > 0 else { return nil }
+        return Int(clamping: Self.physicalMemory / 100 * UInt64(accessMessageInMemoryMaxRatio))
+    }
+
+    /// RAM as RocketMQ reads it (the machine's physical memory), for the "in memory" share of the log.
+    static let physicalMemory = ProcessInfo.processInfo.physicalMemory
     // Controller mode: the replicas of a brokerName elect their master through etcd (Failover/).
     /// `enableControllerMode` (RocketMQ 5's key): every replica starts as a slave and the election decides.
     public var enableControllerMode = false
@@ -209,7 +222,7 @@ public struct BrokerConfig: Sendable {
         s.diskSpace.warningRatio = diskSpaceWarningLevelRatio
         s.cleanFileForciblyEnable = cleanFileForciblyEnable
         s.indexBackend = indexBackend
-        s.cachedLogBytes = cachedCommitLogBytes > 0 ? cachedCommitLogBytes : nil
+        s.cachedLogBytes = cachedLogWindow
         s.dispatchGatherMicros = dispatchGatherMicros
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock

@@ -157,12 +157,11 @@ final class PullService: Sendable {
     func suggestedBroker(group: String, pulledEnd: Int64) -> Int64 {
         // Fields read in place: a copy of the whole config (its Strings retained and released) per pull cost more.
         guard context.config.slaveReadEnable, context.config.brokerRole != .slave else { return 0 }
-        let memory = Double(Self.physicalMemory) * Double(context.config.accessMessageInMemoryMaxRatio) / 100
+        let memory = Double(BrokerConfig.physicalMemory) * Double(context.config.accessMessageInMemoryMaxRatio) / 100
         guard Double(context.store.maxPhysicalOffset - pulledEnd) > memory else { return 0 }
         return context.groups.find(group)?.whichBrokerWhenConsumeSlowly ?? 1
     }
 
-    static let physicalMemory = ProcessInfo.processInfo.physicalMemory
 
     /// Store status → response code (features.md §7).
     static func responseCode(_ status: GetMessageResult.Status, requestOffset: Int64) -> Int {

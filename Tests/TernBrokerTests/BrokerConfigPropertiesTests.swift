@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import TernBroker
 import TernRemoting
@@ -56,7 +57,11 @@ import Testing
 
     @Test func storeTuningKeysReachTheStore() throws {
         var c = BrokerConfig()
-        #expect(c.storeConfig.cachedLogBytes == nil)
+        // Unset: RocketMQ's in-memory share of RAM (accessMessageInMemoryMaxRatio, 40 %).
+        let ram = Int(ProcessInfo.processInfo.physicalMemory)
+        #expect(c.storeConfig.cachedLogBytes.map { abs($0 - ram * 2 / 5) < 1 << 20 } == true)
+        #expect(try c.apply(properties: "accessMessageInMemoryMaxRatio=10").isEmpty)
+        #expect(c.storeConfig.cachedLogBytes.map { abs($0 - ram / 10) < 1 << 20 } == true)
         #expect(try c.apply(properties: "cachedCommitLogBytes=1048576").isEmpty)
         #expect(c.storeConfig.cachedLogBytes == 1 << 20)
         #expect(try c.apply(properties: "cachedCommitLogBytes=0").isEmpty)

@@ -2,6 +2,12 @@ import Synchronization
 import TernSystem
 
 extension CommitLog {
+    /// Dropped ranges end on multiples of this. The page cache holds a sequentially written file in large folios
+    /// (up to 2 MiB), and the kernel drops a folio only when the range covers it whole and nothing maps any of it:
+    /// ends every ~1 MiB, as the prefault passes came, fell inside folios, which then stayed cached for good (the
+    /// next pass starts above them).
+    static let cacheDropGranule: Int64 = 4 << 20
+
     /// Drops from the page cache the log's pages that are flushed and more than `keep` bytes behind the writer,
     /// in every segment, and returns the bytes dropped.
     ///
@@ -11,11 +17,10 @@ extension CommitLog {
     /// just before `prefaultAhead` hands the next pages recycled, warm memory, and bounds the log's page cache to
     /// about `keep` plus the unflushed tail. Readers of dropped bytes read them back from the file.
     @discardableResult
-    func dropCachedLog(flushed: Int64, keep: Int) -> Int64 {
+    func dropCachedLog(flushed: Int64, keep: Int, granule: Int64 = cacheDropGranule) -> Int64 {
         let position = writePosition
-        let page = Int64(MappedFile.pageSize)
         var upTo = min(flushed, position - Int64(keep))
-        upTo -= upTo % page
+        upTo -= upTo % granule
         let from = max(cacheDroppedBelow.withLock { $0 }, minOffset)
         guard upTo > from else { return 0 }
         for seg in segments where seg.end > from && seg.base < upTo {
