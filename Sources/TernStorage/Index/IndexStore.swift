@@ -1,3 +1,4 @@
+import Glibc
 import TernMessage
 
 /// The derived state of a store: everything here can be rebuilt from the commit log, except consumer
@@ -225,22 +226,40 @@ extension DispatchRecord {
 }
 
 /// What `Dispatcher.derive` reuses from record to record: the batch's text buffer, and the last topic's String
-/// (a batch mostly names one topic, and a name over 15 bytes would otherwise be a String allocated per record).
+/// with what derive asks of its name (a batch mostly names one topic, and a name over 15 bytes would otherwise be a
+/// String allocated per record; the name comparisons ran per record too).
 struct DeriveScratch {
     var text: [UInt8] = []
-    var topic = ""
+    private(set) var topic = ""
+    /// What `topic` is, decided once per change of topic.
+    private(set) var topicKind = TopicKind.plain
     /// `topic`'s UTF-8, compared as raw bytes (a String's UTF8View walks its bytes one checked step at a time).
     private var topicBytes: [UInt8] = []
 
+    enum TopicKind {
+        case plain
+        /// `DelayedDelivery.scheduleTopic`: the tag code is the due time.
+        case schedule
+        /// `DelayedDelivery.timerTopic`: the record enters the timer table.
+        case timer
+        /// A `TransactionRecords.topicPrefix` topic: its records carry transaction state.
+        case transaction
+    }
+
     init() { text.reserveCapacity(4_096) }
 
-    /// The record's topic, reusing the last one when the bytes are the same.
+    /// The record's topic, reusing the last one when the bytes are the same; `topicKind` follows it.
     mutating func topic(of r: RecordView) -> String {
         let bytes = r.topic
-        let same = topicBytes.count == bytes.count && topicBytes.withUnsafeBytes { $0.elementsEqual(bytes) }
+        let same = topicBytes.count == bytes.count && topicBytes.withUnsafeBytes { known in
+            bytes.isEmpty || memcmp(known.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        }
         if !same {
             topic = String(decoding: bytes, as: UTF8.self)
             topicBytes = Array(bytes)
+            topicKind = topic == DelayedDelivery.scheduleTopic ? .schedule
+                : topic == DelayedDelivery.timerTopic ? .timer
+                : topic.hasPrefix(TransactionRecords.topicPrefix) ? .transaction : .plain
         }
         return topic
     }

@@ -118,7 +118,7 @@ public final class LMDBIndexStore: IndexStore {
     /// and the bytes of each variable-length key (KEYS, UNIQ_KEY) and of the checkpoint. Fixed-size rows are built
     /// on the stack. Only the dispatcher thread applies (the lock is uncontended).
     private struct ApplyScratch {
-        var touched: [QueueKey: QueueSlot] = [:]
+        var touched = QueueTally<QueueSlot>()
         var newHours: [UInt32] = []
         var key: [UInt8] = []
         var value: [UInt8] = []
@@ -127,7 +127,7 @@ public final class LMDBIndexStore: IndexStore {
 
     public func apply(_ batch: DispatchBatch) throws {
         try scratch.withLock { s in
-            s.touched.removeAll(keepingCapacity: true)
+            s.touched.removeAll()
             s.newHours.removeAll(keepingCapacity: true)
             var (nextQueueId, lastHour) = cache.withLock { ($0.nextQueueId, $0.hours.last) }
             let firstNewId = nextQueueId
@@ -173,7 +173,7 @@ public final class LMDBIndexStore: IndexStore {
             }
             // Committed: the cached ranges follow. Only `max` moves (retention may have raised a `min` meanwhile).
             cache.withLock { c in
-                for (q, slot) in s.touched {
+                for (q, slot) in zip(s.touched.keys, s.touched.values) {
                     if let i = c.queues.index(forKey: q) { c.queues.values[i].max = slot.max } else { c.queues[q] = slot }
                 }
                 c.nextQueueId = nextQueueId
@@ -185,8 +185,8 @@ public final class LMDBIndexStore: IndexStore {
     /// One consume-queue entry of `apply`: the queue's slot (created on first sight), the gap check, the put.
     private func applyEntry(_ e: ConsumeQueueEntry, queue q: QueueKey, _ batch: DispatchBatch, _ s: inout ApplyScratch,
                             _ nextQueueId: inout UInt32, _ t: LMDBTransaction) throws {
-        let i: Dictionary<QueueKey, QueueSlot>.Index
-        if let found = s.touched.index(forKey: q) {
+        let i: Int
+        if let found = s.touched.position(of: q) {
             i = found
         } else {
             let slot: QueueSlot
@@ -197,8 +197,7 @@ public final class LMDBIndexStore: IndexStore {
                 nextQueueId += 1
                 try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
             }
-            s.touched[q] = slot
-            i = s.touched.index(forKey: q)!
+            i = s.touched.append(q, slot)
         }
         let slot = s.touched.values[i]
         guard e.queueOffset == slot.max || (batch.acceptsQueueGaps && e.queueOffset > slot.max) else {

@@ -30,8 +30,9 @@ final class Dispatcher: Sendable {
     private let worker = BackgroundThread(name: "tern-dispatch")
     /// Kept across batches (the thread's, or close's when the thread is not running: never both at once).
     private let buffers = Mutex(Replay.Buffers())
-    /// `publish`'s table, refilled in place batch after batch once the subscribers let go of the last event.
-    private let touchedQueues = Mutex<[QueueKey: Int64]>([:])
+    /// `publish`'s tables, refilled in place batch after batch: each queue's new end, gathered without a hash
+    /// per record, then the event's dictionary (reused once the subscribers let go of the last event).
+    private let touchedQueues = Mutex<(tally: QueueTally<Int64>, event: [QueueKey: Int64])>((QueueTally(), [:]))
 
     private let observer: (any StoreObserver)?
 
@@ -168,9 +169,11 @@ final class Dispatcher: Sendable {
         let subs = subscribers.current
         guard !subs.isEmpty, !records.isEmpty else { return }
         let event = touchedQueues.withLock { touched in
-            touched.removeAll(keepingCapacity: true)
-            for r in records { if let q = r.queue { touched[q] = r.entry.queueOffset + 1 } }
-            return DispatchEvent(dispatchedOffset: dispatchedOffset, queues: touched)
+            touched.tally.removeAll()
+            for r in records { if let q = r.queue { touched.tally.set(q, r.entry.queueOffset + 1) } }
+            touched.event.removeAll(keepingCapacity: true)
+            for (q, end) in zip(touched.tally.keys, touched.tally.values) { touched.event[q] = end }
+            return DispatchEvent(dispatchedOffset: dispatchedOffset, queues: touched.event)
         }
         for s in subs { s.handler(event) }
     }
@@ -179,7 +182,7 @@ final class Dispatcher: Sendable {
     /// A pure function of the record, its offset and `derivation` (which the index records: see `DerivationConfig`).
     static func derive(_ offset: Int64, _ r: RecordView, _ derivation: DerivationConfig,
                        _ scratch: inout DeriveScratch) -> DispatchRecord {
-        let topic = scratch.topic(of: r)
+        let topic = scratch.topic(of: r), kind = scratch.topicKind
         let tt = SysFlag.transactionType(r.sysFlag)
         // One pass over the properties for TAGS, KEYS and UNIQ_KEY (the last occurrence wins, as in Java).
         var tags: UnsafeRawBufferPointer?, keyBytes: UnsafeRawBufferPointer?, uniqueBytes: UnsafeRawBufferPointer?
@@ -197,7 +200,7 @@ final class Dispatcher: Sendable {
         }
         var tagCode: Int64 = tags.map { Int64(TagHash.javaHashCode(utf8: $0)) } ?? 0
         // Schedule queue N-1 holds level N: the tag code is the due time (Java's ScheduleMessageService rule).
-        let isSchedule = topic == DelayedDelivery.scheduleTopic
+        let isSchedule = kind == .schedule
         if isSchedule { tagCode = r.storeTimestamp + DelayedDelivery.delayMillis(level: Int(r.queueId) + 1, derivation.delayLevelMillis) }
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
@@ -208,7 +211,7 @@ final class Dispatcher: Sendable {
             if let k = keyBytes, !k.isEmpty { d.keys = DispatchRecord.append(k, to: &scratch.text) }
             if let u = uniqueBytes, !u.isEmpty { d.uniqueKey = DispatchRecord.append(u, to: &scratch.text) }
         }
-        if !isSchedule, topic == DelayedDelivery.timerTopic, let t = timerOut {
+        if kind == .timer, let t = timerOut {
             d.timerDue = Int64(String(decoding: t, as: UTF8.self))
         }
         if let m = delivered { d.delivered = DeliveryMark(m) }
@@ -220,7 +223,7 @@ final class Dispatcher: Sendable {
             d.transactionState = .rolledBack; d.transactionOffset = r.preparedTransactionOffset
         default: break
         }
-        if topic.hasPrefix(TransactionRecords.topicPrefix) { TransactionRecords.derive(&d, offset, r) }
+        if kind == .transaction { TransactionRecords.derive(&d, offset, r) }
         return d
     }
 }
