@@ -97,6 +97,7 @@ extension BrokerConfig {
         case "clientChannelMaxIdleTimeSeconds": clientChannelMaxIdleTimeSeconds = try int(1...86_400)
         case "mappedFileSizeCommitLog": mappedFileSizeCommitLog = try int((1 << 20)...(1 << 32))
         case "cachedCommitLogBytes": cachedCommitLogBytes = try int(0...(1 << 50))
+        case "cachedConsumedCommitLogBytes": cachedConsumedCommitLogBytes = try int(0...(1 << 50))
         case "dispatchGatherMicros": dispatchGatherMicros = try int(0...1_000_000)
         case "fileReservedTime": fileReservedTime = try int(1...100_000)
         case "transactionTimeOut": transactionTimeOut = Int64(try int(0...86_400_000))

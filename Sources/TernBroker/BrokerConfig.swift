@@ -111,6 +111,9 @@ public struct BrokerConfig: Sendable {
     /// decides; unset: `accessMessageInMemoryMaxRatio` % of RAM, the part of the log RocketMQ counts as in memory,
     /// so consumers it serves from memory are the ones this window keeps there): see `StoreConfig.cachedLogBytes`.
     public var cachedCommitLogBytes: Int? = nil
+    /// Within that window, log every consumer group has read leaves the page cache once this far behind the
+    /// writer (`cachedConsumedCommitLogBytes`, ours; 0: the window alone): see `StoreConfig.cachedConsumedLogBytes`.
+    public var cachedConsumedCommitLogBytes: Int = StoreConfig(root: "").cachedConsumedLogBytes ?? 0
     /// How long the dispatcher, woken from idle, waits for more records before its index commit
     /// (`dispatchGatherMicros`, ours; 0: never): see `StoreConfig.dispatchGatherMicros`.
     public var dispatchGatherMicros: Int = StoreConfig(root: "").dispatchGatherMicros
@@ -223,6 +226,7 @@ public struct BrokerConfig: Sendable {
         s.cleanFileForciblyEnable = cleanFileForciblyEnable
         s.indexBackend = indexBackend
         s.cachedLogBytes = cachedLogWindow
+        s.cachedConsumedLogBytes = cachedConsumedCommitLogBytes > 0 ? cachedConsumedCommitLogBytes : nil
         s.dispatchGatherMicros = dispatchGatherMicros
         s.delayLevelMillis = messageDelayLevelMillis
         s.clock = clock

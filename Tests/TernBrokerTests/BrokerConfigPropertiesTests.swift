@@ -67,6 +67,11 @@ import Testing
         #expect(try c.apply(properties: "cachedCommitLogBytes=0").isEmpty)
         #expect(c.storeConfig.cachedLogBytes == nil)
         #expect(throws: BrokerError.self) { try c.apply(properties: "cachedCommitLogBytes=-1") }
+        #expect(c.storeConfig.cachedConsumedLogBytes == 64 << 20)
+        #expect(try c.apply(properties: "cachedConsumedCommitLogBytes=0").isEmpty)
+        #expect(c.storeConfig.cachedConsumedLogBytes == nil)
+        #expect(try c.apply(properties: "cachedConsumedCommitLogBytes=1048576").isEmpty)
+        #expect(c.storeConfig.cachedConsumedLogBytes == 1 << 20)
         #expect(c.storeConfig.dispatchGatherMicros == 200)
         #expect(try c.apply(properties: "dispatchGatherMicros=0").isEmpty)
         #expect(c.storeConfig.dispatchGatherMicros == 0)

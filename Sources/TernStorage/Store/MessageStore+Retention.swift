@@ -71,18 +71,38 @@ extension MessageStore {
     /// (the schedule's level progress included), or its first message when no group has committed an offset
     /// on it; and every pending timer. Segments ending at or below it hold only messages somebody has read.
     func lowestNeededOffset() throws -> Int64 {
-        var slowest: [QueueKey: Int64] = [:]
-        for (key, offset) in try index.consumerOffsets() { slowest[key.queue] = min(slowest[key.queue] ?? offset, offset) }
-        var floor = log.writePosition
-        for (queue, range) in try index.queues() {
-            let next = max(slowest[queue] ?? range.min, range.min)
-            guard next < range.max, let e = try index.entries(queue, from: next, maxCount: 1).first else { continue }
-            floor = min(floor, e.physicalOffset)
-        }
+        var floor = try lowestUnread { _ in true }
         let timerLimit = 100_000
         let timers = try index.timers(dueBy: .max, limit: timerLimit)
         if timers.count == timerLimit { return log.minOffset }  // too many to be sure: keep everything
         for t in timers { floor = min(floor, t.physicalOffset) }
+        return floor
+    }
+
+    /// The lowest commit-log offset a consumer may still want from memory (`StoreConfig.cachedConsumedLogBytes`):
+    /// `lowestNeededOffset` over consumer topics only (no system topic, no pending timer).
+    func lowestUnconsumedOffset() throws -> Int64 {
+        try lowestUnread { !Self.isSystemTopic($0.topic) }
+    }
+
+    /// Topics the broker's own services write and read (schedule levels, timers, transactions, trace) or that
+    /// nobody consumes in the normal course (dead letters).
+    static func isSystemTopic(_ topic: String) -> Bool {
+        topic.hasPrefix("%DLQ%") || topic.hasPrefix("RMQ_SYS_") || topic.hasPrefix("rmq_sys_")
+            || topic == DelayedDelivery.scheduleTopic
+    }
+
+    /// In every queue `includes` accepts, the next message of its slowest consumer group, or its first message
+    /// when no group has committed an offset on it: the lowest such log offset (the write position when none).
+    private func lowestUnread(in includes: (QueueKey) -> Bool) throws -> Int64 {
+        var slowest: [QueueKey: Int64] = [:]
+        for (key, offset) in try index.consumerOffsets() { slowest[key.queue] = min(slowest[key.queue] ?? offset, offset) }
+        var floor = log.writePosition
+        for (queue, range) in try index.queues() where includes(queue) {
+            let next = max(slowest[queue] ?? range.min, range.min)
+            guard next < range.max, let e = try index.entries(queue, from: next, maxCount: 1).first else { continue }
+            floor = min(floor, e.physicalOffset)
+        }
         return floor
     }
 

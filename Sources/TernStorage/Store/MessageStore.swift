@@ -87,15 +87,32 @@ public final class MessageStore: Sendable {
         // up to ~10 µs a page on VMs, and one pass held a CPU for 25 ms that a woken event loop (or any other
         // process) then waited for. At idle priority every other thread's wake-up preempts it; it holds no lock
         // anyone waits on (the next segment is built by housekeeping, its pages faulted in here afterwards).
-        prefaulting.start { [log, flusher] t in
+        let consumedKept = config.cachedConsumedLogBytes
+        prefaulting.start { [weak self, log, flusher] t in
             ThreadPriority.setCurrentToIdle()
             var lastSeen = log.writePosition
+            // What the consumers still want (`lowestUnconsumedOffset`), read from the index every 2 s: consumers
+            // only move forward, so a stale value keeps more, never less.
+            var unconsumed: (offset: Int64, at: UInt64)?
             while t.isRunning {
                 let moved = log.writePosition != lastSeen
                 lastSeen = log.writePosition
                 t.sleep(maxMillis: moved || log.wantsNextSegment ? 20 : 1_000)
                 // Before the prefault, so it takes the pages just freed.
-                if let cached { log.dropCachedLog(flushed: flusher.flushed, keep: cached) }
+                if let cached {
+                    var keep = cached
+                    if let consumedKept {
+                        let now = Clock.monotonicNanos()
+                        if unconsumed.map({ now &- $0.at > 2_000_000_000 }) ?? true,
+                           let offset = try? self?.lowestUnconsumedOffset() {
+                            unconsumed = (offset, now)
+                        }
+                        if let below = unconsumed?.offset {
+                            keep = min(keep, max(consumedKept, Int(clamping: log.writePosition - below)))
+                        }
+                    }
+                    log.dropCachedLog(flushed: flusher.flushed, keep: keep)
+                }
                 log.prefaultAhead(window: window)
                 log.prefaultPreparedSegment(window: window)
             }

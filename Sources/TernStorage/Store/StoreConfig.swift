@@ -66,9 +66,16 @@ public struct StoreConfig: Sendable {
     /// Flushed log further than this behind the writer is dropped from the page cache, so the memory of old
     /// pages is reused for the next ones (a fresh page cost the prefault ~9 µs of zero-filling on the benchmark
     /// VMs, a recycled one ~0.6 µs: see `CommitLog.dropCachedLog`). Consumers within this many bytes of the
-    /// writer read from memory; deeper backlogs read from disk. nil (the default until its effect on backlog
-    /// drains is measured): never drop, the kernel's LRU decides.
+    /// writer read from memory; deeper backlogs read from disk. nil (the store's default; a broker sets 40 % of
+    /// RAM): never drop, the kernel's LRU decides.
     public var cachedLogBytes: Int? = nil
+    /// Within `cachedLogBytes` (the cap; nil turns this off too): log that every consumer group has read leaves
+    /// the page cache once it is this far behind the writer, so a broker whose consumers keep up recycles its
+    /// pages after this much writing instead of after the whole cap. What counts as read: in each queue of a
+    /// consumer topic, the messages before its slowest group's committed offset; a queue no group has committed
+    /// on keeps all its messages (a new group may drain them). System topics (schedule, timer, transactions,
+    /// trace, dead letters) do not hold the cache: their readers read from disk when due. nil: the cap alone.
+    public var cachedConsumedLogBytes: Int? = 64 << 20
     /// Delay-level table in ms (`messageDelayLevel`): the due-time tag codes of schedule-topic records.
     public var delayLevelMillis: [Int64] = DelayedDelivery.defaultLevelMillis
     /// LMDB map size (virtual address space; the file grows as needed).

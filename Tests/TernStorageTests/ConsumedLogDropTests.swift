@@ -1,0 +1,85 @@
+import Foundation
+import Synchronization
+import Testing
+import TernMessage
+import TernSystem
+@testable import TernStorage
+
+/// Within the cap (`cachedLogBytes`), log every consumer group has read leaves the page cache once it is
+/// `cachedConsumedLogBytes` behind the writer; unread messages of a queue nobody has committed on stay.
+@Suite struct ConsumedLogDropTests {
+    static let body = String(repeating: "x", count: 1_000)
+
+    /// A started store with a cap far above what the test writes and a 128 KiB consumed window.
+    static func open(_ dir: TempDir) throws -> MessageStore {
+        var config = smallConfig(dir, flush: .sync(timeoutMillis: 5_000))
+        config.cachedLogBytes = 1 << 30
+        config.cachedConsumedLogBytes = 128 << 10
+        return try MessageStore.open(config).start()
+    }
+
+    /// Appends ~5.6 MiB (past one 4 MiB drop step) to `topic`, durably, indexed; returns the log's end.
+    static func fill(_ store: MessageStore, topic: String) throws -> Int64 {
+        for i in 0..<5_500 { _ = try store.append(draft(topic: topic, body: "\(i)-" + body)) }
+        let end = try store.appendDurablyBlocking(draft(topic: topic, body: "last")).endOffset
+        #expect(store.waitUntilDispatched(end, timeoutMillis: 10_000))
+        return end
+    }
+
+    static func droppedBelow(_ store: MessageStore, reaching target: Int64, within seconds: Double) -> Int64 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while store.log.cacheDroppedBelow.withLock({ $0 }) < target, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return store.log.cacheDroppedBelow.withLock { $0 }
+    }
+
+    @Test func logEveryGroupReadLeavesTheCache() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let store = try Self.open(dir)
+        defer { store.close() }
+        let end = try Self.fill(store, topic: "Orders")
+        let queue = QueueKey(topic: "Orders", queueId: 0)
+        let read = try #require(try store.queueRange(queue)).max
+        try store.commitConsumerOffset(group: "G", queue: queue, offset: read)
+        #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
+        let granule = CommitLog.cacheDropGranule
+        let expected = (end - (128 << 10)) / granule * granule
+        // The prefault thread re-reads what consumers want every 2 s.
+        #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
+        for segment in store.segments where segment.end <= expected {
+            #expect(segment.file.residentPageCount(0..<segment.file.size) == 0)
+        }
+    }
+
+    @Test func unreadMessagesStayCached() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let store = try Self.open(dir)
+        defer { store.close() }
+        _ = try Self.fill(store, topic: "Orders")
+        // No group has committed on the queue: a new one may drain it all.
+        #expect(try store.lowestUnconsumedOffset() == 0)
+        // A group half way: what it has not read stays.
+        let queue = QueueKey(topic: "Orders", queueId: 0)
+        try store.commitConsumerOffset(group: "G", queue: queue, offset: 2_000)
+        let next = try #require(try store.entries(queue, from: 2_000, maxCount: 1).first?.physicalOffset)
+        #expect(try store.lowestUnconsumedOffset() == next)
+        // Three prefault passes' worth of the 2 s refresh: nothing at or above `next` leaves.
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(store.log.cacheDroppedBelow.withLock { $0 } <= next)
+    }
+
+    @Test func systemTopicsDoNotHoldTheCache() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let store = try Self.open(dir)
+        defer { store.close() }
+        let end = try Self.fill(store, topic: "%DLQ%G")
+        #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
+        let granule = CommitLog.cacheDropGranule
+        let expected = (end - (128 << 10)) / granule * granule
+        #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
+    }
+}
