@@ -26,6 +26,12 @@ import TernSystem
         return end
     }
 
+    /// Where the drops reach when everything but the consumed window may go: the last whole drop step below it.
+    static func fullDrop(end: Int64) -> Int64 {
+        let granule = CommitLog.cacheDropGranule
+        return (end - (128 << 10)) / granule * granule
+    }
+
     static func droppedBelow(_ store: MessageStore, reaching target: Int64, within seconds: Double) -> Int64 {
         let deadline = Date().addingTimeInterval(seconds)
         while store.log.cacheDroppedBelow.withLock({ $0 }) < target, Date() < deadline {
@@ -44,8 +50,7 @@ import TernSystem
         let read = try #require(try store.queueRange(queue)).max
         try store.commitConsumerOffset(group: "G", queue: queue, offset: read)
         #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
-        let granule = CommitLog.cacheDropGranule
-        let expected = (end - (128 << 10)) / granule * granule
+        let expected = Self.fullDrop(end: end)
         // The prefault thread re-reads what consumers want every 2 s.
         #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
         for segment in store.segments where segment.end <= expected {
@@ -78,8 +83,7 @@ import TernSystem
         defer { store.close() }
         let end = try Self.fill(store, topic: "%DLQ%G")
         #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
-        let granule = CommitLog.cacheDropGranule
-        let expected = (end - (128 << 10)) / granule * granule
+        let expected = Self.fullDrop(end: end)
         #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
     }
 }
