@@ -32,8 +32,11 @@ final class LatencyWatcher: Sendable {
 
     func start(stop: StopFlag) {
         guard !stop.isSet else { return }
-        let request = consumer.pullRequest(queue: queue, offset: offset.withLock { $0 }, maxNums: 64,
-                                           suspendMillis: Self.suspendMillis)
+        // Every message before `next` is recorded: committed with the pull, as the Java and C++ push consumers
+        // commit their consumed offset (the broker then knows how far this group has read).
+        let next = offset.withLock { $0 }
+        let request = consumer.pullRequest(queue: queue, offset: next, maxNums: 64, suspendMillis: Self.suspendMillis,
+                                           commitOffset: next > 0 ? next : nil)
         consumer.runtime.invoke(address, request, timeout: consumer.pullTimeout(suspendMillis: Self.suspendMillis))
             .whenComplete { result in
                 let now = NIODeadline.now().uptimeNanoseconds
