@@ -71,7 +71,7 @@ extension MessageStore {
     /// (the schedule's level progress included), or its first message when no group has committed an offset
     /// on it; and every pending timer. Segments ending at or below it hold only messages somebody has read.
     func lowestNeededOffset() throws -> Int64 {
-        var floor = try lowestUnread { _ in true }
+        var floor = try Self.lowestUnread(index: index, log: log) { _ in true }
         let timerLimit = 100_000
         let timers = try index.timers(dueBy: .max, limit: timerLimit)
         if timers.count == timerLimit { return log.minOffset }  // too many to be sure: keep everything
@@ -82,7 +82,13 @@ extension MessageStore {
     /// The lowest commit-log offset a consumer may still want from memory (`StoreConfig.cachedConsumedLogBytes`):
     /// `lowestNeededOffset` over consumer topics only (no system topic, no pending timer).
     func lowestUnconsumedOffset() throws -> Int64 {
-        try lowestUnread { !Self.isSystemTopic($0.topic) }
+        try Self.lowestUnconsumedOffset(index: index, log: log)
+    }
+
+    /// ``lowestUnconsumedOffset()`` from the store's parts: the prefault thread holds these, not the store (a
+    /// thread holding the store could run its deinit, whose `close` waits for that very thread).
+    static func lowestUnconsumedOffset(index: any IndexStore, log: CommitLog) throws -> Int64 {
+        try lowestUnread(index: index, log: log) { !isSystemTopic($0.topic) }
     }
 
     /// Topics the broker's own services write and read (schedule levels, timers, transactions, trace) or that
@@ -94,7 +100,7 @@ extension MessageStore {
 
     /// In every queue `includes` accepts, the next message of its slowest consumer group, or its first message
     /// when no group has committed an offset on it: the lowest such log offset (the write position when none).
-    private func lowestUnread(in includes: (QueueKey) -> Bool) throws -> Int64 {
+    private static func lowestUnread(index: any IndexStore, log: CommitLog, in includes: (QueueKey) -> Bool) throws -> Int64 {
         var slowest: [QueueKey: Int64] = [:]
         for (key, offset) in try index.consumerOffsets() { slowest[key.queue] = min(slowest[key.queue] ?? offset, offset) }
         var floor = log.writePosition

@@ -88,7 +88,7 @@ public final class MessageStore: Sendable {
         // process) then waited for. At idle priority every other thread's wake-up preempts it; it holds no lock
         // anyone waits on (the next segment is built by housekeeping, its pages faulted in here afterwards).
         let consumedKept = config.cachedConsumedLogBytes
-        prefaulting.start { [weak self, log, flusher] t in
+        prefaulting.start { [log, flusher, index] t in
             ThreadPriority.setCurrentToIdle()
             var lastSeen = log.writePosition
             // What the consumers still want (`lowestUnconsumedOffset`), read from the index every 2 s: consumers
@@ -104,7 +104,7 @@ public final class MessageStore: Sendable {
                     if let consumedKept {
                         let now = Clock.monotonicNanos()
                         if unconsumed.map({ now &- $0.at > 2_000_000_000 }) ?? true,
-                           let offset = try? self?.lowestUnconsumedOffset() {
+                           let offset = try? Self.lowestUnconsumedOffset(index: index, log: log) {
                             unconsumed = (offset, now)
                         }
                         if let below = unconsumed?.offset {
