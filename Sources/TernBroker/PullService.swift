@@ -162,7 +162,6 @@ final class PullService: Sendable {
         return context.groups.find(group)?.whichBrokerWhenConsumeSlowly ?? 1
     }
 
-
     /// Store status → response code (features.md §7).
     static func responseCode(_ status: GetMessageResult.Status, requestOffset: Int64) -> Int {
         switch status {
