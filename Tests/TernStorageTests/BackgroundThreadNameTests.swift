@@ -34,4 +34,23 @@ import TernSystem
         thread.stop()
         #expect(name.withLock { $0 } == "tern-a-very-lon")
     }
+
+    /// A store's deinit may run on one of its own threads (a thread that held the last reference for a moment), and
+    /// its `close` stops every thread: stopping the calling thread returns instead of waiting for itself.
+    @Test func stoppingFromItsOwnBodyReturns() {
+        let thread = BackgroundThread(name: "tern-self-stop")
+        let stopped = DispatchSemaphore(value: 0)
+        let loops = Atomic<Int>(0)
+        thread.start { t in
+            while t.isRunning {
+                loops.add(1, ordering: .relaxed)
+                t.stop()
+                stopped.signal()
+            }
+        }
+        #expect(stopped.wait(timeout: .now() + 10) == .success)
+        #expect(loops.load(ordering: .relaxed) == 1)
+        #expect(!thread.isRunning)
+        thread.stop()  // again, from outside: already stopped, returns
+    }
 }

@@ -16,6 +16,8 @@ final class BackgroundThread: Sendable {
     private let fence = Atomic<Int>(0)
     private let finished = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
+    /// The thread's kernel id once it runs (0 before).
+    private let threadID = Atomic<UInt>(0)
     private let name: String
 
     init(name: String) { self.name = name }
@@ -27,6 +29,7 @@ final class BackgroundThread: Sendable {
             // Named from inside (see ThreadName): /proc and per-thread CPU tools then show this name, not the
             // creator's.
             ThreadName.setCurrent(name)
+            threadID.store(ThreadID.current, ordering: .releasing)
             body(self)
             finished.signal()
         }
@@ -60,11 +63,14 @@ final class BackgroundThread: Sendable {
         if sleeping.load(ordering: .sequentiallyConsistent) { semaphore.signal() }
     }
 
-    /// Stops the loop and waits for the body to return.
+    /// Stops the loop and waits for the body to return. Called from the body itself (its owner's deinit can run
+    /// there, when the body held the last reference for a moment), it returns at once: the body is the caller, and
+    /// waiting for it would never end.
     func stop() {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
         guard started.load(ordering: .acquiring) else { return }
         semaphore.signal()
+        if threadID.load(ordering: .acquiring) == ThreadID.current { return }
         finished.wait()
     }
 }
