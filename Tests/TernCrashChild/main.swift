@@ -15,35 +15,39 @@ import TernTestSupport
 
 let args = CommandLine.arguments
 if args.count == 3, args[1] == "threads" {
-    func threadNames() -> String {
+    // Each thread's name and scheduling policy (field 41 of /proc/self/task/TID/stat: the 39th after the ")" of
+    // its name), in one pass over /proc.
+    func threads() -> [(name: String, policy: Substring?)] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.sorted().joined(separator: ",")
+        return tasks.compactMap { tid in
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8) else { return nil }
+            let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8)
+            let fields = stat.flatMap { s in s.lastIndex(of: ")").map { s[s.index(after: $0)...].split(separator: " ") } }
+            return (comm.trimmingCharacters(in: .whitespacesAndNewlines), fields.flatMap { $0.count > 38 ? $0[38] : nil })
+        }
+    }
+    func threadNames(_ all: [(name: String, policy: Substring?)]) -> String {
+        all.map(\.name).sorted().joined(separator: ",")
+    }
+    let names = ["tern-dispatch", "tern-flush", "tern-housekeep", "tern-prefault"]
+    func policies(_ all: [(name: String, policy: Substring?)]) -> String {
+        all.compactMap { t in t.policy.flatMap { names.contains(t.name) ? "\(t.name)=\($0)" : nil } }.sorted()
+            .joined(separator: ",")
     }
     let store = try MessageStore.open(StoreConfig(root: args[2]))
-    print("OPENED " + threadNames())
+    print("OPENED " + threadNames(threads()))
     store.start()
     store.start()  // idempotent: no second set of threads
     // Threads name themselves (and the prefault thread lowers its class) once running: wait, bounded.
     let deadline = Date().addingTimeInterval(10)
-    let names = ["tern-dispatch", "tern-flush", "tern-housekeep", "tern-prefault"]
-    // A thread's scheduling policy: field 41 of /proc/self/task/TID/stat (the 39th after the ")" of its name).
-    func policies() -> String {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.compactMap { tid -> String? in
-            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
-                  let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
-            return names.contains(name) && fields.count > 38 ? "\(name)=\(fields[38])" : nil
-        }.sorted().joined(separator: ",")
-    }
-    while Date() < deadline, names.contains(where: { !threadNames().contains($0) }) || !policies().contains("tern-prefault=5") {
+    var seen = threads()
+    while Date() < deadline, names.contains(where: { name in !seen.contains { $0.name == name } })
+        || !policies(seen).contains("tern-prefault=5") {
         Thread.sleep(forTimeInterval: 0.005)
+        seen = threads()
     }
-    print("STARTED " + threadNames())
-    print("POLICIES " + policies())
+    print("STARTED " + threadNames(seen))
+    print("POLICIES " + policies(seen))
     store.close()
     exit(0)
 }
