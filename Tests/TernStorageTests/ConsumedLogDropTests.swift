@@ -40,50 +40,50 @@ import TernSystem
         return store.log.cacheDroppedBelow.withLock { $0 }
     }
 
-    @Test func logEveryGroupReadLeavesTheCache() throws {
+    /// `body` with a started store (``open(_:)``) holding ~5.6 MiB on `topic` (``fill(_:topic:)``) and the log's end.
+    static func withFilledStore(topic: String, _ body: (MessageStore, Int64) throws -> Void) throws {
         let dir = TempDir()
         defer { dir.cleanup() }
-        let store = try Self.open(dir)
+        let store = try open(dir)
         defer { store.close() }
-        let end = try Self.fill(store, topic: "Orders")
-        let queue = QueueKey(topic: "Orders", queueId: 0)
-        let read = try #require(try store.queueRange(queue)).max
-        try store.commitConsumerOffset(group: "G", queue: queue, offset: read)
-        #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
-        let expected = Self.fullDrop(end: end)
-        // The prefault thread re-reads what consumers want every 2 s.
-        #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
-        for segment in store.segments where segment.end <= expected {
-            #expect(segment.file.residentPageCount(0..<segment.file.size) == 0)
+        try body(store, try fill(store, topic: topic))
+    }
+
+    @Test func logEveryGroupReadLeavesTheCache() throws {
+        try Self.withFilledStore(topic: "Orders") { store, end throws in
+            let queue = QueueKey(topic: "Orders", queueId: 0)
+            let read = try #require(try store.queueRange(queue)).max
+            try store.commitConsumerOffset(group: "G", queue: queue, offset: read)
+            #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
+            let expected = Self.fullDrop(end: end)
+            // The prefault thread re-reads what consumers want every 2 s.
+            #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
+            for segment in store.segments where segment.end <= expected {
+                #expect(segment.file.residentPageCount(0..<segment.file.size) == 0)
+            }
         }
     }
 
     @Test func unreadMessagesStayCached() throws {
-        let dir = TempDir()
-        defer { dir.cleanup() }
-        let store = try Self.open(dir)
-        defer { store.close() }
-        _ = try Self.fill(store, topic: "Orders")
-        // No group has committed on the queue: a new one may drain it all.
-        #expect(try store.lowestUnconsumedOffset() == 0)
-        // A group half way: what it has not read stays.
-        let queue = QueueKey(topic: "Orders", queueId: 0)
-        try store.commitConsumerOffset(group: "G", queue: queue, offset: 2_000)
-        let next = try #require(try store.entries(queue, from: 2_000, maxCount: 1).first?.physicalOffset)
-        #expect(try store.lowestUnconsumedOffset() == next)
-        // Three prefault passes' worth of the 2 s refresh: nothing at or above `next` leaves.
-        Thread.sleep(forTimeInterval: 2.5)
-        #expect(store.log.cacheDroppedBelow.withLock { $0 } <= next)
+        try Self.withFilledStore(topic: "Orders") { store, _ throws in
+            // No group has committed on the queue: a new one may drain it all.
+            #expect(try store.lowestUnconsumedOffset() == 0)
+            // A group half way: what it has not read stays.
+            let queue = QueueKey(topic: "Orders", queueId: 0)
+            try store.commitConsumerOffset(group: "G", queue: queue, offset: 2_000)
+            let next = try #require(try store.entries(queue, from: 2_000, maxCount: 1).first?.physicalOffset)
+            #expect(try store.lowestUnconsumedOffset() == next)
+            // Past one 2 s refresh of what consumers want: nothing at or above `next` leaves.
+            Thread.sleep(forTimeInterval: 2.5)
+            #expect(store.log.cacheDroppedBelow.withLock { $0 } <= next)
+        }
     }
 
     @Test func systemTopicsDoNotHoldTheCache() throws {
-        let dir = TempDir()
-        defer { dir.cleanup() }
-        let store = try Self.open(dir)
-        defer { store.close() }
-        let end = try Self.fill(store, topic: "%DLQ%G")
-        #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
-        let expected = Self.fullDrop(end: end)
-        #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
+        try Self.withFilledStore(topic: "%DLQ%G") { store, end throws in
+            #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)
+            let expected = Self.fullDrop(end: end)
+            #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
+        }
     }
 }
