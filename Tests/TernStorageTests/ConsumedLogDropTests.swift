@@ -79,6 +79,34 @@ import TernSystem
         }
     }
 
+    /// An idle store stops reading what consumers want; a committed offset makes it read again.
+    @Test func anIdleStoreReadsTheIndexOnlyAfterAnOffsetMoved() throws {
+        try Self.withFilledStore(topic: "Orders") { store, end throws in
+            let reads = { store.consumedFloor.reads.load(ordering: .relaxed) }
+            // The first read comes with the thread's first pass; then the log stands still.
+            #expect(Self.waitFor(within: 10) { reads() > 0 })
+            Thread.sleep(forTimeInterval: 2.2)
+            let idle = reads()
+            // Past one 2 s refresh with nothing moved: no read.
+            Thread.sleep(forTimeInterval: 2.5)
+            #expect(reads() == idle)
+            let queue = QueueKey(topic: "Orders", queueId: 0)
+            try store.commitConsumerOffset(group: "G", queue: queue, offset: try #require(try store.queueRange(queue)).max)
+            #expect(Self.waitFor(within: 10) { reads() > idle })
+            let expected = Self.fullDrop(end: end)
+            #expect(Self.droppedBelow(store, reaching: expected, within: 10) == expected)
+        }
+    }
+
+    static func waitFor(within seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            if Date() >= deadline { return false }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return true
+    }
+
     @Test func systemTopicsDoNotHoldTheCache() throws {
         try Self.withFilledStore(topic: "%DLQ%G") { store, end throws in
             #expect(try store.lowestUnconsumedOffset() == store.log.writePosition)

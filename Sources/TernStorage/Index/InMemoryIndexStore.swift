@@ -160,11 +160,16 @@ public final class InMemoryIndexStore: IndexStore {
 
     public func firstTimer() throws -> TimerEntry? { state.withLock { $0.timers.min() } }
 
+    private let offsetsVersion = Atomic<UInt64>(0)
+    public var consumerOffsetsVersion: UInt64 { offsetsVersion.load(ordering: .acquiring) }
+
     public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {
+        defer { offsetsVersion.add(1, ordering: .releasing) }
         state.withLock { $0.consumerOffsets[ConsumerOffsetKey(group: group, queue: queue)] = offset }
     }
 
     public func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws {
+        defer { offsetsVersion.add(1, ordering: .releasing) }
         state.withLock { s in s.consumerOffsets.merge(batch) { _, new in new } }
     }
 
@@ -179,7 +184,8 @@ public final class InMemoryIndexStore: IndexStore {
     }
 
     public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
-        state.withLock { s in
+        defer { offsetsVersion.add(1, ordering: .releasing) }
+        return state.withLock { s in
             let before = s.consumerOffsets.count
             s.consumerOffsets = s.consumerOffsets.filter { !groups.contains($0.key.group) }
             return before - s.consumerOffsets.count

@@ -68,6 +68,9 @@ public protocol IndexStore: AnyObject, Sendable {
     func consumerOffsets(group: String) throws -> [ConsumerOffsetKey: Int64]
     /// Deletes every offset of each group in `groups` (all topics) in one write transaction; returns how many.
     func removeConsumerOffsets(groups: Set<String>) throws -> Int
+    /// Changes (grows) after every commit or removal of consumer offsets: readers of what consumers still want
+    /// re-read only after it moved. Offsets written by dispatch itself (a schedule level's progress) need not move it.
+    var consumerOffsetsVersion: UInt64 { get }
 
     // MARK: Durability and statistics
     /// Makes every applied batch and committed offset durable (fsync).

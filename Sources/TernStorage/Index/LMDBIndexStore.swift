@@ -464,11 +464,17 @@ public final class LMDBIndexStore: IndexStore {
 
     // MARK: Consumer offsets
 
+    private let offsetsVersion = Atomic<UInt64>(0)
+    public var consumerOffsetsVersion: UInt64 { offsetsVersion.load(ordering: .acquiring) }
+
+
     public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {
+        defer { offsetsVersion.add(1, ordering: .releasing) }
         try env.write { t in _ = try t.put(offsets, IndexKeys.offsetKey(group: group, queue: queue), Self.u64(offset)) }
     }
 
     public func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws {
+        defer { offsetsVersion.add(1, ordering: .releasing) }
         try env.write { t in
             for (key, offset) in batch {
                 _ = try t.put(offsets, IndexKeys.offsetKey(group: key.group, queue: key.queue), Self.u64(offset))
@@ -519,7 +525,8 @@ public final class LMDBIndexStore: IndexStore {
 
     /// Keys are `group 0x00 queue`, so each group's offsets are one key range.
     public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
-        try env.write { t in
+        defer { offsetsVersion.add(1, ordering: .releasing) }
+        return try env.write { t in
             try t.withCursor(offsets) { cur in
                 var removed = 0
                 for group in groups {

@@ -27,6 +27,8 @@ public final class MessageStore: Sendable {
     private let housekeeping = BackgroundThread(name: "tern-housekeep")
     /// Log prefault (the active segment ahead of the writer, the prepared next one), in SCHED_IDLE (see `start`).
     private let prefaulting = BackgroundThread(name: "tern-prefault")
+    /// What consumers still want from memory, as the prefault thread reads it.
+    let consumedFloor = ConsumedFloor()
     let isClosed = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     /// What recovery found and did at open.
@@ -88,12 +90,9 @@ public final class MessageStore: Sendable {
         // process) then waited for. At idle priority every other thread's wake-up preempts it; it holds no lock
         // anyone waits on (the next segment is built by housekeeping, its pages faulted in here afterwards).
         let consumedKept = config.cachedConsumedLogBytes
-        prefaulting.start { [log, flusher, index] t in
+        prefaulting.start { [log, flusher, index, consumedFloor] t in
             ThreadPriority.setCurrentToIdle()
             var lastSeen = log.writePosition
-            // What the consumers still want (`lowestUnconsumedOffset`), read from the index every 2 s: consumers
-            // only move forward, so a stale value keeps more, never less.
-            var unconsumed: (offset: Int64, at: UInt64)?
             while t.isRunning {
                 let moved = log.writePosition != lastSeen
                 lastSeen = log.writePosition
@@ -101,13 +100,9 @@ public final class MessageStore: Sendable {
                 // Before the prefault, so it takes the pages just freed.
                 if let cached {
                     var keep = cached
+                    // What the consumers still want, re-read every 2 s after the log or an offset moved.
                     if let consumedKept {
-                        let now = Clock.monotonicNanos()
-                        if unconsumed.map({ now &- $0.at > 2_000_000_000 }) ?? true,
-                           let offset = try? Self.lowestUnconsumedOffset(index: index, log: log) {
-                            unconsumed = (offset, now)
-                        }
-                        if let below = unconsumed?.offset {
+                        if let below = consumedFloor.current(index: index, log: log) {
                             keep = min(keep, max(consumedKept, Int(clamping: log.writePosition - below)))
                         }
                     }
