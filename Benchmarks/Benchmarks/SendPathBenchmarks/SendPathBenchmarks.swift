@@ -42,11 +42,14 @@ func sendFrame(opaque: Int32) -> ByteBuffer {
 /// One broker over a temporary store (set up before, torn down after the measured closure).
 final class SendPath: @unchecked Sendable {
     // @unchecked: `current` is set in setup and cleared in teardown, which package-benchmark runs strictly
-    // before and after the measured closure; the embedded channel is made and used only inside that closure
-    // (EmbeddedEventLoop checks it stays on one thread).
+    // before and after the measured closure. `channel` is made, used and finished only on `owner`'s one thread
+    // (an EmbeddedChannel must stay on the thread that made it: EmbeddedEventLoop checks, and the measuring
+    // closure and teardown may run on different threads).
     nonisolated(unsafe) static var current: SendPath?
 
     let group: MultiThreadedEventLoopGroup
+    /// The one thread the embedded connection lives on.
+    let owner: MultiThreadedEventLoopGroup
     let broker: Broker
     let root: String
     let burst: ByteBuffer
@@ -61,6 +64,7 @@ final class SendPath: @unchecked Sendable {
         config.listenPort = 0
         config.mappedFileSizeCommitLog = 256 << 20
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        owner = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         broker = try await Broker.start(config: config, group: group, logger: Logger(label: "bench.broker"))
         while !broker.store.isStarted { try await Task.sleep(for: .milliseconds(5)) }
         var burst = ByteBuffer()
@@ -68,8 +72,8 @@ final class SendPath: @unchecked Sendable {
         self.burst = burst
     }
 
-    /// The connection, made on first use on the measuring thread.
-    func connection() throws -> EmbeddedChannel {
+    /// The connection, made on first use on `owner`'s thread.
+    private func connection() throws -> EmbeddedChannel {
         if let channel { return channel }
         let channel = EmbeddedChannel()
         try broker.remotingServer.configureEmbedded(channel)
@@ -78,26 +82,34 @@ final class SendPath: @unchecked Sendable {
         return channel
     }
 
-    /// One read of `framesPerRead` sends; the answers are read and dropped. Returns once the store's dispatcher
-    /// has indexed the burst, so its allocations land in this iteration and not in some later one (the p90 of
-    /// a count that did not wait moved with the dispatcher's batch timing by almost one allocation per send).
+    /// One read of `framesPerRead` sends on `owner`'s thread (blocking the caller until it is done); the answers
+    /// are read and dropped. Returns once the store's dispatcher has indexed the burst, so its allocations land
+    /// in this iteration and not in some later one (the p90 of a count that did not wait moved with the
+    /// dispatcher's batch timing by almost one allocation per send).
     func sendBurst() throws {
-        let channel = try connection()
-        try channel.writeInbound(burst)
-        var answered = 0
-        while let out = try channel.readOutbound(as: ByteBuffer.self) { answered += out.readableBytes }
-        precondition(answered > 0, "no answer written")
-        precondition(broker.store.waitUntilDispatched(broker.store.maxPhysicalOffset, timeoutMillis: 30_000),
-                     "the burst was not indexed within 30 s")
+        try owner.next().submit { [self] in
+            let channel = try connection()
+            try channel.writeInbound(burst)
+            var answered = 0
+            while let out = try channel.readOutbound(as: ByteBuffer.self) { answered += out.readableBytes }
+            precondition(answered > 0, "no answer written")
+            precondition(broker.store.waitUntilDispatched(broker.store.maxPhysicalOffset, timeoutMillis: 30_000),
+                         "the burst was not indexed within 30 s")
+        }.wait()
     }
 
     static func setUp() async throws { current = try await SendPath() }
 
     static func tearDown() async {
         guard let path = current else { return }
-        _ = try? path.channel?.finish()
+        // Finished and released on its thread: the last release of an EmbeddedChannel touches its loop too.
+        _ = try? await path.owner.next().submit {
+            defer { path.channel = nil }
+            _ = try path.channel?.finish()
+        }.get()
         await path.broker.shutdown()
         try? await path.group.shutdownGracefully()
+        try? await path.owner.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: path.root)
         current = nil
     }
