@@ -430,119 +430,12 @@ public final class LMDBIndexStore: IndexStore {
         }
     }
 
-    public func timers(dueBy due: Int64, limit: Int) throws -> [TimerEntry] {
-        var out: [TimerEntry] = []
-        guard limit > 0 else { return out }
-        try env.read { t in
-            try t.withCursor(timer) { cur in
-                var e = try cur.first()
-                while let (k, _) = e, out.count < limit {
-                    let entry = Self.decodeTimerKey(k)
-                    guard entry.due <= due else { break }
-                    out.append(entry)
-                    e = try cur.next()
-                }
-            }
-        }
-        return out
-    }
+    // MARK: Consumer offsets (LMDBIndexStore+ConsumerOffsets.swift)
 
-    public func firstTimer() throws -> TimerEntry? {
-        try env.read { t in try t.withCursor(timer) { cur in try cur.first().map { Self.decodeTimerKey($0.0) } } }
-    }
-
-    private static func timerKey(_ e: TimerEntry) -> [UInt8] {
-        var k = [UInt8](); k.reserveCapacity(16)
-        k.appendBigEndian(UInt64(bitPattern: e.due)); k.appendBigEndian(UInt64(bitPattern: e.physicalOffset))
-        return k
-    }
-
-    private static func decodeTimerKey(_ k: UnsafeRawBufferPointer) -> TimerEntry {
-        TimerEntry(due: Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 0)),
-                   physicalOffset: Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 8)))
-    }
-
-    // MARK: Consumer offsets
-
-    private let offsetsVersion = Atomic<UInt64>(0)
+    /// Moved after every write of `offsets` outside dispatch (``IndexStore/consumerOffsetsVersion``).
+    let offsetsVersion = Atomic<UInt64>(0)
     public var consumerOffsetsVersion: UInt64 { offsetsVersion.load(ordering: .acquiring) }
 
-
-    public func commitConsumerOffset(group: String, queue: QueueKey, offset: Int64) throws {
-        defer { offsetsVersion.add(1, ordering: .releasing) }
-        try env.write { t in _ = try t.put(offsets, IndexKeys.offsetKey(group: group, queue: queue), Self.u64(offset)) }
-    }
-
-    public func commitConsumerOffsets(_ batch: [ConsumerOffsetKey: Int64]) throws {
-        defer { offsetsVersion.add(1, ordering: .releasing) }
-        try env.write { t in
-            for (key, offset) in batch {
-                _ = try t.put(offsets, IndexKeys.offsetKey(group: key.group, queue: key.queue), Self.u64(offset))
-            }
-        }
-    }
-
-    public func consumerOffset(group: String, queue: QueueKey) throws -> Int64? {
-        try env.read { t in
-            try t.get(offsets, IndexKeys.offsetKey(group: group, queue: queue)).map { v in
-                v.withUnsafeBytes { Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 0)) }
-            }
-        }
-    }
-
-    public func consumerOffsets() throws -> [ConsumerOffsetKey: Int64] {
-        try env.read { t in
-            var out: [ConsumerOffsetKey: Int64] = [:]
-            try t.withCursor(offsets) { cur in
-                var e = try cur.first()
-                while let (k, v) = e {
-                    if let key = IndexKeys.decodeOffsetKey(k), v.count == 8 {
-                        out[key] = Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 0))
-                    }
-                    e = try cur.next()
-                }
-            }
-            return out
-        }
-    }
-
-    public func consumerOffsets(group: String) throws -> [ConsumerOffsetKey: Int64] {
-        try env.read { t in
-            var out: [ConsumerOffsetKey: Int64] = [:]
-            try t.withCursor(offsets) { cur in
-                let prefix = Array(group.utf8) + [0]
-                var e = try cur.seek(prefix)
-                while let (k, v) = e, k.starts(with: prefix) {
-                    if let key = IndexKeys.decodeOffsetKey(k), v.count == 8 {
-                        out[key] = Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 0))
-                    }
-                    e = try cur.next()
-                }
-            }
-            return out
-        }
-    }
-
-    /// Keys are `group 0x00 queue`, so each group's offsets are one key range.
-    public func removeConsumerOffsets(groups: Set<String>) throws -> Int {
-        defer { offsetsVersion.add(1, ordering: .releasing) }
-        return try env.write { t in
-            try t.withCursor(offsets) { cur in
-                var removed = 0
-                for group in groups {
-                    let prefix = Array(group.utf8) + [0]
-                    var e = try cur.seek(prefix)
-                    // After mdb_cursor_del the cursor sits on the next entry and MDB_NEXT returns it.
-                    while let (k, _) = e, k.starts(with: prefix) {
-                        try cur.deleteCurrent()
-                        removed += 1
-                        e = try cur.next()
-                    }
-                }
-                return removed
-            }
-        }
-    }
 
     // MARK: Durability, statistics
 
@@ -592,6 +485,6 @@ public final class LMDBIndexStore: IndexStore {
         }
     }
 
-    private static func u64(_ x: Int64) -> [UInt8] { var v = [UInt8](); v.appendBigEndian(UInt64(bitPattern: x)); return v }
+    static func u64(_ x: Int64) -> [UInt8] { var v = [UInt8](); v.appendBigEndian(UInt64(bitPattern: x)); return v }
     private static func u32(_ x: UInt32) -> [UInt8] { var v = [UInt8](); v.appendBigEndian(x); return v }
 }
