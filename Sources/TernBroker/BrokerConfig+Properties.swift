@@ -13,7 +13,7 @@ extension BrokerConfig {
     /// RocketMQ keys accepted without effect yet (features of later milestones or Java-only tuning): ignoring
     /// them changes performance or layout, never what is protected or promised.
     static let acceptedButIgnored: Set<String> = [
-        "storePathCommitLog", "storePathConsumeQueue", "storePathIndex",
+        "storePathConsumeQueue", "storePathIndex",
         "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage",
         "flushCommitLogTimed", "transientStorePoolEnable",
@@ -78,6 +78,12 @@ extension BrokerConfig {
             brokerIP1 = value
         case "listenPort": listenPort = try int(0...65535)
         case "storePathRootDir": storePathRootDir = try name()
+        case "storePathCommitLog":
+            // RocketMQ 4.9 also takes several directories joined by "," (MixAll.MULTI_PATH_SPLITTER): one log here.
+            guard !value.contains(",") else {
+                throw .badConfigValue(key: key, value: value, reason: "one directory expected (a commit log over several directories is not supported)")
+            }
+            storePathCommitLog = try name()
         case "flushDiskType":
             guard let t = FlushDiskType(rawValue: value) else {
                 throw .badConfigValue(key: key, value: value, reason: "expected ASYNC_FLUSH or SYNC_FLUSH")

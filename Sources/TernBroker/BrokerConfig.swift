@@ -36,6 +36,8 @@ public struct BrokerConfig: Sendable {
     public var listenHost = "127.0.0.1"
     public var listenPort = 10911
     public var storePathRootDir = "store"
+    /// The commit log's directory (`storePathCommitLog`); nil: `<storePathRootDir>/commitlog`, as RocketMQ derives it.
+    public var storePathCommitLog: String?
     public var flushDiskType: FlushDiskType = .asyncFlush
     /// Sync flush: how long a send waits for the group commit before answering FLUSH_DISK_TIMEOUT.
     public var syncFlushTimeout = 5_000
@@ -214,6 +216,7 @@ public struct BrokerConfig: Sendable {
     /// The store settings this broker opens its store with.
     public var storeConfig: StoreConfig {
         var s = StoreConfig(root: storePathRootDir)
+        s.commitLogDirectory = storePathCommitLog
         s.segmentSize = mappedFileSizeCommitLog
         s.maxMessageSize = maxMessageSize
         s.flushMode = flushDiskType == .syncFlush ? .sync(timeoutMillis: syncFlushTimeout) : .defaultAsync

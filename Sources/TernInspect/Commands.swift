@@ -35,10 +35,15 @@ struct StoreOptions: ParsableArguments {
                                discussion: "Default: segment size - 8."))
     var maxRecordSize: Int?
 
+    @Option(help: ArgumentHelp("The commit log's directory, when the broker keeps it outside the store (storePathCommitLog).",
+                               discussion: "Default: <store-dir>/commitlog."))
+    var commitLog: String?
+
     func open(indexAccess: OfflineStore.Options.IndexAccess = .readOnly) throws -> OfflineStore {
         var options = OfflineStore.Options()
         options.indexAccess = indexAccess
         options.maxRecordSize = maxRecordSize
+        options.commitLogDirectory = commitLog
         return try OfflineStore.open(root: storeDir, options: options)
     }
 

@@ -77,6 +77,23 @@ import Testing
         #expect(c.storeConfig.dispatchGatherMicros == 0)
     }
 
+    @Test func storePathCommitLogPlacesTheLog() throws {
+        var c = BrokerConfig()
+        c.storePathRootDir = "/data/store"
+        #expect(c.storeConfig.commitLogPath == "/data/store/commitlog")
+        #expect(c.properties.contains { $0 == ("storePathCommitLog", "/data/store/commitlog") })
+        // RocketMQ's own spelling of the default: the root's log, no lock of its own.
+        #expect(try c.apply(properties: "storePathCommitLog=/data/store/commitlog").isEmpty)
+        #expect(c.storeConfig.commitLogLockPath == nil)
+        #expect(try c.apply(properties: "storePathCommitLog=/disk2/commitlog").isEmpty)
+        #expect(c.storeConfig.commitLogPath == "/disk2/commitlog")
+        #expect(c.storeConfig.commitLogLockPath == "/disk2/commitlog/tern.lock")
+        #expect(c.properties.contains { $0 == ("storePathCommitLog", "/disk2/commitlog") })
+        // A log over several directories (RocketMQ 4.9's "," list) is refused, not half-applied.
+        #expect(throws: BrokerError.self) { try c.apply(properties: "storePathCommitLog=/disk2/commitlog,/disk3/commitlog") }
+        #expect(c.storeConfig.commitLogPath == "/disk2/commitlog")
+    }
+
     @Test func diskSpaceKeysReachTheStore() throws {
         var c = BrokerConfig()
         let warnings = try c.apply(properties: """

@@ -36,4 +36,20 @@ struct CommandLineTests {
         #expect(usage.stderr.contains("--key needs --topic"))
         #expect(try run(["/tmp/tern-tests/no-such-store", "stats"]).status == 2)
     }
+
+    /// A broker with `storePathCommitLog` keeps its log outside the store: `--commit-log` points there.
+    @Test func commitLogOutsideTheStore() throws {
+        let f = try Fixture(count: 200); defer { f.remove() }
+        let moved = f.root + "-disk2-commitlog"
+        defer { try? FileSystem.removeRecursively(moved) }
+        #expect(rename(f.root + "/commitlog", moved) == 0)
+        let missing = try run([f.root, "stats"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains(f.root + "/commitlog"))
+        let stats = try run([f.root, "stats", "--json", "--commit-log", moved])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(json?["messageCount"] as? Int == 200)
+        #expect(try run([f.root, "verify", "--commit-log", moved]).stdout.contains("OK: no problems"))
+    }
 }

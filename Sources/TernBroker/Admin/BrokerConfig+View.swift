@@ -8,7 +8,8 @@ extension BrokerConfig {
         var p: [(String, String)] = [
             ("brokerClusterName", brokerClusterName), ("brokerName", brokerName), ("brokerId", "\(brokerId)"),
             ("namesrvAddr", namesrvAddr.joined(separator: ";")), ("brokerIP1", brokerIP1), ("listenPort", "\(listenPort)"),
-            ("storePathRootDir", storePathRootDir), ("flushDiskType", flushDiskType.rawValue),
+            ("storePathRootDir", storePathRootDir), ("storePathCommitLog", storePathCommitLog ?? storePathRootDir + "/commitlog"),
+            ("flushDiskType", flushDiskType.rawValue),
             ("syncFlushTimeout", "\(syncFlushTimeout)"), ("flushIntervalCommitLog", "\(asyncFlush.intervalMillis)"),
             ("flushCommitLogLeastPages", "\(asyncFlush.leastPages)"),
             ("flushCommitLogThoroughInterval", "\(asyncFlush.thoroughIntervalMillis)"),

@@ -39,12 +39,16 @@ enum BrokerRuntimeInfo {
             "dispatchBehindBytes": String(max(0, store.maxPhysicalOffset - store.dispatchedOffset)),
             "remainHowManyDataToFlush": humanReadable(max(0, store.maxPhysicalOffset - store.flushedOffset)),
         ]
+        // The log's file system and the root's (consume queues live in the index there), as Java reports them.
+        let logPath = store.config.commitLogPath
         if let (total, free) = try? FileSystem.diskSpace(context.config.storePathRootDir) {
+            t["consumeQueueDiskRatio"] = String(DiskUsage(total: total, free: free).usedRatio)
+        }
+        if let (total, free) = try? FileSystem.diskSpace(logPath) {
             let disk = DiskUsage(total: total, free: free)
             let ratio = String(disk.usedRatio)
             t["commitLogDiskRatio"] = ratio
-            t["commitLogDiskRatio_" + context.config.storePathRootDir + "/commitlog"] = ratio
-            t["consumeQueueDiskRatio"] = ratio
+            t["commitLogDiskRatio_" + logPath] = ratio
             t["commitLogDirCapacity"] = "Total : \(humanReadable(disk.total)), Free : \(humanReadable(disk.free))."
         } else {
             t["commitLogDiskRatio"] = "-1.0"

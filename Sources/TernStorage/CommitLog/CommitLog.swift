@@ -96,6 +96,9 @@ final class CommitLog: Sendable {
     /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
     /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
     /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
+    /// The lock file a store takes in a commit-log directory outside its root (`StoreConfig.commitLogLockPath`).
+    static let lockFileName = "tern.lock"
+
     init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, singlePagePrefault: Bool = false,
          readOnly: Bool = false, clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
         self.clock = clock
@@ -112,7 +115,7 @@ final class CommitLog: Sendable {
         var segs: [Segment] = []
         let names = try FileSystem.listDirectory(directory)
         let lastSegmentName = names.last { Segment.base(fromFileName: $0) != nil }
-        for name in names {
+        for name in names where name != Self.lockFileName {
             let path = directory + "/" + name
             guard let base = Segment.base(fromFileName: name) else {
                 if name.hasSuffix(".tmp") {

@@ -27,6 +27,8 @@ public final class OfflineStore {
         /// (the writer keeps 8 bytes for a blank at the end of each segment), so no valid record is rejected.
         public var maxRecordSize: Int?
         public var lmdbMapSize: Int = LMDBIndexStore.defaultMapSize
+        /// The commit log's directory when the broker keeps it outside the root (`storePathCommitLog`).
+        public var commitLogDirectory: String?
         public init() {}
     }
 
@@ -43,28 +45,36 @@ public final class OfflineStore {
     let log: CommitLog
     let layout: StoreConfig
     private let lock: FileLock
+    /// The commit-log directory's own lock when the log lies outside the root.
+    private let logLock: FileLock?
 
     /// Opens the store at `root`. Throws `OfflineStoreError` for a missing directory, a store without a
     /// commit log, a store another process holds (naming the lock file), or segments of different sizes.
     public static func open(root: String, options: Options = Options()) throws -> OfflineStore {
-        let layout = StoreConfig(root: root)
+        var layout = StoreConfig(root: root)
+        layout.commitLogDirectory = options.commitLogDirectory
         guard FileSystem.isDirectory(root) else { throw OfflineStoreError.storeNotFound(path: root) }
         guard FileSystem.isDirectory(layout.commitLogPath) else {
-            throw OfflineStoreError.notAStore(path: root, reason: "no commitlog directory")
+            throw OfflineStoreError.notAStore(path: root, reason: "no commitlog directory (\(layout.commitLogPath))")
         }
         let lock = try acquireLock(layout.lockPath)
+        // A log outside the root has its own lock (MessageStore.open takes both).
+        var logLock: FileLock? = nil
         do {
-            return try OfflineStore(layout: layout, options: options, lock: lock)
+            if let path = layout.commitLogLockPath { logLock = try acquireLock(path) }
+            return try OfflineStore(layout: layout, options: options, lock: lock, logLock: logLock)
         } catch {
+            logLock?.release()
             lock.release()
             throw OfflineStoreError.wrap(error)
         }
     }
 
-    private init(layout: StoreConfig, options: Options, lock: FileLock) throws {
+    private init(layout: StoreConfig, options: Options, lock: FileLock, logLock: FileLock?) throws {
         self.root = layout.root
         self.layout = layout
         self.lock = lock
+        self.logLock = logLock
         segmentSize = try Self.inferSegmentSize(layout.commitLogPath)
         // An empty log still needs a valid geometry for CommitLog; any legal size will do.
         let geometry = segmentSize ?? layout.segmentSize
@@ -97,13 +107,17 @@ public final class OfflineStore {
         corruptIndexMovedTo = moved
     }
 
-    /// Closes the index and releases the lock. Idempotent.
+    /// Closes the index and releases the locks. Idempotent.
     public func close() {
         index?.close()
+        logLock?.release()
         lock.release()
     }
 
-    deinit { lock.release() }
+    deinit {
+        logLock?.release()
+        lock.release()
+    }
 
     /// The index, or `.noIndex` naming where it was looked for.
     func requireIndex() throws -> any IndexStore {

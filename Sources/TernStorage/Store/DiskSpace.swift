@@ -55,34 +55,46 @@ public struct DiskSpacePolicy: Sendable, Equatable {
 
 /// The store's last disk reading. Updated by housekeeping (every pass: 20 ms while the log moves, 1 s when idle)
 /// and before every retention pass; read by every append (one atomic load).
+///
+/// `paths`: the commit log's directory first, then the root (the index and state files) when it lies on another
+/// path; the pressure is the worse of their file systems (the next segment's size counts on the log's only), and
+/// what senders hear names that file system.
 final class DiskSpaceMonitor: Sendable {
-    let path: String
+    let paths: [String]
     let policy: DiskSpacePolicy
     private let state = Atomic<UInt8>(DiskPressure.normal.rawValue)
-    private let last = Mutex<(usage: DiskUsage, needed: Int64)?>(nil)
+    private let last = Mutex<(usage: DiskUsage, needed: Int64, path: String)?>(nil)
 
-    init(path: String, policy: DiskSpacePolicy) {
-        self.path = path
+    init(paths: [String], policy: DiskSpacePolicy) {
+        precondition(!paths.isEmpty)
+        self.paths = paths
         self.policy = policy
     }
 
     var pressure: DiskPressure { DiskPressure(rawValue: state.load(ordering: .relaxed)) ?? .normal }
     var usage: DiskUsage? { last.withLock { $0?.usage } }
+    /// The path whose file system the last reading judged (the worse one).
+    var path: String { last.withLock { $0?.path } ?? paths[0] }
 
-    /// Reads the file system; returns the old and new pressure when it changed (for logging). A failed
+    /// Reads the file systems; returns the old and new pressure when it changed (for logging). A failed
     /// statvfs keeps the previous state.
     func check(segmentBytesNeeded: Int64) -> (from: DiskPressure, to: DiskPressure, usage: DiskUsage)? {
-        guard let (total, free) = try? FileSystem.diskSpace(path) else { return nil }
-        let usage = DiskUsage(total: total, free: free)
-        last.withLock { $0 = (usage, segmentBytesNeeded) }
-        let new = policy.pressure(usage, segmentBytesNeeded: segmentBytesNeeded)
-        let old = DiskPressure(rawValue: state.exchange(new.rawValue, ordering: .relaxed)) ?? .normal
-        return old == new ? nil : (old, new, usage)
+        var worst: (pressure: DiskPressure, usage: DiskUsage, needed: Int64, path: String)? = nil
+        for (i, path) in paths.enumerated() {
+            guard let (total, free) = try? FileSystem.diskSpace(path) else { return nil }
+            let usage = DiskUsage(total: total, free: free), needed = i == 0 ? segmentBytesNeeded : 0
+            let pressure = policy.pressure(usage, segmentBytesNeeded: needed)
+            if worst.map({ pressure > $0.pressure }) ?? true { worst = (pressure, usage, needed, path) }
+        }
+        guard let worst else { return nil }
+        last.withLock { $0 = (worst.usage, worst.needed, worst.path) }
+        let old = DiskPressure(rawValue: state.exchange(worst.pressure.rawValue, ordering: .relaxed)) ?? .normal
+        return old == worst.pressure ? nil : (old, worst.pressure, worst.usage)
     }
 
     /// The refusal for an append while the disk is full, else nil.
     func refusal() -> StoreError? {
-        guard pressure == .full, let (usage, needed) = last.withLock({ $0 }) else { return nil }
+        guard pressure == .full, let (usage, needed, path) = last.withLock({ $0 }) else { return nil }
         let limit = usage.usedRatio > policy.warningRatio
             ? "above the \(Int((policy.warningRatio * 100).rounded())) % limit (diskSpaceWarningLevelRatio)"
             : "less free than the \((policy.reserveBytes + needed) >> 20) MiB kept for the next segment and the index"

@@ -56,7 +56,7 @@ extension MessageStore {
             guard let m else { break }
             let level: Logger.Level = reason == "expired" ? .info : .warning
             logger.log(level: level, "deleted commit-log segment", metadata: [
-                "below": "\(m)", "reason": "\(reason)", "disk": "\(disk.usage.map { $0.describe(path: config.root) } ?? "?")"])
+                "below": "\(m)", "reason": "\(reason)", "disk": "\(disk.usage.map { $0.describe(path: disk.path) } ?? "?")"])
             newMin = m
             deleted += 1
         }
@@ -117,7 +117,7 @@ extension MessageStore {
     func checkDiskSpace() -> DiskPressure {
         let needed = log.wantsNextSegment ? Int64(config.segmentSize) : 0
         if let change = disk.check(segmentBytesNeeded: needed) {
-            let what = change.usage.describe(path: config.root)
+            let what = change.usage.describe(path: disk.path)
             switch change.to {
             case .full: logger.error("disk full: refusing sends until space comes back", metadata: ["disk": "\(what)"])
             case _ where change.from == .full:

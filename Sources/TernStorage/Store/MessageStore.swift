@@ -18,6 +18,8 @@ public final class MessageStore: Sendable {
     let dispatcher: Dispatcher
     let flusher: FlushService
     private let lock: FileLock
+    /// The commit-log directory's own lock when it lies outside the root (`StoreConfig.commitLogLockPath`).
+    private let logLock: FileLock?
     let logger: Logger
     let disk: DiskSpaceMonitor
     /// Log position at the last disk reading taken by a writer (see `afterAppend`).
@@ -41,29 +43,38 @@ public final class MessageStore: Sendable {
         do { lock = try FileLock.acquire(path: config.lockPath) } catch {
             throw StoreError.storeLocked(path: config.lockPath)
         }
+        var logLock: FileLock? = nil
         do {
+            if let path = config.commitLogLockPath {
+                try FileSystem.createDirectory(config.commitLogPath)
+                do { logLock = try FileLock.acquire(path: path) } catch { throw StoreError.storeLocked(path: path) }
+            }
             let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
                                     maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments,
                                     singlePagePrefault: config.flushMode != .async,
                                     clock: config.clock, logger: logger)
             let (index, report, checkpoint) = try openIndex(config, log: log, logger: logger)
             log.setRole(config.role)
-            return MessageStore(config: config, log: log, index: index, lock: lock, logger: logger, report: report, checkpoint: checkpoint)
+            return MessageStore(config: config, log: log, index: index, lock: lock, logLock: logLock, logger: logger,
+                                report: report, checkpoint: checkpoint)
         } catch {
+            logLock?.release()
             lock.release()
             throw StoreError.wrap(error)
         }
     }
 
-    private init(config: StoreConfig, log: CommitLog, index: any IndexStore, lock: FileLock, logger: Logger,
+    private init(config: StoreConfig, log: CommitLog, index: any IndexStore, lock: FileLock, logLock: FileLock?, logger: Logger,
                  report: RecoveryReport, checkpoint: DispatchCheckpoint) {
         self.config = config
         self.log = log
         self.index = index
         self.lock = lock
+        self.logLock = logLock
         self.logger = logger
         self.recovery = report
-        disk = DiskSpaceMonitor(path: config.root, policy: config.diskSpace)
+        disk = DiskSpaceMonitor(paths: config.commitLogLockPath == nil ? [config.root] : [config.commitLogPath, config.root],
+                                policy: config.diskSpace)
         dispatcher = Dispatcher(log: log, index: index, batchLimit: config.dispatchBatchLimit,
                                 derivation: config.derivation, from: checkpoint,
                                 gatherMicros: config.dispatchGatherMicros, observer: config.observer)
@@ -306,6 +317,7 @@ public final class MessageStore: Sendable {
         do { try index.sync() } catch { logger.error("index sync failed", metadata: ["error": "\(error)"]) }
         _ = backUpOffsets(last: nil)
         index.close()
+        logLock?.release()
         lock.release()
     }
 

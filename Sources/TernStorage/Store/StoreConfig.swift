@@ -22,8 +22,12 @@ public struct StoreConfig: Sendable {
         case inMemory
     }
 
-    /// Store root; the commit log lives in `<root>/commitlog`, LMDB in `<root>/index`.
+    /// Store root; the commit log lives in `<root>/commitlog` (unless `commitLogDirectory` says otherwise), LMDB in
+    /// `<root>/index`.
     public var root: String
+    /// The commit log's directory when not `<root>/commitlog` (RocketMQ's `storePathCommitLog`: the log on its own
+    /// disk). Such a directory gets its own lock file (``commitLogLockPath``), so two stores never share one log.
+    public var commitLogDirectory: String?
     /// Commit-log segment size (RocketMQ: `mappedFileSizeCommitLog`, 1 GiB).
     public var segmentSize: Int = 1 << 30
     /// Largest body accepted (`maxMessageSize`, 4 MiB).
@@ -89,7 +93,12 @@ public struct StoreConfig: Sendable {
 
     public init(root: String) { self.root = root }
 
-    public var commitLogPath: String { root + "/commitlog" }
+    public var commitLogPath: String { commitLogDirectory ?? root + "/commitlog" }
+    /// The lock taken in a commit-log directory of its own; nil when the log is the root's (the root's lock covers it).
+    public var commitLogLockPath: String? {
+        guard let commitLogDirectory, commitLogDirectory != root + "/commitlog" else { return nil }
+        return commitLogDirectory + "/" + CommitLog.lockFileName
+    }
     public var indexPath: String { root + "/index" }
     public var lockPath: String { root + "/lock" }
     /// What the dispatcher derives index entries with (recorded in the index; see `DerivationConfig`).
