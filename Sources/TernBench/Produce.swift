@@ -50,6 +50,7 @@ struct Produce: AsyncParsableCommand {
         let stats = BenchStats()
         let progress = progressTask(stats, label: "produce", limit: try RunLimit(count: count, duration: duration))
         let start = NIODeadline.now()
+        let cpu = ClientCPU()
         let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: size)
         let limit = try RunLimit(count: count, duration: duration)
         if let rate {
@@ -67,8 +68,10 @@ struct Produce: AsyncParsableCommand {
                                loop: runtime.group.next()).run(inflight: inflight)
         }
         let seconds = elapsedSeconds(since: start)
+        let cpuReport = cpu.report(messages: stats.messages)
         progress.cancel()
-        stats.summary(mode: "produce", seconds: seconds).print(json: common.json, latencyLabel: "send latency")
+        stats.summary(mode: "produce", seconds: seconds, extra: cpuReport)
+            .print(json: common.json, latencyLabel: "send latency")
     }
 }
 
