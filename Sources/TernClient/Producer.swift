@@ -75,6 +75,9 @@ public final class Producer: Sendable {
     public let options: ProducerOptions
     /// Round-robin position; starts at random so short-lived producers do not all hit queue 0 first.
     private let cursor = Atomic<UInt>(UInt.random(in: 0 ..< 1 << 16))
+    /// Send header templates by topic (``headerTemplate(topic:sysFlag:flag:)``).
+    private let headerTemplates = Mutex<[String: SendHeaderTemplate]>([:])
+    static let headerTemplatesMax = 64
 
     public init(runtime: ClientRuntime, options: ProducerOptions = ProducerOptions()) {
         self.runtime = runtime
@@ -110,18 +113,39 @@ public final class Producer: Sendable {
     /// One message ready to send: user properties, WAIT, a new UNIQ_KEY, the body compressed when large.
     func prepareSingle(topic: String, body: ByteBuffer, tags: String?, keys: [String], properties: [String: String],
                        flag: Int32) throws -> PreparedSend {
-        let uniqueKey = UniqueKey.next()
-        var entries = Self.userProperties(tags: tags, keys: keys, properties: properties)
-        entries.append((MessageProperties.wait, "true"))
-        entries.append((MessageProperties.uniqueKey, uniqueKey))
         var payload = body
         var sysFlag: Int32 = 0
         if let threshold = options.compressBodyOver, body.readableBytes >= threshold {
             payload = try Zlib.deflate(body)
             sysFlag |= SysFlag.compressed
         }
-        return PreparedSend(topic: topic, body: payload, properties: MessageProperties.encode(entries),
-                            sysFlag: sysFlag, flag: flag, batch: false, uniqueKey: uniqueKey)
+        let key = UniqueKey.nextWords()
+        let uniqueKey = UniqueKey.string(key)
+        guard (tags ?? "").isEmpty, keys.isEmpty, properties.isEmpty else {
+            var entries = Self.userProperties(tags: tags, keys: keys, properties: properties)
+            entries.append((MessageProperties.wait, "true"))
+            entries.append((MessageProperties.uniqueKey, uniqueKey))
+            return PreparedSend(topic: topic, body: payload, properties: MessageProperties.encode(entries),
+                                sysFlag: sysFlag, flag: flag, batch: false, uniqueKey: uniqueKey)
+        }
+        // No user properties (a load generator's sends): the properties are WAIT and the UNIQ_KEY, and the
+        // header comes from the topic's template.
+        return PreparedSend(topic: topic, body: payload, properties: [], sysFlag: sysFlag, flag: flag, batch: false,
+                            uniqueKey: uniqueKey, template: (headerTemplate(topic: topic, sysFlag: sysFlag, flag: flag), key))
+    }
+
+    /// The header template of single messages without user properties to `topic`, made on first use and kept
+    /// while sysFlag and flag stay the same.
+    private func headerTemplate(topic: String, sysFlag: Int32, flag: Int32) -> SendHeaderTemplate {
+        if let kept = headerTemplates.withLock({ $0[topic] }), kept.sysFlag == sysFlag, kept.flag == flag { return kept }
+        let made = SendHeaderTemplate(topic: topic, sysFlag: sysFlag, flag: flag,
+                                      entries: [(MessageProperties.wait, "true")], options: options)
+        headerTemplates.withLock { templates in
+            // Bounded: a producer spraying topics lays out again instead of keeping every one.
+            if templates.count >= Self.headerTemplatesMax { templates.removeAll() }
+            templates[topic] = made
+        }
+        return made
     }
 
     // MARK: - Batches
@@ -233,6 +257,7 @@ public final class Producer: Sendable {
 struct PreparedSend: Sendable {
     var topic: String
     var body: ByteBuffer
+    /// The properties' bytes; empty when `template` carries them.
     var properties: [UInt8]
     var sysFlag: Int32
     var flag: Int32
@@ -240,9 +265,16 @@ struct PreparedSend: Sendable {
     var uniqueKey: String?
     /// SEND_REPLY_MESSAGE(_V2) instead of a send code.
     var reply = false
+    /// The header laid out in advance, and the UNIQ_KEY that ends its properties; nil: built field by field.
+    var template: (header: SendHeaderTemplate, uniqueKey: (UInt64, UInt64))?
 
     /// Send request header; short names a..m for V2 / batch codes (remoting.md §5.1). Values are strings.
-    func header(queueId: Int32, options: ProducerOptions) -> RemotingExtFields {
+    /// From the template when it still describes this send (a caller may have changed `sysFlag` or `flag`
+    /// since), field by field otherwise: the same fields, in the same order, with the same text.
+    func header(queueId: Int32, options: ProducerOptions, bornTimestamp: Int64 = nowMillis()) -> RemotingExtFields {
+        if let template, template.header.describes(self) {
+            return template.header.fields(queueId: queueId, bornTimestamp: bornTimestamp, uniqueKey: template.uniqueKey)
+        }
         let v2 = options.useV2Header
         var f = RemotingExtFields()
         f.reserveCapacity(12)
@@ -252,13 +284,20 @@ struct PreparedSend: Sendable {
         f.set(v2 ? "d" : "defaultTopicQueueNums", options.defaultTopicQueueNums)
         f.set(v2 ? "e" : "queueId", queueId)
         f.set(v2 ? "f" : "sysFlag", sysFlag)
-        f.set(v2 ? "g" : "bornTimestamp", Self.nowMillis())
+        f.set(v2 ? "g" : "bornTimestamp", bornTimestamp)
         f.set(v2 ? "h" : "flag", flag)
-        f[v2 ? "i" : "properties"] = String(decoding: properties, as: UTF8.self)
+        f[v2 ? "i" : "properties"] = String(decoding: propertyBytes, as: UTF8.self)
         f.set(v2 ? "j" : "reconsumeTimes", 0)
         f.set(v2 ? "k" : "unitMode", false)
         f.set(v2 ? "m" : "batch", batch)
         return f
+    }
+
+    /// The properties as sent.
+    var propertyBytes: [UInt8] {
+        guard let template else { return properties }
+        return template.header.propertiesBefore + Array(UniqueKey.string(template.uniqueKey).utf8)
+            + [MessageProperties.entrySeparator]
     }
 
     static func nowMillis() -> Int64 {
