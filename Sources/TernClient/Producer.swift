@@ -193,16 +193,20 @@ public final class Producer: Sendable {
 
     private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int) -> EventLoopFuture<SendResult> {
         let queue: MessageQueue
+        let master: String?
         if let fixedQueue {
             queue = fixedQueue
+            master = route.masterAddress(of: queue.brokerName)
         } else {
             let queues = route.writeQueues
             guard !queues.isEmpty else {
                 return runtime.group.next().makeFailedFuture(ClientError.noQueue(topic: send.topic, write: true))
             }
-            queue = queues[Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(queues.count))]
+            let index = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(queues.count))
+            queue = queues[index]
+            master = route.writeQueueMasters[index]
         }
-        guard let address = route.masterAddress(of: queue.brokerName) else {
+        guard let address = master else {
             return runtime.group.next().makeFailedFuture(ClientError.noMasterAddress(queue.brokerName))
         }
         let code: Int
@@ -211,18 +215,27 @@ public final class Producer: Sendable {
         else { code = options.useV2Header ? RequestCode.sendMessageV2 : RequestCode.sendMessage }
         let request = runtime.makeRequest(code: code, extFields: send.header(queueId: Int32(truncatingIfNeeded: queue.queueId), options: options),
                                           body: send.body)
-        return runtime.invoke(address, request, timeout: options.sendTimeout)
-            .flatMapThrowing { try Self.result(of: $0, queue: queue, address: address, uniqueKey: send.uniqueKey) }
-            .flatMapError { error in
-                // A reply is not resent: its failure says the requester is gone, and each attempt is stored.
-                guard fixedQueue == nil, !send.reply, n < self.options.retries, Self.isRetriable(error) else {
-                    return self.runtime.group.next().makeFailedFuture(error)
-                }
-                if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
-                    self.runtime.invalidateRoute(topic: send.topic)
-                }
-                return self.attempt(send, route, nil, n + 1)
+        // One promise and one callback per attempt (not a future per step of a flatMap chain: each was an
+        // allocation and a generic metadata lookup per send).
+        let answer = runtime.invoke(address, request, timeout: options.sendTimeout)
+        let promise = answer.eventLoop.makePromise(of: SendResult.self)
+        answer.whenComplete { result in
+            let error: any Error
+            do {
+                return promise.succeed(try Self.result(of: result.get(), queue: queue, address: address, uniqueKey: send.uniqueKey))
+            } catch let failure {
+                error = failure
             }
+            // A reply is not resent: its failure says the requester is gone, and each attempt is stored.
+            guard fixedQueue == nil, !send.reply, n < self.options.retries, Self.isRetriable(error) else {
+                return promise.fail(error)
+            }
+            if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
+                self.runtime.invalidateRoute(topic: send.topic)
+            }
+            promise.completeWith(self.attempt(send, route, nil, n + 1))
+        }
+        return promise.futureResult
     }
 
     static func isRetriable(_ error: any Error) -> Bool {
