@@ -6,8 +6,8 @@ import TernProtocol
 import TernRemoting
 import Testing
 
-/// Requests from templates (a producer's sends) are the field-by-field requests' bytes: same fields, order and
-/// text, in JSON and ROCKETMQ binary headers.
+/// Requests from templates (a producer's sends, a queue's pulls) are the field-by-field requests' bytes: same
+/// fields, order and text, in JSON and ROCKETMQ binary headers.
 @Suite struct RequestTemplateTests {
     /// `send`'s request frame, with its header from the template and field by field (no template, the
     /// properties as bytes).
@@ -88,5 +88,33 @@ import Testing
         let tagged = try producer.prepareSingle(topic: "T", body: ByteBuffer(string: "x"), tags: "A", keys: [],
                                                 properties: [:], flag: 0)
         #expect(tagged.template == nil)
+    }
+
+    /// A pull from a queue's template is the field-by-field pull request's bytes, with and without a commit
+    /// offset, held or not, in both header types.
+    @Test(arguments: [RemotingSerializeType.json, .rocketmq])
+    func pullTemplateIsTheFieldByFieldPull(type: RemotingSerializeType) throws {
+        var options = ClientOptions(nameServer: "127.0.0.1:1")
+        options.headerEncoding = type == .json ? .json : .binary
+        let runtime = ClientRuntime(options: options)
+        defer { runtime.shutdown() }
+        let consumer = PullConsumer(runtime: runtime, group: "g \"é\"")
+        let queue = MessageQueue(topic: "BenchE2E", brokerName: "broker-a", queueId: 7)
+        func frame(_ command: RemotingCommand) throws -> [UInt8] {
+            var c = command
+            c.opaque = 11
+            var buffer = ByteBuffer()
+            try RemotingFrame.write(c, into: &buffer)
+            return Array(buffer.readableBytesView)
+        }
+        for (maxNums, suspend, subscription) in [(64, Int64(1000), "*"), (32, 0, "TagA || TagB")] {
+            let template = consumer.pullRequestTemplate(queue: queue, maxNums: maxNums, subscription: subscription,
+                                                        suspendMillis: suspend)
+            for (offset, commit) in [(Int64(0), Int64?.none), (123_456_789, 123_456_789), (.max, 0), (-1, nil)] {
+                let plain = consumer.pullRequest(queue: queue, offset: offset, maxNums: maxNums, subscription: subscription,
+                                                 suspendMillis: suspend, commitOffset: commit)
+                #expect(try frame(template.request(offset: offset, commitOffset: commit)) == (try frame(plain)))
+            }
+        }
     }
 }
