@@ -110,6 +110,26 @@ public final class Producer: Sendable {
         }
     }
 
+    /// ``sendFuture(topic:body:tags:keys:properties:queue:flag:)`` of a message without user properties, with a
+    /// callback in place of the future: no promise and no callback list per send (a load generator's form).
+    /// `completion` runs once: on the connection's event loop, or at once when the send fails before leaving.
+    public func send(topic: String, body: ByteBuffer, queue: MessageQueue? = nil,
+                     completion: @escaping @Sendable (Result<SendResult, any Error>) -> Void) {
+        let send: PreparedSend
+        do {
+            send = try prepareSingle(topic: topic, body: body, tags: nil, keys: [], properties: [:], flag: 0)
+        } catch {
+            return completion(.failure(error))
+        }
+        if let route = runtime.cachedRoute(topic: topic) { return attempt(send, route, queue, 0, completion) }
+        runtime.route(topic: topic).whenComplete { route in
+            switch route {
+            case .success(let route): self.attempt(send, route, queue, 0, completion)
+            case .failure(let error): completion(.failure(error))
+            }
+        }
+    }
+
     /// One message ready to send: user properties, WAIT, a new UNIQ_KEY, the body compressed when large.
     func prepareSingle(topic: String, body: ByteBuffer, tags: String?, keys: [String], properties: [String: String],
                        flag: Int32) throws -> PreparedSend {
@@ -192,6 +212,42 @@ public final class Producer: Sendable {
     }
 
     private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int) -> EventLoopFuture<SendResult> {
+        let (request, queue, address): (RemotingCommand, MessageQueue, String)
+        do {
+            (request, queue, address) = try target(send, route, fixedQueue)
+        } catch {
+            return runtime.group.next().makeFailedFuture(error)
+        }
+        // One promise and one callback per attempt (not a future per step of a flatMap chain: each was an
+        // allocation and a generic metadata lookup per send).
+        let answer = runtime.invoke(address, request, timeout: options.sendTimeout)
+        let promise = answer.eventLoop.makePromise(of: SendResult.self)
+        answer.whenComplete { answer in
+            if let done = self.outcome(answer, send, queue, address, fixedQueue, n) { return promise.completeWith(done) }
+            promise.completeWith(self.attempt(send, route, nil, n + 1))
+        }
+        return promise.futureResult
+    }
+
+    /// ``attempt(_:_:_:_:)`` reporting to `completion` (no promise).
+    private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int,
+                 _ completion: @escaping @Sendable (Result<SendResult, any Error>) -> Void) {
+        let (request, queue, address): (RemotingCommand, MessageQueue, String)
+        do {
+            (request, queue, address) = try target(send, route, fixedQueue)
+        } catch {
+            return completion(.failure(error))
+        }
+        runtime.invoke(address, request, timeout: options.sendTimeout).whenComplete { answer in
+            if let done = self.outcome(answer, send, queue, address, fixedQueue, n) { return completion(done) }
+            self.attempt(send, route, nil, n + 1, completion)
+        }
+    }
+
+    /// An attempt's request, its queue (`fixedQueue`, or the next writable one) and that queue's master; throws
+    /// when there is none.
+    private func target(_ send: PreparedSend, _ route: TopicRouteInfo,
+                        _ fixedQueue: MessageQueue?) throws -> (RemotingCommand, MessageQueue, String) {
         let queue: MessageQueue
         let master: String?
         if let fixedQueue {
@@ -199,43 +255,37 @@ public final class Producer: Sendable {
             master = route.masterAddress(of: queue.brokerName)
         } else {
             let queues = route.writeQueues
-            guard !queues.isEmpty else {
-                return runtime.group.next().makeFailedFuture(ClientError.noQueue(topic: send.topic, write: true))
-            }
+            guard !queues.isEmpty else { throw ClientError.noQueue(topic: send.topic, write: true) }
             let index = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(queues.count))
             queue = queues[index]
             master = route.writeQueueMasters[index]
         }
-        guard let address = master else {
-            return runtime.group.next().makeFailedFuture(ClientError.noMasterAddress(queue.brokerName))
-        }
+        guard let address = master else { throw ClientError.noMasterAddress(queue.brokerName) }
         let code: Int
         if send.batch { code = options.useV2Header ? RequestCode.sendBatchMessage : RequestCode.sendMessage }
         else if send.reply { code = options.useV2Header ? RequestCode.sendReplyMessageV2 : RequestCode.sendReplyMessage }
         else { code = options.useV2Header ? RequestCode.sendMessageV2 : RequestCode.sendMessage }
         let request = runtime.makeRequest(code: code, extFields: send.header(queueId: Int32(truncatingIfNeeded: queue.queueId), options: options),
                                           body: send.body)
-        // One promise and one callback per attempt (not a future per step of a flatMap chain: each was an
-        // allocation and a generic metadata lookup per send).
-        let answer = runtime.invoke(address, request, timeout: options.sendTimeout)
-        let promise = answer.eventLoop.makePromise(of: SendResult.self)
-        answer.whenComplete { result in
-            let error: any Error
-            do {
-                return promise.succeed(try Self.result(of: result.get(), queue: queue, address: address, uniqueKey: send.uniqueKey))
-            } catch let failure {
-                error = failure
-            }
-            // A reply is not resent: its failure says the requester is gone, and each attempt is stored.
-            guard fixedQueue == nil, !send.reply, n < self.options.retries, Self.isRetriable(error) else {
-                return promise.fail(error)
-            }
-            if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
-                self.runtime.invalidateRoute(topic: send.topic)
-            }
-            promise.completeWith(self.attempt(send, route, nil, n + 1))
+        return (request, queue, address)
+    }
+
+    /// What an attempt's answer makes of the send: its result or its failure, or nil when another attempt on
+    /// another queue is worth it.
+    private func outcome(_ answer: Result<RemotingCommand, any Error>, _ send: PreparedSend, _ queue: MessageQueue,
+                         _ address: String, _ fixedQueue: MessageQueue?, _ n: Int) -> Result<SendResult, any Error>? {
+        let error: any Error
+        do {
+            return .success(try Self.result(of: answer.get(), queue: queue, address: address, uniqueKey: send.uniqueKey))
+        } catch let failure {
+            error = failure
         }
-        return promise.futureResult
+        // A reply is not resent: its failure says the requester is gone, and each attempt is stored.
+        guard fixedQueue == nil, !send.reply, n < options.retries, Self.isRetriable(error) else { return .failure(error) }
+        if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
+            runtime.invalidateRoute(topic: send.topic)
+        }
+        return nil
     }
 
     static func isRetriable(_ error: any Error) -> Bool {
