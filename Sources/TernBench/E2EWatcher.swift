@@ -17,6 +17,8 @@ final class LatencyWatcher: Sendable {
     let stages: StageSplit
     let loop: any EventLoop
     private let offset: Mutex<Int64>
+    /// This queue's pull, laid out once (a pull per answer).
+    private let pulls: PullRequestTemplate
 
     init(consumer: PullConsumer, address: String, queue: MessageQueue, offset: Int64, runId: UInt64,
          stats: BenchStats, stages: StageSplit, loop: any EventLoop) {
@@ -28,6 +30,7 @@ final class LatencyWatcher: Sendable {
         self.stages = stages
         self.loop = loop
         self.offset = Mutex(offset)
+        pulls = consumer.pullRequestTemplate(queue: queue, maxNums: 64, suspendMillis: Self.suspendMillis)
     }
 
     func start(stop: StopFlag) {
@@ -35,8 +38,7 @@ final class LatencyWatcher: Sendable {
         // Every message before `next` is recorded: committed with the pull, as the Java and C++ push consumers
         // commit their consumed offset (the broker then knows how far this group has read).
         let next = offset.withLock { $0 }
-        let request = consumer.pullRequest(queue: queue, offset: next, maxNums: 64, suspendMillis: Self.suspendMillis,
-                                           commitOffset: next > 0 ? next : nil)
+        let request = pulls.request(offset: next, commitOffset: next > 0 ? next : nil)
         consumer.runtime.invoke(address, request, timeout: consumer.pullTimeout(suspendMillis: Self.suspendMillis))
             .whenComplete { result in
                 let now = NIODeadline.now().uptimeNanoseconds

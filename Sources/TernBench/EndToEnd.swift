@@ -65,6 +65,7 @@ struct EndToEnd: AsyncParsableCommand {
 
         let progress = progressTask(received, label: "e2e received", limit: .duration(seconds: duration))
         let start = NIODeadline.now()
+        let cpu = ClientCPU()
         let total = planned
         let bodySize = max(24, size)
         let sender = RateSender(producer: producer, topic: common.topic, rate: rate, total: total, size: bodySize,
@@ -78,13 +79,15 @@ struct EndToEnd: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
         }
         let seconds = elapsedSeconds(since: start)
+        // Sends, their answers and the watchers' pulls of the same messages: the client's whole cost per message.
+        let cpuReport = cpu.report(messages: sent)
         stopFlag.set()
         progress.cancel()
         let r = received.snapshot.messages
         var summary = received.summary(mode: "e2e", seconds: seconds, extra: [
             "sent": sent, "sendErrors": sendStats.snapshot.errors, "received": r, "lost": max(0, sent - r),
             "planned": total,
-        ].merging(sender.scheduleReport) { a, _ in a })
+        ].merging(sender.scheduleReport) { a, _ in a }.merging(cpuReport) { a, _ in a })
         summary.errors += sendStats.snapshot.errors
         let send = sendStats.summary(mode: "send", seconds: seconds)
         summary.extra["sendAckP50Us"] = Int(send.p50Us)

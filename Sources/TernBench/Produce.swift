@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import NIOCore
+import NIOPosix
 import Synchronization
 import TernClient
 
@@ -36,7 +37,10 @@ struct Produce: AsyncParsableCommand {
         var options = try common.clientOptions()
         options.connectionsPerAddress = connections
         options.headerEncoding = binaryHeader ? .binary : .json
-        let runtime = ClientRuntime(options: options)
+        // At a fixed rate, one event loop for the tick and the connection (as `e2e`): sends then need no hop to
+        // the connection's loop, and a tick's sends leave in one flush.
+        let tickGroup = rate == nil ? nil : MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let runtime = ClientRuntime(options: options, group: tickGroup ?? MultiThreadedEventLoopGroup.singleton)
         defer { runtime.shutdown() }
         _ = try await ensureTopic(runtime, topic: common.topic, queues: queues)
         var producerOptions = ProducerOptions()
@@ -50,6 +54,7 @@ struct Produce: AsyncParsableCommand {
         let stats = BenchStats()
         let progress = progressTask(stats, label: "produce", limit: try RunLimit(count: count, duration: duration))
         let start = NIODeadline.now()
+        let cpu = ClientCPU()
         let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: size)
         let limit = try RunLimit(count: count, duration: duration)
         if let rate {
@@ -67,8 +72,14 @@ struct Produce: AsyncParsableCommand {
                                loop: runtime.group.next()).run(inflight: inflight)
         }
         let seconds = elapsedSeconds(since: start)
+        let cpuReport = cpu.report(messages: stats.messages)
         progress.cancel()
-        stats.summary(mode: "produce", seconds: seconds).print(json: common.json, latencyLabel: "send latency")
+        stats.summary(mode: "produce", seconds: seconds, extra: cpuReport)
+            .print(json: common.json, latencyLabel: "send latency")
+        if let tickGroup {
+            runtime.shutdown()
+            try await tickGroup.shutdownGracefully()
+        }
     }
 }
 

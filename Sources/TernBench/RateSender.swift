@@ -95,7 +95,7 @@ final class RateSender: Sendable {
     private func sendOne() {
         let begin = NIODeadline.now()
         inFlight.add(1, ordering: .relaxed)
-        producer.sendFuture(topic: topic, body: body(begin)).whenComplete { result in
+        producer.send(topic: topic, body: body(begin)) { result in
             self.inFlight.subtract(1, ordering: .relaxed)
             switch result {
             case .success(let sent):

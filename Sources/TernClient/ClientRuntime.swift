@@ -60,7 +60,14 @@ public final class ClientRuntime: Sendable {
     public func invoke(_ address: String, _ command: RemotingCommand, timeout: TimeAmount? = nil) -> EventLoopFuture<RemotingCommand> {
         let timeout = timeout ?? options.requestTimeout
         let command = signed(command)
-        if let c = pool.readyConnection(to: address) { return c.request(command, timeout: timeout) }
+        if let c = pool.readyConnection(to: address) {
+            // Issued on the connection's own event loop (a load generator's tick, a callback sending the next
+            // request), the request is queued, and every request of the task running now leaves in one flush
+            // when it ends: one writev, and one loopback segment through the kernel, per task instead of one per
+            // request (the flush was a quarter of a sending client's CPU). Elsewhere this does nothing.
+            c.coalesceWritesUntilTaskEnds()
+            return c.request(command, timeout: timeout)
+        }
         return pool.connection(to: address).flatMap { $0.request(command, timeout: timeout) }
     }
 

@@ -7,6 +7,8 @@ public struct TopicRouteInfo: Sendable {
     public let data: TopicRouteData
     public let writeQueues: [MessageQueue]
     public let readQueues: [MessageQueue]
+    /// The master address of each of `writeQueues`' brokers, by index (looked up once, not per send).
+    let writeQueueMasters: [String?]
 
     public init(topic: String, data: TopicRouteData) {
         self.topic = topic
@@ -36,6 +38,7 @@ public struct TopicRouteInfo: Sendable {
         }
         writeQueues = write
         readQueues = read
+        writeQueueMasters = write.map { queue in data.brokerDatas.first { $0.brokerName == queue.brokerName }?.masterAddress }
     }
 
     /// Address of the master (broker id 0) of `brokerName`.

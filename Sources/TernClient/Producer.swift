@@ -75,6 +75,9 @@ public final class Producer: Sendable {
     public let options: ProducerOptions
     /// Round-robin position; starts at random so short-lived producers do not all hit queue 0 first.
     private let cursor = Atomic<UInt>(UInt.random(in: 0 ..< 1 << 16))
+    /// Send header templates by topic (``headerTemplate(topic:sysFlag:flag:)``).
+    private let headerTemplates = Mutex<[String: SendHeaderTemplate]>([:])
+    static let headerTemplatesMax = 64
 
     public init(runtime: ClientRuntime, options: ProducerOptions = ProducerOptions()) {
         self.runtime = runtime
@@ -107,21 +110,62 @@ public final class Producer: Sendable {
         }
     }
 
+    /// ``sendFuture(topic:body:tags:keys:properties:queue:flag:)`` of a message without user properties, with a
+    /// callback in place of the future: no promise and no callback list per send (a load generator's form).
+    /// `completion` runs once: on the connection's event loop, or at once when the send fails before leaving.
+    public func send(topic: String, body: ByteBuffer, queue: MessageQueue? = nil,
+                     completion: @escaping @Sendable (Result<SendResult, any Error>) -> Void) {
+        let send: PreparedSend
+        do {
+            send = try prepareSingle(topic: topic, body: body, tags: nil, keys: [], properties: [:], flag: 0)
+        } catch {
+            return completion(.failure(error))
+        }
+        if let route = runtime.cachedRoute(topic: topic) { return attempt(send, route, queue, 0, completion) }
+        runtime.route(topic: topic).whenComplete { route in
+            switch route {
+            case .success(let route): self.attempt(send, route, queue, 0, completion)
+            case .failure(let error): completion(.failure(error))
+            }
+        }
+    }
+
     /// One message ready to send: user properties, WAIT, a new UNIQ_KEY, the body compressed when large.
     func prepareSingle(topic: String, body: ByteBuffer, tags: String?, keys: [String], properties: [String: String],
                        flag: Int32) throws -> PreparedSend {
-        let uniqueKey = UniqueKey.next()
-        var entries = Self.userProperties(tags: tags, keys: keys, properties: properties)
-        entries.append((MessageProperties.wait, "true"))
-        entries.append((MessageProperties.uniqueKey, uniqueKey))
         var payload = body
         var sysFlag: Int32 = 0
         if let threshold = options.compressBodyOver, body.readableBytes >= threshold {
             payload = try Zlib.deflate(body)
             sysFlag |= SysFlag.compressed
         }
-        return PreparedSend(topic: topic, body: payload, properties: MessageProperties.encode(entries),
-                            sysFlag: sysFlag, flag: flag, batch: false, uniqueKey: uniqueKey)
+        let key = UniqueKey.nextWords()
+        let uniqueKey = UniqueKey.string(key)
+        guard (tags ?? "").isEmpty, keys.isEmpty, properties.isEmpty else {
+            var entries = Self.userProperties(tags: tags, keys: keys, properties: properties)
+            entries.append((MessageProperties.wait, "true"))
+            entries.append((MessageProperties.uniqueKey, uniqueKey))
+            return PreparedSend(topic: topic, body: payload, properties: MessageProperties.encode(entries),
+                                sysFlag: sysFlag, flag: flag, batch: false, uniqueKey: uniqueKey)
+        }
+        // No user properties (a load generator's sends): the properties are WAIT and the UNIQ_KEY, and the
+        // header comes from the topic's template.
+        return PreparedSend(topic: topic, body: payload, properties: [], sysFlag: sysFlag, flag: flag, batch: false,
+                            uniqueKey: uniqueKey, template: (headerTemplate(topic: topic, sysFlag: sysFlag, flag: flag), key))
+    }
+
+    /// The header template of single messages without user properties to `topic`, made on first use and kept
+    /// while sysFlag and flag stay the same.
+    private func headerTemplate(topic: String, sysFlag: Int32, flag: Int32) -> SendHeaderTemplate {
+        if let kept = headerTemplates.withLock({ $0[topic] }), kept.sysFlag == sysFlag, kept.flag == flag { return kept }
+        let made = SendHeaderTemplate(topic: topic, sysFlag: sysFlag, flag: flag,
+                                      entries: [(MessageProperties.wait, "true")], options: options)
+        headerTemplates.withLock { templates in
+            // Bounded: a producer spraying topics lays out again instead of keeping every one.
+            if templates.count >= Self.headerTemplatesMax { templates.removeAll() }
+            templates[topic] = made
+        }
+        return made
     }
 
     // MARK: - Batches
@@ -168,37 +212,80 @@ public final class Producer: Sendable {
     }
 
     private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int) -> EventLoopFuture<SendResult> {
+        let (request, queue, address): (RemotingCommand, MessageQueue, String)
+        do {
+            (request, queue, address) = try target(send, route, fixedQueue)
+        } catch {
+            return runtime.group.next().makeFailedFuture(error)
+        }
+        // One promise and one callback per attempt (not a future per step of a flatMap chain: each was an
+        // allocation and a generic metadata lookup per send).
+        let answer = runtime.invoke(address, request, timeout: options.sendTimeout)
+        let promise = answer.eventLoop.makePromise(of: SendResult.self)
+        answer.whenComplete { answer in
+            if let done = self.outcome(answer, send, queue, address, fixedQueue, n) { return promise.completeWith(done) }
+            promise.completeWith(self.attempt(send, route, nil, n + 1))
+        }
+        return promise.futureResult
+    }
+
+    /// ``attempt(_:_:_:_:)`` reporting to `completion` (no promise).
+    private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int,
+                 _ completion: @escaping @Sendable (Result<SendResult, any Error>) -> Void) {
+        let (request, queue, address): (RemotingCommand, MessageQueue, String)
+        do {
+            (request, queue, address) = try target(send, route, fixedQueue)
+        } catch {
+            return completion(.failure(error))
+        }
+        runtime.invoke(address, request, timeout: options.sendTimeout).whenComplete { answer in
+            if let done = self.outcome(answer, send, queue, address, fixedQueue, n) { return completion(done) }
+            self.attempt(send, route, nil, n + 1, completion)
+        }
+    }
+
+    /// An attempt's request, its queue (`fixedQueue`, or the next writable one) and that queue's master; throws
+    /// when there is none.
+    private func target(_ send: PreparedSend, _ route: TopicRouteInfo,
+                        _ fixedQueue: MessageQueue?) throws -> (RemotingCommand, MessageQueue, String) {
         let queue: MessageQueue
+        let master: String?
         if let fixedQueue {
             queue = fixedQueue
+            master = route.masterAddress(of: queue.brokerName)
         } else {
             let queues = route.writeQueues
-            guard !queues.isEmpty else {
-                return runtime.group.next().makeFailedFuture(ClientError.noQueue(topic: send.topic, write: true))
-            }
-            queue = queues[Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(queues.count))]
+            guard !queues.isEmpty else { throw ClientError.noQueue(topic: send.topic, write: true) }
+            let index = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(queues.count))
+            queue = queues[index]
+            master = route.writeQueueMasters[index]
         }
-        guard let address = route.masterAddress(of: queue.brokerName) else {
-            return runtime.group.next().makeFailedFuture(ClientError.noMasterAddress(queue.brokerName))
-        }
+        guard let address = master else { throw ClientError.noMasterAddress(queue.brokerName) }
         let code: Int
         if send.batch { code = options.useV2Header ? RequestCode.sendBatchMessage : RequestCode.sendMessage }
         else if send.reply { code = options.useV2Header ? RequestCode.sendReplyMessageV2 : RequestCode.sendReplyMessage }
         else { code = options.useV2Header ? RequestCode.sendMessageV2 : RequestCode.sendMessage }
         let request = runtime.makeRequest(code: code, extFields: send.header(queueId: Int32(truncatingIfNeeded: queue.queueId), options: options),
                                           body: send.body)
-        return runtime.invoke(address, request, timeout: options.sendTimeout)
-            .flatMapThrowing { try Self.result(of: $0, queue: queue, address: address, uniqueKey: send.uniqueKey) }
-            .flatMapError { error in
-                // A reply is not resent: its failure says the requester is gone, and each attempt is stored.
-                guard fixedQueue == nil, !send.reply, n < self.options.retries, Self.isRetriable(error) else {
-                    return self.runtime.group.next().makeFailedFuture(error)
-                }
-                if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
-                    self.runtime.invalidateRoute(topic: send.topic)
-                }
-                return self.attempt(send, route, nil, n + 1)
-            }
+        return (request, queue, address)
+    }
+
+    /// What an attempt's answer makes of the send: its result or its failure, or nil when another attempt on
+    /// another queue is worth it.
+    private func outcome(_ answer: Result<RemotingCommand, any Error>, _ send: PreparedSend, _ queue: MessageQueue,
+                         _ address: String, _ fixedQueue: MessageQueue?, _ n: Int) -> Result<SendResult, any Error>? {
+        let error: any Error
+        do {
+            return .success(try Self.result(of: answer.get(), queue: queue, address: address, uniqueKey: send.uniqueKey))
+        } catch let failure {
+            error = failure
+        }
+        // A reply is not resent: its failure says the requester is gone, and each attempt is stored.
+        guard fixedQueue == nil, !send.reply, n < options.retries, Self.isRetriable(error) else { return .failure(error) }
+        if case ClientError.response(ResponseCode.topicNotExist, _, _) = error {
+            runtime.invalidateRoute(topic: send.topic)
+        }
+        return nil
     }
 
     static func isRetriable(_ error: any Error) -> Bool {
@@ -233,6 +320,7 @@ public final class Producer: Sendable {
 struct PreparedSend: Sendable {
     var topic: String
     var body: ByteBuffer
+    /// The properties' bytes; empty when `template` carries them.
     var properties: [UInt8]
     var sysFlag: Int32
     var flag: Int32
@@ -240,9 +328,16 @@ struct PreparedSend: Sendable {
     var uniqueKey: String?
     /// SEND_REPLY_MESSAGE(_V2) instead of a send code.
     var reply = false
+    /// The header laid out in advance, and the UNIQ_KEY that ends its properties; nil: built field by field.
+    var template: (header: SendHeaderTemplate, uniqueKey: (UInt64, UInt64))?
 
     /// Send request header; short names a..m for V2 / batch codes (remoting.md §5.1). Values are strings.
-    func header(queueId: Int32, options: ProducerOptions) -> RemotingExtFields {
+    /// From the template when it still describes this send (a caller may have changed `sysFlag` or `flag`
+    /// since), field by field otherwise: the same fields, in the same order, with the same text.
+    func header(queueId: Int32, options: ProducerOptions, bornTimestamp: Int64 = nowMillis()) -> RemotingExtFields {
+        if let template, template.header.describes(self) {
+            return template.header.fields(queueId: queueId, bornTimestamp: bornTimestamp, uniqueKey: template.uniqueKey)
+        }
         let v2 = options.useV2Header
         var f = RemotingExtFields()
         f.reserveCapacity(12)
@@ -252,13 +347,20 @@ struct PreparedSend: Sendable {
         f.set(v2 ? "d" : "defaultTopicQueueNums", options.defaultTopicQueueNums)
         f.set(v2 ? "e" : "queueId", queueId)
         f.set(v2 ? "f" : "sysFlag", sysFlag)
-        f.set(v2 ? "g" : "bornTimestamp", Self.nowMillis())
+        f.set(v2 ? "g" : "bornTimestamp", bornTimestamp)
         f.set(v2 ? "h" : "flag", flag)
-        f[v2 ? "i" : "properties"] = String(decoding: properties, as: UTF8.self)
+        f[v2 ? "i" : "properties"] = String(decoding: propertyBytes, as: UTF8.self)
         f.set(v2 ? "j" : "reconsumeTimes", 0)
         f.set(v2 ? "k" : "unitMode", false)
         f.set(v2 ? "m" : "batch", batch)
         return f
+    }
+
+    /// The properties as sent.
+    var propertyBytes: [UInt8] {
+        guard let template else { return properties }
+        return template.header.propertiesBefore + Array(UniqueKey.string(template.uniqueKey).utf8)
+            + [MessageProperties.entrySeparator]
     }
 
     static func nowMillis() -> Int64 {

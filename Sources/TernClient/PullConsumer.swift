@@ -75,9 +75,7 @@ public final class PullConsumer: Sendable {
     /// trace fields), with ``pullTimeout(suspendMillis:)`` and ``pullResult(of:address:decode:)``.
     public func pullRequest(queue: MessageQueue, offset: Int64, maxNums: Int = 32, subscription: String = "*",
                             suspendMillis: Int64 = 0, commitOffset: Int64? = nil) -> RemotingCommand {
-        var sysFlag = 4  // subscription present
-        if suspendMillis > 0 { sysFlag |= 2 }
-        if commitOffset != nil { sysFlag |= 1 }
+        let sysFlag = Self.pullSysFlag(suspendMillis: suspendMillis, commit: commitOffset != nil)
         var f = RemotingExtFields()
         f.reserveCapacity(11)
         f["consumerGroup"] = group

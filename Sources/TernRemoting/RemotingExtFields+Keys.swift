@@ -99,7 +99,8 @@ extension RemotingExtFields {
 }
 
 /// The interned keys of ``RemotingExtFields/knownKey(_:)``: SEND_MESSAGE_V2's one-letter names, the long names
-/// of SEND_MESSAGE, PULL_MESSAGE and the ACL fields.
+/// of SEND_MESSAGE, PULL_MESSAGE and the ACL fields, then the keys of the send and pull answers a client reads
+/// per message (last: a request's keys are found before them; "suggestWhichBrokerId" was a heap String per pull).
 private enum KnownKeys {
     static let letters: [(key: String, signature: UInt32)] = (UInt8(ascii: "a") ... UInt8(ascii: "z")).map {
         let key = String(decoding: [$0], as: UTF8.self)
@@ -120,6 +121,8 @@ private enum KnownKeys {
         "flag", "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "brokerName",
         "consumerGroup", "queueOffset", "maxMsgNums", "commitOffset", "suspendTimeoutMillis", "subscription",
         "subVersion", "expressionType",
+        "msgId", "MSG_REGION", "TRACE_ON", "suggestWhichBrokerId", "nextBeginOffset", "minOffset", "maxOffset",
+        "traceReceived", "traceArrived", "traceHandled", "traceStored", "traceWoken", "traceAnswered",
     ].map { (key: $0, signature: RemotingExtFields.signature($0)) }
 
     /// `words`' UTF-8, compared without touching the Strings (no reference count per candidate).

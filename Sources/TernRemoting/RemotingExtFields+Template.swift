@@ -11,6 +11,21 @@ extension RemotingExtFields {
             case decimal(slot: Int)
             /// Words `slot` and `slot + 1` (0...2) as 32 uppercase hex digits, big-endian (an offset message id).
             case hex128(slot: Int)
+            /// `prefix`, then ``hex128(slot:)``, then `suffix`: a request's message properties, whose one
+            /// per-message part is the UNIQ_KEY at the end.
+            case framedHex128(prefix: String, slot: Int, suffix: String)
+        }
+
+        /// The fixed texts around a ``Field/framedHex128(prefix:slot:suffix:)`` value: one reference in the
+        /// table's entry, so the entry is no larger than a text value's. Immutable.
+        final class Affixes: Sendable {
+            let prefix: String
+            let suffix: String
+
+            init(prefix: String, suffix: String) {
+                self.prefix = prefix
+                self.suffix = suffix
+            }
         }
 
         /// Keys and values; placeholders render only once words are set.
@@ -31,6 +46,9 @@ extension RemotingExtFields {
                 case let .hex128(slot):
                     precondition((0...2).contains(slot), "template slot \(slot) out of range")
                     table.set(.hex128(slot: UInt8(slot)), for: key)
+                case let .framedHex128(prefix, slot, suffix):
+                    precondition((0...2).contains(slot), "template slot \(slot) out of range")
+                    table.set(.framedHex128(slot: UInt8(slot), Affixes(prefix: prefix, suffix: suffix)), for: key)
                 }
             }
             self.table = table
@@ -70,6 +88,13 @@ extension RemotingExtFields {
                     case let .hex128(slot):
                         literal.append(UInt8(ascii: "\""))
                         pieces.append((literal.count, .hex128(slot: slot)))
+                    case let .framedHex128(slot, affixes):
+                        // The quoted texts without their closing and opening quote: escapes are per byte, and
+                        // hex digits need none, so this is the quoted whole.
+                        literal += JSONHeaderEncoder.quoted(affixes.prefix).dropLast()
+                        pieces.append((literal.count, .hex128(slot: slot)))
+                        literal += JSONHeaderEncoder.quoted(affixes.suffix).dropFirst()
+                        continue
                     case .verbatim, .jsonString:
                         preconditionFailure("template fields hold no header tokens")
                     }
@@ -85,5 +110,25 @@ extension RemotingExtFields {
     /// `template`'s fields with its placeholders set from `words` (sharing the template's table).
     public init(_ template: Template, words w0: UInt64, _ w1: UInt64 = 0, _ w2: UInt64 = 0, _ w3: UInt64 = 0) {
         self = template.table.withWords(template.json, w0, w1, w2, w3)
+    }
+}
+
+extension RemotingExtFields {
+    /// `high` then `low` as 32 uppercase hex digits, big-endian: the text of a ``Template/Field/hex128(slot:)``
+    /// value.
+    public static func hex128(_ high: UInt64, _ low: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 32) { out in
+            for i in 0 ..< 16 {
+                out[i] = hexDigit(high >> UInt64(60 - 4 * i))
+                out[16 + i] = hexDigit(low >> UInt64(60 - 4 * i))
+            }
+            return 32
+        }
+    }
+
+    /// The uppercase hex digit of `value`'s low 4 bits.
+    static func hexDigit(_ value: UInt64) -> UInt8 {
+        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
     }
 }

@@ -37,6 +37,8 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         case decimal(slot: UInt8)
         /// Inline words `slot` and `slot + 1` as 32 uppercase hex digits (``Template``).
         case hex128(slot: UInt8)
+        /// ``hex128(slot:)`` between two fixed texts (``Template``).
+        case framedHex128(slot: UInt8, Template.Affixes)
     }
 
     /// What token and template values refer to.
@@ -205,19 +207,9 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
         case let .jsonString(start, end):
             return decodedToken(start, end) { reader in try reader.readString() } ?? ""
         case let .decimal(slot): return String(Int64(bitPattern: word(slot)))
-        case let .hex128(slot):
-            var utf8: [UInt8] = []
-            for word in [word(slot), word(slot + 1)] {
-                for shift in stride(from: 60, through: 0, by: -4) { utf8.append(Self.hexDigit(word >> UInt64(shift))) }
-            }
-            return String(decoding: utf8, as: UTF8.self)
+        case let .hex128(slot): return Self.hex128(word(slot), word(slot + 1))
+        case let .framedHex128(slot, affixes): return affixes.prefix + Self.hex128(word(slot), word(slot + 1)) + affixes.suffix
         }
-    }
-
-    /// The uppercase hex digit of `value`'s low 4 bits.
-    static func hexDigit(_ value: UInt64) -> UInt8 {
-        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
-        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
     }
 
     /// Inline word `slot` (template values only).
@@ -327,7 +319,7 @@ public struct RemotingExtFields: Sendable, Equatable, ExpressibleByDictionaryLit
             source.withUnsafeReadableBytes { bytes in
                 Self.forEachUTF8Run(ofToken: UnsafeRawBufferPointer(rebasing: bytes[Int(start) ..< Int(end)]), body)
             }
-        case .text, .decimal, .hex128:
+        case .text, .decimal, .hex128, .framedHex128:
             var text = string(value)
             text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
         }

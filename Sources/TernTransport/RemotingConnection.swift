@@ -56,6 +56,7 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
     /// one pipeline write per burst instead of per response. Event loop only (the box checks).
     private let burstOut: NIOLoopBoundBox<ByteBuffer?>
     static let burstOutCapacity = 16 * 1024
+    static let headCapacity = 512
     /// A request handler's scratch bytes kept between two requests of this connection (event loop only, the box
     /// checks): ``takeSpareBytes()`` / ``keepSpareBytes(_:)``.
     private let spareBytes: NIOLoopBoundBox<[UInt8]?>
@@ -105,9 +106,11 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
             return promise.futureResult
         }
         command.opaque = opaque
-        send(command).whenFailure { [weak self] error in
-            self?.removePending(opaque)?.fail(error)
-        }
+        // No write promise: a write fails only on a channel that is closing, and its close fails every pending
+        // request (`failAllPending`, and `closed` keeps new ones out), so a promise and a callback per request
+        // (a third of a sending client's heap allocations) bought nothing but the write's own error in place of
+        // `connectionClosed`. A frame that cannot be encoded fails here.
+        if let error = send(command, promise: nil) { removePending(opaque)?.fail(error) }
         return promise.futureResult
     }
 
@@ -144,43 +147,47 @@ public final class RemotingConnection: Sendable, Hashable, CustomStringConvertib
         send(command, promise: nil)
     }
 
-    private func send(_ command: RemotingCommand) -> EventLoopFuture<Void> {
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        send(command, promise: promise)
-        return promise.futureResult
-    }
-
     /// Encodes the frame here and writes bytes: a `RemotingCommand` in the pipeline is boxed into an `NIOAny`
     /// (too large to sit inline) and passes an encoder handler, both per response on the send path. A body goes
     /// out as its own buffer after the head (one gathering write, no copy of a pull's messages into the frame).
-    private func send(_ command: RemotingCommand, promise: EventLoopPromise<Void>?) {
+    /// Returns the error of a frame that cannot be encoded (nothing is written then), after failing `promise`.
+    @discardableResult
+    private func send(_ command: RemotingCommand, promise: EventLoopPromise<Void>?) -> (any Error)? {
         let loop = channel.eventLoop
         if promise == nil, command.body.map({ $0.readableBytes == 0 }) ?? true, loop.inEventLoop, coalescing {
             // Taken out of the box while written, so it stays uniquely referenced (no copy on write).
             var out = burstOut.value.take() ?? channel.allocator.buffer(capacity: Self.burstOutCapacity)
+            defer { burstOut.value = out }
             // Doubling, not the frame's exact need: a long burst would otherwise reallocate per frame.
             if out.writableBytes < 1024 { out.reserveCapacity(2 * out.capacity) }
-            // On failure the buffer is left as it was (RemotingFrame), and there is no promise to fail.
-            if (try? RemotingFrame.writeHead(command, into: &out)) != nil { flushPending.store(true, ordering: .relaxed) }
-            burstOut.value = out
-            return
+            // On failure the buffer is left as it was (RemotingFrame).
+            do {
+                try RemotingFrame.writeHead(command, into: &out)
+            } catch {
+                return error
+            }
+            flushPending.store(true, ordering: .relaxed)
+            return nil
         }
-        var head = channel.allocator.buffer(capacity: 256)
+        // Room for the frame codec's up-front reserve (prefix, mark and 256 header bytes): a smaller buffer was
+        // reallocated for every frame.
+        var head = channel.allocator.buffer(capacity: Self.headCapacity)
         do {
             try RemotingFrame.writeHead(command, into: &head)
         } catch {
             promise?.fail(error)
-            return
+            return error
         }
         let body = command.body.flatMap { $0.readableBytes > 0 ? $0 : nil }
         guard loop.inEventLoop else {
             // One hop for head and body together: no other writer's frame can land between them.
             loop.execute { [head] in self.writeOnLoop(head, body, flush: true, promise: promise) }
-            return
+            return nil
         }
         let inBurst = coalescing
         writeOnLoop(head, body, flush: !inBurst, promise: promise)
         if inBurst { flushPending.store(true, ordering: .relaxed) }
+        return nil
     }
 
     private func writeOnLoop(_ head: ByteBuffer, _ body: ByteBuffer?, flush: Bool, promise: EventLoopPromise<Void>?) {

@@ -229,4 +229,32 @@ func properties(of request: RemotingCommand, field: String = "i") -> [String: St
         }
         await ns.stop()
     }
+
+    /// The callback form sends what the future form sends, retries as it does, and reports a send that cannot
+    /// leave (unknown topic) through its callback.
+    @Test func callbackSendsRetriesAndFails() async throws {
+        func send(_ producer: Producer, topic: String) async -> Result<SendResult, any Error> {
+            await withCheckedContinuation { done in producer.send(topic: topic, body: ByteBuffer(string: "cb")) { done.resume(returning: $0) } }
+        }
+        let broker = try await FakeServer.start(group: group, answer: Canned.sendAnswer(storeHost: "127.0.0.1:10911"))
+        let ns = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: broker.address))
+        let runtime = ClientRuntime(options: ClientOptions.forTests(nameServer: ns.address), group: group)
+        defer { runtime.shutdown() }
+        let producer = Producer(runtime: runtime)
+        let sent = try await send(producer, topic: "T").get()
+        let request = try #require(broker.requests(code: RequestCode.sendMessageV2).first)
+        #expect(sent.status == .ok && properties(of: request)["UNIQ_KEY"] == sent.uniqueKey)
+        #expect(request.body.map { String(buffer: $0) } == "cb")
+        await #expect(throws: ClientError.topicNotFound("Nope")) { try await send(producer, topic: "Nope").get() }
+
+        let failing = try await FakeServer.start(group: group) { _ in Canned.response(ResponseCode.systemError, remark: "no") }
+        let ns2 = try await FakeServer.start(group: group, answer: Canned.nameServer(topic: "T", brokerAddress: failing.address))
+        let runtime2 = ClientRuntime(options: ClientOptions.forTests(nameServer: ns2.address), group: group)
+        defer { runtime2.shutdown() }
+        await #expect(throws: ClientError.response(code: 1, remark: "no", address: failing.address)) {
+            try await send(Producer(runtime: runtime2), topic: "T").get()
+        }
+        #expect(failing.requests.count == 3)  // 1 attempt + 2 retries
+        for s in [broker, ns, failing, ns2] { await s.stop() }
+    }
 }

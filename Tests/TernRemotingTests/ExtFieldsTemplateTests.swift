@@ -89,4 +89,31 @@ struct ExtFieldsTemplateTests {
         let g = RemotingExtFields(Self.template, words: 1, 2, 5, 6)
         #expect(g["n"] == "5" && g["m"] == "6")
     }
+
+    /// A hex value between fixed texts (a request's properties ending in its UNIQ_KEY) reads as the texts around
+    /// the digits, and encodes byte for byte as that text does, in both header types: the JSON form's escapes
+    /// of the texts' control bytes, quotes, backslashes and non-ASCII bytes included.
+    @Test func framedHexLikeItsText() throws {
+        let template = RemotingExtFields.Template([
+            "b": .text("T"), "e": .decimal(slot: 0),
+            "i": .framedHex128(prefix: "WAIT\u{1}true\u{2}q\"\\é\tUNIQ_KEY\u{1}", slot: 2, suffix: "\u{2}"),
+            "j": .text("0"), "empty": .framedHex128(prefix: "", slot: 1, suffix: ""),
+        ])
+        for words in [(UInt64(0), UInt64(0), UInt64(0), UInt64(0)), (3, 1_733_000_000_000, 0x1234_ABCD_0000_FFFF, .max)] {
+            let f = RemotingExtFields(template, words: words.0, words.1, words.2, words.3)
+            #expect(f["i"] == "WAIT\u{1}true\u{2}q\"\\é\tUNIQ_KEY\u{1}"
+                        + RemotingExtFields.hex128(words.2, words.3) + "\u{2}")
+            #expect(f["empty"] == RemotingExtFields.hex128(words.1, words.2))
+            var text = RemotingExtFields()
+            for (key, value) in f { text[key] = value }
+            for type in [RemotingSerializeType.json, .rocketmq] {
+                var request = RemotingCommand(code: 310, opaque: 7, extFields: f, serializeType: type)
+                let bytes = try encode(request)
+                request.extFields = text
+                #expect(bytes == (try encode(request)))
+                #expect(try decodeOne(Array(bytes.readableBytesView))?.extFields == text)
+            }
+        }
+        #expect(RemotingExtFields.hex128(0x0123_4567_89AB_CDEF, 10) == "0123456789ABCDEF000000000000000A")
+    }
 }
