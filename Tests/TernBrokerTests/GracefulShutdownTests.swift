@@ -29,7 +29,7 @@ import Testing
         let queueId = Int32(sender)
         for i in 0..<100_000 {
             let body = "s\(sender)-\(i)"
-            var fields = SendFrames.javaFields(topic: topic, queueId: queueId, properties: SendFrames.properties([]),
+            let fields = SendFrames.javaFields(topic: topic, queueId: queueId, properties: SendFrames.properties([]),
                                                defaultTopicQueueNums: senders)
             guard let r = try? await c.request(RemotingCommand(code: RequestCode.sendMessage, language: .cpp, version: 64,
                                                                extFields: fields, body: SendFrames.buffer(body)),
