@@ -211,25 +211,15 @@ public final class Producer: Sendable {
         return runtime.route(topic: send.topic).flatMap { self.attempt(send, $0, fixedQueue, 0) }
     }
 
+    /// The future form of ``attempt(_:_:_:_:_:)``: one promise for the whole send, its retries included.
     private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int) -> EventLoopFuture<SendResult> {
-        let (request, queue, address): (RemotingCommand, MessageQueue, String)
-        do {
-            (request, queue, address) = try target(send, route, fixedQueue)
-        } catch {
-            return runtime.group.next().makeFailedFuture(error)
-        }
-        // One promise and one callback per attempt (not a future per step of a flatMap chain: each was an
-        // allocation and a generic metadata lookup per send).
-        let answer = runtime.invoke(address, request, timeout: options.sendTimeout)
-        let promise = answer.eventLoop.makePromise(of: SendResult.self)
-        answer.whenComplete { answer in
-            if let done = self.outcome(answer, send, queue, address, fixedQueue, n) { return promise.completeWith(done) }
-            promise.completeWith(self.attempt(send, route, nil, n + 1))
-        }
+        let promise = runtime.group.next().makePromise(of: SendResult.self)
+        attempt(send, route, fixedQueue, n) { promise.completeWith($0) }
         return promise.futureResult
     }
 
-    /// ``attempt(_:_:_:_:)`` reporting to `completion` (no promise).
+    /// One attempt, and the retries its failure allows, reporting to `completion` once (one callback per attempt,
+    /// no future per step of a chain: each was an allocation and a generic metadata lookup per send).
     private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int,
                  _ completion: @escaping @Sendable (Result<SendResult, any Error>) -> Void) {
         let (request, queue, address): (RemotingCommand, MessageQueue, String)
