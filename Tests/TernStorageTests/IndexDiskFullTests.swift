@@ -8,7 +8,8 @@ import TernSystem
 /// The LMDB index on a full file system fails with an error, never SIGBUS: the index directory is a small tmpfs
 /// (the commit log stays on the normal disk), a child process appends until the dispatcher cannot commit, and
 /// must exit normally having seen `indexingStopped` caused by ENOSPC (or EIO), with every appended record still readable.
-/// With MDB_WRITEMAP the child dies of SIGBUS inside liblmdb instead.
+/// The index uses MDB_WRITEMAP: with a map over holes (no blocks reserved ahead) the child dies of SIGBUS inside
+/// liblmdb instead.
 @Suite("Index on a full disk", .serialized)
 struct IndexDiskFullTests {
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root; skipped"))

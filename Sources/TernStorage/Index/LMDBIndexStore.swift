@@ -5,13 +5,12 @@ import TernSystem
 ///
 /// Durability: the environment is opened MDB_NOSYNC — commits reach the OS page cache (they survive
 /// `kill -9`) and become durable at `sync()`, which the store calls on every log flush and on close.
-/// No MDB_WRITEMAP: with it LMDB ftruncates data.mdb to the map size (a sparse file) and writes pages through
-/// the shared map, so on a full file system a store into a hole raises SIGBUS and kills the broker. Without it,
-/// commits pwrite their dirty pages and a full disk is an error code (ENOSPC from mdb_txn_commit), which stops
-/// the dispatcher and fences appends instead. Preallocating the sparse file ahead of use was the alternative; it
-/// was not taken because nothing bounds how many new pages one transaction allocates, so no step size is safe.
-/// Measured (debug build, 200,000 records with key + unique key, rebuild-index): batches of 16 records
-/// 45-53 k/s with WRITEMAP vs 30-37 k/s without; batches of 8,192 42-45 k/s vs 49-65 k/s.
+/// MDB_WRITEMAP: pages are changed in place in the shared map, so a commit writes no page through pwrite (each
+/// queue a batch reaches had cost a 4 KiB page write per commit). The map only ever covers blocks reserved with
+/// posix_fallocate (`LMDBEnvironment+MapGrowth.swift`), so a full file system is an error code (ENOSPC from
+/// posix_fallocate, or MDB_MAP_FULL at the configured map size), which stops the dispatcher and fences appends,
+/// never SIGBUS. Every `env.write` body may run twice (after the map grew) and leaves no effect outside the
+/// transaction before it returns.
 /// After a machine crash the derived tables may lag the log; recovery replays the log past the checkpoint.
 ///
 /// Caches: queue ids and [min, max) ranges live in memory (loaded at open, updated after each commit), so
@@ -30,7 +29,7 @@ public final class LMDBIndexStore: IndexStore {
     }
     private let cache = Mutex(Cache())
 
-    /// Virtual address space reserved for the map (data.mdb grows with use). Index entries take
+    /// The most the map may grow to (data.mdb is allocated a quarter ahead of use, at least 8 MiB). Index entries take
     /// roughly 100-200 bytes per message (queue entry plus keys), so this holds on the order of a billion
     /// messages between retention passes.
     public static let defaultMapSize = 1 << 38
@@ -38,7 +37,7 @@ public final class LMDBIndexStore: IndexStore {
     /// Opens (creating when missing) the index at `path` (a directory). `readOnly` for offline tools.
     public init(path: String, mapSize: Int = LMDBIndexStore.defaultMapSize, readOnly: Bool = false) throws {
         env = try LMDBEnvironment(path: path, mapSize: mapSize, maxDatabases: 16,
-                                  flags: readOnly ? [.readOnly] : [.noSync])
+                                  flags: readOnly ? [.readOnly] : [.noSync, .writeMap])
         let create: LMDBDatabase.Flags = readOnly ? [] : [.create]
         if !readOnly {
             // Create every table up front so read-only tools can open them all.
@@ -127,11 +126,14 @@ public final class LMDBIndexStore: IndexStore {
 
     public func apply(_ batch: DispatchBatch) throws {
         try scratch.withLock { s in
-            s.touched.removeAll()
-            s.newHours.removeAll(keepingCapacity: true)
-            var (nextQueueId, lastHour) = cache.withLock { ($0.nextQueueId, $0.hours.last) }
-            let firstNewId = nextQueueId
+            let (firstNewId, firstLastHour) = cache.withLock { ($0.nextQueueId, $0.hours.last) }
+            var nextQueueId = firstNewId
+            // The body may run twice (the map grown after MDB_MAP_FULL): it starts from the cache each time.
             try env.write { t in
+                s.touched.removeAll()
+                s.newHours.removeAll(keepingCapacity: true)
+                nextQueueId = firstNewId
+                var lastHour = firstLastHour
                 for r in batch.records {
                     if let q = r.queue { try applyEntry(r.entry, queue: q, batch, &s, &nextQueueId, t) }
                     if r.keys != nil || r.uniqueKey != nil {
@@ -218,8 +220,10 @@ public final class LMDBIndexStore: IndexStore {
     }
 
     public func truncate(from physicalOffset: Int64, lastRecord: Int64) throws {
-        var c = cache.withLock { $0 }
+        let cached = cache.withLock { $0 }
+        var c = cached
         try env.write { t in
+            c = cached  // the body may run twice (the map grown after MDB_MAP_FULL)
             try t.withCursor(cq) { cur in
                 for (q, var slot) in c.queues {
                     // From the queue's last entry back (offsets may have a gap after damaged log records).
@@ -269,8 +273,10 @@ public final class LMDBIndexStore: IndexStore {
     }
 
     public func deleteBelow(_ physicalOffset: Int64, firstStoreTimestamp: Int64) throws {
-        var c = cache.withLock { $0 }
+        let cached = cache.withLock { $0 }
+        var c = cached
         try env.write { t in
+            c = cached  // the body may run twice (the map grown after MDB_MAP_FULL)
             try t.withCursor(cq) { cur in
                 for (q, var slot) in c.queues where slot.min < slot.max {
                     var key = [UInt8](); key.appendBigEndian(slot.id); key.appendBigEndian(UInt64(bitPattern: slot.min))

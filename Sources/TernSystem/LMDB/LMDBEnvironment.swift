@@ -19,8 +19,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
         public static let noSync = Flags(rawValue: 1 << 0)
         /// MDB_NOMETASYNC: fsync data but not the meta page on commit.
         public static let noMetaSync = Flags(rawValue: 1 << 1)
-        // MDB_WRITEMAP is deliberately not offered: LMDB then ftruncates data.mdb to the map size and writes
-        // pages through the map, so a full file system turns a put into SIGBUS instead of an error code.
+        /// MDB_WRITEMAP on a map that only ever covers allocated blocks (see `LMDBEnvironment+MapGrowth.swift`):
+        /// pages are written in place in the shared map instead of pwrite'n at commit. Ignored with `.readOnly`.
+        public static let writeMap = Flags(rawValue: 1 << 2)
         /// MDB_NORDAHEAD
         public static let noReadAhead = Flags(rawValue: 1 << 3)
         /// MDB_RDONLY: open read-only (tools).
@@ -35,19 +36,32 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     /// mdb_dbi_open must not run in two transactions at once (lmdb.h), so openDatabase is serialised.
     private let openLock = Mutex(())
+    /// With `.writeMap`: every use of the map on the shared side, re-mapping on the exclusive side.
+    let gate: ReadWriteGate?
+    /// With `.writeMap`: the largest map this environment may grow to (the `mapSize` it was opened with).
+    let maxMapSize: Int
+    /// With `.writeMap`: writes left before the next early growth is tried after one failed (a full disk).
+    let growthBackoff = Atomic<Int>(0)
 
     /// Creates `path` as a directory when missing, then mdb_env_create / set_mapsize / set_maxdbs /
     /// set_maxreaders(126) / open(path, flags | MDB_NOTLS, 0o644).
     /// With `.readOnly` the directory is not created (a missing one throws LMDBError ENOENT (2)).
+    /// With `.writeMap`, `mapSize` is the most the map may grow to; it starts at what is in use plus a step.
     public init(path: String, mapSize: Int, maxDatabases: Int, flags: Flags) throws {
         self.path = path
         self.readOnly = flags.contains(.readOnly)
+        let writeMap = flags.contains(.writeMap) && !readOnly
+        self.gate = writeMap ? ReadWriteGate() : nil
+        self.maxMapSize = mapSize
         if !readOnly { try FileSystem.createDirectory(path) }
         var handle: OpaquePointer?
         try LMDB.check("mdb_env_create", mdb_env_create(&handle))
         guard let handle else { preconditionFailure("mdb_env_create returned no environment") }
         do {
-            try LMDB.check("mdb_env_set_mapsize", mdb_env_set_mapsize(handle, mapSize))
+            // With MDB_WRITEMAP, mdb_env_open ftruncates data.mdb to the map size: start at one growth unit
+            // (LMDB raises it to the pages in use), so no hole larger than that exists before `establishMap`.
+            let initial = writeMap ? min(mapSize, Self.growthUnit) : mapSize
+            try LMDB.check("mdb_env_set_mapsize", mdb_env_set_mapsize(handle, initial))
             try LMDB.check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(handle, MDB_dbi(maxDatabases)))
             try LMDB.check("mdb_env_set_maxreaders", mdb_env_set_maxreaders(handle, 126))
             try LMDB.check("mdb_env_open", mdb_env_open(handle, path, LMDB.environmentFlags(flags), 0o644))
@@ -58,6 +72,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
             throw error
         }
         self.env = handle
+        if writeMap { try located { try establishMap() } }
     }
 
     deinit { close() }
@@ -82,8 +97,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
         if flags.contains(.dupSort) { dbFlags |= UInt32(MDB_DUPSORT) }
         if flags.contains(.dupFixed) { dbFlags |= UInt32(MDB_DUPFIXED) }
         let useWriteTransaction = flags.contains(.create) && !readOnly
-        return try openLock.withLock { _ in
-            let txn = try LMDB.begin(handle, readOnly: !useWriteTransaction)
+        let open = { try self.openLock.withLock { _ in
+            let txn = try LMDB.begin(self.handle, readOnly: !useWriteTransaction)
             var dbi: MDB_dbi = 0
             let rc = mdb_dbi_open(txn, name, dbFlags, &dbi)
             guard rc == MDB_SUCCESS else {
@@ -93,7 +108,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
             // Commit also for a read transaction: an aborted transaction closes the handles it opened.
             try LMDB.check("mdb_txn_commit", mdb_txn_commit(txn))
             return LMDBDatabase(name: name, dbi: dbi)
-        }
+        } }
+        guard gate != nil else { return try open() }
+        return try retryingMapFull(open)
     }
 
     /// Runs `body` in a read-only transaction (mdb_txn_begin RDONLY … mdb_txn_abort).
@@ -103,6 +120,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     private func readUnlocated<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        guard let gate else { return try readTransaction(body) }
+        return try gate.shared { try readTransaction(body) }
+    }
+
+    private func readTransaction<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         let txn = try LMDB.begin(handle, readOnly: true)
         let transaction = LMDBTransaction(txn, readOnly: true)
         defer {
@@ -114,12 +136,17 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Runs `body` in a write transaction; commits when it returns, aborts when it throws (and rethrows).
     /// A failed commit (e.g. MDB_MAP_FULL) throws LMDBError; the transaction is gone either way.
+    /// With `.writeMap`, a transaction that fills the map is aborted, the map grown and `body` run again in a
+    /// fresh transaction: `body` must leave no effect outside the transaction before it returns.
     @discardableResult
     public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
-        try located { try writeUnlocated(body) }
+        try located {
+            guard gate != nil else { return try writeTransaction(body) }
+            return try writeGrowingMap(body)
+        }
     }
 
-    private func writeUnlocated<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+    func writeTransaction<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         let txn = try LMDB.begin(handle, readOnly: false)
         let transaction = LMDBTransaction(txn, readOnly: false)
         let result: R
@@ -138,8 +165,19 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// mdb_env_sync(force: 1)
     public func sync() throws {
-        try located { try LMDB.check("mdb_env_sync", mdb_env_sync(handle, 1)) }
+        try located { try onMap { try LMDB.check("mdb_env_sync", mdb_env_sync(handle, 1)) } }
     }
+
+    /// Runs `body` on the shared side of the gate when there is one (anything that reads the map or the meta
+    /// pages in it).
+    @inline(__always)
+    func onMap<R>(_ body: () throws -> R) rethrows -> R {
+        guard let gate else { return try body() }
+        return try gate.shared(body)
+    }
+
+    /// The MDB_env for the map-growth extension (same trap after close()).
+    var environment: OpaquePointer { handle }
 
     /// Adds this environment's path to an LMDBError leaving `body`.
     private func located<R>(_ body: () throws -> R) throws -> R {
@@ -158,11 +196,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Size of data.mdb in use: (last used page number + 1) * page size, from mdb_env_info / mdb_env_stat.
     public func usedBytes() throws -> Int {
+        try onMap { try usage().used }
+    }
+
+    /// Bytes in use ((last page + 1) × page size) and the current map size. Read the meta page: hold the gate.
+    func usage() throws -> (used: Int, mapped: Int) {
         var info = MDB_envinfo()
         try LMDB.check("mdb_env_info", mdb_env_info(handle, &info))
         var stat = MDB_stat()
         try LMDB.check("mdb_env_stat", mdb_env_stat(handle, &stat))
-        return (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
+        return ((Int(info.me_last_pgno) + 1) * Int(stat.ms_psize), Int(info.me_mapsize))
     }
 
     /// mdb_env_close; idempotent. Every transaction must have ended.
@@ -198,6 +241,7 @@ enum LMDB {
         if flags.contains(.noSync) { raw |= UInt32(MDB_NOSYNC) }
         if flags.contains(.noMetaSync) { raw |= UInt32(MDB_NOMETASYNC) }
         if flags.contains(.noReadAhead) { raw |= UInt32(MDB_NORDAHEAD) }
+        if flags.contains(.writeMap) && !flags.contains(.readOnly) { raw |= UInt32(MDB_WRITEMAP) }
         if flags.contains(.readOnly) { raw |= UInt32(MDB_RDONLY) }
         return raw
     }
