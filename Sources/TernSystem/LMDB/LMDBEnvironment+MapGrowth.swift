@@ -21,14 +21,15 @@ import Synchronization
 /// grew there would wait for itself).
 ///
 /// The map grows by a quarter of what is used, at least one `growthUnit`, up to the size the environment was
-/// opened with; that much disk is allocated ahead of use.
+/// opened with; that much disk is allocated ahead of use, but early growth never takes more than half of the
+/// file system's free space (it asks for less, down to `reserveFloor`).
 extension LMDBEnvironment {
     /// Growth step floor and the size a new map starts at.
     static let growthUnit = 8 << 20
 
-    /// Makes the invariant true for the map mdb_env_open made: reserves [0, map size). On failure (a full disk)
-    /// the map shrinks to the pages in use, which were written and so have blocks, and then takes what the disk
-    /// still has; writes grow it further or fail.
+    /// Makes the invariant true for the map mdb_env_open made (the pages in use, at least `reserveFloor`):
+    /// reserves [0, map size), or on failure (a full disk) shrinks the map to the pages in use, which were written
+    /// and so have blocks. Then grows it early once; writes grow it further or fail.
     func establishMap() throws {
         try gate!.exclusive {
             let (used, mapped) = try usage()
@@ -37,8 +38,8 @@ extension LMDBEnvironment {
             } catch {
                 // Rounded up by LMDB to the pages in use.
                 try LMDB.check("mdb_env_set_mapsize", mdb_env_set_mapsize(environment, used))
-                try? growHoldingGate(mapFull: false)
             }
+            try? growHoldingGate(mapFull: false)
         }
     }
 
@@ -83,9 +84,16 @@ extension LMDBEnvironment {
         var target = used + max(Self.growthUnit, used / 4)
         if mapFull { target = max(target, 2 * mapped - used) }
         target = min(maxMapSize, Self.roundUp(target))
+        // Early growth takes at most half of what the file system has free, so the index reserving ahead never
+        // leaves the log (or another store) without room; after MDB_MAP_FULL the transaction needs it now.
+        let free = mapFull ? Int.max : freeBytes()
         var failure: Error?
         while target > mapped {
             do {
+                if target - mapped > free / 2 {
+                    throw LMDBError(function: "posix_fallocate", code: ENOSPC,
+                                    message: "\(free) bytes free: growing by \(target - mapped) would take over half", path: path)
+                }
                 try reserve(target)
                 try LMDB.check("mdb_env_set_mapsize", mdb_env_set_mapsize(environment, target))
                 growthBackoff.store(0, ordering: .relaxed)
@@ -98,6 +106,12 @@ extension LMDBEnvironment {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// f_bavail × f_frsize of the file system holding the environment (0 when it cannot be read).
+    private func freeBytes() -> Int {
+        guard let st = try? Sys.fileSystemStatus(path) else { return 0 }
+        return Int(st.f_bavail) * Int(st.f_frsize)
     }
 
     /// The smallest step a nearly full disk is still asked for.

@@ -58,9 +58,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
         try LMDB.check("mdb_env_create", mdb_env_create(&handle))
         guard let handle else { preconditionFailure("mdb_env_create returned no environment") }
         do {
-            // With MDB_WRITEMAP, mdb_env_open ftruncates data.mdb to the map size: start at one growth unit
+            // With MDB_WRITEMAP, mdb_env_open ftruncates data.mdb to the map size: start at the smallest step
             // (LMDB raises it to the pages in use), so no hole larger than that exists before `establishMap`.
-            let initial = writeMap ? min(mapSize, Self.growthUnit) : mapSize
+            let initial = writeMap ? min(mapSize, Self.reserveFloor) : mapSize
             try LMDB.check("mdb_env_set_mapsize", mdb_env_set_mapsize(handle, initial))
             try LMDB.check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(handle, MDB_dbi(maxDatabases)))
             try LMDB.check("mdb_env_set_maxreaders", mdb_env_set_maxreaders(handle, 126))
