@@ -144,3 +144,26 @@ struct LMDBWriteMapTests {
         }
     }
 }
+
+@Suite("LMDB write map misuse")
+struct LMDBWriteMapMisuseTests {
+    /// Growing the map waits until no transaction of the process is open; one begun inside another's closure
+    /// would wait for itself. It traps instead of hanging.
+    @Test func aWriteThatMustGrowInsideAReadTraps() async {
+        // Only the trap fails the child: an error (or finishing) exits 0.
+        await #expect(processExitsWith: .signal(SIGILL)) {
+            do {
+                try withTemporaryDirectory { dir throws in
+                    let env = try LMDBEnvironment(path: dir + "/env", mapSize: 1 << 30, maxDatabases: 4, flags: [.noSync, .writeMap])
+                    let db = try env.openDatabase("kv", [.create])
+                    try env.read { _ throws in
+                        try env.write { t throws in
+                            for i in 0..<10_000 { _ = try t.put(db, Array("k\(i)".utf8), [UInt8](repeating: 1, count: 3000)) }
+                        }
+                    }
+                }
+            } catch {}
+            exit(0)
+        }
+    }
+}

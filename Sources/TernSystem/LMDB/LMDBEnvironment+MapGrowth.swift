@@ -17,8 +17,8 @@ import Synchronization
 /// sees MAP_FULL); and after MAP_FULL, when one transaction needed more than was left (a large delete copies
 /// every page it touches), which aborts it, grows and runs it again. Re-mapping is allowed only while this
 /// process has no transaction open (lmdb.h, mdb_env_set_mapsize), so every transaction holds the gate's shared
-/// side and `grow` its exclusive side. A transaction must not begin another inside its closure (a write that
-/// grew there would wait for itself).
+/// side and `grow` its exclusive side. A transaction must not begin another inside its closure: a write that
+/// needed to grow the map there would wait for itself, so it traps (`ReadWriteGate.exclusive`).
 ///
 /// The map grows by a quarter of what is used, at least one `growthUnit`, up to the size the environment was
 /// opened with; that much disk is allocated ahead of use, but early growth never takes more than half of the
