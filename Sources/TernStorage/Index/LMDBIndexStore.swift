@@ -10,7 +10,9 @@ import TernSystem
 /// posix_fallocate (`LMDBEnvironment+MapGrowth.swift`), so a full file system is an error code (ENOSPC from
 /// posix_fallocate, or MDB_MAP_FULL at the configured map size), which stops the dispatcher and fences appends,
 /// never SIGBUS. Every `env.write` body may run twice (after the map grew) and leaves no effect outside the
-/// transaction before it returns.
+/// transaction before it returns. MDB_NOSYNC with MDB_WRITEMAP lets the kernel write the map's pages back in any
+/// order, so a machine crash between syncs may tear the index (lmdb.h), as pwrite'n pages without a sync could:
+/// it is derived, and an index LMDB reports corrupt at open is set aside and rebuilt from the log.
 /// After a machine crash the derived tables may lag the log; recovery replays the log past the checkpoint.
 ///
 /// Caches: queue ids and [min, max) ranges live in memory (loaded at open, updated after each commit), so
