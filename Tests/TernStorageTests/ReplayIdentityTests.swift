@@ -95,6 +95,35 @@ struct ReplayIdentityTests {
         Self.expectIdentical(live, try Self.dump(dir), "live dispatch vs recovery from an empty index")
     }
 
+    /// A rebuild batch whose keys need more new pages than the write map has left: the transaction fails with
+    /// MDB_MAP_FULL, the map grows and `apply` runs again from the start. The tables match the live dispatcher's
+    /// (no queue id, hour or entry taken twice by the aborted run).
+    @Test func aBatchLargerThanTheIndexMapRunsAgainAndWritesIdenticalTables() throws {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let longKeys = (0..<12).map { "\($0)-" + String(repeating: "k", count: 200) }
+        do {
+            // Default delay levels: the fresh index below is rebuilt with the default derivation.
+            let store = try MessageStore.open(smallConfig(dir, segmentSize: 1 << 20)).start()
+            defer { store.close() }
+            for i in 0..<3_000 {
+                _ = try store.append(draft(queueId: Int32(i % 6), body: "m\(i)", keys: longKeys.map { "\(i)-\($0)" },
+                                           uniqueKey: String(format: "%032X", i)))
+            }
+            #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
+        }
+        let live = try Self.dump(dir)
+        // A fresh index (its map starts at 8 MiB), rebuilt in one transaction: ~9 MB of key rows.
+        try FileSystem.removeRecursively(dir.path + "/index")
+        let s = try Self.offline(dir, .readWrite)
+        let report = try s.rebuildIndex(batchSize: 100_000)
+        let env = try #require((s.index as? LMDBIndexStore)?.env)
+        #expect(env.mapFullRetries >= 1)
+        s.close()
+        #expect(report.invalidRecord == nil)
+        Self.expectIdentical(live, try Self.dump(dir), "live dispatch vs a rebuild that filled the map")
+        try Self.verifyIsClean(dir)
+    }
+
     @Test func anIndexBuiltWithOtherDelayLevelsIsRebuiltAtOpenKeepingOffsets() throws {
         let dir = TempDir(); defer { dir.cleanup() }
         let q = QueueKey(topic: "TopicTest", queueId: 1)

@@ -68,6 +68,7 @@ extension LMDBEnvironment {
             } catch let error as LMDBError where error.isMapFull {
                 guard try onMap({ try usage().mapped }) < maxMapSize else { throw error }
                 try grow(mapFull: true)
+                mapFullRetryCount.add(1, ordering: .relaxed)
             }
         }
     }

@@ -42,6 +42,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     let maxMapSize: Int
     /// With `.writeMap`: writes left before the next early growth is tried after one failed (a full disk).
     let growthBackoff = Atomic<Int>(0)
+    /// With `.writeMap`: transactions aborted by MDB_MAP_FULL and run again in a grown map, since open.
+    public var mapFullRetries: Int { mapFullRetryCount.load(ordering: .relaxed) }
+    let mapFullRetryCount = Atomic<Int>(0)
 
     /// Creates `path` as a directory when missing, then mdb_env_create / set_mapsize / set_maxdbs /
     /// set_maxreaders(126) / open(path, flags | MDB_NOTLS, 0o644).
