@@ -24,7 +24,7 @@ import Synchronization
 /// opened with; that much disk is allocated ahead of use, but early growth never takes more than half of the
 /// file system's free space (it asks for less, down to `reserveFloor`).
 extension LMDBEnvironment {
-    /// Growth step floor and the size a new map starts at.
+    /// The smallest growth step while the disk has room (a new map reaches it at its first early growth).
     static let growthUnit = 8 << 20
 
     /// Makes the invariant true for the map mdb_env_open made (the pages in use, at least `reserveFloor`):
