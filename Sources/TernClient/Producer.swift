@@ -121,13 +121,7 @@ public final class Producer: Sendable {
         } catch {
             return completion(.failure(error))
         }
-        if let route = runtime.cachedRoute(topic: topic) { return attempt(send, route, queue, 0, completion) }
-        runtime.route(topic: topic).whenComplete { route in
-            switch route {
-            case .success(let route): self.attempt(send, route, queue, 0, completion)
-            case .failure(let error): completion(.failure(error))
-            }
-        }
+        dispatch(send, fixedQueue: queue, completion)
     }
 
     /// One message ready to send: user properties, WAIT, a new UNIQ_KEY, the body compressed when large.
@@ -206,16 +200,23 @@ public final class Producer: Sendable {
         return entries
     }
 
+    /// The future form of ``dispatch(_:fixedQueue:_:)``: one promise for the whole send, its retries included.
     func dispatch(_ send: PreparedSend, fixedQueue: MessageQueue?) -> EventLoopFuture<SendResult> {
-        if let route = runtime.cachedRoute(topic: send.topic) { return attempt(send, route, fixedQueue, 0) }
-        return runtime.route(topic: send.topic).flatMap { self.attempt(send, $0, fixedQueue, 0) }
+        let promise = runtime.group.next().makePromise(of: SendResult.self)
+        dispatch(send, fixedQueue: fixedQueue) { promise.completeWith($0) }
+        return promise.futureResult
     }
 
-    /// The future form of ``attempt(_:_:_:_:_:)``: one promise for the whole send, its retries included.
-    private func attempt(_ send: PreparedSend, _ route: TopicRouteInfo, _ fixedQueue: MessageQueue?, _ n: Int) -> EventLoopFuture<SendResult> {
-        let promise = runtime.group.next().makePromise(of: SendResult.self)
-        attempt(send, route, fixedQueue, n) { promise.completeWith($0) }
-        return promise.futureResult
+    /// Resolves the topic's route (cached, or asked for) and makes the first attempt.
+    private func dispatch(_ send: PreparedSend, fixedQueue: MessageQueue?,
+                          _ completion: @escaping @Sendable (Result<SendResult, any Error>) -> Void) {
+        if let route = runtime.cachedRoute(topic: send.topic) { return attempt(send, route, fixedQueue, 0, completion) }
+        runtime.route(topic: send.topic).whenComplete { route in
+            switch route {
+            case .success(let route): self.attempt(send, route, fixedQueue, 0, completion)
+            case .failure(let error): completion(.failure(error))
+            }
+        }
     }
 
     /// One attempt, and the retries its failure allows, reporting to `completion` once (one callback per attempt,

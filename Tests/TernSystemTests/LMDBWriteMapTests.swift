@@ -23,14 +23,19 @@ struct LMDBWriteMapTests {
 
     private static func key(_ i: Int) -> [UInt8] { Array(String(format: "k%08d", i).utf8) }
 
+    /// A write-mapped environment at `path` that may grow to 1 GiB, and its "kv" table.
+    static func open(_ path: String) throws -> (LMDBEnvironment, LMDBDatabase) {
+        let env = try LMDBEnvironment(path: path, mapSize: 1 << 30, maxDatabases: 4, flags: [.noSync, .writeMap])
+        return (env, try env.openDatabase("kv", [.create]))
+    }
+
     @Test func theMapGrowsAheadOfUseAndHasNoHoles() throws {
         try withTemporaryDirectory { dir throws in
             let path = dir + "/env"
             var sizes: Set<Int> = []
             do {
-                let env = try LMDBEnvironment(path: path, mapSize: 1 << 30, maxDatabases: 4, flags: [.noSync, .writeMap])
+                let (env, db) = try Self.open(path)
                 defer { env.close() }
-                let db = try env.openDatabase("kv", [.create])
                 for batch in 0..<60 {
                     try env.write { t throws in
                         for i in batch * 100 ..< (batch + 1) * 100 { _ = try t.put(db, Self.key(i), Self.value(i)) }
@@ -62,9 +67,8 @@ struct LMDBWriteMapTests {
     @Test func aTransactionLargerThanTheMapGrowsItAndRunsAgain() throws {
         try withTemporaryDirectory { dir throws in
             let path = dir + "/env"
-            let env = try LMDBEnvironment(path: path, mapSize: 1 << 30, maxDatabases: 4, flags: [.noSync, .writeMap])
+            let (env, db) = try Self.open(path)
             defer { env.close() }
-            let db = try env.openDatabase("kv", [.create])
             var runs = 0
             // ~30 MiB in one transaction: more than the 8 MiB map has, so it fails with MDB_MAP_FULL (at least
             // once), is aborted, and runs again in a grown map.
@@ -84,9 +88,8 @@ struct LMDBWriteMapTests {
         try withTemporaryDirectory { dir throws in
             let path = dir + "/env"
             defer { SystemFaults.reset(scope: dir) }
-            let env = try LMDBEnvironment(path: path, mapSize: 1 << 30, maxDatabases: 4, flags: [.noSync, .writeMap])
+            let (env, db) = try Self.open(path)
             defer { env.close() }
-            let db = try env.openDatabase("kv", [.create])
             try env.write { t throws in for i in 0..<100 { _ = try t.put(db, Self.key(i), Self.value(i)) } }
             let before = Self.fileSpace(path)
             SystemFaults.inject("posix_fallocate", errno: ENOSPC, times: 1_000, pathContains: dir)
@@ -111,9 +114,8 @@ struct LMDBWriteMapTests {
     @Test func readersKeepReadingWhileTheMapGrows() throws {
         try withTemporaryDirectory { dir throws in
             let path = dir + "/env"
-            let env = try LMDBEnvironment(path: path, mapSize: 1 << 30, maxDatabases: 4, flags: [.noSync, .writeMap])
+            let (env, db) = try Self.open(path)
             defer { env.close() }
-            let db = try env.openDatabase("kv", [.create])
             try env.write { t throws in for i in 0..<100 { _ = try t.put(db, Self.key(i), Self.value(i)) } }
             let done = Atomic<Bool>(false)
             let reads = Atomic<Int>(0)
@@ -137,7 +139,9 @@ struct LMDBWriteMapTests {
                 }
             }
             done.store(true, ordering: .releasing)
-            while readers.contains(where: { !$0.isFinished }) { usleep(1_000) }
+            let deadline = Date().addingTimeInterval(10)
+            while readers.contains(where: { !$0.isFinished }), Date() < deadline { usleep(1_000) }
+            #expect(readers.allSatisfy { $0.isFinished }, "reader threads still running 10 s after the writes")
             #expect(Self.fileSpace(path).size > first)
             #expect(reads.load(ordering: .relaxed) > 0)
             #expect(wrong.load(ordering: .relaxed) == 0)
@@ -154,8 +158,7 @@ struct LMDBWriteMapMisuseTests {
         await #expect(processExitsWith: .signal(SIGILL)) {
             do {
                 try withTemporaryDirectory { dir throws in
-                    let env = try LMDBEnvironment(path: dir + "/env", mapSize: 1 << 30, maxDatabases: 4, flags: [.noSync, .writeMap])
-                    let db = try env.openDatabase("kv", [.create])
+                    let (env, db) = try LMDBWriteMapTests.open(dir + "/env")
                     try env.read { _ throws in
                         try env.write { t throws in
                             for i in 0..<10_000 { _ = try t.put(db, Array("k\(i)".utf8), [UInt8](repeating: 1, count: 3000)) }

@@ -8,7 +8,7 @@ extension BrokerConfig {
         var p: [(String, String)] = [
             ("brokerClusterName", brokerClusterName), ("brokerName", brokerName), ("brokerId", "\(brokerId)"),
             ("namesrvAddr", namesrvAddr.joined(separator: ";")), ("brokerIP1", brokerIP1), ("listenPort", "\(listenPort)"),
-            ("storePathRootDir", storePathRootDir), ("storePathCommitLog", storePathCommitLog ?? storePathRootDir + "/commitlog"),
+            ("storePathRootDir", storePathRootDir), ("storePathCommitLog", storeConfig.commitLogPath),
             ("flushDiskType", flushDiskType.rawValue),
             ("syncFlushTimeout", "\(syncFlushTimeout)"), ("flushIntervalCommitLog", "\(asyncFlush.intervalMillis)"),
             ("flushCommitLogLeastPages", "\(asyncFlush.leastPages)"),

@@ -93,12 +93,12 @@ final class CommitLog: Sendable {
     /// writer starts (`seed`): older pages are an earlier process's, left to the kernel.
     let cacheDroppedBelow = Mutex<Int64>(.max)
 
-    /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
-    /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
-    /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
     /// The lock file a store takes in a commit-log directory outside its root (`StoreConfig.commitLogLockPath`).
     static let lockFileName = "tern.lock"
 
+    /// Opens the segments in `directory` (creating the directory). Checks names, sizes and contiguity; does
+    /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
+    /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
     init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, singlePagePrefault: Bool = false,
          readOnly: Bool = false, clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
         self.clock = clock
