@@ -125,10 +125,13 @@ final class PullService: Sendable {
         do {
             result = try context.store.readMessages(pending.queue, from: offset, maxCount: maxCount,
                                                     maxBytes: Self.maxBytesPerPull, filter: pending.filter.tag.predicate,
-                                                    recordFilter: pending.filter.recordPredicate) { m in
+                                                    recordFilter: pending.filter.recordPredicate) { m, atMost in
                 if body == nil {
-                    // The first record's size times the count asked: one allocation for equal-sized messages.
-                    body = ByteBufferAllocator().buffer(capacity: min(m.size * maxCount, Self.maxBytesPerPull + m.size))
+                    // The first record's size times the records the queue still holds (at most the count asked):
+                    // one allocation for equal-sized messages, and a consumer at the tail, woken for a few
+                    // records, gets a buffer for those few, not for the batch it asked (a 64-record buffer per
+                    // wake-up was the event loop's largest allocation, returned to the kernel and faulted back).
+                    body = ByteBufferAllocator().buffer(capacity: min(m.size * atMost, Self.maxBytesPerPull + m.size))
                 }
                 body!.writeBytes(m.bytes)
             }

@@ -39,6 +39,9 @@ import Testing
                            consumerAddress: "10.0.0.2:5000")
     }
 
+    /// The capacity a ByteBuffer asked for `bytes` gets (the next power of two).
+    static func roundedUp(_ bytes: Int) -> Int { 1 << (Int.bitWidth - (bytes - 1).leadingZeroBitCount) }
+
     @Test func sendThenPullThroughTheServicesOnly() async throws {
         let f = try await BrokerFixture.start()
         let context = f.broker.context
@@ -61,6 +64,8 @@ import Testing
         let found = try #require(waiter.last)
         #expect(found.code == ResponseCode.success && found.nextBeginOffset == 3 && found.maxOffset == 3)
         #expect(try RecordDecoder.messages(in: found.body).map { String(decoding: $0.body, as: UTF8.self) } == ["m0", "m1", "m2"])
+        // The answer is sized for the 3 records the queue holds, not the 32 asked.
+        #expect(found.body.map { $0.capacity <= Self.roundedUp($0.readableBytes) } == true)
 
         // Long polling: nothing at offset 3 yet; the next send wakes the suspended pull.
         let polling = RecordingWaiter(f.group.next())
@@ -69,6 +74,7 @@ import Testing
         guard case .stored = sends.send(try Self.request("S", body: "late")) else { Issue.record("not stored"); return }
         #expect(await eventually(timeoutMillis: 5_000) { polling.count == 1 })
         #expect(polling.last?.code == ResponseCode.success && polling.last?.nextBeginOffset == 4)
+        #expect(polling.last?.body.map { $0.capacity <= Self.roundedUp($0.readableBytes) } == true)
         pulls.shutdown()
         await f.stop()
     }

@@ -54,6 +54,26 @@ struct MessageStoreTests {
         #expect(store.message(at: results[5].physicalOffset + 1) == nil)
     }
 
+    /// `readMessages` tells its taker how many records the read can still take: what the queue holds from that
+    /// record on, at most what the count asked allows (a pull sizes its answer by it).
+    @Test(arguments: Backend.allCases)
+    func aReadBoundsTheRecordsItCanStillTake(_ backend: Backend) throws {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let store = try MessageStore.open(smallConfig(dir, backend)).start()
+        defer { store.close() }
+        for i in 0..<10 { _ = try store.append(draft(queueId: 0, body: "msg-\(i)")) }
+        #expect(store.waitUntilDispatched(store.maxPhysicalOffset))
+        let queue = QueueKey(topic: "TopicTest", queueId: 0)
+        func bounds(from offset: Int64, maxCount: Int) throws -> [Int] {
+            var seen: [Int] = []
+            _ = try store.readMessages(queue, from: offset, maxCount: maxCount) { _, atMost in seen.append(atMost) }
+            return seen
+        }
+        #expect(try bounds(from: 8, maxCount: 32) == [2, 1])  // at the tail: the 2 that exist, not 32
+        #expect(try bounds(from: 0, maxCount: 4) == [4, 3, 2, 1])  // the count asked bounds it first
+        #expect(try bounds(from: 0, maxCount: 32) == Array((1...10).reversed()))
+    }
+
     @Test(arguments: Backend.allCases)
     func rollsSegmentsWithBlankFiller(_ backend: Backend) throws {
         let dir = TempDir(); defer { dir.cleanup() }

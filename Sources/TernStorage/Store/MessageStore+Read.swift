@@ -49,7 +49,7 @@ extension MessageStore {
                             recordFilter: ((RecordView) -> Bool)? = nil) throws -> GetMessageResult {
         var messages: [StoredMessage] = []
         var result = try readMessages(queue, from: offset, maxCount: maxCount, maxBytes: maxBytes, filter: filter,
-                                      recordFilter: recordFilter) { messages.append($0) }
+                                      recordFilter: recordFilter) { m, _ in messages.append(m) }
         result.messages = messages
         return result
     }
@@ -58,9 +58,13 @@ extension MessageStore {
     /// copies it straight into its answer); the result's `messages` is empty, its `count`, `totalBytes` and
     /// `endOffset` describe what was taken. One index transaction per 256 entries scanned (one per pull without a
     /// filter), one segment lookup per run of records in the same segment, no allocation per record.
+    ///
+    /// `take`'s second argument bounds how many records this read can still take, the one handed over included:
+    /// the entries left in the queue, at most what `maxCount` allows (a caller sizes its answer by it: a
+    /// consumer at the queue's tail asking for 32 records gets the 1 or 2 that exist).
     public func readMessages(_ queue: QueueKey, from offset: Int64, maxCount: Int, maxBytes: Int = 256 * 1024,
                              filter: ((Int64) -> Bool)? = nil, recordFilter: ((RecordView) -> Bool)? = nil,
-                             take: (StoredMessage) throws -> Void) throws -> GetMessageResult {
+                             take: (StoredMessage, _ atMost: Int) throws -> Void) throws -> GetMessageResult {
         guard let range = try index.queueRange(queue) else {
             return GetMessageResult(status: .noMatchedLogicQueue, nextBeginOffset: 0, minOffset: 0, maxOffset: 0, messages: [], totalBytes: 0)
         }
@@ -102,7 +106,7 @@ extension MessageStore {
                 }
                 if let recordFilter, !recordFilter(m.record) { next = e.queueOffset + 1; continue }
                 if out.count > 0, out.totalBytes + m.size > maxBytes { break scan }
-                try take(m)
+                try take(m, min(maxCount - out.count, Int(range.max - e.queueOffset)))
                 out.count += 1
                 out.totalBytes += m.size
                 out.endOffset = m.physicalOffset + Int64(m.size)
