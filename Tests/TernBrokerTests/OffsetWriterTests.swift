@@ -1,9 +1,11 @@
 import Foundation
 import Logging
+import Synchronization
 @testable import TernBroker
 import TernProtocol
 import TernRemoting
 import TernStorage
+import TernSystem
 import TernTransport
 import Testing
 
@@ -58,6 +60,29 @@ import Testing
         #expect(stored.count == 64)
         #expect(stored.allSatisfy { $0.value == Int64($0.key.queue.queueId) * 10 + 2 })
         store.close()
+    }
+
+    /// A stream of commits costs one write per window: the first commit after a quiet spell is written at once,
+    /// one made within `coalesceMillis` of that batch waits for the window's end (the test moves the broker's
+    /// clock instead of sleeping). Queries see it meanwhile.
+    @Test func commitsWithinAWindowAreWrittenWhenItEnds() async throws {
+        let clock = ManualClock(wallMillis: Clock.wallMillis())
+        let f = try await BrokerFixture.start { $0.clock = clock }
+        let offsets = f.broker.context.offsets
+        let writer = try #require(f.broker.timer(named: "offset-writer"))
+        let q = Self.queue(0)
+        offsets.commit(group: "G", queue: q, offset: 1)
+        #expect(await eventually { (try? f.broker.store.consumerOffset(group: "G", queue: q)) == 1 })
+        #expect(await eventually { writer.stepsCompleted.load(ordering: .acquiring) >= 2 })  // start, then the batch
+        let before = writer.stepsCompleted.load(ordering: .acquiring)
+        offsets.commit(group: "G", queue: q, offset: 2)
+        // The commit woke the writer; its step ran and went back to sleep until the window ends.
+        #expect(await eventually { writer.stepsCompleted.load(ordering: .acquiring) > before })
+        #expect(try f.broker.store.consumerOffset(group: "G", queue: q) == 1)
+        #expect(offsets.committed(group: "G", queue: q) == 2)
+        try await f.advance(clock, millis: OffsetService.coalesceMillis, runningTimer: "offset-writer")
+        #expect(await eventually { (try? f.broker.store.consumerOffset(group: "G", queue: q)) == 2 })
+        await f.stop()
     }
 
     /// Through the broker: acknowledged commits (UPDATE_CONSUMER_OFFSET and the pull's commit flag) reach the

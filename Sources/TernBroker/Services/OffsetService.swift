@@ -7,15 +7,16 @@ import TernSystem
 ///
 /// Commits come from event loops (every pull's commit flag, UPDATE_CONSUMER_OFFSET), which must never wait
 /// for the LMDB write lock. `commit` only records the offset as pending and wakes the writer, a
-/// `TimerService` that writes everything pending in one write transaction per batch; commits arriving while
-/// a batch is written coalesce into the next one (the last value per queue wins). Queries see pending and
+/// `TimerService` that writes everything pending in one write transaction per batch, at most one batch per
+/// `coalesceMillis`; commits arriving while a batch is written or the window runs coalesce into the next one
+/// (the last value per queue wins). Queries see pending and
 /// in-flight values at once. Consumers re-send unchanged offsets constantly (every pull, every 5 s persist),
 /// so a commit equal to the value known to be stored is dropped before it costs a write.
 ///
 /// Durability: a graceful stop writes what is pending (the writer's `onStop`, which runs after in-flight
 /// requests are drained and before the store closes). A broker crash (`kill -9`) loses only the commits not
-/// yet written by the writer: those acknowledged since its last batch started, normally a few milliseconds'
-/// worth (the written ones are in the page cache). A machine crash also loses what the last index sync did
+/// yet written by the writer: those acknowledged since its last batch started, at most `coalesceMillis` plus a
+/// batch's write time worth (the written ones are in the page cache). A machine crash also loses what the last index sync did
 /// not cover (README, "Indexes").
 ///
 /// Removal (`remove(group:)`, DELETE_SUBSCRIPTIONGROUP with `removeOffset`) goes through the same writer: it
@@ -62,16 +63,32 @@ final class OffsetService: Sendable {
         self.logger = logger
     }
 
-    /// The writer service: writes pending commits whenever woken, and once more when it stops.
+    /// Batches written less than this long apart wait for the rest of it: a stream of commits (a consumer at a
+    /// queue's tail commits with every pull, thousands per second) costs at most one write transaction per
+    /// window instead of one per commit, each a writer wake-up and a turn at the index's write lock the
+    /// dispatcher also needs. A commit after a quiet spell is written at once.
+    static let coalesceMillis: Int64 = 10
+
+    /// The writer service: writes pending commits when woken (at most one batch per `coalesceMillis`), and once
+    /// more when it stops.
     func service(clock: any TernClock, events: LifecycleEvents?) -> TimerService {
+        let lastBatch = Mutex<Int64?>(nil)
         let service = TimerService(name: "offset-writer", clock: clock, events: events, step: { [self] now in
-            writePending() ? nil : now + Self.retryMillis
+            if let last = lastBatch.withLock({ $0 }), now >= last, now < last + Self.coalesceMillis {
+                return last + Self.coalesceMillis
+            }
+            guard hasPending else { return nil }
+            lastBatch.withLock { $0 = now }
+            return writePending() ? nil : now + Self.retryMillis
         }, onStop: { [self] in
             if !writePending() { logger.error("consumer offsets lost at shutdown: the final write failed") }
         })
         writer.withLock { $0 = service }
         return service
     }
+
+    /// Commits or removals not handed to the writer yet.
+    var hasPending: Bool { state.withLock { !$0.pending.isEmpty || !$0.removing.isEmpty } }
 
     /// Records `offset` for `group` on `queue`; never blocks (event loops call it).
     func commit(group: String, queue: QueueKey, offset: Int64) {
