@@ -208,6 +208,13 @@ protocol PullWaiter: Sendable {
     var channelId: Int { get }
     /// Answers the pull; called exactly once per delivered pull.
     func deliver(_ outcome: PullOutcome)
+    /// On `eventLoop`: answers delivered until the task running now ends may leave together (one write for
+    /// the pulls a dispatch batch woke); a transport that cannot hold them does nothing.
+    func holdAnswersUntilTaskEnds()
+}
+
+extension PullWaiter {
+    func holdAnswersUntilTaskEnds() {}
 }
 
 /// What a pull answers (features.md §7): code, remark, the store's status, the next / min / max queue offsets

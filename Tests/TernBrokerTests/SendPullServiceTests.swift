@@ -31,12 +31,69 @@ import Testing
         return SendRequest(header: header, isBatch: false, body: ByteBuffer(string: body), producerAddress: "10.0.0.1:4000")
     }
 
-    static func pull(_ topic: String, offset: Int64, suspendMillis: Int64 = 0) -> PullRequest {
+    static func pull(_ topic: String, queueId: Int32 = 0, offset: Int64, suspendMillis: Int64 = 0) -> PullRequest {
         let flags = PullRequestHeader.flagSubscription | (suspendMillis > 0 ? PullRequestHeader.flagSuspend : 0)
         return PullRequest(header: PullRequestHeader(
-            consumerGroup: "CG", topic: topic, queueId: 0, queueOffset: offset, maxMsgNums: 32, sysFlag: flags,
+            consumerGroup: "CG", topic: topic, queueId: queueId, queueOffset: offset, maxMsgNums: 32, sysFlag: flags,
             commitOffset: -1, suspendTimeoutMillis: suspendMillis, subscription: "*", subVersion: 0, expressionType: nil),
                            consumerAddress: "10.0.0.2:5000")
+    }
+
+    /// A transport's view of answers held until the task ends: an answer delivered while nothing is held is one
+    /// write; answers delivered while held share the one write made when the task ends.
+    final class WriteCountingWaiter: PullWaiter {
+        let eventLoop: any EventLoop
+        let channelId = -2
+        private let state = Mutex<(holding: Bool, unwritten: Bool, delivered: Int, writes: Int)>((false, false, 0, 0))
+
+        init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+        func holdAnswersUntilTaskEnds() {
+            precondition(eventLoop.inEventLoop)
+            let first = state.withLock { s in
+                defer { s.holding = true }
+                return !s.holding
+            }
+            guard first else { return }
+            eventLoop.execute {
+                self.state.withLock { s in
+                    if s.unwritten { s.writes += 1 }
+                    (s.holding, s.unwritten) = (false, false)
+                }
+            }
+        }
+
+        func deliver(_ outcome: PullOutcome) {
+            state.withLock { s in
+                s.delivered += 1
+                if s.holding { s.unwritten = true } else { s.writes += 1 }
+            }
+        }
+
+        var counts: (delivered: Int, writes: Int, holding: Bool) { state.withLock { ($0.delivered, $0.writes, $0.holding) } }
+    }
+
+    /// Pulls of one connection held on eight queues, woken by one dispatch batch, are answered in one write.
+    @Test func pullsWokenByOneBatchShareOneWrite() async throws {
+        let f = try await BrokerFixture.start()
+        try f.createTopic("W", queues: 8)
+        let context = f.broker.context
+        let pulls = PullService(context: context, clients: context.clients, offsets: context.offsets)
+        let waiter = WriteCountingWaiter(f.group.next())
+        for q in Int32(0)..<8 {
+            #expect(pulls.pull(Self.pull("W", queueId: q, offset: 0, suspendMillis: 10_000), waiter: waiter) == nil)
+        }
+        #expect(pulls.suspendedCount == 8 && waiter.counts.delivered == 0)
+        let host = HostAddress("127.0.0.1:1")!
+        let drafts = (Int32(0)..<8).map { q in
+            MessageDraft(topic: Array("W".utf8), queueId: q, bornTimestamp: 1, bornHost: host, storeHost: host,
+                         body: Array("m\(q)".utf8), properties: [])
+        }
+        _ = try context.store.append(batch: drafts)  // published together: one dispatch batch touches all eight
+        #expect(await eventually(timeoutMillis: 5_000) { let c = waiter.counts; return c.delivered == 8 && !c.holding })
+        #expect(waiter.counts.writes == 1)
+        pulls.shutdown()
+        await f.stop()
     }
 
     /// The capacity a ByteBuffer asked for `bytes` gets (the next power of two).

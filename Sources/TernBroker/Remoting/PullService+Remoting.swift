@@ -27,6 +27,8 @@ extension RemotingResponder: PullWaiter {
         "minOffset": .decimal(slot: 2), "maxOffset": .decimal(slot: 3),
     ])
 
+    func holdAnswersUntilTaskEnds() { connection.coalesceWritesUntilTaskEnds() }
+
     func deliver(_ outcome: PullOutcome) {
         var fields = RemotingExtFields(Self.pullAnswer, words: UInt64(bitPattern: outcome.suggestWhichBrokerId),
                                        UInt64(bitPattern: outcome.nextBeginOffset), UInt64(bitPattern: outcome.minOffset),
