@@ -9,15 +9,15 @@ import TernSystem
 /// for the LMDB write lock. `commit` only records the offset as pending and wakes the writer, a
 /// `TimerService` that writes everything pending in one write transaction per batch, at most one batch per
 /// `coalesceMillis`; commits arriving while a batch is written or the window runs coalesce into the next one
-/// (the last value per queue wins). Queries see pending and
-/// in-flight values at once. Consumers re-send unchanged offsets constantly (every pull, every 5 s persist),
-/// so a commit equal to the value known to be stored is dropped before it costs a write.
+/// (the last value per queue wins). Queries see pending and in-flight values at once. Consumers re-send
+/// unchanged offsets constantly (every pull, every 5 s persist), so a commit equal to the value known to be
+/// stored is dropped before it costs a write.
 ///
 /// Durability: a graceful stop writes what is pending (the writer's `onStop`, which runs after in-flight
 /// requests are drained and before the store closes). A broker crash (`kill -9`) loses only the commits not
-/// yet written by the writer: those acknowledged since its last batch started, at most `coalesceMillis` plus a
-/// batch's write time worth (the written ones are in the page cache). A machine crash also loses what the last index sync did
-/// not cover (README, "Indexes").
+/// yet written by the writer: those acknowledged since its last batch started, at most `coalesceMillis` plus
+/// a batch's write time worth (the written ones are in the page cache). A machine crash also loses what the
+/// last index sync did not cover (README, "Indexes").
 ///
 /// Removal (`remove(group:)`, DELETE_SUBSCRIPTIONGROUP with `removeOffset`) goes through the same writer: it
 /// drops the group's pending commits at once and the writer deletes the group's stored offsets before it writes
