@@ -31,6 +31,10 @@ public final class LMDBIndexStore: IndexStore {
     }
     private let cache = Mutex(Cache())
 
+    /// True when this open found the consume queues in an older layout (a table `cq` keyed id + offset) and dropped
+    /// them with every other derived table (consumer offsets kept): recovery then rebuilds them from the log.
+    public let droppedOlderLayout: Bool
+
     /// The most the map may grow to (data.mdb is allocated a quarter ahead of use, at least 8 MiB). Index entries take
     /// roughly 100-200 bytes per message (queue entry plus keys), so this holds on the order of a billion
     /// messages between retention passes.
@@ -45,14 +49,29 @@ public final class LMDBIndexStore: IndexStore {
             // Create every table up front so read-only tools can open them all.
             try env.write { _ in }
         }
+        let olderLayout = try env.databaseExists("cq")
+        if olderLayout && readOnly {
+            throw LMDBError(function: "open index", code: -30784 /* MDB_INCOMPATIBLE */, message: """
+                consume queues in an older layout (table "cq"); open the store once with the broker or run \
+                `tern-inspect rebuild-index` to rebuild them from the log
+                """, path: path)
+        }
         meta = try env.openDatabase("meta", create)
         queuesDB = try env.openDatabase("queues", create)
-        cq = try env.openDatabase("cq", create)
+        cq = try env.openDatabase("queueEntries", create.union([.dupSort, .dupFixed]))
         keys = try env.openDatabase("keys", create.union([.dupSort, .dupFixed]))
         uniq = try env.openDatabase("uniq", create.union([.dupSort, .dupFixed]))
         txn = try env.openDatabase("txn", create)
         offsets = try env.openDatabase("offsets", create)
         timer = try env.openDatabase("timer", create)
+        droppedOlderLayout = olderLayout
+        if olderLayout {
+            let older = try env.openDatabase("cq", [])
+            try env.write { t in
+                try t.drop(older)
+                for db in [meta, queuesDB, cq, keys, uniq, txn, timer] { try t.clear(db) }
+            }
+        }
         try loadCache()
     }
 
@@ -77,7 +96,8 @@ public final class LMDBIndexStore: IndexStore {
             }
             try t.withCursor(cq) { cur in
                 for (q, id, min) in found {
-                    c.queues[q] = QueueSlot(id: id, min: min, max: try Self.lastOffset(cur, id: id).map { $0 + 1 } ?? min)
+                    c.queues[q] = QueueSlot(id: id, min: min,
+                                            max: try Self.lastEntry(cur, id: id).map { $0.queueOffset + 1 } ?? min)
                 }
             }
             c.hours = try Self.distinctHours(t, keys).union(Self.distinctHours(t, uniq)).sorted()
@@ -85,17 +105,10 @@ public final class LMDBIndexStore: IndexStore {
         cache.withLock { $0 = c }
     }
 
-    private static func cqKey(_ id: UInt32, _ queueOffset: Int64) -> [UInt8] {
-        var key = [UInt8](); key.appendBigEndian(id); key.appendBigEndian(UInt64(bitPattern: queueOffset))
-        return key
-    }
-
-    /// Last queue offset stored for queue `id`, by seeking to the first key of id+1 and stepping back.
-    private static func lastOffset(_ cur: LMDBCursor, id: UInt32) throws -> Int64? {
-        var probe = [UInt8](); probe.appendBigEndian(id &+ 1); probe.appendBigEndian(UInt64(0))
-        let e = try cur.seek(probe) != nil ? cur.prev() : cur.last()
-        guard let (k, _) = e, k.count == 12, k.loadBigEndian(UInt32.self, at: 0) == id else { return nil }
-        return Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 4))
+    /// Queue `id`'s last entry (its last duplicate), the cursor left on it; nil when the queue has none.
+    private static func lastEntry(_ cur: LMDBCursor, id: UInt32) throws -> ConsumeQueueEntry? {
+        guard try cur.find(u32(id)) != nil, let (_, v) = try cur.lastDuplicate() else { return nil }
+        return decodeQueueEntry(v)
     }
 
     private static func distinctHours(_ t: LMDBTransaction, _ db: LMDBDatabase) throws -> Set<UInt32> {
@@ -207,12 +220,15 @@ public final class LMDBIndexStore: IndexStore {
         guard e.queueOffset == slot.max || (batch.acceptsQueueGaps && e.queueOffset > slot.max) else {
             throw StoreError.queueGap(queue: q, found: e.queueOffset, expected: slot.max, physicalOffset: e.physicalOffset)
         }
-        // Key id(4) offset(8) and the 28-byte value, side by side on the stack: every byte is written.
+        // Key id(4) and the value offset(8) + entry(28), side by side on the stack: every byte is written. The gap
+        // check above keeps offsets ascending, so the value sorts after the queue's last duplicate (MDB_APPENDDUP:
+        // no search of the queue's sub-tree, and a full page is split at its end, not in half).
         try withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { row in
             row.storeBigEndian(slot.id, at: 0)
             row.storeBigEndian(UInt64(bitPattern: e.queueOffset), at: 4)
             Self.encodeEntry(e, into: UnsafeMutableRawBufferPointer(rebasing: row[12..<40]))
-            try t.put(cq, UnsafeRawBufferPointer(rebasing: row[0..<12]), UnsafeRawBufferPointer(rebasing: row[12..<40]))
+            try t.put(cq, UnsafeRawBufferPointer(rebasing: row[0..<4]), UnsafeRawBufferPointer(rebasing: row[4..<40]),
+                      .appendDup)
         }
         s.touched.values[i].max = e.queueOffset + 1
     }
@@ -229,11 +245,10 @@ public final class LMDBIndexStore: IndexStore {
             try t.withCursor(cq) { cur in
                 for (q, var slot) in c.queues {
                     // From the queue's last entry back (offsets may have a gap after damaged log records).
-                    while slot.max > slot.min, let last = try Self.lastOffset(cur, id: slot.id) {
-                        guard let (_, v) = try cur.find(Self.cqKey(slot.id, last)),
-                              Self.decodeEntry(v, queueOffset: 0).physicalOffset >= physicalOffset else { break }
+                    while slot.max > slot.min, let last = try Self.lastEntry(cur, id: slot.id),
+                          last.physicalOffset >= physicalOffset {
                         try cur.deleteCurrent()
-                        slot.max = last
+                        slot.max = last.queueOffset
                     }
                     c.queues[q] = slot
                 }
@@ -281,12 +296,13 @@ public final class LMDBIndexStore: IndexStore {
             c = cached  // the body may run twice (the map grown after MDB_MAP_FULL)
             try t.withCursor(cq) { cur in
                 for (q, var slot) in c.queues where slot.min < slot.max {
-                    var key = [UInt8](); key.appendBigEndian(slot.id); key.appendBigEndian(UInt64(bitPattern: slot.min))
-                    var e = try cur.seek(key)
-                    while let (k, v) = e, k.loadBigEndian(UInt32.self, at: 0) == slot.id,
-                          Self.decodeEntry(v, queueOffset: 0).physicalOffset < physicalOffset {
+                    // From the queue's first duplicate on; once its last is deleted, MDB_NEXT lands on another id.
+                    var e = try cur.find(Self.u32(slot.id)) != nil ? try cur.firstDuplicate() : nil
+                    while let (k, v) = e, k.count == 4, k.loadBigEndian(UInt32.self, at: 0) == slot.id {
+                        let entry = Self.decodeQueueEntry(v)
+                        guard entry.physicalOffset < physicalOffset else { break }
                         try cur.deleteCurrent()
-                        slot.min += 1
+                        slot.min = entry.queueOffset + 1
                         e = try cur.next()
                     }
                     c.queues[q] = slot
@@ -345,13 +361,13 @@ public final class LMDBIndexStore: IndexStore {
         out.reserveCapacity(min(maxCount, Int(slot.max - start)))
         try env.read { t in
             try t.withCursor(cq) { cur in
-                var key = [UInt8](); key.appendBigEndian(slot.id); key.appendBigEndian(UInt64(bitPattern: start))
-                var e = try cur.seek(key)
-                while let (k, v) = e, out.count < maxCount, k.loadBigEndian(UInt32.self, at: 0) == slot.id {
-                    let off = Int64(bitPattern: k.loadBigEndian(UInt64.self, at: 4))
-                    guard off < slot.max else { break }
-                    out.append(Self.decodeEntry(v, queueOffset: off))
-                    e = try cur.next()
+                // The first duplicate >= the 8-byte offset prefix is the entry at `start` (or the next one).
+                var e = try cur.seekDuplicate(Self.u32(slot.id), Self.u64(start))
+                while let (_, v) = e, out.count < maxCount {
+                    let entry = Self.decodeQueueEntry(v)
+                    guard entry.queueOffset < slot.max else { break }
+                    out.append(entry)
+                    e = try cur.nextDuplicate()
                 }
             }
         }
@@ -462,37 +478,7 @@ public final class LMDBIndexStore: IndexStore {
 
     // MARK: Encoding helpers
 
-    private static func encodeEntry(_ e: ConsumeQueueEntry, into v: UnsafeMutableRawBufferPointer) {
-        v.storeBigEndian(UInt64(bitPattern: e.physicalOffset), at: 0)
-        v.storeBigEndian(UInt32(bitPattern: e.size), at: 8)
-        v.storeBigEndian(UInt64(bitPattern: e.tagCode), at: 12)
-        v.storeBigEndian(UInt64(bitPattern: e.storeTimestamp), at: 20)
-    }
-
-    private static func decodeEntry(_ v: UnsafeRawBufferPointer, queueOffset: Int64) -> ConsumeQueueEntry {
-        ConsumeQueueEntry(queueOffset: queueOffset,
-                          physicalOffset: Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 0)),
-                          size: Int32(bitPattern: v.loadBigEndian(UInt32.self, at: 8)),
-                          tagCode: Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 12)),
-                          storeTimestamp: Int64(bitPattern: v.loadBigEndian(UInt64.self, at: 20)))
-    }
-
     private static func queueValue(_ s: QueueSlot) -> [UInt8] {
         var v = [UInt8](); v.appendBigEndian(s.id); v.appendBigEndian(UInt64(bitPattern: s.min)); return v
     }
-
-    private static func checkpointValue(_ c: DispatchCheckpoint) -> [UInt8] {
-        var v = [UInt8](); v.appendBigEndian(UInt64(bitPattern: c.offset)); v.appendBigEndian(UInt64(bitPattern: c.lastRecord)); return v
-    }
-
-    private static func readCheckpoint(_ t: LMDBTransaction, _ meta: LMDBDatabase) throws -> DispatchCheckpoint {
-        guard let v = try t.get(meta, IndexKeys.checkpoint), v.count == 16 else { return .zero }
-        return v.withUnsafeBytes {
-            DispatchCheckpoint(offset: Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 0)),
-                               lastRecord: Int64(bitPattern: $0.loadBigEndian(UInt64.self, at: 8)))
-        }
-    }
-
-    static func u64(_ x: Int64) -> [UInt8] { var v = [UInt8](); v.appendBigEndian(UInt64(bitPattern: x)); return v }
-    private static func u32(_ x: UInt32) -> [UInt8] { var v = [UInt8](); v.appendBigEndian(x); return v }
 }

@@ -103,6 +103,10 @@ extension MessageStore {
             fresh = true
             opened = try open()
         }
+        if let lmdb = opened.0 as? LMDBIndexStore, lmdb.droppedOlderLayout {
+            logger.notice("index: consume queues of an older layout dropped and rebuilt from the commit log",
+                          metadata: ["replayedRecords": "\(opened.1.replayedRecords)"])
+        }
         if fresh {
             let backup = OffsetBackup(root: config.root)
             let (restored, saved) = try backup.restore(into: opened.0)

@@ -94,6 +94,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
         try located { try openDatabaseUnlocated(name, flags) }
     }
 
+    /// Whether a named database exists (opened without `.create`: MDB_NOTFOUND means it does not).
+    public func databaseExists(_ name: String) throws -> Bool {
+        do {
+            _ = try openDatabase(name, [])
+            return true
+        } catch let e as LMDBError where e.code == MDB_NOTFOUND {
+            return false
+        }
+    }
+
     private func openDatabaseUnlocated(_ name: String, _ flags: LMDBDatabase.Flags) throws -> LMDBDatabase {
         var dbFlags: UInt32 = 0
         if flags.contains(.create) { dbFlags |= UInt32(MDB_CREATE) }

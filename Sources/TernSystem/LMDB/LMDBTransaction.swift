@@ -110,6 +110,11 @@ public final class LMDBTransaction {
         try LMDB.check("mdb_drop", mdb_drop(handle, db.dbi, 0))
     }
 
+    /// mdb_drop(db, 1): deletes the database from the environment and closes its handle (not to be used again).
+    public func drop(_ db: LMDBDatabase) throws {
+        try LMDB.check("mdb_drop", mdb_drop(handle, db.dbi, 1))
+    }
+
     /// Entries in the database as seen by this transaction.
     public func entryCount(_ db: LMDBDatabase) throws -> Int {
         var stat = MDB_stat()
