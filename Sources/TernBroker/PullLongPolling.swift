@@ -4,15 +4,24 @@ import Synchronization
 import TernRemoting
 import TernStorage
 
-/// Suspended pulls, per queue and id.
+/// Suspended pulls, per queue and id, and the one sweep that answers those whose deadline passed.
 ///
-/// Ownership invariant: a pull in the table is answered by whoever removes it (a wake-up, its timer, a closed
-/// connection, shutdown), exactly once; a woken pull that still finds nothing is put back under the same id,
-/// so its one timer still applies. Wake-ups and timers both run on the pull's connection event loop.
+/// Ownership invariant: a pull in the table is answered by whoever removes it (a wake-up, the sweep, a closed
+/// connection, shutdown), exactly once; a woken pull that still finds nothing is put back under the same id with
+/// its deadline. Wake-ups and expiries are answered on the pull's connection event loop.
+///
+/// Expiry: no timer per pull (each had cost a scheduled task, its promise and closure, and a cancel scanning the
+/// loop's timer heap, for every hold a message ended first: nearly all of them at a steady rate). One sweep is
+/// armed at a time, at the earliest deadline in the table (at least `PullService.sweepSpacingMillis` after the
+/// last sweep); it takes the pulls due by then and arms the next. None is armed while nothing is held.
 struct HoldTable: Sendable {
     var queues: [QueueKey: [Int: PendingPull]] = [:]
     var nextId = 0
     var closed = false
+    /// When the armed sweep runs (nil: none armed), and its task.
+    var sweepAt: NIODeadline? = nil
+    var sweep: Scheduled<Void>? = nil
+    var sweepsArmed = 0
 
     mutating func take(_ queue: QueueKey, _ id: Int) -> PendingPull? {
         guard let p = queues[queue]?.removeValue(forKey: id) else { return nil }
@@ -27,46 +36,21 @@ extension PullService {
         var p = pending
         p.deadline = .now() + .milliseconds(timeoutMillis)
         p.id = holds.withLockedValue { $0.nextId += 1; return $0.nextId }
-        let loop = p.waiter.eventLoop
-        let (queue, id) = (p.queue, p.id)
-        armedHoldTimers.add(1, ordering: .relaxed)
-        p.timer = loop.scheduleTask(deadline: p.deadline) { [weak self] in
-            guard let self, let timedOut = self.holds.withLockedValue({ $0.take(queue, id) }) else { return }
-            self.armedHoldTimers.subtract(1, ordering: .relaxed)
-            var answer = self.read(timedOut, offset: timedOut.offset)
-            answer.trace = timedOut.trace
-            timedOut.waiter.deliver(answer)
-        }
         park(p)
     }
 
-    /// Disarms the hold timer of a pull that is answered (or dropped) before its deadline. Left armed, every
-    /// answered hold kept a task in its loop's timer heap until the deadline (one per pull: thousands per second
-    /// at a steady rate, each a heap insert and removal and a loop wake-up at its deadline that found nothing).
-    /// Cancelling is a lock and a linear scan of the loop's pending timers (NIO's `removeFirst(where:)`), which
-    /// are now about the pulls held on that loop, not every pull of the last hold period. A timer already taken
-    /// to run still finds its pull gone from the table and does nothing (the ownership invariant above). Called
-    /// once, by ``end(_:answering:)``: every end of a taken pull other than its timer goes through it, so
-    /// `armedHoldTimers` counts each hold down exactly once.
-    private func disarm(_ p: PendingPull) {
-        guard let timer = p.timer else { return }
-        timer.cancel()
-        armedHoldTimers.subtract(1, ordering: .relaxed)
-    }
-
-    /// Ends a pull taken from the table (or never parked) by anyone but its timer: disarms the timer, then
-    /// delivers `answer` (nil: nobody is left to answer).
+    /// Ends a pull taken from the table (or never parked): delivers `answer` (nil: nobody is left to answer).
     private func end(_ p: PendingPull, answering answer: PullOutcome?) {
-        disarm(p)
         if let answer { p.waiter.deliver(answer) }
     }
 
-    /// Puts `p` in the table, then re-checks the queue: a message indexed between the read that found nothing
-    /// and the insertion would otherwise wait for the timeout.
+    /// Puts `p` in the table (arming the sweep when `p` is due before it), then re-checks the queue: a message
+    /// indexed between the read that found nothing and the insertion would otherwise wait for the timeout.
     private func park(_ p: PendingPull) {
         let parked = holds.withLockedValue { t -> Bool in
             if t.closed { return false }
             t.queues[p.queue, default: [:]][p.id] = p
+            if Self.sweepMustMove(t, for: p.deadline) { armSweep(&t, at: p.deadline, on: p.waiter.eventLoop) }
             return true
         }
         guard parked else { return end(p, answering: read(p, offset: p.offset)) }
@@ -93,25 +77,12 @@ extension PullService {
             let now = PullTrace.now
             for i in woken.indices { woken[i].trace?.arrived = now }
         }
-        // One task per event loop for all its woken pulls (not one each), and their answers to one connection
-        // leave in one write: a dispatch batch that touches eight queues of a consumer at the tail wakes eight
-        // pulls, which cost eight tasks, eight `writev`s and eight reads on the client.
-        if woken.count == 1, let p = woken.first { return p.waiter.eventLoop.execute { self.wake(p) } }
-        var byLoop: [ObjectIdentifier: [PendingPull]] = [:]
-        for p in woken { byLoop[ObjectIdentifier(p.waiter.eventLoop), default: []].append(p) }
-        for pulls in byLoop.values {
-            pulls[0].waiter.eventLoop.execute {
-                for p in pulls {
-                    p.waiter.holdAnswersUntilTaskEnds()
-                    self.wake(p)
-                }
-            }
-        }
+        answerOnTheirLoops(woken) { service, p in service.wake(p) }
     }
 
     /// Re-reads a woken pull: answers when it found something (or anything but "nothing yet"); a read that
     /// found only filtered-out messages, or nothing, parks again from the advanced offset until the deadline.
-    private func wake(_ pending: PendingPull) {
+    func wake(_ pending: PendingPull) {
         var p = pending
         p.trace?.woken = PullTrace.now
         var answer = read(p, offset: p.offset)
@@ -141,6 +112,8 @@ extension PullService {
         stopWatchingArrivals()
         let all = holds.withLockedValue { t -> [PendingPull] in
             t.closed = true
+            t.sweep?.cancel()
+            (t.sweep, t.sweepAt) = (nil, nil)
             defer { t.queues = [:] }
             return t.queues.values.flatMap(\.values)
         }

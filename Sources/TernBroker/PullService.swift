@@ -23,9 +23,6 @@ final class PullService: Sendable {
     let offsets: OffsetService
     /// Suspended pulls (long polling), see PullLongPolling.swift.
     let holds = NIOLockedValueBox(HoldTable())
-    /// Hold timers armed and not yet ended: counted down once per hold, by the timer when it answers the pull, else
-    /// when the pull is answered or dropped first and its timer is cancelled (PullLongPolling.swift).
-    let armedHoldTimers = Atomic<Int>(0)
     /// Compiled SQL92 subscriptions (Filter/PullFilter.swift).
     let sqlFilters = SQL92FilterCache()
     /// Wakes suspended pulls when their queue advances.
@@ -187,8 +184,6 @@ struct PendingPull: Sendable {
     let waiter: any PullWaiter
     var offset: Int64
     var deadline: NIODeadline
-    /// The hold's timeout (nil until suspended), disarmed when a wake-up answers the pull first.
-    var timer: Scheduled<Void>? = nil
     /// Stage stamps (nil unless tracing: PullTrace.swift).
     var trace: PullTrace?
 }

@@ -6,9 +6,9 @@ import TernProtocol
 import TernRemoting
 import Testing
 
-/// Each held pull arms one timeout; the hold ends it exactly once: the timer answers the pull, or whoever answers
-/// or drops the pull first (a wake-up, shutdown) cancels the timer. A timer left armed after its pull was answered
-/// stays in the loop's timer heap until its deadline (thousands per second at a steady rate).
+/// Held pulls expire by one sweep armed at the earliest deadline, not by a timer each: parking a pull that is due
+/// no earlier than the armed sweep arms nothing (a timer per pull had cost a scheduled task and a cancel for every
+/// hold that a message ended first). Every hold is still answered once: by a message, the sweep or shutdown.
 @Suite struct PullHoldTimerTests {
     typealias Waiter = SendPullServiceTests.RecordingWaiter
 
@@ -30,37 +30,41 @@ import Testing
         return waiter
     }
 
-    @Test func aWokenPullCancelsItsTimer() async throws {
+    @Test func manyHoldsArmOneSweepAndAMessageAnswersThemAll() async throws {
         try await Self.withPulls { f, pulls in
-            let waiter = Self.hold(pulls, millis: 600_000, on: f)
-            #expect(pulls.suspendedCount == 1 && pulls.armedHoldTimers.load(ordering: .relaxed) == 1)
+            let waiters = (0..<50).map { _ in Self.hold(pulls, millis: 600_000, on: f) }
+            #expect(pulls.suspendedCount == 50)
+            #expect(pulls.sweepsArmed == 1 && pulls.sweepArmed)
             guard case .stored = SendService(context: f.broker.context).send(try SendPullServiceTests.request("S", body: "wake")) else {
                 Issue.record("not stored")
                 return
             }
-            #expect(await eventually(timeoutMillis: 10_000) { waiter.count == 1 })
-            #expect(waiter.last?.code == ResponseCode.success)
-            // Disarmed before the answer was delivered: a ten-minute timer is no longer pending.
-            #expect(pulls.armedHoldTimers.load(ordering: .relaxed) == 0)
+            #expect(await eventually(timeoutMillis: 10_000) { waiters.allSatisfy { $0.count == 1 } })
+            #expect(waiters.allSatisfy { $0.last?.code == ResponseCode.success })
+            #expect(pulls.suspendedCount == 0 && pulls.sweepsArmed == 1)
         }
     }
 
-    @Test func shutdownCancelsTheTimersOfThePullsItAnswers() async throws {
+    @Test func anExpiredHoldIsAnsweredAndTheSweepMovesToTheNext() async throws {
+        try await Self.withPulls { f, pulls in
+            let long = Self.hold(pulls, millis: 600_000, on: f)
+            // Due long before the armed sweep: it moves the sweep earlier.
+            let short = Self.hold(pulls, millis: 50, on: f)
+            #expect(await eventually(timeoutMillis: 10_000) { short.count == 1 })
+            #expect(short.last?.code == ResponseCode.pullNotFound)
+            #expect(long.count == 0 && pulls.suspendedCount == 1)
+            // The sweep that answered the short hold armed the next one, for the long hold.
+            #expect(await eventually(timeoutMillis: 10_000) { pulls.sweepArmed && pulls.sweepsArmed == 3 })
+        }
+    }
+
+    @Test func shutdownAnswersTheHoldsAndDisarmsTheSweep() async throws {
         try await Self.withPulls { f, pulls in
             let waiters = [Self.hold(pulls, millis: 600_000, on: f), Self.hold(pulls, millis: 600_000, on: f)]
-            #expect(pulls.armedHoldTimers.load(ordering: .relaxed) == 2)
+            #expect(pulls.sweepArmed)
             pulls.shutdown()
             #expect(waiters.allSatisfy { $0.count == 1 })
-            #expect(pulls.armedHoldTimers.load(ordering: .relaxed) == 0)
-        }
-    }
-
-    @Test func aTimerThatAnswersItsPullCountsItselfDown() async throws {
-        try await Self.withPulls { f, pulls in
-            let waiter = Self.hold(pulls, millis: 50, on: f)
-            #expect(await eventually(timeoutMillis: 10_000) { waiter.count == 1 })
-            #expect(waiter.last?.code == ResponseCode.pullNotFound)
-            #expect(pulls.armedHoldTimers.load(ordering: .relaxed) == 0)
+            #expect(!pulls.sweepArmed && pulls.suspendedCount == 0)
         }
     }
 }
