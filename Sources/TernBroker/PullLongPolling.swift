@@ -14,8 +14,12 @@ import TernStorage
 /// loop's timer heap, for every hold a message ended first: nearly all of them at a steady rate). One sweep is
 /// armed at a time, at the earliest deadline in the table (at least `PullService.sweepSpacingMillis` after the
 /// last sweep); it takes the pulls due by then and arms the next. None is armed while nothing is held.
+///
+/// A queue's inner table stays when it empties, keeping its capacity: parking a pull on that queue again allocates
+/// nothing (a pull at the tail parks once per message it is woken for). `held` counts the pulls in all of them.
 struct HoldTable: Sendable {
-    var queues: [QueueKey: [Int: PendingPull]] = [:]
+    private(set) var queues: [QueueKey: [Int: PendingPull]] = [:]
+    private(set) var held = 0
     var nextId = 0
     var closed = false
     /// When the armed sweep runs (nil: none armed), and its task.
@@ -23,10 +27,34 @@ struct HoldTable: Sendable {
     var sweep: Scheduled<Void>? = nil
     var sweepsArmed = 0
 
+    mutating func insert(_ p: PendingPull) {
+        if queues[p.queue, default: [:]].updateValue(p, forKey: p.id) == nil { held += 1 }
+    }
+
     mutating func take(_ queue: QueueKey, _ id: Int) -> PendingPull? {
         guard let p = queues[queue]?.removeValue(forKey: id) else { return nil }
-        if queues[queue]?.isEmpty == true { queues.removeValue(forKey: queue) }
+        held -= 1
         return p
+    }
+
+    /// Takes the pulls of `queue` waiting below `max` into `out`: in place, one lookup of the queue, and when all
+    /// of them go (the usual case: every pull at the tail waits at the old end) one `removeAll`.
+    mutating func takeWaiting(_ queue: QueueKey, below max: Int64, into out: inout [PendingPull]) {
+        guard let i = queues.index(forKey: queue), !queues.values[i].isEmpty else { return }
+        if queues.values[i].values.allSatisfy({ $0.offset < max }) {
+            held -= queues.values[i].count
+            out.append(contentsOf: queues.values[i].values)
+            queues.values[i].removeAll(keepingCapacity: true)
+            return
+        }
+        let ids = queues.values[i].compactMap { $0.value.offset < max ? $0.key : nil }
+        for id in ids { if let p = queues.values[i].removeValue(forKey: id) { out.append(p); held -= 1 } }
+    }
+
+    /// Takes every pull (shutdown).
+    mutating func takeAll() -> [PendingPull] {
+        defer { (queues, held) = ([:], 0) }
+        return queues.values.flatMap(\.values)
     }
 }
 
@@ -49,7 +77,7 @@ extension PullService {
     private func park(_ p: PendingPull) {
         let parked = holds.withLockedValue { t -> Bool in
             if t.closed { return false }
-            t.queues[p.queue, default: [:]][p.id] = p
+            t.insert(p)
             if Self.sweepMustMove(t, for: p.deadline) { armSweep(&t, at: p.deadline, on: p.waiter.eventLoop) }
             return true
         }
@@ -63,14 +91,9 @@ extension PullService {
     /// Dispatcher hook (dispatcher thread): wakes the pulls of each touched queue that wait below its new max.
     func messagesArrived(_ touched: [QueueKey: Int64]) {
         var woken = holds.withLockedValue { t -> [PendingPull] in
-            if t.queues.isEmpty { return [] }
+            if t.held == 0 { return [] }
             var out: [PendingPull] = []
-            for (queue, max) in touched {
-                guard let waiting = t.queues[queue] else { continue }
-                for (id, p) in waiting where p.offset < max {
-                    if let taken = t.take(queue, id) { out.append(taken) }
-                }
-            }
+            for (queue, max) in touched { t.takeWaiting(queue, below: max, into: &out) }
             return out
         }
         if PullTrace.enabled, !woken.isEmpty {
@@ -114,12 +137,11 @@ extension PullService {
             t.closed = true
             t.sweep?.cancel()
             (t.sweep, t.sweepAt) = (nil, nil)
-            defer { t.queues = [:] }
-            return t.queues.values.flatMap(\.values)
+            return t.takeAll()
         }
         for p in all { end(p, answering: read(p, offset: p.offset)) }
     }
 
     /// Number of suspended pulls (tests, statistics).
-    var suspendedCount: Int { holds.withLockedValue { $0.queues.values.reduce(0) { $0 + $1.count } } }
+    var suspendedCount: Int { holds.withLockedValue { $0.held } }
 }

@@ -1,9 +1,11 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
 @testable import TernBroker
 import TernProtocol
 import TernRemoting
+import TernStorage
 import Testing
 
 /// Held pulls expire by one sweep armed at the earliest deadline, not by a timer each: parking a pull that is due
@@ -42,6 +44,9 @@ import Testing
             #expect(await eventually(timeoutMillis: 10_000) { waiters.allSatisfy { $0.count == 1 } })
             #expect(waiters.allSatisfy { $0.last?.code == ResponseCode.success })
             #expect(pulls.suspendedCount == 0 && pulls.sweepsArmed == 1)
+            // The queue's emptied table keeps its storage for the next pulls that park on it.
+            let kept = pulls.holds.withLockedValue { $0.queues[QueueKey(topic: "S", queueId: 0)].map { ($0.count, $0.capacity) } }
+            #expect(kept.map { $0.0 == 0 && $0.1 >= 50 } == true, "\(String(describing: kept))")
         }
     }
 
