@@ -63,6 +63,32 @@ import Testing
         }
     }
 
+    /// Churn: holds of varied lengths parked from several loops and threads while sweeps run and re-arm; every
+    /// one is answered exactly once (by the sweep: nothing arrives), and the sweep disarms once none is left.
+    @Test func holdsOfVariedLengthsParkedConcurrentlyAreEachAnsweredOnce() async throws {
+        try await Self.withPulls { f, pulls in
+            let waiters = await withTaskGroup(of: [(Waiter, Int64)].self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var mine: [(Waiter, Int64)] = []
+                        for i in 0..<50 {
+                            let millis = Int64(20 + (worker * 50 + i) * 7 % 180)
+                            mine.append((Self.hold(pulls, millis: millis, on: f), millis))
+                            if i % 10 == 9 { try? await Task.sleep(for: .milliseconds(15)) }
+                        }
+                        return mine
+                    }
+                }
+                return await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(waiters.count == 200)
+            #expect(await eventually(timeoutMillis: 20_000) { waiters.allSatisfy { $0.0.count >= 1 } })
+            #expect(waiters.allSatisfy { $0.0.count == 1 && $0.0.last?.code == ResponseCode.pullNotFound })
+            #expect(pulls.suspendedCount == 0)
+            #expect(await eventually(timeoutMillis: 10_000) { !pulls.sweepArmed })
+        }
+    }
+
     @Test func shutdownAnswersTheHoldsAndDisarmsTheSweep() async throws {
         try await Self.withPulls { f, pulls in
             let waiters = [Self.hold(pulls, millis: 600_000, on: f), Self.hold(pulls, millis: 600_000, on: f)]

@@ -361,8 +361,14 @@ public final class LMDBIndexStore: IndexStore {
         out.reserveCapacity(min(maxCount, Int(slot.max - start)))
         try env.read { t in
             try t.withCursor(cq) { cur in
-                // The first duplicate >= the 8-byte offset prefix is the entry at `start` (or the next one).
-                var e = try cur.seekDuplicate(Self.u32(slot.id), Self.u64(start))
+                // The first duplicate >= the 8-byte offset prefix is the entry at `start` (or the next one). Key
+                // and prefix on the stack: a pull allocates no arrays for them.
+                var e = try withUnsafeTemporaryAllocation(byteCount: 12, alignment: 8) { probe in
+                    probe.storeBigEndian(slot.id, at: 0)
+                    probe.storeBigEndian(UInt64(bitPattern: start), at: 4)
+                    return try cur.seekDuplicate(UnsafeRawBufferPointer(rebasing: probe[0..<4]),
+                                                 UnsafeRawBufferPointer(rebasing: probe[4..<12]))
+                }
                 while let (_, v) = e, out.count < maxCount {
                     let entry = Self.decodeQueueEntry(v)
                     guard entry.queueOffset < slot.max else { break }

@@ -206,7 +206,11 @@ public final class LMDBCursor {
     public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
     /// MDB_GET_BOTH_RANGE: in a dupSort db, the first duplicate of `key` >= `value`.
     public func seekDuplicate(_ key: [UInt8], _ value: [UInt8]) throws -> Entry? {
-        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try position(MDB_GET_BOTH_RANGE, k, v) } }
+        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try seekDuplicate(k, v) } }
+    }
+    /// The same from caller memory (the entry returned points into the map, not into `key` / `value`).
+    public func seekDuplicate(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Entry? {
+        try position(MDB_GET_BOTH_RANGE, key, value)
     }
     /// mdb_cursor_put (MDB_KEYEXIST throws here, also with noOverwrite / noDupData).
     public func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ flags: LMDBTransaction.PutFlags = []) throws {
