@@ -4,8 +4,12 @@ import TernStorage
 
 /// Expiry of suspended pulls (see `HoldTable`): one sweep armed at a time, at the earliest deadline held.
 extension PullService {
-    /// Sweeps run at least this far apart, and a pull due less than this before the armed sweep does not re-arm
-    /// it: a hold may be answered up to this much after its deadline (RocketMQ checks its holds every 5 s).
+    /// A sweep also takes the holds due within this much after it, and a pull due less than this before the armed
+    /// sweep does not re-arm it: a hold may be answered up to this much before or after its deadline (RocketMQ
+    /// checks its holds every 5 s). So holds due close together end in one sweep and one write; taking only those
+    /// already due split them (a consumer's eight pulls, parked a few µs apart, took a sweep for the first and
+    /// another for the rest, and the first then came back early, period after period: 16 loop wake-ups a second
+    /// for one idle consumer instead of one).
     static let sweepSpacingMillis: Int64 = 10
 
     /// Arms the sweep at `deadline` on `loop`, replacing the armed one. Called with the table locked.
@@ -21,17 +25,17 @@ extension PullService {
         t.sweepAt.map { deadline + .milliseconds(sweepSpacingMillis) < $0 } ?? true
     }
 
-    /// The armed sweep: takes every pull due by now, answers each with a fresh read on its own loop, and arms the
-    /// next sweep at the earliest deadline left (at least `sweepSpacingMillis` from now).
+    /// The armed sweep: takes every pull due within `sweepSpacingMillis` from now, answers each with a fresh read
+    /// on its own loop, and arms the next sweep at the earliest deadline left (beyond that window).
     private func sweepDue() {
-        let now = NIODeadline.now()
+        let horizon = NIODeadline.now() + .milliseconds(Self.sweepSpacingMillis)
         let due = holds.withLockedValue { t -> [PendingPull] in
             (t.sweep, t.sweepAt) = (nil, nil)
             var ids: [(QueueKey, Int)] = []
             var next: (at: NIODeadline, loop: any EventLoop)? = nil
             for (queue, waiting) in t.queues {
                 for (id, p) in waiting {
-                    if p.deadline <= now {
+                    if p.deadline <= horizon {
                         ids.append((queue, id))
                     } else if next.map({ p.deadline < $0.at }) ?? true {
                         next = (p.deadline, p.waiter.eventLoop)
@@ -40,7 +44,7 @@ extension PullService {
             }
             let taken = ids.compactMap { t.take($0.0, $0.1) }
             if let next, !t.closed {
-                armSweep(&t, at: max(next.at, now + .milliseconds(Self.sweepSpacingMillis)), on: next.loop)
+                armSweep(&t, at: next.at, on: next.loop)
             }
             return taken
         }

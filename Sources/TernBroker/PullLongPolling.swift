@@ -12,8 +12,8 @@ import TernStorage
 ///
 /// Expiry: no timer per pull (each had cost a scheduled task, its promise and closure, and a cancel scanning the
 /// loop's timer heap, for every hold a message ended first: nearly all of them at a steady rate). One sweep is
-/// armed at a time, at the earliest deadline in the table (at least `PullService.sweepSpacingMillis` after the
-/// last sweep); it takes the pulls due by then and arms the next. None is armed while nothing is held.
+/// armed at a time, at the earliest deadline in the table; it takes the pulls due by then or within
+/// `PullService.sweepSpacingMillis` after, and arms the next. None is armed while nothing is held.
 ///
 /// A queue's inner table stays when it empties, keeping its capacity: parking a pull on that queue again allocates
 /// nothing (a pull at the tail parks once per message it is woken for). `held` counts the pulls in all of them.

@@ -89,6 +89,23 @@ import Testing
         }
     }
 
+    /// A consumer's pulls park a few µs apart with the same timeout: one sweep ends them all (taking only those
+    /// already due split them into two sweeps, and the split came back every period).
+    @Test func holdsDueCloseTogetherEndInOneSweep() async throws {
+        try await Self.withPulls { f, pulls in
+            let first = ContinuousClock.now
+            let waiters = (0..<8).map { _ in Self.hold(pulls, millis: 200, on: f) }
+            let spread = ContinuousClock.now - first
+            #expect(await eventually(timeoutMillis: 10_000) { waiters.allSatisfy { $0.count == 1 } })
+            #expect(waiters.allSatisfy { $0.last?.code == ResponseCode.pullNotFound })
+            // Parked within 5 ms of each other (else this machine stalled the test itself: nothing to check).
+            if spread < .milliseconds(5) {
+                #expect(pulls.sweepsArmed == 1, "parked over \(spread)")
+            }
+            #expect(!pulls.sweepArmed)
+        }
+    }
+
     @Test func shutdownAnswersTheHoldsAndDisarmsTheSweep() async throws {
         try await Self.withPulls { f, pulls in
             let waiters = [Self.hold(pulls, millis: 600_000, on: f), Self.hold(pulls, millis: 600_000, on: f)]
