@@ -18,9 +18,9 @@
 /// each queue's own sub-tree (MDB_APPENDDUP: no search, and a full page splits at its end). Keyed id + offset in
 /// one tree (the older table `cq`, dropped and rebuilt from the log at open), each queue's inserts landed in the
 /// middle of the tree, where every split left a half-empty page behind: ~2.5× the pages per entry.
-/// (`dumpTables` still labels the table "cq".) Key-index keys start with the store hour, so inserts cluster in the newest
-/// hour (near the right edge of the tree), retention deletes whole old hours with one cursor sweep, and a
-/// lookup probes only the hours that exist. Dupsort values sort by (time, phys): newest first = walk back.
+/// (`dumpTables` still labels the table "cq".) Key-index keys start with the store hour, so inserts cluster in
+/// the newest hour (near the right edge of the tree), retention deletes whole old hours with one cursor sweep,
+/// and a lookup probes only the hours that exist. Dupsort values sort by (time, phys): newest first = walk back.
 enum IndexKeys {
     static let checkpoint: [UInt8] = Array("checkpoint".utf8)
     static let nextQueueId: [UInt8] = Array("nextQueueId".utf8)
