@@ -69,7 +69,7 @@ public final class LMDBIndexStore: IndexStore {
             let older = try env.openDatabase("cq", [])
             try env.write { t in
                 try t.drop(older)
-                for db in [meta, queuesDB, cq, keys, uniq, txn, timer] { try t.clear(db) }
+                try clearDerived(t)
             }
         }
         try loadCache()
@@ -337,10 +337,13 @@ public final class LMDBIndexStore: IndexStore {
     }
 
     public func clearDerived() throws {
-        try env.write { t in
-            for db in [meta, queuesDB, cq, keys, uniq, txn, timer] { try t.clear(db) }
-        }
+        try env.write { t in try clearDerived(t) }
         cache.withLock { $0 = Cache() }
+    }
+
+    /// Empties every table derived from the log (all but `offsets`) inside `t`.
+    private func clearDerived(_ t: LMDBTransaction) throws {
+        for db in [meta, queuesDB, cq, keys, uniq, txn, timer] { try t.clear(db) }
     }
 
     // MARK: Consume queues
