@@ -59,6 +59,6 @@ extension IndexLossTests {
         try expectIntact(c)
         let env = try LMDBEnvironment(path: c.indexPath, mapSize: c.lmdbMapSize, maxDatabases: 16, flags: [.noSync, .writeMap])
         defer { env.close() }
-        #expect(try !env.databaseExists("cq"))
+        #expect(try env.existingDatabase("cq") == nil)
     }
 }

@@ -49,8 +49,8 @@ public final class LMDBIndexStore: IndexStore {
             // Create every table up front so read-only tools can open them all.
             try env.write { _ in }
         }
-        let olderLayout = try env.databaseExists("cq")
-        if olderLayout && readOnly {
+        let older = try env.existingDatabase("cq")
+        if older != nil && readOnly {
             throw LMDBError(function: "open index", code: -30784 /* MDB_INCOMPATIBLE */, message: """
                 consume queues in an older layout (table "cq"); open the store once with the broker or run \
                 `tern-inspect rebuild-index` to rebuild them from the log
@@ -64,9 +64,8 @@ public final class LMDBIndexStore: IndexStore {
         txn = try env.openDatabase("txn", create)
         offsets = try env.openDatabase("offsets", create)
         timer = try env.openDatabase("timer", create)
-        droppedOlderLayout = olderLayout
-        if olderLayout {
-            let older = try env.openDatabase("cq", [])
+        droppedOlderLayout = older != nil
+        if let older {
             try env.write { t in
                 try t.drop(older)
                 try clearDerived(t)

@@ -94,13 +94,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
         try located { try openDatabaseUnlocated(name, flags) }
     }
 
-    /// Whether a named database exists (opened without `.create`: MDB_NOTFOUND means it does not).
-    public func databaseExists(_ name: String) throws -> Bool {
+    /// A named database's handle if it exists, else nil (opened without `.create`: MDB_NOTFOUND means it does not).
+    public func existingDatabase(_ name: String) throws -> LMDBDatabase? {
         do {
-            _ = try openDatabase(name, [])
-            return true
+            return try openDatabase(name, [])
         } catch let e as LMDBError where e.code == MDB_NOTFOUND {
-            return false
+            return nil
         }
     }
 
