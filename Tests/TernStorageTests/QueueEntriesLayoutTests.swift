@@ -37,6 +37,39 @@ import TernSystem
     }
 }
 
+extension QueueEntriesLayoutTests {
+    /// A batch's entries are put queue by queue: queues of two topics in an irregular order, a queue first seen
+    /// mid-batch, a batch of one queue. Each queue reads back exactly its own entries, in offset order.
+    @Test func entriesOfABatchArePutPerQueueInOrder() throws {
+        let dir = TempDir("cq-groups"); defer { dir.cleanup() }
+        let index = try LMDBIndexStore(path: dir.path + "/index", mapSize: 1 << 28)
+        defer { index.close() }
+        let queues = (0..<5).map { QueueKey(topic: $0 < 3 ? "A" : "B", queueId: Int32($0 % 3)) }
+        var expected = [QueueKey: [Int64]](), next = [QueueKey: Int64](), phys: Int64 = 0
+        var rng = SystemRandomNumberGenerator()
+        for batch in 0..<4 {
+            // Batch 0 never reaches the last queue; batch 3 holds only queue 1.
+            let count = batch == 3 ? 50 : 700
+            let records = (0..<count).map { i -> DispatchRecord in
+                defer { phys += 100 }
+                let q = batch == 3 ? queues[1] : queues[Int.random(in: 0..<(batch == 0 ? 4 : 5), using: &rng)]
+                let offset = next[q, default: 0]
+                next[q] = offset + 1
+                expected[q, default: []].append(phys)
+                let entry = ConsumeQueueEntry(queueOffset: offset, physicalOffset: phys, size: 100, tagCode: Int64(i),
+                                              storeTimestamp: 1)
+                return DispatchRecord(queue: q, entry: entry, topic: q.topic)
+            }
+            try index.apply(DispatchBatch(records: records, checkpoint: DispatchCheckpoint(offset: phys, lastRecord: phys - 100)))
+        }
+        for q in queues {
+            let read = try index.entries(q, from: 0, maxCount: 10_000)
+            #expect(read.map(\.queueOffset) == Array(0..<Int64(expected[q, default: []].count)), "\(q)")
+            #expect(read.map(\.physicalOffset) == expected[q, default: []], "\(q)")
+        }
+    }
+}
+
 extension IndexLossTests {
     /// An index whose consume queues are in the older table `cq` (id + offset keys), its checkpoint at the log's
     /// end: without the rebuild, every queue would read empty although its range says otherwise.

@@ -315,6 +315,45 @@ private func pair(_ entry: LMDBCursor.Entry?) -> [String]? {
         }
     }
 
+    /// One MDB_MULTIPLE call appends a key's run of fixed-size values after its last duplicate: enough of them to
+    /// outgrow the key's inline sub-page and several sub-tree pages, and two keys filled alternately. A value
+    /// not after the key's last throws MDB_KEYEXIST.
+    @Test func appendDuplicatesStoresARunInOneCall() throws {
+        try withEnvironment { env, _ throws in
+            let db = try env.openDatabase("runs", [.create, .dupSort, .dupFixed])
+            // Values: v big-endian (4) + 4 filler bytes.
+            func append(_ key: String, _ values: Range<UInt32>, _ c: LMDBCursor) throws {
+                let run = values.flatMap { v -> [UInt8] in withUnsafeBytes(of: v.bigEndian) { Array($0) } + [7, 7, 7, 7] }
+                try bytes(key).withUnsafeBytes { k in try run.withUnsafeBytes { try c.appendDuplicates(k, $0, size: 8) } }
+            }
+            func values(_ key: String, _ c: LMDBCursor) throws -> [UInt32] {
+                var seen: [UInt32] = []
+                var e = try c.find(bytes(key))
+                while let (_, v) = e { seen.append(UInt32(bigEndian: v.loadUnaligned(as: UInt32.self))); e = try c.nextDuplicate() }
+                return seen
+            }
+            try env.write { txn throws in
+                try txn.withCursor(db) { c throws in
+                    try append("a", 0..<1_000, c)
+                    try append("b", 0..<3, c)
+                    try append("a", 1_000..<2_500, c)
+                    try append("b", 3..<4, c)
+                    try append("b", 4..<4, c)
+                }
+            }
+            try env.read { txn throws in
+                try txn.withCursor(db) { c throws in
+                    #expect(try values("a", c) == Array(0..<2_500))
+                    #expect(try values("b", c) == [0, 1, 2, 3])
+                }
+            }
+            #expect(throws: LMDBError.self) {
+                try env.write { txn throws in try txn.withCursor(db) { c throws in try append("a", 2_400..<2_600, c) } }
+            }
+            #expect(try env.read { try $0.entryCount(db) } == 2_504)
+        }
+    }
+
     @Test func noMetaSyncNoReadAheadEnvironment() throws {
         try withEnvironment(flags: [.noMetaSync, .noReadAhead]) { env, _ throws in
             let db = try env.openDatabase("w", [.create, .dupSort, .dupFixed])

@@ -130,6 +130,10 @@ public struct DispatchRecord: Sendable, Equatable {
     public var timerDue: Int64?
     /// Delivered copy of a delayed record: advances that level's progress or removes the timer entry.
     public var delivered: DeliveryMark?
+    /// Whether the record adds more than its consume-queue entry: key-index, transaction, timer or delivery rows.
+    public var hasSecondaryRows: Bool {
+        keys != nil || uniqueKey != nil || transactionState != nil || timerDue != nil || delivered != nil
+    }
     public init(queue: QueueKey?, entry: ConsumeQueueEntry, topic: String, keys: Range<Int>? = nil,
                 uniqueKey: Range<Int>? = nil) {
         self.queue = queue; self.entry = entry; self.topic = topic; self.keys = keys; self.uniqueKey = uniqueKey

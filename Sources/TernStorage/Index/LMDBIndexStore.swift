@@ -135,6 +135,8 @@ public final class LMDBIndexStore: IndexStore {
         var newHours: [UInt32] = []
         var key: [UInt8] = []
         var value: [UInt8] = []
+        /// The batch's consume-queue values, by queue position in `touched`.
+        var entries = QueueEntryStaging(valueBytes: LMDBIndexStore.entryBytes)
     }
     private let scratch = Mutex(ApplyScratch())
 
@@ -146,10 +148,16 @@ public final class LMDBIndexStore: IndexStore {
             try env.write { t in
                 s.touched.removeAll()
                 s.newHours.removeAll(keepingCapacity: true)
+                s.entries.removeAll()
                 nextQueueId = firstNewId
                 var lastHour = firstLastHour
-                for r in batch.records {
-                    if let q = r.queue { try applyEntry(r.entry, queue: q, batch, &s, &nextQueueId, t) }
+                // By index: `for r in` would copy each record (its two topic references retained and released).
+                for i in batch.records.indices {
+                    if let q = batch.records[i].queue {
+                        try applyEntry(batch.records[i].entry, queue: q, batch, &s, &nextQueueId, t)
+                    }
+                    guard batch.records[i].hasSecondaryRows else { continue }
+                    let r = batch.records[i]
                     if r.keys != nil || r.uniqueKey != nil {
                         let h = IndexKeys.hour(r.entry.storeTimestamp)
                         if lastHour.map({ $0 < h }) ?? true { s.newHours.append(h); lastHour = h }
@@ -180,6 +188,17 @@ public final class LMDBIndexStore: IndexStore {
                         }
                     }
                     if r.timerDue != nil || r.delivered != nil { try applyDelivery(r, t) }
+                }
+                // Each queue's entries in one call (see QueueEntryStaging), after its last duplicate: LMDB walks only
+                // that queue's sub-tree to its last page, and splits a full page at its end, not in half.
+                let ids = s.touched.values
+                try t.withCursor(cq) { cur in
+                    try s.entries.forEachRun(queueCount: ids.count) { i, run in
+                        try withUnsafeTemporaryAllocation(byteCount: 4, alignment: 4) { key in
+                            key.storeBigEndian(ids[i].id, at: 0)
+                            try cur.appendDuplicates(UnsafeRawBufferPointer(key), run, size: Self.entryBytes)
+                        }
+                    }
                 }
                 if nextQueueId != firstNewId { try t.put(meta, IndexKeys.nextQueueId, Self.u32(nextQueueId)) }
                 s.value.removeAll(keepingCapacity: true)
@@ -219,18 +238,18 @@ public final class LMDBIndexStore: IndexStore {
         guard e.queueOffset == slot.max || (batch.acceptsQueueGaps && e.queueOffset > slot.max) else {
             throw StoreError.queueGap(queue: q, found: e.queueOffset, expected: slot.max, physicalOffset: e.physicalOffset)
         }
-        // Key id(4) and the value offset(8) + entry(28), side by side on the stack: every byte is written. The gap
-        // check above keeps offsets ascending, so the value sorts after the queue's last duplicate (MDB_APPENDDUP:
-        // no search of the queue's sub-tree, and a full page is split at its end, not in half).
-        try withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { row in
-            row.storeBigEndian(slot.id, at: 0)
-            row.storeBigEndian(UInt64(bitPattern: e.queueOffset), at: 4)
-            Self.encodeEntry(e, into: UnsafeMutableRawBufferPointer(rebasing: row[12..<40]))
-            try t.put(cq, UnsafeRawBufferPointer(rebasing: row[0..<4]), UnsafeRawBufferPointer(rebasing: row[4..<40]),
-                      .appendDup)
+        // The value offset(8) + entry(28), built on the stack (every byte written) and staged for the batch's put
+        // of this queue. The gap check above keeps a queue's offsets ascending.
+        withUnsafeTemporaryAllocation(byteCount: Self.entryBytes, alignment: 8) { row in
+            row.storeBigEndian(UInt64(bitPattern: e.queueOffset), at: 0)
+            Self.encodeEntry(e, into: UnsafeMutableRawBufferPointer(rebasing: row[8...]))
+            s.entries.stage(UnsafeRawBufferPointer(row), queue: i)
         }
         s.touched.values[i].max = e.queueOffset + 1
     }
+
+    /// Bytes of one consume-queue value: offset(8) + entry(28).
+    static let entryBytes = 36
 
     public func checkpoint() throws -> DispatchCheckpoint {
         try env.read { t in try Self.readCheckpoint(t, meta) }

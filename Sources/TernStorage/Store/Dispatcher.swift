@@ -3,7 +3,9 @@ import Synchronization
 import TernMessage
 import TernSystem
 
-private let tagsName = Array("TAGS".utf8), keysName = Array("KEYS".utf8), uniqueKeyName = Array("UNIQ_KEY".utf8)
+/// "TAGS", "KEYS" and "UNIQ_KEY" as their bytes load into a little-endian word: one compare per property name.
+private let tagsWord: UInt32 = 0x5347_4154, keysWord: UInt32 = 0x5359_454B
+private let uniqueKeyWord: UInt64 = 0x5945_4B5F_5149_4E55
 private let timerOutName = Array(DelayedDelivery.timerOutProperty.utf8), deliveredName = Array(DelayedDelivery.deliveredProperty.utf8)
 
 /// Derives index entries from commit-log records and applies them to the `IndexStore` in batches (one
@@ -170,7 +172,9 @@ final class Dispatcher: Sendable {
         guard !subs.isEmpty, !records.isEmpty else { return }
         let event = touchedQueues.withLock { touched in
             touched.tally.removeAll()
-            for r in records { if let q = r.queue { touched.tally.set(q, r.entry.queueOffset + 1) } }
+            for i in records.indices {  // by index: no copy of each record
+                if let q = records[i].queue { touched.tally.set(q, records[i].entry.queueOffset + 1) }
+            }
             touched.event.removeAll(keepingCapacity: true)
             for (q, end) in zip(touched.tally.keys, touched.tally.values) { touched.event[q] = end }
             return DispatchEvent(dispatchedOffset: dispatchedOffset, queues: touched.event)
@@ -189,9 +193,10 @@ final class Dispatcher: Sendable {
         var timerOut: UnsafeRawBufferPointer?, delivered: UnsafeRawBufferPointer?
         MessageProperties.forEachEntry(in: r.properties) { name, value in
             switch name.count {
-            case 4 where name.elementsEqual(tagsName): tags = value
-            case 4 where name.elementsEqual(keysName): keyBytes = value
-            case 8 where name.elementsEqual(uniqueKeyName): uniqueBytes = value
+            case 4:
+                let word = UInt32(littleEndian: name.loadUnaligned(as: UInt32.self))
+                if word == tagsWord { tags = value } else if word == keysWord { keyBytes = value }
+            case 8 where UInt64(littleEndian: name.loadUnaligned(as: UInt64.self)) == uniqueKeyWord: uniqueBytes = value
             case 12 where name.elementsEqual(timerOutName): timerOut = value
             case 14 where name.elementsEqual(deliveredName): delivered = value
             default: break
@@ -205,12 +210,19 @@ final class Dispatcher: Sendable {
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
         let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit
-        var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
-                               topic: topic)
+        var keys: Range<Int>?, uniqueKey: Range<Int>?
         if tt != SysFlag.transactionRollback {
-            if let k = keyBytes, !k.isEmpty { d.keys = DispatchRecord.append(k, to: &scratch.text) }
-            if let u = uniqueBytes, !u.isEmpty { d.uniqueKey = DispatchRecord.append(u, to: &scratch.text) }
+            if let k = keyBytes, !k.isEmpty { keys = DispatchRecord.append(k, to: &scratch.text) }
+            if let u = uniqueBytes, !u.isEmpty { uniqueKey = DispatchRecord.append(u, to: &scratch.text) }
         }
+        let common = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
+                                    topic: topic, keys: keys, uniqueKey: uniqueKey)
+        // The common record is returned as built: mutating a `var` here made the compiler copy the whole record
+        // (its references retained) into the result and destroy the original.
+        guard tt != SysFlag.transactionNot || kind == .timer || kind == .transaction || delivered != nil else {
+            return common
+        }
+        var d = common
         if kind == .timer, let t = timerOut {
             d.timerDue = Int64(String(decoding: t, as: UTF8.self))
         }

@@ -218,6 +218,25 @@ public final class LMDBCursor {
         var v = MDB_val(value)
         try LMDB.check("mdb_cursor_put", mdb_cursor_put(handle, &k, &v, flags.lmdb))
     }
+    /// mdb_cursor_put with MDB_MULTIPLE | MDB_APPENDDUP (a dupFixed db): `values` is `values.count / size`
+    /// duplicates of `key` side by side, ascending, the first after the key's last. One call stores them all:
+    /// the key is found once, not once per value. A value out of order throws MDB_KEYEXIST (none stored after it).
+    public func appendDuplicates(_ key: UnsafeRawBufferPointer, _ values: UnsafeRawBufferPointer, size: Int) throws {
+        precondition(size > 0 && values.count % size == 0, "values must be whole duplicates of `size` bytes")
+        let count = values.count / size
+        guard count > 0 else { return }
+        var k = MDB_val(key)
+        // MDB_MULTIPLE reads data[0] (one element's size, the first element) and data[1] (the element count; on
+        // return, how many were written).
+        let written = try withUnsafeTemporaryAllocation(of: MDB_val.self, capacity: 2) { data in
+            data[0] = MDB_val(mv_size: size, mv_data: UnsafeMutableRawPointer(mutating: values.baseAddress))
+            data[1] = MDB_val(mv_size: count, mv_data: nil)
+            try LMDB.check("mdb_cursor_put", mdb_cursor_put(handle, &k, data.baseAddress,
+                                                            UInt32(MDB_MULTIPLE) | UInt32(MDB_APPENDDUP)))
+            return data[1].mv_size
+        }
+        precondition(written == count, "mdb_cursor_put(MDB_MULTIPLE) succeeded with \(written) of \(count) values")
+    }
     /// mdb_cursor_del of the current entry.
     public func deleteCurrent() throws {
         try LMDB.check("mdb_cursor_del", mdb_cursor_del(handle, 0))
