@@ -210,19 +210,12 @@ final class Dispatcher: Sendable {
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
         let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit
-        var keys: Range<Int>?, uniqueKey: Range<Int>?
+        var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
+                               topic: topic)
         if tt != SysFlag.transactionRollback {
-            if let k = keyBytes, !k.isEmpty { keys = DispatchRecord.append(k, to: &scratch.text) }
-            if let u = uniqueBytes, !u.isEmpty { uniqueKey = DispatchRecord.append(u, to: &scratch.text) }
+            if let k = keyBytes, !k.isEmpty { d.keys = DispatchRecord.append(k, to: &scratch.text) }
+            if let u = uniqueBytes, !u.isEmpty { d.uniqueKey = DispatchRecord.append(u, to: &scratch.text) }
         }
-        let common = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
-                                    topic: topic, keys: keys, uniqueKey: uniqueKey)
-        // The common record is returned as built: mutating a `var` here made the compiler copy the whole record
-        // (its references retained) into the result and destroy the original.
-        guard tt != SysFlag.transactionNot || kind == .timer || kind == .transaction || delivered != nil else {
-            return common
-        }
-        var d = common
         if kind == .timer, let t = timerOut {
             d.timerDue = Int64(String(decoding: t, as: UTF8.self))
         }
