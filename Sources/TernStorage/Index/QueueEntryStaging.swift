@@ -9,8 +9,9 @@ struct QueueEntryStaging {
     let valueBytes: Int
     private var values: [UInt8] = []
     private var queues: [Int32] = []
-    /// `starts[i]..<starts[i + 1]`: queue i's values in `grouped`; then each queue's next free place.
+    /// `starts[i]..<starts[i + 1]`: queue i's values in `grouped`; `next[i]`: queue i's next free place there.
     private var starts: [Int] = []
+    private var next: [Int] = []
     private var grouped: [UInt8] = []
 
     init(valueBytes: Int) { self.valueBytes = valueBytes }
@@ -39,13 +40,14 @@ struct QueueEntryStaging {
         for i in 0..<queueCount { starts[i + 1] += starts[i] }
         if queueCount > 1 {
             if grouped.count < values.count { grouped = [UInt8](repeating: 0, count: values.count) }
-            starts.append(contentsOf: starts[0..<queueCount])  // each queue's next free place, after the starts
+            next.removeAll(keepingCapacity: true)
+            next.append(contentsOf: starts[0..<queueCount])
             values.withUnsafeBytes { from in
                 grouped.withUnsafeMutableBytes { to in
                     // In bounds: place < starts[q + 1] <= queues.count, and both buffers hold queues.count values.
                     for (n, q) in queues.enumerated() {
-                        let place = starts[queueCount + 1 + Int(q)]
-                        starts[queueCount + 1 + Int(q)] = place + 1
+                        let place = next[Int(q)]
+                        next[Int(q)] = place + 1
                         to.baseAddress!.advanced(by: place * size)
                             .copyMemory(from: from.baseAddress!.advanced(by: n * size), byteCount: size)
                     }

@@ -220,7 +220,8 @@ public final class LMDBCursor {
     }
     /// mdb_cursor_put with MDB_MULTIPLE | MDB_APPENDDUP (a dupFixed db): `values` is `values.count / size`
     /// duplicates of `key` side by side, ascending, the first after the key's last. One call stores them all:
-    /// the key is found once, not once per value. A value out of order throws MDB_KEYEXIST (the values before it stay in the transaction).
+    /// the key is found once, not once per value. A value out of order throws MDB_KEYEXIST (the values before it
+    /// stay in the transaction).
     public func appendDuplicates(_ key: UnsafeRawBufferPointer, _ values: UnsafeRawBufferPointer, size: Int) throws {
         precondition(size > 0 && values.count % size == 0, "values must be whole duplicates of `size` bytes")
         let count = values.count / size
