@@ -96,10 +96,10 @@ struct VerifyTests {
             let wrong = ConsumeQueueEntry(queueOffset: target.result.queueOffset, physicalOffset: other.result.physicalOffset,
                                           size: Int32(target.result.size), tagCode: Int64(TagHash.javaHashCode("even")),
                                           storeTimestamp: target.result.storeTimestamp)
-            var record = DispatchRecord(queue: QueueKey(topic: "Orders", queueId: 0), entry: wrong, topic: "Orders")
+            var record = DispatchRecord(queueId: 0, entry: wrong)
             var text: [UInt8] = []
             record.setText(keys: target.keys, uniqueKey: target.uniqueKey, in: &text)
-            try index.apply(DispatchBatch(records: [record], text: text, checkpoint: DispatchCheckpoint(
+            try index.apply(DispatchBatch(records: [record], topics: ["Orders"], text: text, checkpoint: DispatchCheckpoint(
                 offset: target.result.endOffset, lastRecord: target.result.physicalOffset)))
         }
         let s = try f.open(); defer { s.close() }

@@ -9,8 +9,8 @@ struct DispatchTextTests {
 
     @Test func keysSplitAtSpacesSkippingEmptyPieces() {
         var text: [UInt8] = Array("unrelated".utf8)
-        var r = DispatchRecord(queue: Self.q, entry: ConsumeQueueEntry(queueOffset: 0, physicalOffset: 0, size: 1,
-                                                                      tagCode: 0, storeTimestamp: 1), topic: "Orders")
+        var r = DispatchRecord(queueId: Self.q.queueId, entry: ConsumeQueueEntry(queueOffset: 0, physicalOffset: 0, size: 1,
+                                                                                tagCode: 0, storeTimestamp: 1))
         r.setText(keys: ["", "a", "", "bb"], uniqueKey: "U1", in: &text)
         #expect(r.keys(in: text) == ["a", "bb"])
         #expect(r.uniqueKey(in: text) == "U1")
@@ -30,13 +30,12 @@ struct DispatchTextTests {
         var text: [UInt8] = []
         var records: [DispatchRecord] = []
         for i in 0..<3 {
-            var r = DispatchRecord(queue: Self.q, entry: ConsumeQueueEntry(queueOffset: Int64(i), physicalOffset: Int64(100 * i),
-                                                                          size: 100, tagCode: 0, storeTimestamp: 1_000 + Int64(i)),
-                                   topic: "Orders")
+            var r = DispatchRecord(queueId: Self.q.queueId, entry: ConsumeQueueEntry(queueOffset: Int64(i), physicalOffset: Int64(100 * i),
+                                                                                    size: 100, tagCode: 0, storeTimestamp: 1_000 + Int64(i)))
             r.setText(keys: keys[i], uniqueKey: uniques[i], in: &text)
             records.append(r)
         }
-        try index.apply(DispatchBatch(records: records, text: text, checkpoint: DispatchCheckpoint(offset: 300, lastRecord: 200)))
+        try index.apply(DispatchBatch(records: records, topics: [Self.q.topic], text: text, checkpoint: DispatchCheckpoint(offset: 300, lastRecord: 200)))
         for (key, offset) in [("a", 0), ("b", 0), (long, 100)] {
             #expect(try index.lookupKey(topic: "Orders", key: key, beginTimestamp: 0, endTimestamp: 10_000, limit: 10) == [Int64(offset)])
         }

@@ -20,9 +20,10 @@ import TernSystem
                 let q = queues[i % Self.queueCount]
                 let entry = ConsumeQueueEntry(queueOffset: Int64(batch * 4 + i / Self.queueCount), physicalOffset: phys,
                                               size: 200, tagCode: 7, storeTimestamp: 1_700_000_000_000)
-                return DispatchRecord(queue: q, entry: entry, topic: q.topic)
+                return DispatchRecord(queueId: q.queueId, entry: entry)
             }
-            try index.apply(DispatchBatch(records: records, checkpoint: DispatchCheckpoint(offset: phys, lastRecord: phys - 200)))
+            try index.apply(DispatchBatch(records: records, topics: ["T"],
+                                          checkpoint: DispatchCheckpoint(offset: phys, lastRecord: phys - 200)))
         }
         let stats = try index.statistics()
         let total = Self.entriesPerQueue * Self.queueCount
@@ -39,7 +40,8 @@ import TernSystem
 
 extension QueueEntriesLayoutTests {
     /// A batch's entries are put queue by queue: queues of two topics in an irregular order, a queue first seen
-    /// mid-batch, a batch of one queue. Each queue reads back exactly its own entries, in offset order.
+    /// mid-batch, a batch of one queue, the two topics at swapped positions of the batch's topic table from batch to
+    /// batch. Each queue reads back exactly its own entries, in offset order.
     @Test func entriesOfABatchArePutPerQueueInOrder() throws {
         let dir = TempDir("cq-groups"); defer { dir.cleanup() }
         let index = try LMDBIndexStore(path: dir.path + "/index", mapSize: 1 << 28)
@@ -50,6 +52,7 @@ extension QueueEntriesLayoutTests {
         for batch in 0..<4 {
             // Batch 0 never reaches the last queue; batch 3 holds only queue 1.
             let count = batch == 3 ? 50 : 700
+            let topics = batch % 2 == 0 ? ["A", "B"] : ["B", "A"]
             let records = (0..<count).map { i -> DispatchRecord in
                 defer { phys += 100 }
                 let q = batch == 3 ? queues[1] : queues[Int.random(in: 0..<(batch == 0 ? 4 : 5), using: &rng)]
@@ -58,9 +61,10 @@ extension QueueEntriesLayoutTests {
                 expected[q, default: []].append(phys)
                 let entry = ConsumeQueueEntry(queueOffset: offset, physicalOffset: phys, size: 100, tagCode: Int64(i),
                                               storeTimestamp: 1)
-                return DispatchRecord(queue: q, entry: entry, topic: q.topic)
+                return DispatchRecord(topic: Int32(topics.firstIndex(of: q.topic)!), queueId: q.queueId, entry: entry)
             }
-            try index.apply(DispatchBatch(records: records, checkpoint: DispatchCheckpoint(offset: phys, lastRecord: phys - 100)))
+            try index.apply(DispatchBatch(records: records, topics: topics,
+                                          checkpoint: DispatchCheckpoint(offset: phys, lastRecord: phys - 100)))
         }
         for q in queues {
             let read = try index.entries(q, from: 0, maxCount: 10_000)

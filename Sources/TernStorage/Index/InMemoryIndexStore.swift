@@ -28,7 +28,7 @@ public final class InMemoryIndexStore: IndexStore {
         try state.withLock { s in
             var next: [QueueKey: Int64] = [:]
             for r in batch.records {
-                guard let q = r.queue else { continue }
+                guard let q = batch.queue(of: r) else { continue }
                 let expected = next[q] ?? s.queues[q].map { $0.min + Int64($0.entries.count) } ?? r.entry.queueOffset
                 guard r.entry.queueOffset == expected || (batch.acceptsQueueGaps && r.entry.queueOffset > expected) else {
                     throw StoreError.queueGap(queue: q, found: r.entry.queueOffset, expected: expected, physicalOffset: r.entry.physicalOffset)
@@ -36,7 +36,7 @@ public final class InMemoryIndexStore: IndexStore {
                 next[q] = r.entry.queueOffset + 1
             }
             for r in batch.records {
-                if let q = r.queue {
+                if let q = batch.queue(of: r) {
                     var slot = s.queues[q] ?? (min: r.entry.queueOffset, entries: [])
                     // A gap after damaged records: placeholders keep offset == min + index (`entries` skips them).
                     while slot.min + Int64(slot.entries.count) < r.entry.queueOffset {
@@ -46,7 +46,7 @@ public final class InMemoryIndexStore: IndexStore {
                     s.queues[q] = slot
                 }
                 let value = (r.entry.storeTimestamp, r.entry.physicalOffset)
-                for k in r.keys(in: batch.text) { s.keys[r.topic + "#" + k, default: []].append(value) }
+                for k in r.keys(in: batch.text) { s.keys[batch.topic(of: r) + "#" + k, default: []].append(value) }
                 if let u = r.uniqueKey(in: batch.text) { s.uniqueKeys[u, default: []].append(value) }
                 if let t = r.transactionState {
                     let key = r.transactionOffset

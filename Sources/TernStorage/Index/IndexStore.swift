@@ -96,7 +96,7 @@ public struct QueueRange: Hashable, Sendable {
 
 /// One consume-queue unit: Java's 20-byte (offset, size, tag code) plus the store time, which serves
 /// offset-by-timestamp without touching the log.
-public struct ConsumeQueueEntry: Hashable, Sendable {
+public struct ConsumeQueueEntry: Hashable, Sendable, BitwiseCopyable {
     public var queueOffset: Int64
     public var physicalOffset: Int64
     public var size: Int32
@@ -108,17 +108,29 @@ public struct ConsumeQueueEntry: Hashable, Sendable {
     }
 }
 
-/// What the dispatcher derived from one commit-log record.
-public struct DispatchRecord: Sendable, Equatable {
-    /// nil for records that do not enter a consume queue (prepared / rolled-back transaction types).
-    public var queue: QueueKey?
+/// What the dispatcher derived from one commit-log record. Plain bits (no references): a batch's records are
+/// built, moved and dropped without reference counting, and the compiler copies them as memory. The topic is a
+/// position in the batch's `topics` (``DispatchBatch/topic(of:)``, ``DispatchBatch/queue(of:)``).
+public struct DispatchRecord: Sendable, Equatable, BitwiseCopyable {
+    /// The record's topic: `DispatchBatch.topics[topic]`.
+    public var topic: Int32
+    public var queueId: Int32
+    /// False for records that do not enter a consume queue (prepared / rolled-back transaction types).
+    public var consumable: Bool
     public var entry: ConsumeQueueEntry
-    public var topic: String
     /// The KEYS value as stored (keys separated by spaces) and the UNIQ_KEY: ranges of the batch's `text`
     /// (`DispatchBatch.text`), so deriving and indexing a record builds no String or array per record.
     /// nil when absent (and for rolled-back transaction records, which the key indexes skip).
-    public var keys: Range<Int>?
-    public var uniqueKey: Range<Int>?
+    public var keys: Range<Int>? {
+        get { keySpan.range }
+        set { keySpan = TextSpan(newValue) }
+    }
+    public var uniqueKey: Range<Int>? {
+        get { uniqueKeySpan.range }
+        set { uniqueKeySpan = TextSpan(newValue) }
+    }
+    /// `keys` and `uniqueKey` as stored (`Range` is not `BitwiseCopyable`).
+    private var keySpan = TextSpan.none, uniqueKeySpan = TextSpan.none
     /// Transaction state implied by the record for the half message at `transactionOffset` (a half record:
     /// its own offset; commit / rollback / op records: their PREPARED TRANSACTION OFFSET). `.half` with
     /// `transactionChecks > 0` is a check-back record: it only raises the count of a still-open half. An
@@ -132,16 +144,43 @@ public struct DispatchRecord: Sendable, Equatable {
     public var delivered: DeliveryMark?
     /// Whether the record adds more than its consume-queue entry: key-index, transaction, timer or delivery rows.
     public var hasSecondaryRows: Bool {
-        keys != nil || uniqueKey != nil || transactionState != nil || timerDue != nil || delivered != nil
+        keySpan.start >= 0 || uniqueKeySpan.start >= 0 || transactionState != nil || timerDue != nil || delivered != nil
     }
-    public init(queue: QueueKey?, entry: ConsumeQueueEntry, topic: String, keys: Range<Int>? = nil,
-                uniqueKey: Range<Int>? = nil) {
-        self.queue = queue; self.entry = entry; self.topic = topic; self.keys = keys; self.uniqueKey = uniqueKey
+    /// The record's queue within its batch (the same whether or not the record is consumable).
+    public var batchQueue: BatchQueue { BatchQueue(topic: topic, queueId: queueId) }
+    public init(topic: Int32 = 0, queueId: Int32, consumable: Bool = true, entry: ConsumeQueueEntry,
+                keys: Range<Int>? = nil, uniqueKey: Range<Int>? = nil) {
+        self.topic = topic; self.queueId = queueId; self.consumable = consumable; self.entry = entry
+        self.keys = keys; self.uniqueKey = uniqueKey
     }
+}
+
+/// A range of a batch's text (`start` -1: none). A batch's text stays below 2 GiB (`DeriveScratch.textLimit`).
+struct TextSpan: Equatable, BitwiseCopyable {
+    var start: Int32
+    var end: Int32
+    static let none = TextSpan(start: -1, end: -1)
+    init(start: Int32, end: Int32) { self.start = start; self.end = end }
+    init(_ range: Range<Int>?) {
+        guard let range else { self = .none; return }
+        precondition(range.upperBound <= Int(Int32.max), "a batch's text stays below 2 GiB")
+        self.init(start: Int32(range.lowerBound), end: Int32(range.upperBound))
+    }
+    var range: Range<Int>? { start < 0 ? nil : Int(start)..<Int(end) }
+}
+
+/// A queue named within one batch: its topic's position in `DispatchBatch.topics` and its id. Compared and hashed
+/// as two integers (``QueueKey`` hashes the topic's bytes).
+public struct BatchQueue: Hashable, Sendable, BitwiseCopyable {
+    public var topic: Int32
+    public var queueId: Int32
+    public init(topic: Int32, queueId: Int32) { self.topic = topic; self.queueId = queueId }
 }
 
 public struct DispatchBatch: Sendable {
     public var records: [DispatchRecord]
+    /// The topics the records name by position. May hold topics no record of this batch names.
+    public var topics: [String]
     /// The records' KEYS and UNIQ_KEY bytes (`DispatchRecord.keys` / `.uniqueKey` are ranges of it).
     public var text: [UInt8]
     /// Commit-log offset the indexes are complete up to after this batch (end of its last record,
@@ -150,10 +189,16 @@ public struct DispatchBatch: Sendable {
     /// The batch follows damage in the log whose records (and queue offsets) are lost: a record may then start
     /// its queue past the queue's max, leaving a gap that readers step over. Otherwise a gap is an error.
     public var acceptsQueueGaps: Bool
-    public init(records: [DispatchRecord], text: [UInt8] = [], checkpoint: DispatchCheckpoint,
+    public init(records: [DispatchRecord], topics: [String] = [], text: [UInt8] = [], checkpoint: DispatchCheckpoint,
                 acceptsQueueGaps: Bool = false) {
-        self.records = records; self.text = text; self.checkpoint = checkpoint; self.acceptsQueueGaps = acceptsQueueGaps
+        self.records = records; self.topics = topics; self.text = text; self.checkpoint = checkpoint
+        self.acceptsQueueGaps = acceptsQueueGaps
     }
+
+    public func topic(of r: DispatchRecord) -> String { topics[Int(r.topic)] }
+    public func queueKey(_ q: BatchQueue) -> QueueKey { QueueKey(topic: topics[Int(q.topic)], queueId: q.queueId) }
+    /// The consume queue `r` enters; nil when it enters none.
+    public func queue(of r: DispatchRecord) -> QueueKey? { r.consumable ? queueKey(r.batchQueue) : nil }
 }
 
 public struct DispatchCheckpoint: Hashable, Sendable {
@@ -166,7 +211,7 @@ public struct DispatchCheckpoint: Hashable, Sendable {
     public static let zero = DispatchCheckpoint(offset: 0, lastRecord: -1)
 }
 
-public enum TransactionState: UInt8, Sendable, Equatable {
+public enum TransactionState: UInt8, Sendable, Equatable, BitwiseCopyable {
     /// `discarded`: no outcome after the maximum number of check-backs (moved to TRANS_CHECK_MAX_TIME_TOPIC).
     case half = 1, committed = 2, rolledBack = 3, discarded = 4
 }
@@ -229,45 +274,5 @@ extension DispatchRecord {
 
     public func uniqueKey(in text: [UInt8]) -> String? {
         uniqueKey.map { String(decoding: text[$0], as: UTF8.self) }
-    }
-}
-
-/// What `Dispatcher.derive` reuses from record to record: the batch's text buffer, and the last topic's String
-/// with what derive asks of its name (a batch mostly names one topic, and a name over 15 bytes would otherwise be a
-/// String allocated per record; the name comparisons ran per record too).
-struct DeriveScratch {
-    var text: [UInt8] = []
-    private(set) var topic = ""
-    /// What `topic` is, decided once per change of topic.
-    private(set) var topicKind = TopicKind.plain
-    /// `topic`'s UTF-8, compared as raw bytes (a String's UTF8View walks its bytes one checked step at a time).
-    private var topicBytes: [UInt8] = []
-
-    enum TopicKind {
-        case plain
-        /// `DelayedDelivery.scheduleTopic`: the tag code is the due time.
-        case schedule
-        /// `DelayedDelivery.timerTopic`: the record enters the timer table.
-        case timer
-        /// A `TransactionRecords.topicPrefix` topic: its records carry transaction state.
-        case transaction
-    }
-
-    init() { text.reserveCapacity(4_096) }
-
-    /// The record's topic, reusing the last one when the bytes are the same; `topicKind` follows it.
-    mutating func topic(of r: RecordView) -> String {
-        let bytes = r.topic
-        let same = topicBytes.count == bytes.count && topicBytes.withUnsafeBytes { known in
-            bytes.isEmpty || memcmp(known.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-        }
-        if !same {
-            topic = String(decoding: bytes, as: UTF8.self)
-            topicBytes = Array(bytes)
-            topicKind = topic == DelayedDelivery.scheduleTopic ? .schedule
-                : topic == DelayedDelivery.timerTopic ? .timer
-                : topic.hasPrefix(TransactionRecords.topicPrefix) ? .transaction : .plain
-        }
-        return topic
     }
 }

@@ -132,6 +132,8 @@ public final class LMDBIndexStore: IndexStore {
     /// on the stack. Only the dispatcher thread applies (the lock is uncontended).
     private struct ApplyScratch {
         var touched = QueueTally<QueueSlot>()
+        /// `queues[i]` names `touched`'s i-th queue.
+        var queues: [QueueKey] = []
         var newHours: [UInt32] = []
         var key: [UInt8] = []
         var value: [UInt8] = []
@@ -147,17 +149,14 @@ public final class LMDBIndexStore: IndexStore {
             // The body may run twice (the map grown after MDB_MAP_FULL): it starts from the cache each time.
             try env.write { t in
                 s.touched.removeAll()
+                s.queues.removeAll(keepingCapacity: true)
                 s.newHours.removeAll(keepingCapacity: true)
                 s.entries.removeAll()
                 nextQueueId = firstNewId
                 var lastHour = firstLastHour
-                // By index: `for r in` would copy each record (its two topic references retained and released).
-                for i in batch.records.indices {
-                    if let q = batch.records[i].queue {
-                        try applyEntry(batch.records[i].entry, queue: q, batch, &s, &nextQueueId, t)
-                    }
-                    guard batch.records[i].hasSecondaryRows else { continue }
-                    let r = batch.records[i]
+                for r in batch.records {
+                    if r.consumable { try applyEntry(r.entry, queue: r.batchQueue, batch, &s, &nextQueueId, t) }
+                    guard r.hasSecondaryRows else { continue }
                     if r.keys != nil || r.uniqueKey != nil {
                         let h = IndexKeys.hour(r.entry.storeTimestamp)
                         if lastHour.map({ $0 < h }) ?? true { s.newHours.append(h); lastHour = h }
@@ -167,7 +166,7 @@ public final class LMDBIndexStore: IndexStore {
                             v.storeBigEndian(UInt64(bitPattern: r.entry.physicalOffset), at: 8)
                             let value = UnsafeRawBufferPointer(v)
                             try r.forEachKey(in: batch.text) { k in
-                                IndexKeys.bucketedKey(hour: h, topic: r.topic, k, into: &s.key)
+                                IndexKeys.bucketedKey(hour: h, topic: batch.topic(of: r), k, into: &s.key)
                                 try s.key.withUnsafeBytes { try t.put(keys, $0, value) }
                             }
                             if let u = r.uniqueKey {
@@ -208,7 +207,7 @@ public final class LMDBIndexStore: IndexStore {
             }
             // Committed: the cached ranges follow. Only `max` moves (retention may have raised a `min` meanwhile).
             cache.withLock { c in
-                for (q, slot) in zip(s.touched.keys, s.touched.values) {
+                for (q, slot) in zip(s.queues, s.touched.values) {
                     if let i = c.queues.index(forKey: q) { c.queues.values[i].max = slot.max } else { c.queues[q] = slot }
                 }
                 c.nextQueueId = nextQueueId
@@ -218,12 +217,13 @@ public final class LMDBIndexStore: IndexStore {
     }
 
     /// One consume-queue entry of `apply`: the queue's slot (created on first sight), the gap check, the put.
-    private func applyEntry(_ e: ConsumeQueueEntry, queue q: QueueKey, _ batch: DispatchBatch, _ s: inout ApplyScratch,
+    private func applyEntry(_ e: ConsumeQueueEntry, queue bq: BatchQueue, _ batch: DispatchBatch, _ s: inout ApplyScratch,
                             _ nextQueueId: inout UInt32, _ t: LMDBTransaction) throws {
         let i: Int
-        if let found = s.touched.position(of: q) {
+        if let found = s.touched.position(of: bq) {
             i = found
         } else {
+            let q = batch.queueKey(bq)
             let slot: QueueSlot
             if let cached = cache.withLock({ $0.queues[q] }) {
                 slot = cached
@@ -232,11 +232,13 @@ public final class LMDBIndexStore: IndexStore {
                 nextQueueId += 1
                 try t.put(queuesDB, IndexKeys.queueKey(q), Self.queueValue(slot))
             }
-            i = s.touched.append(q, slot)
+            i = s.touched.append(bq, slot)
+            s.queues.append(q)
         }
         let slot = s.touched.values[i]
         guard e.queueOffset == slot.max || (batch.acceptsQueueGaps && e.queueOffset > slot.max) else {
-            throw StoreError.queueGap(queue: q, found: e.queueOffset, expected: slot.max, physicalOffset: e.physicalOffset)
+            throw StoreError.queueGap(queue: s.queues[i], found: e.queueOffset, expected: slot.max,
+                                      physicalOffset: e.physicalOffset)
         }
         // The value offset(8) + entry(28), built on the stack (every byte written) and staged for the batch's put
         // of this queue. The gap check above keeps a queue's offsets ascending.

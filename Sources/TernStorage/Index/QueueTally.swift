@@ -2,16 +2,15 @@
 /// batch, each queue's new end for the dispatch event), with a queue found again without hashing in the common
 /// case.
 ///
-/// Why: a batch's records mostly belong to a few queues of one topic, and consecutive records of one topic carry
-/// the same `String` instance (``DeriveScratch/topic(of:)``), so `==` on it is one comparison of its bits, while a
-/// dictionary lookup hashed the topic's bytes (SipHash) for every record: ~10 % of the dispatcher's time. A
-/// direct-mapped slot per queue id (its low bits) remembers the entry a key took last; a slot never used this
+/// Why: a batch's records mostly belong to a few queues of one topic; a dictionary lookup per record hashed the
+/// key for every record (~10 % of the dispatcher's time when keys were topic Strings). A direct-mapped slot per
+/// queue id (its low bits) remembers the entry a key took last, compared as two integers; a slot never used this
 /// batch proves the key is new, and only a slot holding another queue falls back to the dictionary.
 struct QueueTally<Value> {
-    private(set) var keys: [QueueKey] = []
+    private(set) var keys: [BatchQueue] = []
     /// `values[i]` belongs to `keys[i]`.
     var values: [Value] = []
-    private var positions: [QueueKey: Int] = [:]
+    private var positions: [BatchQueue: Int] = [:]
     /// By `queueId & mask`: the position of the last key on that slot, -1 when none this batch.
     private var recent = [Int](repeating: -1, count: 16)
     private static var mask: Int32 { 15 }
@@ -27,7 +26,7 @@ struct QueueTally<Value> {
     }
 
     /// The position of `key`'s entry, or nil when it has none yet.
-    mutating func position(of key: QueueKey) -> Int? {
+    mutating func position(of key: BatchQueue) -> Int? {
         let slot = Int(key.queueId & Self.mask)
         let last = recent[slot]
         if last < 0 { return nil }  // every key ever added left its position on its slot
@@ -39,7 +38,7 @@ struct QueueTally<Value> {
 
     /// Adds an entry for `key` (which has none) and returns its position.
     @discardableResult
-    mutating func append(_ key: QueueKey, _ value: Value) -> Int {
+    mutating func append(_ key: BatchQueue, _ value: Value) -> Int {
         let position = keys.count
         keys.append(key)
         values.append(value)
@@ -49,7 +48,7 @@ struct QueueTally<Value> {
     }
 
     /// Sets `key`'s value, adding an entry when it has none.
-    mutating func set(_ key: QueueKey, _ value: Value) {
+    mutating func set(_ key: BatchQueue, _ value: Value) {
         if let position = position(of: key) { values[position] = value } else { append(key, value) }
     }
 }

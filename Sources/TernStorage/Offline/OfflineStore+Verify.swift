@@ -101,16 +101,16 @@ struct VerifyRun {
     mutating func checkRecordIsIndexed(_ offset: Int64, _ view: RecordView) throws {
         records += 1
         guard let index, let checkpoint, offset < checkpoint.offset else { return }
-        scratch.text.removeAll(keepingCapacity: true)
+        scratch.startBatch()
         let d = Dispatcher.derive(offset, view, derivation, &scratch)
-        if let q = d.queue { try checkEntryExists(q, d.entry) }
+        if let q = scratch.queue(of: d) { try checkEntryExists(q, d.entry) }
         let time = d.entry.storeTimestamp
         for key in d.keys(in: scratch.text) {
             keysChecked += 1
-            let found = try index.lookupKey(topic: d.topic, key: key, beginTimestamp: time, endTimestamp: time,
+            let found = try index.lookupKey(topic: scratch.topic(d.topic), key: key, beginTimestamp: time, endTimestamp: time,
                                             limit: Self.keyLookupLimit)
             if !found.contains(offset) {
-                problem(offset, .missingKey, "KEYS value \"\(key)\" of topic \(d.topic) is not in the key index")
+                problem(offset, .missingKey, "KEYS value \"\(key)\" of topic \(scratch.topic(d.topic)) is not in the key index")
             }
         }
         if let unique = d.uniqueKey(in: scratch.text) {
@@ -205,13 +205,13 @@ struct VerifyRun {
         guard let m = log.recordAnyPosition(at: e.physicalOffset) else {
             return problem(e.physicalOffset, .entryTargetInvalid, "\(at) points where no valid record starts")
         }
-        scratch.text.removeAll(keepingCapacity: true)
+        scratch.startBatch()
         let d = Dispatcher.derive(e.physicalOffset, m.record, derivation, &scratch)
         var differences: [String] = []
         func compare<T: Equatable>(_ name: String, record: T, entry: T) {
             if record != entry { differences.append("\(name): record \(record), entry \(entry)") }
         }
-        compare("queue", record: d.queue.map { "\($0)" } ?? "none (not consumable)", entry: "\(q)")
+        compare("queue", record: scratch.queue(of: d).map { "\($0)" } ?? "none (not consumable)", entry: "\(q)")
         compare("queue offset", record: d.entry.queueOffset, entry: e.queueOffset)
         compare("size", record: d.entry.size, entry: e.size)
         compare("tag code", record: d.entry.tagCode, entry: e.tagCode)

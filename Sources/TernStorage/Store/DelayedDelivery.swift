@@ -33,7 +33,7 @@ public enum DelayedDelivery {
 }
 
 /// One pending timer: a record of the timer topic due at `due` (ms).
-public struct TimerEntry: Hashable, Sendable, Comparable {
+public struct TimerEntry: Hashable, Sendable, Comparable, BitwiseCopyable {
     public var due: Int64
     public var physicalOffset: Int64
     public init(due: Int64, physicalOffset: Int64) { self.due = due; self.physicalOffset = physicalOffset }
@@ -41,7 +41,7 @@ public struct TimerEntry: Hashable, Sendable, Comparable {
 }
 
 /// The source a delivered record came from (its `TERN_DELIVERED` property).
-public enum DeliveryMark: Hashable, Sendable {
+public enum DeliveryMark: Hashable, Sendable, BitwiseCopyable {
     case schedule(queueId: Int32, queueOffset: Int64)
     case timer(TimerEntry)
 

@@ -147,16 +147,17 @@ final class Dispatcher: Sendable {
             guard start.offset < limit else { return total }
             var batchStart = Clock.monotonicNanos()
             let out = try buffers.withLock { buffers in
-                try replay.run(from: start, limit: limit, buffers: &buffers, batchApplied: { records, cp in
+                try replay.run(from: start, limit: limit, buffers: &buffers, batchApplied: { batch in
+                    let cp = batch.checkpoint
                     if let observer {
                         let now = Clock.monotonicNanos()
-                        observer.dispatched(records: records.count, nanos: now &- batchStart)
+                        observer.dispatched(records: batch.records.count, nanos: now &- batchStart)
                         batchStart = now
                     }
                     progress.withLock { $0 = cp }
                     dispatchedOffset.store(cp.offset, ordering: .releasing)
                     waiters.resume(upTo: cp.offset)
-                    publish(records, dispatchedOffset: cp.offset)
+                    publish(batch)
                 })
             }
             if case let .invalid(why) = out.stop {
@@ -167,17 +168,15 @@ final class Dispatcher: Sendable {
     }
 
     /// Tells the subscribers which queues the applied batch advanced.
-    private func publish(_ records: [DispatchRecord], dispatchedOffset: Int64) {
+    private func publish(_ batch: DispatchBatch) {
         let subs = subscribers.current
-        guard !subs.isEmpty, !records.isEmpty else { return }
+        guard !subs.isEmpty, !batch.records.isEmpty else { return }
         let event = touchedQueues.withLock { touched in
             touched.tally.removeAll()
-            for i in records.indices {  // by index: no copy of each record
-                if let q = records[i].queue { touched.tally.set(q, records[i].entry.queueOffset + 1) }
-            }
+            for r in batch.records where r.consumable { touched.tally.set(r.batchQueue, r.entry.queueOffset + 1) }
             touched.event.removeAll(keepingCapacity: true)
-            for (q, end) in zip(touched.tally.keys, touched.tally.values) { touched.event[q] = end }
-            return DispatchEvent(dispatchedOffset: dispatchedOffset, queues: touched.event)
+            for (q, end) in zip(touched.tally.keys, touched.tally.values) { touched.event[batch.queueKey(q)] = end }
+            return DispatchEvent(dispatchedOffset: batch.checkpoint.offset, queues: touched.event)
         }
         for s in subs { s.handler(event) }
     }
@@ -186,7 +185,7 @@ final class Dispatcher: Sendable {
     /// A pure function of the record, its offset and `derivation` (which the index records: see `DerivationConfig`).
     static func derive(_ offset: Int64, _ r: RecordView, _ derivation: DerivationConfig,
                        _ scratch: inout DeriveScratch) -> DispatchRecord {
-        let topic = scratch.topic(of: r), kind = scratch.topicKind
+        let topic = scratch.topic(of: r), kind = scratch.currentKind
         let tt = SysFlag.transactionType(r.sysFlag)
         // One pass over the properties for TAGS, KEYS and UNIQ_KEY (the last occurrence wins, as in Java).
         var tags: UnsafeRawBufferPointer?, keyBytes: UnsafeRawBufferPointer?, uniqueBytes: UnsafeRawBufferPointer?
@@ -210,8 +209,7 @@ final class Dispatcher: Sendable {
         let entry = ConsumeQueueEntry(queueOffset: r.queueOffset, physicalOffset: offset, size: r.totalSize,
                                       tagCode: tagCode, storeTimestamp: r.storeTimestamp)
         let consumable = tt == SysFlag.transactionNot || tt == SysFlag.transactionCommit
-        var d = DispatchRecord(queue: consumable ? QueueKey(topic: topic, queueId: r.queueId) : nil, entry: entry,
-                               topic: topic)
+        var d = DispatchRecord(topic: topic, queueId: r.queueId, consumable: consumable, entry: entry)
         if tt != SysFlag.transactionRollback {
             if let k = keyBytes, !k.isEmpty { d.keys = DispatchRecord.append(k, to: &scratch.text) }
             if let u = uniqueBytes, !u.isEmpty { d.uniqueKey = DispatchRecord.append(u, to: &scratch.text) }
@@ -228,7 +226,7 @@ final class Dispatcher: Sendable {
             d.transactionState = .rolledBack; d.transactionOffset = r.preparedTransactionOffset
         default: break
         }
-        if kind == .transaction { TransactionRecords.derive(&d, offset, r) }
+        if kind == .transaction { TransactionRecords.derive(&d, scratch.topic(topic), offset, r) }
         return d
     }
 }

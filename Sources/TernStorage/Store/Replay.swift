@@ -59,7 +59,7 @@ struct Replay {
     /// `run` with buffers of its own (recovery, offline tools).
     func run(from start: DispatchCheckpoint, limit: Int64 = .max, maxRecords: Int = .max,
              visited: (Int64, Int) -> Void = { _, _ in },
-             batchApplied: ([DispatchRecord], DispatchCheckpoint) -> Void = { _, _ in }) throws -> Outcome {
+             batchApplied: (DispatchBatch) -> Void = { _ in }) throws -> Outcome {
         var buffers = Buffers()
         return try run(from: start, limit: limit, maxRecords: maxRecords, buffers: &buffers, visited: visited,
                        batchApplied: batchApplied)
@@ -70,7 +70,7 @@ struct Replay {
     /// A walk that moved only over blanks is applied too, so the checkpoint passes them.
     func run(from start: DispatchCheckpoint, limit: Int64 = .max, maxRecords: Int = .max, buffers: inout Buffers,
              visited: (Int64, Int) -> Void = { _, _ in },
-             batchApplied: ([DispatchRecord], DispatchCheckpoint) -> Void = { _, _ in }) throws -> Outcome {
+             batchApplied: (DispatchBatch) -> Void = { _ in }) throws -> Outcome {
         precondition(batchLimit > 0, "batch limit must be positive")
         var out = Outcome(checkpoint: start)
         buffers.records.reserveCapacity(min(batchLimit, 1_024))
@@ -78,7 +78,7 @@ struct Replay {
             let budget = min(batchLimit, maxRecords - out.records)
             guard budget > 0 else { break }
             buffers.records.removeAll(keepingCapacity: true)
-            buffers.derive.text.removeAll(keepingCapacity: true)
+            buffers.derive.startBatch()
             var cp = out.checkpoint
             let done = out.records
             func take(_ offset: Int64, _ view: RecordView) -> Bool {
@@ -86,7 +86,7 @@ struct Replay {
                 cp.lastRecord = offset
                 out.lastStoreTimestamp = view.storeTimestamp
                 visited(offset, done + buffers.records.count)
-                return buffers.records.count < budget
+                return buffers.records.count < budget && buffers.derive.text.count < DeriveScratch.textLimit
             }
             let (end, stop) = checkCRC
                 ? log.walkAcrossDamage(from: cp.offset, limit: limit, take, damaged: { out.damaged.append($0) })
@@ -95,15 +95,16 @@ struct Replay {
             if !buffers.records.isEmpty || end != cp.offset {
                 let covered = cp.offset
                 cp.offset = end
+                let batch = DispatchBatch(records: buffers.records, topics: buffers.derive.topics,
+                                          text: buffers.derive.text, checkpoint: cp, acceptsQueueGaps: !out.damaged.isEmpty)
                 do {
-                    try index.apply(DispatchBatch(records: buffers.records, text: buffers.derive.text, checkpoint: cp,
-                                                  acceptsQueueGaps: !out.damaged.isEmpty))
+                    try index.apply(batch)
                 } catch {
                     throw ReplayBatchError(range: covered..<end, underlying: error)
                 }
                 out.checkpoint = cp
                 out.batches += 1
-                batchApplied(buffers.records, cp)
+                batchApplied(batch)
             }
             out.records += buffers.records.count
         } while out.stop == .stoppedByCaller

@@ -31,14 +31,14 @@ public enum TransactionRecords {
         }
     }
 
-    /// Adds what a half or op record says about its transaction to `d`.
-    static func derive(_ d: inout DispatchRecord, _ offset: Int64, _ r: RecordView) {
-        if d.topic == halfTopic {
+    /// Adds what a half or op record (of `topic`) says about its transaction to `d`.
+    static func derive(_ d: inout DispatchRecord, _ topic: String, _ offset: Int64, _ r: RecordView) {
+        if topic == halfTopic {
             d.transactionState = .half
             d.transactionOffset = offset
             return
         }
-        guard d.topic == opTopic else { return }
+        guard topic == opTopic else { return }
         let props = PropertyList(r.properties)
         guard let outcome = props[outcomeProperty].flatMap(Outcome.init(rawValue:)) else { return }
         let checks = props[checkTimesProperty].flatMap { Int32($0) } ?? 0
