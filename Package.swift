@@ -255,7 +255,7 @@ let package = Package(
         .executableTarget(name: "TernCrashChild", dependencies: ["TernStorage", "TernTestSupport"], path: "Tests/TernCrashChild"),
         // Seeded generator shared by the test targets and the crash-test child.
         .target(name: "TernTestSupport", path: "Tests/TernTestSupport"),
-        .testTarget(name: "TernSystemTests", dependencies: ["TernSystem"]),
+        .testTarget(name: "TernSystemTests", dependencies: ["TernSystem", "TernTestSupport"]),
         .testTarget(name: "TernSecurityTests", dependencies: ["TernSecurity", "TernRemoting", "TernSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TernChecksumTests", dependencies: ["TernChecksum", "TernTestSupport"]),
         .testTarget(name: "TernMessageTests", dependencies: ["TernMessage", "TernChecksum", "TernTestSupport"]),

@@ -41,6 +41,9 @@ public struct BrokerConfig: Sendable {
     public var flushDiskType: FlushDiskType = .asyncFlush
     /// Sync flush: how long a send waits for the group commit before answering FLUSH_DISK_TIMEOUT.
     public var syncFlushTimeout = 5_000
+    /// `warmMapedFileEnable`: write log pages back ahead of the writer (`StoreConfig.warmMappedFile`). Off, as in
+    /// RocketMQ: it doubles the disk writes; under SYNC_FLUSH it makes each group commit cheaper.
+    public var warmMapedFileEnable = false
     /// Async flush: `flushIntervalCommitLog`, `flushCommitLogLeastPages`, `flushCommitLogThoroughInterval`
     /// (changeable at runtime by UPDATE_BROKER_CONFIG). Kept but unused under SYNC_FLUSH, as in RocketMQ.
     public var asyncFlush = AsyncFlushSettings()
@@ -221,6 +224,7 @@ public struct BrokerConfig: Sendable {
         s.maxMessageSize = maxMessageSize
         s.flushMode = flushDiskType == .syncFlush ? .sync(timeoutMillis: syncFlushTimeout) : .defaultAsync
         s.asyncFlush = asyncFlush
+        s.warmMappedFile = warmMapedFileEnable
         s.retentionMillis = Int64(fileReservedTime) * 3_600_000
         s.deleteWhenHours = deleteWhen
         s.diskSpace.maxUsedRatio = Double(diskMaxUsedSpaceRatio) / 100

@@ -20,6 +20,25 @@ extension MappedFile {
         _ = Sys.fadvise(fd, start, end - start, POSIX_FADV_DONTNEED)
     }
 
+    /// Makes the file system write `range`'s blocks ahead of the writer: faults its pages in for writing, writes them
+    /// back and waits (sync_file_range), then faults them in for writing again. Contents never change (both faults are
+    /// MADV_POPULATE_WRITE; the write-back writes what the pages hold), so it is safe on a range a writer may reach
+    /// meanwhile. Why: a segment's blocks are reserved with posix_fallocate as unwritten extents, and the first
+    /// write-back of each block converts its extent, a journaled change that every group commit (msync) in new
+    /// blocks otherwise waits for. The second fault leaves the pages writable, so the writer takes no write fault.
+    /// Costs a write of the range's bytes to disk (zeros, or whatever they hold). Returns false when the kernel
+    /// refused a step (nothing is wrong with the file: it is advice).
+    @discardableResult
+    public func writeAhead(_ range: Range<Int>, singlePages: Bool = false) -> Bool {
+        guard !range.isEmpty, prefaultWithoutTouching(range, singlePages: singlePages) else { return false }
+        let page = Self.pageSize
+        let start = range.lowerBound / page * page, end = min(size, (range.upperBound + page - 1) / page * page)
+        guard let fd = try? Sys.open(path, O_RDWR) else { return false }
+        defer { Sys.close(fd, path) }
+        guard tern_write_back(fd, off_t(start), off_t(end - start)) == 0 else { return false }
+        return prefaultWithoutTouching(range, singlePages: singlePages)
+    }
+
     /// Asks the CPU to start loading `range` (clamped to the file) into its caches: a hint that never faults and
     /// changes nothing, for bytes about to be read in full (a pull's next records), so their cache misses overlap
     /// the reading of the ones before instead of stalling it one after another.

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TernSystem
+import TernTestSupport
 @testable import TernStorage
 
 /// Housekeeping builds the next segment without its pages; the prefault thread (idle priority, no lock held)
@@ -30,5 +31,44 @@ import TernSystem
             Thread.sleep(forTimeInterval: 0.01)
         }
         #expect(resident == pages, "the prepared segment's first \(pages) pages are not in memory: \(resident)")
+    }
+}
+
+/// `warmMappedFile`: the prefault thread writes the log's pages back ahead of the writer, so the active segment's
+/// blocks past the writer are written extents before any group commit reaches them; without it they stay
+/// reserved (unwritten) until data lands there.
+@Suite struct WarmMappedFileTests {
+    /// Whether the 1 MiB ahead of the writer in the first segment has an unwritten extent, once the prefault
+    /// thread made those pages resident (nil: the file system shows no unwritten extents to tell).
+    static func aheadOfWriterUnwritten(warm: Bool) async throws -> Bool? {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let segmentSize = 8 << 20, window = 2 << 20
+        var config = smallConfig(dir, segmentSize: segmentSize)
+        config.flushMode = .sync(timeoutMillis: 5_000)
+        config.prefaultSegments = true
+        config.prefaultWindowBytes = window
+        config.warmMappedFile = warm
+        let store = try MessageStore.open(config).start()
+        defer { store.close() }
+        let path = segmentPath(dir, base: 0)
+        // The segment's far end, never prefaulted: shows whether this file system reports unwritten extents.
+        guard anyUnwrittenExtent(path, blocks: (6 << 20) / 4096 ..< segmentSize / 4096) == true else { return nil }
+        for i in 0..<20 { _ = try await store.appendDurably(draft(body: "record-\(i)")) }
+        let from = Int(store.maxPhysicalOffset) / 4096 + 1, ahead = from ..< from + 256
+        let deadline = Date().addingTimeInterval(20)
+        var unwritten: Bool? = true
+        while Date() < deadline {
+            let resident = store.log.segments.first?.file.residentPageCount(ahead.lowerBound * 4096 ..< ahead.upperBound * 4096)
+            unwritten = anyUnwrittenExtent(path, blocks: ahead)
+            if resident == ahead.count, !warm || unwritten == false { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return unwritten
+    }
+
+    @Test func blocksAheadOfTheWriterAreWrittenOnlyWhenWarm() async throws {
+        guard let cold = try await Self.aheadOfWriterUnwritten(warm: false) else { return }
+        #expect(cold == true, "without warmMappedFile the prefault wrote blocks back")
+        #expect(try await Self.aheadOfWriterUnwritten(warm: true) == false, "warmMappedFile left the blocks ahead unwritten")
     }
 }

@@ -19,7 +19,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Commit-log segment size in MiB.") var segmentMib: Int = 1024
     @Flag(inversion: .prefixedNo, help: "Prefault the next segment ahead of the writer.") var prefault = true
 
-    var store: StoreOptions { StoreOptions(segmentMiB: segmentMib, prefault: prefault) }
+    @Flag(help: "Write the prefaulted log pages back ahead of the writer (StoreConfig.warmMappedFile).") var warm = false
+
+    var store: StoreOptions { StoreOptions(segmentMiB: segmentMib, prefault: prefault, warm: warm) }
 
     func run(_ body: (Report, Scratch) async throws -> Void) async throws {
         let report = Report(json: json)

@@ -112,6 +112,7 @@ struct Stopwatch {
 struct StoreOptions: Sendable {
     var segmentMiB: Int = 1024
     var prefault: Bool = true
+    var warm: Bool = false
 
     func config(root: String, flush: StoreConfig.FlushMode = .defaultAsync) -> StoreConfig {
         var c = StoreConfig(root: root)
@@ -119,6 +120,7 @@ struct StoreOptions: Sendable {
         c.flushMode = flush
         c.indexBackend = .lmdb
         c.prefaultSegments = prefault
+        c.warmMappedFile = warm
         return c
     }
 }

@@ -27,6 +27,9 @@ final class CommitLog: Sendable {
     /// Prefault into single-page page-cache folios (`MappedFile.prefault(_:singlePages:)`): set for a sync-flush
     /// store, whose group commit msyncs the tail every round.
     let singlePagePrefault: Bool
+    /// The prefault also writes the pages back (`MappedFile.writeAhead`): the file system converts a segment's
+    /// reserved blocks before the writer's group commits reach them.
+    let writeAhead: Bool
 
     struct QueueSlotKey: Hashable {
         var topic: [UInt8]
@@ -100,7 +103,7 @@ final class CommitLog: Sendable {
     /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
     /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
     init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, singlePagePrefault: Bool = false,
-         readOnly: Bool = false, clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
+         writeAhead: Bool = false, readOnly: Bool = false, clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
         self.clock = clock
         guard segmentSize >= 4096, maxRecordSize + 8 <= segmentSize else {
             throw StoreError.invalidConfig("segment size \(segmentSize) cannot hold a record of \(maxRecordSize) bytes "
@@ -111,6 +114,7 @@ final class CommitLog: Sendable {
         self.maxRecordSize = maxRecordSize
         self.prefault = prefault
         self.singlePagePrefault = singlePagePrefault
+        self.writeAhead = writeAhead
         if !readOnly { try FileSystem.createDirectory(directory) }
         var segs: [Segment] = []
         let names = try FileSystem.listDirectory(directory)
@@ -229,7 +233,7 @@ final class CommitLog: Sendable {
     func prefaultPreparedSegment(window: Int) {
         guard prefault, window > 0, let ready = preparation.withLock({ $0.ready }) else { return }
         guard preparedPrefaulted.withLock({ $0 != ready.base }) else { return }
-        if ready.file.prefaultWithoutTouching(0..<min(ready.size, window), singlePages: singlePagePrefault) {
+        if fault(ready.file, 0..<min(ready.size, window)) {
             preparedPrefaulted.withLock { $0 = ready.base }
         }
     }
@@ -247,9 +251,14 @@ final class CommitLog: Sendable {
             if from < seg.base { prefaultedUpTo.withLock { $0 = seg.base } }
             return
         }
-        if seg.file.prefaultWithoutTouching(Int(from - seg.base)..<Int(target - seg.base), singlePages: singlePagePrefault) {
+        if fault(seg.file, Int(from - seg.base)..<Int(target - seg.base)) {
             prefaultedUpTo.withLock { $0 = target }
         }
+    }
+
+    private func fault(_ file: MappedFile, _ range: Range<Int>) -> Bool {
+        writeAhead ? file.writeAhead(range, singlePages: singlePagePrefault)
+            : file.prefaultWithoutTouching(range, singlePages: singlePagePrefault)
     }
 
     var wantsNextSegment: Bool {

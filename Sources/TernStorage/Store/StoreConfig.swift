@@ -60,6 +60,10 @@ public struct StoreConfig: Sendable {
     public var maxDispatchLagBytes: Int64 = 32 << 20
     /// Fault in the next segment's pages ahead of the writer.
     public var prefaultSegments: Bool = true
+    /// With `prefaultSegments`: also write the faulted-in pages back ahead of the writer (`warmMapedFileEnable`,
+    /// RocketMQ's name for writing a new mapped file's pages ahead). The disk writes each log byte twice (zeros
+    /// first), and each group commit then writes into blocks the file system has already converted.
+    public var warmMappedFile: Bool = false
     /// How far ahead of the writer log pages are faulted in (and, for a new segment, how much of it is faulted
     /// in before the writer reaches it). Bounds the idle resident set: an idle broker maps about this much log.
     public var prefaultWindowBytes: Int = 16 << 20
