@@ -26,16 +26,18 @@ extension MappedFile {
     /// meanwhile. Why: a segment's blocks are reserved with posix_fallocate as unwritten extents, and the first
     /// write-back of each block converts its extent, a journaled change that every group commit (msync) in new
     /// blocks otherwise waits for. The second fault leaves the pages writable, so the writer takes no write fault.
-    /// Costs a write of the range's bytes to disk (zeros, or whatever they hold). Returns false when the kernel
-    /// refused a step (nothing is wrong with the file: it is advice).
+    /// Costs a write of the range's bytes to disk (zeros, or whatever they hold). A failed write-back is ignored
+    /// (it is advice: the group commit's msync writes those pages and reports the error); returns whether the pages
+    /// were faulted in, as `prefaultWithoutTouching` does.
     @discardableResult
     public func writeAhead(_ range: Range<Int>, singlePages: Bool = false) -> Bool {
         guard !range.isEmpty, prefaultWithoutTouching(range, singlePages: singlePages) else { return false }
         let page = Self.pageSize
         let start = range.lowerBound / page * page, end = min(size, (range.upperBound + page - 1) / page * page)
-        guard let fd = try? Sys.open(path, O_RDWR) else { return false }
-        defer { Sys.close(fd, path) }
-        guard tern_write_back(fd, off_t(start), off_t(end - start)) == 0 else { return false }
+        if let fd = try? Sys.open(path, O_RDONLY) {
+            _ = tern_write_back(fd, off_t(start), off_t(end - start))
+            Sys.close(fd, path)
+        }
         return prefaultWithoutTouching(range, singlePages: singlePages)
     }
 

@@ -93,11 +93,12 @@ struct CrashTests {
         #expect(queued == count)
     }
 
-    @Test(arguments: ["sync", "async"])
+    /// "sync-warm": sync flush with the log written back ahead of the writer (warmMappedFile) while it is killed.
+    @Test(arguments: ["sync", "async", "sync-warm"])
     func acknowledgedRecordsSurviveKill9(_ mode: String) throws {
         let dir = TempDir("crash-\(mode)"); defer { dir.cleanup() }
         var all: [Ack] = []
-        var seed: UInt64 = mode == "sync" ? 1 : 1001
+        var seed: UInt64 = ["sync": 1, "async": 1001, "sync-warm": 2001][mode]!
         for round in 0..<4 {
             let acks = try Self.runAndKill(store: dir.path, mode: mode, seed: seed, acks: [30, 400, 120, 900][round])
             #expect(acks.count >= 30)

@@ -1,4 +1,3 @@
-import Glibc
 import TernMessage
 
 /// The derived state of a store: everything here can be rebuilt from the commit log, except consumer
