@@ -19,6 +19,7 @@ import Testing
             listenPort=10921
             storePathRootDir=/data/store
             flushDiskType=SYNC_FLUSH
+            warmMapedFileEnable=true
             autoCreateTopicEnable=false
             maxMessageSize=65536
             deleteWhen=04
@@ -31,6 +32,7 @@ import Testing
         #expect(c.brokerAddress == "10.0.0.9:10921")
         #expect(c.storePathRootDir == "/data/store")
         #expect(c.flushDiskType == .syncFlush)
+        #expect(BrokerConfig().storeConfig.warmMappedFile == false && c.storeConfig.warmMappedFile == true)
         #expect(c.autoCreateTopicEnable == false)
         #expect(c.maxMessageSize == 65536)
         #expect(c.storeConfig.maxMessageSize == 65536)
@@ -43,6 +45,7 @@ import Testing
         ("flushDiskType", "SOMETIMES"), ("listenPort", "70000"), ("listenPort", "x"), ("autoCreateTopicEnable", "yes"),
         ("brokerIP1", "broker.local"), ("namesrvAddr", "host-without-port"), ("maxMessageSize", "0"),
         ("diskMaxUsedSpaceRatio", "96"), ("diskSpaceWarningLevelRatio", "90"), ("deleteWhen", "25"),
+        ("warmMapedFileEnable", "1"),
     ])
     func badValuesAreRejectedWithKeyAndValue(key: String, value: String) throws {
         var c = BrokerConfig()

@@ -61,8 +61,9 @@ public struct StoreConfig: Sendable {
     /// Fault in the next segment's pages ahead of the writer.
     public var prefaultSegments: Bool = true
     /// With `prefaultSegments`: also write the faulted-in pages back ahead of the writer (`warmMapedFileEnable`,
-    /// RocketMQ's name for writing a new mapped file's pages ahead). The disk writes each log byte twice (zeros
-    /// first), and each group commit then writes into blocks the file system has already converted.
+    /// RocketMQ's name for writing a new mapped file's pages ahead). The disk writes each log byte at least twice
+    /// (zeros first; pages the writer reaches only after the kernel's periodic write-back, three times), and each
+    /// group commit then writes into blocks the file system has already converted.
     public var warmMappedFile: Bool = false
     /// How far ahead of the writer log pages are faulted in (and, for a new segment, how much of it is faulted
     /// in before the writer reaches it). Bounds the idle resident set: an idle broker maps about this much log.
