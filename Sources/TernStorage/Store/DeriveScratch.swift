@@ -13,7 +13,8 @@ struct DeriveScratch {
     /// The topics records were given positions of, in order of first sight.
     private(set) var topics: [String] = []
     private var kinds: [TopicKind] = []
-    /// Position of each topic in `topics` (used once the table is past `linearSearchLimit`).
+    /// Position of each topic in `topics`: looked up once the table is past `linearSearchLimit`, and by `add`, which
+    /// gives names that decode to one String one position.
     private var positions: [String: Int32] = [:]
     /// Each topic's UTF-8, compared as raw bytes (a String's UTF8View walks its bytes one checked step at a time).
     private var names: [[UInt8]] = []
