@@ -147,6 +147,10 @@ public struct DispatchRecord: Sendable, Equatable, BitwiseCopyable {
     }
     /// The record's queue within its batch (the same whether or not the record is consumable).
     public var batchQueue: BatchQueue { BatchQueue(topic: topic, queueId: queueId) }
+    /// The consume queue the record enters, its topic named by `topics` (its batch's table); nil when it enters none.
+    public func queue(in topics: [String]) -> QueueKey? {
+        consumable ? QueueKey(topic: topics[Int(topic)], queueId: queueId) : nil
+    }
     public init(topic: Int32 = 0, queueId: Int32, consumable: Bool = true, entry: ConsumeQueueEntry,
                 keys: Range<Int>? = nil, uniqueKey: Range<Int>? = nil) {
         self.topic = topic; self.queueId = queueId; self.consumable = consumable; self.entry = entry
@@ -197,7 +201,7 @@ public struct DispatchBatch: Sendable {
     public func topic(of r: DispatchRecord) -> String { topics[Int(r.topic)] }
     public func queueKey(_ q: BatchQueue) -> QueueKey { QueueKey(topic: topics[Int(q.topic)], queueId: q.queueId) }
     /// The consume queue `r` enters; nil when it enters none.
-    public func queue(of r: DispatchRecord) -> QueueKey? { r.consumable ? queueKey(r.batchQueue) : nil }
+    public func queue(of r: DispatchRecord) -> QueueKey? { r.queue(in: topics) }
 }
 
 public struct DispatchCheckpoint: Hashable, Sendable {

@@ -20,7 +20,7 @@ struct DeriveScratch {
     private var names: [[UInt8]] = []
     /// The last record's topic: its position, kind and bytes (a copy of `names[current]`, read without going
     /// through the outer array).
-    private(set) var current: Int32 = -1
+    private var current: Int32 = -1
     private(set) var currentKind = TopicKind.plain
     private var currentBytes: [UInt8] = []
 
@@ -69,9 +69,7 @@ struct DeriveScratch {
     func topic(_ position: Int32) -> String { topics[Int(position)] }
 
     /// The consume queue `d` enters (nil when none), for callers that derive outside a batch.
-    func queue(of d: DispatchRecord) -> QueueKey? {
-        d.consumable ? QueueKey(topic: topics[Int(d.topic)], queueId: d.queueId) : nil
-    }
+    func queue(of d: DispatchRecord) -> QueueKey? { d.queue(in: topics) }
 
     private func find(_ bytes: UnsafeRawBufferPointer) -> Int32? {
         if topics.count <= Self.linearSearchLimit {
