@@ -16,7 +16,7 @@ extension BrokerConfig {
         "storePathConsumeQueue", "storePathIndex",
         "sendMessageThreadPoolNums", "pullMessageThreadPoolNums",
         "useReentrantLockWhenPutMessage",
-        "flushCommitLogTimed", "transientStorePoolEnable",
+        "flushCommitLogTimed",
         "mappedFileSizeConsumeQueue",
     ]
 
@@ -91,6 +91,7 @@ extension BrokerConfig {
             flushDiskType = t
         case "syncFlushTimeout": syncFlushTimeout = try int(1...600_000)
         case "warmMapedFileEnable": warmMapedFileEnable = try bool()
+        case "transientStorePoolEnable": transientStorePoolEnable = try bool()
         case "flushIntervalCommitLog": asyncFlush.intervalMillis = try int(1...3_600_000)
         case "flushCommitLogLeastPages": asyncFlush.leastPages = try int(0...(1 << 20))
         case "flushCommitLogThoroughInterval": asyncFlush.thoroughIntervalMillis = try int(0...86_400_000)

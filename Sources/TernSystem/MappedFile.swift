@@ -181,6 +181,21 @@ public final class MappedFile: @unchecked Sendable {
         return singlePages ? withSinglePageCache(span) { populateWrite(span) } : populateWrite(span)
     }
 
+    /// Faults in the pages of `range` for reading only (MADV_POPULATE_READ, Linux 5.14): they enter the page cache
+    /// and the mapping read-only, so a writer that fills them with pwrite(2) finds them cached, and a write-back
+    /// need not write-protect them again (no writable entries). Contents never change. Returns false when the
+    /// kernel lacks the advice (nothing was done).
+    @discardableResult
+    public func prefaultForReading(_ range: Range<Int>, singlePages: Bool = false) -> Bool {
+        guard !range.isEmpty else { return true }
+        let span = pages(range)
+        return singlePages ? withSinglePageCache(span) { populate(span, Self.madvPopulateRead) }
+            : populate(span, Self.madvPopulateRead)
+    }
+
+    /// MADV_POPULATE_READ (Linux 5.14); defined here because older Glibc headers lack it.
+    private static let madvPopulateRead: Int32 = 22
+
     /// Runs `body` (which faults in `span`) with MADV_RANDOM on `span`, then MADV_NORMAL again, so the page-cache
     /// folios it creates are single pages. Why: with readahead, ext4 on recent kernels (6.18 on the benchmark VMs) caches a file written in
     /// sequence in large folios, up to MiBs, and a folio is written back and write-protected whole: an msync of
@@ -205,10 +220,15 @@ public final class MappedFile: @unchecked Sendable {
 
     /// MADV_POPULATE_WRITE over `span`, one `populateChunk` per call; false when the kernel lacks the advice.
     private func populateWrite(_ span: (address: UnsafeMutableRawPointer, length: Int)) -> Bool {
+        populate(span, Self.madvPopulateWrite)
+    }
+
+    /// One populate `advice` per `populateChunk` of `span`; false when the kernel lacks it.
+    private func populate(_ span: (address: UnsafeMutableRawPointer, length: Int), _ advice: Int32) -> Bool {
         var done = 0
         while done < span.length {
             let n = min(Self.populateChunk, span.length - done)
-            if Sys.madvise(span.address + done, n, Self.madvPopulateWrite) != 0 { return false }
+            if Sys.madvise(span.address + done, n, advice) != 0 { return false }
             done += n
         }
         return true

@@ -20,6 +20,7 @@ import Testing
             storePathRootDir=/data/store
             flushDiskType=SYNC_FLUSH
             warmMapedFileEnable=true
+            transientStorePoolEnable=false
             autoCreateTopicEnable=false
             maxMessageSize=65536
             deleteWhen=04
@@ -33,6 +34,7 @@ import Testing
         #expect(c.storePathRootDir == "/data/store")
         #expect(c.flushDiskType == .syncFlush)
         #expect(BrokerConfig().storeConfig.warmMappedFile == false && c.storeConfig.warmMappedFile == true)
+        #expect(BrokerConfig().storeConfig.writeThrough == true && c.storeConfig.writeThrough == false)
         #expect(c.autoCreateTopicEnable == false)
         #expect(c.maxMessageSize == 65536)
         #expect(c.storeConfig.maxMessageSize == 65536)
@@ -45,7 +47,7 @@ import Testing
         ("flushDiskType", "SOMETIMES"), ("listenPort", "70000"), ("listenPort", "x"), ("autoCreateTopicEnable", "yes"),
         ("brokerIP1", "broker.local"), ("namesrvAddr", "host-without-port"), ("maxMessageSize", "0"),
         ("diskMaxUsedSpaceRatio", "96"), ("diskSpaceWarningLevelRatio", "90"), ("deleteWhen", "25"),
-        ("warmMapedFileEnable", "1"),
+        ("warmMapedFileEnable", "1"), ("transientStorePoolEnable", "on"),
     ])
     func badValuesAreRejectedWithKeyAndValue(key: String, value: String) throws {
         var c = BrokerConfig()

@@ -2,7 +2,7 @@
 // append: "ACK <physicalOffset> <size> <bodyCRC> <queueId> <queueOffset>". With sync flush an append is
 // acknowledged only after the group commit made it durable.
 //
-// usage: TernCrashChild <storeDir> <sync|sync-warm|async> <seed> <threads> [mixed]
+// usage: TernCrashChild <storeDir> <sync|sync-warm|sync-through|async> <seed> <threads> [mixed]
 // "mixed": delay levels 2 s, 7 s, 11 s and every fourth record in the schedule topic (replay identity tests).
 //
 // usage: TernCrashChild threads <storeDir>: opens the store, prints "OPENED <thread names>", starts it, prints
@@ -52,7 +52,7 @@ if args.count == 3, args[1] == "threads" {
     exit(0)
 }
 guard args.count == 5 || args.count == 6, let seed = UInt64(args[3]), let threads = Int(args[4]) else {
-    FileHandle.standardError.write("usage: TernCrashChild <storeDir> <sync|sync-warm|async> <seed> <threads>\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: TernCrashChild <storeDir> <sync|sync-warm|sync-through|async> <seed> <threads>\n".data(using: .utf8)!)
     exit(2)
 }
 var config = StoreConfig(root: args[1])
@@ -60,8 +60,10 @@ config.segmentSize = 256 * 1024  // many segment rolls
 config.maxMessageSize = 16 * 1024
 config.flushMode = args[2].hasPrefix("sync") ? .defaultSync : .defaultAsync
 // "sync-warm": the prefault thread writes the log back ahead of the writer (warmMappedFile) while it is killed.
-config.prefaultSegments = args[2] == "sync-warm"
+// "sync-through": records are written into the log with pwrite, not through the mapping (writeThrough).
+config.prefaultSegments = args[2] == "sync-warm" || args[2] == "sync-through"
 config.warmMappedFile = args[2] == "sync-warm"
+config.writeThrough = args[2] == "sync-through"
 config.prefaultWindowBytes = 64 * 1024
 config.lmdbMapSize = 1 << 30
 let mixed = args.count == 6 && args[5] == "mixed"

@@ -98,6 +98,26 @@ struct CorruptionTests {
         #expect(next.physicalOffset == end)
     }
 
+    /// Zeros below the write position (a hole no writer leaves: records are published complete) stop the dispatcher
+    /// with a corruption error naming the offset, instead of a retry loop that never ends (nor lets close return).
+    @Test func aPublishedHoleStopsIndexingWithItsOffset() async throws {
+        let dir = TempDir(); defer { dir.cleanup() }
+        let store = try MessageStore.open(smallConfig(dir))  // not started: nothing indexed yet
+        defer { store.close() }
+        let a = try store.append(draft(body: "a"))
+        _ = try store.append(draft(body: "b"))
+        try overwrite(segmentPath(dir, base: 0), at: Int(a.physicalOffset), with: [UInt8](repeating: 0, count: a.size))
+        store.start()
+        #expect(await store.dispatched(store.maxPhysicalOffset) == false)
+        let failure: StoreError?
+        do { _ = try store.append(draft(body: "c")); failure = nil } catch { failure = error }
+        guard case let .indexingStopped(cause)? = failure, case let .corruptRecord(at, _) = cause else {
+            Issue.record("expected indexingStopped(corruptRecord), got \(String(describing: failure))")
+            return
+        }
+        #expect(at == a.physicalOffset)
+    }
+
     @Test func recoveryStepsOverDamageInTheUnindexedTailAndReportsIt() throws {
         let dir = TempDir(); defer { dir.cleanup() }
         let all = try Self.fill(dir)

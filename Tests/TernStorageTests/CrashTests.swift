@@ -93,12 +93,13 @@ struct CrashTests {
         #expect(queued == count)
     }
 
-    /// "sync-warm": sync flush with the log written back ahead of the writer (warmMappedFile) while it is killed.
-    @Test(arguments: ["sync", "async", "sync-warm"])
+    /// "sync-warm": sync flush with the log written back ahead of the writer (warmMappedFile) while it is killed;
+    /// "sync-through": sync flush with records written into the log by pwrite (writeThrough).
+    @Test(arguments: ["sync", "async", "sync-warm", "sync-through"])
     func acknowledgedRecordsSurviveKill9(_ mode: String) throws {
         let dir = TempDir("crash-\(mode)"); defer { dir.cleanup() }
         var all: [Ack] = []
-        var seed: UInt64 = ["sync": 1, "async": 1001, "sync-warm": 2001][mode]!
+        var seed: UInt64 = ["sync": 1, "async": 1001, "sync-warm": 2001, "sync-through": 3001][mode]!
         for round in 0..<4 {
             let acks = try Self.runAndKill(store: dir.path, mode: mode, seed: seed, acks: [30, 400, 120, 900][round])
             #expect(acks.count >= 30)

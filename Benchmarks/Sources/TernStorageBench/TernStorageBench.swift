@@ -21,7 +21,12 @@ struct CommonOptions: ParsableArguments {
 
     @Flag(help: "Write the prefaulted log pages back ahead of the writer (StoreConfig.warmMappedFile).") var warm = false
 
-    var store: StoreOptions { StoreOptions(segmentMiB: segmentMib, prefault: prefault, warm: warm) }
+    @Flag(help: "Write records into the log with pwrite instead of through the mapping (StoreConfig.writeThrough).")
+    var writeThrough = false
+
+    var store: StoreOptions {
+        StoreOptions(segmentMiB: segmentMib, prefault: prefault, warm: warm, writeThrough: writeThrough)
+    }
 
     func run(_ body: (Report, Scratch) async throws -> Void) async throws {
         let report = Report(json: json)

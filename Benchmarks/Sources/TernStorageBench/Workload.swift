@@ -113,6 +113,7 @@ struct StoreOptions: Sendable {
     var segmentMiB: Int = 1024
     var prefault: Bool = true
     var warm: Bool = false
+    var writeThrough: Bool = false
 
     func config(root: String, flush: StoreConfig.FlushMode = .defaultAsync) -> StoreConfig {
         var c = StoreConfig(root: root)
@@ -121,6 +122,7 @@ struct StoreOptions: Sendable {
         c.indexBackend = .lmdb
         c.prefaultSegments = prefault
         c.warmMappedFile = warm
+        c.writeThrough = writeThrough
         return c
     }
 }

@@ -11,6 +11,7 @@ extension BrokerConfig {
             ("storePathRootDir", storePathRootDir), ("storePathCommitLog", storeConfig.commitLogPath),
             ("flushDiskType", flushDiskType.rawValue),
             ("syncFlushTimeout", "\(syncFlushTimeout)"), ("warmMapedFileEnable", "\(warmMapedFileEnable)"),
+            ("transientStorePoolEnable", "\(transientStorePoolEnable)"),
             ("flushIntervalCommitLog", "\(asyncFlush.intervalMillis)"),
             ("flushCommitLogLeastPages", "\(asyncFlush.leastPages)"),
             ("flushCommitLogThoroughInterval", "\(asyncFlush.thoroughIntervalMillis)"),

@@ -30,6 +30,9 @@ final class CommitLog: Sendable {
     /// The prefault also writes the pages back (`MappedFile.writeAhead`): the file system converts a segment's
     /// reserved blocks before the writer's group commits reach them.
     let writeAhead: Bool
+    /// Records are encoded into private memory and written into the segment with pwrite(2) before they are
+    /// published, instead of stored through the mapping (see `CommitLog+WriteThrough.swift`).
+    let writeThrough: Bool
 
     struct QueueSlotKey: Hashable {
         var topic: [UInt8]
@@ -64,6 +67,13 @@ final class CommitLog: Sendable {
         var lastStoreTimestamp: Int64 = 0
         var nextQueueOffset: [QueueSlotKey: Int64] = [:]
         var requestedPrepare = false
+        /// Write-through (`CommitLog+WriteThrough.swift`): the records placed since the last commit, staged from
+        /// `stageStart` in the current segment; nil: records are encoded straight into the mapping. Empty whenever
+        /// the writer lock is free.
+        var stage: WriteStage? = nil
+        var stageStart: Int64 = 0
+        /// The descriptor the stage is written through, for the segment at `base`.
+        var stageFile: (base: Int64, file: PositionalFile)? = nil
     }
 
     let writer: Mutex<WriterState>
@@ -103,7 +113,7 @@ final class CommitLog: Sendable {
     /// not scan records (recovery does, then calls `resetWriter`). A short trailing segment file is repaired
     /// (see `SegmentRepair`) and leftover `<segment>.tmp` files of an interrupted preparation are removed.
     init(directory: String, segmentSize: Int, maxRecordSize: Int, prefault: Bool, singlePagePrefault: Bool = false,
-         writeAhead: Bool = false, readOnly: Bool = false, clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
+         writeAhead: Bool = false, writeThrough: Bool = false, readOnly: Bool = false, clock: any TernClock = SystemClock(), logger: Logger = Logger(label: "tern.commitlog")) throws {
         self.clock = clock
         guard segmentSize >= 4096, maxRecordSize + 8 <= segmentSize else {
             throw StoreError.invalidConfig("segment size \(segmentSize) cannot hold a record of \(maxRecordSize) bytes "
@@ -115,6 +125,7 @@ final class CommitLog: Sendable {
         self.prefault = prefault
         self.singlePagePrefault = singlePagePrefault
         self.writeAhead = writeAhead
+        self.writeThrough = writeThrough
         if !readOnly { try FileSystem.createDirectory(directory) }
         var segs: [Segment] = []
         let names = try FileSystem.listDirectory(directory)
@@ -151,7 +162,8 @@ final class CommitLog: Sendable {
             segs.append(Segment(base: base, file: file))
         }
         segmentList = Mutex(segs)
-        writer = Mutex(WriterState(current: segs.last, position: segs.first?.base ?? 0))
+        writer = Mutex(WriterState(current: segs.last, position: segs.first?.base ?? 0,
+                                   stage: writeThrough && !readOnly ? WriteStage(capacity: 1 << 20) : nil))
     }
 
     // MARK: Segments
@@ -256,8 +268,12 @@ final class CommitLog: Sendable {
         }
     }
 
+    /// A write-through log is faulted in for reading only (writable entries would make each write-back
+    /// write-protect its pages again) and in single pages whatever the flush mode (a pwrite into a large folio
+    /// walks all of its blocks: see `CommitLog+WriteThrough.swift`).
     private func fault(_ file: MappedFile, _ range: Range<Int>) -> Bool {
-        writeAhead ? file.writeAhead(range, singlePages: singlePagePrefault)
+        if writeThrough { return file.prefaultForReading(range, singlePages: true) }
+        return writeAhead ? file.writeAhead(range, singlePages: singlePagePrefault)
             : file.prefaultWithoutTouching(range, singlePages: singlePagePrefault)
     }
 
@@ -305,6 +321,7 @@ final class CommitLog: Sendable {
             var results: [AppendResult] = []
             results.reserveCapacity(drafts.count)
             for d in drafts { results.append(try place(d, now: now, &w)) }
+            try commitStage(&w)
             published.store(w.position, ordering: .releasing)
             return results
         }
@@ -313,6 +330,7 @@ final class CommitLog: Sendable {
     func append(_ draft: MessageDraft, now: Int64) throws -> AppendResult {
         try writer.withLock { w in
             let r = try place(draft, now: now, &w)
+            try commitStage(&w)
             published.store(w.position, ordering: .releasing)
             return r
         }
@@ -332,8 +350,14 @@ final class CommitLog: Sendable {
         }
         let ts = max(now, w.lastStoreTimestamp)  // monotonic in log order
         w.lastStoreTimestamp = ts
-        d.encode(into: seg.mutableBytes(pos..<(pos + Int64(size))), queueOffset: queueOffset, physicalOffset: pos,
-                 storeTimestamp: ts)
+        let target: UnsafeMutableRawBufferPointer
+        if let stage = w.stage {
+            if stage.count == 0 { w.stageStart = pos }
+            target = stage.reserve(size)
+        } else {
+            target = seg.mutableBytes(pos..<(pos + Int64(size)))
+        }
+        d.encode(into: target, queueOffset: queueOffset, physicalOffset: pos, storeTimestamp: ts)
         w.position = pos + Int64(size)
         if !w.requestedPrepare, w.position - seg.base > Int64(segmentSize / 2) { w.requestedPrepare = true }
         return AppendResult(physicalOffset: pos, size: size, queueOffset: queueOffset, storeTimestamp: ts)
@@ -346,6 +370,7 @@ final class CommitLog: Sendable {
     private func roomFor(_ size: Int, _ w: inout WriterState) throws -> Segment {
         guard let cur = w.current else { preconditionFailure("writer used before resetWriter") }
         if w.position + Int64(size) + 8 <= cur.end { return cur }
+        try commitStage(&w)  // the staged records belong to `cur`
         let remaining = Int(cur.end - w.position)
         precondition(remaining >= 8, "blank invariant broken")
         w.requestedPrepare = true  // a failure below leaves the preparation to the housekeeping thread's retries

@@ -163,6 +163,12 @@ final class Dispatcher: Sendable {
             if case let .invalid(why) = out.stop {
                 throw StoreError.corruptRecord(physicalOffset: out.checkpoint.offset, reason: "\(why)")
             }
+            // Zeros below the write position are never a record to wait for (bytes are published complete): a
+            // hole is damage, reported instead of retried for ever.
+            if out.stop == .endOfData, out.checkpoint.offset < limit, out.checkpoint.offset == start.offset {
+                throw StoreError.corruptRecord(physicalOffset: out.checkpoint.offset,
+                                               reason: "no record where the log is published up to \(limit)")
+            }
             total += out.records
         }
     }

@@ -65,6 +65,11 @@ public struct StoreConfig: Sendable {
     /// (zeros first; pages the writer reaches only after the kernel's periodic write-back, three times), and each
     /// group commit then writes into blocks the file system has already converted.
     public var warmMappedFile: Bool = false
+    /// Encode records into private memory and write them into the log with pwrite(2) instead of storing them
+    /// through the mapping (`transientStorePoolEnable`, RocketMQ's name for committing records with a file write):
+    /// no write faults on pages a flush has cleaned, for a system call per append call. Off here (a library
+    /// appending tiny records one at a time pays the call); the broker turns it on (`CommitLog+WriteThrough.swift`).
+    public var writeThrough: Bool = false
     /// How far ahead of the writer log pages are faulted in (and, for a new segment, how much of it is faulted
     /// in before the writer reaches it). Bounds the idle resident set: an idle broker maps about this much log.
     public var prefaultWindowBytes: Int = 16 << 20
