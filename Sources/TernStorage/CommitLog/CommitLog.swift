@@ -99,9 +99,9 @@ final class CommitLog: Sendable {
     /// Base of the prepared segment `prefaultPreparedSegment` last faulted in (-1: none yet).
     private let preparedPrefaulted = Mutex<Int64>(-1)
     /// The active segment's pages below this offset have been unmapped (see `releaseActiveTail`).
-    private let activeReleasedUpTo = Mutex<Int64>(0)
+    let activeReleasedUpTo = Mutex<Int64>(0)
     /// Segments below this offset have had their mapped pages released (see `releaseFlushedSegments`).
-    private let releasedBelow = Mutex<Int64>(0)
+    let releasedBelow = Mutex<Int64>(0)
     /// The log's pages from here up are still in the page cache (see `dropCachedLog`). Starts where this process's
     /// writer starts (`seed`): older pages are an earlier process's, left to the kernel.
     let cacheDroppedBelow = Mutex<Int64>(.max)
@@ -474,49 +474,6 @@ final class CommitLog: Sendable {
         guard let victim else { return nil }
         try FileSystem.remove(victim.file.path)  // readers holding it keep the mapping until they drop it
         return minOffset
-    }
-
-    // MARK: Flushing
-
-    /// Drops the page-table mappings of full segments that are flushed (MADV_DONTNEED): the pages stay in the
-    /// page cache, so readers only take a minor fault, but the broker's resident set stays bounded by the
-    /// active segment instead of growing with the log. Returns how many segments were released.
-    @discardableResult
-    func releaseFlushedSegments(flushed: Int64) -> Int {
-        let active = writer.withLock { $0.current?.base }
-        let below = releasedBelow.withLock { $0 }
-        var released = 0
-        for seg in segmentList.withLock({ $0 }) where seg.base >= below && seg.end <= flushed && seg.base != active {
-            seg.file.advise(.dontNeed, 0..<seg.size)
-            releasedBelow.withLock { $0 = max($0, seg.end) }
-            released += 1
-        }
-        return released
-    }
-
-    /// Unmaps the active segment's pages that are flushed and more than `keep` bytes behind the writer
-    /// (MADV_DONTNEED on a shared file mapping keeps them in the page cache). Returns bytes released.
-    @discardableResult
-    func releaseActiveTail(flushed: Int64, keep: Int) -> Int64 {
-        let (seg, position) = writer.withLock { ($0.current, $0.position) }
-        guard let seg else { return 0 }
-        let page = Int64(MappedFile.pageSize)
-        var upTo = min(flushed, position - Int64(keep))
-        upTo -= upTo % page
-        let from = activeReleasedUpTo.withLock { max($0, seg.base) }
-        guard upTo > from, upTo <= seg.end else { return 0 }
-        seg.file.advise(.dontNeed, Int(from - seg.base)..<Int(upTo - seg.base))
-        activeReleasedUpTo.withLock { $0 = upTo }
-        return upTo - from
-    }
-
-    /// msync of every segment overlapping [from, to).
-    func flush(from: Int64, to: Int64) throws {
-        guard to > from else { return }
-        for seg in segmentList.withLock({ $0 }) where seg.end > from && seg.base < to {
-            let lo = Int(max(from, seg.base) - seg.base), hi = Int(min(to, seg.end) - seg.base)
-            try seg.file.sync(lo..<hi)
-        }
     }
 }
 
