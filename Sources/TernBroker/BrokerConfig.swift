@@ -45,10 +45,11 @@ public struct BrokerConfig: Sendable {
     /// RocketMQ: it doubles the disk writes; under SYNC_FLUSH it makes each group commit cheaper.
     public var warmMapedFileEnable = false
     /// `transientStorePoolEnable`: records are written into the log with pwrite from private memory instead of
-    /// through the mapping (`StoreConfig.writeThrough`). RocketMQ stages them in a pool of direct buffers, commits
-    /// them in the background and defaults to false; Tern writes each append call's records before it answers and
-    /// defaults to true (measured: less CPU per send and a shorter tail in both flush modes; BROKER-RESULTS.md).
-    public var transientStorePoolEnable = true
+    /// through the mapping (`StoreConfig.writeThrough`). RocketMQ stages them in a pool of direct buffers and commits
+    /// them in the background; Tern writes each append call's records before it answers. Off, as in RocketMQ: a
+    /// broker spends more CPU per send on it than on the mapped path (BROKER-RESULTS.md); a failing disk then
+    /// answers writes with an errno instead of a SIGBUS.
+    public var transientStorePoolEnable = false
     /// Async flush: `flushIntervalCommitLog`, `flushCommitLogLeastPages`, `flushCommitLogThoroughInterval`
     /// (changeable at runtime by UPDATE_BROKER_CONFIG). Kept but unused under SYNC_FLUSH, as in RocketMQ.
     public var asyncFlush = AsyncFlushSettings()

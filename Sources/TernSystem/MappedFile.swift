@@ -202,9 +202,12 @@ public final class MappedFile: @unchecked Sendable {
     /// a record at the log's tail then writes the entire folio around it (zeros ahead of the writer included), and
     /// the appends after it fault once per page of that folio to dirty it again, which is written again at the
     /// next msync. A group commit every few hundred µs thus wrote ~10× its data and took ~6 faults per round;
-    /// with single pages it writes its own pages and the tail page, and faults once. Large folios stay where
-    /// nothing syncs that often (readers, the async flush). MADV_RANDOM only skips readahead for faults in
-    /// `span` meanwhile; contents never change. No other advice is kept on writable mappings (NORMAL restores it).
+    /// with single pages it writes its own pages and the tail page, and faults once. The async flush's msync every
+    /// interval did the same on a slower beat: the writer then stalled on the write-back of a whole folio (a broker
+    /// at 10 k msg/s answered sends with a p99 of ~28 ms, ~1 ms with single pages; BROKER-RESULTS.md), so the
+    /// store prefaults single pages in both modes; large folios stay for readers. MADV_RANDOM only skips readahead for
+    /// faults in `span` meanwhile; contents never change. No other advice is kept on writable mappings (NORMAL
+    /// restores it).
     private func withSinglePageCache<R>(_ span: (address: UnsafeMutableRawPointer, length: Int), _ body: () -> R) -> R {
         _ = Sys.madvise(span.address, span.length, MADV_RANDOM)
         defer { _ = Sys.madvise(span.address, span.length, MADV_NORMAL) }

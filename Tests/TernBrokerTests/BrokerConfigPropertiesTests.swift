@@ -20,7 +20,7 @@ import Testing
             storePathRootDir=/data/store
             flushDiskType=SYNC_FLUSH
             warmMapedFileEnable=true
-            transientStorePoolEnable=false
+            transientStorePoolEnable=true
             autoCreateTopicEnable=false
             maxMessageSize=65536
             deleteWhen=04
@@ -34,7 +34,7 @@ import Testing
         #expect(c.storePathRootDir == "/data/store")
         #expect(c.flushDiskType == .syncFlush)
         #expect(BrokerConfig().storeConfig.warmMappedFile == false && c.storeConfig.warmMappedFile == true)
-        #expect(BrokerConfig().storeConfig.writeThrough == true && c.storeConfig.writeThrough == false)
+        #expect(BrokerConfig().storeConfig.writeThrough == false && c.storeConfig.writeThrough == true)
         #expect(c.autoCreateTopicEnable == false)
         #expect(c.maxMessageSize == 65536)
         #expect(c.storeConfig.maxMessageSize == 65536)

@@ -9,8 +9,10 @@ import TernSystem
 /// has cleaned (write-protected again), and such a fault waits for that write-back; sync flush's group commits and
 /// async flush's periodic msync both make the writer pay it. pwrite copies into the page cache without faults
 /// (`tools/sync-extent-probe.c`: 48 KB + sync per round 0.33 ms with pwrite vs 0.73 ms through the mapping), at
-/// the price of a system call per append call (~0.9 µs: 128 B single appends run at half the rate, which is why
-/// `StoreConfig` keeps the mapping by default; the broker, whose sends cost µs anyway, turns this on).
+/// the price of a system call per append call, made under the writer lock (~0.9 µs: 128 B single appends run at
+/// half the rate; a broker spends ~1-2 µs more per send than on the mapped path with single-page prefault), so it is
+/// off by default. It pays where group commits dominate (storage bench sync: +8-36 % over the mapped path) and
+/// where a failing disk must surface as an errno rather than a SIGBUS.
 /// The log is prefaulted for reading only and in single pages (`CommitLog.fault`): writable entries would be
 /// write-protected by every write-back, and a pwrite into a large folio walks all of its blocks.
 ///

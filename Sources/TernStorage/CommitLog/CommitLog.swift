@@ -24,8 +24,9 @@ final class CommitLog: Sendable {
     let segmentSize: Int
     let maxRecordSize: Int
     let prefault: Bool
-    /// Prefault into single-page page-cache folios (`MappedFile.prefault(_:singlePages:)`): set for a sync-flush
-    /// store, whose group commit msyncs the tail every round.
+    /// Prefault into single-page page-cache folios (`MappedFile.prefault(_:singlePages:)`): set by the store in both
+    /// flush modes, since any msync of the tail (a group commit every round, the async flush every interval)
+    /// write-protects whole folios.
     let singlePagePrefault: Bool
     /// The prefault also writes the pages back (`MappedFile.writeAhead`): the file system converts a segment's
     /// reserved blocks before the writer's group commits reach them.

@@ -51,7 +51,7 @@ public final class MessageStore: Sendable {
             }
             let log = try CommitLog(directory: config.commitLogPath, segmentSize: config.segmentSize,
                                     maxRecordSize: config.maxRecordSize, prefault: config.prefaultSegments,
-                                    singlePagePrefault: config.flushMode != .async, writeAhead: config.warmMappedFile,
+                                    singlePagePrefault: true, writeAhead: config.warmMappedFile,
                                     writeThrough: config.writeThrough,
                                     clock: config.clock, logger: logger)
             let (index, report, checkpoint) = try openIndex(config, log: log, logger: logger)

@@ -67,8 +67,8 @@ public struct StoreConfig: Sendable {
     public var warmMappedFile: Bool = false
     /// Encode records into private memory and write them into the log with pwrite(2) instead of storing them
     /// through the mapping (`transientStorePoolEnable`, RocketMQ's name for committing records with a file write):
-    /// no write faults on pages a flush has cleaned, for a system call per append call. Off here (a library
-    /// appending tiny records one at a time pays the call); the broker turns it on (`CommitLog+WriteThrough.swift`).
+    /// no write faults on pages a flush has cleaned, for a system call per append call; a failed write is an errno,
+    /// never a SIGBUS. Off by default (measured costs and gains: `CommitLog+WriteThrough.swift`).
     public var writeThrough: Bool = false
     /// How far ahead of the writer log pages are faulted in (and, for a new segment, how much of it is faulted
     /// in before the writer reaches it). Bounds the idle resident set: an idle broker maps about this much log.
