@@ -2,6 +2,8 @@
 import os
 import time
 
+import pytest
+
 from harness import assert_exact
 
 
@@ -57,8 +59,13 @@ def test_sigterm_restart_keeps_messages_and_offsets(h):
     assert not missing, "lost across SIGTERM restart: %s" % missing[:8]
 
 
-def test_kill9_under_load_sync_flush(h):
-    b, topic, group, p, _ = consume_first_half(h, {"flushDiskType": "SYNC_FLUSH"}, "k9")
+@pytest.mark.parametrize("write_through", [False, True], ids=["mapped", "write-through"])
+def test_kill9_under_load_sync_flush(h, write_through):
+    """`transientStorePoolEnable=true`: records reach the log by pwrite instead of stores through the mapping."""
+    conf = {"flushDiskType": "SYNC_FLUSH"}
+    if write_through:
+        conf["transientStorePoolEnable"] = "true"
+    b, topic, group, p, _ = consume_first_half(h, conf, "k9")
 
     p.send_cmd({"op": "load", "topic": topic, "prefix": "k9b", "count": 1000000, "max_failures": 2})
     acks = lambda: sum(1 for e in list(p.events) if e.get("event") == "ack")  # noqa: E731
