@@ -24,6 +24,12 @@ TICK = os.sysconf("SC_CLK_TCK")
 PIN_BROKER, PIN_BENCH = (["taskset", "-c", "0"], ["taskset", "-c", "1"]) if "--pin" in sys.argv else ([], [])
 
 
+def base_conf():
+    """--base-conf KEY=VALUE (repeatable, in bench-e2e / bench-send / bench-drain): broker.conf lines for the base's
+    brokers only, so a setting is A/B-tested with one binary. A dict, in command-line order."""
+    return dict(sys.argv[i + 1].split("=", 1) for i, a in enumerate(sys.argv[:-1]) if a == "--base-conf")
+
+
 def build():
     if "--no-build" in sys.argv:  # binaries already built (e.g. while another build runs)
         return

@@ -269,11 +269,10 @@ final class CommitLog: Sendable {
         }
     }
 
-    /// A write-through log is faulted in for reading only (writable entries would make each write-back
-    /// write-protect its pages again) and in single pages whatever the flush mode (a pwrite into a large folio
-    /// walks all of its blocks: see `CommitLog+WriteThrough.swift`).
+    /// A write-through log is faulted in for reading only: writable entries would make each write-back
+    /// write-protect its pages again (see `CommitLog+WriteThrough.swift`).
     private func fault(_ file: MappedFile, _ range: Range<Int>) -> Bool {
-        if writeThrough { return file.prefaultForReading(range, singlePages: true) }
+        if writeThrough { return file.prefaultForReading(range, singlePages: singlePagePrefault) }
         return writeAhead ? file.writeAhead(range, singlePages: singlePagePrefault)
             : file.prefaultWithoutTouching(range, singlePages: singlePagePrefault)
     }
